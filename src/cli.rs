@@ -1,0 +1,306 @@
+//! The command line, as clap types only. Commands turn these into plain values before calling
+//! the domain modules, which never see clap.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// One worktree, slot, port set, env file and compose stack per branch.
+#[derive(Parser, Debug)]
+#[command(
+    name = "git-sandbox",
+    bin_name = "git sandbox",
+    version,
+    about = "One git worktree, slot, port set, env file and compose stack per branch",
+    long_about = "git-sandbox gives each branch a sandbox: a linked git worktree beside the repo, a slot \
+number, its own TCP ports, an env file carrying them, and its own docker compose stack. \
+Removing a sandbox never loses work.",
+    after_help = "Exit codes: 0 done, 1 error, 2 usage, 3 refused because work would be lost."
+)]
+pub struct Cli {
+    /// Run as if started in PATH (like git -C).
+    #[arg(short = 'C', global = true, value_name = "PATH")]
+    pub dir: Option<PathBuf>,
+    /// Print less.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Print more.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// When to use colour.
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto, value_name = "WHEN")]
+    pub color: Color,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Make a sandbox: branch, worktree, slot, ports, env file.
+    New(NewArgs),
+    /// List sandboxes with their state.
+    #[command(visible_alias = "ls")]
+    List(ListArgs),
+    /// Show one sandbox in detail.
+    Status(StatusArgs),
+    /// Print a sandbox's path (for `cd "$(git sandbox path NAME)"`).
+    Path(NameArg),
+    /// Remove a sandbox without losing work.
+    Rm(RmArgs),
+    /// Bring back a sandbox that a forced rm saved.
+    Restore(RestoreArgs),
+    /// Saved states of removed sandboxes.
+    #[command(subcommand)]
+    Trash(TrashCommand),
+    /// Repair: finish interrupted operations, drop entries whose directory vanished, sweep trash.
+    Prune(PruneArgs),
+    /// Print a sandbox's environment.
+    Env(EnvArgs),
+    /// Run a command inside a sandbox with its environment.
+    Exec(ExecArgs),
+    /// Start the sandbox's compose stack.
+    Up(UpArgs),
+    /// Stop the sandbox's compose stack.
+    Down(DownArgs),
+    /// Show the sandbox's service logs.
+    Logs(LogsArgs),
+    /// List the sandbox's containers.
+    Ps(OptNameArg),
+    /// Show the port plan and which ports are busy now.
+    Ports(PortsArgs),
+    /// The slot-0 singleton that runs the real stack.
+    #[command(subcommand, name = "local-prod")]
+    LocalProd(LocalProdCommand),
+    /// Delete a queued trash directory (used internally by rm).
+    #[command(hide = true, name = "__sweep")]
+    Sweep { dir: PathBuf },
+}
+
+#[derive(Args, Debug)]
+pub struct NewArgs {
+    /// The sandbox's name; it is slugged (`My Feature!` → `my-feature`).
+    pub name: String,
+    /// Start the new branch at this revision (default: HEAD).
+    #[arg(long, value_name = "REV")]
+    pub from: Option<String>,
+    /// Use this branch (an existing one if it exists, else a new one).
+    #[arg(long, value_name = "BRANCH")]
+    pub branch: Option<String>,
+    /// Start its services once created.
+    #[arg(long)]
+    pub up: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    /// Every repo's sandboxes, not just this one's.
+    #[arg(long)]
+    pub all: bool,
+    /// Machine-readable output (see the README for the shape).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    /// The sandbox (default: the one containing the current directory).
+    pub name: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct NameArg {
+    /// The sandbox's name.
+    pub name: String,
+}
+
+#[derive(Args, Debug)]
+pub struct OptNameArg {
+    /// The sandbox (default: the one containing the current directory).
+    pub name: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct RmArgs {
+    /// The sandbox (default: the one containing the current directory).
+    pub name: Option<String>,
+    /// Remove even with uncommitted work, a lock or submodules (the work is saved first).
+    #[arg(long)]
+    pub force: bool,
+    /// Do not ask for confirmation.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Show what would happen and change nothing.
+    #[arg(long, short = 'n')]
+    pub dry_run: bool,
+    /// Keep the compose volumes.
+    #[arg(long)]
+    pub keep_volumes: bool,
+    /// Stop services and unregister, but leave the directory and branch alone.
+    #[arg(long)]
+    pub keep_worktree: bool,
+    /// Delete the branch even if it holds unpushed commits (they are saved first).
+    #[arg(long)]
+    pub delete_branch: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct RestoreArgs {
+    /// The removed sandbox's name.
+    pub name: String,
+    /// List its saved states instead.
+    #[arg(long)]
+    pub list: bool,
+    /// Which saved state (a ref or its last part, from --list; default: the newest).
+    #[arg(long, value_name = "STATE")]
+    pub from: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TrashCommand {
+    /// List saved states of this repo.
+    List,
+    /// Delete saved states.
+    Purge(PurgeArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct PurgeArgs {
+    /// Only states older than this (e.g. `30d`, `12h`).
+    #[arg(long, value_name = "AGE")]
+    pub older_than: Option<String>,
+    /// Do not ask for confirmation.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct PruneArgs {
+    /// Show what would be repaired and change nothing.
+    #[arg(long, short = 'n')]
+    pub dry_run: bool,
+    /// Every repo's entries, not just this one's.
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct EnvArgs {
+    /// The sandbox (default: the one containing the current directory).
+    pub name: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ExecArgs {
+    /// The sandbox (default: the one containing the current directory).
+    pub name: Option<String>,
+    /// The command and its arguments, after `--`.
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct UpArgs {
+    /// The sandbox (default: the one containing the current directory).
+    pub name: Option<String>,
+    /// Run in the foreground instead of detached.
+    #[arg(long)]
+    pub attach: bool,
+    /// Detached (the default; accepted for compose users).
+    #[arg(short = 'd', long)]
+    pub detach: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct DownArgs {
+    /// The sandbox (default: the one containing the current directory).
+    pub name: Option<String>,
+    /// Remove its volumes too.
+    #[arg(long)]
+    pub volumes: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct LogsArgs {
+    /// The sandbox (default: the one containing the current directory).
+    pub name: Option<String>,
+    /// Follow the logs.
+    #[arg(short, long)]
+    pub follow: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct PortsArgs {
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LocalProdCommand {
+    /// Make this repo's local-prod (slot 0, `../<repo>-prod` by default).
+    New(LocalProdNewArgs),
+    /// Start local-prod's stack.
+    Up,
+    /// Stop local-prod's stack.
+    Down(LocalProdDownArgs),
+    /// Show local-prod in detail.
+    Status(LocalProdStatusArgs),
+    /// Show local-prod's logs.
+    Logs(LocalProdLogsArgs),
+    /// Remove local-prod without losing work.
+    Rm(LocalProdRmArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct LocalProdNewArgs {
+    /// Start at this revision on a new branch `local-prod` (default: check out the default branch's commit).
+    #[arg(long, value_name = "REV")]
+    pub from: Option<String>,
+    /// Use this branch.
+    #[arg(long, value_name = "BRANCH")]
+    pub branch: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct LocalProdDownArgs {
+    #[arg(long)]
+    pub volumes: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct LocalProdStatusArgs {
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct LocalProdLogsArgs {
+    #[arg(short, long)]
+    pub follow: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct LocalProdRmArgs {
+    #[arg(long)]
+    pub force: bool,
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    #[arg(long, short = 'n')]
+    pub dry_run: bool,
+    #[arg(long)]
+    pub keep_volumes: bool,
+    #[arg(long)]
+    pub keep_worktree: bool,
+    #[arg(long)]
+    pub delete_branch: bool,
+}

@@ -1,0 +1,373 @@
+//! `list`, `status` and `path`: what each sandbox holds, gathered in parallel.
+//!
+//! Per sandbox: one `git status --porcelain=v2 --branch` (dirty counts and ahead/behind in one
+//! spawn) and one `git rev-list --count --not --remotes` (unpushed commits), run on all
+//! sandboxes at once; plus one `docker ps` for all of them when any has a compose file.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::cli::{ListArgs, NameArg, StatusArgs};
+use crate::commands::Ctx;
+use crate::compose;
+use crate::config::Config;
+use crate::env;
+use crate::git::{self, Repo};
+use crate::registry::{Instance, Kind, Pushed, State};
+use crate::target;
+use crate::ui;
+
+/// The JSON shape version of `list --json` and `status --json`.
+pub const JSON_VERSION: u32 = 1;
+
+/// One sandbox as `list --json` shows it.
+#[derive(Serialize, Clone, Debug)]
+pub struct Row {
+    pub name: String,
+    pub id: String,
+    pub kind: Kind,
+    pub slot: u32,
+    pub state: State,
+    pub path: String,
+    pub parent_repo: String,
+    /// The branch checked out now (the registered one when the directory is missing).
+    pub branch: Option<String>,
+    pub created_branch: bool,
+    pub base_commit: Option<String>,
+    pub created_at: String,
+    pub missing: bool,
+    /// Why the registered path cannot be trusted, if it cannot.
+    pub invalid: Option<String>,
+    pub ports: BTreeMap<String, u32>,
+    pub dirty: Option<Dirty>,
+    pub upstream: Option<Upstream>,
+    /// Commits on no remote-tracking ref.
+    pub unpushed: Option<u32>,
+    pub never_pushed: bool,
+    pub pushed: Option<Pushed>,
+    /// Whether a container of its compose project runs (null without a compose file).
+    pub services_up: Option<bool>,
+    pub error: Option<String>,
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct Dirty {
+    pub staged: usize,
+    pub unstaged: usize,
+    pub untracked: usize,
+    pub conflicted: usize,
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct Upstream {
+    pub name: String,
+    pub ahead: u32,
+    pub behind: u32,
+}
+
+/// Gathers rows for instances, in parallel.
+pub fn gather(insts: &[Instance]) -> Vec<Row> {
+    let mut repos: BTreeMap<&Path, Option<(Repo, Config)>> = BTreeMap::new();
+    for i in insts {
+        repos.entry(i.parent_repo.as_path()).or_insert_with(|| {
+            let repo = Repo::discover(&i.parent_repo).ok()?;
+            let cfg = Config::load(&repo.root).unwrap_or_default();
+            Some((repo, cfg))
+        });
+    }
+    let wants_docker = insts.iter().any(|i| {
+        repos
+            .get(i.parent_repo.as_path())
+            .and_then(|r| r.as_ref())
+            .is_some_and(|(_, cfg)| compose::has_file(&i.path, cfg))
+    });
+    std::thread::scope(|s| {
+        let docker = wants_docker.then(|| s.spawn(compose::running_projects));
+        let handles: Vec<_> = insts
+            .iter()
+            .map(|i| {
+                let ctx = repos.get(i.parent_repo.as_path()).and_then(|r| r.as_ref());
+                s.spawn(move || row(i, ctx))
+            })
+            .collect();
+        let running = docker.and_then(|h| h.join().ok()).unwrap_or_default();
+        handles
+            .into_iter()
+            .zip(insts)
+            .map(|(h, i)| {
+                let mut r = h.join().unwrap_or_else(|_| empty_row(i));
+                if r.services_up.is_some() {
+                    r.services_up = Some(running.contains(&env::compose_project(&i.id)));
+                }
+                r
+            })
+            .collect()
+    })
+}
+
+fn empty_row(i: &Instance) -> Row {
+    Row {
+        name: i.name.clone(),
+        id: i.id.clone(),
+        kind: i.kind,
+        slot: i.slot,
+        state: i.state,
+        path: i.path.display().to_string(),
+        parent_repo: i.parent_repo.display().to_string(),
+        branch: i.branch.clone(),
+        created_branch: i.created_branch,
+        base_commit: i.base_commit.clone(),
+        created_at: i.created_at.clone(),
+        missing: std::fs::symlink_metadata(&i.path).is_err(),
+        invalid: None,
+        ports: BTreeMap::new(),
+        dirty: None,
+        upstream: None,
+        unpushed: None,
+        never_pushed: i.pushed.is_none(),
+        pushed: i.pushed.clone(),
+        services_up: None,
+        error: None,
+    }
+}
+
+fn row(i: &Instance, ctx: Option<&(Repo, Config)>) -> Row {
+    let mut r = empty_row(i);
+    let Some((repo, cfg)) = ctx else {
+        r.error = Some(format!(
+            "the parent repo {} is gone",
+            i.parent_repo.display()
+        ));
+        return r;
+    };
+    for p in cfg.ports_for(i.slot) {
+        r.ports.insert(p.label(), p.port);
+    }
+    if r.missing {
+        return r;
+    }
+    if let Err(e) = target::verify(repo, i) {
+        r.invalid = Some(format!("{e:#}"));
+        return r;
+    }
+    if compose::has_file(&i.path, cfg) {
+        r.services_up = Some(false);
+    }
+    match git::status(&i.path, false) {
+        Ok(st) => {
+            r.dirty = Some(Dirty {
+                staged: st.staged.len(),
+                unstaged: st.unstaged.len(),
+                untracked: st.untracked.len(),
+                conflicted: st.conflicted.len(),
+            });
+            if st.branch.is_some() {
+                r.branch = st.branch.clone();
+            }
+            r.upstream = st.upstream.as_ref().map(|u| Upstream {
+                name: u.clone(),
+                ahead: st.ahead,
+                behind: st.behind,
+            });
+            r.never_pushed = st.upstream.is_none() && i.pushed.is_none();
+            if let Some(head) = &st.head {
+                match repo.unpushed_count(head, &[]) {
+                    Ok(n) => r.unpushed = Some(n),
+                    Err(e) => r.error = Some(format!("{e:#}")),
+                }
+            }
+        }
+        Err(e) => r.error = Some(format!("{e:#}")),
+    }
+    r
+}
+
+fn changes(r: &Row) -> String {
+    if r.missing {
+        return "MISSING DIRECTORY".into();
+    }
+    if r.invalid.is_some() {
+        return "INVALID PATH".into();
+    }
+    match &r.dirty {
+        None => "?".into(),
+        Some(d) if d.staged + d.unstaged + d.untracked + d.conflicted == 0 => "clean".into(),
+        Some(d) => {
+            let mut parts = Vec::new();
+            if d.staged > 0 {
+                parts.push(format!("{} staged", d.staged));
+            }
+            if d.unstaged > 0 {
+                parts.push(format!("{} unstaged", d.unstaged));
+            }
+            if d.untracked > 0 {
+                parts.push(format!("{} untracked", d.untracked));
+            }
+            if d.conflicted > 0 {
+                parts.push(format!("{} conflicted", d.conflicted));
+            }
+            parts.join(", ")
+        }
+    }
+}
+
+fn push_state(r: &Row) -> String {
+    let mut parts = Vec::new();
+    if r.never_pushed {
+        parts.push("never pushed".to_string());
+    } else if let Some(p) = &r.pushed {
+        parts.push(format!("pushed {}", p.at));
+    }
+    if let Some(n) = r.unpushed.filter(|n| *n > 0) {
+        parts.push(format!("{n} unpushed"));
+    }
+    if let Some(u) = &r.upstream {
+        if u.ahead > 0 || u.behind > 0 {
+            parts.push(format!("+{} -{} {}", u.ahead, u.behind, u.name));
+        } else if !r.never_pushed && r.pushed.is_none() {
+            parts.push(format!("up to date with {}", u.name));
+        }
+    }
+    if parts.is_empty() {
+        "-".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+fn ports_text(r: &Row) -> String {
+    if r.ports.is_empty() {
+        return "-".into();
+    }
+    r.ports
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+pub fn list(ctx: &Ctx, args: ListArgs) -> Result<i32> {
+    let data = ctx.reg.load()?;
+    let insts: Vec<Instance> = if args.all {
+        data.instances.clone()
+    } else {
+        let repo = ctx.repo()?;
+        data.of_repo(&repo.root).cloned().collect()
+    };
+    let rows = gather(&insts);
+    if args.json {
+        let v = serde_json::json!({ "version": JSON_VERSION, "sandboxes": rows });
+        ui::out(&serde_json::to_string_pretty(&v)?);
+        return Ok(0);
+    }
+    if rows.is_empty() {
+        ui::info("no sandboxes; make one with `git sandbox new <name>`");
+        return Ok(0);
+    }
+    let mut header = vec![
+        "NAME", "SLOT", "BRANCH", "CHANGES", "PUSH", "SERVICES", "PORTS",
+    ];
+    if args.all {
+        header.insert(0, "REPO");
+    }
+    let table: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let mut cells = vec![
+                if r.state == State::Ready {
+                    r.name.clone()
+                } else {
+                    format!("{} ({:?})", r.name, r.state).to_lowercase()
+                },
+                r.slot.to_string(),
+                r.branch.clone().unwrap_or_else(|| "(detached)".into()),
+                changes(r),
+                push_state(r),
+                match r.services_up {
+                    None => "-".into(),
+                    Some(true) => "up".into(),
+                    Some(false) => "down".into(),
+                },
+                ports_text(r),
+            ];
+            if args.all {
+                let repo = Path::new(&r.parent_repo)
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                cells.insert(0, repo);
+            }
+            cells
+        })
+        .collect();
+    for line in ui::table(&header, &table) {
+        ui::out(&line);
+    }
+    Ok(0)
+}
+
+/// Prints one instance in detail (also used by `local-prod status`).
+pub fn show(inst: &Instance, json: bool) -> Result<i32> {
+    let rows = gather(std::slice::from_ref(inst));
+    let Some(r) = rows.into_iter().next() else {
+        return Ok(1);
+    };
+    if json {
+        let v = serde_json::json!({ "version": JSON_VERSION, "sandbox": r });
+        ui::out(&serde_json::to_string_pretty(&v)?);
+        return Ok(0);
+    }
+    let mut lines = vec![
+        ("name", r.name.clone()),
+        ("id", r.id.clone()),
+        ("kind", format!("{:?}", r.kind).to_lowercase()),
+        ("slot", r.slot.to_string()),
+        ("path", r.path.clone()),
+        ("repo", r.parent_repo.clone()),
+        (
+            "branch",
+            r.branch.clone().unwrap_or_else(|| "(detached)".into()),
+        ),
+        ("created", r.created_at.clone()),
+        ("changes", changes(&r)),
+        ("push", push_state(&r)),
+        ("ports", ports_text(&r)),
+    ];
+    if let Some(up) = r.services_up {
+        lines.push(("services", if up { "up".into() } else { "down".into() }));
+    }
+    if r.state != State::Ready {
+        lines.push((
+            "state",
+            format!("{:?} (interrupted? run `git sandbox prune`)", r.state).to_lowercase(),
+        ));
+    }
+    if let Some(why) = &r.invalid {
+        lines.push(("invalid", why.clone()));
+    }
+    if let Some(e) = &r.error {
+        lines.push(("error", e.clone()));
+    }
+    for (k, v) in lines {
+        ui::out(&format!("{:<9} {v}", format!("{k}:")));
+    }
+    Ok(0)
+}
+
+pub fn status(ctx: &Ctx, args: StatusArgs) -> Result<i32> {
+    let repo = ctx.repo()?;
+    let data = ctx.reg.load()?;
+    let inst = target::resolve(&repo, &data, args.name.as_deref(), &ctx.cwd)?;
+    show(&inst, args.json)
+}
+
+pub fn path(ctx: &Ctx, args: NameArg) -> Result<i32> {
+    let repo = ctx.repo()?;
+    let data = ctx.reg.load()?;
+    let inst = target::by_name(&repo, &data, &args.name)?;
+    ui::out(&inst.path.display().to_string());
+    Ok(0)
+}

@@ -1,0 +1,129 @@
+//! `local-prod new|up|down|status|logs|rm`: the slot-0 singleton of a repo.
+//!
+//! Every subcommand acts on the **registered** local-prod of the current repo, wherever it is
+//! run from (the predecessor destroyed a sandbox by acting on the current directory), and
+//! names the path it acts on when the current directory is elsewhere.
+
+use anyhow::Result;
+
+use crate::cli::LocalProdCommand;
+use crate::commands::{Ctx, rm, services};
+use crate::config;
+use crate::error::UserError;
+use crate::git::Repo;
+use crate::registry::{Instance, Kind};
+use crate::sandbox::{self, CreateSpec};
+use crate::ui;
+
+/// The instance id of a repo's local-prod.
+pub fn id(repo: &Repo) -> String {
+    format!("{}--local-prod", repo.name)
+}
+
+fn registered(ctx: &Ctx, repo: &Repo) -> Result<Instance> {
+    let data = ctx.reg.load()?;
+    let found = data
+        .of_repo(&repo.root)
+        .find(|i| i.kind == Kind::LocalProd)
+        .cloned();
+    let inst = found.ok_or_else(|| {
+        UserError::new(format!("{} has no local-prod", repo.root.display()))
+            .hint("make one with `git sandbox local-prod new`")
+    })?;
+    if !ctx.cwd.starts_with(&inst.path) {
+        ui::info(&format!("local-prod at {}", inst.path.display()));
+    }
+    Ok(inst)
+}
+
+pub fn run(ctx: &Ctx, cmd: LocalProdCommand) -> Result<i32> {
+    let (repo, cfg) = ctx.repo_config()?;
+    match cmd {
+        LocalProdCommand::New(a) => {
+            let data = ctx.reg.load()?;
+            if let Some(i) = data.of_repo(&repo.root).find(|i| i.kind == Kind::LocalProd) {
+                return Err(UserError::new(format!(
+                    "this repo already has a local-prod at {}",
+                    i.path.display()
+                ))
+                .hint("there is one per repo; `git sandbox local-prod rm` removes it")
+                .into());
+            }
+            let id = id(&repo);
+            let path = config::expand_template(
+                &cfg.local_prod_path,
+                &repo.root,
+                &repo.name,
+                "local-prod",
+                &id,
+            );
+            let branch = a.branch.unwrap_or_else(|| "local-prod".into());
+            let exists =
+                crate::git::branch_name_valid(&branch) && repo.branch_tip(&branch)?.is_some();
+            let start = match (exists, &a.from) {
+                (true, Some(_)) => {
+                    return Err(UserError::new(format!(
+                        "branch {branch} already exists, so --from has nothing to start"
+                    ))
+                    .hint("drop --from, or pass --branch with a new name")
+                    .into());
+                }
+                (true, None) => None,
+                (false, from) => Some(repo.resolve_commit(from.as_deref().unwrap_or("HEAD"))?),
+            };
+            let spec = CreateSpec {
+                kind: Kind::LocalProd,
+                name: "local-prod".into(),
+                id,
+                path,
+                branch,
+                created_branch: start.is_some(),
+                start,
+                snapshot: None,
+            };
+            let created = sandbox::create(&repo, &cfg, &ctx.reg, &spec)?;
+            ui::info(&format!(
+                "created local-prod (slot 0) on branch {}",
+                created.instance.branch.as_deref().unwrap_or("?")
+            ));
+            ui::out(&created.instance.path.display().to_string());
+            Ok(0)
+        }
+        LocalProdCommand::Up => {
+            let inst = registered(ctx, &repo)?;
+            services::up_instance(&repo, &cfg, &inst, false)
+        }
+        LocalProdCommand::Down(a) => {
+            let inst = registered(ctx, &repo)?;
+            let mut args = vec!["down"];
+            if a.volumes {
+                args.push("--volumes");
+            }
+            services::compose_run(&repo, &cfg, &inst, &args)
+        }
+        LocalProdCommand::Logs(a) => {
+            let inst = registered(ctx, &repo)?;
+            let mut args = vec!["logs"];
+            if a.follow {
+                args.push("--follow");
+            }
+            services::compose_run(&repo, &cfg, &inst, &args)
+        }
+        LocalProdCommand::Status(a) => {
+            let inst = registered(ctx, &repo)?;
+            super::list::show(&inst, a.json)
+        }
+        LocalProdCommand::Rm(a) => {
+            let inst = registered(ctx, &repo)?;
+            let opts = rm::Options {
+                force: a.force,
+                yes: a.yes,
+                dry_run: a.dry_run,
+                keep_volumes: a.keep_volumes,
+                keep_worktree: a.keep_worktree,
+                delete_branch: a.delete_branch,
+            };
+            rm::remove(ctx, &repo, &cfg, &inst, opts)
+        }
+    }
+}

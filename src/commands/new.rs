@@ -1,0 +1,86 @@
+//! `new <name> [--from REV] [--branch B] [--up]`: make a sandbox and print its path.
+
+use anyhow::Result;
+
+use crate::cli::NewArgs;
+use crate::commands::Ctx;
+use crate::config;
+use crate::error::UserError;
+use crate::names;
+use crate::registry::Kind;
+use crate::sandbox::{self, CreateSpec};
+use crate::ui;
+
+pub fn run(ctx: &Ctx, args: NewArgs) -> Result<i32> {
+    let (repo, cfg) = ctx.repo_config()?;
+    let slug = names::slugify(&args.name)?;
+    if slug == "local-prod" {
+        return Err(
+            UserError::usage("the name local-prod is reserved for the slot-0 singleton")
+                .hint("use `git sandbox local-prod new`, or pick another name")
+                .into(),
+        );
+    }
+    let id = format!("{}--{slug}", repo.name);
+    let path = config::expand_template(&cfg.path_template, &repo.root, &repo.name, &slug, &id);
+    if path.starts_with(&repo.root) || path.starts_with(&repo.common_dir) {
+        return Err(UserError::new(format!(
+            "the sandbox path {} is inside the repository",
+            path.display()
+        ))
+        .hint("set `path` in .sandbox.toml to a place outside the repo, e.g. \"../{repo}--{name}\"")
+        .into());
+    }
+    let branch = args.branch.unwrap_or_else(|| slug.clone());
+    let exists = crate::git::branch_name_valid(&branch) && repo.branch_tip(&branch)?.is_some();
+    let start = match (exists, &args.from) {
+        (true, Some(_)) => {
+            return Err(UserError::new(format!(
+                "branch {branch} already exists, so --from has nothing to start"
+            ))
+            .hint("drop --from to use the existing branch, or pass --branch with a new name")
+            .into());
+        }
+        (true, None) => None,
+        (false, from) => Some(repo.resolve_commit(from.as_deref().unwrap_or("HEAD"))?),
+    };
+    let spec = CreateSpec {
+        kind: Kind::Sandbox,
+        name: slug,
+        id,
+        path,
+        branch,
+        created_branch: start.is_some(),
+        start,
+        snapshot: None,
+    };
+    let created = sandbox::create(&repo, &cfg, &ctx.reg, &spec)?;
+    report_created(&created);
+    ui::out(&created.instance.path.display().to_string());
+    if args.up {
+        return super::services::up_instance(&repo, &cfg, &created.instance, false);
+    }
+    Ok(0)
+}
+
+/// Tells the user what `create` made and which slots it skipped.
+pub fn report_created(created: &sandbox::Created) {
+    for (slot, busy) in &created.skipped {
+        let ports: Vec<String> = busy
+            .iter()
+            .map(|p| format!("{} ({})", p.port, p.label()))
+            .collect();
+        ui::info(&format!(
+            "skipped slot {slot}: port(s) busy: {}",
+            ports.join(", ")
+        ));
+    }
+    let i = &created.instance;
+    ui::info(&format!(
+        "{} sandbox {} (slot {}) on branch {}",
+        ui::paint_err(ui::Style::Green, "created"),
+        i.name,
+        i.slot,
+        i.branch.as_deref().unwrap_or("?"),
+    ));
+}

@@ -1,0 +1,150 @@
+//! `prune [--dry-run] [--all]`: repair the registry and the repo's worktree entries.
+//!
+//! Finishes or rolls back what a crash interrupted (see `sandbox.rs`), drops entries whose
+//! directory vanished (with their admin entry, if it names that same path), sweeps renamed-away
+//! directories, and reports worktrees git knows that are not sandboxes, and the reverse. It
+//! never touches a worktree that is not a registered sandbox.
+
+use std::fs;
+
+use anyhow::Result;
+
+use crate::cli::PruneArgs;
+use crate::commands::Ctx;
+use crate::git::{self, Repo};
+use crate::registry::{Instance, State};
+use crate::sandbox::{self, Repair};
+use crate::ui;
+
+pub fn run(ctx: &Ctx, args: PruneArgs) -> Result<i32> {
+    let here = ctx.repo();
+    let data = ctx.reg.load()?;
+    let scope: Vec<Instance> = match &here {
+        _ if args.all => data.instances.clone(),
+        Ok(repo) => data.of_repo(&repo.root).cloned().collect(),
+        Err(_) => return ctx.repo().map(|_| 1),
+    };
+    let verb = |done: &str, would: &str| {
+        if args.dry_run {
+            would.to_string()
+        } else {
+            done.to_string()
+        }
+    };
+    let mut changed = 0;
+    for inst in &scope {
+        let repo = Repo::discover(&inst.parent_repo).ok();
+        if inst.state != State::Ready {
+            let Some(repo) = &repo else {
+                ui::warn(&format!(
+                    "{} is {:?} but its repo {} is gone; left alone",
+                    inst.id,
+                    inst.state,
+                    inst.parent_repo.display()
+                ));
+                continue;
+            };
+            match sandbox::repair(repo, &ctx.reg, inst, args.dry_run)? {
+                None => ui::info(&format!(
+                    "{} is busy in a running git-sandbox; left alone",
+                    inst.id
+                )),
+                Some(r) => {
+                    changed += 1;
+                    ui::info(&match r {
+                        Repair::RolledBackCreation(id) => format!(
+                            "{} the interrupted creation of {id}",
+                            verb("rolled back", "would roll back")
+                        ),
+                        Repair::CompletedCreation(id) => format!(
+                            "{} the interrupted creation of {id} (its tree holds work)",
+                            verb("completed", "would complete")
+                        ),
+                        Repair::RolledBackRemoval(id) => format!(
+                            "{} the interrupted removal of {id}: its directory is still there",
+                            verb("cancelled", "would cancel")
+                        ),
+                        Repair::FinishedRemoval(id) => format!(
+                            "{} the interrupted removal of {id}",
+                            verb("finished", "would finish")
+                        ),
+                    });
+                }
+            }
+            continue;
+        }
+        if fs::symlink_metadata(&inst.path).is_ok() {
+            continue;
+        }
+        changed += 1;
+        ui::info(&format!(
+            "{} {}: its directory {} is gone",
+            verb("dropped", "would drop"),
+            inst.id,
+            inst.path.display()
+        ));
+        if args.dry_run {
+            continue;
+        }
+        if let Some(repo) = &repo {
+            // Drop git's entry only if it names the vanished path (never someone else's).
+            let admin = repo.admin_dir(&inst.id);
+            if git::admin_target(&admin)
+                .is_some_and(|t| t == inst.path || fs::symlink_metadata(&t).is_err())
+            {
+                repo.drop_admin_entry(&inst.id)?;
+            }
+        }
+        let id = inst.id.clone();
+        ctx.reg.update(|d| {
+            d.remove(&id);
+            Ok(())
+        })?;
+    }
+    // Renamed-away directories still queued.
+    let data = ctx.reg.load()?;
+    for dir in &data.sweep {
+        changed += 1;
+        ui::info(&format!(
+            "{} {}",
+            verb("swept", "would sweep"),
+            dir.display()
+        ));
+        if !args.dry_run {
+            if let Err(e) = sandbox::sweep_now(&ctx.reg, dir) {
+                ui::warn(&format!("{e:#}"));
+            }
+        }
+    }
+    // Report mismatches between git and the registry in this repo.
+    if let Ok(repo) = &here {
+        let data = ctx.reg.load()?;
+        let registered: Vec<&Instance> = data.of_repo(&repo.root).collect();
+        for (id, target) in repo.admin_entries() {
+            if !registered.iter().any(|i| i.id == id) {
+                let at = target
+                    .map(|t| t.display().to_string())
+                    .unwrap_or_else(|| "?".into());
+                ui::info(&format!(
+                    "note: git has worktree {id} at {at}, which is not a sandbox (left alone)"
+                ));
+            }
+        }
+        for i in registered {
+            if i.state == State::Ready
+                && fs::symlink_metadata(&i.path).is_ok()
+                && fs::symlink_metadata(repo.admin_dir(&i.id)).is_err()
+            {
+                ui::warn(&format!(
+                    "{} is registered at {}, but git has no worktree entry for it (left alone)",
+                    i.id,
+                    i.path.display()
+                ));
+            }
+        }
+    }
+    if changed == 0 {
+        ui::info("nothing to prune");
+    }
+    Ok(0)
+}

@@ -1,0 +1,223 @@
+//! `restore NAME [--list] [--from STATE]` and `trash list|purge`: the saved states a forced
+//! `rm` (or `--delete-branch`) left under `refs/sandbox/trash/<instance id>/<timestamp>`.
+//!
+//! A saved state is one commit: its tree the working files, parent 1 the branch tip, parent 2
+//! the staged state, and its message the sandbox's name, branch and kind. Restoring makes the
+//! sandbox anew (branch, worktree, slot, ports, env file) at the tip, then puts the index and
+//! the working files back, so staged, unstaged and untracked files return as they were. Saved
+//! states stay until `trash purge` deletes them.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::Result;
+
+use crate::cli::{PurgeArgs, RestoreArgs, TrashCommand};
+use crate::commands::Ctx;
+use crate::config;
+use crate::error::UserError;
+use crate::git::Repo;
+use crate::names;
+use crate::registry::Kind;
+use crate::sandbox::{self, CreateSpec};
+use crate::ui;
+
+const TRASH: &str = "refs/sandbox/trash/";
+
+/// One saved state.
+struct Saved {
+    refname: String,
+    commit: String,
+    name: String,
+    branch: String,
+    kind: Kind,
+    created_branch: bool,
+    saved_at: String,
+}
+
+fn saved_states(repo: &Repo, id: Option<&str>) -> Result<Vec<Saved>> {
+    let prefix = match id {
+        Some(id) => format!("{TRASH}{id}/"),
+        None => TRASH.to_string(),
+    };
+    let mut out = Vec::new();
+    for (refname, commit) in repo.refs_under(&prefix)? {
+        let msg = repo.commit_message(&commit)?;
+        let field = |k: &str| {
+            msg.lines()
+                .find_map(|l| l.strip_prefix(&format!("{k}: ")))
+                .unwrap_or_default()
+                .to_string()
+        };
+        out.push(Saved {
+            name: field("sandbox"),
+            branch: field("branch"),
+            kind: if field("kind") == "local-prod" {
+                Kind::LocalProd
+            } else {
+                Kind::Sandbox
+            },
+            created_branch: field("created-branch") == "true",
+            saved_at: field("saved-at"),
+            refname,
+            commit,
+        });
+    }
+    Ok(out)
+}
+
+pub fn restore(ctx: &Ctx, args: RestoreArgs) -> Result<i32> {
+    let (repo, cfg) = ctx.repo_config()?;
+    let slug = names::slugify(&args.name)?;
+    let id = format!("{}--{slug}", repo.name);
+    let states = saved_states(&repo, Some(&id))?;
+    if states.is_empty() {
+        return Err(UserError::new(format!(
+            "nothing of {slug:?} is saved in {}",
+            repo.root.display()
+        ))
+        .hint("`git sandbox trash list` shows every saved state")
+        .into());
+    }
+    if args.list {
+        for s in &states {
+            ui::out(&format!(
+                "{}  {}  branch {}",
+                s.refname, s.saved_at, s.branch
+            ));
+        }
+        return Ok(0);
+    }
+    let chosen = match &args.from {
+        None => states.last(),
+        Some(f) => states
+            .iter()
+            .find(|s| &s.refname == f || s.refname.ends_with(&format!("/{f}"))),
+    };
+    let Some(s) = chosen else {
+        return Err(UserError::new(format!(
+            "no saved state {:?} for {slug}",
+            args.from.as_deref().unwrap_or("")
+        ))
+        .hint(format!("`git sandbox restore {slug} --list` shows them"))
+        .into());
+    };
+    let parents = repo.commit_parents(&s.commit)?;
+    let Some(tip) = parents.first().cloned() else {
+        anyhow::bail!("{} is not a saved state git-sandbox made", s.refname);
+    };
+    let start = match repo.branch_tip(&s.branch)? {
+        Some(cur) if cur == tip => None,
+        Some(cur) => {
+            return Err(UserError::new(format!(
+                "branch {} now points at {}, not at the saved tip {}",
+                s.branch,
+                &cur[..cur.len().min(12)],
+                &tip[..tip.len().min(12)]
+            ))
+            .hint(format!(
+                "rename or delete that branch first, or check the state out by hand: git worktree add ../x {}",
+                s.refname
+            ))
+            .into());
+        }
+        None => Some(tip.clone()),
+    };
+    let template = if s.kind == Kind::LocalProd {
+        &cfg.local_prod_path
+    } else {
+        &cfg.path_template
+    };
+    let name = if s.name.is_empty() {
+        slug.clone()
+    } else {
+        s.name.clone()
+    };
+    let path = config::expand_template(template, &repo.root, &repo.name, &name, &id);
+    let spec = CreateSpec {
+        kind: s.kind,
+        name,
+        id,
+        path,
+        branch: s.branch.clone(),
+        created_branch: s.created_branch && start.is_some(),
+        start,
+        snapshot: Some(s.commit.clone()),
+    };
+    let created = sandbox::create(&repo, &cfg, &ctx.reg, &spec)?;
+    super::new::report_created(&created);
+    ui::info(&format!(
+        "restored from {} (kept; `git sandbox trash purge` deletes it)",
+        s.refname
+    ));
+    ui::out(&created.instance.path.display().to_string());
+    Ok(0)
+}
+
+pub fn trash(ctx: &Ctx, cmd: TrashCommand) -> Result<i32> {
+    let repo = ctx.repo()?;
+    match cmd {
+        TrashCommand::List => {
+            let states = saved_states(&repo, None)?;
+            if states.is_empty() {
+                ui::info("nothing is saved");
+            }
+            for s in &states {
+                ui::out(&format!(
+                    "{}  {}  {}  branch {}",
+                    s.refname, s.saved_at, s.name, s.branch
+                ));
+            }
+            Ok(0)
+        }
+        TrashCommand::Purge(a) => purge(&repo, a),
+    }
+}
+
+fn purge(repo: &Repo, a: PurgeArgs) -> Result<i32> {
+    let cutoff = match &a.older_than {
+        None => None,
+        Some(age) => {
+            let d = humantime::parse_duration(age).map_err(|e| {
+                UserError::usage(format!("--older-than {age:?}: {e}"))
+                    .hint("use a duration such as 30d or 12h")
+            })?;
+            Some(SystemTime::now().checked_sub(d).unwrap_or(UNIX_EPOCH))
+        }
+    };
+    let states = saved_states(repo, None)?;
+    let mut doomed = Vec::new();
+    for s in states {
+        let t = repo.commit_time(&s.commit)?;
+        let when = UNIX_EPOCH + Duration::from_secs(u64::try_from(t).unwrap_or(0));
+        if cutoff.is_none_or(|c| when < c) {
+            doomed.push(s);
+        }
+    }
+    if doomed.is_empty() {
+        ui::info("nothing to purge");
+        return Ok(0);
+    }
+    for s in &doomed {
+        ui::info(&format!("  {}  ({})", s.refname, s.saved_at));
+    }
+    if !a.yes {
+        if !ui::interactive() {
+            return Err(UserError::usage(
+                "not purging without confirmation: there is no terminal to ask on",
+            )
+            .hint("pass --yes to confirm")
+            .into());
+        }
+        if !ui::confirm(&format!(
+            "Delete these {} saved state(s) for good?",
+            doomed.len()
+        )) {
+            return Err(UserError::new("not confirmed; nothing was deleted").into());
+        }
+    }
+    for s in &doomed {
+        repo.delete_ref(&s.refname)?;
+    }
+    ui::info(&format!("deleted {} saved state(s)", doomed.len()));
+    Ok(0)
+}

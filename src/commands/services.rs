@@ -1,0 +1,217 @@
+//! `env`, `exec`, `up`, `down`, `logs`, `ps` and `ports`: a sandbox's environment and its
+//! compose stack.
+
+use std::collections::BTreeMap;
+use std::process::Stdio;
+
+use anyhow::{Context, Result};
+
+use crate::cli::{DownArgs, EnvArgs, ExecArgs, LogsArgs, OptNameArg, PortsArgs, UpArgs};
+use crate::commands::Ctx;
+use crate::compose;
+use crate::config::Config;
+use crate::env;
+use crate::error::UserError;
+use crate::git::Repo;
+use crate::registry::Instance;
+use crate::target;
+use crate::ui;
+
+/// The instance a service command means: a named or enclosing sandbox or local-prod.
+fn instance(ctx: &Ctx, name: Option<&str>) -> Result<(Repo, Config, Instance)> {
+    let (repo, cfg) = ctx.repo_config()?;
+    let data = ctx.reg.load()?;
+    let inst = target::resolve(&repo, &data, name, &ctx.cwd)?;
+    Ok((repo, cfg, inst))
+}
+
+pub fn env(ctx: &Ctx, args: EnvArgs) -> Result<i32> {
+    let (_, cfg, inst) = instance(ctx, args.name.as_deref())?;
+    let vars = env::vars(&cfg, &inst)?;
+    if args.json {
+        let map: BTreeMap<&str, &str> =
+            vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let v = serde_json::json!({ "version": 1, "env": map });
+        ui::out(&serde_json::to_string_pretty(&v)?);
+    } else {
+        for (k, v) in &vars {
+            ui::out(&format!("export {k}='{v}'"));
+        }
+    }
+    Ok(0)
+}
+
+pub fn exec(ctx: &Ctx, args: ExecArgs) -> Result<i32> {
+    let (repo, cfg, inst) = instance(ctx, args.name.as_deref())?;
+    let path = target::verify(&repo, &inst)?;
+    let vars = env::vars(&cfg, &inst)?;
+    let Some((prog, rest)) = args.command.split_first() else {
+        return Err(UserError::usage("no command given")
+            .hint("git sandbox exec NAME -- CMD…")
+            .into());
+    };
+    let status = std::process::Command::new(prog)
+        .args(rest)
+        .current_dir(&path)
+        .envs(vars)
+        .status()
+        .map_err(|e| UserError::new(format!("cannot run {prog}: {e}")))?;
+    Ok(status.code().unwrap_or(1))
+}
+
+/// Starts an instance's stack after checking its ports are free.
+pub fn up_instance(repo: &Repo, cfg: &Config, inst: &Instance, attach: bool) -> Result<i32> {
+    let path = target::verify(repo, inst)?;
+    let file = compose::find_file(&path, cfg)?;
+    let running = compose::running_projects().contains(&env::compose_project(&inst.id));
+    if !running {
+        let busy = env::busy_ports(cfg, inst.slot);
+        if !busy.is_empty() {
+            let list: Vec<String> = busy
+                .iter()
+                .map(|p| format!("{} ({})", p.port, p.label()))
+                .collect();
+            return Err(UserError::new(format!(
+                "port(s) of {} are taken by another program: {}",
+                inst.name,
+                list.join(", ")
+            ))
+            .hint("stop what listens there (e.g. `ss -ltnp`), or remove this sandbox and make a new one on a free slot")
+            .into());
+        }
+    }
+    let tool = compose::Tool::detect()?;
+    let mut cmd = compose::command(&tool, cfg, inst, &path)?;
+    cmd.arg("up");
+    if !attach {
+        cmd.arg("-d");
+    }
+    ui::detail(&format!("using {}", file.display()));
+    let status = cmd
+        .stdin(Stdio::null())
+        .status()
+        .context("cannot run docker compose")?;
+    if !status.success() {
+        return Err(UserError::new(format!(
+            "docker compose up failed for {} ({status})",
+            inst.name
+        ))
+        .into());
+    }
+    Ok(0)
+}
+
+/// Runs one compose subcommand for an instance, passing its exit code through.
+pub fn compose_run(repo: &Repo, cfg: &Config, inst: &Instance, args: &[&str]) -> Result<i32> {
+    let path = target::verify(repo, inst)?;
+    let tool = compose::Tool::detect()?;
+    let mut cmd = compose::command(&tool, cfg, inst, &path)?;
+    cmd.args(args);
+    let status = cmd.status().context("cannot run docker compose")?;
+    Ok(status.code().unwrap_or(1))
+}
+
+pub fn up(ctx: &Ctx, args: UpArgs) -> Result<i32> {
+    let (repo, cfg, inst) = instance(ctx, args.name.as_deref())?;
+    up_instance(&repo, &cfg, &inst, args.attach && !args.detach)
+}
+
+pub fn down(ctx: &Ctx, args: DownArgs) -> Result<i32> {
+    let (repo, cfg, inst) = instance(ctx, args.name.as_deref())?;
+    let mut a = vec!["down"];
+    if args.volumes {
+        a.push("--volumes");
+    }
+    compose_run(&repo, &cfg, &inst, &a)
+}
+
+pub fn logs(ctx: &Ctx, args: LogsArgs) -> Result<i32> {
+    let (repo, cfg, inst) = instance(ctx, args.name.as_deref())?;
+    let mut a = vec!["logs"];
+    if args.follow {
+        a.push("--follow");
+    }
+    compose_run(&repo, &cfg, &inst, &a)
+}
+
+pub fn ps(ctx: &Ctx, args: OptNameArg) -> Result<i32> {
+    let (repo, cfg, inst) = instance(ctx, args.name.as_deref())?;
+    compose_run(&repo, &cfg, &inst, &["ps"])
+}
+
+pub fn ports(ctx: &Ctx, args: PortsArgs) -> Result<i32> {
+    let (repo, cfg) = ctx.repo_config()?;
+    let data = ctx.reg.load()?;
+    let mut slots = Vec::new();
+    for slot in 0..=cfg.max_slots {
+        let owner = data
+            .instances
+            .iter()
+            .find(|i| i.slot == slot && (slot != 0 || i.parent_repo == repo.root))
+            .map(|i| i.id.clone());
+        let ports: Vec<serde_json::Value> = cfg
+            .ports_for(slot)
+            .into_iter()
+            .map(|p| {
+                serde_json::json!({
+                    "service": p.service,
+                    "index": p.index,
+                    "port": p.port,
+                    "busy": !env::port_free(p.port),
+                })
+            })
+            .collect();
+        slots.push(serde_json::json!({ "slot": slot, "owner": owner, "ports": ports }));
+    }
+    if args.json {
+        let v = serde_json::json!({ "version": 1, "slots": slots });
+        ui::out(&serde_json::to_string_pretty(&v)?);
+        return Ok(0);
+    }
+    if cfg.ports.is_empty() {
+        ui::info("no ports are configured; add a [ports] table to .sandbox.toml");
+    }
+    let rows: Vec<Vec<String>> = slots
+        .iter()
+        .map(|s| {
+            let slot = s["slot"].as_u64().unwrap_or(0);
+            let owner = s["owner"]
+                .as_str()
+                .map(String::from)
+                .unwrap_or_else(|| "-".into());
+            let ports = s["ports"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .map(|p| {
+                            let label = match p["index"].as_u64() {
+                                Some(i) => format!("{}[{i}]", p["service"].as_str().unwrap_or("")),
+                                None => p["service"].as_str().unwrap_or("").to_string(),
+                            };
+                            let busy = if p["busy"].as_bool() == Some(true) {
+                                "*"
+                            } else {
+                                ""
+                            };
+                            format!("{label}={}{busy}", p["port"])
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .unwrap_or_default();
+            vec![
+                if slot == 0 {
+                    "0 (local-prod)".to_string()
+                } else {
+                    slot.to_string()
+                },
+                owner,
+                ports,
+            ]
+        })
+        .collect();
+    for l in ui::table(&["SLOT", "OWNER", "PORTS (* = busy now)"], &rows) {
+        ui::out(&l);
+    }
+    Ok(0)
+}

@@ -1,0 +1,208 @@
+//! docker compose for one instance, isolated by project name and env file.
+//!
+//! Every call is `<compose> -p <instance id> --env-file <env file> -f <file> [--profile P] …`,
+//! run in the instance's directory with the env file's variables in its environment too, so
+//! two sandboxes' stacks never share containers, networks or volumes. `docker compose` is used
+//! where it exists, else the standalone `docker-compose`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anyhow::{Context, Result};
+
+use crate::config::Config;
+use crate::env;
+use crate::error::UserError;
+use crate::registry::{Instance, Kind};
+
+/// The compose files looked for, in order, when the config names none.
+pub const CANDIDATES: &[&str] = &[
+    "docker-compose.sandbox.yml",
+    "compose.yaml",
+    "compose.yml",
+    "docker-compose.yml",
+    "docker-compose.yaml",
+];
+
+/// How to run compose on this machine.
+#[derive(Clone, Debug)]
+pub struct Tool {
+    program: String,
+    pre_args: Vec<String>,
+}
+
+impl Tool {
+    /// `docker compose` if the plugin works, else `docker-compose`.
+    pub fn detect() -> Result<Tool> {
+        let works = |prog: &str, args: &[&str]| {
+            Command::new(prog)
+                .args(args)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        if let Some(p) = std::env::var_os("GIT_SANDBOX_COMPOSE") {
+            let p = p.to_string_lossy().into_owned();
+            let mut parts = p.split_whitespace().map(String::from);
+            if let Some(program) = parts.next() {
+                return Ok(Tool {
+                    program,
+                    pre_args: parts.collect(),
+                });
+            }
+        }
+        if works("docker", &["compose", "version"]) {
+            return Ok(Tool {
+                program: "docker".into(),
+                pre_args: vec!["compose".into()],
+            });
+        }
+        if works("docker-compose", &["version"]) {
+            return Ok(Tool {
+                program: "docker-compose".into(),
+                pre_args: Vec::new(),
+            });
+        }
+        Err(
+            UserError::new("neither `docker compose` nor `docker-compose` works on this machine")
+                .hint("install Docker with its Compose plugin, or the standalone docker-compose")
+                .into(),
+        )
+    }
+}
+
+/// The compose file of an instance's directory: the configured one, else the first candidate.
+pub fn find_file(dir: &Path, cfg: &Config) -> Result<PathBuf> {
+    if let Some(f) = &cfg.compose_file {
+        let p = dir.join(f);
+        if p.is_file() {
+            return Ok(p);
+        }
+        return Err(UserError::new(format!(
+            "the compose file {} named in .sandbox.toml does not exist",
+            p.display()
+        ))
+        .into());
+    }
+    for c in CANDIDATES {
+        let p = dir.join(c);
+        if p.is_file() {
+            return Ok(p);
+        }
+    }
+    Err(UserError::new(format!(
+        "no compose file in {}; looked for {}",
+        dir.display(),
+        CANDIDATES.join(", ")
+    ))
+    .hint("add one, or name it under [compose] file = … in .sandbox.toml")
+    .into())
+}
+
+/// Whether the directory has a compose file at all.
+pub fn has_file(dir: &Path, cfg: &Config) -> bool {
+    find_file(dir, cfg).is_ok()
+}
+
+/// The profile an instance runs with.
+pub fn profile(cfg: &Config, inst: &Instance) -> Option<String> {
+    match inst.kind {
+        Kind::LocalProd => cfg
+            .local_prod_profile
+            .clone()
+            .or_else(|| cfg.compose_profile.clone()),
+        Kind::Sandbox => cfg.compose_profile.clone(),
+    }
+}
+
+/// A compose command for an instance, ready for its subcommand arguments.
+pub fn command(tool: &Tool, cfg: &Config, inst: &Instance, dir: &Path) -> Result<Command> {
+    let file = find_file(dir, cfg)?;
+    let env_file = dir.join(&cfg.env_file);
+    let vars = env::vars(cfg, inst)?;
+    if !env_file.exists() {
+        env::write(&env_file, &vars)?;
+    }
+    let mut cmd = Command::new(&tool.program);
+    cmd.current_dir(dir)
+        .args(&tool.pre_args)
+        .arg("-p")
+        .arg(env::compose_project(&inst.id))
+        .arg("--env-file")
+        .arg(&env_file)
+        .arg("-f")
+        .arg(&file);
+    if let Some(p) = profile(cfg, inst) {
+        cmd.arg("--profile").arg(p);
+    }
+    cmd.envs(vars);
+    Ok(cmd)
+}
+
+/// Whether any container or volume of the instance's compose project exists (one cheap
+/// `docker` call each; no compose start-up).
+pub fn project_exists(inst: &Instance) -> bool {
+    let label = format!(
+        "label=com.docker.compose.project={}",
+        env::compose_project(&inst.id)
+    );
+    let any = |args: &[&str]| {
+        Command::new("docker")
+            .args(args)
+            .arg(&label)
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .output()
+            .is_ok_and(|o| o.status.success() && !o.stdout.trim_ascii().is_empty())
+    };
+    any(&["ps", "-aq", "--filter"]) || any(&["volume", "ls", "-q", "--filter"])
+}
+
+/// Compose projects with a running container (one `docker ps` call; empty without docker).
+pub fn running_projects() -> Vec<String> {
+    let out = Command::new("docker")
+        .args([
+            "ps",
+            "--format",
+            "{{.Label \"com.docker.compose.project\"}}",
+        ])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output();
+    match out {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(String::from)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Stops an instance's stack before removal (`down`, with `--volumes` unless kept).
+pub fn down_for_removal(
+    cfg: &Config,
+    inst: &Instance,
+    dir: &Path,
+    keep_volumes: bool,
+) -> Result<bool> {
+    if !has_file(dir, cfg) || !project_exists(inst) {
+        return Ok(false);
+    }
+    let tool = Tool::detect()?;
+    let mut cmd = command(&tool, cfg, inst, dir)?;
+    cmd.arg("down");
+    if !keep_volumes {
+        cmd.arg("--volumes");
+    }
+    let status = cmd
+        .stdin(Stdio::null())
+        .status()
+        .context("cannot run docker compose down")?;
+    if !status.success() {
+        anyhow::bail!("docker compose down failed ({status})");
+    }
+    Ok(true)
+}

@@ -1,0 +1,130 @@
+//! The env file a sandbox carries (`.env.sandbox` by default), and the live port probe.
+//!
+//! The file holds `SANDBOX_SLOT`, `SANDBOX_NAME`, `SANDBOX_ID`, `COMPOSE_PROJECT_NAME` and one
+//! `<PREFIX><SERVICE>_PORT` per port (groups add `_PORT_<i>` and a `_PORTS` list). Every key
+//! and value is checked so that nothing can inject a line; the file is written to a temp file
+//! and renamed into place, so a reader sees the old file or the new one.
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use crate::config::{Config, Port, env_name};
+use crate::error::UserError;
+use crate::registry::Instance;
+
+/// The variables of one instance, in file order.
+pub fn vars(cfg: &Config, inst: &Instance) -> Result<Vec<(String, String)>> {
+    let mut out = vec![
+        ("SANDBOX_SLOT".to_string(), inst.slot.to_string()),
+        ("SANDBOX_NAME".to_string(), inst.name.clone()),
+        ("SANDBOX_ID".to_string(), inst.id.clone()),
+        (
+            "COMPOSE_PROJECT_NAME".to_string(),
+            compose_project(&inst.id),
+        ),
+    ];
+    let ports = cfg.ports_for(inst.slot);
+    let mut i = 0;
+    while i < ports.len() {
+        let p = &ports[i];
+        let base = env_name(&cfg.env_prefix, &p.service);
+        if p.index.is_none() {
+            out.push((format!("{base}_PORT"), p.port.to_string()));
+            i += 1;
+            continue;
+        }
+        let group: Vec<&Port> = ports[i..]
+            .iter()
+            .take_while(|q| q.service == p.service)
+            .collect();
+        for q in &group {
+            out.push((
+                format!("{base}_PORT_{}", q.index.unwrap_or(0)),
+                q.port.to_string(),
+            ));
+        }
+        let list: Vec<String> = group.iter().map(|q| q.port.to_string()).collect();
+        out.push((format!("{base}_PORTS"), list.join(",")));
+        i += group.len();
+    }
+    for (k, v) in &out {
+        check_var(k, v)?;
+    }
+    Ok(out)
+}
+
+/// Compose project names allow lower-case letters, digits, `-` and `_`.
+pub fn compose_project(id: &str) -> String {
+    id.chars()
+        .map(|c| {
+            let c = c.to_ascii_lowercase();
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+/// A key must be a shell identifier; a value must not break out of its line.
+pub fn check_var(key: &str, value: &str) -> Result<()> {
+    let key_ok = !key.is_empty()
+        && !key.starts_with(|c: char| c.is_ascii_digit())
+        && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !key_ok {
+        return Err(UserError::new(format!("{key:?} is not a valid variable name")).into());
+    }
+    if value
+        .chars()
+        .any(|c| c == '\n' || c == '\r' || c == '\0' || c == '\'' || c == '"' || c == '\\')
+    {
+        return Err(UserError::new(format!(
+            "the value of {key} holds a newline, quote or backslash, which would inject into the env file: {value:?}"
+        ))
+        .hint("use a name without line breaks or quotes")
+        .into());
+    }
+    Ok(())
+}
+
+/// Writes the env file atomically.
+pub fn write(path: &Path, vars: &[(String, String)]) -> Result<()> {
+    let dir = path
+        .parent()
+        .context("the env file has no parent directory")?;
+    let mut text =
+        String::from("# Written by git-sandbox. Do not edit or commit: it is rewritten.\n");
+    for (k, v) in vars {
+        check_var(k, v)?;
+        text.push_str(&format!("{k}={v}\n"));
+    }
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".env.sandbox.")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot write in {}", dir.display()))?;
+    tmp.write_all(text.as_bytes())?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// Whether nothing listens on `port` (on any local address).
+pub fn port_free(port: u32) -> bool {
+    let Ok(port) = u16::try_from(port) else {
+        return false;
+    };
+    TcpListener::bind(("0.0.0.0", port)).is_ok() && TcpListener::bind(("127.0.0.1", port)).is_ok()
+}
+
+/// The ports of a slot that are busy right now.
+pub fn busy_ports(cfg: &Config, slot: u32) -> Vec<Port> {
+    cfg.ports_for(slot)
+        .into_iter()
+        .filter(|p| !port_free(p.port))
+        .collect()
+}

@@ -1,0 +1,115 @@
+//! `git-sandbox`: parses the command line, runs the command, and maps errors to the exit codes
+//! of DESIGN.md (0 done, 1 error, 2 usage, 3 refused because work would be lost).
+
+mod cli;
+mod commands;
+mod compose;
+mod config;
+mod env;
+mod error;
+mod fault;
+mod git;
+mod names;
+mod registry;
+mod safety;
+mod sandbox;
+mod target;
+mod ui;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Parser;
+
+use cli::{Cli, Command};
+use commands::Ctx;
+use error::UserError;
+
+fn main() {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                error::EXIT_USAGE
+            } else {
+                error::EXIT_OK
+            };
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    };
+    ui::init(cli.color, cli.quiet, cli.verbose);
+    let code = match run(cli) {
+        Ok(code) => code,
+        Err(err) => report(&err),
+    };
+    std::process::exit(code);
+}
+
+fn report(err: &anyhow::Error) -> i32 {
+    let user = err.chain().find_map(|e| e.downcast_ref::<UserError>());
+    eprintln!("{} {err:#}", ui::paint_err(ui::Style::Red, "error:"));
+    match user {
+        Some(u) => {
+            for h in &u.hints {
+                eprintln!("{} {h}", ui::paint_err(ui::Style::Yellow, "hint:"));
+            }
+            u.code
+        }
+        None => error::EXIT_ERROR,
+    }
+}
+
+fn run(cli: Cli) -> Result<i32> {
+    let cwd = match &cli.dir {
+        Some(d) => {
+            let base = std::env::current_dir()?;
+            let d = base.join(d);
+            if !d.is_dir() {
+                return Err(
+                    UserError::usage(format!("-C {}: no such directory", d.display())).into(),
+                );
+            }
+            d
+        }
+        None => std::env::current_dir()
+            .map_err(|e| UserError::new(format!("cannot read the current directory: {e}")))?,
+    };
+    let cwd: PathBuf = std::fs::canonicalize(&cwd).unwrap_or(cwd);
+    let ctx = Ctx {
+        cwd,
+        reg: registry::Registry::locate()?,
+    };
+    match cli.command {
+        Command::New(a) => commands::new::run(&ctx, a),
+        Command::List(a) => commands::list::list(&ctx, a),
+        Command::Status(a) => commands::list::status(&ctx, a),
+        Command::Path(a) => commands::list::path(&ctx, a),
+        Command::Rm(a) => commands::rm::run(&ctx, a),
+        Command::Restore(a) => commands::restore::restore(&ctx, a),
+        Command::Trash(c) => commands::restore::trash(&ctx, c),
+        Command::Prune(a) => commands::prune::run(&ctx, a),
+        Command::Env(a) => commands::services::env(&ctx, a),
+        Command::Exec(a) => commands::services::exec(&ctx, a),
+        Command::Up(a) => commands::services::up(&ctx, a),
+        Command::Down(a) => commands::services::down(&ctx, a),
+        Command::Logs(a) => commands::services::logs(&ctx, a),
+        Command::Ps(a) => commands::services::ps(&ctx, a),
+        Command::Ports(a) => commands::services::ports(&ctx, a),
+        Command::LocalProd(c) => commands::local_prod::run(&ctx, c),
+        Command::Sweep { dir } => {
+            sandbox::sweep_now(&ctx.reg, &dir)?;
+            Ok(0)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn verify_cli() {
+        super::Cli::command().debug_assert();
+    }
+}

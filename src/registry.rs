@@ -1,0 +1,316 @@
+//! The per-user registry of every sandbox and local-prod instance, across all repos.
+//!
+//! One JSON file (`registry.json`) in the XDG data dir, or in `$GIT_SANDBOX_HOME` when set.
+//!
+//! Invariants:
+//! - Every change runs [`Registry::update`]: take an exclusive lock on `registry.lock`, re-read
+//!   the file, apply the change, write a temp file in the same directory, fsync it, rename it
+//!   into place, fsync the directory. Readers never see a half-written file.
+//! - A file that does not parse, or carries a version this build does not know, is never
+//!   overwritten: every command that needs it stops with an error naming the file.
+//! - An instance moves through `creating` → `ready` → `removing`; the first and last mark an
+//!   operation that was under way, so `prune` can finish or roll back what a crash interrupted.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::error::UserError;
+
+/// The registry format this build reads and writes.
+pub const VERSION: u32 = 1;
+
+/// What an instance is.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    Sandbox,
+    LocalProd,
+}
+
+/// Where an instance is in its life.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum State {
+    /// `new` reserved the slot and is building the worktree.
+    Creating,
+    /// Usable.
+    #[default]
+    Ready,
+    /// `rm` passed its checks and is taking it apart.
+    Removing,
+}
+
+/// What the pre-push hook last saw pushed from this sandbox.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Pushed {
+    pub remote: String,
+    pub remote_ref: String,
+    pub oid: String,
+    pub at: String,
+}
+
+/// A removal under way, recorded before the first destructive step.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Removal {
+    /// Where the worktree directory is renamed to before it is deleted.
+    pub trash_dir: PathBuf,
+    /// Delete the branch once the worktree is gone (its tip, for a compare-and-delete).
+    pub delete_branch: Option<String>,
+    /// The ref holding the saved work, if any was saved.
+    pub saved_ref: Option<String>,
+    /// Remove the directory (false for `--keep-worktree`).
+    pub remove_worktree: bool,
+}
+
+/// One sandbox or local-prod.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Instance {
+    pub id: String,
+    pub name: String,
+    pub kind: Kind,
+    pub slot: u32,
+    pub path: PathBuf,
+    pub parent_repo: PathBuf,
+    pub branch: Option<String>,
+    pub created_branch: bool,
+    pub base_commit: Option<String>,
+    pub created_at: String,
+    pub is_worktree: bool,
+    #[serde(default)]
+    pub state: State,
+    /// The process building or removing it, while `state` is not `ready`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pushed: Option<Pushed>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removal: Option<Removal>,
+}
+
+/// The whole file.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Data {
+    pub version: u32,
+    #[serde(default)]
+    pub instances: Vec<Instance>,
+    /// Renamed-away worktree directories still to be deleted.
+    #[serde(default)]
+    pub sweep: Vec<PathBuf>,
+}
+
+impl Default for Data {
+    fn default() -> Self {
+        Data {
+            version: VERSION,
+            instances: Vec::new(),
+            sweep: Vec::new(),
+        }
+    }
+}
+
+impl Data {
+    /// Instances whose parent repo is `repo`.
+    pub fn of_repo<'a>(&'a self, repo: &'a Path) -> impl Iterator<Item = &'a Instance> + 'a {
+        self.instances.iter().filter(move |i| i.parent_repo == repo)
+    }
+
+    pub fn find(&self, id: &str) -> Option<&Instance> {
+        self.instances.iter().find(|i| i.id == id)
+    }
+
+    pub fn find_mut(&mut self, id: &str) -> Option<&mut Instance> {
+        self.instances.iter_mut().find(|i| i.id == id)
+    }
+
+    pub fn remove(&mut self, id: &str) -> Option<Instance> {
+        let pos = self.instances.iter().position(|i| i.id == id)?;
+        Some(self.instances.remove(pos))
+    }
+}
+
+/// Where the registry lives.
+#[derive(Clone, Debug)]
+pub struct Registry {
+    dir: PathBuf,
+}
+
+impl Registry {
+    /// The registry of this user: `$GIT_SANDBOX_HOME`, else the XDG data dir.
+    pub fn locate() -> Result<Registry> {
+        if let Some(home) = std::env::var_os("GIT_SANDBOX_HOME").filter(|h| !h.is_empty()) {
+            return Ok(Registry {
+                dir: PathBuf::from(home),
+            });
+        }
+        let dirs = directories::ProjectDirs::from("", "", "git-sandbox").ok_or_else(|| {
+            UserError::new("cannot find a home directory for the registry")
+                .hint("set GIT_SANDBOX_HOME to a directory git-sandbox may write to")
+        })?;
+        Ok(Registry {
+            dir: dirs.data_dir().to_path_buf(),
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The JSON file.
+    pub fn file(&self) -> PathBuf {
+        self.dir.join("registry.json")
+    }
+
+    fn lock_file(&self) -> PathBuf {
+        self.dir.join("registry.lock")
+    }
+
+    /// Reads the registry without locking (a snapshot: readers never see a torn file).
+    pub fn load(&self) -> Result<Data> {
+        let file = self.file();
+        match fs::read(&file) {
+            Ok(bytes) => parse(&file, &bytes),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Data::default()),
+            Err(e) => Err(UserError::new(format!(
+                "cannot read the registry {}: {e}",
+                file.display()
+            ))
+            .into()),
+        }
+    }
+
+    /// Locks, re-reads, applies `change`, and writes the result atomically. Nothing is written
+    /// when `change` fails.
+    pub fn update<T>(&self, change: impl FnOnce(&mut Data) -> Result<T>) -> Result<T> {
+        self.update_inner(None, change)
+    }
+
+    /// Like [`update`](Self::update), but gives up after `wait` if another process holds the
+    /// lock (for hooks, which must never hold up git).
+    pub fn update_within<T>(
+        &self,
+        wait: Duration,
+        change: impl FnOnce(&mut Data) -> Result<T>,
+    ) -> Result<T> {
+        self.update_inner(Some(wait), change)
+    }
+
+    fn update_inner<T>(
+        &self,
+        wait: Option<Duration>,
+        change: impl FnOnce(&mut Data) -> Result<T>,
+    ) -> Result<T> {
+        fs::create_dir_all(&self.dir).with_context(|| {
+            format!(
+                "cannot create the registry directory {}",
+                self.dir.display()
+            )
+        })?;
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.lock_file())
+            .with_context(|| format!("cannot open {}", self.lock_file().display()))?;
+        match wait {
+            None => lock.lock().context("cannot lock the registry")?,
+            Some(wait) => {
+                let start = Instant::now();
+                loop {
+                    match lock.try_lock() {
+                        Ok(()) => break,
+                        Err(std::fs::TryLockError::WouldBlock) if start.elapsed() < wait => {
+                            std::thread::sleep(Duration::from_millis(5));
+                        }
+                        Err(std::fs::TryLockError::WouldBlock) => {
+                            anyhow::bail!("the registry is locked by another git-sandbox")
+                        }
+                        Err(std::fs::TryLockError::Error(e)) => {
+                            return Err(e).context("cannot lock the registry");
+                        }
+                    }
+                }
+            }
+        }
+        let mut data = self.load()?;
+        let out = change(&mut data)?;
+        self.write(&data)?;
+        drop(lock);
+        Ok(out)
+    }
+
+    fn write(&self, data: &Data) -> Result<()> {
+        let mut json = serde_json::to_vec_pretty(data)?;
+        json.push(b'\n');
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".registry.")
+            .suffix(".tmp")
+            .tempfile_in(&self.dir)
+            .with_context(|| format!("cannot write in {}", self.dir.display()))?;
+        tmp.write_all(&json)?;
+        tmp.as_file().sync_all()?;
+        tmp.persist(self.file())
+            .with_context(|| format!("cannot replace {}", self.file().display()))?;
+        if let Ok(dir) = File::open(&self.dir) {
+            let _ = dir.sync_all();
+        }
+        Ok(())
+    }
+}
+
+fn parse(file: &Path, bytes: &[u8]) -> Result<Data> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        UserError::new(format!(
+            "the registry {} is corrupt ({e}); it was left untouched",
+            file.display()
+        ))
+        .hint("repair the file by hand, or move it aside to start an empty registry")
+    })?;
+    match value.get("version").and_then(|v| v.as_u64()) {
+        Some(v) if v == u64::from(VERSION) => {}
+        Some(v) => {
+            return Err(UserError::new(format!(
+                "the registry {} has version {v}, and this git-sandbox reads version {VERSION}; it was left untouched",
+                file.display()
+            ))
+            .hint("use the git-sandbox that wrote it, or a newer one")
+            .into());
+        }
+        None => {
+            return Err(UserError::new(format!(
+                "the registry {} has no version field; it was left untouched",
+                file.display()
+            ))
+            .hint("repair the file by hand, or move it aside to start an empty registry")
+            .into());
+        }
+    }
+    serde_json::from_value(value).map_err(|e| {
+        UserError::new(format!(
+            "the registry {} is corrupt ({e}); it was left untouched",
+            file.display()
+        ))
+        .hint("repair the file by hand, or move it aside to start an empty registry")
+        .into()
+    })
+}
+
+/// Now, as RFC 3339 in UTC to the second.
+pub fn now() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+/// Whether the process that marked an instance busy is still running (Linux: `/proc`; elsewhere
+/// assumed alive, so prune leaves it to the user).
+pub fn pid_alive(pid: u32) -> bool {
+    let proc = Path::new("/proc");
+    if proc.join("self").exists() {
+        proc.join(pid.to_string()).exists()
+    } else {
+        true
+    }
+}

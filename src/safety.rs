@@ -1,0 +1,190 @@
+//! What removing a sandbox would lose, computed before anything is touched.
+//!
+//! The report lists staged and unstaged changes, untracked files, commits on no remote-tracking
+//! ref (no upstream counts as never pushed), a lock, populated submodules, and, as
+//! information, ignored files (count and size). [`Report::blockers`] are the reasons `rm`
+//! refuses without `--force`; unpushed commits are not among them because the branch that holds
+//! them is kept.
+
+use std::path::Path;
+
+use anyhow::Result;
+
+use crate::git::{self, Repo, Status};
+use crate::registry::Instance;
+
+/// What would be lost.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Report {
+    pub status: Status,
+    /// Commits reachable from HEAD and from no remote-tracking ref.
+    pub unpushed: u32,
+    /// Of those, how many are also not merged into the main worktree's HEAD.
+    pub unmerged_unpushed: u32,
+    /// The branch has no upstream and no commit of it beyond the base is on a remote.
+    pub never_pushed: bool,
+    /// With a detached HEAD: commits on no branch and no remote (lost with the worktree).
+    pub detached_orphans: u32,
+    pub locked: Option<String>,
+    pub submodules: Vec<String>,
+    pub ignored_files: u64,
+    pub ignored_bytes: u64,
+}
+
+impl Report {
+    /// Reasons to refuse a removal without `--force`.
+    pub fn blockers(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let s = &self.status;
+        if !s.staged.is_empty() {
+            out.push(format!("{} staged change(s)", s.staged.len()));
+        }
+        if !s.unstaged.is_empty() {
+            out.push(format!("{} unstaged change(s)", s.unstaged.len()));
+        }
+        if !s.conflicted.is_empty() {
+            out.push(format!("{} unresolved conflict(s)", s.conflicted.len()));
+        }
+        if !s.untracked.is_empty() {
+            out.push(format!("{} untracked file(s)", s.untracked.len()));
+        }
+        if self.detached_orphans > 0 {
+            out.push(format!(
+                "HEAD is detached with {} commit(s) on no branch",
+                self.detached_orphans
+            ));
+        }
+        if let Some(reason) = &self.locked {
+            if reason.is_empty() {
+                out.push("the worktree is locked".into());
+            } else {
+                out.push(format!("the worktree is locked ({reason})"));
+            }
+        }
+        if !self.submodules.is_empty() {
+            out.push(format!(
+                "populated submodule(s): {}",
+                self.submodules.join(", ")
+            ));
+        }
+        out
+    }
+
+    /// Whether there is uncommitted or untracked work to save before a forced removal.
+    pub fn has_uncommitted(&self) -> bool {
+        !self.status.is_clean()
+    }
+
+    /// The report as lines for the user.
+    pub fn lines(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let s = &self.status;
+        let list = |what: &str, files: &[String], out: &mut Vec<String>| {
+            if files.is_empty() {
+                return;
+            }
+            out.push(format!("  {} {what}:", files.len()));
+            for f in files.iter().take(20) {
+                out.push(format!("    {f}"));
+            }
+            if files.len() > 20 {
+                out.push(format!("    … and {} more", files.len() - 20));
+            }
+        };
+        list("staged", &s.staged, &mut out);
+        list("unstaged", &s.unstaged, &mut out);
+        list("conflicted", &s.conflicted, &mut out);
+        list("untracked", &s.untracked, &mut out);
+        if self.unpushed > 0 {
+            out.push(format!(
+                "  {} commit(s) on no remote{}",
+                self.unpushed,
+                if self.never_pushed {
+                    " (the branch was never pushed)"
+                } else {
+                    ""
+                }
+            ));
+        } else if self.never_pushed {
+            out.push("  the branch was never pushed (it has no commits of its own)".into());
+        }
+        if s.upstream.is_some() && s.ahead > 0 {
+            out.push(format!(
+                "  {} commit(s) ahead of {}",
+                s.ahead,
+                s.upstream.as_deref().unwrap_or("")
+            ));
+        }
+        if let Some(r) = &self.locked {
+            out.push(format!(
+                "  locked{}",
+                if r.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {r}")
+                }
+            ));
+        }
+        for sm in &self.submodules {
+            out.push(format!("  populated submodule: {sm}"));
+        }
+        if self.ignored_files > 0 {
+            out.push(format!(
+                "  (information) {} ignored file(s), {} — not saved by a forced removal",
+                self.ignored_files,
+                human_bytes(self.ignored_bytes)
+            ));
+        }
+        out
+    }
+}
+
+/// Assesses a verified sandbox directory.
+pub fn assess(repo: &Repo, inst: &Instance, path: &Path) -> Result<Report> {
+    let status = git::status(path, true)?;
+    let (unpushed, unmerged_unpushed) = match &status.head {
+        Some(head) => {
+            let unpushed = repo.unpushed_count(head, &[])?;
+            let unmerged = if unpushed == 0 {
+                0
+            } else {
+                let merged_into: Vec<String> = repo.main_head().into_iter().collect();
+                repo.unpushed_count(head, &merged_into)?
+            };
+            (unpushed, unmerged)
+        }
+        None => (0, 0),
+    };
+    let never_pushed = status.upstream.is_none() && inst.pushed.is_none();
+    let detached_orphans = match (&status.branch, &status.head) {
+        (None, Some(head)) => repo.unpushed_count(head, &["--branches".to_string()])?,
+        _ => 0,
+    };
+    let (ignored_files, ignored_bytes) = git::ignored_summary(path).unwrap_or((0, 0));
+    Ok(Report {
+        unpushed,
+        unmerged_unpushed,
+        never_pushed,
+        detached_orphans,
+        locked: repo.lock_reason(&inst.id),
+        submodules: git::populated_submodules(path),
+        ignored_files,
+        ignored_bytes,
+        status,
+    })
+}
+
+pub fn human_bytes(b: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = b as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{b} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}

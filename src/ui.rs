@@ -1,0 +1,158 @@
+//! Output conventions: data on stdout, messages on stderr, colour only on a terminal and never
+//! with `NO_COLOR` or `--color never`; a closed stdout (`| head`) ends the program quietly.
+
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+
+static COLOR_OUT: AtomicBool = AtomicBool::new(false);
+static COLOR_ERR: AtomicBool = AtomicBool::new(false);
+/// 0 quiet, 1 normal, 2 verbose.
+static LEVEL: AtomicU8 = AtomicU8::new(1);
+
+/// Sets the colour choice (`auto`, `always`, `never`) and the verbosity.
+pub fn init(color: crate::cli::Color, quiet: bool, verbose: bool) {
+    use crate::cli::Color;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let (out, err) = match color {
+        Color::Never => (false, false),
+        Color::Always => (true, true),
+        Color::Auto if no_color => (false, false),
+        Color::Auto => (
+            std::io::stdout().is_terminal(),
+            std::io::stderr().is_terminal(),
+        ),
+    };
+    COLOR_OUT.store(out, Ordering::Relaxed);
+    COLOR_ERR.store(err, Ordering::Relaxed);
+    LEVEL.store(
+        if quiet {
+            0
+        } else if verbose {
+            2
+        } else {
+            1
+        },
+        Ordering::Relaxed,
+    );
+}
+
+/// Styles for [`paint`].
+#[derive(Clone, Copy)]
+pub enum Style {
+    Red,
+    Yellow,
+    Green,
+    Bold,
+    Dim,
+}
+
+fn code(style: Style) -> &'static str {
+    match style {
+        Style::Red => "\x1b[31m",
+        Style::Yellow => "\x1b[33m",
+        Style::Green => "\x1b[32m",
+        Style::Bold => "\x1b[1m",
+        Style::Dim => "\x1b[2m",
+    }
+}
+
+/// Text for stderr, coloured when stderr may be.
+pub fn paint_err(style: Style, text: &str) -> String {
+    if COLOR_ERR.load(Ordering::Relaxed) {
+        format!("{}{text}\x1b[0m", code(style))
+    } else {
+        text.to_string()
+    }
+}
+
+/// Text for stdout, coloured when stdout may be.
+pub fn paint_out(style: Style, text: &str) -> String {
+    if COLOR_OUT.load(Ordering::Relaxed) {
+        format!("{}{text}\x1b[0m", code(style))
+    } else {
+        text.to_string()
+    }
+}
+
+/// A line of data on stdout; a closed pipe exits quietly.
+pub fn out(line: &str) {
+    let mut stdout = std::io::stdout().lock();
+    if writeln!(stdout, "{line}")
+        .and_then(|_| stdout.flush())
+        .is_err()
+    {
+        std::process::exit(0);
+    }
+}
+
+/// A message on stderr (not with `-q`).
+pub fn info(line: &str) {
+    if LEVEL.load(Ordering::Relaxed) >= 1 {
+        eprintln!("{line}");
+    }
+}
+
+/// A detail on stderr (only with `-v`).
+pub fn detail(line: &str) {
+    if LEVEL.load(Ordering::Relaxed) >= 2 {
+        eprintln!("{}", paint_err(Style::Dim, line));
+    }
+}
+
+/// A warning on stderr (shown even with `-q`).
+pub fn warn(line: &str) {
+    eprintln!("{} {line}", paint_err(Style::Yellow, "warning:"));
+}
+
+/// Asks a yes/no question on the terminal; anything but y/yes is no.
+pub fn confirm(question: &str) -> bool {
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    if std::io::stdin().read_line(&mut answer).is_err() {
+        return false;
+    }
+    matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")
+}
+
+/// Whether a person can answer questions.
+pub fn interactive() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+/// Formats rows as aligned columns.
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> Vec<String> {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            if i < widths.len() {
+                widths[i] = widths[i].max(c.chars().count());
+            }
+        }
+    }
+    let fmt = |cells: Vec<String>| -> String {
+        let n = cells.len();
+        cells
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| {
+                if i + 1 == n {
+                    c
+                } else {
+                    let pad = widths[i].saturating_sub(c.chars().count());
+                    format!("{c}{}", " ".repeat(pad + 2))
+                }
+            })
+            .collect::<String>()
+            .trim_end()
+            .to_string()
+    };
+    let mut out = vec![paint_out(
+        Style::Bold,
+        &fmt(header.iter().map(|s| s.to_string()).collect()),
+    )];
+    for r in rows {
+        out.push(fmt(r.clone()));
+    }
+    out
+}
