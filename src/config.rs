@@ -117,8 +117,6 @@ pub struct Config {
     pub local_prod_path: String,
     pub local_prod_profile: Option<String>,
     pub local_prod_ports: Vec<PortSpec>,
-    /// The file it came from, if any.
-    pub source: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -136,7 +134,6 @@ impl Default for Config {
             local_prod_path: "../{repo}-prod".into(),
             local_prod_profile: None,
             local_prod_ports: Vec::new(),
-            source: None,
         }
     }
 }
@@ -165,10 +162,7 @@ impl Config {
         let bad = |msg: String| -> anyhow::Error {
             UserError::new(format!("{}: {msg}", file.display())).into()
         };
-        let mut cfg = Config {
-            source: Some(file.to_path_buf()),
-            ..Config::default()
-        };
+        let mut cfg = Config::default();
         if let Some(p) = raw.env_prefix {
             if !p
                 .chars()
@@ -251,7 +245,7 @@ impl Config {
                 )));
             }
         }
-        cfg.validate_plan().map_err(|m| bad(m))?;
+        cfg.validate_plan().map_err(bad)?;
         Ok(cfg)
     }
 

@@ -179,7 +179,19 @@ impl Repo {
 
     /// `git worktree add <path> <branch>` (the CLI: faster than libgit2, and it runs the
     /// project's hooks, filters and sparse-checkout as the user expects).
+    ///
+    /// Runs under a per-repo lock (`$GIT_COMMON_DIR/git-sandbox.lock`): git reads every other
+    /// worktree's admin dir while adding one, and fails on one that a parallel `worktree add`
+    /// has made but not yet filled.
     pub fn worktree_add(&self, path: &Path, branch: &str) -> Result<()> {
+        let lock = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.common_dir.join("git-sandbox.lock"))
+            .context("cannot open the repo's git-sandbox lock")?;
+        lock.lock()
+            .context("cannot lock the repo's git-sandbox lock")?;
         let out = self
             .git(&self.root)
             .args(["worktree", "add", "--quiet"])
@@ -529,7 +541,6 @@ pub struct Snapshot {
     /// The commit to keep: tree = the working files (tracked and untracked, not ignored),
     /// first parent = HEAD (the branch tip), second parent = a commit of the index.
     pub commit: String,
-    pub head: String,
 }
 
 /// Saves everything `git worktree remove --force` would destroy, except ignored files, as
@@ -579,23 +590,20 @@ pub fn snapshot(worktree: &Path, message: &str) -> Result<Snapshot> {
     };
     let index_commit = commit_tree(&index_tree, &[&head], "git-sandbox: the staged state")?;
     let commit = commit_tree(&work_tree, &[&head, &index_commit], message)?;
-    Ok(Snapshot { commit, head })
+    Ok(Snapshot { commit })
 }
 
 /// Puts a snapshot's state into a fresh worktree checked out at its first parent: the index
 /// from the second parent, the working files from the snapshot's tree. Files that were
 /// untracked come back untracked, unstaged changes unstaged.
 pub fn apply_snapshot(worktree: &Path, commit: &str) -> Result<()> {
-    run(worktree, &["read-tree", &format!("{commit}^2^{{tree}}")])?;
+    // First index and files both to the snapshot's tree (`read-tree --reset -u` deletes what
+    // the tree lacks and writes what it has, untracked files included), then the index alone
+    // back to the staged state, which leaves the files as they are.
     run(
         worktree,
-        &[
-            "restore",
-            &format!("--source={commit}"),
-            "--worktree",
-            "--",
-            ":/",
-        ],
+        &["read-tree", "--reset", "-u", &format!("{commit}^{{tree}}")],
     )?;
+    run(worktree, &["read-tree", &format!("{commit}^2^{{tree}}")])?;
     Ok(())
 }

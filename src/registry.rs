@@ -156,10 +156,6 @@ impl Registry {
         })
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     /// The JSON file.
     pub fn file(&self) -> PathBuf {
         self.dir.join("registry.json")

@@ -19,12 +19,10 @@ pub struct Report {
     pub status: Status,
     /// Commits reachable from HEAD and from no remote-tracking ref.
     pub unpushed: u32,
-    /// Of those, how many are also not merged into the main worktree's HEAD.
+    /// Of those, how many are on no other local branch either (lost if the branch went).
     pub unmerged_unpushed: u32,
     /// The branch has no upstream and no commit of it beyond the base is on a remote.
     pub never_pushed: bool,
-    /// With a detached HEAD: commits on no branch and no remote (lost with the worktree).
-    pub detached_orphans: u32,
     pub locked: Option<String>,
     pub submodules: Vec<String>,
     pub ignored_files: u64,
@@ -48,10 +46,20 @@ impl Report {
         if !s.untracked.is_empty() {
             out.push(format!("{} untracked file(s)", s.untracked.len()));
         }
-        if self.detached_orphans > 0 {
+        if self.unmerged_unpushed > 0 && self.status.branch.is_none() {
             out.push(format!(
-                "HEAD is detached with {} commit(s) on no branch",
-                self.detached_orphans
+                "HEAD is detached with {} commit(s) on no branch and no remote",
+                self.unmerged_unpushed
+            ));
+        } else if self.unmerged_unpushed > 0 {
+            out.push(format!(
+                "{} commit(s) on no remote and no other branch{}",
+                self.unmerged_unpushed,
+                if self.never_pushed {
+                    " (the branch was never pushed)"
+                } else {
+                    ""
+                }
             ));
         }
         if let Some(reason) = &self.locked {
@@ -142,30 +150,32 @@ impl Report {
 /// Assesses a verified sandbox directory.
 pub fn assess(repo: &Repo, inst: &Instance, path: &Path) -> Result<Report> {
     let status = git::status(path, true)?;
+    // Commits lost with the branch: on no remote-tracking ref and on no other local branch.
     let (unpushed, unmerged_unpushed) = match &status.head {
         Some(head) => {
             let unpushed = repo.unpushed_count(head, &[])?;
             let unmerged = if unpushed == 0 {
                 0
             } else {
-                let merged_into: Vec<String> = repo.main_head().into_iter().collect();
-                repo.unpushed_count(head, &merged_into)?
+                let mut elsewhere = Vec::new();
+                if let Some(b) = &status.branch {
+                    // For --branches, --exclude patterns are matched without refs/heads/.
+                    elsewhere.push(format!("--exclude={b}"));
+                }
+                elsewhere.push("--branches".to_string());
+                elsewhere.extend(repo.main_head());
+                repo.unpushed_count(head, &elsewhere)?
             };
             (unpushed, unmerged)
         }
         None => (0, 0),
     };
     let never_pushed = status.upstream.is_none() && inst.pushed.is_none();
-    let detached_orphans = match (&status.branch, &status.head) {
-        (None, Some(head)) => repo.unpushed_count(head, &["--branches".to_string()])?,
-        _ => 0,
-    };
     let (ignored_files, ignored_bytes) = git::ignored_summary(path).unwrap_or((0, 0));
     Ok(Report {
         unpushed,
         unmerged_unpushed,
         never_pushed,
-        detached_orphans,
         locked: repo.lock_reason(&inst.id),
         submodules: git::populated_submodules(path),
         ignored_files,

@@ -63,11 +63,12 @@ pub struct CreateSpec {
 pub struct Created {
     pub instance: Instance,
     /// Slots passed over because some of their ports were busy.
-    pub skipped: Vec<(u32, Vec<Port>)>,
+    pub skipped: Skipped,
 }
 
 /// Checks that nothing is in the way of `spec`, without changing anything.
 pub fn precheck(repo: &Repo, spec: &CreateSpec) -> Result<()> {
+    env::check_var("SANDBOX_ID", &spec.id)?;
     if fs::symlink_metadata(&spec.path).is_ok() {
         return Err(
             UserError::new(format!("{} already exists", spec.path.display()))
@@ -166,7 +167,6 @@ pub fn create(repo: &Repo, cfg: &Config, reg: &Registry, spec: &CreateSpec) -> R
         exclude_env_file(repo, &cfg.env_file)?;
         Ok((slot, skipped))
     })?;
-    fault::point("new:reserved");
     let mut done = Undo {
         repo,
         reg,
@@ -175,14 +175,15 @@ pub fn create(repo: &Repo, cfg: &Config, reg: &Registry, spec: &CreateSpec) -> R
         worktree: None,
     };
     let result = (|| -> Result<Instance> {
+        fault::point("new:reserved")?;
         if let Some(oid) = &spec.start {
             repo.create_branch(&spec.branch, oid)?;
             done.branch = Some((spec.branch.clone(), oid.clone()));
         }
-        fault::point("new:branch");
+        fault::point("new:branch")?;
         add_worktree(repo, &spec.path, &spec.id, &spec.branch)?;
         done.worktree = Some(spec.path.clone());
-        fault::point("new:worktree");
+        fault::point("new:worktree")?;
         let path = git::canonical(&spec.path)?;
         let mut inst = reg
             .load()?
@@ -192,12 +193,12 @@ pub fn create(repo: &Repo, cfg: &Config, reg: &Registry, spec: &CreateSpec) -> R
         inst.path = path.clone();
         inst.slot = slot;
         env::write(&path.join(&cfg.env_file), &env::vars(cfg, &inst)?)?;
-        fault::point("new:env");
+        fault::point("new:env")?;
         copy_files(repo, cfg, &path)?;
         if let Some(snap) = &spec.snapshot {
             git::apply_snapshot(&path, snap)?;
         }
-        fault::point("new:ready");
+        fault::point("new:ready")?;
         let inst = reg.update(|data| {
             let e = data
                 .find_mut(&spec.id)
@@ -232,7 +233,10 @@ pub fn create(repo: &Repo, cfg: &Config, reg: &Registry, spec: &CreateSpec) -> R
 }
 
 /// The lowest free slot in 1..=max_slots whose ports are all free, and the slots passed over.
-fn pick_slot(cfg: &Config, data: &registry::Data) -> Result<(u32, Vec<(u32, Vec<Port>)>)> {
+/// Slots passed over, with their busy ports.
+type Skipped = Vec<(u32, Vec<Port>)>;
+
+fn pick_slot(cfg: &Config, data: &registry::Data) -> Result<(u32, Skipped)> {
     let used: Vec<u32> = data.instances.iter().map(|i| i.slot).collect();
     let mut skipped = Vec::new();
     for slot in 1..=cfg.max_slots {
@@ -419,14 +423,22 @@ impl Undo<'_> {
 
     fn run(&mut self) -> Vec<String> {
         let mut errors = Vec::new();
-        if let Some(path) = self.worktree.take() {
-            if let Err(e) = remove_fresh_worktree(self.repo, self.id, &path) {
-                errors.push(format!("{e:#}"));
-            }
+        if let Some(path) = self.worktree.take()
+            && let Err(e) = remove_fresh_worktree(self.repo, self.id, &path)
+        {
+            errors.push(format!("{e:#}"));
         }
         if let Some((name, oid)) = self.branch.take() {
-            if let Err(e) = self.repo.delete_branch_at(&name, &oid) {
-                errors.push(format!("{e:#}"));
+            match self.repo.branch_checked_out_at(&name) {
+                Ok(Some(at)) => errors.push(format!(
+                    "kept branch {name}: it is checked out at {}",
+                    at.display()
+                )),
+                _ => {
+                    if let Err(e) = self.repo.delete_branch_at(&name, &oid) {
+                        errors.push(format!("{e:#}"));
+                    }
+                }
             }
         }
         if !self.id.is_empty() {
@@ -492,7 +504,7 @@ pub fn remove(
         let saved = save(repo, inst, path)?;
         out.saved_ref = Some(saved);
     }
-    fault::point("rm:saved");
+    fault::point("rm:saved")?;
     let trash_dir = trash_path(path)?;
     let removal = Removal {
         trash_dir: trash_dir.clone(),
@@ -509,11 +521,11 @@ pub fn remove(
         e.removal = Some(removal.clone());
         Ok(())
     })?;
-    fault::point("rm:marked");
+    fault::point("rm:marked")?;
     if plan.remove_worktree {
         fs::rename(path, &trash_dir)
             .with_context(|| format!("cannot move {} out of the way", path.display()))?;
-        fault::point("rm:moved");
+        fault::point("rm:moved")?;
     }
     out.branch_deleted = finish(repo, reg, inst, &removal)?;
     Ok(out)
@@ -523,12 +535,12 @@ pub fn remove(
 fn finish(repo: &Repo, reg: &Registry, inst: &Instance, removal: &Removal) -> Result<bool> {
     if removal.remove_worktree {
         repo.drop_admin_entry(&inst.id)?;
-        fault::point("rm:admin");
+        fault::point("rm:admin")?;
     }
     let mut deleted = false;
     if let (Some(tip), Some(branch)) = (&removal.delete_branch, &inst.branch) {
         deleted = repo.delete_branch_at(branch, tip)?;
-        fault::point("rm:branch");
+        fault::point("rm:branch")?;
     }
     reg.update(|d| {
         d.remove(&inst.id);
@@ -537,7 +549,7 @@ fn finish(repo: &Repo, reg: &Registry, inst: &Instance, removal: &Removal) -> Re
         }
         Ok(())
     })?;
-    fault::point("rm:unregistered");
+    fault::point("rm:unregistered")?;
     if removal.remove_worktree {
         sweep_later(reg, &removal.trash_dir);
     }
@@ -605,18 +617,16 @@ pub fn save(repo: &Repo, inst: &Instance, path: &Path) -> Result<String> {
 /// `GIT_SANDBOX_SWEEP=foreground` waits for it.
 pub fn sweep_later(reg: &Registry, dir: &Path) {
     let foreground = std::env::var_os("GIT_SANDBOX_SWEEP").is_some_and(|v| v == "foreground");
-    if !foreground {
-        if let Ok(exe) = std::env::current_exe() {
-            let spawned = std::process::Command::new(exe)
-                .arg("__sweep")
-                .arg(dir)
-                .stdin(std::process::Stdio::null())
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .spawn();
-            if spawned.is_ok() {
-                return;
-            }
+    if !foreground && let Ok(exe) = std::env::current_exe() {
+        let spawned = std::process::Command::new(exe)
+            .arg("__sweep")
+            .arg(dir)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn();
+        if spawned.is_ok() {
+            return;
         }
     }
     let _ = sweep_now(reg, dir);
@@ -700,12 +710,10 @@ pub fn repair(
                     branch: None,
                     worktree: Some(inst.path.clone()),
                 };
-                if inst.created_branch {
-                    if let (Some(b), Some(base)) = (&inst.branch, &inst.base_commit) {
-                        if repo.branch_checked_out_at(b)?.is_none() {
-                            undo.branch = Some((b.clone(), base.clone()));
-                        }
-                    }
+                if inst.created_branch
+                    && let (Some(b), Some(base)) = (&inst.branch, &inst.base_commit)
+                {
+                    undo.branch = Some((b.clone(), base.clone()));
                 }
                 let errors = undo.run();
                 if !errors.is_empty() {

@@ -110,10 +110,10 @@ pub fn run(ctx: &Ctx, args: PruneArgs) -> Result<i32> {
             verb("swept", "would sweep"),
             dir.display()
         ));
-        if !args.dry_run {
-            if let Err(e) = sandbox::sweep_now(&ctx.reg, dir) {
-                ui::warn(&format!("{e:#}"));
-            }
+        if !args.dry_run
+            && let Err(e) = sandbox::sweep_now(&ctx.reg, dir)
+        {
+            ui::warn(&format!("{e:#}"));
         }
     }
     // Report mismatches between git and the registry in this repo.

@@ -99,7 +99,7 @@ pub fn remove(ctx: &Ctx, repo: &Repo, cfg: &Config, inst: &Instance, opts: Optio
             inst.name,
             blockers.join("; ")
         ))
-        .hint("commit or stash the work first; or `--force` saves it under refs/sandbox/trash and removes anyway (`git sandbox restore` brings it back)");
+        .hint("commit or stash the work and push the branch first; or `--force` removes it anyway: uncommitted work is saved under refs/sandbox/trash (`git sandbox restore` brings it back) and an unpushed branch is kept");
         if report.locked.is_some() {
             err = err.hint(format!(
                 "unlock with `git worktree unlock {}`",
@@ -120,9 +120,7 @@ pub fn remove(ctx: &Ctx, repo: &Repo, cfg: &Config, inst: &Instance, opts: Optio
             notes.push(format!("keeping branch {b}: the worktree is not on it"));
         }
         None
-    } else if opts.delete_branch {
-        on_branch.clone().zip(head.clone())
-    } else if inst.created_branch && report.unmerged_unpushed == 0 {
+    } else if opts.delete_branch || (inst.created_branch && report.unmerged_unpushed == 0) {
         on_branch.clone().zip(head.clone())
     } else {
         let b = on_branch.clone().unwrap_or_default();
@@ -224,10 +222,10 @@ pub fn remove(ctx: &Ctx, repo: &Repo, cfg: &Config, inst: &Instance, opts: Optio
             inst.name
         ));
     }
-    if removed.branch_deleted {
-        if let Some((b, _)) = &delete_branch {
-            ui::info(&format!("deleted branch {b}"));
-        }
+    if removed.branch_deleted
+        && let Some((b, _)) = &delete_branch
+    {
+        ui::info(&format!("deleted branch {b}"));
     }
     ui::info(&format!(
         "{} {what} {}",

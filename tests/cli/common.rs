@@ -1,0 +1,294 @@
+//! The test environment: a temp dir holding a repo, a bare "remote", a fake HOME and the
+//! registry. Every child (the real `git-sandbox` binary and the real `git`) runs with a cleared
+//! environment: no global or system git config, fixed dates, the registry under the temp dir.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_git-sandbox");
+
+pub struct TestEnv {
+    _tmp: tempfile::TempDir,
+    /// The directory holding everything.
+    pub root: PathBuf,
+    /// The main worktree of the repo under test (`<root>/work/repo`).
+    pub repo: PathBuf,
+    /// The bare remote.
+    pub remote: PathBuf,
+    pub home: PathBuf,
+    /// The registry dir (`GIT_SANDBOX_HOME`).
+    pub reg_home: PathBuf,
+    /// Directories put first on PATH.
+    pub path_prefix: Vec<PathBuf>,
+    /// Extra variables for every child.
+    pub extra_env: Vec<(String, String)>,
+}
+
+impl TestEnv {
+    /// A repo with two commits, pushed to `origin/main`, tracking it.
+    pub fn new() -> TestEnv {
+        Self::named("repo")
+    }
+
+    pub fn named(name: &str) -> TestEnv {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let root = fs::canonicalize(tmp.path()).expect("canonical tempdir");
+        let home = root.join("home");
+        fs::create_dir_all(&home).expect("home");
+        fs::write(
+            home.join(".gitconfig"),
+            "[user]\n\tname = Test\n\temail = test@example.com\n[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n",
+        )
+        .expect("gitconfig");
+        let work = root.join("work");
+        fs::create_dir_all(&work).expect("work");
+        let env = TestEnv {
+            repo: work.join(name),
+            remote: root.join("remote.git"),
+            reg_home: root.join("registry"),
+            home,
+            root,
+            _tmp: tmp,
+            path_prefix: Vec::new(),
+            extra_env: Vec::new(),
+        };
+        env.git(&env.root, &["init", "-q", "--bare", "remote.git"]);
+        env.git(&work, &["init", "-q", name]);
+        env.write(&env.repo, "README.md", "hello\n");
+        env.write(&env.repo, "src/lib.rs", "pub fn a() {}\n");
+        env.git(&env.repo, &["add", "."]);
+        env.git(&env.repo, &["commit", "-q", "-m", "first"]);
+        env.write(&env.repo, "CHANGES", "one\n");
+        env.git(&env.repo, &["add", "."]);
+        env.git(&env.repo, &["commit", "-q", "-m", "second"]);
+        env.git(
+            &env.repo,
+            &[
+                "remote",
+                "add",
+                "origin",
+                env.remote.to_str().expect("utf8"),
+            ],
+        );
+        env.git(&env.repo, &["push", "-q", "-u", "origin", "main"]);
+        env
+    }
+
+    fn apply_env(&self, cmd: &mut Command) {
+        let mut path: Vec<PathBuf> = self.path_prefix.clone();
+        path.extend(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        ));
+        cmd.env_clear()
+            .env("PATH", std::env::join_paths(path).expect("PATH"))
+            .env("HOME", &self.home)
+            .env("GIT_CONFIG_GLOBAL", self.home.join(".gitconfig"))
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
+            .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
+            .env("GIT_SANDBOX_HOME", &self.reg_home)
+            .env("GIT_SANDBOX_SWEEP", "foreground")
+            .env("LANG", "C")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null());
+        for (k, v) in &self.extra_env {
+            cmd.env(k, v);
+        }
+    }
+
+    /// A `git` command in `dir`.
+    pub fn git_cmd(&self, dir: &Path) -> Command {
+        let mut cmd = Command::new("git");
+        self.apply_env(&mut cmd);
+        cmd.current_dir(dir);
+        cmd
+    }
+
+    /// Runs git, asserting success; returns stdout.
+    pub fn git(&self, dir: &Path, args: &[&str]) -> String {
+        let out = self.git_cmd(dir).args(args).output().expect("run git");
+        assert!(
+            out.status.success(),
+            "git {args:?} in {} failed: {}",
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// A `git-sandbox` command in `dir`.
+    pub fn cmd(&self, dir: &Path) -> Command {
+        let mut cmd = Command::new(BIN);
+        self.apply_env(&mut cmd);
+        cmd.current_dir(dir);
+        cmd
+    }
+
+    /// Runs git-sandbox.
+    pub fn run(&self, dir: &Path, args: &[&str]) -> Output {
+        self.cmd(dir).args(args).output().expect("run git-sandbox")
+    }
+
+    /// Runs git-sandbox, asserting success; returns stdout.
+    pub fn ok(&self, dir: &Path, args: &[&str]) -> String {
+        let out = self.run(dir, args);
+        assert!(
+            out.status.success(),
+            "git-sandbox {args:?} in {} failed ({}):\n{}",
+            dir.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Runs git-sandbox, asserting exit `code`; returns stderr.
+    pub fn fails(&self, dir: &Path, args: &[&str], code: i32) -> String {
+        let out = self.run(dir, args);
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "git-sandbox {args:?} should exit {code}; stdout:\n{}\nstderr:\n{err}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        err
+    }
+
+    /// `new NAME`, returning the printed path.
+    pub fn new_sandbox(&self, name: &str) -> PathBuf {
+        let out = self.ok(&self.repo, &["new", name]);
+        PathBuf::from(out.trim())
+    }
+
+    /// The path `new NAME` uses by default.
+    pub fn sandbox_path(&self, slug: &str) -> PathBuf {
+        self.repo
+            .parent()
+            .expect("parent")
+            .join(format!("{}--{slug}", self.repo_name()))
+    }
+
+    pub fn repo_name(&self) -> String {
+        self.repo
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    pub fn write(&self, dir: &Path, rel: &str, text: &str) {
+        let p = dir.join(rel);
+        if let Some(parent) = p.parent() {
+            fs::create_dir_all(parent).expect("mkdir");
+        }
+        fs::write(p, text).expect("write");
+    }
+
+    /// The registry as JSON (an empty one if there is no file).
+    pub fn registry(&self) -> serde_json::Value {
+        match fs::read(self.reg_home.join("registry.json")) {
+            Ok(b) => serde_json::from_slice(&b).expect("registry parses"),
+            Err(_) => serde_json::json!({ "version": 1, "instances": [] }),
+        }
+    }
+
+    /// Registry entries as (id, slot, state).
+    pub fn entries(&self) -> Vec<(String, u64, String)> {
+        let r = self.registry();
+        r["instances"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|i| {
+                        (
+                            i["id"].as_str().unwrap_or_default().to_string(),
+                            i["slot"].as_u64().unwrap_or(99),
+                            i["state"].as_str().unwrap_or_default().to_string(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Rewrites one registry entry's field.
+    pub fn tamper(&self, id: &str, field: &str, value: serde_json::Value) {
+        let mut r = self.registry();
+        for i in r["instances"].as_array_mut().expect("instances") {
+            if i["id"] == id {
+                i[field] = value.clone();
+            }
+        }
+        fs::write(
+            self.reg_home.join("registry.json"),
+            serde_json::to_vec_pretty(&r).expect("json"),
+        )
+        .expect("write registry");
+    }
+
+    /// Local branches of the repo.
+    pub fn branches(&self) -> Vec<String> {
+        self.git(
+            &self.repo,
+            &["for-each-ref", "--format=%(refname:short)", "refs/heads/"],
+        )
+        .lines()
+        .map(String::from)
+        .collect()
+    }
+
+    /// The linked worktree admin names.
+    pub fn admin_entries(&self) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(self.repo.join(".git/worktrees"))
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    /// Entries of the directory holding the repo and its sandboxes.
+    pub fn siblings(&self) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(self.repo.parent().expect("parent"))
+            .expect("read work")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+/// Every file, directory and link under `dir` with its bytes and mode: a byte-for-byte picture.
+pub fn tree(dir: &Path) -> BTreeMap<PathBuf, (u32, Vec<u8>)> {
+    let mut out = BTreeMap::new();
+    fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, (u32, Vec<u8>)>) {
+        let Ok(rd) = fs::read_dir(dir) else { return };
+        for e in rd.flatten() {
+            let p = e.path();
+            let rel = p.strip_prefix(base).expect("prefix").to_path_buf();
+            let meta = fs::symlink_metadata(&p).expect("meta");
+            let mode = meta.permissions().mode();
+            if meta.file_type().is_symlink() {
+                let t = fs::read_link(&p).expect("link");
+                out.insert(rel, (mode, t.to_string_lossy().as_bytes().to_vec()));
+            } else if meta.is_dir() {
+                out.insert(rel, (mode, Vec::new()));
+                walk(base, &p, out);
+            } else {
+                out.insert(rel, (mode, fs::read(&p).expect("read")));
+            }
+        }
+    }
+    walk(dir, dir, &mut out);
+    out
+}

@@ -1,0 +1,181 @@
+//! A crash at every named point of `new` and `rm`, then `prune`: the registry, git's worktree
+//! list and the files agree, and no committed or uncommitted work is lost.
+
+use std::fs;
+
+use crate::common::TestEnv;
+
+/// The invariants after `prune`.
+fn assert_consistent(t: &TestEnv, point: &str) {
+    let entries = t.entries();
+    for (id, _, state) in &entries {
+        assert_eq!(state, "ready", "{point}: {id} left {state}");
+    }
+    let ids: Vec<String> = entries.iter().map(|e| e.0.clone()).collect();
+    let mut admin = t.admin_entries();
+    admin.sort();
+    let mut want = ids.clone();
+    want.sort();
+    assert_eq!(
+        admin, want,
+        "{point}: git's worktrees and the registry differ"
+    );
+    for id in &ids {
+        let slug = id.trim_start_matches("repo--");
+        assert!(
+            t.sandbox_path(slug).join(".git").is_file(),
+            "{point}: {id} has no directory"
+        );
+    }
+    let strays: Vec<String> = t
+        .siblings()
+        .into_iter()
+        .filter(|s| s.starts_with(".git-sandbox-"))
+        .collect();
+    assert!(strays.is_empty(), "{point}: left behind {strays:?}");
+    let reg = t.registry();
+    assert!(
+        reg["sweep"].as_array().is_none_or(|a| a.is_empty()),
+        "{point}: sweep queue not empty"
+    );
+}
+
+fn crash(t: &mut TestEnv, point: &str, args: &[&str]) {
+    t.extra_env = vec![("GIT_SANDBOX_FAULT".into(), point.into())];
+    let out = t.run(&t.repo, args);
+    t.extra_env.clear();
+    assert!(
+        !out.status.success(),
+        "{point}: the command should have crashed"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&format!("fault injected at {point}")),
+        "{point}: the fault point was not reached: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn crash_during_new_then_prune_rolls_back() {
+    let mut t = TestEnv::new();
+    let keep = t.new_sandbox("keep");
+    t.write(&keep, "mine.txt", "uncommitted\n");
+    for point in [
+        "new:reserved",
+        "new:branch",
+        "new:worktree",
+        "new:env",
+        "new:ready",
+    ] {
+        crash(&mut t, point, &["new", "crashy"]);
+        // Another command refuses to act on the half-made sandbox.
+        let busy = t.entries().into_iter().any(|e| e.0 == "repo--crashy");
+        assert!(busy, "{point}: the reservation should be recorded");
+        let out = t.run(&t.repo, &["prune"]);
+        assert!(
+            out.status.success(),
+            "{point}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        eprintln!("{point}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_consistent(&t, point);
+        assert!(
+            !t.sandbox_path("crashy").exists(),
+            "{point}: {:?} {:?}",
+            crate::common::tree(&t.sandbox_path("crashy"))
+                .keys()
+                .collect::<Vec<_>>(),
+            t.registry()
+        );
+        assert!(!t.branches().contains(&"crashy".to_string()), "{point}");
+        assert_eq!(
+            fs::read_to_string(keep.join("mine.txt")).expect("keep"),
+            "uncommitted\n"
+        );
+        // The name is usable again.
+        t.new_sandbox("crashy");
+        t.ok(&t.repo, &["rm", "crashy", "--yes"]);
+    }
+}
+
+#[test]
+fn crash_during_rm_then_prune_loses_nothing() {
+    let mut t = TestEnv::new();
+    for point in [
+        "rm:saved",
+        "rm:marked",
+        "rm:moved",
+        "rm:admin",
+        "rm:branch",
+        "rm:unregistered",
+    ] {
+        let p = t.new_sandbox("victim");
+        t.write(&p, "committed.txt", "committed\n");
+        t.git(&p, &["add", "."]);
+        t.git(&p, &["commit", "-q", "-m", "unpushed work"]);
+        let tip = t.git(&p, &["rev-parse", "HEAD"]).trim().to_string();
+        t.write(&p, "uncommitted.txt", "uncommitted\n");
+        crash(
+            &mut t,
+            point,
+            &["rm", "victim", "--yes", "--force", "--delete-branch"],
+        );
+        t.ok(&t.repo, &["prune"]);
+        assert_consistent(&t, point);
+        if p.exists() {
+            // Rolled back: everything is still in place.
+            assert_eq!(
+                fs::read_to_string(p.join("uncommitted.txt")).expect("u"),
+                "uncommitted\n",
+                "{point}"
+            );
+            assert_eq!(t.git(&p, &["rev-parse", "HEAD"]).trim(), tip, "{point}");
+            t.ok(
+                &t.repo,
+                &["rm", "victim", "--yes", "--force", "--delete-branch"],
+            );
+        }
+        assert!(!p.exists(), "{point}");
+        // The work is in the saved state: the tip and the uncommitted file.
+        let refs = t.git(
+            &t.repo,
+            &[
+                "for-each-ref",
+                "--format=%(refname)",
+                "refs/sandbox/trash/repo--victim/",
+            ],
+        );
+        let newest = refs.lines().last().expect("a saved state").to_string();
+        assert_eq!(
+            t.git(&t.repo, &["rev-parse", &format!("{newest}^1")])
+                .trim(),
+            tip,
+            "{point}"
+        );
+        assert_eq!(
+            t.git(&t.repo, &["show", &format!("{newest}:uncommitted.txt")]),
+            "uncommitted\n",
+            "{point}"
+        );
+        // Clean up for the next point: restore, then remove for good.
+        let q = std::path::PathBuf::from(t.ok(&t.repo, &["restore", "victim"]).trim());
+        assert_eq!(
+            fs::read_to_string(q.join("uncommitted.txt")).expect("u"),
+            "uncommitted\n"
+        );
+        t.ok(
+            &t.repo,
+            &["rm", "victim", "--yes", "--force", "--delete-branch"],
+        );
+        t.git(&t.repo, &["update-ref", "-d", "refs/heads/victim"]);
+        for r in t
+            .git(
+                &t.repo,
+                &["for-each-ref", "--format=%(refname)", "refs/sandbox/"],
+            )
+            .lines()
+        {
+            t.git(&t.repo, &["update-ref", "-d", r]);
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! Integration tests: the real `git-sandbox` binary, the real git CLI, real repositories and a
+//! bare repository as the remote.
+
+mod common;
+mod crash;
+mod lifecycle;
+mod ports;
+mod restore;
+mod rm;

@@ -1,0 +1,180 @@
+//! The port plan, the env file and the live port checks.
+
+use std::net::TcpListener;
+
+use crate::common::TestEnv;
+
+fn commit_config(t: &TestEnv, text: &str) {
+    t.write(&t.repo, ".sandbox.toml", text);
+    t.git(&t.repo, &["add", ".sandbox.toml"]);
+    t.git(&t.repo, &["commit", "-q", "-m", "config"]);
+}
+
+#[test]
+fn collision_is_found_and_both_owners_named() {
+    let t = TestEnv::new();
+    t.write(
+        &t.repo,
+        ".sandbox.toml",
+        "[ports]\nbackend = 8000\nadmin = 8005\n",
+    );
+    let err = t.fails(&t.repo, &["ports"], 1);
+    assert!(err.contains("port 8005 is planned twice"), "{err}");
+    assert!(
+        err.contains("slot 5's backend") && err.contains("admin"),
+        "{err}"
+    );
+    assert!(err.contains(".sandbox.toml"), "{err}");
+    let err = t.fails(&t.repo, &["new", "x"], 1);
+    assert!(err.contains("planned twice"), "{err}");
+    assert!(t.entries().is_empty());
+}
+
+#[test]
+fn predecessor_layout_validates() {
+    let t = TestEnv::new();
+    t.write(
+        &t.repo,
+        ".sandbox.toml",
+        r#"env_prefix = "KTRDR_"
+max_slots = 10
+env_file = ".env.sandbox"
+path = "../{repo}--{name}"
+
+[ports]
+backend = 8000
+db = 5432
+workers = { base = 5010, count = 4, stride = 10 }
+
+[compose]
+file = "docker-compose.sandbox.yml"
+
+[local_prod]
+path = "../{repo}-prod"
+profile = "local-prod"
+ports = { workers = { count = 8 } }
+"#,
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&t.ok(&t.repo, &["ports", "--json"])).expect("json");
+    let slot0: Vec<u64> = json["slots"][0]["ports"]
+        .as_array()
+        .expect("ports")
+        .iter()
+        .filter(|p| p["service"] == "workers")
+        .map(|p| p["port"].as_u64().expect("n"))
+        .collect();
+    assert_eq!(
+        slot0,
+        (5010..5018).collect::<Vec<u64>>(),
+        "local-prod gets 8 workers"
+    );
+    let slot1: Vec<u64> = json["slots"][1]["ports"]
+        .as_array()
+        .expect("ports")
+        .iter()
+        .map(|p| p["port"].as_u64().expect("n"))
+        .collect();
+    assert_eq!(slot1, vec![8001, 5433, 5020, 5021, 5022, 5023]);
+}
+
+#[test]
+fn out_of_range_and_unknown_keys_are_errors_naming_line_and_key() {
+    let t = TestEnv::new();
+    t.write(&t.repo, ".sandbox.toml", "[ports]\nbackend = 65530\n");
+    let err = t.fails(&t.repo, &["ports"], 1);
+    assert!(err.contains("outside 1024..=65535"), "{err}");
+    t.write(&t.repo, ".sandbox.toml", "max_slots = 3\nbogus = 1\n");
+    let err = t.fails(&t.repo, &["ports"], 1);
+    assert!(err.contains("line 2") && err.contains("bogus"), "{err}");
+    t.write(&t.repo, ".sandbox.toml", "[ports]\nbackend = \"8000\"\n");
+    let err = t.fails(&t.repo, &["ports"], 1);
+    assert!(
+        err.contains("line 2") && err.contains("a port is a number"),
+        "{err}"
+    );
+}
+
+#[test]
+fn env_file_carries_the_ports() {
+    let t = TestEnv::new();
+    commit_config(
+        &t,
+        "env_prefix = \"APP_\"\n[ports]\nbackend = 18000\nworkers = { base = 18100, count = 2, stride = 10 }\n",
+    );
+    let p = t.new_sandbox("e");
+    let env = std::fs::read_to_string(p.join(".env.sandbox")).expect("env");
+    for line in [
+        "APP_BACKEND_PORT=18001",
+        "APP_WORKERS_PORT_0=18110",
+        "APP_WORKERS_PORT_1=18111",
+        "APP_WORKERS_PORTS=18110,18111",
+    ] {
+        assert!(env.contains(line), "{line} missing:\n{env}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&t.ok(&p, &["env", "--json"])).expect("json");
+    assert_eq!(json["env"]["APP_BACKEND_PORT"], "18001");
+    let sh = t.ok(&t.repo, &["env", "e"]);
+    assert!(sh.contains("export APP_BACKEND_PORT='18001'"), "{sh}");
+    let out = t.ok(
+        &t.repo,
+        &[
+            "exec",
+            "e",
+            "--",
+            "sh",
+            "-c",
+            "echo $APP_BACKEND_PORT:$SANDBOX_NAME:$(pwd)",
+        ],
+    );
+    assert_eq!(out.trim(), format!("18001:e:{}", p.display()));
+}
+
+#[test]
+fn busy_port_makes_new_skip_the_slot_and_up_refuse() {
+    let t = TestEnv::new();
+    commit_config(&t, "[ports]\nweb = 18200\n");
+    let a = t.new_sandbox("a");
+    t.write(&a, "docker-compose.sandbox.yml", "services: {}\n");
+    // Hold slot 2's and slot 1's ports.
+    let _slot2 = TcpListener::bind(("0.0.0.0", 18202)).expect("bind 18202");
+    let out = t.run(&t.repo, &["new", "b"]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("skipped slot 2") && err.contains("18202"),
+        "{err}"
+    );
+    let slots: Vec<(String, u64)> = t.entries().into_iter().map(|e| (e.0, e.1)).collect();
+    assert!(slots.contains(&("repo--b".into(), 3)), "{slots:?}");
+    let _slot1 = TcpListener::bind(("0.0.0.0", 18201)).expect("bind 18201");
+    let err = t.fails(&a, &["up"], 1);
+    assert!(err.contains("18201 (web)"), "{err}");
+}
+
+#[test]
+fn env_values_that_would_inject_lines_are_rejected() {
+    let t = TestEnv::named("evil\nINJECTED=1");
+    let err = t.fails(&t.repo, &["new", "x"], 1);
+    assert!(err.contains("inject"), "{err}");
+    assert!(t.entries().is_empty());
+    assert!(t.admin_entries().is_empty());
+    assert_eq!(t.branches(), vec!["main"]);
+}
+
+#[test]
+fn copy_brings_ignored_files_along() {
+    let t = TestEnv::new();
+    commit_config(&t, "copy = [\".env.local\", \"config/*.secret\"]\n");
+    t.write(&t.repo, ".gitignore", ".env.local\n*.secret\n");
+    t.write(&t.repo, ".env.local", "TOKEN=x\n");
+    t.write(&t.repo, "config/a.secret", "a\n");
+    t.write(&t.repo, "config/b.secret", "b\n");
+    let p = t.new_sandbox("c");
+    assert_eq!(
+        std::fs::read_to_string(p.join(".env.local")).expect("copied"),
+        "TOKEN=x\n"
+    );
+    assert!(p.join("config/a.secret").is_file() && p.join("config/b.secret").is_file());
+}

@@ -1,0 +1,272 @@
+//! rm: targeting, the path checks, and every refusal leaving every byte in place.
+
+use std::fs;
+use std::path::Path;
+
+use crate::common::{TestEnv, tree};
+
+/// Runs `rm` expecting refusal with exit 3 and checks that nothing changed.
+fn assert_refused(t: &TestEnv, dir: &Path, args: &[&str], sandbox: &Path, expect: &str) {
+    let before = tree(sandbox);
+    let reg = t.registry();
+    let branches = t.branches();
+    let admin = t.admin_entries();
+    let err = t.fails(dir, args, 3);
+    assert!(err.contains(expect), "expected {expect:?} in:\n{err}");
+    assert_eq!(tree(sandbox), before, "the sandbox changed");
+    assert_eq!(t.registry(), reg, "the registry changed");
+    assert_eq!(t.branches(), branches);
+    assert_eq!(t.admin_entries(), admin);
+}
+
+#[test]
+fn refuses_staged() {
+    let t = TestEnv::new();
+    let p = t.new_sandbox("s");
+    t.write(&p, "README.md", "staged\n");
+    t.git(&p, &["add", "README.md"]);
+    assert_refused(&t, &t.repo, &["rm", "s", "--yes"], &p, "1 staged");
+}
+
+#[test]
+fn refuses_unstaged() {
+    let t = TestEnv::new();
+    let p = t.new_sandbox("s");
+    t.write(&p, "src/lib.rs", "changed\n");
+    assert_refused(&t, &t.repo, &["rm", "s", "--yes"], &p, "1 unstaged");
+}
+
+#[test]
+fn refuses_untracked() {
+    let t = TestEnv::new();
+    let p = t.new_sandbox("s");
+    t.write(&p, "deep/new/file.txt", "new\n");
+    assert_refused(&t, &t.repo, &["rm", "s", "--yes"], &p, "1 untracked");
+}
+
+#[test]
+fn refuses_unpushed_without_upstream() {
+    let t = TestEnv::new();
+    let p = t.new_sandbox("s");
+    t.write(&p, "work.txt", "w\n");
+    t.git(&p, &["add", "."]);
+    t.git(&p, &["commit", "-q", "-m", "work"]);
+    assert_refused(&t, &t.repo, &["rm", "s", "--yes"], &p, "never pushed");
+}
+
+#[test]
+fn refuses_ahead_of_upstream() {
+    let t = TestEnv::new();
+    let p = t.new_sandbox("s");
+    t.write(&p, "w1.txt", "w\n");
+    t.git(&p, &["add", "."]);
+    t.git(&p, &["commit", "-q", "-m", "w1"]);
+    t.git(&p, &["push", "-q", "-u", "origin", "s"]);
+    t.write(&p, "w2.txt", "w\n");
+    t.git(&p, &["add", "."]);
+    t.git(&p, &["commit", "-q", "-m", "w2"]);
+    assert_refused(
+        &t,
+        &t.repo,
+        &["rm", "s", "--yes"],
+        &p,
+        "1 commit(s) on no remote",
+    );
+}
+
+#[test]
+fn refuses_locked() {
+    let t = TestEnv::new();
+    let p = t.new_sandbox("s");
+    t.git(
+        &t.repo,
+        &[
+            "worktree",
+            "lock",
+            "--reason",
+            "on a USB disk",
+            p.to_str().expect("utf8"),
+        ],
+    );
+    assert_refused(
+        &t,
+        &t.repo,
+        &["rm", "s", "--yes"],
+        &p,
+        "locked (on a USB disk)",
+    );
+}
+
+#[test]
+fn refuses_detached_head_with_orphan_commits() {
+    let t = TestEnv::new();
+    let p = t.new_sandbox("s");
+    t.git(&p, &["checkout", "-q", "--detach"]);
+    t.write(&p, "o.txt", "o\n");
+    t.git(&p, &["add", "."]);
+    t.git(&p, &["commit", "-q", "-m", "orphan"]);
+    assert_refused(&t, &t.repo, &["rm", "s", "--yes"], &p, "detached");
+}
+
+#[test]
+fn dry_run_changes_nothing() {
+    let t = TestEnv::new();
+    let p = t.new_sandbox("s");
+    let before = tree(&p);
+    let reg = t.registry();
+    let out = t.run(&t.repo, &["rm", "s", "--dry-run"]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("dry run"), "{err}");
+    assert_eq!(tree(&p), before);
+    assert_eq!(t.registry(), reg);
+}
+
+#[test]
+fn without_a_terminal_yes_is_required() {
+    let t = TestEnv::new();
+    let p = t.new_sandbox("s");
+    let err = t.fails(&t.repo, &["rm", "s"], 2);
+    assert!(err.contains("--yes"), "{err}");
+    assert!(p.exists());
+}
+
+#[test]
+fn no_name_inside_sandbox_or_subdir_removes_it() {
+    let t = TestEnv::new();
+    let a = t.new_sandbox("a");
+    let b = t.new_sandbox("b");
+    t.ok(&a, &["rm", "--yes"]);
+    assert!(!a.exists());
+    assert!(b.exists());
+    let c = t.new_sandbox("c");
+    t.ok(&c.join("src"), &["rm", "--yes"]);
+    assert!(!c.exists());
+    assert!(b.exists());
+    assert_eq!(t.entries().len(), 1);
+}
+
+#[test]
+fn no_name_in_parent_repo_is_an_error() {
+    let t = TestEnv::new();
+    let a = t.new_sandbox("a");
+    let before = tree(&t.repo);
+    let err = t.fails(&t.repo, &["rm", "--yes"], 2);
+    assert!(err.contains("not inside a sandbox"), "{err}");
+    let err = t.fails(&t.repo.join("src"), &["rm", "--yes", "--force"], 2);
+    assert!(err.contains("not inside a sandbox"), "{err}");
+    assert!(a.exists());
+    assert_eq!(tree(&t.repo), before);
+}
+
+#[test]
+fn registry_pointing_at_parent_repo_is_refused() {
+    let t = TestEnv::new();
+    let a = t.new_sandbox("a");
+    t.tamper("repo--a", "path", serde_json::json!(t.repo));
+    let before = tree(&t.repo);
+    let err = t.fails(&t.repo, &["rm", "a", "--yes", "--force"], 1);
+    assert!(err.contains("refusing to act on"), "{err}");
+    assert_eq!(tree(&t.repo), before);
+    assert!(a.exists());
+}
+
+#[test]
+fn registry_pointing_at_symlink_is_refused() {
+    let t = TestEnv::new();
+    let a = t.new_sandbox("a");
+    let other = t.root.join("other");
+    fs::create_dir_all(&other).expect("mkdir");
+    t.write(&other, "keep.txt", "keep\n");
+    let link = t.root.join("link");
+    std::os::unix::fs::symlink(&other, &link).expect("symlink");
+    t.tamper("repo--a", "path", serde_json::json!(link));
+    let err = t.fails(&t.repo, &["rm", "a", "--yes", "--force"], 1);
+    assert!(err.contains("symlink"), "{err}");
+    assert!(other.join("keep.txt").exists());
+    assert!(link.exists());
+    assert!(a.exists());
+    // A symlink where the sandbox directory was, pointing at the real sandbox: refused too.
+    let moved = t.root.join("moved");
+    fs::rename(&a, &moved).expect("rename");
+    std::os::unix::fs::symlink(&moved, &a).expect("symlink");
+    t.tamper("repo--a", "path", serde_json::json!(a));
+    let before = tree(&moved);
+    let err = t.fails(&t.repo, &["rm", "a", "--yes", "--force"], 1);
+    assert!(err.contains("symlink"), "{err}");
+    assert_eq!(tree(&moved), before);
+}
+
+#[test]
+fn registry_pointing_at_unrelated_dir_is_refused() {
+    let t = TestEnv::new();
+    let a = t.new_sandbox("a");
+    let other = t.root.join("unrelated");
+    fs::create_dir_all(&other).expect("mkdir");
+    t.write(&other, "keep.txt", "keep\n");
+    // Even an unrelated directory carrying a .git file of its own.
+    t.write(&other, ".git", "gitdir: /somewhere/else\n");
+    t.tamper("repo--a", "path", serde_json::json!(other));
+    let before = tree(&other);
+    let err = t.fails(&t.repo, &["rm", "a", "--yes", "--force"], 1);
+    assert!(err.contains("refusing to act on"), "{err}");
+    assert_eq!(tree(&other), before);
+    assert!(a.exists());
+    // Another sandbox's directory is not this one either.
+    let b = t.new_sandbox("b");
+    t.tamper("repo--a", "path", serde_json::json!(b));
+    let before = tree(&b);
+    let err = t.fails(&t.repo, &["rm", "a", "--yes", "--force"], 1);
+    assert!(err.contains("points at"), "{err}");
+    assert_eq!(tree(&b), before);
+}
+
+#[test]
+fn keep_worktree_unregisters_only() {
+    let t = TestEnv::new();
+    let a = t.new_sandbox("a");
+    t.write(&a, "dirty.txt", "d\n");
+    let before = tree(&a);
+    t.ok(&t.repo, &["rm", "a", "--yes", "--keep-worktree"]);
+    assert_eq!(tree(&a), before);
+    assert!(t.entries().is_empty());
+    assert!(t.branches().contains(&"a".to_string()));
+}
+
+#[test]
+fn pushed_branch_is_deleted_unpushed_kept_with_force() {
+    let t = TestEnv::new();
+    let p = t.new_sandbox("pushed");
+    t.write(&p, "w.txt", "w\n");
+    t.git(&p, &["add", "."]);
+    t.git(&p, &["commit", "-q", "-m", "w"]);
+    t.git(&p, &["push", "-q", "-u", "origin", "pushed"]);
+    t.ok(&t.repo, &["rm", "pushed", "--yes"]);
+    assert!(!t.branches().contains(&"pushed".to_string()));
+
+    let q = t.new_sandbox("local");
+    t.write(&q, "w.txt", "only here\n");
+    t.git(&q, &["add", "."]);
+    t.git(&q, &["commit", "-q", "-m", "w"]);
+    let tip = t.git(&q, &["rev-parse", "HEAD"]);
+    let out = t.run(&t.repo, &["rm", "local", "--yes", "--force"]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("keeping branch local: it was never pushed"),
+        "{err}"
+    );
+    assert_eq!(t.git(&t.repo, &["rev-parse", "local"]), tip);
+}
+
+#[test]
+fn sandbox_rm_cannot_target_local_prod() {
+    let t = TestEnv::new();
+    let lp = t.ok(&t.repo, &["local-prod", "new"]);
+    let lp = std::path::PathBuf::from(lp.trim());
+    let err = t.fails(&lp, &["rm", "--yes"], 1);
+    assert!(err.contains("local-prod rm"), "{err}");
+    let err = t.fails(&t.repo, &["rm", "local-prod", "--yes"], 1);
+    assert!(err.contains("local-prod rm"), "{err}");
+    assert!(lp.join("README.md").exists());
+}
