@@ -4,6 +4,8 @@
 mod common;
 mod crash;
 mod lifecycle;
+mod local_prod;
 mod ports;
 mod restore;
 mod rm;
+mod services;

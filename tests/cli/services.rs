@@ -1,0 +1,292 @@
+//! Services on the machine's real Docker engine. No image can be pulled here, so the tests
+//! build a tiny image `FROM scratch` holding Debian's static busybox, whose httpd serves a page
+//! naming the sandbox. Without an engine these tests skip and say so, unless
+//! `GIT_SANDBOX_REQUIRE_DOCKER=1` (set by CI) turns the skip into a failure.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use crate::common::TestEnv;
+
+const IMAGE: &str = "git-sandbox-test-httpd:1";
+
+/// Whether Docker tests can run; panics when they must but cannot.
+fn docker_ready() -> bool {
+    static READY: OnceLock<Result<(), String>> = OnceLock::new();
+    let r = READY.get_or_init(|| {
+        let info = Command::new("docker").arg("info").output();
+        if !info.is_ok_and(|o| o.status.success()) {
+            return Err("no Docker engine answers `docker info`".into());
+        }
+        let busybox = ["/bin/busybox", "/usr/bin/busybox"]
+            .into_iter()
+            .find(|p| Path::new(p).is_file())
+            .ok_or("no static busybox (apt-get install busybox-static)")?;
+        let ctx = tempfile::tempdir().map_err(|e| e.to_string())?;
+        std::fs::copy(busybox, ctx.path().join("busybox")).map_err(|e| e.to_string())?;
+        std::fs::write(
+            ctx.path().join("Dockerfile"),
+            "FROM scratch\nCOPY busybox /busybox\nENTRYPOINT [\"/busybox\"]\n",
+        )
+        .map_err(|e| e.to_string())?;
+        let out = Command::new("docker")
+            .args(["build", "-q", "-t", IMAGE])
+            .arg(ctx.path())
+            .output()
+            .map_err(|e| e.to_string())?;
+        if !out.status.success() {
+            return Err(format!(
+                "docker build failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok(())
+    });
+    match r {
+        Ok(()) => true,
+        Err(why) if std::env::var_os("GIT_SANDBOX_REQUIRE_DOCKER").is_some_and(|v| v == "1") => {
+            panic!(
+                "Docker tests are required here (GIT_SANDBOX_REQUIRE_DOCKER=1) but cannot run: {why}"
+            )
+        }
+        Err(why) => {
+            eprintln!("SKIPPED: Docker tests need a Docker engine: {why}");
+            false
+        }
+    }
+}
+
+const COMPOSE: &str = r#"services:
+  web:
+    image: git-sandbox-test-httpd:1
+    command: ["sh", "-c", "/busybox mkdir -p /www && echo \"$$SANDBOX_NAME on $$WEB_PORT\" > /www/index.html && exec /busybox httpd -f -p 8080 -h /www"]
+    entrypoint: ["/busybox"]
+    environment:
+      SANDBOX_NAME: ${SANDBOX_NAME}
+      WEB_PORT: ${WEB_PORT}
+      PATH: /bin
+    ports:
+      - "127.0.0.1:${WEB_PORT}:8080"
+    volumes:
+      - data:/www
+  extra:
+    image: git-sandbox-test-httpd:1
+    entrypoint: ["/busybox"]
+    command: ["sh", "-c", "/busybox mkdir -p /www && echo local-prod-only > /www/index.html && exec /busybox httpd -f -p 8080 -h /www"]
+    environment:
+      PATH: /bin
+    profiles: ["local-prod"]
+    ports:
+      - "127.0.0.1:${EXTRA_PORT}:8080"
+volumes:
+  data:
+"#;
+
+/// A repo whose compose stack serves one page per sandbox, on ports from `base`.
+fn docker_env(tag: &str, base: u32) -> TestEnv {
+    let name = format!("dk{tag}{}", std::process::id());
+    let t = TestEnv::named(&name);
+    // The image holds only /busybox, so every applet is called through it.
+    t.write(&t.repo, "docker-compose.sandbox.yml", COMPOSE);
+    t.write(
+        &t.repo,
+        ".sandbox.toml",
+        &format!("max_slots = 4\n[ports]\nweb = {base}\nextra = {}\n[local_prod]\nprofile = \"local-prod\"\n", base + 10),
+    );
+    t.git(&t.repo, &["add", "."]);
+    t.git(&t.repo, &["commit", "-q", "-m", "compose"]);
+    t
+}
+
+/// Removes every container and volume of projects starting with the env's repo name.
+struct Cleanup(String);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let label = "{{.Label \"com.docker.compose.project\"}}";
+        for (list, id, rm) in [
+            (&["ps", "-a"][..], "{{.ID}}", &["rm", "-f"][..]),
+            (
+                &["volume", "ls"][..],
+                "{{.Name}}",
+                &["volume", "rm", "-f"][..],
+            ),
+        ] {
+            let Ok(out) = Command::new("docker")
+                .args(list)
+                .args(["--filter", "label=com.docker.compose.project"])
+                .args(["--format", &format!("{id} {label}")])
+                .output()
+            else {
+                continue;
+            };
+            for line in String::from_utf8_lossy(&out.stdout).lines() {
+                if let Some((id, project)) = line.split_once(' ')
+                    && project.starts_with(&self.0)
+                {
+                    let _ = Command::new("docker").args(rm).arg(id).output();
+                }
+            }
+        }
+    }
+}
+
+fn get(port: u32) -> Option<String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port as u16)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    s.write_all(b"GET / HTTP/1.0\r\n\r\n").ok()?;
+    let mut body = String::new();
+    s.read_to_string(&mut body).ok()?;
+    body.contains("200 OK").then_some(body)
+}
+
+fn wait_for(port: u32) -> String {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(30) {
+        if let Some(b) = get(port) {
+            return b;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    panic!("nothing served on port {port} within 30 s");
+}
+
+fn project_objects(project: &str) -> (usize, usize) {
+    let count = |args: &[&str]| {
+        let out = Command::new("docker")
+            .args(args)
+            .args([
+                "--filter",
+                &format!("label=com.docker.compose.project={project}"),
+            ])
+            .output()
+            .expect("docker");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| !l.is_empty())
+            .count()
+    };
+    (count(&["ps", "-aq"]), count(&["volume", "ls", "-q"]))
+}
+
+#[test]
+fn two_sandboxes_serve_on_their_own_ports_and_stay_apart() {
+    if !docker_ready() {
+        return;
+    }
+    let t = docker_env("two", 19100);
+    let _cleanup = Cleanup(t.repo_name());
+    let a = t.new_sandbox("a");
+    let b = t.new_sandbox("b");
+    t.ok(&a, &["up"]);
+    t.ok(&t.repo, &["up", "b"]);
+    assert!(wait_for(19101).contains("a on 19101"));
+    assert!(wait_for(19102).contains("b on 19102"));
+    let list = t.ok(&t.repo, &["list", "--json"]);
+    let json: serde_json::Value = serde_json::from_str(&list).expect("json");
+    assert!(
+        json["sandboxes"]
+            .as_array()
+            .expect("a")
+            .iter()
+            .all(|s| s["services_up"] == true),
+        "{list}"
+    );
+    let pa = format!("{}--a", t.repo_name());
+    let pb = format!("{}--b", t.repo_name());
+    assert_eq!(project_objects(&pa), (1, 1));
+    assert_eq!(project_objects(&pb), (1, 1));
+
+    // down of one leaves the other running.
+    t.ok(&t.repo, &["down", "a"]);
+    assert!(get(19101).is_none(), "a still serves after down");
+    assert!(get(19102).expect("b serves").contains("b on 19102"));
+    t.ok(&t.repo, &["up", "a"]);
+    wait_for(19101);
+
+    // rm removes that sandbox's containers and volumes only.
+    t.ok(&t.repo, &["rm", "a", "--yes"]);
+    assert_eq!(project_objects(&pa), (0, 0));
+    assert_eq!(project_objects(&pb), (1, 1));
+    assert!(get(19102).expect("b serves").contains("b on 19102"));
+    assert!(!a.exists());
+
+    // --keep-volumes keeps them.
+    t.ok(&t.repo, &["rm", "b", "--yes", "--keep-volumes"]);
+    assert_eq!(project_objects(&pb), (0, 1));
+    assert!(!b.exists());
+}
+
+#[test]
+fn up_refuses_a_taken_port_and_logs_ps_work() {
+    if !docker_ready() {
+        return;
+    }
+    let t = docker_env("busy", 19200);
+    let _cleanup = Cleanup(t.repo_name());
+    let a = t.new_sandbox("a");
+    {
+        let _held = std::net::TcpListener::bind(("0.0.0.0", 19201)).expect("bind");
+        let err = t.fails(&a, &["up"], 1);
+        assert!(err.contains("19201 (web)"), "{err}");
+    }
+    t.ok(&a, &["up", "-d"]);
+    wait_for(19201);
+    let ps = t.ok(&a, &["ps"]);
+    assert!(ps.contains("web"), "{ps}");
+    let out = t.run(&a, &["logs"]);
+    assert!(out.status.success());
+    t.ok(&a, &["down", "--volumes"]);
+    assert_eq!(project_objects(&format!("{}--a", t.repo_name())), (0, 0));
+}
+
+#[test]
+fn local_prod_runs_its_profile_on_slot_zero() {
+    if !docker_ready() {
+        return;
+    }
+    let t = docker_env("lp", 19300);
+    let _cleanup = Cleanup(t.repo_name());
+    let lp = std::path::PathBuf::from(t.ok(&t.repo, &["local-prod", "new"]).trim());
+    let s = t.new_sandbox("s");
+    // Run from inside the sandbox: it acts on local-prod all the same, and says where.
+    let out = t.run(&s, &["local-prod", "up"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&format!("local-prod at {}", lp.display()))
+    );
+    assert!(wait_for(19300).contains("local-prod on 19300"));
+    assert!(
+        wait_for(19310).contains("local-prod-only"),
+        "the local-prod profile runs"
+    );
+    assert!(get(19301).is_none(), "the sandbox was not started");
+    t.ok(&s, &["local-prod", "down"]);
+    assert!(get(19300).is_none());
+    t.ok(&s, &["local-prod", "rm", "--yes"]);
+    assert_eq!(
+        project_objects(&format!("{}--local-prod", t.repo_name())),
+        (0, 0)
+    );
+    assert!(!lp.exists());
+    assert!(s.join("README.md").exists());
+}
+
+#[test]
+fn compose_file_missing_is_a_clear_error() {
+    let t = TestEnv::new();
+    let a = t.new_sandbox("a");
+    let err = t.fails(&a, &["up"], 1);
+    assert!(
+        err.contains("no compose file") && err.contains("docker-compose.sandbox.yml, compose.yaml"),
+        "{err}"
+    );
+}
