@@ -78,6 +78,12 @@ pub enum Command {
     /// The slot-0 singleton that runs the real stack.
     #[command(subcommand, name = "local-prod")]
     LocalProd(LocalProdCommand),
+    /// Install, remove or inspect the optional git hooks.
+    #[command(subcommand)]
+    Hooks(HooksCommand),
+    /// Run a hook handler (called by the installed hook shims).
+    #[command(subcommand, hide = true)]
+    Hook(HookCommand),
     /// Delete a queued trash directory (used internally by rm).
     #[command(hide = true, name = "__sweep")]
     Sweep { dir: PathBuf },
@@ -303,4 +309,33 @@ pub struct LocalProdRmArgs {
     pub keep_worktree: bool,
     #[arg(long)]
     pub delete_branch: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum HooksCommand {
+    /// Install post-checkout and pre-push where git runs hooks (keeps and chains existing ones).
+    Install(HooksInstallArgs),
+    /// Remove them and put back what was there.
+    Uninstall,
+    /// Show what is installed.
+    Status,
+}
+
+#[derive(Args, Debug)]
+pub struct HooksInstallArgs {
+    /// Install even into a directory a hook manager owns.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum HookCommand {
+    /// post-checkout: prev-HEAD new-HEAD flag.
+    PostCheckout {
+        prev: String,
+        new: String,
+        flag: String,
+    },
+    /// pre-push: remote url, refs on stdin.
+    PrePush { remote: String, url: String },
 }

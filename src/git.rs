@@ -607,3 +607,34 @@ pub fn apply_snapshot(worktree: &Path, commit: &str) -> Result<()> {
     run(worktree, &["read-tree", &format!("{commit}^2^{{tree}}")])?;
     Ok(())
 }
+
+/// The directory git runs hooks from for the worktree at `dir` (honours `core.hooksPath`).
+pub fn hooks_dir(dir: &Path) -> Result<PathBuf> {
+    let out = run(dir, &["rev-parse", "--git-path", "hooks"])?;
+    let p = PathBuf::from(out.trim());
+    Ok(if p.is_absolute() { p } else { dir.join(p) })
+}
+
+/// The branch a linked worktree has checked out, read from its admin dir's HEAD (no git2,
+/// no spawn: the post-checkout hook runs on every checkout).
+pub fn worktree_branch(worktree: &Path) -> Option<String> {
+    let admin = gitfile_target(worktree)?;
+    let head = fs::read_to_string(admin.join("HEAD")).ok()?;
+    head.trim()
+        .strip_prefix("ref: refs/heads/")
+        .map(str::to_string)
+}
+
+/// Whether `branch` has an upstream or a same-named branch on some remote.
+pub fn branch_on_remote(worktree: &Path, branch: &str) -> bool {
+    let Ok(repo) = git2::Repository::open(worktree) else {
+        return false;
+    };
+    if let Ok(b) = repo.find_branch(branch, git2::BranchType::Local)
+        && b.upstream().is_ok()
+    {
+        return true;
+    }
+    repo.references_glob(&format!("refs/remotes/*/{branch}"))
+        .is_ok_and(|mut refs| refs.next().is_some())
+}

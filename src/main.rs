@@ -9,6 +9,7 @@ mod env;
 mod error;
 mod fault;
 mod git;
+mod hooks;
 mod names;
 mod registry;
 mod safety;
@@ -39,8 +40,17 @@ fn main() {
         }
     };
     ui::init(cli.color, cli.quiet, cli.verbose);
+    let in_hook = matches!(cli.command, Command::Hook(_));
     let code = match run(cli) {
         Ok(code) => code,
+        // A hook never breaks git: one line, and success.
+        Err(err) if in_hook => {
+            eprintln!(
+                "git-sandbox (hook): {}",
+                format!("{err:#}").lines().next().unwrap_or_default()
+            );
+            0
+        }
         Err(err) => report(&err),
     };
     std::process::exit(code);
@@ -97,6 +107,8 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Ps(a) => commands::services::ps(&ctx, a),
         Command::Ports(a) => commands::services::ports(&ctx, a),
         Command::LocalProd(c) => commands::local_prod::run(&ctx, c),
+        Command::Hooks(c) => commands::hooks::manage(&ctx, c),
+        Command::Hook(c) => commands::hooks::run(&ctx, c),
         Command::Sweep { dir } => {
             sandbox::sweep_now(&ctx.reg, &dir)?;
             Ok(0)

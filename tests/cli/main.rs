@@ -3,6 +3,7 @@
 
 mod common;
 mod crash;
+mod hooks;
 mod lifecycle;
 mod local_prod;
 mod ports;

@@ -1,0 +1,186 @@
+//! `hooks install|uninstall|status`, and `hook post-checkout|pre-push`, which the installed
+//! shims call.
+//!
+//! The hook handlers run on every checkout and push, so their path is tiny: no repository
+//! discovery unless the current directory is a registered sandbox, a registry read, and a
+//! registry write (with a lock wait of at most 200 ms) only when something changed. Any failure
+//! prints at most one warning line and exits 0: a hook never breaks git. The one exception is a
+//! push from a sandbox to a branch the project protects (`protect = [...]` in .sandbox.toml).
+
+use std::io::Read;
+use std::time::Duration;
+
+use anyhow::Result;
+
+use crate::cli::{HookCommand, HooksCommand, HooksInstallArgs};
+use crate::commands::Ctx;
+use crate::config::Config;
+use crate::git::{self, Repo};
+use crate::hooks::{self, HookState, Installed};
+use crate::registry::{self, Pushed};
+use crate::ui;
+
+/// How long a hook waits for the registry lock.
+const HOOK_LOCK_WAIT: Duration = Duration::from_millis(200);
+
+pub fn manage(ctx: &Ctx, cmd: HooksCommand) -> Result<i32> {
+    let dir = git::hooks_dir(&ctx.cwd)?;
+    match cmd {
+        HooksCommand::Install(HooksInstallArgs { force }) => {
+            for (name, what) in hooks::install(&dir, force)? {
+                let msg = match what {
+                    Installed::Already => "already installed",
+                    Installed::Fresh => "installed",
+                    Installed::Chained => "installed; the hook that was there runs first",
+                };
+                ui::info(&format!("{name}: {msg}"));
+            }
+            ui::info(&format!("hooks directory: {}", dir.display()));
+        }
+        HooksCommand::Uninstall => {
+            for (name, removed) in hooks::uninstall(&dir)? {
+                ui::info(&format!(
+                    "{name}: {}",
+                    if removed {
+                        "removed; what was there before is back"
+                    } else {
+                        "not installed"
+                    }
+                ));
+            }
+        }
+        HooksCommand::Status => {
+            for (name, st) in hooks::status(&dir) {
+                let s = match st {
+                    HookState::Absent => "not installed".to_string(),
+                    HookState::Ours { chained: false } => "installed".to_string(),
+                    HookState::Ours { chained: true } => {
+                        format!("installed (runs {name}{} first)", hooks::KEPT)
+                    }
+                    HookState::Foreign => "another hook is there (install chains it)".to_string(),
+                };
+                ui::out(&format!("{name}: {s}"));
+            }
+            if let Some(m) = hooks::manager(&dir) {
+                ui::out(&format!("note: {m}"));
+            }
+            ui::out(&format!("directory: {}", dir.display()));
+        }
+    }
+    Ok(0)
+}
+
+/// Runs a hook handler; never fails (but for a protected push).
+pub fn run(ctx: &Ctx, cmd: HookCommand) -> Result<i32> {
+    let result = match cmd {
+        HookCommand::PostCheckout { prev, new: _, flag } => post_checkout(ctx, &prev, &flag),
+        HookCommand::PrePush { remote, url: _ } => pre_push(ctx, &remote),
+    };
+    match result {
+        Ok(code) => Ok(code),
+        Err(e) => {
+            let msg = format!("{e:#}");
+            let line = msg.lines().next().unwrap_or_default();
+            eprintln!("git-sandbox (hook): {line}");
+            Ok(0)
+        }
+    }
+}
+
+fn post_checkout(ctx: &Ctx, prev: &str, flag: &str) -> Result<i32> {
+    if flag != "1" {
+        return Ok(0);
+    }
+    let data = ctx.reg.load()?;
+    let Some(inst) = data.instances.iter().find(|i| i.path == ctx.cwd) else {
+        return Ok(0);
+    };
+    let Some(branch) = git::worktree_branch(&ctx.cwd) else {
+        return Ok(0);
+    };
+    if inst.branch.as_deref() != Some(branch.as_str()) {
+        let id = inst.id.clone();
+        let b = branch.clone();
+        ctx.reg.update_within(HOOK_LOCK_WAIT, |d| {
+            if let Some(e) = d.find_mut(&id) {
+                e.branch = Some(b);
+            }
+            Ok(())
+        })?;
+    }
+    // `git worktree add` (prev = zeros) is `new` making the sandbox: no warning then.
+    let creating = prev.bytes().all(|b| b == b'0');
+    let pushed_here = inst
+        .pushed
+        .as_ref()
+        .is_some_and(|p| p.remote_ref == format!("refs/heads/{branch}"));
+    if !creating && !pushed_here && !git::branch_on_remote(&ctx.cwd, &branch) {
+        eprintln!(
+            "git-sandbox: branch {branch} of sandbox {} has never been pushed",
+            inst.name
+        );
+    }
+    Ok(0)
+}
+
+fn pre_push(ctx: &Ctx, remote: &str) -> Result<i32> {
+    let mut input = String::new();
+    std::io::stdin().read_to_string(&mut input)?;
+    let data = ctx.reg.load()?;
+    let repo = Repo::discover(&ctx.cwd)?;
+    let mine: Vec<&registry::Instance> = data.of_repo(&repo.root).collect();
+    if mine.is_empty() {
+        return Ok(0);
+    }
+    let from_sandbox = mine.iter().find(|i| ctx.cwd.starts_with(&i.path));
+    let cfg = Config::load(&repo.root).unwrap_or_default();
+    let mut updates: Vec<(String, Pushed)> = Vec::new();
+    let now = registry::now();
+    for line in input.lines() {
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        let [local_ref, local_oid, remote_ref, _] = parts[..] else {
+            continue;
+        };
+        if local_ref == "(delete)" {
+            continue;
+        }
+        if let Some(inst) = from_sandbox {
+            let target = remote_ref.strip_prefix("refs/heads/").unwrap_or(remote_ref);
+            if cfg.protect.iter().any(|p| p == target) {
+                eprintln!(
+                    "git-sandbox: refusing to push from sandbox {} to protected branch {target} of {remote} (protect in .sandbox.toml)",
+                    inst.name
+                );
+                eprintln!("hint: push to a branch of its own, e.g. `git push -u {remote} HEAD`");
+                return Ok(1);
+            }
+        }
+        let Some(branch) = local_ref.strip_prefix("refs/heads/") else {
+            continue;
+        };
+        for i in &mine {
+            if i.branch.as_deref() == Some(branch) {
+                updates.push((
+                    i.id.clone(),
+                    Pushed {
+                        remote: remote.to_string(),
+                        remote_ref: remote_ref.to_string(),
+                        oid: local_oid.to_string(),
+                        at: now.clone(),
+                    },
+                ));
+            }
+        }
+    }
+    if !updates.is_empty() {
+        ctx.reg.update_within(HOOK_LOCK_WAIT, |d| {
+            for (id, p) in updates {
+                if let Some(e) = d.find_mut(&id) {
+                    e.pushed = Some(p);
+                }
+            }
+            Ok(())
+        })?;
+    }
+    Ok(0)
+}

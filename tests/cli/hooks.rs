@@ -1,0 +1,319 @@
+//! The git hooks, driven by the real git CLI against a bare remote.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use crate::common::{BIN, TestEnv, tree};
+
+/// A TestEnv whose PATH has `git-sandbox` on it, as the shims need.
+fn hooked() -> TestEnv {
+    let mut t = TestEnv::new();
+    let bin = t.root.join("bin");
+    fs::create_dir_all(&bin).expect("bin");
+    std::os::unix::fs::symlink(BIN, bin.join("git-sandbox")).expect("link");
+    t.path_prefix = vec![bin];
+    t
+}
+
+fn write_hook(dir: &Path, name: &str, body: &str, mode: u32) {
+    fs::create_dir_all(dir).expect("hooks dir");
+    let p = dir.join(name);
+    fs::write(&p, body).expect("hook");
+    fs::set_permissions(&p, fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn existing_hooks_keep_running_with_args_and_stdin() {
+    let t = hooked();
+    let hooks = t.repo.join(".git/hooks");
+    let log = t.root.join("log");
+    write_hook(
+        &hooks,
+        "post-checkout",
+        &format!(
+            "#!/bin/sh\necho \"post-checkout $*\" >> {}\n",
+            log.display()
+        ),
+        0o755,
+    );
+    write_hook(
+        &hooks,
+        "pre-push",
+        &format!(
+            "#!/bin/sh\necho \"pre-push $*\" >> {0}\ncat >> {0}.stdin\n",
+            log.display()
+        ),
+        0o750,
+    );
+    t.ok(&t.repo, &["hooks", "install"]);
+    // Twice changes nothing.
+    let once = tree(&hooks);
+    t.ok(&t.repo, &["hooks", "install"]);
+    assert_eq!(tree(&hooks), once);
+
+    let s = t.new_sandbox("s");
+    t.git(&s, &["checkout", "-q", "-b", "s2"]);
+    let logged = fs::read_to_string(&log).expect("log");
+    assert!(
+        logged
+            .lines()
+            .any(|l| l.starts_with("post-checkout ") && l.ends_with(" 1")),
+        "{logged}"
+    );
+
+    t.write(&s, "x.txt", "x\n");
+    t.git(&s, &["add", "."]);
+    t.git(&s, &["commit", "-q", "-m", "x"]);
+    let oid = t.git(&s, &["rev-parse", "HEAD"]).trim().to_string();
+    t.git(&s, &["push", "-q", "origin", "s2"]);
+    let logged = fs::read_to_string(&log).expect("log");
+    assert!(
+        logged.contains(&format!("pre-push origin {}", t.remote.display())),
+        "{logged}"
+    );
+    let stdin = fs::read_to_string(format!("{}.stdin", log.display())).expect("stdin");
+    assert_eq!(
+        stdin,
+        format!("refs/heads/s2 {oid} refs/heads/s2 {}\n", "0".repeat(40))
+    );
+    // Our part recorded the push.
+    let reg = t.registry();
+    let entry = &reg["instances"][0];
+    assert_eq!(entry["branch"], "s2");
+    assert_eq!(entry["pushed"]["remote"], "origin");
+    assert_eq!(entry["pushed"]["remote_ref"], "refs/heads/s2");
+    assert_eq!(entry["pushed"]["oid"], oid.as_str());
+    let status = t.ok(&s, &["status"]);
+    assert!(status.contains("pushed 20"), "{status}");
+}
+
+#[test]
+fn failing_existing_pre_push_still_blocks() {
+    let t = hooked();
+    let hooks = t.repo.join(".git/hooks");
+    write_hook(
+        &hooks,
+        "pre-push",
+        "#!/bin/sh\necho 'no pushing today' >&2\nexit 1\n",
+        0o755,
+    );
+    t.ok(&t.repo, &["hooks", "install"]);
+    let s = t.new_sandbox("s");
+    let out = t
+        .git_cmd(&s)
+        .args(["push", "origin", "s"])
+        .output()
+        .expect("push");
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("no pushing today"));
+    assert!(t.git(&t.remote, &["branch", "--list", "s"]).is_empty());
+}
+
+#[test]
+fn uninstall_restores_bytes_and_modes() {
+    let t = hooked();
+    let hooks = t.repo.join(".git/hooks");
+    write_hook(
+        &hooks,
+        "post-checkout",
+        "#!/bin/sh\n# mine\nexit 0\n",
+        0o700,
+    );
+    let before = tree(&hooks);
+    t.ok(&t.repo, &["hooks", "install"]);
+    assert_ne!(tree(&hooks), before);
+    let status = t.ok(&t.repo, &["hooks", "status"]);
+    assert!(
+        status.contains("post-checkout: installed (runs post-checkout.pre-git-sandbox first)"),
+        "{status}"
+    );
+    t.ok(&t.repo, &["hooks", "uninstall"]);
+    assert_eq!(tree(&hooks), before);
+}
+
+#[test]
+fn core_hooks_path_relative_and_absolute() {
+    for absolute in [false, true] {
+        let t = hooked();
+        let dir: PathBuf = if absolute {
+            t.root.join("shared-hooks")
+        } else {
+            t.repo.join(".githooks")
+        };
+        let value = if absolute {
+            dir.to_str().expect("utf8").to_string()
+        } else {
+            ".githooks".to_string()
+        };
+        t.git(&t.repo, &["config", "core.hooksPath", &value]);
+        t.ok(&t.repo, &["hooks", "install"]);
+        assert!(dir.join("post-checkout").is_file(), "absolute={absolute}");
+        assert!(dir.join("pre-push").is_file(), "absolute={absolute}");
+        assert!(!t.repo.join(".git/hooks/post-checkout").exists());
+        if absolute {
+            // Shared by every worktree: a sandbox's checkout runs it.
+            let s = t.new_sandbox("s");
+            t.git(&s, &["checkout", "-q", "-b", "moved"]);
+            assert_eq!(t.registry()["instances"][0]["branch"], "moved");
+        }
+    }
+}
+
+#[test]
+fn install_from_a_sandbox_goes_to_the_shared_hooks_dir() {
+    let t = hooked();
+    let s = t.new_sandbox("s");
+    t.ok(&s, &["hooks", "install"]);
+    assert!(t.repo.join(".git/hooks/post-checkout").is_file());
+}
+
+#[test]
+fn checkout_b_updates_registry_and_never_pushed_warning_comes_and_goes() {
+    let t = hooked();
+    t.ok(&t.repo, &["hooks", "install"]);
+    let s = t.new_sandbox("s");
+    let out = t
+        .git_cmd(&s)
+        .args(["checkout", "-b", "feature"])
+        .output()
+        .expect("checkout");
+    assert!(out.status.success());
+    assert_eq!(t.registry()["instances"][0]["branch"], "feature");
+    let warned: Vec<String> = stderr(&out)
+        .lines()
+        .filter(|l| l.contains("never been pushed"))
+        .map(String::from)
+        .collect();
+    assert_eq!(warned.len(), 1, "{}", stderr(&out));
+    t.git(&s, &["push", "-q", "-u", "origin", "feature"]);
+    t.git(&s, &["checkout", "-q", "-b", "tmp"]);
+    let out = t
+        .git_cmd(&s)
+        .args(["checkout", "feature"])
+        .output()
+        .expect("checkout");
+    assert!(out.status.success());
+    assert!(
+        !stderr(&out).contains("never been pushed"),
+        "{}",
+        stderr(&out)
+    );
+    // Outside sandboxes: quiet.
+    let out = t
+        .git_cmd(&t.repo)
+        .args(["checkout", "-b", "other"])
+        .output()
+        .expect("checkout");
+    assert!(!stderr(&out).contains("git-sandbox"), "{}", stderr(&out));
+}
+
+#[test]
+fn without_git_sandbox_on_path_git_works_normally() {
+    let mut t = hooked();
+    t.ok(&t.repo, &["hooks", "install"]);
+    let s = t.new_sandbox("s");
+    t.path_prefix.clear();
+    let out = t
+        .git_cmd(&s)
+        .args(["checkout", "-b", "nobin"])
+        .output()
+        .expect("checkout");
+    assert!(out.status.success());
+    assert!(
+        stderr(&out).lines().all(|l| !l.contains("git-sandbox")),
+        "{}",
+        stderr(&out)
+    );
+    let out = t
+        .git_cmd(&s)
+        .args(["push", "origin", "nobin"])
+        .output()
+        .expect("push");
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn corrupt_registry_breaks_neither_checkout_nor_push() {
+    let t = hooked();
+    t.ok(&t.repo, &["hooks", "install"]);
+    let s = t.new_sandbox("s");
+    fs::write(t.reg_home.join("registry.json"), "{ corrupt").expect("corrupt");
+    let out = t
+        .git_cmd(&s)
+        .args(["checkout", "-b", "c"])
+        .output()
+        .expect("checkout");
+    assert!(out.status.success());
+    assert!(
+        stderr(&out)
+            .lines()
+            .filter(|l| l.contains("git-sandbox"))
+            .count()
+            <= 1
+    );
+    let out = t
+        .git_cmd(&s)
+        .args(["push", "origin", "c"])
+        .output()
+        .expect("push");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        fs::read_to_string(t.reg_home.join("registry.json")).expect("r"),
+        "{ corrupt"
+    );
+}
+
+#[test]
+fn protected_branches_refuse_pushes_from_sandboxes_only() {
+    let t = hooked();
+    t.write(&t.repo, ".sandbox.toml", "protect = [\"main\"]\n");
+    t.ok(&t.repo, &["hooks", "install"]);
+    let s = t.new_sandbox("s");
+    t.write(&s, "x.txt", "x\n");
+    t.git(&s, &["add", "x.txt"]);
+    t.git(&s, &["commit", "-q", "-m", "x"]);
+    let out = t
+        .git_cmd(&s)
+        .args(["push", "origin", "HEAD:main"])
+        .output()
+        .expect("push");
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("protected branch main"),
+        "{}",
+        stderr(&out)
+    );
+    let out = t
+        .git_cmd(&s)
+        .args(["push", "origin", "HEAD:s"])
+        .output()
+        .expect("push");
+    assert!(out.status.success(), "{}", stderr(&out));
+    // The main worktree is not a sandbox: its pushes are its own business.
+    let out = t
+        .git_cmd(&t.repo)
+        .args(["push", "origin", "main"])
+        .output()
+        .expect("push");
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn hook_managers_are_not_edited_silently() {
+    let t = hooked();
+    let husky = t.repo.join(".husky/_");
+    fs::create_dir_all(&husky).expect("husky");
+    t.git(&t.repo, &["config", "core.hooksPath", ".husky/_"]);
+    let before = tree(&husky);
+    let err = t.fails(&t.repo, &["hooks", "install"], 1);
+    assert!(
+        err.contains("husky") && err.contains(".husky/post-checkout"),
+        "{err}"
+    );
+    assert_eq!(tree(&husky), before);
+}
