@@ -97,15 +97,12 @@ pub enum Installed {
 
 /// Installs both shims into `dir`.
 pub fn install(dir: &Path, force: bool) -> Result<Vec<(&'static str, Installed)>> {
-    if let Some(msg) = manager(dir) {
-        if !force {
-            return Err(UserError::new(format!(
-                "not editing {}: {msg}",
-                dir.display()
-            ))
+    if let Some(msg) = manager(dir)
+        && !force
+    {
+        return Err(UserError::new(format!("not editing {}: {msg}", dir.display()))
             .hint("or pass --force to chain git-sandbox's shims in front of the manager's hooks anyway")
             .into());
-        }
     }
     fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let mut out = Vec::new();
