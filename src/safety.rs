@@ -147,31 +147,23 @@ impl Report {
     }
 }
 
-/// Assesses a verified sandbox directory.
+/// Assesses a verified sandbox directory. Reachability (`rev-list`) runs beside `status`,
+/// and is skipped when HEAD is itself a remote-tracking tip.
 pub fn assess(repo: &Repo, inst: &Instance, path: &Path) -> Result<Report> {
-    let status = git::status(path, true)?;
-    // Commits lost with the branch: on no remote-tracking ref and on no other local branch.
-    let (unpushed, unmerged_unpushed) = match &status.head {
-        Some(head) => {
-            let unpushed = repo.unpushed_count(head, &[])?;
-            let unmerged = if unpushed == 0 {
-                0
-            } else {
-                let mut elsewhere = Vec::new();
-                if let Some(b) = &status.branch {
-                    // For --branches, --exclude patterns are matched without refs/heads/.
-                    elsewhere.push(format!("--exclude={b}"));
-                }
-                elsewhere.push("--branches".to_string());
-                elsewhere.extend(repo.main_head());
-                repo.unpushed_count(head, &elsewhere)?
-            };
-            (unpushed, unmerged)
-        }
-        None => (0, 0),
+    let head = git::worktree_head(path);
+    let branch = git::worktree_branch(path);
+    let (status, reach) = std::thread::scope(|s| {
+        let reach = s.spawn(|| lost_commits(repo, head.as_deref(), branch.as_deref()));
+        let status = git::status(path, git::Scan::Full);
+        (status, reach.join())
+    });
+    let status = status?;
+    let (unpushed, unmerged_unpushed) = match reach {
+        Ok(r) => r?,
+        Err(_) => anyhow::bail!("checking which commits are pushed failed"),
     };
     let never_pushed = status.upstream.is_none() && inst.pushed.is_none();
-    let (ignored_files, ignored_bytes) = git::ignored_summary(path).unwrap_or((0, 0));
+    let (ignored_files, ignored_bytes) = git::ignored_size(path, &status.ignored);
     Ok(Report {
         unpushed,
         unmerged_unpushed,
@@ -182,6 +174,29 @@ pub fn assess(repo: &Repo, inst: &Instance, path: &Path) -> Result<Report> {
         ignored_bytes,
         status,
     })
+}
+
+/// Commits reachable from `head` on no remote-tracking ref, and how many of those are on no
+/// other local branch either (lost if the branch went).
+fn lost_commits(repo: &Repo, head: Option<&str>, branch: Option<&str>) -> Result<(u32, u32)> {
+    let Some(head) = head else {
+        return Ok((0, 0));
+    };
+    if repo.is_remote_tip(head) {
+        return Ok((0, 0));
+    }
+    let unpushed = repo.unpushed_count(head, &[])?;
+    if unpushed == 0 {
+        return Ok((0, 0));
+    }
+    let mut elsewhere = Vec::new();
+    if let Some(b) = branch {
+        // For --branches, --exclude patterns are matched without refs/heads/.
+        elsewhere.push(format!("--exclude={b}"));
+    }
+    elsewhere.push("--branches".to_string());
+    elsewhere.extend(repo.main_head());
+    Ok((unpushed, repo.unpushed_count(head, &elsewhere)?))
 }
 
 pub fn human_bytes(b: u64) -> String {

@@ -614,9 +614,14 @@ pub fn save(repo: &Repo, inst: &Instance, path: &Path) -> Result<String> {
 }
 
 /// Deletes a renamed-away directory: in the background by default, so `rm` returns at once;
-/// `GIT_SANDBOX_SWEEP=foreground` waits for it.
+/// `GIT_SANDBOX_SWEEP=foreground` waits for it, and `GIT_SANDBOX_SWEEP=prune` leaves it queued
+/// for the next `prune` (the benchmark times that sweep).
 pub fn sweep_later(reg: &Registry, dir: &Path) {
-    let foreground = std::env::var_os("GIT_SANDBOX_SWEEP").is_some_and(|v| v == "foreground");
+    let mode = std::env::var_os("GIT_SANDBOX_SWEEP");
+    if mode.as_ref().is_some_and(|v| v == "prune") {
+        return;
+    }
+    let foreground = mode.is_some_and(|v| v == "foreground");
     if !foreground && let Ok(exe) = std::env::current_exe() {
         let spawned = std::process::Command::new(exe)
             .arg("__sweep")
@@ -689,7 +694,7 @@ pub fn repair(
             let holds_work = !half_made
                 && fs::symlink_metadata(&inst.path).is_ok()
                 && crate::target::verify(repo, inst).is_ok()
-                && git::status(&inst.path, true).is_ok_and(|s| !s.is_clean());
+                && git::status(&inst.path, git::Scan::Full).is_ok_and(|s| !s.is_clean());
             if holds_work {
                 if !dry_run {
                     reg.update(|d| {

@@ -156,7 +156,7 @@ fn row(i: &Instance, ctx: Option<&(Repo, Config)>) -> Row {
     if compose::has_file(&i.path, cfg) {
         r.services_up = Some(false);
     }
-    match git::status(&i.path, false) {
+    match git::status(&i.path, git::Scan::Quick) {
         Ok(st) => {
             r.dirty = Some(Dirty {
                 staged: st.staged.len(),
@@ -173,11 +173,19 @@ fn row(i: &Instance, ctx: Option<&(Repo, Config)>) -> Row {
                 behind: st.behind,
             });
             r.never_pushed = st.upstream.is_none() && i.pushed.is_none();
-            if let Some(head) = &st.head {
-                match repo.unpushed_count(head, &[]) {
+            let on_upstream = st.upstream.is_some() && st.ahead == 0;
+            if let Some(head) = st.head.as_ref().filter(|_| !on_upstream) {
+                let count = if repo.is_remote_tip(head) {
+                    Ok(0)
+                } else {
+                    repo.unpushed_count(head, &[])
+                };
+                match count {
                     Ok(n) => r.unpushed = Some(n),
                     Err(e) => r.error = Some(format!("{e:#}")),
                 }
+            } else if on_upstream {
+                r.unpushed = Some(0);
             }
         }
         Err(e) => r.error = Some(format!("{e:#}")),
