@@ -73,6 +73,8 @@ pub enum Command {
     Logs(LogsArgs),
     /// List the sandbox's containers.
     Ps(OptNameArg),
+    /// Register a worktree made by hand as a sandbox (a slot and an env file).
+    Adopt(AdoptArgs),
     /// Show the port plan and which ports are busy now.
     Ports(PortsArgs),
     /// The slot-0 singleton that runs the real stack.
@@ -84,6 +86,32 @@ pub enum Command {
     /// Run a hook handler (called by the installed hook shims).
     #[command(subcommand, hide = true)]
     Hook(HookCommand),
+    /// Print a completion script (bash, zsh or fish); sandbox names complete too.
+    Completions {
+        /// The shell.
+        #[arg(value_parser = ["bash", "zsh", "fish"])]
+        shell: String,
+    },
+    /// Complete the words after `git-sandbox` (used by the completion scripts).
+    #[command(hide = true, name = "__complete")]
+    Complete {
+        #[arg(last = true, allow_hyphen_values = true)]
+        words: Vec<String>,
+    },
+    /// Write a starter .sandbox.toml from the project's compose file.
+    Init,
+    /// Print a shell function that cds into sandboxes: eval "$(git sandbox shell-init bash)".
+    ShellInit {
+        /// The shell.
+        #[arg(value_parser = ["bash", "zsh", "fish"])]
+        shell: String,
+        /// The function's name.
+        #[arg(long, default_value = "sb")]
+        name: String,
+    },
+    /// Print the man page (roff).
+    #[command(hide = true, name = "__man")]
+    Man,
     /// Delete a queued trash directory (used internally by rm).
     #[command(hide = true, name = "__sweep")]
     Sweep { dir: PathBuf },
@@ -338,4 +366,13 @@ pub enum HookCommand {
     },
     /// pre-push: remote url, refs on stdin.
     PrePush { remote: String, url: String },
+}
+
+#[derive(Args, Debug)]
+pub struct AdoptArgs {
+    /// The linked worktree's directory.
+    pub path: PathBuf,
+    /// The sandbox's name (default: from the directory's name).
+    #[arg(long)]
+    pub name: Option<String>,
 }

@@ -183,7 +183,9 @@ impl Repo {
     /// Runs under a per-repo lock (`$GIT_COMMON_DIR/git-sandbox.lock`): git reads every other
     /// worktree's admin dir while adding one, and fails on one that a parallel `worktree add`
     /// has made but not yet filled.
-    pub fn worktree_add(&self, path: &Path, branch: &str) -> Result<()> {
+    ///
+    /// With `progress`, git shows its own progress ("Updating files: 45%") on the terminal.
+    pub fn worktree_add(&self, path: &Path, branch: &str, progress: bool) -> Result<()> {
         let lock = fs::OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -198,10 +200,18 @@ impl Repo {
         if self.config_unset("checkout.workers") {
             cmd.args(["-c", "checkout.workers=0"]);
         }
+        cmd.args(["worktree", "add"]);
+        if !progress {
+            cmd.arg("--quiet");
+        }
         let out = cmd
-            .args(["worktree", "add", "--quiet"])
             .arg(path)
             .arg(branch)
+            .stderr(if progress {
+                Stdio::inherit()
+            } else {
+                Stdio::piped()
+            })
             .output()?;
         check(&out, "git worktree add")
     }

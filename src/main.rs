@@ -3,6 +3,7 @@
 
 mod cli;
 mod commands;
+mod completions;
 mod compose;
 mod config;
 mod env;
@@ -10,6 +11,7 @@ mod error;
 mod fault;
 mod git;
 mod hooks;
+mod man;
 mod names;
 mod registry;
 mod safety;
@@ -105,10 +107,42 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Down(a) => commands::services::down(&ctx, a),
         Command::Logs(a) => commands::services::logs(&ctx, a),
         Command::Ps(a) => commands::services::ps(&ctx, a),
+        Command::Adopt(a) => commands::new::adopt(&ctx, a),
         Command::Ports(a) => commands::services::ports(&ctx, a),
         Command::LocalProd(c) => commands::local_prod::run(&ctx, c),
         Command::Hooks(c) => commands::hooks::manage(&ctx, c),
         Command::Hook(c) => commands::hooks::run(&ctx, c),
+        Command::Completions { shell } => {
+            let script = completions::script(&shell)
+                .ok_or_else(|| UserError::usage(format!("no completions for {shell}")))?;
+            ui::out(script.trim_end());
+            Ok(0)
+        }
+        Command::Complete { words } => {
+            use clap::CommandFactory;
+            let names = || {
+                let repo = git::Repo::discover(&ctx.cwd).ok();
+                let data = ctx.reg.load().unwrap_or_default();
+                repo.map(|r| {
+                    data.of_repo(&r.root)
+                        .filter(|i| i.kind == registry::Kind::Sandbox)
+                        .map(|i| i.name.clone())
+                        .collect()
+                })
+                .unwrap_or_default()
+            };
+            for c in completions::candidates(&Cli::command(), &words, names) {
+                ui::out(&c);
+            }
+            Ok(0)
+        }
+        Command::Init => commands::init::run(&ctx),
+        Command::ShellInit { shell, name } => commands::shell::run(&shell, &name),
+        Command::Man => {
+            use std::io::Write;
+            let _ = std::io::stdout().write_all(&man::render());
+            Ok(0)
+        }
         Command::Sweep { dir } => {
             sandbox::sweep_now(&ctx.reg, &dir)?;
             Ok(0)

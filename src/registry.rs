@@ -90,6 +90,16 @@ pub struct Instance {
     pub pushed: Option<Pushed>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub removal: Option<Removal>,
+    /// git's admin name for the worktree, when it is not the id (an adopted worktree).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin: Option<String>,
+}
+
+impl Instance {
+    /// The name of the worktree's entry under `$GIT_COMMON_DIR/worktrees/`.
+    pub fn admin(&self) -> &str {
+        self.admin.as_deref().unwrap_or(&self.id)
+    }
 }
 
 /// The whole file.

@@ -168,7 +168,7 @@ pub fn assess(repo: &Repo, inst: &Instance, path: &Path) -> Result<Report> {
         unpushed,
         unmerged_unpushed,
         never_pushed,
-        locked: repo.lock_reason(&inst.id),
+        locked: repo.lock_reason(inst.admin()),
         submodules: git::populated_submodules(path),
         ignored_files,
         ignored_bytes,

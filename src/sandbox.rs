@@ -56,6 +56,8 @@ pub struct CreateSpec {
     pub snapshot: Option<String>,
     /// Whether the registry should say the tool created the branch.
     pub created_branch: bool,
+    /// Let git show checkout progress (on a terminal).
+    pub progress: bool,
 }
 
 /// The result of a creation.
@@ -163,6 +165,7 @@ pub fn create(repo: &Repo, cfg: &Config, reg: &Registry, spec: &CreateSpec) -> R
             pid: Some(std::process::id()),
             pushed: None,
             removal: None,
+            admin: None,
         });
         exclude_env_file(repo, &cfg.env_file)?;
         Ok((slot, skipped))
@@ -181,7 +184,7 @@ pub fn create(repo: &Repo, cfg: &Config, reg: &Registry, spec: &CreateSpec) -> R
             done.branch = Some((spec.branch.clone(), oid.clone()));
         }
         fault::point("new:branch")?;
-        add_worktree(repo, &spec.path, &spec.id, &spec.branch)?;
+        add_worktree(repo, spec)?;
         done.worktree = Some(spec.path.clone());
         fault::point("new:worktree")?;
         let path = git::canonical(&spec.path)?;
@@ -297,10 +300,11 @@ fn exclude_env_file(repo: &Repo, env_file: &str) -> Result<()> {
 /// `git worktree add`, then makes sure the admin name is the instance id: git names it after
 /// the directory, so a path whose last part differs is created under a staging directory with
 /// the right name and moved into place.
-fn add_worktree(repo: &Repo, path: &Path, id: &str, branch: &str) -> Result<()> {
+fn add_worktree(repo: &Repo, spec: &CreateSpec) -> Result<()> {
+    let (path, id, branch) = (spec.path.as_path(), spec.id.as_str(), spec.branch.as_str());
     let named_right = path.file_name().is_some_and(|n| n == id);
     if named_right {
-        repo.worktree_add(path, branch)?;
+        repo.worktree_add(path, branch, spec.progress)?;
     } else {
         let parent = path
             .parent()
@@ -312,7 +316,7 @@ fn add_worktree(repo: &Repo, path: &Path, id: &str, branch: &str) -> Result<()> 
             .tempdir_in(parent)
             .with_context(|| format!("cannot write in {}", parent.display()))?;
         let temp = staging.path().join(id);
-        repo.worktree_add(&temp, branch)?;
+        repo.worktree_add(&temp, branch, spec.progress)?;
         if let Err(e) = repo.worktree_move(&temp, path) {
             let _ = fs::remove_dir_all(&temp);
             let _ = repo.drop_admin_entry(id);
@@ -516,6 +520,12 @@ pub fn remove(
         let e = d
             .find_mut(&inst.id)
             .context("the registry entry vanished during removal")?;
+        if e.state != State::Ready {
+            anyhow::bail!(
+                "{} is already being created or removed by another git-sandbox",
+                inst.id
+            );
+        }
         e.state = State::Removing;
         e.pid = Some(std::process::id());
         e.removal = Some(removal.clone());
@@ -534,7 +544,7 @@ pub fn remove(
 /// Steps 4-7 of a removal whose directory has been moved (or is kept).
 fn finish(repo: &Repo, reg: &Registry, inst: &Instance, removal: &Removal) -> Result<bool> {
     if removal.remove_worktree {
-        repo.drop_admin_entry(&inst.id)?;
+        repo.drop_admin_entry(inst.admin())?;
         fault::point("rm:admin")?;
     }
     let mut deleted = false;
@@ -688,7 +698,7 @@ pub fn repair(
     match inst.state {
         State::Ready => Ok(None),
         State::Creating => {
-            let admin = repo.admin_dir(&inst.id);
+            let admin = repo.admin_dir(inst.admin());
             let half_made =
                 fs::read_to_string(admin.join("locked")).is_ok_and(|s| s.trim() == "initializing");
             let holds_work = !half_made
@@ -749,6 +759,132 @@ pub fn repair(
                 finish(repo, reg, inst, &removal)?;
             }
             Ok(Some(Repair::FinishedRemoval(inst.id.clone())))
+        }
+    }
+}
+
+/// Registers a linked worktree made by hand: gives it a slot and an env file. Nothing of the
+/// worktree changes but the env file, which is refused if a file of that name is already there
+/// and is not one git-sandbox wrote.
+pub fn adopt(
+    repo: &Repo,
+    cfg: &Config,
+    reg: &Registry,
+    path: &Path,
+    name: &str,
+) -> Result<Created> {
+    let meta = fs::symlink_metadata(path)
+        .map_err(|_| UserError::new(format!("{} does not exist", path.display())))?;
+    if meta.file_type().is_symlink() || !meta.is_dir() {
+        return Err(UserError::new(format!("{} is not a directory", path.display())).into());
+    }
+    let path = git::canonical(path)?;
+    if path == repo.root {
+        return Err(
+            UserError::new("the main worktree cannot be adopted; it is the parent repo").into(),
+        );
+    }
+    let admin_dir = git::gitfile_target(&path)
+        .and_then(|p| fs::canonicalize(p).ok())
+        .ok_or_else(|| {
+            UserError::new(format!(
+                "{} is not a linked worktree (no .git file)",
+                path.display()
+            ))
+            .hint("make one with `git worktree add`, or use `git sandbox new`")
+        })?;
+    let worktrees = git::canonical(&repo.common_dir.join("worktrees"))?;
+    if admin_dir.parent() != Some(worktrees.as_path()) {
+        return Err(UserError::new(format!(
+            "{} is a worktree of another repository",
+            path.display()
+        ))
+        .into());
+    }
+    let admin = admin_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .context("the worktree entry has no name")?;
+    if git::admin_target(&admin_dir).and_then(|p| fs::canonicalize(p).ok()) != Some(path.clone()) {
+        return Err(UserError::new(format!(
+            "git's entry {} does not point back at {}",
+            admin_dir.display(),
+            path.display()
+        ))
+        .hint("run `git worktree repair` first")
+        .into());
+    }
+    let env_path = path.join(&cfg.env_file);
+    if let Ok(text) = fs::read_to_string(&env_path)
+        && !text.starts_with("# Written by git-sandbox")
+    {
+        return Err(UserError::new(format!(
+            "{} already exists and git-sandbox did not write it",
+            env_path.display()
+        ))
+        .hint("move it aside, or set env_file in .sandbox.toml")
+        .into());
+    }
+    let id = format!("{}--{name}", repo.name);
+    env::check_var("SANDBOX_ID", &id)?;
+    let branch = git::worktree_branch(&path);
+    let head = git::worktree_head(&path);
+    let (slot, skipped) = reg.update(|data| {
+        if let Some(other) = data.instances.iter().find(|i| {
+            i.id == id || i.path == path || (i.parent_repo == repo.root && i.admin() == admin)
+        }) {
+            return Err(UserError::new(format!(
+                "already registered as {} ({})",
+                other.id,
+                other.path.display()
+            ))
+            .into());
+        }
+        let (slot, skipped) = pick_slot(cfg, data)?;
+        data.instances.push(Instance {
+            id: id.clone(),
+            name: name.to_string(),
+            kind: Kind::Sandbox,
+            slot,
+            path: path.clone(),
+            parent_repo: repo.root.clone(),
+            branch: branch.clone(),
+            created_branch: false,
+            base_commit: head.clone(),
+            created_at: registry::now(),
+            is_worktree: true,
+            state: State::Creating,
+            pid: Some(std::process::id()),
+            pushed: None,
+            removal: None,
+            admin: (admin != id).then(|| admin.clone()),
+        });
+        exclude_env_file(repo, &cfg.env_file)?;
+        Ok((slot, skipped))
+    })?;
+    let finish = (|| -> Result<Instance> {
+        let inst = reg
+            .load()?
+            .find(&id)
+            .cloned()
+            .context("the registry entry vanished")?;
+        env::write(&env_path, &env::vars(cfg, &inst)?)?;
+        reg.update(|d| {
+            let e = d.find_mut(&id).context("the registry entry vanished")?;
+            e.state = State::Ready;
+            e.pid = None;
+            e.slot = slot;
+            Ok(e.clone())
+        })
+    })();
+    match finish {
+        Ok(instance) => Ok(Created { instance, skipped }),
+        Err(e) => {
+            let _ = reg.update(|d| {
+                d.remove(&id);
+                Ok(())
+            });
+            Err(e)
         }
     }
 }

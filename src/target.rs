@@ -113,7 +113,7 @@ pub fn verify(repo: &Repo, inst: &Instance) -> Result<PathBuf> {
     if real.starts_with(&repo.common_dir) {
         return Err(refuse("it is inside the repository's git directory".into()));
     }
-    let admin = repo.admin_dir(&inst.id);
+    let admin = repo.admin_dir(inst.admin());
     let admin_real = fs::canonicalize(&admin).map_err(|_| {
         refuse(format!(
             "git has no worktree entry {} for it",

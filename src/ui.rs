@@ -115,6 +115,11 @@ pub fn confirm(question: &str) -> bool {
     matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")
 }
 
+/// Whether long steps may show progress: stderr is a terminal and `-q` was not given.
+pub fn progress() -> bool {
+    LEVEL.load(Ordering::Relaxed) >= 1 && std::io::stderr().is_terminal()
+}
+
 /// Whether a person can answer questions.
 pub fn interactive() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()

@@ -80,6 +80,7 @@ pub fn run(ctx: &Ctx, cmd: LocalProdCommand) -> Result<i32> {
                 created_branch: start.is_some(),
                 start,
                 snapshot: None,
+                progress: ui::progress(),
             };
             let created = sandbox::create(&repo, &cfg, &ctx.reg, &spec)?;
             ui::info(&format!(

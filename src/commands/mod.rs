@@ -2,6 +2,7 @@
 //! calls the domain modules. [`Ctx`] carries what every command needs.
 
 pub mod hooks;
+pub mod init;
 pub mod list;
 pub mod local_prod;
 pub mod new;
@@ -9,6 +10,7 @@ pub mod prune;
 pub mod restore;
 pub mod rm;
 pub mod services;
+pub mod shell;
 
 use std::path::PathBuf;
 

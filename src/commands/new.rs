@@ -53,6 +53,7 @@ pub fn run(ctx: &Ctx, args: NewArgs) -> Result<i32> {
         created_branch: start.is_some(),
         start,
         snapshot: None,
+        progress: ui::progress(),
     };
     let created = sandbox::create(&repo, &cfg, &ctx.reg, &spec)?;
     report_created(&created);
@@ -60,6 +61,35 @@ pub fn run(ctx: &Ctx, args: NewArgs) -> Result<i32> {
     if args.up {
         return super::services::up_instance(&repo, &cfg, &created.instance, false);
     }
+    Ok(0)
+}
+
+/// `adopt PATH [--name N]`: register a worktree made by hand.
+pub fn adopt(ctx: &Ctx, args: crate::cli::AdoptArgs) -> Result<i32> {
+    let (repo, cfg) = ctx.repo_config()?;
+    let path = ctx.cwd.join(&args.path);
+    let name = match &args.name {
+        Some(n) => names::slugify(n)?,
+        None => {
+            let base = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let base = base
+                .strip_prefix(&format!("{}--", repo.name))
+                .unwrap_or(&base)
+                .to_string();
+            names::slugify(&base)?
+        }
+    };
+    if name == "local-prod" {
+        return Err(UserError::usage("the name local-prod is reserved")
+            .hint("pass --name")
+            .into());
+    }
+    let created = sandbox::adopt(&repo, &cfg, &ctx.reg, &path, &name)?;
+    report_created(&created);
+    ui::out(&created.instance.path.display().to_string());
     Ok(0)
 }
 

@@ -88,11 +88,11 @@ pub fn run(ctx: &Ctx, args: PruneArgs) -> Result<i32> {
         }
         if let Some(repo) = &repo {
             // Drop git's entry only if it names the vanished path (never someone else's).
-            let admin = repo.admin_dir(&inst.id);
+            let admin = repo.admin_dir(inst.admin());
             if git::admin_target(&admin)
                 .is_some_and(|t| t == inst.path || fs::symlink_metadata(&t).is_err())
             {
-                repo.drop_admin_entry(&inst.id)?;
+                repo.drop_admin_entry(inst.admin())?;
             }
         }
         let id = inst.id.clone();
@@ -121,7 +121,7 @@ pub fn run(ctx: &Ctx, args: PruneArgs) -> Result<i32> {
         let data = ctx.reg.load()?;
         let registered: Vec<&Instance> = data.of_repo(&repo.root).collect();
         for (id, target) in repo.admin_entries() {
-            if !registered.iter().any(|i| i.id == id) {
+            if !registered.iter().any(|i| i.admin() == id) {
                 let at = target
                     .map(|t| t.display().to_string())
                     .unwrap_or_else(|| "?".into());
@@ -133,7 +133,7 @@ pub fn run(ctx: &Ctx, args: PruneArgs) -> Result<i32> {
         for i in registered {
             if i.state == State::Ready
                 && fs::symlink_metadata(&i.path).is_ok()
-                && fs::symlink_metadata(repo.admin_dir(&i.id)).is_err()
+                && fs::symlink_metadata(repo.admin_dir(i.admin())).is_err()
             {
                 ui::warn(&format!(
                     "{} is registered at {}, but git has no worktree entry for it (left alone)",

@@ -142,6 +142,7 @@ pub fn restore(ctx: &Ctx, args: RestoreArgs) -> Result<i32> {
         created_branch: s.created_branch && start.is_some(),
         start,
         snapshot: Some(s.commit.clone()),
+        progress: ui::progress(),
     };
     let created = sandbox::create(&repo, &cfg, &ctx.reg, &spec)?;
     super::new::report_created(&created);

@@ -239,5 +239,11 @@ pub fn remove(ctx: &Ctx, repo: &Repo, cfg: &Config, inst: &Instance, opts: Optio
         ),
         inst.name
     ));
+    if plan.remove_worktree && ctx.cwd.starts_with(&path) {
+        ui::info(&format!(
+            "your shell was inside it: cd {}",
+            repo.root.display()
+        ));
+    }
     Ok(0)
 }

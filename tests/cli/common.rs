@@ -101,6 +101,14 @@ impl TestEnv {
         }
     }
 
+    /// Any program in `dir`, with the test environment.
+    pub fn program(&self, program: &str, dir: &Path) -> Command {
+        let mut cmd = Command::new(program);
+        self.apply_env(&mut cmd);
+        cmd.current_dir(dir);
+        cmd
+    }
+
     /// A `git` command in `dir`.
     pub fn git_cmd(&self, dir: &Path) -> Command {
         let mut cmd = Command::new("git");

@@ -1,0 +1,285 @@
+//! Output conventions, JSON shapes, the man page, init and adopt.
+
+use std::path::PathBuf;
+
+use crate::common::TestEnv;
+
+#[test]
+fn no_escape_codes_off_a_terminal_or_with_no_color() {
+    let mut t = TestEnv::new();
+    t.new_sandbox("a");
+    // Off a terminal (the tests' stdout is a pipe): none, even without NO_COLOR.
+    t.extra_env = vec![];
+    let mut cmd = t.cmd(&t.repo);
+    cmd.env_remove("NO_COLOR").args(["list"]);
+    let out = cmd.output().expect("run");
+    assert!(!out.stdout.contains(&0x1b) && !out.stderr.contains(&0x1b));
+    // --color always does colour (so the checks above can fail).
+    let out = t.run(&t.repo, &["--color", "always", "list"]);
+    assert!(out.stdout.contains(&0x1b));
+    // On a terminal (a pty from script(1)): colour, unless NO_COLOR or --color never.
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("SKIPPED: the pty checks need script(1)");
+        return;
+    }
+    let pty = |no_color: bool, args: &str| -> Vec<u8> {
+        let mut c = t.program("script", &t.repo);
+        if !no_color {
+            c.env_remove("NO_COLOR");
+        }
+        c.args([
+            "-qec",
+            &format!("{} {args}", crate::common::BIN),
+            "/dev/null",
+        ]);
+        c.output().expect("script").stdout
+    };
+    assert!(pty(false, "list").contains(&0x1b), "a terminal gets colour");
+    assert!(!pty(true, "list").contains(&0x1b), "NO_COLOR");
+    assert!(
+        !pty(false, "--color never list").contains(&0x1b),
+        "--color never"
+    );
+}
+
+#[test]
+fn json_outputs_parse_and_match_the_documented_shape() {
+    let t = TestEnv::new();
+    t.write(&t.repo, ".sandbox.toml", "[ports]\nweb = 18500\n");
+    let p = t.new_sandbox("a");
+    let list: serde_json::Value =
+        serde_json::from_str(&t.ok(&t.repo, &["list", "--json"])).expect("list");
+    assert_eq!(list["version"], 1);
+    let row = &list["sandboxes"][0];
+    for key in [
+        "name",
+        "id",
+        "kind",
+        "slot",
+        "state",
+        "path",
+        "parent_repo",
+        "branch",
+        "created_branch",
+        "base_commit",
+        "created_at",
+        "missing",
+        "invalid",
+        "ports",
+        "dirty",
+        "upstream",
+        "unpushed",
+        "never_pushed",
+        "pushed",
+        "services_up",
+        "error",
+    ] {
+        assert!(row.get(key).is_some(), "list row lacks {key}: {row}");
+    }
+    assert_eq!(row["ports"]["web"], 18501);
+    for k in ["staged", "unstaged", "untracked", "conflicted"] {
+        assert!(row["dirty"][k].is_u64(), "{k}");
+    }
+    let status: serde_json::Value =
+        serde_json::from_str(&t.ok(&p, &["status", "--json"])).expect("status");
+    assert_eq!(status["version"], 1);
+    assert_eq!(status["sandbox"]["name"], "a");
+    let env: serde_json::Value = serde_json::from_str(&t.ok(&p, &["env", "--json"])).expect("env");
+    assert_eq!(env["version"], 1);
+    assert_eq!(env["env"]["WEB_PORT"], "18501");
+    let ports: serde_json::Value =
+        serde_json::from_str(&t.ok(&t.repo, &["ports", "--json"])).expect("ports");
+    assert_eq!(ports["version"], 1);
+    assert_eq!(ports["slots"][1]["owner"], "repo--a");
+    assert_eq!(ports["slots"][1]["ports"][0]["port"], 18501);
+    assert!(ports["slots"][1]["ports"][0]["busy"].is_boolean());
+}
+
+#[test]
+fn man_page_is_current() {
+    let t = TestEnv::new();
+    let fresh = t.run(&t.repo, &["__man"]).stdout;
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("man/git-sandbox.1");
+    if std::env::var_os("UPDATE_MAN").is_some() {
+        std::fs::write(&file, &fresh).expect("write man page");
+    }
+    let checked_in = std::fs::read(&file).expect("man/git-sandbox.1");
+    assert!(
+        checked_in == fresh,
+        "man/git-sandbox.1 is stale: run `UPDATE_MAN=1 cargo test man_page_is_current`"
+    );
+    let text = String::from_utf8_lossy(&fresh);
+    for section in [
+        "EXIT STATUS",
+        "FILES",
+        "ENVIRONMENT",
+        "GIT_SANDBOX_HOME",
+        "git sandbox rm",
+    ] {
+        assert!(text.contains(section), "the man page lacks {section}");
+    }
+}
+
+#[test]
+fn quiet_and_verbose() {
+    let t = TestEnv::new();
+    let out = t.run(&t.repo, &["-q", "new", "q"]);
+    assert!(out.status.success());
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.stdout.is_empty(), "data still goes to stdout with -q");
+    let out = t.run(&t.repo, &["-v", "rm", "q", "--yes", "--dry-run"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("dry run"));
+}
+
+#[test]
+fn init_writes_a_config_from_compose_whose_env_drives_compose() {
+    let t = TestEnv::new();
+    t.write(
+        &t.repo,
+        "docker-compose.yml",
+        r#"services:
+  web:
+    image: nginx
+    ports:
+      - "${REPO_WEB_PORT:-18600}:80"
+  api:
+    image: api
+    ports:
+      - target: 8080
+        published: "${REPO_API_PORT:-18700}"
+  db:
+    image: postgres
+    ports:
+      - "127.0.0.1:${REPO_DB_PORT:-18800}:5432"
+"#,
+    );
+    t.git(&t.repo, &["add", "."]);
+    t.git(&t.repo, &["commit", "-q", "-m", "compose"]);
+    t.ok(&t.repo, &["init"]);
+    let cfg = std::fs::read_to_string(t.repo.join(".sandbox.toml")).expect("config");
+    assert!(cfg.contains("env_prefix = \"REPO_\""), "{cfg}");
+    assert!(
+        cfg.contains("web = 18600") && cfg.contains("api = 18700") && cfg.contains("db = 18800"),
+        "{cfg}"
+    );
+    // It validates, and refuses to overwrite.
+    t.ok(&t.repo, &["ports"]);
+    let err = t.fails(&t.repo, &["init"], 1);
+    assert!(err.contains("already exists"), "{err}");
+    t.git(&t.repo, &["add", "."]);
+    t.git(&t.repo, &["commit", "-q", "-m", "config"]);
+    let p = t.new_sandbox("a");
+    let env = std::fs::read_to_string(p.join(".env.sandbox")).expect("env");
+    assert!(
+        env.contains("REPO_WEB_PORT=18601")
+            && env.contains("REPO_API_PORT=18701")
+            && env.contains("REPO_DB_PORT=18801"),
+        "{env}"
+    );
+    // docker compose config, driven by the env file, publishes the sandbox's ports.
+    let compose = ["docker-compose", "docker"].into_iter().find(|c| {
+        std::process::Command::new(c)
+            .arg("version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    let Some(compose) = compose else {
+        eprintln!("SKIPPED: no docker compose to check the ports with");
+        return;
+    };
+    let mut cmd = t.program(compose, &p);
+    if compose == "docker" {
+        cmd.arg("compose");
+    }
+    let out = cmd
+        .args(["--env-file", ".env.sandbox", "config"])
+        .output()
+        .expect("compose config");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for port in ["18601", "18701", "18801"] {
+        assert!(text.contains(port), "{port} not published:\n{text}");
+    }
+}
+
+#[test]
+fn init_with_literal_ports_says_how_to_publish_them() {
+    let t = TestEnv::new();
+    t.write(
+        &t.repo,
+        "compose.yaml",
+        "services:\n  web:\n    image: x\n    ports: [\"18900:80\", \"18910:81\"]\n",
+    );
+    let out = t.run(&t.repo, &["init"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("${REPO_WEB_PORT:-18900}:80"), "{err}");
+    let cfg = std::fs::read_to_string(t.repo.join(".sandbox.toml")).expect("config");
+    assert!(
+        cfg.contains("web = 18900") && cfg.contains("web_2 = 18910"),
+        "{cfg}"
+    );
+    t.ok(&t.repo, &["ports"]);
+}
+
+#[test]
+fn adopt_registers_a_hand_made_worktree_and_rm_treats_it_like_any() {
+    let t = TestEnv::new();
+    let hand = t.repo.parent().expect("p").join("by-hand");
+    t.git(
+        &t.repo,
+        &[
+            "worktree",
+            "add",
+            "-q",
+            "-b",
+            "hand",
+            hand.to_str().expect("utf8"),
+        ],
+    );
+    let out = t.ok(&t.repo, &["adopt", hand.to_str().expect("utf8")]);
+    assert_eq!(PathBuf::from(out.trim()), hand);
+    let env = std::fs::read_to_string(hand.join(".env.sandbox")).expect("env");
+    assert!(
+        env.contains("SANDBOX_SLOT=1") && env.contains("SANDBOX_NAME=by-hand"),
+        "{env}"
+    );
+    assert_eq!(
+        t.git(&hand, &["status", "--porcelain"]),
+        "",
+        "the env file is ignored"
+    );
+    let list = t.ok(&t.repo, &["list"]);
+    assert!(list.contains("by-hand"), "{list}");
+    // Adopting twice, the main worktree, or a non-worktree: refused.
+    t.fails(&t.repo, &["adopt", hand.to_str().expect("utf8")], 1);
+    t.fails(&t.repo, &["adopt", "."], 1);
+    t.fails(&t.repo, &["adopt", t.root.to_str().expect("utf8")], 1);
+    // rm's gate applies: untracked work refuses.
+    t.write(&hand, "mine.txt", "mine\n");
+    t.fails(&t.repo, &["rm", "by-hand", "--yes"], 3);
+    std::fs::remove_file(hand.join("mine.txt")).expect("rm");
+    t.ok(&t.repo, &["rm", "by-hand", "--yes"]);
+    assert!(!hand.exists());
+    assert!(t.admin_entries().is_empty());
+    assert!(
+        t.branches().contains(&"hand".to_string()),
+        "a branch the tool did not make is kept"
+    );
+}

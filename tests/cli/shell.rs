@@ -1,0 +1,182 @@
+//! Completions in real bash, zsh and fish, and the shell integration.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::common::{BIN, TestEnv};
+
+/// A TestEnv with `git-sandbox` on PATH and two sandboxes.
+fn env_with_sandboxes() -> TestEnv {
+    let mut t = TestEnv::new();
+    let bin = t.root.join("bin");
+    std::fs::create_dir_all(&bin).expect("bin");
+    std::os::unix::fs::symlink(BIN, bin.join("git-sandbox")).expect("link");
+    t.path_prefix = vec![bin];
+    t.new_sandbox("alpha");
+    t.new_sandbox("beta");
+    t
+}
+
+fn shell(t: &TestEnv, sh: &str, script: &str) -> String {
+    let out = t
+        .program(sh, &t.repo)
+        .arg("-c")
+        .arg(script)
+        .output()
+        .expect("run shell");
+    assert!(
+        out.status.success(),
+        "{sh} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn have(sh: &str) -> bool {
+    let ok = Command::new(sh)
+        .arg("-c")
+        .arg("exit 0")
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("SKIPPED: {sh} is not installed (.ci/run installs it)");
+    }
+    ok
+}
+
+#[test]
+fn bash_completes_commands_and_names_for_both_spellings() {
+    if !have("bash") {
+        return;
+    }
+    let t = env_with_sandboxes();
+    let script = t.root.join("c.bash");
+    std::fs::write(&script, t.ok(&t.repo, &["completions", "bash"])).expect("write");
+    let out = shell(
+        &t,
+        "bash",
+        &format!(
+            r#"source {s}
+COMP_WORDS=(git-sandbox rm ""); COMP_CWORD=2; _git-sandbox; echo "direct: ${{COMPREPLY[*]}}"
+COMP_WORDS=(git-sandbox st); COMP_CWORD=1; _git-sandbox; echo "sub: ${{COMPREPLY[*]}}"
+COMP_WORDS=(git-sandbox rm --f); COMP_CWORD=2; _git-sandbox; echo "flag: ${{COMPREPLY[*]}}"
+COMP_WORDS=(git sandbox path a); COMP_CWORD=3; _git_sandbox; echo "git: ${{COMPREPLY[*]}}"
+if [ -f /usr/share/bash-completion/completions/git ]; then
+  source /usr/share/bash-completion/completions/git
+  COMP_WORDS=(git sandbox status ""); COMP_CWORD=3; COMP_LINE="git sandbox status "; COMP_POINT=${{#COMP_LINE}}
+  __git_wrap__git_main; echo "gitcomp: ${{COMPREPLY[*]}}"
+fi
+"#,
+            s = script.display()
+        ),
+    );
+    assert!(out.contains("direct: alpha beta"), "{out}");
+    assert!(out.contains("sub: status"), "{out}");
+    assert!(out.contains("flag: --force"), "{out}");
+    assert!(out.contains("git: alpha"), "{out}");
+    if std::path::Path::new("/usr/share/bash-completion/completions/git").exists() {
+        assert!(out.contains("gitcomp: alpha beta"), "{out}");
+    }
+}
+
+#[test]
+fn zsh_completion_loads_and_offers_names() {
+    if !have("zsh") {
+        return;
+    }
+    let t = env_with_sandboxes();
+    let script = t.root.join("_git-sandbox");
+    std::fs::write(&script, t.ok(&t.repo, &["completions", "zsh"])).expect("write");
+    // Loads under compinit; compadd is then stood in for, to read what would be offered.
+    let out = shell(
+        &t,
+        "zsh",
+        &format!(
+            r#"autoload -U compinit && compinit -u -D
+source {s}
+print "registered: $_comps[git-sandbox]"
+compadd() {{ local n=${{@[-1]}}; print -l -- ${{(P)n}} }}
+words=(git-sandbox rm ""); CURRENT=3; _git-sandbox
+words=(sandbox local-prod ""); CURRENT=3; _git-sandbox
+"#,
+            s = script.display()
+        ),
+    );
+    assert!(out.contains("registered: _git-sandbox"), "{out}");
+    assert!(
+        out.lines().any(|l| l == "alpha") && out.lines().any(|l| l == "beta"),
+        "{out}"
+    );
+    assert!(out.lines().any(|l| l == "up"), "{out}");
+}
+
+#[test]
+fn fish_completes_names_for_both_spellings() {
+    if !have("fish") {
+        return;
+    }
+    let t = env_with_sandboxes();
+    let script = t.root.join("c.fish");
+    std::fs::write(&script, t.ok(&t.repo, &["completions", "fish"])).expect("write");
+    let out = shell(
+        &t,
+        "fish",
+        &format!(
+            "source {s}; complete -C 'git-sandbox rm '; echo ---; complete -C 'git sandbox path b'; echo ---; complete -C 'git-sandbox lo'",
+            s = script.display()
+        ),
+    );
+    let parts: Vec<&str> = out.split("---\n").collect();
+    assert!(
+        parts[0].lines().any(|l| l.starts_with("alpha"))
+            && parts[0].lines().any(|l| l.starts_with("beta")),
+        "{out}"
+    );
+    assert!(parts[1].lines().any(|l| l.starts_with("beta")), "{out}");
+    assert!(
+        parts[2].lines().any(|l| l.starts_with("local-prod"))
+            && parts[2].lines().any(|l| l.starts_with("logs")),
+        "{out}"
+    );
+}
+
+#[test]
+fn shell_init_cds_into_new_and_named_sandboxes() {
+    let t = env_with_sandboxes();
+    for sh in ["bash", "zsh"] {
+        if !have(sh) {
+            continue;
+        }
+        let out = shell(
+            &t,
+            sh,
+            &format!(
+                r#"eval "$(git-sandbox shell-init {sh})"
+sb new via-{sh} >/dev/null 2>&1; pwd
+sb alpha; pwd
+sb; pwd"#
+            ),
+        );
+        let lines: Vec<PathBuf> = out.lines().map(PathBuf::from).collect();
+        assert_eq!(
+            lines[0],
+            t.sandbox_path(&format!("via-{sh}")),
+            "{sh}: {out}"
+        );
+        assert_eq!(lines[1], t.sandbox_path("alpha"), "{sh}: {out}");
+        assert_eq!(lines[2], t.repo, "{sh}: {out}");
+    }
+    if have("fish") {
+        let out = shell(
+            &t,
+            "fish",
+            "git-sandbox shell-init fish | source; sb new via-fish >/dev/null 2>&1; pwd; sb beta; pwd",
+        );
+        let lines: Vec<PathBuf> = out.lines().map(PathBuf::from).collect();
+        assert_eq!(
+            lines,
+            vec![t.sandbox_path("via-fish"), t.sandbox_path("beta")],
+            "{out}"
+        );
+    }
+}
