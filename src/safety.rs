@@ -27,6 +27,8 @@ pub struct Report {
     pub submodules: Vec<String>,
     pub ignored_files: u64,
     pub ignored_bytes: u64,
+    /// What the pre-push hook last recorded.
+    pub pushed: Option<crate::registry::Pushed>,
 }
 
 impl Report {
@@ -116,6 +118,12 @@ impl Report {
         } else if self.never_pushed {
             out.push("  the branch was never pushed (it has no commits of its own)".into());
         }
+        if let Some(p) = &self.pushed {
+            out.push(format!(
+                "  last pushed {} to {} {}",
+                p.at, p.remote, p.remote_ref
+            ));
+        }
         if s.upstream.is_some() && s.ahead > 0 {
             out.push(format!(
                 "  {} commit(s) ahead of {}",
@@ -172,6 +180,7 @@ pub fn assess(repo: &Repo, inst: &Instance, path: &Path) -> Result<Report> {
         submodules: git::populated_submodules(path),
         ignored_files,
         ignored_bytes,
+        pushed: inst.pushed.clone(),
         status,
     })
 }

@@ -283,3 +283,56 @@ fn adopt_registers_a_hand_made_worktree_and_rm_treats_it_like_any() {
         "a branch the tool did not make is kept"
     );
 }
+
+#[test]
+fn git_help_sandbox_opens_the_man_page() {
+    let t = TestEnv::new();
+    if std::process::Command::new("man")
+        .arg("-w")
+        .arg("man")
+        .output()
+        .is_err()
+    {
+        eprintln!("SKIPPED: no man(1) here");
+        return;
+    }
+    let man1 = t.root.join("share/man/man1");
+    std::fs::create_dir_all(&man1).expect("mkdir");
+    std::fs::copy(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("man/git-sandbox.1"),
+        man1.join("git-sandbox.1"),
+    )
+    .expect("install man page");
+    let bin = t.root.join("bin");
+    std::fs::create_dir_all(&bin).expect("bin");
+    std::os::unix::fs::symlink(crate::common::BIN, bin.join("git-sandbox")).expect("link");
+    for args in [&["help", "sandbox"][..], &["sandbox", "--help"][..]] {
+        let out = t
+            .git_cmd(&t.repo)
+            .env("MANPATH", t.root.join("share/man"))
+            .env("MANPAGER", "cat")
+            .env("PAGER", "cat")
+            .env("MANWIDTH", "100")
+            .env(
+                "PATH",
+                format!(
+                    "{}:{}",
+                    bin.display(),
+                    std::env::var("PATH").unwrap_or_default()
+                ),
+            )
+            .args(args)
+            .output()
+            .expect("git help");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            text.contains("git sandbox rm") && text.contains("EXIT STATUS"),
+            "git {args:?}:\n{text}"
+        );
+    }
+}

@@ -240,6 +240,23 @@ fn up_refuses_a_taken_port_and_logs_ps_work() {
     assert!(ps.contains("web"), "{ps}");
     let out = t.run(&a, &["logs"]);
     assert!(out.status.success());
+    // If `down` fails, rm removes nothing (unless --force).
+    let out = t
+        .cmd(&t.repo)
+        .env("GIT_SANDBOX_COMPOSE", "false")
+        .args(["rm", "a", "--yes"])
+        .output()
+        .expect("rm");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("was not removed"));
+    assert!(a.join(".env.sandbox").exists());
+    assert_eq!(project_objects(&format!("{}--a", t.repo_name())), (1, 1));
+    assert!(get(19201).is_some(), "still serving");
     t.ok(&a, &["down", "--volumes"]);
     assert_eq!(project_objects(&format!("{}--a", t.repo_name())), (0, 0));
 }
