@@ -414,17 +414,20 @@ pub fn normalize(p: &Path) -> PathBuf {
     out
 }
 
-/// `<PREFIX><SERVICE>` in upper case, other characters as `_`.
-pub fn env_name(prefix: &str, service: &str) -> String {
-    let svc: String = service
-        .chars()
+/// ASCII letters and digits kept (lower-cased), everything else as `_`.
+pub fn word(s: &str) -> String {
+    s.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
+                c.to_ascii_lowercase()
             } else {
                 '_'
             }
         })
-        .collect();
-    format!("{prefix}{svc}")
+        .collect()
+}
+
+/// `<PREFIX><SERVICE>` in upper case, other characters as `_`.
+pub fn env_name(prefix: &str, service: &str) -> String {
+    format!("{prefix}{}", word(service).to_ascii_uppercase())
 }

@@ -135,41 +135,18 @@ pub fn create(repo: &Repo, cfg: &Config, reg: &Registry, spec: &CreateSpec) -> R
         None => repo.branch_tip(&spec.branch)?,
     };
     // Reserve a slot under the lock.
-    let (slot, skipped) = reg.update(|data| {
-        if let Some(other) = data.find(&spec.id) {
-            return Err(UserError::new(format!(
-                "{} is already registered (at {})",
-                spec.id,
-                other.path.display()
-            ))
-            .hint("pick another name, or `git sandbox prune` if it is stale")
-            .into());
-        }
-        let (slot, skipped) = match spec.kind {
-            Kind::LocalProd => (0, Vec::new()),
-            Kind::Sandbox => pick_slot(cfg, data)?,
-        };
-        data.instances.push(Instance {
-            id: spec.id.clone(),
-            name: spec.name.clone(),
-            kind: spec.kind,
-            slot,
-            path: spec.path.clone(),
-            parent_repo: repo.root.clone(),
-            branch: Some(spec.branch.clone()),
-            created_branch: spec.created_branch,
-            base_commit: base_commit.clone(),
-            created_at: registry::now(),
-            is_worktree: true,
-            state: State::Creating,
-            pid: Some(std::process::id()),
-            pushed: None,
-            removal: None,
-            admin: None,
-        });
-        exclude_env_file(repo, &cfg.env_file)?;
-        Ok((slot, skipped))
-    })?;
+    let entry = creating_entry(
+        repo,
+        &spec.id,
+        &spec.name,
+        spec.kind,
+        &spec.path,
+        Some(spec.branch.clone()),
+        spec.created_branch,
+        base_commit,
+        None,
+    );
+    let (slot, skipped) = reserve(repo, cfg, reg, entry)?;
     let mut done = Undo {
         repo,
         reg,
@@ -236,6 +213,74 @@ pub fn create(repo: &Repo, cfg: &Config, reg: &Registry, spec: &CreateSpec) -> R
 }
 
 /// The lowest free slot in 1..=max_slots whose ports are all free, and the slots passed over.
+/// A registry entry for an instance about to be made (`creating`, owned by this process).
+#[allow(clippy::too_many_arguments)]
+fn creating_entry(
+    repo: &Repo,
+    id: &str,
+    name: &str,
+    kind: Kind,
+    path: &Path,
+    branch: Option<String>,
+    created_branch: bool,
+    base_commit: Option<String>,
+    admin: Option<String>,
+) -> Instance {
+    Instance {
+        id: id.to_string(),
+        name: name.to_string(),
+        kind,
+        slot: 0,
+        path: path.to_path_buf(),
+        parent_repo: repo.root.clone(),
+        branch,
+        created_branch,
+        base_commit,
+        created_at: registry::now(),
+        is_worktree: true,
+        state: State::Creating,
+        pid: Some(std::process::id()),
+        pushed: None,
+        removal: None,
+        admin,
+    }
+}
+
+/// Under the registry lock: refuses an entry that clashes with a registered one (same id, same
+/// path, or the same worktree of the same repo), takes a slot (0 for local-prod; else the
+/// lowest free one whose ports are free), records the entry, and makes git ignore the env file.
+fn reserve(
+    repo: &Repo,
+    cfg: &Config,
+    reg: &Registry,
+    mut entry: Instance,
+) -> Result<(u32, Skipped)> {
+    reg.update(|data| {
+        if let Some(other) = data.instances.iter().find(|i| {
+            i.id == entry.id
+                || i.path == entry.path
+                || (i.parent_repo == entry.parent_repo && i.admin() == entry.admin())
+        }) {
+            return Err(UserError::new(format!(
+                "{} is already registered as {} (at {})",
+                entry.id,
+                other.id,
+                other.path.display()
+            ))
+            .hint("pick another name, or `git sandbox prune` if it is stale")
+            .into());
+        }
+        let (slot, skipped) = match entry.kind {
+            Kind::LocalProd => (0, Vec::new()),
+            Kind::Sandbox => pick_slot(cfg, data)?,
+        };
+        entry.slot = slot;
+        data.instances.push(entry);
+        exclude_env_file(repo, &cfg.env_file)?;
+        Ok((slot, skipped))
+    })
+}
+
 /// Slots passed over, with their busy ports.
 type Skipped = Vec<(u32, Vec<Port>)>;
 
@@ -829,39 +874,18 @@ pub fn adopt(
     env::check_var("SANDBOX_ID", &id)?;
     let branch = git::worktree_branch(&path);
     let head = git::worktree_head(&path);
-    let (slot, skipped) = reg.update(|data| {
-        if let Some(other) = data.instances.iter().find(|i| {
-            i.id == id || i.path == path || (i.parent_repo == repo.root && i.admin() == admin)
-        }) {
-            return Err(UserError::new(format!(
-                "already registered as {} ({})",
-                other.id,
-                other.path.display()
-            ))
-            .into());
-        }
-        let (slot, skipped) = pick_slot(cfg, data)?;
-        data.instances.push(Instance {
-            id: id.clone(),
-            name: name.to_string(),
-            kind: Kind::Sandbox,
-            slot,
-            path: path.clone(),
-            parent_repo: repo.root.clone(),
-            branch: branch.clone(),
-            created_branch: false,
-            base_commit: head.clone(),
-            created_at: registry::now(),
-            is_worktree: true,
-            state: State::Creating,
-            pid: Some(std::process::id()),
-            pushed: None,
-            removal: None,
-            admin: (admin != id).then(|| admin.clone()),
-        });
-        exclude_env_file(repo, &cfg.env_file)?;
-        Ok((slot, skipped))
-    })?;
+    let entry = creating_entry(
+        repo,
+        &id,
+        name,
+        Kind::Sandbox,
+        &path,
+        branch,
+        false,
+        head,
+        (admin != id).then(|| admin.clone()),
+    );
+    let (slot, skipped) = reserve(repo, cfg, reg, entry)?;
     let finish = (|| -> Result<Instance> {
         let inst = reg
             .load()?

@@ -110,16 +110,8 @@ fn render(file: &str, prefix: &str, max_slots: u32, names: &BTreeMap<String, Fou
 
 /// `my-app` → `MY_APP_`, unless the compose file's port variables share another prefix.
 fn env_prefix(repo: &str, found: &[Found]) -> String {
-    let from_repo: String = repo
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect::<String>()
+    let from_repo = config::word(repo)
+        .to_ascii_uppercase()
         .trim_matches('_')
         .to_string();
     let from_repo = if from_repo.is_empty() {
@@ -150,16 +142,7 @@ fn env_prefix(repo: &str, found: &[Found]) -> String {
 }
 
 fn sanitize(s: &str) -> String {
-    let out: String = s
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let out = config::word(s);
     if out.is_empty() { "port".into() } else { out }
 }
 
