@@ -508,8 +508,12 @@ fn parse_status(bytes: &[u8]) -> Status {
                 st.conflicted
                     .push(parts.get(10).copied().unwrap_or("").to_string());
             }
-            Some('?') => st.untracked.push(rec[2..].to_string()),
-            Some('!') => st.ignored.push(rec[2..].to_string()),
+            Some('?') => st
+                .untracked
+                .push(rec.get(2..).unwrap_or_default().to_string()),
+            Some('!') => st
+                .ignored
+                .push(rec.get(2..).unwrap_or_default().to_string()),
             _ => {}
         }
     }

@@ -48,8 +48,12 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
     let mut names: BTreeMap<String, Found> = BTreeMap::new();
     for f in &found {
         let name = match &f.var {
-            Some(v) if v.starts_with(&prefix) && v.ends_with("_PORT") => {
-                v[prefix.len()..v.len() - "_PORT".len()].to_ascii_lowercase()
+            Some(v)
+                if v.len() > prefix.len() + "_PORT".len()
+                    && v.starts_with(&prefix)
+                    && v.ends_with("_PORT") =>
+            {
+                config::word(&v[prefix.len()..v.len() - "_PORT".len()])
             }
             _ => sanitize(&f.service),
         };
@@ -134,6 +138,9 @@ fn env_prefix(repo: &str, found: &[Found]) -> String {
                 .take_while(|(a, b)| a == b)
                 .count(),
         );
+    }
+    while !first.is_char_boundary(len) {
+        len -= 1;
     }
     match first[..len].rfind('_') {
         Some(i) if vars.len() > 1 => first[..=i].to_string(),

@@ -317,3 +317,39 @@ fn hook_managers_are_not_edited_silently() {
     );
     assert_eq!(tree(&husky), before);
 }
+
+#[test]
+fn a_held_registry_lock_delays_checkout_only_briefly() {
+    let t = hooked();
+    t.ok(&t.repo, &["hooks", "install"]);
+    let s = t.new_sandbox("s");
+    let lock = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(t.reg_home.join("registry.lock"))
+        .expect("lock file");
+    lock.lock().expect("hold the registry lock");
+    let start = std::time::Instant::now();
+    let out = t
+        .git_cmd(&s)
+        .args(["checkout", "-b", "while-locked"])
+        .output()
+        .expect("checkout");
+    let took = start.elapsed();
+    drop(lock);
+    assert!(out.status.success());
+    assert!(
+        took < std::time::Duration::from_secs(2),
+        "checkout took {took:?}"
+    );
+    let warnings = stderr(&out)
+        .lines()
+        .filter(|l| l.contains("git-sandbox"))
+        .count();
+    assert!(warnings <= 2, "{}", stderr(&out));
+    assert_eq!(
+        t.git(&s, &["branch", "--show-current"]).trim(),
+        "while-locked"
+    );
+}

@@ -336,3 +336,25 @@ fn git_help_sandbox_opens_the_man_page() {
         );
     }
 }
+
+#[test]
+fn init_without_a_usable_compose_file_is_a_clear_error() {
+    let t = TestEnv::new();
+    let err = t.fails(&t.repo, &["init"], 1);
+    assert!(
+        err.contains("no compose file") && err.contains("compose.yaml"),
+        "{err}"
+    );
+    t.write(&t.repo, "compose.yaml", "services: [unclosed\n");
+    let err = t.fails(&t.repo, &["init"], 1);
+    assert!(err.contains("compose.yaml"), "{err}");
+    assert!(!t.repo.join(".sandbox.toml").exists());
+    // Odd variables do not panic.
+    t.write(&t.repo, "compose.yaml", "services:\n  a:\n    ports: [\"${É_PORT:-19000}:1\", \"${ÉX_PORT:-19010}:2\", \"${REPO__PORT:-19020}:3\"]\n");
+    let out = t.run(&t.repo, &["init"]);
+    assert!(
+        out.status.code().is_some_and(|c| c <= 1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
