@@ -157,7 +157,8 @@ impl Report {
 
 /// Assesses a verified sandbox directory. Reachability (`rev-list`) runs beside `status`,
 /// and is skipped when HEAD is itself a remote-tracking tip.
-pub fn assess(repo: &Repo, inst: &Instance, path: &Path) -> Result<Report> {
+/// `env_file` is the sandbox's own env file: ignored, but git-sandbox's, not the user's work.
+pub fn assess(repo: &Repo, inst: &Instance, path: &Path, env_file: &str) -> Result<Report> {
     let head = git::worktree_head(path);
     let branch = git::worktree_branch(path);
     let (status, reach) = std::thread::scope(|s| {
@@ -165,7 +166,8 @@ pub fn assess(repo: &Repo, inst: &Instance, path: &Path) -> Result<Report> {
         let status = git::status(path, git::Scan::Full);
         (status, reach.join())
     });
-    let status = status?;
+    let mut status = status?;
+    status.ignored.retain(|p| p != env_file);
     let (unpushed, unmerged_unpushed) = match reach {
         Ok(r) => r?,
         Err(_) => anyhow::bail!("checking which commits are pushed failed"),

@@ -75,7 +75,7 @@ pub fn remove(ctx: &Ctx, repo: &Repo, cfg: &Config, inst: &Instance, opts: Optio
         .into());
     }
     let path = target::verify(repo, inst)?;
-    let report = safety::assess(repo, inst, &path)?;
+    let report = safety::assess(repo, inst, &path, &cfg.env_file)?;
     let what = if inst.kind == crate::registry::Kind::LocalProd {
         "local-prod"
     } else {

@@ -12,3 +12,4 @@ mod restore;
 mod rm;
 mod services;
 mod shell;
+mod snapshots_ui;
