@@ -146,7 +146,7 @@ pub fn create(repo: &Repo, cfg: &Config, reg: &Registry, spec: &CreateSpec) -> R
         base_commit,
         None,
     );
-    let (slot, skipped) = reserve(repo, cfg, reg, entry)?;
+    let (slot, skipped) = reserve(repo, cfg, reg, entry, |_| Ok(()))?;
     let mut done = Undo {
         repo,
         reg,
@@ -254,6 +254,7 @@ fn reserve(
     cfg: &Config,
     reg: &Registry,
     mut entry: Instance,
+    on_reserved: impl FnOnce(&Instance) -> Result<()>,
 ) -> Result<(u32, Skipped)> {
     reg.update(|data| {
         if let Some(other) = data.instances.iter().find(|i| {
@@ -275,8 +276,9 @@ fn reserve(
             Kind::Sandbox => pick_slot(cfg, data)?,
         };
         entry.slot = slot;
-        data.instances.push(entry);
         exclude_env_file(repo, &cfg.env_file)?;
+        on_reserved(&entry)?;
+        data.instances.push(entry);
         Ok((slot, skipped))
     })
 }
@@ -362,7 +364,7 @@ fn add_worktree(repo: &Repo, spec: &CreateSpec) -> Result<()> {
             .with_context(|| format!("cannot write in {}", parent.display()))?;
         let temp = staging.path().join(id);
         repo.worktree_add(&temp, branch, spec.progress)?;
-        if let Err(e) = repo.worktree_move(&temp, path) {
+        if let Err(e) = fault::point("new:staged").and_then(|()| repo.worktree_move(&temp, path)) {
             let _ = fs::remove_dir_all(&temp);
             let _ = repo.drop_admin_entry(id);
             return Err(e);
@@ -763,12 +765,19 @@ pub fn repair(
                 return Ok(Some(Repair::CompletedCreation(inst.id.clone())));
             }
             if !dry_run {
+                // A crash between `worktree add` into the staging directory and the move leaves
+                // the checkout there: git's entry says where.
+                let actual = git::admin_target(&admin).filter(|p| {
+                    p.parent()
+                        .and_then(|d| d.file_name())
+                        .is_some_and(|n| n.to_string_lossy().starts_with(".git-sandbox-new."))
+                });
                 let mut undo = Undo {
                     repo,
                     reg,
                     id: &inst.id,
                     branch: None,
-                    worktree: Some(inst.path.clone()),
+                    worktree: Some(actual.clone().unwrap_or_else(|| inst.path.clone())),
                 };
                 if inst.created_branch
                     && let (Some(b), Some(base)) = (&inst.branch, &inst.base_commit)
@@ -778,6 +787,9 @@ pub fn repair(
                 let errors = undo.run();
                 if !errors.is_empty() {
                     anyhow::bail!("rolling back {} failed: {}", inst.id, errors.join("; "));
+                }
+                if let Some(staging) = actual.as_deref().and_then(Path::parent) {
+                    let _ = fs::remove_dir(staging);
                 }
             }
             Ok(Some(Repair::RolledBackCreation(inst.id.clone())))
@@ -885,30 +897,18 @@ pub fn adopt(
         head,
         (admin != id).then(|| admin.clone()),
     );
-    let (slot, skipped) = reserve(repo, cfg, reg, entry)?;
-    let finish = (|| -> Result<Instance> {
-        let inst = reg
-            .load()?
-            .find(&id)
-            .cloned()
-            .context("the registry entry vanished")?;
-        env::write(&env_path, &env::vars(cfg, &inst)?)?;
-        reg.update(|d| {
-            let e = d.find_mut(&id).context("the registry entry vanished")?;
-            e.state = State::Ready;
-            e.pid = None;
-            e.slot = slot;
-            Ok(e.clone())
-        })
-    })();
-    match finish {
-        Ok(instance) => Ok(Created { instance, skipped }),
-        Err(e) => {
-            let _ = reg.update(|d| {
-                d.remove(&id);
-                Ok(())
-            });
-            Err(e)
-        }
-    }
+    // Never `creating`: prune rolls those back, and this worktree is the user's. The env file
+    // is written under the registry lock, before the entry is recorded, as ready.
+    let mut entry = entry;
+    entry.state = State::Ready;
+    entry.pid = None;
+    let (_, skipped) = reserve(repo, cfg, reg, entry, |e| {
+        env::write(&env_path, &env::vars(cfg, e)?)
+    })?;
+    let instance = reg
+        .load()?
+        .find(&id)
+        .cloned()
+        .context("the registry entry vanished")?;
+    Ok(Created { instance, skipped })
 }

@@ -179,3 +179,46 @@ fn crash_during_rm_then_prune_loses_nothing() {
         }
     }
 }
+
+#[test]
+fn crash_during_local_prod_new_leaves_no_debris() {
+    // local-prod's directory (`../repo-prod`) is not named after its id, so it is checked out
+    // in a staging directory and moved: a crash at either side of the move is repaired too.
+    let mut t = TestEnv::new();
+    for point in ["new:staged", "new:worktree", "new:env"] {
+        crash(&mut t, point, &["local-prod", "new"]);
+        t.ok(&t.repo, &["prune"]);
+        assert_consistent(&t, point);
+        assert!(t.entries().is_empty(), "{point}");
+        assert_eq!(t.siblings(), vec!["repo"], "{point}");
+        assert_eq!(t.branches(), vec!["main"], "{point}");
+    }
+    let lp = std::path::PathBuf::from(t.ok(&t.repo, &["local-prod", "new"]).trim());
+    assert!(lp.join("README.md").is_file());
+}
+
+#[test]
+fn prune_never_deletes_an_adopted_worktree() {
+    let t = TestEnv::new();
+    let hand = t.sandbox_path("hand");
+    t.git(
+        &t.repo,
+        &[
+            "worktree",
+            "add",
+            "-q",
+            "-b",
+            "hand",
+            hand.to_str().expect("utf8"),
+        ],
+    );
+    t.ok(&t.repo, &["adopt", hand.to_str().expect("utf8")]);
+    assert_eq!(
+        t.entries()[0].2,
+        "ready",
+        "adopt never leaves a creating entry behind"
+    );
+    t.ok(&t.repo, &["prune"]);
+    assert!(hand.join("README.md").is_file());
+    assert_eq!(t.entries().len(), 1);
+}
