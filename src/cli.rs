@@ -179,7 +179,7 @@ pub struct RmArgs {
     #[arg(long)]
     pub keep_volumes: bool,
     /// Stop services and unregister, but leave the directory and branch alone.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "delete_branch")]
     pub keep_worktree: bool,
     /// Delete the branch even if it holds unpushed commits (they are saved first).
     #[arg(long)]
@@ -333,7 +333,7 @@ pub struct LocalProdRmArgs {
     pub dry_run: bool,
     #[arg(long)]
     pub keep_volumes: bool,
-    #[arg(long)]
+    #[arg(long, conflicts_with = "delete_branch")]
     pub keep_worktree: bool,
     #[arg(long)]
     pub delete_branch: bool,

@@ -174,6 +174,12 @@ pub fn remove(ctx: &Ctx, repo: &Repo, cfg: &Config, inst: &Instance, opts: Optio
         steps.push(format!("delete branch {b}"));
     }
     steps.push(format!("free slot {}", inst.slot));
+    if opts.force && !report.submodules.is_empty() && plan.remove_worktree {
+        notes.push(
+            "work inside the submodules (their own uncommitted files and unpushed commits) is not saved"
+                .into(),
+        );
+    }
     for n in &notes {
         ui::warn(n);
     }
@@ -193,7 +199,13 @@ pub fn remove(ctx: &Ctx, repo: &Repo, cfg: &Config, inst: &Instance, opts: Optio
             ui::info("nothing was changed");
             return Err(UserError::new("not confirmed").into());
         }
-    } else if !ui::interactive() && !opts.yes && !opts.force {
+    } else if opts.force {
+        // Forced without a question: say exactly what is about to go.
+        ui::info("removing (--force):");
+        for s in &steps {
+            ui::info(&format!("  - {s}"));
+        }
+    } else if !ui::interactive() && !opts.yes {
         return Err(UserError::usage(format!(
             "not removing {} without confirmation: there is no terminal to ask on",
             inst.name

@@ -270,3 +270,53 @@ fn sandbox_rm_cannot_target_local_prod() {
     assert!(err.contains("local-prod rm"), "{err}");
     assert!(lp.join("README.md").exists());
 }
+
+#[test]
+fn refuses_populated_submodules() {
+    let t = TestEnv::new();
+    let lib = t.root.join("lib");
+    t.git(&t.root, &["init", "-q", "lib"]);
+    t.write(&lib, "lib.txt", "lib\n");
+    t.git(&lib, &["add", "."]);
+    t.git(&lib, &["commit", "-q", "-m", "lib"]);
+    let p = t.new_sandbox("s");
+    t.git(
+        &p,
+        &[
+            "-c",
+            "protocol.file.allow=always",
+            "submodule",
+            "add",
+            "-q",
+            lib.to_str().expect("utf8"),
+            "vendor/lib",
+        ],
+    );
+    t.git(&p, &["commit", "-q", "-m", "add submodule"]);
+    t.git(&p, &["push", "-q", "-u", "origin", "s"]);
+    assert_refused(
+        &t,
+        &t.repo,
+        &["rm", "s", "--yes"],
+        &p,
+        "populated submodule(s): vendor/lib",
+    );
+    // Forced: removed, with a warning that work inside the submodule is not saved.
+    let out = t.run(&t.repo, &["rm", "s", "--yes", "--force"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("inside the submodules"));
+    assert!(!p.exists());
+}
+
+#[test]
+fn keep_worktree_and_delete_branch_conflict() {
+    let t = TestEnv::new();
+    let p = t.new_sandbox("s");
+    let err = t.fails(
+        &t.repo,
+        &["rm", "s", "--keep-worktree", "--delete-branch", "--yes"],
+        2,
+    );
+    assert!(err.contains("cannot be used with"), "{err}");
+    assert!(p.exists());
+}
