@@ -63,7 +63,7 @@ fn list_table() {
     t.write(
         &t.repo,
         ".sandbox.toml",
-        "[ports]\nweb = 18700\nworkers = { base = 18800, count = 2, stride = 10 }\n",
+        "[ports]\nweb = 17700\nworkers = { base = 17800, count = 2, stride = 10 }\n",
     );
     let a = t.new_sandbox("alpha");
     t.new_sandbox("beta");
