@@ -198,6 +198,21 @@ impl TestEnv {
         fs::write(p, text).expect("write");
     }
 
+    /// A linked worktree made by hand (`git worktree add -b BRANCH`) beside the repo.
+    pub fn hand_made_worktree(&self, dir_name: &str, branch: &str) -> PathBuf {
+        let path = self.repo.parent().expect("parent").join(dir_name);
+        let p = path.to_str().expect("utf8");
+        self.git(&self.repo, &["worktree", "add", "-q", "-b", branch, p]);
+        path
+    }
+
+    /// Writes a file, stages it and commits it in `dir`.
+    pub fn commit_file(&self, dir: &Path, rel: &str, text: &str, message: &str) {
+        self.write(dir, rel, text);
+        self.git(dir, &["add", rel]);
+        self.git(dir, &["commit", "-q", "-m", message]);
+    }
+
     /// The registry as JSON (an empty one if there is no file).
     pub fn registry(&self) -> serde_json::Value {
         match fs::read(self.reg_home.join("registry.json")) {

@@ -110,9 +110,7 @@ fn crash_during_rm_then_prune_loses_nothing() {
         "rm:unregistered",
     ] {
         let p = t.new_sandbox("victim");
-        t.write(&p, "committed.txt", "committed\n");
-        t.git(&p, &["add", "."]);
-        t.git(&p, &["commit", "-q", "-m", "unpushed work"]);
+        t.commit_file(&p, "committed.txt", "committed\n", "unpushed work");
         let tip = t.git(&p, &["rev-parse", "HEAD"]).trim().to_string();
         t.write(&p, "uncommitted.txt", "uncommitted\n");
         crash(
@@ -200,18 +198,7 @@ fn crash_during_local_prod_new_leaves_no_debris() {
 #[test]
 fn prune_never_deletes_an_adopted_worktree() {
     let t = TestEnv::new();
-    let hand = t.sandbox_path("hand");
-    t.git(
-        &t.repo,
-        &[
-            "worktree",
-            "add",
-            "-q",
-            "-b",
-            "hand",
-            hand.to_str().expect("utf8"),
-        ],
-    );
+    let hand = t.hand_made_worktree("repo--hand", "hand");
     t.ok(&t.repo, &["adopt", hand.to_str().expect("utf8")]);
     assert_eq!(
         t.entries()[0].2,

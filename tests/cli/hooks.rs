@@ -66,9 +66,7 @@ fn existing_hooks_keep_running_with_args_and_stdin() {
         "{logged}"
     );
 
-    t.write(&s, "x.txt", "x\n");
-    t.git(&s, &["add", "."]);
-    t.git(&s, &["commit", "-q", "-m", "x"]);
+    t.commit_file(&s, "x.txt", "x\n", "x");
     let oid = t.git(&s, &["rev-parse", "HEAD"]).trim().to_string();
     t.git(&s, &["push", "-q", "origin", "s2"]);
     let logged = fs::read_to_string(&log).expect("log");
@@ -274,9 +272,7 @@ fn protected_branches_refuse_pushes_from_sandboxes_only() {
     t.write(&t.repo, ".sandbox.toml", "protect = [\"main\"]\n");
     t.ok(&t.repo, &["hooks", "install"]);
     let s = t.new_sandbox("s");
-    t.write(&s, "x.txt", "x\n");
-    t.git(&s, &["add", "x.txt"]);
-    t.git(&s, &["commit", "-q", "-m", "x"]);
+    t.commit_file(&s, "x.txt", "x\n", "x");
     let out = t
         .git_cmd(&s)
         .args(["push", "origin", "HEAD:main"])

@@ -66,13 +66,9 @@ fn list_shows_dirty_counts_unpushed_and_missing() {
     t.write(&a, "new.txt", "x\n");
     t.write(&a, "CHANGES", "staged\n");
     t.git(&a, &["add", "CHANGES"]);
-    t.write(&b, "b.txt", "b\n");
-    t.git(&b, &["add", "."]);
-    t.git(&b, &["commit", "-q", "-m", "b1"]);
+    t.commit_file(&b, "b.txt", "b\n", "b1");
     t.git(&b, &["push", "-q", "-u", "origin", "b"]);
-    t.write(&b, "b2.txt", "b\n");
-    t.git(&b, &["add", "."]);
-    t.git(&b, &["commit", "-q", "-m", "b2"]);
+    t.commit_file(&b, "b2.txt", "b\n", "b2");
     let c = t.new_sandbox("c");
     fs::remove_dir_all(&c).expect("rm c");
     let json: serde_json::Value =

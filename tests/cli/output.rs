@@ -241,18 +241,7 @@ fn init_with_literal_ports_says_how_to_publish_them() {
 #[test]
 fn adopt_registers_a_hand_made_worktree_and_rm_treats_it_like_any() {
     let t = TestEnv::new();
-    let hand = t.repo.parent().expect("p").join("by-hand");
-    t.git(
-        &t.repo,
-        &[
-            "worktree",
-            "add",
-            "-q",
-            "-b",
-            "hand",
-            hand.to_str().expect("utf8"),
-        ],
-    );
+    let hand = t.hand_made_worktree("by-hand", "hand");
     let out = t.ok(&t.repo, &["adopt", hand.to_str().expect("utf8")]);
     assert_eq!(PathBuf::from(out.trim()), hand);
     let env = std::fs::read_to_string(hand.join(".env.sandbox")).expect("env");

@@ -68,9 +68,7 @@ fn forced_rm_then_restore_brings_back_every_file_and_state() {
 fn delete_branch_on_unpushed_branch_then_restore() {
     let t = TestEnv::new();
     let p = t.new_sandbox("gone");
-    t.write(&p, "x.txt", "x\n");
-    t.git(&p, &["add", "."]);
-    t.git(&p, &["commit", "-q", "-m", "x"]);
+    t.commit_file(&p, "x.txt", "x\n", "x");
     let tip = t.git(&p, &["rev-parse", "HEAD"]);
     let out = t.run(
         &t.repo,

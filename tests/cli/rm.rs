@@ -48,9 +48,7 @@ fn refuses_untracked() {
 fn refuses_unpushed_without_upstream() {
     let t = TestEnv::new();
     let p = t.new_sandbox("s");
-    t.write(&p, "work.txt", "w\n");
-    t.git(&p, &["add", "."]);
-    t.git(&p, &["commit", "-q", "-m", "work"]);
+    t.commit_file(&p, "work.txt", "w\n", "work");
     assert_refused(&t, &t.repo, &["rm", "s", "--yes"], &p, "never pushed");
 }
 
@@ -58,13 +56,9 @@ fn refuses_unpushed_without_upstream() {
 fn refuses_ahead_of_upstream() {
     let t = TestEnv::new();
     let p = t.new_sandbox("s");
-    t.write(&p, "w1.txt", "w\n");
-    t.git(&p, &["add", "."]);
-    t.git(&p, &["commit", "-q", "-m", "w1"]);
+    t.commit_file(&p, "w1.txt", "w\n", "w1");
     t.git(&p, &["push", "-q", "-u", "origin", "s"]);
-    t.write(&p, "w2.txt", "w\n");
-    t.git(&p, &["add", "."]);
-    t.git(&p, &["commit", "-q", "-m", "w2"]);
+    t.commit_file(&p, "w2.txt", "w\n", "w2");
     assert_refused(
         &t,
         &t.repo,
@@ -102,9 +96,7 @@ fn refuses_detached_head_with_orphan_commits() {
     let t = TestEnv::new();
     let p = t.new_sandbox("s");
     t.git(&p, &["checkout", "-q", "--detach"]);
-    t.write(&p, "o.txt", "o\n");
-    t.git(&p, &["add", "."]);
-    t.git(&p, &["commit", "-q", "-m", "orphan"]);
+    t.commit_file(&p, "o.txt", "o\n", "orphan");
     assert_refused(&t, &t.repo, &["rm", "s", "--yes"], &p, "detached");
 }
 
@@ -237,17 +229,13 @@ fn keep_worktree_unregisters_only() {
 fn pushed_branch_is_deleted_unpushed_kept_with_force() {
     let t = TestEnv::new();
     let p = t.new_sandbox("pushed");
-    t.write(&p, "w.txt", "w\n");
-    t.git(&p, &["add", "."]);
-    t.git(&p, &["commit", "-q", "-m", "w"]);
+    t.commit_file(&p, "w.txt", "w\n", "w");
     t.git(&p, &["push", "-q", "-u", "origin", "pushed"]);
     t.ok(&t.repo, &["rm", "pushed", "--yes"]);
     assert!(!t.branches().contains(&"pushed".to_string()));
 
     let q = t.new_sandbox("local");
-    t.write(&q, "w.txt", "only here\n");
-    t.git(&q, &["add", "."]);
-    t.git(&q, &["commit", "-q", "-m", "w"]);
+    t.commit_file(&q, "w.txt", "only here\n", "w");
     let tip = t.git(&q, &["rev-parse", "HEAD"]);
     let out = t.run(&t.repo, &["rm", "local", "--yes", "--force"]);
     assert!(out.status.success());
@@ -276,9 +264,7 @@ fn refuses_populated_submodules() {
     let t = TestEnv::new();
     let lib = t.root.join("lib");
     t.git(&t.root, &["init", "-q", "lib"]);
-    t.write(&lib, "lib.txt", "lib\n");
-    t.git(&lib, &["add", "."]);
-    t.git(&lib, &["commit", "-q", "-m", "lib"]);
+    t.commit_file(&lib, "lib.txt", "lib\n", "lib");
     let p = t.new_sandbox("s");
     t.git(
         &p,

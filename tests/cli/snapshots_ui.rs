@@ -35,9 +35,7 @@ fn rm_refusal_report() {
     let p = t.new_sandbox("feature");
     t.write(&p, "README.md", "edited\n");
     t.write(&p, "notes.txt", "mine\n");
-    t.write(&p, "w.txt", "w\n");
-    t.git(&p, &["add", "w.txt"]);
-    t.git(&p, &["commit", "-q", "-m", "work"]);
+    t.commit_file(&p, "w.txt", "w\n", "work");
     let err = t.fails(&t.repo, &["rm", "feature", "--yes"], 3);
     insta::assert_snapshot!(normalise(&t, &err));
 }
