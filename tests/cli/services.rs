@@ -181,9 +181,9 @@ fn two_sandboxes_serve_on_their_own_ports_and_stay_apart() {
     let t = docker_env("two", 19100);
     let _cleanup = Cleanup(t.repo_name());
     let a = t.new_sandbox("a");
-    let b = t.new_sandbox("b");
     t.ok(&a, &["up"]);
-    t.ok(&t.repo, &["up", "b"]);
+    // `new --up` makes it and starts its stack.
+    let b = std::path::PathBuf::from(t.ok(&t.repo, &["new", "b", "--up"]).trim());
     assert!(wait_for(19101).contains("a on 19101"));
     assert!(wait_for(19102).contains("b on 19102"));
     let list = t.ok(&t.repo, &["list", "--json"]);
