@@ -332,3 +332,21 @@ fn dash_c_runs_elsewhere() {
     let out = t.ok(&t.root, &["-C", "work/repo", "new", "via-c"]);
     assert!(out.trim().ends_with("repo--via-c"));
 }
+
+#[test]
+fn prune_all_drops_entries_of_a_vanished_repo() {
+    let t = TestEnv::new();
+    let other = TestEnv::named("other");
+    // Both repos share one registry.
+    let mut o = other;
+    o.reg_home = t.reg_home.clone();
+    let gone = o.new_sandbox("x");
+    t.new_sandbox("keep");
+    fs::remove_dir_all(&o.repo).expect("rm repo");
+    fs::remove_dir_all(&gone).expect("rm sandbox");
+    assert_eq!(t.entries().len(), 2);
+    // From anywhere, even outside a repo.
+    t.ok(&t.root, &["prune", "--all"]);
+    let ids: Vec<String> = t.entries().into_iter().map(|e| e.0).collect();
+    assert_eq!(ids, vec!["repo--keep"]);
+}

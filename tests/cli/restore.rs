@@ -108,3 +108,27 @@ fn trash_purge_deletes_saved_states_only_when_asked() {
     t.ok(&t.repo, &["trash", "purge", "--yes"]);
     assert_eq!(t.ok(&t.repo, &["trash", "list"]), "");
 }
+
+#[test]
+fn restore_from_a_chosen_saved_state() {
+    let t = TestEnv::new();
+    let p = t.new_sandbox("w");
+    t.write(&p, "v.txt", "first\n");
+    t.ok(&t.repo, &["rm", "w", "--yes", "--force"]);
+    let first = t.ok(&t.repo, &["restore", "w", "--list"]);
+    let first_ref = first.split_whitespace().next().expect("a ref").to_string();
+    let q = PathBuf::from(t.ok(&t.repo, &["restore", "w"]).trim());
+    t.write(&q, "v.txt", "second\n");
+    // Saved within the same second: the second state gets a suffix, not a clash.
+    t.ok(&t.repo, &["rm", "w", "--yes", "--force"]);
+    let listed = t.ok(&t.repo, &["restore", "w", "--list"]);
+    assert_eq!(listed.lines().count(), 2, "{listed}");
+    let stamp = first_ref.rsplit('/').next().expect("stamp");
+    let r = PathBuf::from(t.ok(&t.repo, &["restore", "w", "--from", stamp]).trim());
+    assert_eq!(
+        std::fs::read_to_string(r.join("v.txt")).expect("v"),
+        "first\n"
+    );
+    let err = t.fails(&t.repo, &["restore", "nothing-saved"], 1);
+    assert!(err.contains("nothing of"), "{err}");
+}
