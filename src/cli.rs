@@ -166,6 +166,13 @@ pub struct OptNameArg {
 pub struct RmArgs {
     /// The sandbox (default: the one containing the current directory).
     pub name: Option<String>,
+    #[command(flatten)]
+    pub flags: RmFlags,
+}
+
+/// The flags of `rm` and `local-prod rm`.
+#[derive(Args, Debug, Clone, Copy, Default)]
+pub struct RmFlags {
     /// Remove even with uncommitted work, a lock or submodules (the work is saved first).
     #[arg(long)]
     pub force: bool,
@@ -292,7 +299,7 @@ pub enum LocalProdCommand {
     /// Show local-prod's logs.
     Logs(LocalProdLogsArgs),
     /// Remove local-prod without losing work.
-    Rm(LocalProdRmArgs),
+    Rm(RmFlags),
 }
 
 #[derive(Args, Debug)]
@@ -321,22 +328,6 @@ pub struct LocalProdStatusArgs {
 pub struct LocalProdLogsArgs {
     #[arg(short, long)]
     pub follow: bool,
-}
-
-#[derive(Args, Debug)]
-pub struct LocalProdRmArgs {
-    #[arg(long)]
-    pub force: bool,
-    #[arg(long, short = 'y')]
-    pub yes: bool,
-    #[arg(long, short = 'n')]
-    pub dry_run: bool,
-    #[arg(long)]
-    pub keep_volumes: bool,
-    #[arg(long, conflicts_with = "delete_branch")]
-    pub keep_worktree: bool,
-    #[arg(long)]
-    pub delete_branch: bool,
 }
 
 #[derive(Subcommand, Debug)]

@@ -63,11 +63,3 @@ impl fmt::Display for UserError {
 }
 
 impl std::error::Error for UserError {}
-
-/// Returns early with a [`UserError`].
-#[macro_export]
-macro_rules! user_bail {
-    ($err:expr) => {
-        return Err(anyhow::Error::from($err))
-    };
-}

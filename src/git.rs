@@ -245,6 +245,14 @@ impl Repo {
         }
     }
 
+    /// Whether `path`'s `.git` file points at the existing admin entry `admin`.
+    pub fn is_linked(&self, path: &Path, admin: &str) -> bool {
+        let Ok(entry) = fs::canonicalize(self.admin_dir(admin)) else {
+            return false;
+        };
+        gitfile_target(path).and_then(|p| fs::canonicalize(p).ok()) == Some(entry)
+    }
+
     /// Whether the linked worktree `id` is locked, and why.
     pub fn lock_reason(&self, id: &str) -> Option<String> {
         fs::read_to_string(self.admin_dir(id).join("locked"))

@@ -109,16 +109,13 @@ pub fn install(dir: &Path, force: bool) -> Result<Vec<(&'static str, Installed)>
     for (name, text) in HOOKS {
         let path = dir.join(name);
         let kept = dir.join(format!("{name}{KEPT}"));
-        let what = if fs::symlink_metadata(&path).is_err() {
-            Installed::Fresh
-        } else if is_ours(&path) {
+        if is_ours(&path) {
             if fs::read_to_string(&path).is_ok_and(|s| s == *text) {
                 out.push((*name, Installed::Already));
                 continue;
             }
-            // An older shim: replace it, keeping whatever it chains to.
-            Installed::Fresh
-        } else {
+            // An older shim is replaced; whatever it chains to stays.
+        } else if fs::symlink_metadata(&path).is_ok() {
             if fs::symlink_metadata(&kept).is_ok() {
                 return Err(UserError::new(format!(
                     "both {} and {} exist; refusing to guess which to keep",
@@ -129,11 +126,17 @@ pub fn install(dir: &Path, force: bool) -> Result<Vec<(&'static str, Installed)>
             }
             fs::rename(&path, &kept)
                 .with_context(|| format!("cannot keep {} aside", path.display()))?;
-            Installed::Chained
-        };
+        }
         write_executable(&path, text)?;
         let chained = fs::symlink_metadata(&kept).is_ok();
-        out.push((*name, if chained { Installed::Chained } else { what }));
+        out.push((
+            *name,
+            if chained {
+                Installed::Chained
+            } else {
+                Installed::Fresh
+            },
+        ));
     }
     Ok(out)
 }

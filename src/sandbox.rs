@@ -68,9 +68,9 @@ pub struct Created {
     pub skipped: Skipped,
 }
 
-/// Checks that nothing is in the way of `spec`, without changing anything.
-pub fn precheck(repo: &Repo, spec: &CreateSpec) -> Result<()> {
-    env::check_var("SANDBOX_ID", &spec.id)?;
+/// Checks that nothing is in the way of `spec`, without changing anything, and returns the
+/// commit the instance will start at.
+fn precheck(repo: &Repo, spec: &CreateSpec) -> Result<Option<String>> {
     if fs::symlink_metadata(&spec.path).is_ok() {
         return Err(
             UserError::new(format!("{} already exists", spec.path.display()))
@@ -98,7 +98,7 @@ pub fn precheck(repo: &Repo, spec: &CreateSpec) -> Result<()> {
         );
     }
     let tip = repo.branch_tip(&spec.branch)?;
-    match (&spec.start, tip) {
+    match (&spec.start, &tip) {
         (Some(_), Some(_)) => {
             return Err(
                 UserError::new(format!("branch {} already exists", spec.branch))
@@ -124,16 +124,27 @@ pub fn precheck(repo: &Repo, spec: &CreateSpec) -> Result<()> {
         }
         (Some(_), None) => {}
     }
-    Ok(())
+    Ok(spec.start.clone().or(tip))
+}
+
+/// Where a new instance's branch starts: `None` to use `branch` as it is (it exists), else the
+/// commit to create it at (`from`, default HEAD). `from` with an existing branch is an error.
+pub fn start_point(repo: &Repo, branch: &str, from: Option<&str>) -> Result<Option<String>> {
+    let exists = git::branch_name_valid(branch) && repo.branch_tip(branch)?.is_some();
+    match (exists, from) {
+        (true, Some(_)) => Err(UserError::new(format!(
+            "branch {branch} already exists, so --from has nothing to start"
+        ))
+        .hint("drop --from to use the existing branch, or pass --branch with a new name")
+        .into()),
+        (true, None) => Ok(None),
+        (false, from) => Ok(Some(repo.resolve_commit(from.unwrap_or("HEAD"))?)),
+    }
 }
 
 /// Creates an instance (see the module doc for the steps).
 pub fn create(repo: &Repo, cfg: &Config, reg: &Registry, spec: &CreateSpec) -> Result<Created> {
-    precheck(repo, spec)?;
-    let base_commit = match &spec.start {
-        Some(oid) => Some(oid.clone()),
-        None => repo.branch_tip(&spec.branch)?,
-    };
+    let base_commit = precheck(repo, spec)?;
     // Reserve a slot under the lock.
     let entry = creating_entry(
         repo,
@@ -256,6 +267,8 @@ fn reserve(
     mut entry: Instance,
     on_reserved: impl FnOnce(&Instance) -> Result<()>,
 ) -> Result<(u32, Skipped)> {
+    // Every value that will reach the env file is checked before anything is recorded.
+    env::vars(cfg, &entry)?;
     reg.update(|data| {
         if let Some(other) = data.instances.iter().find(|i| {
             i.id == entry.id
@@ -370,9 +383,7 @@ fn add_worktree(repo: &Repo, spec: &CreateSpec) -> Result<()> {
             return Err(e);
         }
     }
-    let admin = git::canonical(&repo.admin_dir(id)).ok();
-    let points = git::gitfile_target(path).and_then(|p| fs::canonicalize(p).ok());
-    if admin.is_none() || admin != points {
+    if !repo.is_linked(path, id) {
         anyhow::bail!("git did not name the worktree entry {id} as expected");
     }
     Ok(())
@@ -509,11 +520,7 @@ impl Undo<'_> {
 /// linked worktree `id`.
 fn remove_fresh_worktree(repo: &Repo, id: &str, path: &Path) -> Result<()> {
     if let Ok(meta) = fs::symlink_metadata(path) {
-        let ours = !meta.file_type().is_symlink()
-            && git::gitfile_target(path)
-                .and_then(|p| fs::canonicalize(p).ok())
-                .is_some_and(|p| Some(p) == fs::canonicalize(repo.admin_dir(id)).ok());
-        if !ours {
+        if meta.file_type().is_symlink() || !repo.is_linked(path, id) {
             anyhow::bail!(
                 "left {} alone: it is not the worktree git-sandbox made",
                 path.display()
@@ -716,6 +723,18 @@ pub fn sweep_now(reg: &Registry, dir: &Path) -> Result<()> {
     })
 }
 
+/// Puts an interrupted instance back to `ready`, forgetting the operation.
+fn mark_ready(reg: &Registry, id: &str) -> Result<()> {
+    reg.update(|d| {
+        if let Some(e) = d.find_mut(id) {
+            e.state = State::Ready;
+            e.pid = None;
+            e.removal = None;
+        }
+        Ok(())
+    })
+}
+
 /// What `prune` did or would do with an interrupted operation.
 #[derive(Clone, Debug)]
 pub enum Repair {
@@ -754,13 +773,7 @@ pub fn repair(
                 && git::status(&inst.path, git::Scan::Full).is_ok_and(|s| !s.is_clean());
             if holds_work {
                 if !dry_run {
-                    reg.update(|d| {
-                        if let Some(e) = d.find_mut(&inst.id) {
-                            e.state = State::Ready;
-                            e.pid = None;
-                        }
-                        Ok(())
-                    })?;
+                    mark_ready(reg, &inst.id)?;
                 }
                 return Ok(Some(Repair::CompletedCreation(inst.id.clone())));
             }
@@ -801,14 +814,7 @@ pub fn repair(
             let still_there = removal.remove_worktree && fs::symlink_metadata(&inst.path).is_ok();
             if still_there {
                 if !dry_run {
-                    reg.update(|d| {
-                        if let Some(e) = d.find_mut(&inst.id) {
-                            e.state = State::Ready;
-                            e.pid = None;
-                            e.removal = None;
-                        }
-                        Ok(())
-                    })?;
+                    mark_ready(reg, &inst.id)?;
                 }
                 return Ok(Some(Repair::RolledBackRemoval(inst.id.clone())));
             }
@@ -883,7 +889,6 @@ pub fn adopt(
         .into());
     }
     let id = format!("{}--{name}", repo.name);
-    env::check_var("SANDBOX_ID", &id)?;
     let branch = git::worktree_branch(&path);
     let head = git::worktree_head(&path);
     let entry = creating_entry(

@@ -70,20 +70,12 @@ pub fn manage(ctx: &Ctx, cmd: HooksCommand) -> Result<i32> {
     Ok(0)
 }
 
-/// Runs a hook handler; never fails (but for a protected push).
+/// Runs a hook handler. An error is turned into one warning line and exit 0 by `main`, for
+/// this and for anything that fails before it (only a protected push exits non-zero).
 pub fn run(ctx: &Ctx, cmd: HookCommand) -> Result<i32> {
-    let result = match cmd {
+    match cmd {
         HookCommand::PostCheckout { prev, new: _, flag } => post_checkout(ctx, &prev, &flag),
         HookCommand::PrePush { remote, url: _ } => pre_push(ctx, &remote),
-    };
-    match result {
-        Ok(code) => Ok(code),
-        Err(e) => {
-            let msg = format!("{e:#}");
-            let line = msg.lines().next().unwrap_or_default();
-            eprintln!("git-sandbox (hook): {line}");
-            Ok(0)
-        }
     }
 }
 
@@ -127,6 +119,9 @@ fn pre_push(ctx: &Ctx, remote: &str) -> Result<i32> {
     let mut input = String::new();
     std::io::stdin().read_to_string(&mut input)?;
     let data = ctx.reg.load()?;
+    if data.instances.is_empty() {
+        return Ok(0);
+    }
     let repo = Repo::discover(&ctx.cwd)?;
     let mine: Vec<&registry::Instance> = data.of_repo(&repo.root).collect();
     if mine.is_empty() {

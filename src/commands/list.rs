@@ -78,19 +78,24 @@ pub fn gather(insts: &[Instance]) -> Vec<Row> {
             Some((repo, cfg))
         });
     }
-    let wants_docker = insts.iter().any(|i| {
-        repos
-            .get(i.parent_repo.as_path())
-            .and_then(|r| r.as_ref())
-            .is_some_and(|(_, cfg)| compose::has_file(&i.path, cfg))
-    });
+    let has_compose: Vec<bool> = insts
+        .iter()
+        .map(|i| {
+            repos
+                .get(i.parent_repo.as_path())
+                .and_then(|r| r.as_ref())
+                .is_some_and(|(_, cfg)| compose::has_file(&i.path, cfg))
+        })
+        .collect();
+    let wants_docker = has_compose.contains(&true);
     std::thread::scope(|s| {
         let docker = wants_docker.then(|| s.spawn(compose::running_projects));
         let handles: Vec<_> = insts
             .iter()
-            .map(|i| {
+            .zip(&has_compose)
+            .map(|(i, &compose)| {
                 let ctx = repos.get(i.parent_repo.as_path()).and_then(|r| r.as_ref());
-                s.spawn(move || row(i, ctx))
+                s.spawn(move || row(i, ctx, compose))
             })
             .collect();
         let running = docker.and_then(|h| h.join().ok()).unwrap_or_default();
@@ -134,7 +139,7 @@ fn empty_row(i: &Instance) -> Row {
     }
 }
 
-fn row(i: &Instance, ctx: Option<&(Repo, Config)>) -> Row {
+fn row(i: &Instance, ctx: Option<&(Repo, Config)>, has_compose: bool) -> Row {
     let mut r = empty_row(i);
     let Some((repo, cfg)) = ctx else {
         r.error = Some(format!(
@@ -153,7 +158,7 @@ fn row(i: &Instance, ctx: Option<&(Repo, Config)>) -> Row {
         r.invalid = Some(format!("{e:#}"));
         return r;
     }
-    if compose::has_file(&i.path, cfg) {
+    if has_compose {
         r.services_up = Some(false);
     }
     match git::status(&i.path, git::Scan::Quick) {

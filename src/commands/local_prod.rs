@@ -58,19 +58,7 @@ pub fn run(ctx: &Ctx, cmd: LocalProdCommand) -> Result<i32> {
                 &id,
             );
             let branch = a.branch.unwrap_or_else(|| "local-prod".into());
-            let exists =
-                crate::git::branch_name_valid(&branch) && repo.branch_tip(&branch)?.is_some();
-            let start = match (exists, &a.from) {
-                (true, Some(_)) => {
-                    return Err(UserError::new(format!(
-                        "branch {branch} already exists, so --from has nothing to start"
-                    ))
-                    .hint("drop --from, or pass --branch with a new name")
-                    .into());
-                }
-                (true, None) => None,
-                (false, from) => Some(repo.resolve_commit(from.as_deref().unwrap_or("HEAD"))?),
-            };
+            let start = sandbox::start_point(&repo, &branch, a.from.as_deref())?;
             let spec = CreateSpec {
                 kind: Kind::LocalProd,
                 name: "local-prod".into(),
@@ -116,15 +104,7 @@ pub fn run(ctx: &Ctx, cmd: LocalProdCommand) -> Result<i32> {
         }
         LocalProdCommand::Rm(a) => {
             let inst = registered(ctx, &repo)?;
-            let opts = rm::Options {
-                force: a.force,
-                yes: a.yes,
-                dry_run: a.dry_run,
-                keep_volumes: a.keep_volumes,
-                keep_worktree: a.keep_worktree,
-                delete_branch: a.delete_branch,
-            };
-            rm::remove(ctx, &repo, &cfg, &inst, opts)
+            rm::remove(ctx, &repo, &cfg, &inst, a)
         }
     }
 }

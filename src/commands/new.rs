@@ -32,18 +32,7 @@ pub fn run(ctx: &Ctx, args: NewArgs) -> Result<i32> {
         .into());
     }
     let branch = args.branch.unwrap_or_else(|| slug.clone());
-    let exists = crate::git::branch_name_valid(&branch) && repo.branch_tip(&branch)?.is_some();
-    let start = match (exists, &args.from) {
-        (true, Some(_)) => {
-            return Err(UserError::new(format!(
-                "branch {branch} already exists, so --from has nothing to start"
-            ))
-            .hint("drop --from to use the existing branch, or pass --branch with a new name")
-            .into());
-        }
-        (true, None) => None,
-        (false, from) => Some(repo.resolve_commit(from.as_deref().unwrap_or("HEAD"))?),
-    };
+    let start = sandbox::start_point(&repo, &branch, args.from.as_deref())?;
     let spec = CreateSpec {
         kind: Kind::Sandbox,
         name: slug,

@@ -7,7 +7,7 @@
 
 use anyhow::Result;
 
-use crate::cli::RmArgs;
+use crate::cli::{RmArgs, RmFlags};
 use crate::commands::Ctx;
 use crate::compose;
 use crate::config::Config;
@@ -19,35 +19,14 @@ use crate::sandbox::{self, RemovePlan};
 use crate::target;
 use crate::ui::{self, Style};
 
-/// The options of a removal, free of clap.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Options {
-    pub force: bool,
-    pub yes: bool,
-    pub dry_run: bool,
-    pub keep_volumes: bool,
-    pub keep_worktree: bool,
-    pub delete_branch: bool,
-}
-
-impl From<&RmArgs> for Options {
-    fn from(a: &RmArgs) -> Self {
-        Options {
-            force: a.force,
-            yes: a.yes,
-            dry_run: a.dry_run,
-            keep_volumes: a.keep_volumes,
-            keep_worktree: a.keep_worktree,
-            delete_branch: a.delete_branch,
-        }
-    }
-}
+/// The options of a removal (the same flags for `rm` and `local-prod rm`).
+pub type Options = RmFlags;
 
 pub fn run(ctx: &Ctx, args: RmArgs) -> Result<i32> {
     let (repo, cfg) = ctx.repo_config()?;
     let data = ctx.reg.load()?;
     let inst = ctx.sandbox(&repo, &data, args.name.as_deref())?;
-    remove(ctx, &repo, &cfg, &inst, Options::from(&args))
+    remove(ctx, &repo, &cfg, &inst, args.flags)
 }
 
 /// Removes one instance after every check.

@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use crate::cli::{DownArgs, EnvArgs, ExecArgs, LogsArgs, OptNameArg, PortsArgs, UpArgs};
 use crate::commands::Ctx;
 use crate::compose;
-use crate::config::Config;
+use crate::config::{Config, Port};
 use crate::env;
 use crate::error::UserError;
 use crate::git::Repo;
@@ -139,30 +139,42 @@ pub fn ps(ctx: &Ctx, args: OptNameArg) -> Result<i32> {
     compose_run(&repo, &cfg, &inst, &["ps"])
 }
 
+/// One slot of the port plan, as `ports --json` shows it.
+#[derive(serde::Serialize)]
+struct PlanSlot {
+    slot: u32,
+    owner: Option<String>,
+    ports: Vec<PlanPort>,
+}
+
+#[derive(serde::Serialize)]
+struct PlanPort {
+    #[serde(flatten)]
+    port: Port,
+    busy: bool,
+}
+
 pub fn ports(ctx: &Ctx, args: PortsArgs) -> Result<i32> {
     let (repo, cfg) = ctx.repo_config()?;
     let data = ctx.reg.load()?;
-    let mut slots = Vec::new();
-    for slot in 0..=cfg.max_slots {
-        let owner = data
-            .instances
-            .iter()
-            .find(|i| i.slot == slot && (slot != 0 || i.parent_repo == repo.root))
-            .map(|i| i.id.clone());
-        let ports: Vec<serde_json::Value> = cfg
-            .ports_for(slot)
-            .into_iter()
-            .map(|p| {
-                serde_json::json!({
-                    "service": p.service,
-                    "index": p.index,
-                    "port": p.port,
-                    "busy": !env::port_free(p.port),
+    let slots: Vec<PlanSlot> = (0..=cfg.max_slots)
+        .map(|slot| PlanSlot {
+            slot,
+            owner: data
+                .instances
+                .iter()
+                .find(|i| i.slot == slot && (slot != 0 || i.parent_repo == repo.root))
+                .map(|i| i.id.clone()),
+            ports: cfg
+                .ports_for(slot)
+                .into_iter()
+                .map(|port| PlanPort {
+                    busy: !env::port_free(port.port),
+                    port,
                 })
-            })
-            .collect();
-        slots.push(serde_json::json!({ "slot": slot, "owner": owner, "ports": ports }));
-    }
+                .collect(),
+        })
+        .collect();
     if args.json {
         let v = serde_json::json!({ "version": 1, "slots": slots });
         ui::out(&serde_json::to_string_pretty(&v)?);
@@ -174,39 +186,22 @@ pub fn ports(ctx: &Ctx, args: PortsArgs) -> Result<i32> {
     let rows: Vec<Vec<String>> = slots
         .iter()
         .map(|s| {
-            let slot = s["slot"].as_u64().unwrap_or(0);
-            let owner = s["owner"]
-                .as_str()
-                .map(String::from)
-                .unwrap_or_else(|| "-".into());
-            let ports = s["ports"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .map(|p| {
-                            let label = match p["index"].as_u64() {
-                                Some(i) => format!("{}[{i}]", p["service"].as_str().unwrap_or("")),
-                                None => p["service"].as_str().unwrap_or("").to_string(),
-                            };
-                            let busy = if p["busy"].as_bool() == Some(true) {
-                                "*"
-                            } else {
-                                ""
-                            };
-                            format!("{label}={}{busy}", p["port"])
-                        })
-                        .collect::<Vec<_>>()
-                        .join(" ")
+            let ports: Vec<String> = s
+                .ports
+                .iter()
+                .map(|p| {
+                    let busy = if p.busy { "*" } else { "" };
+                    format!("{}={}{busy}", p.port.label(), p.port.port)
                 })
-                .unwrap_or_default();
+                .collect();
             vec![
-                if slot == 0 {
+                if s.slot == 0 {
                     "0 (local-prod)".to_string()
                 } else {
-                    slot.to_string()
+                    s.slot.to_string()
                 },
-                owner,
-                ports,
+                s.owner.clone().unwrap_or_else(|| "-".into()),
+                ports.join(" "),
             ]
         })
         .collect();
