@@ -95,7 +95,9 @@ fn post_checkout(ctx: &Ctx, prev: &str, flag: &str) -> Result<i32> {
         let b = branch.clone();
         ctx.reg.update_within(HOOK_LOCK_WAIT, |d| {
             if let Some(e) = d.find_mut(&id) {
+                // The branch now checked out is not one git-sandbox made: rm must not delete it.
                 e.branch = Some(b);
+                e.created_branch = false;
             }
             Ok(())
         })?;

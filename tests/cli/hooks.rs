@@ -349,3 +349,20 @@ fn a_held_registry_lock_delays_checkout_only_briefly() {
         "while-locked"
     );
 }
+
+#[test]
+fn a_branch_checked_out_by_hand_is_never_deleted_by_rm() {
+    let t = hooked();
+    t.ok(&t.repo, &["hooks", "install"]);
+    let s = t.new_sandbox("s");
+    t.git(&s, &["checkout", "-q", "-b", "mine"]);
+    assert_eq!(t.registry()["instances"][0]["created_branch"], false);
+    let out = t.run(&t.repo, &["rm", "s", "--yes"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("keeping branch mine: git-sandbox did not create it"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(t.branches().contains(&"mine".to_string()));
+}
