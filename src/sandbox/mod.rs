@@ -1,0 +1,41 @@
+//! Creating, removing and repairing instances: the steps, their order, and how a crash at any step is
+//! finished or rolled back.
+//!
+//! Creation (`new`, `restore`, `local-prod new`, `adopt`):
+//! 1. Check everything without changing anything: the path is free, git has no admin entry of
+//!    that id, the branch can be used.
+//! 2. Reserve: under the registry lock, take the lowest free slot whose ports are free and
+//!    record the instance as `creating` (with our pid). Parallel `new`s never share a slot.
+//! 3. Create the branch (libgit2: no config write, so parallel runs do not race on
+//!    `config.lock`), then `git worktree add` (the CLI; see `git.rs`).
+//! 4. Write the env file, copy the configured files, apply a saved snapshot (restore).
+//! 5. Mark the instance `ready`.
+//!
+//! Any failure undoes what was done, newest first. A crash leaves a `creating` entry whose pid
+//! is gone; `prune` rolls it back (or, if the tree already holds work, completes it).
+//!
+//! Removal (after `rm` has checked, reported, confirmed and stopped services):
+//! 1. Save uncommitted work and the branch tip under `refs/sandbox/trash/…` when asked.
+//! 2. Mark the entry `removing`, recording the plan.
+//! 3. Rename the directory out of the way (same filesystem, instant).
+//! 4. Drop that one worktree's admin entry (never a bare `git worktree prune`).
+//! 5. Delete the branch if the plan says so, only if its tip is unchanged.
+//! 6. Drop the registry entry and queue the renamed directory for sweeping.
+//! 7. Delete the renamed directory (in the background).
+//!
+//! A crash before step 3 leaves the directory in place: `prune` rolls the entry back to
+//! `ready`. After it, `prune` finishes steps 4-7.
+
+mod adopt;
+mod copy;
+mod create;
+mod remove;
+mod repair;
+
+pub use adopt::adopt;
+pub use create::{CreateSpec, Created, create, start_point};
+pub use remove::{RemovePlan, remove, sweep_now};
+pub use repair::{Repair, repair};
+
+/// Prefix of renamed-away worktree directories; only such directories are ever swept.
+pub const TRASH_PREFIX: &str = ".git-sandbox-trash.";

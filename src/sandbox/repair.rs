@@ -1,0 +1,115 @@
+//! `prune`'s repair of what a crashed `new` or `rm` left half done.
+
+use std::fs;
+use std::path::Path;
+
+use anyhow::Result;
+
+use crate::git::{self, Repo};
+use crate::registry::{self, Instance, Registry, State};
+
+use super::create::Undo;
+use super::remove::finish;
+
+/// Puts an interrupted instance back to `ready`, forgetting the operation.
+fn mark_ready(reg: &Registry, id: &str) -> Result<()> {
+    reg.update(|d| {
+        if let Some(e) = d.find_mut(id) {
+            e.state = State::Ready;
+            e.pid = None;
+            e.removal = None;
+        }
+        Ok(())
+    })
+}
+
+/// What `prune` did or would do with an interrupted operation.
+#[derive(Clone, Debug)]
+pub enum Repair {
+    /// A `new` crashed: everything it made is undone.
+    RolledBackCreation(String),
+    /// A `new` crashed after the tree held work: the sandbox is kept and marked ready.
+    CompletedCreation(String),
+    /// An `rm` crashed before moving the directory: the sandbox is back to ready.
+    RolledBackRemoval(String),
+    /// An `rm` crashed after moving the directory: the removal is finished.
+    FinishedRemoval(String),
+}
+
+/// Finishes or rolls back an instance a crashed process left `creating` or `removing`.
+pub fn repair(
+    repo: &Repo,
+    reg: &Registry,
+    inst: &Instance,
+    dry_run: bool,
+) -> Result<Option<Repair>> {
+    if inst
+        .pid
+        .is_some_and(|p| p != std::process::id() && registry::pid_alive(p))
+    {
+        return Ok(None);
+    }
+    match inst.state {
+        State::Ready => Ok(None),
+        State::Creating => {
+            let admin = repo.admin_dir(inst.admin());
+            let half_made =
+                fs::read_to_string(admin.join("locked")).is_ok_and(|s| s.trim() == "initializing");
+            let holds_work = !half_made
+                && fs::symlink_metadata(&inst.path).is_ok()
+                && crate::target::verify(repo, inst).is_ok()
+                && git::status(&inst.path, git::Scan::Full).is_ok_and(|s| !s.is_clean());
+            if holds_work {
+                if !dry_run {
+                    mark_ready(reg, &inst.id)?;
+                }
+                return Ok(Some(Repair::CompletedCreation(inst.id.clone())));
+            }
+            if !dry_run {
+                // A crash between `worktree add` into the staging directory and the move leaves
+                // the checkout there: git's entry says where.
+                let actual = git::admin_target(&admin).filter(|p| {
+                    p.parent()
+                        .and_then(|d| d.file_name())
+                        .is_some_and(|n| n.to_string_lossy().starts_with(".git-sandbox-new."))
+                });
+                let mut undo = Undo {
+                    repo,
+                    reg,
+                    id: &inst.id,
+                    branch: None,
+                    worktree: Some(actual.clone().unwrap_or_else(|| inst.path.clone())),
+                };
+                if inst.created_branch
+                    && let (Some(b), Some(base)) = (&inst.branch, &inst.base_commit)
+                {
+                    undo.branch = Some((b.clone(), base.clone()));
+                }
+                let errors = undo.run();
+                if !errors.is_empty() {
+                    anyhow::bail!("rolling back {} failed: {}", inst.id, errors.join("; "));
+                }
+                if let Some(staging) = actual.as_deref().and_then(Path::parent) {
+                    let _ = fs::remove_dir(staging);
+                }
+            }
+            Ok(Some(Repair::RolledBackCreation(inst.id.clone())))
+        }
+        State::Removing => {
+            let Some(removal) = inst.removal.clone() else {
+                anyhow::bail!("{} is marked removing but has no plan", inst.id);
+            };
+            let still_there = removal.remove_worktree && fs::symlink_metadata(&inst.path).is_ok();
+            if still_there {
+                if !dry_run {
+                    mark_ready(reg, &inst.id)?;
+                }
+                return Ok(Some(Repair::RolledBackRemoval(inst.id.clone())));
+            }
+            if !dry_run {
+                finish(repo, reg, inst, &removal)?;
+            }
+            Ok(Some(Repair::FinishedRemoval(inst.id.clone())))
+        }
+    }
+}
