@@ -173,9 +173,13 @@ pub struct RmArgs {
 /// The flags of `rm` and `local-prod rm`.
 #[derive(Args, Debug, Clone, Copy, Default)]
 pub struct RmFlags {
-    /// Remove even with uncommitted work, a lock or submodules (the work is saved first).
+    /// Remove even with uncommitted work, a lock, submodules, nested repositories or processes
+    /// inside (the work is saved first).
     #[arg(long)]
     pub force: bool,
+    /// Stop the processes still running inside it (TERM, then KILL) before removing.
+    #[arg(long)]
+    pub kill: bool,
     /// Do not ask for confirmation.
     #[arg(long, short = 'y')]
     pub yes: bool,

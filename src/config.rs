@@ -19,6 +19,9 @@ use crate::error::UserError;
 /// The file name at the repo root.
 pub const FILE_NAME: &str = ".sandbox.toml";
 
+/// Regenerable caches `rm` deletes rather than keeps, unless `disposable` says otherwise.
+pub const DEFAULT_DISPOSABLE: &[&str] = &["node_modules/", "target/", ".venv/", "__pycache__/"];
+
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
@@ -30,6 +33,7 @@ struct RawConfig {
     copy: Vec<String>,
     #[serde(default)]
     protect: Vec<String>,
+    disposable: Option<Vec<String>>,
     #[serde(default)]
     ports: BTreeMap<String, RawPort>,
     compose: Option<RawCompose>,
@@ -111,6 +115,9 @@ pub struct Config {
     pub path_template: String,
     pub copy: Vec<String>,
     pub protect: Vec<String>,
+    /// Ignored directories and files `rm` deletes instead of keeping in the trash (globs
+    /// matched against each path component; a trailing `/` matches directories only).
+    pub disposable: Vec<String>,
     pub ports: Vec<PortSpec>,
     pub compose_file: Option<String>,
     pub compose_profile: Option<String>,
@@ -128,6 +135,7 @@ impl Default for Config {
             path_template: "../{repo}--{name}".into(),
             copy: Vec::new(),
             protect: Vec::new(),
+            disposable: DEFAULT_DISPOSABLE.iter().map(|s| s.to_string()).collect(),
             ports: Vec::new(),
             compose_file: None,
             compose_profile: None,
@@ -201,6 +209,16 @@ impl Config {
             }
         }
         cfg.protect = raw.protect;
+        if let Some(d) = raw.disposable {
+            for g in &d {
+                if g.trim_end_matches('/').contains('/') || g.trim_end_matches('/').is_empty() {
+                    return Err(bad(format!(
+                        "disposable entry {g:?} must be one name or glob (e.g. \"node_modules/\")"
+                    )));
+                }
+            }
+            cfg.disposable = d;
+        }
         cfg.ports = raw
             .ports
             .iter()

@@ -13,7 +13,9 @@ mod git;
 mod hooks;
 mod man;
 mod names;
+mod procs;
 mod registry;
+mod removal;
 mod safety;
 mod sandbox;
 mod target;
@@ -144,7 +146,7 @@ fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Sweep { dir } => {
-            sandbox::sweep_now(&ctx.reg, &dir)?;
+            removal::sweep_now(&ctx.reg, &dir)?;
             Ok(0)
         }
     }

@@ -45,6 +45,20 @@ pub fn slugify(name: &str) -> Result<String> {
     Ok(slug)
 }
 
+/// Whether `s` matches the glob `pat` (`*` any run of characters, `?` one character).
+pub fn wildcard(pat: &str, s: &str) -> bool {
+    let (p, s): (Vec<char>, Vec<char>) = (pat.chars().collect(), s.chars().collect());
+    fn go(p: &[char], s: &[char]) -> bool {
+        match p.first() {
+            None => s.is_empty(),
+            Some('*') => (0..=s.len()).any(|i| go(&p[1..], &s[i..])),
+            Some('?') => !s.is_empty() && go(&p[1..], &s[1..]),
+            Some(c) => s.first() == Some(c) && go(&p[1..], &s[1..]),
+        }
+    }
+    go(&p, &s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::slugify;

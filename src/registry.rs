@@ -54,17 +54,48 @@ pub struct Pushed {
     pub at: String,
 }
 
+/// How far a removal got; `prune` rolls back before [`Phase::Verified`] and finishes after.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    /// Checked and confirmed; the directory is still in place.
+    Marked,
+    /// The tree was renamed into the trash directory; not yet re-checked.
+    Quarantined,
+    /// The quarantined tree was re-checked and its work saved: only finishing steps remain.
+    #[default]
+    Verified,
+}
+
 /// A removal under way, recorded before the first destructive step.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct Removal {
-    /// Where the worktree directory is renamed to before it is deleted.
+    /// The trash directory: `<dir>/tree` is the quarantined worktree, `<dir>/kept` what is
+    /// kept of it (ignored files, nested repositories…).
     pub trash_dir: PathBuf,
     /// Delete the branch once the worktree is gone (its tip, for a compare-and-delete).
     pub delete_branch: Option<String>,
-    /// The ref holding the saved work, if any was saved.
+    /// The trash state's ref.
     pub saved_ref: Option<String>,
     /// Remove the directory (false for `--keep-worktree`).
     pub remove_worktree: bool,
+    #[serde(default)]
+    pub phase: Phase,
+    /// Paths (relative to the tree) moved into `kept`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keep: Vec<String>,
+}
+
+/// A `restore` under way: what it puts back, and whether the saved files are in place yet.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Restoring {
+    /// The trash state's commit.
+    pub state: String,
+    /// The removal's trash directory (its `kept/` goes back over the tree).
+    pub trash_dir: Option<PathBuf>,
+    /// The snapshot's files and index are in place.
+    #[serde(default)]
+    pub applied: bool,
 }
 
 /// One sandbox or local-prod.
@@ -90,6 +121,8 @@ pub struct Instance {
     pub pushed: Option<Pushed>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub removal: Option<Removal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restoring: Option<Restoring>,
     /// git's admin name for the worktree, when it is not the id (an adopted worktree).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub admin: Option<String>,

@@ -67,7 +67,7 @@ pub fn run(ctx: &Ctx, cmd: LocalProdCommand) -> Result<i32> {
                 branch,
                 created_branch: start.is_some(),
                 start,
-                snapshot: None,
+                restoring: None,
                 progress: ui::progress(),
             };
             let created = sandbox::create(&repo, &cfg, &ctx.reg, &spec)?;

@@ -41,7 +41,7 @@ pub fn run(ctx: &Ctx, args: NewArgs) -> Result<i32> {
         branch,
         created_branch: start.is_some(),
         start,
-        snapshot: None,
+        restoring: None,
         progress: ui::progress(),
     };
     let created = sandbox::create(&repo, &cfg, &ctx.reg, &spec)?;

@@ -111,7 +111,7 @@ pub fn run(ctx: &Ctx, args: PruneArgs) -> Result<i32> {
             dir.display()
         ));
         if !args.dry_run
-            && let Err(e) = sandbox::sweep_now(&ctx.reg, dir)
+            && let Err(e) = crate::removal::sweep_now(&ctx.reg, dir)
         {
             ui::warn(&format!("{e:#}"));
         }

@@ -17,7 +17,7 @@ use crate::config;
 use crate::error::UserError;
 use crate::git::Repo;
 use crate::names;
-use crate::registry::Kind;
+use crate::registry::{Kind, Restoring};
 use crate::sandbox::{self, CreateSpec};
 use crate::ui;
 
@@ -32,6 +32,8 @@ struct Saved {
     kind: Kind,
     created_branch: bool,
     saved_at: String,
+    /// The removal's trash directory (kept files), if it is still there.
+    trash_dir: Option<std::path::PathBuf>,
 }
 
 fn saved_states(repo: &Repo, id: Option<&str>) -> Result<Vec<Saved>> {
@@ -58,6 +60,8 @@ fn saved_states(repo: &Repo, id: Option<&str>) -> Result<Vec<Saved>> {
             },
             created_branch: field("created-branch") == "true",
             saved_at: field("saved-at"),
+            trash_dir: Some(std::path::PathBuf::from(field("trash-dir")))
+                .filter(|p| !p.as_os_str().is_empty() && p.is_dir()),
             refname,
             commit,
         });
@@ -139,9 +143,14 @@ pub fn restore(ctx: &Ctx, args: RestoreArgs) -> Result<i32> {
         id,
         path,
         branch: s.branch.clone(),
-        created_branch: s.created_branch && start.is_some(),
+        // The tool made the branch if the removed sandbox said so, whether or not rm kept it.
+        created_branch: s.created_branch,
         start,
-        snapshot: Some(s.commit.clone()),
+        restoring: Some(Restoring {
+            state: s.commit.clone(),
+            trash_dir: s.trash_dir.clone(),
+            applied: false,
+        }),
         progress: ui::progress(),
     };
     let created = sandbox::create(&repo, &cfg, &ctx.reg, &spec)?;

@@ -1,9 +1,8 @@
 //! `rm [NAME]`: remove a sandbox without losing work (also `local-prod rm`).
 //!
-//! Order: choose the target (never "the current directory" as such), verify its path, compute
-//! what would be lost and show it, refuse (exit 3) on uncommitted work, a lock or submodules
-//! unless `--force`, decide the branch's fate, confirm, stop services, then hand over to
-//! `sandbox::remove`, which saves before it destroys.
+//! Choose the target (never "the current directory" as such), verify its path, take its
+//! index lock, assess it, plan, show, refuse or confirm, stop its services, then hand over to
+//! [`crate::removal::steps`] (quarantine, re-check, save, act).
 
 use anyhow::Result;
 
@@ -12,10 +11,12 @@ use crate::commands::Ctx;
 use crate::compose;
 use crate::config::Config;
 use crate::error::UserError;
-use crate::git::Repo;
-use crate::registry::{Instance, State};
-use crate::safety;
-use crate::sandbox::{self, RemovePlan};
+use crate::git::{IndexLock, Repo};
+use crate::registry::{Instance, Kind, State};
+use crate::removal::plan::{self, Plan};
+use crate::removal::present;
+use crate::removal::steps::{self, Done, Job};
+use crate::safety::{self, Report};
 use crate::target;
 use crate::ui::{self, Style};
 
@@ -31,6 +32,70 @@ pub fn run(ctx: &Ctx, args: RmArgs) -> Result<i32> {
 
 /// Removes one instance after every check.
 pub fn remove(ctx: &Ctx, repo: &Repo, cfg: &Config, inst: &Instance, opts: Options) -> Result<i32> {
+    check_state(inst)?;
+    let path = target::verify(repo, inst)?;
+    // Held from the first look to the last step: a `git commit` there now fails loudly.
+    let lock = IndexLock::take(&repo.admin_dir(inst.admin()), &path)?;
+    let others = ctx.reg.load()?.instances;
+    let job = Job {
+        repo,
+        reg: &ctx.reg,
+        cfg,
+        inst,
+        path: &path,
+        others: &others,
+    };
+    let report = safety::assess(&safety::Subject {
+        repo,
+        inst,
+        dir: &path,
+        cfg,
+        others: &others,
+        quarantined: false,
+    })?;
+    let plan = plan::decide(inst, &report, &opts);
+    let what = what(inst);
+    ui::info(&format!("{what} {} at {}", inst.name, path.display()));
+    if !ctx.cwd.starts_with(&path) {
+        ui::detail(&format!("(the current directory is {})", ctx.cwd.display()));
+    }
+    show(&report, &plan, &opts);
+    if let Some(r) = &plan.refusal {
+        return Err(refusal(inst, &report, r, &path));
+    }
+    let services = compose::has_file(&path, cfg).then(|| {
+        if opts.keep_volumes {
+            "stop its services (volumes kept)".to_string()
+        } else {
+            "stop its services and delete their own volumes".to_string()
+        }
+    });
+    let lines = present::steps(
+        &plan,
+        &path.display().to_string(),
+        services.as_deref(),
+        inst.slot,
+    );
+    match ask(inst, &opts, &lines)? {
+        Answer::Go => {}
+        Answer::DryRun => return Ok(0),
+        Answer::Declined => return Ok(1),
+    }
+    stop_services(cfg, inst, &path, &opts)?;
+    let done = steps::carry_out(&job, &report, &plan, lock)?;
+    tell(ctx, repo, inst, &plan, &done, &opts, &path);
+    Ok(0)
+}
+
+fn what(inst: &Instance) -> &'static str {
+    if inst.kind == Kind::LocalProd {
+        "local-prod"
+    } else {
+        "sandbox"
+    }
+}
+
+fn check_state(inst: &Instance) -> Result<()> {
     if inst.state != State::Ready {
         return Err(UserError::new(format!(
             "{} is {} (an earlier command was interrupted)",
@@ -53,135 +118,81 @@ pub fn remove(ctx: &Ctx, repo: &Repo, cfg: &Config, inst: &Instance, opts: Optio
         .hint("run `git sandbox prune` to drop its registry entry")
         .into());
     }
-    let path = target::verify(repo, inst)?;
-    let report = safety::assess(repo, inst, &path, &cfg.env_file)?;
-    let what = if inst.kind == crate::registry::Kind::LocalProd {
-        "local-prod"
-    } else {
-        "sandbox"
-    };
-    ui::info(&format!("{what} {} at {}", inst.name, path.display()));
-    if !ctx.cwd.starts_with(&path) {
-        ui::detail(&format!("(the current directory is {})", ctx.cwd.display()));
-    }
-    let lines = report.lines();
+    Ok(())
+}
+
+fn show(report: &Report, plan: &Plan, opts: &Options) {
+    let lines = present::report_lines(report);
     if !lines.is_empty() && !opts.keep_worktree {
         ui::info("what removing it would touch:");
         for l in &lines {
             ui::info(l);
         }
     }
-    let blockers = report.blockers();
-    if !blockers.is_empty() && !opts.force && !opts.keep_worktree {
-        let mut err = UserError::refused(format!(
-            "refusing to remove {}: {}",
-            inst.name,
-            blockers.join("; ")
-        ))
-        .hint("commit or stash the work and push the branch first; or `--force` removes it anyway: uncommitted work is saved under refs/sandbox/trash (`git sandbox restore` brings it back) and an unpushed branch is kept");
-        if report.locked.is_some() {
-            err = err.hint(format!(
-                "unlock with `git worktree unlock {}`",
-                path.display()
-            ));
+    if plan.refusal.is_none() {
+        for n in &plan.notes {
+            ui::warn(n);
         }
-        return Err(err.into());
     }
-    // The branch: deleted only if the tool made it and all of it is pushed or merged.
-    let on_branch = report.status.branch.clone();
-    let registered = inst.branch.clone();
-    let head = report.status.head.clone();
-    let mut notes = Vec::new();
-    let delete_branch = if opts.keep_worktree {
-        None
-    } else if on_branch.is_none() || on_branch != registered {
-        if let Some(b) = &registered {
-            notes.push(format!("keeping branch {b}: the worktree is not on it"));
-        }
-        None
-    } else if opts.delete_branch || (inst.created_branch && report.unmerged_unpushed == 0) {
-        on_branch.clone().zip(head.clone())
-    } else {
-        let b = on_branch.clone().unwrap_or_default();
-        if !inst.created_branch {
-            notes.push(format!("keeping branch {b}: git-sandbox did not create it"));
-        } else if report.never_pushed {
-            notes.push(format!(
-                "keeping branch {b}: it was never pushed ({} commit(s) on no remote); push it or delete it yourself",
-                report.unmerged_unpushed
-            ));
-        } else {
-            notes.push(format!(
-                "keeping branch {b}: {} commit(s) are not pushed",
-                report.unmerged_unpushed
-            ));
-        }
-        None
-    };
-    let save = !opts.keep_worktree
-        && ((opts.force && report.has_uncommitted())
-            || (delete_branch.is_some() && report.unmerged_unpushed > 0));
-    let plan = RemovePlan {
-        save,
-        delete_branch: delete_branch.clone(),
-        remove_worktree: !opts.keep_worktree,
-    };
-    let mut steps = Vec::new();
-    if compose::has_file(&path, cfg) {
-        steps.push(if opts.keep_volumes {
-            "stop its services (volumes kept)".to_string()
-        } else {
-            "stop its services and delete their volumes".to_string()
-        });
-    }
-    if save {
-        steps.push("save its uncommitted work and branch tip under refs/sandbox/trash/".into());
-    }
-    if plan.remove_worktree {
-        steps.push(format!("delete {}", path.display()));
-        if report.ignored_files > 0 {
-            steps.push(format!(
-                "delete {} ignored file(s) ({}), which are not saved",
-                report.ignored_files,
-                safety::human_bytes(report.ignored_bytes)
-            ));
-        }
-    } else {
-        steps.push(format!("leave {} and its branch in place", path.display()));
-    }
-    if let Some((b, _)) = &delete_branch {
-        steps.push(format!("delete branch {b}"));
-    }
-    steps.push(format!("free slot {}", inst.slot));
-    if opts.force && !report.submodules.is_empty() && plan.remove_worktree {
-        notes.push(
-            "work inside the submodules (their own uncommitted files and unpushed commits) is not saved"
-                .into(),
+}
+
+fn refusal(
+    inst: &Instance,
+    report: &Report,
+    r: &plan::Refusal,
+    path: &std::path::Path,
+) -> anyhow::Error {
+    let mut err = UserError::refused(format!(
+        "refusing to remove {}: {}",
+        inst.name,
+        r.reasons.join("; ")
+    ));
+    if r.hard {
+        err = err.hint(
+            "move that out of the sandbox (or unmount it) first; --force does not override this",
         );
+    } else {
+        err = err.hint("commit or stash the work and push the branch first; or `--force` removes it anyway: its work is saved under refs/sandbox/trash and its other files kept in a trash directory (`git sandbox restore` brings it all back)");
+        if !report.processes.is_empty() {
+            err = err.hint("`--kill` stops the processes still running in it");
+        }
     }
-    for n in &notes {
-        ui::warn(n);
+    if report.locked.is_some() {
+        err = err.hint(format!(
+            "unlock with `git worktree unlock {}`",
+            path.display()
+        ));
     }
+    err.into()
+}
+
+enum Answer {
+    Go,
+    DryRun,
+    Declined,
+}
+
+/// Asks on a terminal; says what is about to go when forced without a question.
+fn ask(inst: &Instance, opts: &Options, lines: &[String]) -> Result<Answer> {
     if opts.dry_run {
         ui::info("dry run; it would:");
-        for s in &steps {
+        for s in lines {
             ui::info(&format!("  - {s}"));
         }
-        return Ok(0);
+        return Ok(Answer::DryRun);
     }
     if ui::interactive() && !opts.yes {
         ui::info("this will:");
-        for s in &steps {
+        for s in lines {
             ui::info(&format!("  - {s}"));
         }
-        if !ui::confirm(&format!("Remove {what} {}?", inst.name)) {
+        if !ui::confirm(&format!("Remove {} {}?", what(inst), inst.name)) {
             ui::info("nothing was changed");
-            return Err(UserError::new("not confirmed").into());
+            return Ok(Answer::Declined);
         }
     } else if opts.force {
-        // Forced without a question: say exactly what is about to go.
         ui::info("removing (--force):");
-        for s in &steps {
+        for s in lines {
             ui::info(&format!("  - {s}"));
         }
     } else if !ui::interactive() && !opts.yes {
@@ -192,7 +203,16 @@ pub fn remove(ctx: &Ctx, repo: &Repo, cfg: &Config, inst: &Instance, opts: Optio
         .hint("pass --yes to confirm")
         .into());
     }
-    match compose::down_for_removal(cfg, inst, &path, opts.keep_volumes) {
+    Ok(Answer::Go)
+}
+
+fn stop_services(
+    cfg: &Config,
+    inst: &Instance,
+    path: &std::path::Path,
+    opts: &Options,
+) -> Result<()> {
+    match compose::down_for_removal(cfg, inst, path, opts.keep_volumes) {
         Ok(true) => ui::info("stopped its services"),
         Ok(false) => {}
         Err(e) if opts.force => ui::warn(&format!(
@@ -205,36 +225,58 @@ pub fn remove(ctx: &Ctx, repo: &Repo, cfg: &Config, inst: &Instance, opts: Optio
             )));
         }
     }
-    let removed = sandbox::remove(repo, &ctx.reg, inst, &path, &plan)?;
-    if let Some(r) = &removed.saved_ref {
-        ui::info(&format!("saved its work as {r}"));
+    Ok(())
+}
+
+fn tell(
+    ctx: &Ctx,
+    repo: &Repo,
+    inst: &Instance,
+    plan: &Plan,
+    done: &Done,
+    opts: &Options,
+    path: &std::path::Path,
+) {
+    for l in &done.late {
+        ui::warn(&format!("appeared after the check, saved too: {l}"));
+    }
+    if let Some(r) = &done.saved_ref {
+        ui::info(&format!("saved its commits and work as {r}"));
+    }
+    if let Some(t) = &done.trash_dir {
+        ui::info(&format!(
+            "kept {} file(s), {}, in {}",
+            done.kept_files,
+            safety::human_bytes(done.kept_bytes),
+            t.display()
+        ));
+    }
+    if done.saved_ref.is_some() {
         ui::info(&format!(
             "  bring it back with: git sandbox restore {}",
             inst.name
         ));
     }
-    if removed.branch_deleted
-        && let Some((b, _)) = &delete_branch
+    if done.branch_deleted
+        && let Some((b, _)) = &plan.delete_branch
     {
         ui::info(&format!("deleted branch {b}"));
     }
+    let verb = if opts.keep_worktree {
+        "unregistered"
+    } else {
+        "removed"
+    };
     ui::info(&format!(
-        "{} {what} {}",
-        ui::paint_err(
-            Style::Green,
-            if opts.keep_worktree {
-                "unregistered"
-            } else {
-                "removed"
-            }
-        ),
+        "{} {} {}",
+        ui::paint_err(Style::Green, verb),
+        what(inst),
         inst.name
     ));
-    if plan.remove_worktree && ctx.cwd.starts_with(&path) {
+    if plan.remove_worktree && ctx.cwd.starts_with(path) {
         ui::info(&format!(
             "your shell was inside it: cd {}",
             repo.root.display()
         ));
     }
-    Ok(0)
 }

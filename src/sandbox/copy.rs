@@ -60,7 +60,7 @@ fn glob_rel(root: &Path, pattern: &str) -> Vec<PathBuf> {
             if let Ok(rd) = fs::read_dir(root.join(base)) {
                 for e in rd.flatten() {
                     let name = e.file_name().to_string_lossy().into_owned();
-                    if name != ".git" && wildcard(part, &name) {
+                    if name != ".git" && crate::names::wildcard(part, &name) {
                         next.push(base.join(name));
                     }
                 }
@@ -71,17 +71,4 @@ fn glob_rel(root: &Path, pattern: &str) -> Vec<PathBuf> {
     found.retain(|p| !p.as_os_str().is_empty());
     found.sort();
     found
-}
-
-fn wildcard(pat: &str, s: &str) -> bool {
-    let (p, s): (Vec<char>, Vec<char>) = (pat.chars().collect(), s.chars().collect());
-    fn go(p: &[char], s: &[char]) -> bool {
-        match p.first() {
-            None => s.is_empty(),
-            Some('*') => (0..=s.len()).any(|i| go(&p[1..], &s[i..])),
-            Some('?') => !s.is_empty() && go(&p[1..], &s[1..]),
-            Some(c) => s.first() == Some(c) && go(&p[1..], &s[1..]),
-        }
-    }
-    go(&p, &s)
 }

@@ -26,8 +26,8 @@ pub struct CreateSpec {
     pub branch: String,
     /// Create the branch at this commit; `None` uses the existing branch.
     pub start: Option<String>,
-    /// A snapshot commit to apply after checkout.
-    pub snapshot: Option<String>,
+    /// A trash state to put back after checkout (`restore`).
+    pub restoring: Option<crate::registry::Restoring>,
     /// Whether the registry should say the tool created the branch.
     pub created_branch: bool,
     /// Let git show checkout progress (on a terminal).
@@ -120,7 +120,7 @@ pub fn start_point(repo: &Repo, branch: &str, from: Option<&str>) -> Result<Opti
 pub fn create(repo: &Repo, cfg: &Config, reg: &Registry, spec: &CreateSpec) -> Result<Created> {
     let base_commit = precheck(repo, spec)?;
     // Reserve a slot under the lock.
-    let entry = creating_entry(
+    let mut entry = creating_entry(
         repo,
         &spec.id,
         &spec.name,
@@ -131,6 +131,7 @@ pub fn create(repo: &Repo, cfg: &Config, reg: &Registry, spec: &CreateSpec) -> R
         base_commit,
         None,
     );
+    entry.restoring = spec.restoring.clone();
     let (slot, skipped) = reserve(repo, cfg, reg, entry, |_| Ok(()))?;
     let mut done = Undo {
         repo,
@@ -160,8 +161,11 @@ pub fn create(repo: &Repo, cfg: &Config, reg: &Registry, spec: &CreateSpec) -> R
         env::write(&path.join(&cfg.env_file), &env::vars(cfg, &inst)?)?;
         fault::point("new:env")?;
         copy_files(repo, cfg, &path)?;
-        if let Some(snap) = &spec.snapshot {
-            git::apply_snapshot(&path, snap)?;
+        if let Some(r) = &spec.restoring {
+            // From the first restored byte on, the tree is the user's work: a failure leaves it
+            // for `prune` to finish, never for the undo to delete.
+            done.worktree = None;
+            super::restoring::put_back(reg, &spec.id, &path, r)?;
         }
         fault::point("new:ready")?;
         let inst = reg.update(|data| {
@@ -171,6 +175,7 @@ pub fn create(repo: &Repo, cfg: &Config, reg: &Registry, spec: &CreateSpec) -> R
             e.path = path.clone();
             e.state = State::Ready;
             e.pid = None;
+            e.restoring = None;
             Ok(e.clone())
         })?;
         Ok(inst)
@@ -227,6 +232,7 @@ pub(super) fn creating_entry(
         pid: Some(std::process::id()),
         pushed: None,
         removal: None,
+        restoring: None,
         admin,
     }
 }

@@ -14,27 +14,16 @@
 //! Any failure undoes what was done, newest first. A crash leaves a `creating` entry whose pid
 //! is gone; `prune` rolls it back (or, if the tree already holds work, completes it).
 //!
-//! Removal (after `rm` has checked, reported, confirmed and stopped services):
-//! 1. Save uncommitted work and the branch tip under `refs/sandbox/trash/…` when asked.
-//! 2. Mark the entry `removing`, recording the plan.
-//! 3. Rename the directory out of the way (same filesystem, instant).
-//! 4. Drop that one worktree's admin entry (never a bare `git worktree prune`).
-//! 5. Delete the branch if the plan says so, only if its tip is unchanged.
-//! 6. Drop the registry entry and queue the renamed directory for sweeping.
-//! 7. Delete the renamed directory (in the background).
-//!
-//! A crash before step 3 leaves the directory in place: `prune` rolls the entry back to
-//! `ready`. After it, `prune` finishes steps 4-7.
+//! Removal lives in `crate::removal`.
 
 mod adopt;
 mod copy;
 mod create;
-mod remove;
 mod repair;
+mod restoring;
 
 pub use adopt::adopt;
 pub use create::{CreateSpec, Created, create, start_point};
-pub use remove::{RemovePlan, remove, sweep_now};
 pub use repair::{Repair, repair};
 
 /// Prefix of renamed-away worktree directories; only such directories are ever swept.

@@ -9,7 +9,9 @@ use crate::git::{self, Repo};
 use crate::registry::{self, Instance, Registry, State};
 
 use super::create::Undo;
-use super::remove::finish;
+use crate::registry::Phase;
+use crate::removal::steps::{finish, roll_back};
+use crate::removal::trash::TrashDir;
 
 /// Puts an interrupted instance back to `ready`, forgetting the operation.
 fn mark_ready(reg: &Registry, id: &str) -> Result<()> {
@@ -18,6 +20,7 @@ fn mark_ready(reg: &Registry, id: &str) -> Result<()> {
             e.state = State::Ready;
             e.pid = None;
             e.removal = None;
+            e.restoring = None;
         }
         Ok(())
     })
@@ -49,12 +52,30 @@ pub fn repair(
     {
         return Ok(None);
     }
+    if inst.state != State::Ready && !dry_run {
+        // Locks our crashed process held would stop git there for good: clear ours only.
+        if let Some(b) = &inst.branch {
+            repo.clear_stale_branch_lock(b);
+        }
+        git::clear_stale_index_lock(&repo.admin_dir(inst.admin()));
+    }
     match inst.state {
         State::Ready => Ok(None),
         State::Creating => {
             let admin = repo.admin_dir(inst.admin());
             let half_made =
                 fs::read_to_string(admin.join("locked")).is_ok_and(|s| s.trim() == "initializing");
+            let verified = !half_made
+                && fs::symlink_metadata(&inst.path).is_ok()
+                && crate::target::verify(repo, inst).is_ok();
+            if let Some(r) = inst.restoring.as_ref().filter(|_| verified) {
+                // A restore is finished, never undone: its tree may hold restored work.
+                if !dry_run {
+                    super::restoring::put_back(reg, &inst.id, &inst.path, r)?;
+                    mark_ready(reg, &inst.id)?;
+                }
+                return Ok(Some(Repair::CompletedCreation(inst.id.clone())));
+            }
             let holds_work = !half_made
                 && fs::symlink_metadata(&inst.path).is_ok()
                 && crate::target::verify(repo, inst).is_ok()
@@ -99,16 +120,20 @@ pub fn repair(
             let Some(removal) = inst.removal.clone() else {
                 anyhow::bail!("{} is marked removing but has no plan", inst.id);
             };
-            let still_there = removal.remove_worktree && fs::symlink_metadata(&inst.path).is_ok();
-            if still_there {
-                if !dry_run {
-                    mark_ready(reg, &inst.id)?;
-                }
+            if dry_run {
+                return Ok(Some(if removal.phase == Phase::Verified {
+                    Repair::FinishedRemoval(inst.id.clone())
+                } else {
+                    Repair::RolledBackRemoval(inst.id.clone())
+                }));
+            }
+            if removal.phase != Phase::Verified || !removal.remove_worktree {
+                let trash = TrashDir::at(&removal.trash_dir);
+                let refname = removal.saved_ref.clone().unwrap_or_default();
+                roll_back(repo, reg, inst, &trash, &refname)?;
                 return Ok(Some(Repair::RolledBackRemoval(inst.id.clone())));
             }
-            if !dry_run {
-                finish(repo, reg, inst, &removal)?;
-            }
+            finish(repo, reg, inst, &removal)?;
             Ok(Some(Repair::FinishedRemoval(inst.id.clone())))
         }
     }

@@ -21,6 +21,12 @@ use anyhow::{Context, Result, anyhow, bail};
 
 use crate::error::UserError;
 
+mod snapshot;
+mod state;
+
+pub use snapshot::{apply_snapshot, snapshot};
+pub use state::{IndexLock, clear_stale_index_lock, hidden_edits, reflog_only};
+
 /// Variables git sets for hooks and aliases that would redirect a child git.
 const GIT_ENV: &[&str] = &[
     "GIT_DIR",
@@ -331,6 +337,25 @@ impl Repo {
         Ok(c.parent_ids().map(|p| p.to_string()).collect())
     }
 
+    /// Deletes `refs/heads/<branch>.lock` when no process has it open: a lock a killed
+    /// git-sandbox left in a ref update would stop every later branch change for good.
+    /// Only for branches of instances whose owning process is gone.
+    pub fn clear_stale_branch_lock(&self, branch: &str) -> bool {
+        let lock = self
+            .common_dir
+            .join("refs")
+            .join("heads")
+            .join(format!("{branch}.lock"));
+        fs::symlink_metadata(&lock).is_ok()
+            && !crate::procs::file_open(&lock)
+            && fs::remove_file(&lock).is_ok()
+    }
+
+    /// Whether a ref exists.
+    pub fn ref_exists(&self, name: &str) -> bool {
+        self.open().is_ok_and(|r| r.find_reference(name).is_ok())
+    }
+
     /// Deletes a ref.
     pub fn delete_ref(&self, name: &str) -> Result<()> {
         let repo = self.open()?;
@@ -382,6 +407,24 @@ pub fn run(dir: &Path, args: &[&str]) -> Result<String> {
         &out,
         &format!("git {}", args.first().copied().unwrap_or("")),
     )?;
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Runs a prepared git command with `input` on stdin; returns stdout.
+pub fn run_with_stdin(mut cmd: Command, input: &str) -> Result<String> {
+    use std::io::Write;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("cannot run git")?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(input.as_bytes())?;
+        stdin.write_all(b"\n")?;
+    }
+    let out = child.wait_with_output()?;
+    check(&out, "git")?;
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
@@ -438,6 +481,9 @@ pub enum Scan {
     Quick,
     /// Every untracked file, and the ignored paths, in the same pass (for `rm`).
     Full,
+    /// As `Full`, but without looking into submodules: for a quarantined tree, where a
+    /// submodule's relative `.git` link no longer resolves (its checkout is kept whole).
+    Quarantined,
 }
 
 impl Status {
@@ -459,11 +505,16 @@ pub fn status(worktree: &Path, scan: Scan) -> Result<Status> {
         "--porcelain=v2",
         "--branch",
         "-z",
-        "--ignore-submodules=none",
     ]);
+    cmd.arg(if scan == Scan::Quarantined {
+        "--ignore-submodules=all"
+    } else {
+        "--ignore-submodules=none"
+    });
     match scan {
         Scan::Quick => cmd.arg("--untracked-files=normal"),
-        Scan::Full => cmd.args(["--untracked-files=all", "--ignored=traditional"]),
+        // `matching` lists an ignored directory once (`node_modules/`), not every file in it.
+        Scan::Full | Scan::Quarantined => cmd.args(["--untracked-files=all", "--ignored=matching"]),
     };
     let out = cmd.output().context("cannot run git status")?;
     check(&out, "git status")?;
@@ -553,106 +604,6 @@ fn du(p: &Path) -> (u64, u64) {
         }
     }
     total
-}
-
-/// Submodules of a worktree whose directories hold a checkout.
-pub fn populated_submodules(worktree: &Path) -> Vec<String> {
-    // No .gitmodules, no submodules: skip libgit2's index and tree reads (~20 ms on 25k files).
-    if fs::symlink_metadata(worktree.join(".gitmodules")).is_err() {
-        return Vec::new();
-    }
-    let Ok(repo) = git2::Repository::open(worktree) else {
-        return Vec::new();
-    };
-    let Ok(subs) = repo.submodules() else {
-        return Vec::new();
-    };
-    subs.iter()
-        .map(|s| s.path().to_path_buf())
-        .filter(|p| fs::symlink_metadata(worktree.join(p).join(".git")).is_ok())
-        .map(|p| p.to_string_lossy().into_owned())
-        .collect()
-}
-
-/// Committer identity for snapshot commits, so saving never fails for want of `user.name`.
-const SNAPSHOT_IDENTITY: &[(&str, &str)] = &[
-    ("GIT_AUTHOR_NAME", "git-sandbox"),
-    ("GIT_AUTHOR_EMAIL", "git-sandbox@localhost"),
-    ("GIT_COMMITTER_NAME", "git-sandbox"),
-    ("GIT_COMMITTER_EMAIL", "git-sandbox@localhost"),
-];
-
-/// A worktree's whole state saved as git objects.
-#[derive(Clone, Debug)]
-pub struct Snapshot {
-    /// The commit to keep: tree = the working files (tracked and untracked, not ignored),
-    /// first parent = HEAD (the branch tip), second parent = a commit of the index.
-    pub commit: String,
-}
-
-/// Saves everything `git worktree remove --force` would destroy, except ignored files, as
-/// objects in the repository (the way `git stash -u` does, but in one commit). Nothing outside
-/// the object store is written; the caller names it with a ref.
-pub fn snapshot(worktree: &Path, message: &str) -> Result<Snapshot> {
-    let head = run(worktree, &["rev-parse", "--verify", "HEAD"])?
-        .trim()
-        .to_string();
-    // The staged state. With unresolved conflicts the index cannot be written as a tree; the
-    // working files (conflict markers included) then stand for it.
-    let index_tree = run(worktree, &["write-tree"])
-        .ok()
-        .map(|s| s.trim().to_string());
-    // The working files: a copy of the index, with every change and untracked file added.
-    let index_path = run(worktree, &["rev-parse", "--git-path", "index"])?;
-    let index_path = worktree.join(index_path.trim());
-    let tmp = tempfile::Builder::new()
-        .prefix("git-sandbox-index.")
-        .tempfile_in(index_path.parent().unwrap_or(worktree))
-        .context("cannot create a temporary index")?;
-    if index_path.exists() {
-        fs::copy(&index_path, tmp.path()).context("cannot copy the index")?;
-    }
-    let add = git_cmd(worktree)
-        .env("GIT_INDEX_FILE", tmp.path())
-        .args(["add", "--all", "--", ":/"])
-        .output()?;
-    check(&add, "git add --all (into a temporary index)")?;
-    let wt = git_cmd(worktree)
-        .env("GIT_INDEX_FILE", tmp.path())
-        .args(["write-tree"])
-        .output()?;
-    check(&wt, "git write-tree")?;
-    let work_tree = String::from_utf8_lossy(&wt.stdout).trim().to_string();
-    let index_tree = index_tree.unwrap_or_else(|| work_tree.clone());
-    let commit_tree = |tree: &str, parents: &[&str], msg: &str| -> Result<String> {
-        let mut cmd = git_cmd(worktree);
-        cmd.envs(SNAPSHOT_IDENTITY.iter().copied())
-            .args(["commit-tree", tree]);
-        for p in parents {
-            cmd.args(["-p", p]);
-        }
-        let out = cmd.args(["-m", msg]).output()?;
-        check(&out, "git commit-tree")?;
-        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
-    };
-    let index_commit = commit_tree(&index_tree, &[&head], "git-sandbox: the staged state")?;
-    let commit = commit_tree(&work_tree, &[&head, &index_commit], message)?;
-    Ok(Snapshot { commit })
-}
-
-/// Puts a snapshot's state into a fresh worktree checked out at its first parent: the index
-/// from the second parent, the working files from the snapshot's tree. Files that were
-/// untracked come back untracked, unstaged changes unstaged.
-pub fn apply_snapshot(worktree: &Path, commit: &str) -> Result<()> {
-    // First index and files both to the snapshot's tree (`read-tree --reset -u` deletes what
-    // the tree lacks and writes what it has, untracked files included), then the index alone
-    // back to the staged state, which leaves the files as they are.
-    run(
-        worktree,
-        &["read-tree", "--reset", "-u", &format!("{commit}^{{tree}}")],
-    )?;
-    run(worktree, &["read-tree", &format!("{commit}^2^{{tree}}")])?;
-    Ok(())
 }
 
 /// The directory git runs hooks from for the worktree at `dir` (honours `core.hooksPath`).

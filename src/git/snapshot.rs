@@ -1,0 +1,170 @@
+//! Byte-exact snapshots of a worktree's uncommitted work, and putting one back.
+//!
+//! libgit2, not `git add`: `git add` runs clean filters and eol conversion, so a save made with
+//! it is not the user's bytes (RESEARCH.md). Here every changed file's bytes go into a blob as
+//! they are on disk (a symlink's target as a link), with git's executable bit; nothing touches
+//! the worktree or its index file. Applying writes those same raw bytes back.
+//!
+//! A snapshot is one commit: its tree is the working files (tracked and untracked, not
+//! ignored), parent 1 the HEAD commit, parent 2 a commit of the staged state, and parents 3…
+//! commits reachable only from the worktree's HEAD reflog (so they stay reachable).
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use git2::{IndexEntry, IndexTime, Oid, Repository};
+
+use super::run;
+
+/// A worktree's whole state saved as git objects.
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    /// The commit to keep (see the module doc).
+    pub commit: String,
+}
+
+/// Saves `changed` paths' bytes (relative, `/`-separated) on top of the index of the worktree
+/// at `worktree`. `extra_parents` are kept reachable as parents 3…
+pub fn snapshot(
+    worktree: &Path,
+    changed: &[String],
+    extra_parents: &[String],
+    message: &str,
+) -> Result<Snapshot> {
+    let repo = Repository::open(worktree)
+        .with_context(|| format!("cannot open {}", worktree.display()))?;
+    let head = repo.head()?.peel_to_commit()?;
+    let mut index = repo.index().context("cannot read the worktree's index")?;
+    // The staged state. With unresolved conflicts the index has no tree; the working files
+    // (conflict markers included) then stand for it.
+    let staged = index.write_tree().ok();
+    for rel in changed {
+        put_file(&repo, &mut index, worktree, rel)?;
+    }
+    let work_tree = index
+        .write_tree()
+        .context("cannot write the working files as a tree")?;
+    let staged = staged.unwrap_or(work_tree);
+    let sig = git2::Signature::now("git-sandbox", "git-sandbox@localhost")?;
+    let staged_tree = repo.find_tree(staged)?;
+    let staged_commit = repo.commit(
+        None,
+        &sig,
+        &sig,
+        "git-sandbox: the staged state",
+        &staged_tree,
+        &[&head],
+    )?;
+    let staged_commit = repo.find_commit(staged_commit)?;
+    let mut parents = vec![head, staged_commit];
+    for p in extra_parents {
+        if let Ok(c) = Oid::from_str(p).and_then(|o| repo.find_commit(o)) {
+            parents.push(c);
+        }
+    }
+    let refs: Vec<&git2::Commit> = parents.iter().collect();
+    let tree = repo.find_tree(work_tree)?;
+    let commit = repo.commit(None, &sig, &sig, message, &tree, &refs)?;
+    Ok(Snapshot {
+        commit: commit.to_string(),
+    })
+}
+
+/// Puts one path's bytes from disk into the in-memory index (or takes it out, if gone).
+fn put_file(repo: &Repository, index: &mut git2::Index, worktree: &Path, rel: &str) -> Result<()> {
+    let rel = rel.trim_end_matches('/');
+    let path = worktree.join(rel);
+    // A conflicted path has stages 1-3; the working file replaces them all.
+    let _ = index.remove_path(Path::new(rel));
+    let Ok(meta) = fs::symlink_metadata(&path) else {
+        return Ok(());
+    };
+    let (bytes, mode) = if meta.file_type().is_symlink() {
+        let target = fs::read_link(&path)?;
+        (target.as_os_str().as_encoded_bytes().to_vec(), 0o120000)
+    } else if meta.is_file() {
+        let exec = meta.permissions().mode() & 0o100 != 0;
+        let bytes = fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        (bytes, if exec { 0o100755 } else { 0o100644 })
+    } else {
+        // Directories (a nested repository) and special files are kept on disk, not in git.
+        return Ok(());
+    };
+    let id = repo.blob(&bytes)?;
+    let entry = IndexEntry {
+        ctime: IndexTime::new(0, 0),
+        mtime: IndexTime::new(0, 0),
+        dev: 0,
+        ino: 0,
+        mode,
+        uid: 0,
+        gid: 0,
+        file_size: u32::try_from(bytes.len()).unwrap_or(u32::MAX),
+        id,
+        flags: u16::try_from(rel.len().min(0xfff)).unwrap_or(0xfff),
+        flags_extended: 0,
+        path: rel.as_bytes().to_vec(),
+    };
+    index
+        .add(&entry)
+        .with_context(|| format!("cannot save {rel}"))?;
+    Ok(())
+}
+
+/// Puts a snapshot's state into a fresh worktree checked out at its first parent: every file
+/// that differs from that commit is written with the snapshot's raw bytes (no smudge filter,
+/// no eol conversion), then the index is set to the staged state and refreshed, so staged
+/// stays staged, unstaged unstaged and untracked untracked. Running it twice is harmless.
+pub fn apply_snapshot(worktree: &Path, commit: &str) -> Result<()> {
+    let repo = Repository::open(worktree)?;
+    let snap = repo.find_commit(Oid::from_str(commit)?)?;
+    let base = snap.parent(0)?.tree()?;
+    let diff = repo.diff_tree_to_tree(Some(&base), Some(&snap.tree()?), None)?;
+    for delta in diff.deltas() {
+        let Some(rel) = delta.new_file().path().or(delta.old_file().path()) else {
+            continue;
+        };
+        let path = worktree.join(rel);
+        if delta.status() == git2::Delta::Deleted {
+            let _ = fs::remove_file(&path);
+            continue;
+        }
+        let file = delta.new_file();
+        let blob = repo.find_blob(file.id())?;
+        write_raw(&path, blob.content(), u32::from(file.mode()))?;
+    }
+    // The index alone to the staged state, then stat data back so status stays fast.
+    run(
+        worktree,
+        &["read-tree", &format!("{}^{{tree}}", snap.parent_id(1)?)],
+    )?;
+    let _ = run(worktree, &["update-index", "-q", "--refresh"]);
+    Ok(())
+}
+
+fn write_raw(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir)?;
+    }
+    if let Ok(m) = fs::symlink_metadata(path)
+        && (m.file_type().is_symlink() || !m.is_dir())
+    {
+        fs::remove_file(path)?;
+    }
+    if mode == 0o120000 {
+        let target = std::ffi::OsStr::from_bytes(bytes);
+        std::os::unix::fs::symlink(target, path)?;
+        return Ok(());
+    }
+    fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    if mode == 0o100755 {
+        let mut p = fs::metadata(path)?.permissions();
+        p.set_mode(p.mode() | ((p.mode() & 0o444) >> 2));
+        fs::set_permissions(path, p)?;
+    }
+    Ok(())
+}
+
+use std::os::unix::ffi::OsStrExt;

@@ -1,0 +1,176 @@
+//! Worktree state that `git status` does not show, and the worktree's index lock.
+//!
+//! - [`IndexLock`]: `rm` holds `<admin>/index.lock` from its first look to its last step, so a
+//!   `git commit`, `checkout` or `add` in the sandbox fails loudly ("index.lock: File exists")
+//!   instead of making a commit that the removal would strand. The file says it is ours
+//!   (`git-sandbox <pid>`), so `prune` clears it, and only it, after a crash.
+//! - [`hidden_edits`]: files marked `--assume-unchanged` or `--skip-worktree` whose bytes differ
+//!   from the index (libgit2: no spawn; only flagged entries are hashed).
+//! - [`reflog_only`]: commits the worktree's HEAD reflog holds that no ref reaches (the CLI:
+//!   `rev-list` uses the commit-graph).
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use super::git_cmd;
+use crate::error::UserError;
+
+const LOCK_MARK: &str = "git-sandbox ";
+
+/// `<admin>/index.lock`, held by this process; removed on drop unless handed on.
+#[derive(Debug)]
+pub struct IndexLock {
+    path: PathBuf,
+    held: bool,
+}
+
+impl IndexLock {
+    /// Takes the lock of the worktree whose admin dir is `admin`; refuses if git holds it.
+    pub fn take(admin: &Path, worktree: &Path) -> Result<IndexLock> {
+        let path = admin.join("index.lock");
+        let mut f = match fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(UserError::refused(format!(
+                    "a git command is running in {} (its index.lock exists), so it was left alone",
+                    worktree.display()
+                ))
+                .hint("wait for that command to finish and try again")
+                .hint(format!(
+                    "if no git command is running there, a crashed one left {}: delete it",
+                    path.display()
+                ))
+                .into());
+            }
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot create {}", path.display()));
+            }
+        };
+        f.write_all(format!("{LOCK_MARK}{}\n", std::process::id()).as_bytes())?;
+        Ok(IndexLock { path, held: true })
+    }
+
+    /// Lets go of the lock (the file is deleted).
+    pub fn release(mut self) {
+        self.remove();
+    }
+
+    /// The admin dir is gone with the lock in it: nothing to delete.
+    pub fn dissolve(mut self) {
+        self.held = false;
+    }
+
+    fn remove(&mut self) {
+        if self.held {
+            let _ = fs::remove_file(&self.path);
+            self.held = false;
+        }
+    }
+}
+
+impl Drop for IndexLock {
+    fn drop(&mut self) {
+        self.remove();
+    }
+}
+
+/// Deletes `<admin>/index.lock` if a git-sandbox that is no longer running left it. Returns
+/// whether it did.
+pub fn clear_stale_index_lock(admin: &Path) -> bool {
+    let path = admin.join("index.lock");
+    let Ok(text) = fs::read_to_string(&path) else {
+        return false;
+    };
+    let pid = text
+        .strip_prefix(LOCK_MARK)
+        .and_then(|p| p.trim().parse::<u32>().ok());
+    match pid {
+        Some(pid) if !crate::procs::alive(pid) => fs::remove_file(&path).is_ok(),
+        _ => false,
+    }
+}
+
+/// Files flagged `--assume-unchanged` or `--skip-worktree` whose bytes on disk differ from
+/// the index (a flagged file missing from disk, as sparse checkouts have, is no edit).
+pub fn hidden_edits(worktree: &Path) -> Vec<String> {
+    const ASSUME_VALID: u16 = 0x8000;
+    const SKIP_WORKTREE: u16 = 0x4000;
+    let Ok(repo) = git2::Repository::open(worktree) else {
+        return Vec::new();
+    };
+    let Ok(index) = repo.index() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for e in index.iter() {
+        if e.flags & ASSUME_VALID == 0 && e.flags_extended & SKIP_WORKTREE == 0 {
+            continue;
+        }
+        let rel = String::from_utf8_lossy(&e.path).into_owned();
+        let path = worktree.join(&rel);
+        let Ok(meta) = fs::symlink_metadata(&path) else {
+            continue;
+        };
+        let bytes = if meta.file_type().is_symlink() {
+            fs::read_link(&path)
+                .map(|t| t.as_os_str().as_encoded_bytes().to_vec())
+                .unwrap_or_default()
+        } else {
+            fs::read(&path).unwrap_or_default()
+        };
+        if git2::Oid::hash_object(git2::ObjectType::Blob, &bytes).ok() != Some(e.id) {
+            out.push(rel);
+        }
+    }
+    out
+}
+
+/// Commits in the worktree's HEAD reflog (`<admin>/logs/HEAD`) that no branch, tag,
+/// remote-tracking ref, saved state or `head` reaches: the tips to keep so they stay reachable.
+pub fn reflog_only(repo_root: &Path, admin: &Path, head: Option<&str>) -> Result<Vec<String>> {
+    let Ok(log) = fs::read_to_string(admin.join("logs").join("HEAD")) else {
+        return Ok(Vec::new());
+    };
+    let zero = "0".repeat(40);
+    let mut oids: Vec<String> = Vec::new();
+    for line in log.lines() {
+        for oid in line.split(' ').take(2) {
+            if oid.len() >= 40 && oid != zero && Some(oid) != head && !oids.iter().any(|o| o == oid)
+            {
+                oids.push(oid.to_string());
+            }
+        }
+    }
+    if oids.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Only commits that still exist (gc may have taken old ones).
+    let repo = git2::Repository::open(repo_root)?;
+    oids.retain(|o| git2::Oid::from_str(o).is_ok_and(|id| repo.find_commit(id).is_ok()));
+    if oids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut cmd = git_cmd(repo_root);
+    cmd.args(["rev-list", "--stdin", "--not"]).args([
+        "--branches",
+        "--tags",
+        "--remotes",
+        "--glob=refs/sandbox/*",
+    ]);
+    if let Some(h) = head {
+        cmd.arg(h);
+    }
+    let out = super::run_with_stdin(cmd, &oids.join("\n"))?;
+    let unreachable: Vec<&str> = out.lines().collect();
+    Ok(oids
+        .into_iter()
+        .filter(|o| unreachable.contains(&o.as_str()))
+        .collect())
+}

@@ -1,0 +1,371 @@
+//! The steps of a confirmed removal, in order (see the module doc of [`crate::removal`]).
+//! Each step is one function; the registry records the phase before each destructive one, so
+//! a crash anywhere leaves a state `prune` rolls back ([`roll_back`]) or finishes ([`finish`]).
+
+use std::fs;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+
+use crate::config::Config;
+use crate::error::UserError;
+use crate::fault;
+use crate::git::{self, IndexLock, Repo};
+use crate::procs;
+use crate::registry::{self, Instance, Kind, Phase, Registry, Removal, State};
+use crate::safety::{self, Report};
+
+use super::plan::{self, Plan};
+use super::trash::{self, TrashDir};
+
+/// Everything the steps act on.
+pub struct Job<'a> {
+    pub repo: &'a Repo,
+    pub reg: &'a Registry,
+    pub cfg: &'a Config,
+    pub inst: &'a Instance,
+    /// The verified sandbox directory.
+    pub path: &'a Path,
+    /// Every registered instance (to find those inside).
+    pub others: &'a [Instance],
+}
+
+/// What a removal did.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Done {
+    /// The trash state (branch tip, reflog-only commits, uncommitted work).
+    pub saved_ref: Option<String>,
+    pub branch_deleted: bool,
+    /// The trash directory, when something is kept in it.
+    pub trash_dir: Option<std::path::PathBuf>,
+    pub kept_files: u64,
+    pub kept_bytes: u64,
+    /// What appeared after the confirmation and joined the save (`--force`).
+    pub late: Vec<String>,
+}
+
+/// Carries out a confirmed plan. `lock` is the worktree's index lock, held since the report.
+pub fn carry_out(job: &Job, report: &Report, plan: &Plan, lock: IndexLock) -> Result<Done> {
+    stop_processes(plan)?;
+    if !plan.remove_worktree {
+        unregister(job.reg, &job.inst.id, None)?;
+        lock.release();
+        return Ok(Done::default());
+    }
+    let state_ref = |stamp: &str| format!("refs/sandbox/trash/{}/{stamp}", job.inst.id);
+    let trash = TrashDir::create(job.path, &job.inst.id, &stamp(), |s| {
+        job.repo.ref_exists(&state_ref(s))
+    })?;
+    let refname = state_ref(&trash.stamp(&job.inst.id));
+    let mut removal = mark_removing(job, &trash, &refname, plan)?;
+    fault::point("rm:marked")?;
+    quarantine(job, &trash)?;
+    fault::point("rm:moved")?;
+    let again = recheck(job, &trash)?;
+    let late = report.news(&again);
+    let hard = again.refusals().hard;
+    if !hard.is_empty() || (!late.is_empty() && !plan.force) {
+        let why = if hard.is_empty() { late } else { hard };
+        return Err(put_back(job, &trash, &refname, &why, lock));
+    }
+    // Saved from the quarantined tree, which nothing can reach by its old path any more, so
+    // the bytes saved are the bytes that were there: no window between saving and moving.
+    record_state(job, &trash.tree(), &again, &trash, &refname)?;
+    fault::point("rm:saved")?;
+    removal.keep = keep_list(&again, plan.force);
+    removal.phase = Phase::Verified;
+    set_removal(job.reg, &job.inst.id, &removal)?;
+    fault::point("rm:verified")?;
+    let branch_deleted = finish(job.repo, job.reg, job.inst, &removal)?;
+    lock.dissolve();
+    let (kept_files, kept_bytes) = trash.kept_size();
+    Ok(Done {
+        saved_ref: Some(refname),
+        branch_deleted,
+        trash_dir: (kept_files > 0 || trash.kept().exists()).then(|| trash.dir.clone()),
+        kept_files,
+        kept_bytes,
+        late,
+    })
+}
+
+/// `--kill`: TERM, a grace period, then KILL; refuses if any survive.
+fn stop_processes(plan: &Plan) -> Result<()> {
+    if plan.kill.is_empty() {
+        return Ok(());
+    }
+    let left = procs::stop(&plan.kill, Duration::from_secs(3));
+    if left.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<String> = left.iter().map(procs::Proc::describe).collect();
+    Err(UserError::refused(format!(
+        "could not stop {}; nothing was removed",
+        names.join(", ")
+    ))
+    .hint("stop them yourself, then run rm again")
+    .into())
+}
+
+/// A sortable UTC stamp for the trash state's name.
+fn stamp() -> String {
+    registry::now()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect()
+}
+
+/// Records the removal in the registry (phase `marked`), refusing if another process is at it.
+fn mark_removing(job: &Job, trash: &TrashDir, refname: &str, plan: &Plan) -> Result<Removal> {
+    let removal = Removal {
+        trash_dir: trash.dir.clone(),
+        delete_branch: plan.delete_branch.as_ref().map(|(_, tip)| tip.clone()),
+        saved_ref: Some(refname.to_string()),
+        remove_worktree: true,
+        phase: Phase::Marked,
+        keep: Vec::new(),
+    };
+    job.reg.update(|d| {
+        let e = d
+            .find_mut(&job.inst.id)
+            .context("the registry entry vanished during removal")?;
+        if e.state != State::Ready {
+            anyhow::bail!(
+                "{} is already being created or removed by another git-sandbox",
+                job.inst.id
+            );
+        }
+        e.state = State::Removing;
+        e.pid = Some(std::process::id());
+        e.removal = Some(removal.clone());
+        Ok(())
+    })?;
+    Ok(removal)
+}
+
+fn set_removal(reg: &Registry, id: &str, removal: &Removal) -> Result<()> {
+    reg.update(|d| {
+        let e = d
+            .find_mut(id)
+            .context("the registry entry vanished during removal")?;
+        e.removal = Some(removal.clone());
+        Ok(())
+    })
+}
+
+/// The trash state: one commit holding the branch tip, the staged state, the reflog-only
+/// commits and (when there is any) the uncommitted work byte for byte.
+fn record_state(
+    job: &Job,
+    dir: &Path,
+    report: &Report,
+    trash: &TrashDir,
+    refname: &str,
+) -> Result<()> {
+    let inst = job.inst;
+    let message = format!(
+        "git-sandbox: saved {id} before removal\n\n\
+         sandbox: {name}\nid: {id}\nkind: {kind}\nbranch: {branch}\ncreated-branch: {created}\n\
+         saved-at: {when}\ntrash-dir: {dir}\nuncommitted: {dirty}\n\n\
+         The tree is the working files (tracked and untracked, not ignored); parent 1 is the\n\
+         HEAD commit, parent 2 the staged state, further parents commits only the reflog held.\n\
+         Bring it back with: git sandbox restore {name}\n",
+        id = inst.id,
+        name = inst.name,
+        kind = if inst.kind == Kind::LocalProd {
+            "local-prod"
+        } else {
+            "sandbox"
+        },
+        branch = report.status.branch.as_deref().unwrap_or(""),
+        created = inst.created_branch,
+        when = registry::now(),
+        dir = trash.dir.display(),
+        dirty = if report.has_uncommitted() {
+            "yes"
+        } else {
+            "no"
+        },
+    );
+    let snap = git::snapshot(dir, &report.changed_paths(), &report.reflog_only, &message)
+        .map_err(|e| e.context("could not save the sandbox's work; nothing was removed"))?;
+    job.repo
+        .create_ref(refname, &snap.commit, "git-sandbox: saved before removal")
+}
+
+/// Renames the worktree into the trash directory (atomic, same filesystem).
+fn quarantine(job: &Job, trash: &TrashDir) -> Result<()> {
+    fs::rename(job.path, trash.tree()).with_context(|| {
+        format!(
+            "cannot move {} into {}; nothing was removed",
+            job.path.display(),
+            trash.dir.display()
+        )
+    })?;
+    job.reg.update(|d| {
+        if let Some(r) = d.find_mut(&job.inst.id).and_then(|e| e.removal.as_mut()) {
+            r.phase = Phase::Quarantined;
+        }
+        Ok(())
+    })
+}
+
+/// The same assessment, on the quarantined tree.
+fn recheck(job: &Job, trash: &TrashDir) -> Result<Report> {
+    let tree = trash.tree();
+    safety::assess(&safety::Subject {
+        repo: job.repo,
+        inst: job.inst,
+        dir: &tree,
+        cfg: job.cfg,
+        others: job.others,
+        quarantined: true,
+    })
+}
+
+/// What the quarantined tree keeps: per the plan's rule, or everything when a process is
+/// still inside (it may write after this check).
+fn keep_list(again: &Report, force: bool) -> Vec<String> {
+    plan::keep_paths(again, force)
+        .into_iter()
+        .chain(if again.processes.is_empty() {
+            Vec::new()
+        } else {
+            vec![String::new()]
+        })
+        .collect()
+}
+
+/// Something new appeared after the confirmation: the tree goes back, the state is dropped,
+/// and the removal is refused.
+fn put_back(
+    job: &Job,
+    trash: &TrashDir,
+    refname: &str,
+    late: &[String],
+    lock: IndexLock,
+) -> anyhow::Error {
+    if let Err(e) = roll_back(job.repo, job.reg, job.inst, trash, refname) {
+        return e.context(format!(
+            "the removal of {} was stopped because its tree changed, and putting it back failed; nothing was deleted: the tree is in {}",
+            job.inst.name,
+            trash.tree().display()
+        ));
+    }
+    lock.release();
+    let mut err = UserError::refused(format!(
+        "refusing to remove {}: it changed after the check",
+        job.inst.name
+    ));
+    for l in late.iter().take(10) {
+        err = err.hint(format!("new: {l}"));
+    }
+    err.hint(
+        "nothing was changed; look at the new work, then run rm again (`--force` saves it too)",
+    )
+    .into()
+}
+
+/// Undoes a removal that has not been verified: the tree back in place, the state ref and the
+/// empty trash directory gone, the entry ready. Refuses to overwrite anything at the path.
+pub fn roll_back(
+    repo: &Repo,
+    reg: &Registry,
+    inst: &Instance,
+    trash: &TrashDir,
+    refname: &str,
+) -> Result<()> {
+    if fs::symlink_metadata(trash.tree()).is_ok() {
+        if fs::symlink_metadata(&inst.path).is_ok() {
+            anyhow::bail!(
+                "{} exists again, so the quarantined tree stays in {}",
+                inst.path.display(),
+                trash.tree().display()
+            );
+        }
+        fs::rename(trash.tree(), &inst.path)
+            .with_context(|| format!("cannot move the tree back to {}", inst.path.display()))?;
+    }
+    let _ = repo.delete_ref(refname);
+    trash::drop_if_empty(trash);
+    reg.update(|d| {
+        if let Some(e) = d.find_mut(&inst.id) {
+            e.state = State::Ready;
+            e.pid = None;
+            e.removal = None;
+        }
+        Ok(())
+    })
+}
+
+/// The steps after verification (also `prune`'s roll-forward): keep what git cannot hold,
+/// drop that one worktree's admin entry, delete the branch by compare-and-swap, unregister,
+/// delete the rest of the tree. Each is safe to run again.
+pub fn finish(repo: &Repo, reg: &Registry, inst: &Instance, removal: &Removal) -> Result<bool> {
+    let trash = TrashDir::at(&removal.trash_dir);
+    if removal.remove_worktree {
+        keep_all_or_some(&trash, &removal.keep)?;
+        keep_submodule_gitdirs(repo, inst, &trash)?;
+        repo.drop_admin_entry(inst.admin())?;
+        fault::point("rm:admin")?;
+    }
+    let mut deleted = false;
+    if let (Some(tip), Some(branch)) = (&removal.delete_branch, &inst.branch) {
+        deleted = repo.delete_branch_at(branch, tip)?;
+        fault::point("rm:branch")?;
+    }
+    let sweep = removal.remove_worktree.then(|| sweep_target(&trash));
+    unregister(reg, &inst.id, sweep.clone().flatten())?;
+    fault::point("rm:unregistered")?;
+    if let Some(Some(dir)) = sweep {
+        super::sweep_later(reg, &dir);
+    }
+    Ok(deleted)
+}
+
+/// An empty path in the keep list means "keep the whole tree" (a process was still inside).
+fn keep_all_or_some(trash: &TrashDir, keep: &[String]) -> Result<()> {
+    if keep.iter().any(String::is_empty) {
+        let tree = trash.tree();
+        if fs::symlink_metadata(&tree).is_ok() {
+            fs::rename(&tree, trash.kept())
+                .with_context(|| format!("cannot keep {}", tree.display()))?;
+        }
+        return Ok(());
+    }
+    trash.keep(keep)
+}
+
+/// Populated submodules keep their git dirs under the worktree's admin dir: move them along.
+fn keep_submodule_gitdirs(repo: &Repo, inst: &Instance, trash: &TrashDir) -> Result<()> {
+    let modules = repo.admin_dir(inst.admin()).join("modules");
+    if fs::symlink_metadata(&modules).is_ok() {
+        fs::rename(&modules, trash.admin_modules())
+            .with_context(|| format!("cannot keep {}", modules.display()))?;
+    }
+    Ok(())
+}
+
+/// What is left to delete: `tree/` (or, for a removal made by an older git-sandbox, the
+/// renamed directory itself).
+fn sweep_target(trash: &TrashDir) -> Option<std::path::PathBuf> {
+    let tree = trash.tree();
+    if fs::symlink_metadata(&tree).is_ok() {
+        Some(tree)
+    } else if fs::symlink_metadata(trash.dir.join(".git")).is_ok() {
+        Some(trash.dir.clone())
+    } else {
+        None
+    }
+}
+
+fn unregister(reg: &Registry, id: &str, sweep: Option<std::path::PathBuf>) -> Result<()> {
+    reg.update(|d| {
+        d.remove(id);
+        if let Some(dir) = sweep {
+            d.sweep.push(dir);
+        }
+        Ok(())
+    })
+}

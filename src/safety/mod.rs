@@ -1,0 +1,376 @@
+//! What removing a sandbox would lose or touch, computed before anything is touched, and
+//! computed again on the quarantined tree to prove nothing new appeared in between.
+//!
+//! The report lists: staged, unstaged, conflicted and untracked files; edits hidden by
+//! `--assume-unchanged`/`--skip-worktree`; commits on no remote-tracking ref (no upstream counts
+//! as never pushed); commits only the worktree's HEAD reflog holds; a lock; populated
+//! submodules, nested repositories, other worktrees and registered instances inside; mount
+//! points; processes still working inside; and, as information, special files, empty
+//! directories, odd permissions and ignored files (kept vs disposable, with sizes).
+//!
+//! [`Report::refusals`] sorts what stops a removal: `hard` ones stop it even with `--force`
+//! (another worktree or instance inside, a mount point), `soft` ones unless `--force`.
+
+pub mod scan;
+
+use std::path::Path;
+
+use anyhow::Result;
+
+use crate::config::Config;
+use crate::git::{self, Repo, Status};
+use crate::procs::{self, Proc};
+use crate::registry::{Instance, Pushed};
+
+/// One ignored path (a file, or a directory collapsed as `dir/`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Ignored {
+    pub path: String,
+    pub files: u64,
+    pub bytes: u64,
+    /// Matches a `disposable` glob: deleted, not kept.
+    pub disposable: bool,
+}
+
+/// What would be lost or touched.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Report {
+    pub status: Status,
+    /// Edits hidden by `--assume-unchanged` / `--skip-worktree`.
+    pub hidden: Vec<String>,
+    /// Commits reachable from HEAD and from no remote-tracking ref.
+    pub unpushed: u32,
+    /// Of those, how many are on no other local branch either (lost if the branch went).
+    pub unmerged_unpushed: u32,
+    /// The branch has no upstream and no commit of it beyond the base is on a remote.
+    pub never_pushed: bool,
+    /// Commits only the worktree's HEAD reflog reaches (kept in the trash state).
+    pub reflog_only: Vec<String>,
+    pub locked: Option<String>,
+    /// Nested repositories, worktrees, submodules, mounts, special files, empty dirs, modes.
+    pub found: scan::Found,
+    /// Registered instances whose directory is inside this one.
+    pub instances_inside: Vec<String>,
+    /// Processes with their cwd or an open file inside.
+    pub processes: Vec<Proc>,
+    pub ignored: Vec<Ignored>,
+    /// What the pre-push hook last recorded.
+    pub pushed: Option<Pushed>,
+}
+
+/// Why a removal stops.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Refusals {
+    /// Stop it even with `--force`.
+    pub hard: Vec<String>,
+    /// Stop it unless `--force` (processes: unless `--force` or `--kill`).
+    pub soft: Vec<String>,
+}
+
+impl Report {
+    /// Everything that stops a removal, sorted by whether `--force` overrides it.
+    pub fn refusals(&self) -> Refusals {
+        let mut r = Refusals::default();
+        let f = &self.found;
+        let list = |v: &[String]| v.join(", ");
+        if !self.instances_inside.is_empty() {
+            r.hard.push(format!(
+                "other sandbox(es) live inside it: {}",
+                list(&self.instances_inside)
+            ));
+        }
+        if !f.worktrees.is_empty() {
+            r.hard.push(format!(
+                "other git worktree(s) inside it: {}",
+                list(&f.worktrees)
+            ));
+        }
+        if !f.mounts.is_empty() {
+            r.hard
+                .push(format!("mount point(s) inside it: {}", list(&f.mounts)));
+        }
+        let s = &self.status;
+        for (n, what) in [
+            (s.staged.len(), "staged change(s)"),
+            (s.unstaged.len(), "unstaged change(s)"),
+            (s.conflicted.len(), "unresolved conflict(s)"),
+            (s.untracked.len(), "untracked file(s)"),
+            (
+                self.hidden.len(),
+                "edit(s) hidden by --assume-unchanged/--skip-worktree",
+            ),
+        ] {
+            if n > 0 {
+                r.soft.push(format!("{n} {what}"));
+            }
+        }
+        if self.unmerged_unpushed > 0 && s.branch.is_none() {
+            r.soft.push(format!(
+                "HEAD is detached with {} commit(s) on no branch and no remote",
+                self.unmerged_unpushed
+            ));
+        } else if self.unmerged_unpushed > 0 {
+            r.soft.push(format!(
+                "{} commit(s) on no remote and no other branch{}",
+                self.unmerged_unpushed,
+                if self.never_pushed {
+                    " (the branch was never pushed)"
+                } else {
+                    ""
+                }
+            ));
+        }
+        if let Some(reason) = &self.locked {
+            r.soft.push(if reason.is_empty() {
+                "the worktree is locked".into()
+            } else {
+                format!("the worktree is locked ({reason})")
+            });
+        }
+        if !f.submodules.is_empty() {
+            r.soft
+                .push(format!("populated submodule(s): {}", list(&f.submodules)));
+        }
+        if !f.nested_repos.is_empty() {
+            r.soft.push(format!(
+                "nested git repositor(ies): {}",
+                list(&f.nested_repos)
+            ));
+        }
+        if !self.processes.is_empty() {
+            let names: Vec<String> = self.processes.iter().map(Proc::describe).collect();
+            r.soft.push(format!(
+                "process(es) still running in it: {}",
+                names.join("; ")
+            ));
+        }
+        r
+    }
+
+    /// Whether there is uncommitted work to snapshot.
+    pub fn has_uncommitted(&self) -> bool {
+        !self.status.is_clean() || !self.hidden.is_empty()
+    }
+
+    /// Paths whose bytes go into the snapshot.
+    pub fn changed_paths(&self) -> Vec<String> {
+        let s = &self.status;
+        let mut v: Vec<String> = s
+            .unstaged
+            .iter()
+            .chain(&s.untracked)
+            .chain(&s.conflicted)
+            .chain(&self.hidden)
+            .filter(|p| !p.ends_with('/'))
+            .cloned()
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    /// Ignored paths kept in the trash (not disposable).
+    pub fn kept_ignored(&self) -> impl Iterator<Item = &Ignored> {
+        self.ignored.iter().filter(|i| !i.disposable)
+    }
+
+    /// What in `again` (the same tree assessed later) the confirmed report did not show.
+    pub fn news(&self, again: &Report) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut added = |what: &str, before: &[String], after: &[String]| {
+            for p in after {
+                if !before.contains(p) {
+                    out.push(format!("{what}: {p}"));
+                }
+            }
+        };
+        let (a, b) = (&self.status, &again.status);
+        added("staged", &a.staged, &b.staged);
+        added("unstaged", &a.unstaged, &b.unstaged);
+        added("conflicted", &a.conflicted, &b.conflicted);
+        added("untracked", &a.untracked, &b.untracked);
+        added("hidden edit", &self.hidden, &again.hidden);
+        added(
+            "nested repository",
+            &self.found.nested_repos,
+            &again.found.nested_repos,
+        );
+        added("worktree", &self.found.worktrees, &again.found.worktrees);
+        added("submodule", &self.found.submodules, &again.found.submodules);
+        added(
+            "sandbox inside",
+            &self.instances_inside,
+            &again.instances_inside,
+        );
+        if a.head != b.head {
+            out.push(format!(
+                "HEAD moved from {} to {}",
+                short(a.head.as_deref()),
+                short(b.head.as_deref())
+            ));
+        }
+        if a.branch != b.branch {
+            out.push("the checked-out branch changed".into());
+        }
+        for p in &again.processes {
+            if !self.processes.iter().any(|q| q.pid == p.pid) {
+                out.push(format!("process {}", p.describe()));
+            }
+        }
+        out
+    }
+}
+
+fn short(oid: Option<&str>) -> String {
+    oid.map(|o| o[..o.len().min(12)].to_string())
+        .unwrap_or_else(|| "(none)".into())
+}
+
+/// Where and what to assess.
+pub struct Subject<'a> {
+    pub repo: &'a Repo,
+    pub inst: &'a Instance,
+    /// The directory to look at (the sandbox, or its quarantined tree).
+    pub dir: &'a Path,
+    pub cfg: &'a Config,
+    /// Registered instances of every repo, to find those inside.
+    pub others: &'a [Instance],
+    /// `dir` is the quarantined tree (submodule links no longer resolve there).
+    pub quarantined: bool,
+}
+
+/// Assesses a verified sandbox directory. Reachability (`rev-list`) runs beside `status`,
+/// and is skipped when HEAD is itself a remote-tracking tip.
+pub fn assess(s: &Subject) -> Result<Report> {
+    let (repo, inst, dir) = (s.repo, s.inst, s.dir);
+    let admin = repo.admin_dir(inst.admin());
+    let head = git::worktree_head(dir);
+    let branch = git::worktree_branch(dir);
+    let (status, reach, reflog) = std::thread::scope(|sc| {
+        let reach = sc.spawn(|| lost_commits(repo, head.as_deref(), branch.as_deref()));
+        let reflog = sc.spawn(|| git::reflog_only(&repo.root, &admin, head.as_deref()));
+        let scan = if s.quarantined {
+            git::Scan::Quarantined
+        } else {
+            git::Scan::Full
+        };
+        let status = git::status(dir, scan);
+        (status, reach.join(), reflog.join())
+    });
+    let mut status = status?;
+    let ours = [s.cfg.env_file.clone()];
+    status.ignored.retain(|p| !ours.contains(p));
+    let ours = ours.to_vec();
+    let (unpushed, unmerged_unpushed) = match reach {
+        Ok(r) => r?,
+        Err(_) => anyhow::bail!("checking which commits are pushed failed"),
+    };
+    let reflog_only = match reflog {
+        Ok(r) => r?,
+        Err(_) => anyhow::bail!("reading the worktree's reflog failed"),
+    };
+    let ignored = classify_ignored(dir, &status.ignored, &s.cfg.disposable);
+    // Disposable directories are deleted unread; the env file is git-sandbox's own.
+    let skip: Vec<String> = ignored
+        .iter()
+        .filter(|i| i.disposable)
+        .map(|i| i.path.clone())
+        .chain(ours)
+        .collect();
+    let found = scan::walk(dir, &skip);
+    Ok(Report {
+        hidden: git::hidden_edits(dir),
+        unpushed,
+        unmerged_unpushed,
+        never_pushed: status.upstream.is_none() && inst.pushed.is_none(),
+        reflog_only,
+        locked: repo.lock_reason(inst.admin()),
+        instances_inside: instances_inside(s),
+        processes: procs::inside(dir),
+        found,
+        ignored,
+        pushed: inst.pushed.clone(),
+        status,
+    })
+}
+
+/// Registered instances (of any repo) whose path is strictly inside the sandbox's registered
+/// path or the directory assessed.
+fn instances_inside(s: &Subject) -> Vec<String> {
+    s.others
+        .iter()
+        .filter(|o| o.id != s.inst.id || o.parent_repo != s.inst.parent_repo)
+        .filter(|o| {
+            (o.path.starts_with(&s.inst.path) && o.path != s.inst.path)
+                || (o.path.starts_with(s.dir) && o.path != s.dir)
+        })
+        .map(|o| format!("{} ({})", o.id, o.path.display()))
+        .collect()
+}
+
+/// Sizes each ignored path and marks those matching a disposable glob.
+fn classify_ignored(dir: &Path, ignored: &[String], disposable: &[String]) -> Vec<Ignored> {
+    ignored
+        .iter()
+        .map(|p| {
+            let (files, bytes) = git::ignored_size(dir, std::slice::from_ref(p));
+            Ignored {
+                path: p.clone(),
+                files,
+                bytes,
+                disposable: is_disposable(p, disposable),
+            }
+        })
+        .collect()
+}
+
+/// Whether an ignored path (`dir/` for a directory) lies in or is a disposable one.
+pub fn is_disposable(path: &str, globs: &[String]) -> bool {
+    let is_dir = path.ends_with('/');
+    let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    parts.iter().enumerate().any(|(i, part)| {
+        let part_is_dir = i + 1 < parts.len() || is_dir;
+        globs.iter().any(|g| {
+            let dir_only = g.ends_with('/');
+            (!dir_only || part_is_dir) && crate::names::wildcard(g.trim_end_matches('/'), part)
+        })
+    })
+}
+
+/// Commits reachable from `head` on no remote-tracking ref, and how many of those are on no
+/// other local branch either (lost if the branch went).
+fn lost_commits(repo: &Repo, head: Option<&str>, branch: Option<&str>) -> Result<(u32, u32)> {
+    let Some(head) = head else {
+        return Ok((0, 0));
+    };
+    if repo.is_remote_tip(head) {
+        return Ok((0, 0));
+    }
+    let unpushed = repo.unpushed_count(head, &[])?;
+    if unpushed == 0 {
+        return Ok((0, 0));
+    }
+    let mut elsewhere = Vec::new();
+    if let Some(b) = branch {
+        // For --branches, --exclude patterns are matched without refs/heads/.
+        elsewhere.push(format!("--exclude={b}"));
+    }
+    elsewhere.push("--branches".to_string());
+    elsewhere.extend(repo.main_head());
+    Ok((unpushed, repo.unpushed_count(head, &elsewhere)?))
+}
+
+pub fn human_bytes(b: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = b as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{b} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
