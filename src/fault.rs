@@ -8,8 +8,20 @@
 use anyhow::Result;
 
 /// Aborts (or fails) when `GIT_SANDBOX_FAULT` names this point (debug builds only).
+/// `GIT_SANDBOX_PAUSE=<point>:<ms>` sleeps there instead, to open a race window for tests
+/// (and, with a file `GIT_SANDBOX_PAUSED` names, says it got there by creating that file).
 #[inline]
 pub fn point(name: &str) -> Result<()> {
+    #[cfg(debug_assertions)]
+    if let Some(v) = std::env::var_os("GIT_SANDBOX_PAUSE")
+        && let Some((p, ms)) = v.to_str().and_then(|v| v.rsplit_once(':'))
+        && p == name
+    {
+        if let Some(f) = std::env::var_os("GIT_SANDBOX_PAUSED") {
+            let _ = std::fs::write(f, name);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(ms.parse().unwrap_or(0)));
+    }
     #[cfg(debug_assertions)]
     if let Some(v) = std::env::var_os("GIT_SANDBOX_FAULT") {
         if v == name {

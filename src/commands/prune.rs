@@ -87,12 +87,12 @@ pub fn run(ctx: &Ctx, args: PruneArgs) -> Result<i32> {
             continue;
         }
         if let Some(repo) = &repo {
-            // Drop git's entry only if it names the vanished path (never someone else's).
-            let admin = repo.admin_dir(inst.admin());
-            if git::admin_target(&admin)
-                .is_some_and(|t| t == inst.path || fs::symlink_metadata(&t).is_err())
-            {
-                repo.drop_admin_entry(inst.admin())?;
+            match admin_fate(repo, inst) {
+                None => repo.drop_admin_entry(inst.admin())?,
+                Some(why) => ui::warn(&format!(
+                    "kept git's worktree entry {}: {why}",
+                    inst.admin()
+                )),
             }
         }
         let id = inst.id.clone();
@@ -147,4 +147,47 @@ pub fn run(ctx: &Ctx, args: PruneArgs) -> Result<i32> {
         ui::info("nothing to prune");
     }
     Ok(0)
+}
+
+/// Whether git's admin entry of a sandbox whose directory vanished may go: `None` if so, else
+/// why not. As careful as git: never a locked worktree (an unmounted drive), never one whose
+/// `gitdir` names an existing directory, never one a directory beside it still links to (the
+/// worktree was renamed), and only an entry that names the vanished path.
+fn admin_fate(repo: &Repo, inst: &Instance) -> Option<String> {
+    let admin = repo.admin_dir(inst.admin());
+    if fs::symlink_metadata(&admin).is_err() {
+        return None;
+    }
+    if let Some(reason) = repo.lock_reason(inst.admin()) {
+        return Some(format!(
+            "the worktree is locked ({reason}); if its drive is unmounted, mount it; otherwise `git worktree unlock` it first"
+        ));
+    }
+    let target = git::admin_target(&admin);
+    match &target {
+        Some(t) if fs::symlink_metadata(t).is_ok() => {
+            return Some(format!(
+                "it names {}, which exists: `git sandbox adopt {}` registers it again",
+                t.display(),
+                t.display()
+            ));
+        }
+        Some(t) if t != &inst.path => {
+            return Some(format!("it names {}, not the sandbox's path", t.display()));
+        }
+        _ => {}
+    }
+    let canonical_admin = fs::canonicalize(&admin).ok();
+    let siblings = inst.path.parent().and_then(|p| fs::read_dir(p).ok());
+    for e in siblings.into_iter().flatten().flatten() {
+        let linked = git::gitfile_target(&e.path()).and_then(|p| fs::canonicalize(p).ok());
+        if linked.is_some() && linked == canonical_admin {
+            return Some(format!(
+                "{} still links to it (a renamed worktree): `git worktree repair {}` then `git sandbox adopt`",
+                e.path().display(),
+                e.path().display()
+            ));
+        }
+    }
+    None
 }

@@ -18,6 +18,7 @@ use crate::error::UserError;
 use crate::git::Repo;
 use crate::names;
 use crate::registry::{Kind, Restoring};
+use crate::removal::trash;
 use crate::sandbox::{self, CreateSpec};
 use crate::ui;
 
@@ -163,6 +164,21 @@ pub fn restore(ctx: &Ctx, args: RestoreArgs) -> Result<i32> {
     Ok(0)
 }
 
+/// `  kept: 12 file(s), 3.4 MiB in <dir>` when the removal kept files.
+fn kept_note(s: &Saved) -> String {
+    match &s.trash_dir {
+        Some(dir) => {
+            let (files, bytes) = trash::size(dir);
+            format!(
+                "  kept: {files} file(s), {} in {}",
+                crate::safety::human_bytes(bytes),
+                dir.display()
+            )
+        }
+        None => String::new(),
+    }
+}
+
 pub fn trash(ctx: &Ctx, cmd: TrashCommand) -> Result<i32> {
     let repo = ctx.repo()?;
     match cmd {
@@ -173,8 +189,12 @@ pub fn trash(ctx: &Ctx, cmd: TrashCommand) -> Result<i32> {
             }
             for s in &states {
                 ui::out(&format!(
-                    "{}  {}  {}  branch {}",
-                    s.refname, s.saved_at, s.name, s.branch
+                    "{}  {}  {}  branch {}{}",
+                    s.refname,
+                    s.saved_at,
+                    s.name,
+                    s.branch,
+                    kept_note(s)
                 ));
             }
             Ok(0)
@@ -226,6 +246,16 @@ fn purge(repo: &Repo, a: PurgeArgs) -> Result<i32> {
         }
     }
     for s in &doomed {
+        if let Some(dir) = &s.trash_dir {
+            let left = trash::delete_tree(dir)?;
+            if !left.is_empty() {
+                ui::warn(&format!(
+                    "left in place in {} (another filesystem, or a directory holding a .git): {}",
+                    dir.display(),
+                    left.len()
+                ));
+            }
+        }
         repo.delete_ref(&s.refname)?;
     }
     ui::info(&format!("deleted {} saved state(s)", doomed.len()));

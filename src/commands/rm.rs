@@ -81,6 +81,7 @@ pub fn remove(ctx: &Ctx, repo: &Repo, cfg: &Config, inst: &Instance, opts: Optio
         Answer::DryRun => return Ok(0),
         Answer::Declined => return Ok(1),
     }
+    crate::fault::point("rm:confirmed")?;
     stop_services(cfg, inst, &path, &opts)?;
     let done = steps::carry_out(&job, &report, &plan, lock)?;
     tell(ctx, repo, inst, &plan, &done, &opts, &path);

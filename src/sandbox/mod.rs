@@ -26,5 +26,5 @@ pub use adopt::adopt;
 pub use create::{CreateSpec, Created, create, start_point};
 pub use repair::{Repair, repair};
 
-/// Prefix of renamed-away worktree directories; only such directories are ever swept.
-pub const TRASH_PREFIX: &str = ".git-sandbox-trash.";
+/// Prefix of trash directories; only such directories are ever swept.
+pub use crate::registry::TRASH_PREFIX;

@@ -8,6 +8,7 @@ mod lifecycle;
 mod local_prod;
 mod output;
 mod ports;
+mod removal;
 mod restore;
 mod rm;
 mod services;
