@@ -307,8 +307,12 @@ pub fn tree(dir: &Path) -> BTreeMap<PathBuf, (u32, Vec<u8>)> {
             } else if meta.is_dir() {
                 out.insert(rel, (mode, Vec::new()));
                 walk(base, &p, out);
-            } else {
+            } else if meta.is_file() {
                 out.insert(rel, (mode, fs::read(&p).expect("read")));
+            } else {
+                // A FIFO, socket or device: its type and mode, never its contents (a FIFO
+                // would block the read).
+                out.insert(rel, (mode, b"<special>".to_vec()));
             }
         }
     }
