@@ -40,7 +40,8 @@ pub struct Repo {
     pub root: PathBuf,
     /// `$GIT_COMMON_DIR` (canonical).
     pub common_dir: PathBuf,
-    /// The main worktree's directory name: the `<repo>` in instance ids.
+    /// The main worktree's directory name (the `{repo}` of path templates; its plain form
+    /// starts instance ids, see [`Repo::instance_id`]).
     pub name: String,
 }
 
@@ -77,6 +78,13 @@ impl Repo {
             common_dir,
             name,
         })
+    }
+
+    /// The id of this repo's instance `slug`: `<repo>--<slug>`, with the directory name in its
+    /// plain form ([`crate::names::id_part`]), so the id is also a valid git admin name, ref
+    /// component and (lower-cased) compose project name.
+    pub fn instance_id(&self, slug: &str) -> String {
+        format!("{}--{slug}", crate::names::id_part(&self.name))
     }
 
     fn open(&self) -> Result<git2::Repository> {

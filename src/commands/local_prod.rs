@@ -17,7 +17,7 @@ use crate::ui;
 
 /// The instance id of a repo's local-prod.
 pub fn id(repo: &Repo) -> String {
-    format!("{}--local-prod", repo.name)
+    repo.instance_id("local-prod")
 }
 
 fn registered(ctx: &Ctx, repo: &Repo) -> Result<Instance> {
