@@ -7,6 +7,7 @@ mod hooks;
 mod lifecycle;
 mod local_prod;
 mod output;
+mod paths;
 mod ports;
 mod restore;
 mod rm;
