@@ -11,6 +11,7 @@ mod paths;
 mod ports;
 mod restore;
 mod rm;
+mod rollback;
 mod services;
 mod shell;
 mod snapshots_ui;
