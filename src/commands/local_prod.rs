@@ -71,6 +71,7 @@ pub fn run(ctx: &Ctx, cmd: LocalProdCommand) -> Result<i32> {
                 progress: ui::progress(),
             };
             let created = sandbox::create(&repo, &cfg, &ctx.reg, &spec)?;
+            super::new::report_warnings(&created);
             ui::info(&format!(
                 "created local-prod (slot 0) on branch {}",
                 created.instance.branch.as_deref().unwrap_or("?")

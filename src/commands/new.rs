@@ -86,6 +86,7 @@ pub fn adopt(ctx: &Ctx, args: crate::cli::AdoptArgs) -> Result<i32> {
 
 /// Tells the user what `create` made and which slots it skipped.
 pub fn report_created(created: &sandbox::Created) {
+    report_warnings(created);
     for (slot, busy) in &created.skipped {
         let ports: Vec<String> = busy
             .iter()
@@ -104,4 +105,11 @@ pub fn report_created(created: &sandbox::Created) {
         i.slot,
         i.branch.as_deref().unwrap_or("?"),
     ));
+}
+
+/// Warns about what `create` left out (a `copy` entry through a symlink).
+pub fn report_warnings(created: &sandbox::Created) {
+    for w in &created.warnings {
+        ui::warn(w);
+    }
 }

@@ -102,5 +102,9 @@ pub fn adopt(
         .find(&id)
         .cloned()
         .context("the registry entry vanished")?;
-    Ok(Created { instance, skipped })
+    Ok(Created {
+        instance,
+        skipped,
+        warnings: Vec::new(),
+    })
 }

@@ -40,6 +40,8 @@ pub struct Created {
     pub instance: Instance,
     /// Slots passed over because some of their ports were busy.
     pub skipped: Skipped,
+    /// Things the user should know that did not stop the creation (a `copy` entry skipped).
+    pub warnings: Vec<String>,
 }
 
 /// Checks that nothing is in the way of `spec`, without changing anything, and returns the
@@ -140,9 +142,13 @@ pub fn create(repo: &Repo, cfg: &Config, reg: &Registry, spec: &CreateSpec) -> R
         worktree: None,
     };
     match build(repo, cfg, reg, spec, slot, &mut done) {
-        Ok(instance) => {
+        Ok((instance, warnings)) => {
             done.disarm();
-            Ok(Created { instance, skipped })
+            Ok(Created {
+                instance,
+                skipped,
+                warnings,
+            })
         }
         Err(e) => {
             let undo_errors = done.run();
@@ -163,7 +169,8 @@ pub fn create(repo: &Repo, cfg: &Config, reg: &Registry, spec: &CreateSpec) -> R
     }
 }
 
-/// Steps 3-5 of creation, recording in `done` what needs undoing.
+/// Steps 3-5 of creation, recording in `done` what needs undoing. Returns the ready instance
+/// and the `copy` entries skipped.
 fn build(
     repo: &Repo,
     cfg: &Config,
@@ -171,7 +178,7 @@ fn build(
     spec: &CreateSpec,
     slot: u32,
     done: &mut Undo,
-) -> Result<Instance> {
+) -> Result<(Instance, Vec<String>)> {
     fault::point("new:reserved")?;
     if let Some(oid) = &spec.start {
         repo.create_branch(&spec.branch, oid)?;
@@ -191,13 +198,13 @@ fn build(
     inst.slot = slot;
     env::write(&path.join(&cfg.env_file), &env::vars(cfg, &inst)?)?;
     fault::point("new:env")?;
-    copy_files(repo, cfg, &path)?;
+    let warnings = copy_files(repo, cfg, &path)?;
     fault::point("new:copied")?;
     if let Some(snap) = &spec.snapshot {
         git::apply_snapshot(&path, snap)?;
     }
     fault::point("new:ready")?;
-    reg.update(|data| {
+    let inst = reg.update(|data| {
         let e = data
             .find_mut(&spec.id)
             .context("the registry entry vanished while creating")?;
@@ -205,7 +212,8 @@ fn build(
         e.state = State::Ready;
         e.pid = None;
         Ok(e.clone())
-    })
+    })?;
+    Ok((inst, warnings))
 }
 
 /// The lowest free slot in 1..=max_slots whose ports are all free, and the slots passed over.

@@ -2,6 +2,7 @@
 //! bare repository as the remote.
 
 mod common;
+mod copy;
 mod crash;
 mod hooks;
 mod lifecycle;

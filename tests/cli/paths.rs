@@ -139,13 +139,12 @@ fn dirty_sandboxes_in_such_repos_are_saved_and_restored() {
 fn shell_init_cds_into_sandboxes_of_such_repos() {
     for name in NAMES {
         let t = hooked(name);
-        let script = format!(
-            "eval \"$(git-sandbox shell-init bash)\"\nsb new 'x y' >/dev/null && pwd && sb && pwd"
-        );
+        let script =
+            "eval \"$(git-sandbox shell-init bash)\"\nsb new 'x y' >/dev/null && pwd && sb && pwd";
         let out = t
             .program("bash", &t.repo)
             .arg("-c")
-            .arg(&script)
+            .arg(script)
             .output()
             .expect("bash");
         assert!(
