@@ -11,7 +11,11 @@
 //!   --remotes` uses the commit-graph; a libgit2 revwalk takes seconds on old branches).
 //!
 //! Every spawned git has the `GIT_DIR`-family variables removed, because git exports them to
-//! hooks and they would point our git at the wrong repository.
+//! hooks and they would point our git at the wrong repository. Those that run long or write
+//! (`worktree add`/`move`, the snapshot commands, `rm`'s full `status`) run under a supervisor
+//! ([`git_cmd_guarded`], `supervise.rs`), so that they and their own children die with
+//! git-sandbox. Quick reads (`rev-parse`, `rev-list --count`, `list`'s status) run directly: an
+//! orphaned read changes nothing, and `list` would pay a start-up per sandbox.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -202,7 +206,7 @@ impl Repo {
             .context("cannot open the repo's git-sandbox lock")?;
         lock.lock()
             .context("cannot lock the repo's git-sandbox lock")?;
-        let mut cmd = self.git(&self.root);
+        let mut cmd = git_cmd_guarded(&self.root);
         // Parallel checkout (measured faster than plain `worktree add`, RESEARCH.md), unless
         // the user chose a setting of their own.
         if self.config_unset("checkout.workers") {
@@ -233,8 +237,7 @@ impl Repo {
 
     /// `git worktree move` (a rename; the admin name stays).
     pub fn worktree_move(&self, from: &Path, to: &Path) -> Result<()> {
-        let out = self
-            .git(&self.root)
+        let out = git_cmd_guarded(&self.root)
             .args(["worktree", "move"])
             .arg(from)
             .arg(to)
@@ -366,7 +369,16 @@ impl Repo {
 
 /// A `git` command in `dir` with the hook variables removed.
 pub fn git_cmd(dir: &Path) -> Command {
-    let mut cmd = Command::new("git");
+    with_git_env(Command::new("git"), dir)
+}
+
+/// [`git_cmd`] under a supervisor that kills it and everything it started when git-sandbox
+/// dies (see `supervise.rs`): for commands that run long or write.
+pub fn git_cmd_guarded(dir: &Path) -> Command {
+    with_git_env(crate::supervise::command("git"), dir)
+}
+
+fn with_git_env(mut cmd: Command, dir: &Path) -> Command {
     cmd.current_dir(dir).stdin(Stdio::null());
     for v in GIT_ENV {
         cmd.env_remove(v);
@@ -385,7 +397,16 @@ pub fn check(out: &Output, what: &str) -> Result<()> {
 
 /// Runs git in `dir` and returns stdout.
 pub fn run(dir: &Path, args: &[&str]) -> Result<String> {
-    let out = git_cmd(dir).args(args).output().context("cannot run git")?;
+    run_cmd(git_cmd(dir), args)
+}
+
+/// [`run`] under a supervisor ([`git_cmd_guarded`]).
+pub fn run_guarded(dir: &Path, args: &[&str]) -> Result<String> {
+    run_cmd(git_cmd_guarded(dir), args)
+}
+
+fn run_cmd(mut cmd: Command, args: &[&str]) -> Result<String> {
+    let out = cmd.args(args).output().context("cannot run git")?;
     check(
         &out,
         &format!("git {}", args.first().copied().unwrap_or("")),
@@ -460,7 +481,11 @@ impl Status {
 /// Reads a worktree's status with the git CLI (2x faster than libgit2 on large trees, and it
 /// honours the user's untracked cache and fsmonitor). `--no-optional-locks` keeps it read-only.
 pub fn status(worktree: &Path, scan: Scan) -> Result<Status> {
-    let mut cmd = git_cmd(worktree);
+    // rm's full scan can take seconds on a big tree: it dies with us.
+    let mut cmd = match scan {
+        Scan::Quick => git_cmd(worktree),
+        Scan::Full => git_cmd_guarded(worktree),
+    };
     cmd.args([
         "--no-optional-locks",
         "status",
@@ -607,7 +632,7 @@ pub fn snapshot(worktree: &Path, message: &str) -> Result<Snapshot> {
         .to_string();
     // The staged state. With unresolved conflicts the index cannot be written as a tree; the
     // working files (conflict markers included) then stand for it.
-    let index_tree = run(worktree, &["write-tree"])
+    let index_tree = run_guarded(worktree, &["write-tree"])
         .ok()
         .map(|s| s.trim().to_string());
     // The working files: a copy of the index, with every change and untracked file added.
@@ -620,12 +645,12 @@ pub fn snapshot(worktree: &Path, message: &str) -> Result<Snapshot> {
     if index_path.exists() {
         fs::copy(&index_path, tmp.path()).context("cannot copy the index")?;
     }
-    let add = git_cmd(worktree)
+    let add = git_cmd_guarded(worktree)
         .env("GIT_INDEX_FILE", tmp.path())
         .args(["add", "--all", "--", ":/"])
         .output()?;
     check(&add, "git add --all (into a temporary index)")?;
-    let wt = git_cmd(worktree)
+    let wt = git_cmd_guarded(worktree)
         .env("GIT_INDEX_FILE", tmp.path())
         .args(["write-tree"])
         .output()?;
@@ -633,7 +658,7 @@ pub fn snapshot(worktree: &Path, message: &str) -> Result<Snapshot> {
     let work_tree = String::from_utf8_lossy(&wt.stdout).trim().to_string();
     let index_tree = index_tree.unwrap_or_else(|| work_tree.clone());
     let commit_tree = |tree: &str, parents: &[&str], msg: &str| -> Result<String> {
-        let mut cmd = git_cmd(worktree);
+        let mut cmd = git_cmd_guarded(worktree);
         cmd.envs(SNAPSHOT_IDENTITY.iter().copied())
             .args(["commit-tree", tree]);
         for p in parents {
@@ -655,11 +680,11 @@ pub fn apply_snapshot(worktree: &Path, commit: &str) -> Result<()> {
     // First index and files both to the snapshot's tree (`read-tree --reset -u` deletes what
     // the tree lacks and writes what it has, untracked files included), then the index alone
     // back to the staged state, which leaves the files as they are.
-    run(
+    run_guarded(
         worktree,
         &["read-tree", "--reset", "-u", &format!("{commit}^{{tree}}")],
     )?;
-    run(worktree, &["read-tree", &format!("{commit}^2^{{tree}}")])?;
+    run_guarded(worktree, &["read-tree", &format!("{commit}^2^{{tree}}")])?;
     Ok(())
 }
 
