@@ -5,6 +5,7 @@ mod common;
 mod copy;
 mod crash;
 mod hooks;
+mod kill;
 mod lifecycle;
 mod local_prod;
 mod output;
