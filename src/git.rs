@@ -189,15 +189,14 @@ impl Repo {
         out
     }
 
-    /// `git worktree add <path> <branch>` (the CLI: faster than libgit2, and it runs the
-    /// project's hooks, filters and sparse-checkout as the user expects).
+    /// Takes the per-repo worktree lock (`$GIT_COMMON_DIR/git-sandbox.lock`), waiting for it;
+    /// it is held until the returned file is dropped.
     ///
-    /// Runs under a per-repo lock (`$GIT_COMMON_DIR/git-sandbox.lock`): git reads every other
-    /// worktree's admin dir while adding one, and fails on one that a parallel `worktree add`
-    /// has made but not yet filled.
-    ///
-    /// With `progress`, git shows its own progress ("Updating files: 45%") on the terminal.
-    pub fn worktree_add(&self, path: &Path, branch: &str, progress: bool) -> Result<()> {
+    /// [`Repo::worktree_add`] holds it, and hands it to the supervisor of its git, which keeps
+    /// it until git and everything git started are gone, even when git-sandbox was killed. So
+    /// `prune`, taking it before it rolls back a crashed `new`, never races a checkout that is
+    /// still running.
+    pub fn lock_worktrees(&self) -> Result<fs::File> {
         let lock = fs::OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -206,7 +205,27 @@ impl Repo {
             .context("cannot open the repo's git-sandbox lock")?;
         lock.lock()
             .context("cannot lock the repo's git-sandbox lock")?;
+        Ok(lock)
+    }
+
+    /// `git worktree add <path> <branch>` (the CLI: faster than libgit2, and it runs the
+    /// project's hooks, filters and sparse-checkout as the user expects).
+    ///
+    /// Runs under the per-repo lock ([`Repo::lock_worktrees`]): git reads every other
+    /// worktree's admin dir while adding one, and fails on one that a parallel `worktree add`
+    /// has made but not yet filled.
+    ///
+    /// With `progress`, git shows its own progress ("Updating files: 45%") on the terminal.
+    pub fn worktree_add(&self, path: &Path, branch: &str, progress: bool) -> Result<()> {
+        let lock = self.lock_worktrees()?;
         let mut cmd = git_cmd_guarded(&self.root);
+        if crate::supervise::is_supervised(&cmd) {
+            // The supervisor holds its stdin (git gets /dev/null) until it exits.
+            cmd.stdin(Stdio::from(
+                lock.try_clone()
+                    .context("cannot share the git-sandbox lock")?,
+            ));
+        }
         // Parallel checkout (measured faster than plain `worktree add`, RESEARCH.md), unless
         // the user chose a setting of their own.
         if self.config_unset("checkout.workers") {
@@ -225,6 +244,7 @@ impl Repo {
                 Stdio::piped()
             })
             .output()?;
+        drop(lock);
         check(&out, "git worktree add")
     }
 

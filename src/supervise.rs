@@ -8,8 +8,10 @@
 //!    wrapper), so every process the program starts that is orphaned (`git worktree add` runs
 //!    its checkout as a child `git reset --hard`, which starts checkout workers and hooks) is
 //!    re-parented to it rather than to init: the whole tree stays findable.
-//! 2. It runs the program with the same stdin, stdout, stderr, directory and environment, and
-//!    exits with its status.
+//! 2. It runs the program with the same stdout, stderr, directory and environment, and exits
+//!    with its status. The program's stdin is `/dev/null`; the supervisor keeps its own stdin
+//!    open until it exits, so a caller can pass a locked file there to keep the lock held until
+//!    the program and all it started are gone ([`crate::git::Repo::lock_worktrees`]).
 //! 3. Every 50 ms it checks its own parent pid; once git-sandbox is gone (its children are
 //!    re-parented, so `getppid` changes) it SIGKILLs every descendant, repeatedly, until none
 //!    is left, and exits 137.
@@ -49,6 +51,11 @@ pub fn command(program: &str) -> Command {
     Command::new(program)
 }
 
+/// Whether `cmd` (from [`command`]) runs under a supervisor.
+pub fn is_supervised(cmd: &Command) -> bool {
+    cmd.get_args().next().is_some_and(|a| a == ARG)
+}
+
 /// The supervisor's `main`: `args` are what follows [`ARG`]. Returns the exit code.
 pub fn run(args: &[OsString]) -> i32 {
     let [parent, program, rest @ ..] = args else {
@@ -72,7 +79,11 @@ fn supervise(parent: u32, program: &OsString, args: &[OsString]) -> i32 {
     if parent_id() != parent {
         return 137;
     }
-    let mut child = match Command::new(program).args(args).spawn() {
+    let spawned = Command::new(program)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .spawn();
+    let mut child = match spawned {
         Ok(c) => c,
         Err(e) => {
             eprintln!("git-sandbox: cannot run {}: {e}", program.to_string_lossy());
@@ -102,7 +113,11 @@ fn supervise(parent: u32, program: &OsString, args: &[OsString]) -> i32 {
 
 #[cfg(not(target_os = "linux"))]
 fn supervise(_parent: u32, program: &OsString, args: &[OsString]) -> i32 {
-    match Command::new(program).args(args).status() {
+    match Command::new(program)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .status()
+    {
         Ok(s) => s.code().unwrap_or(125),
         Err(_) => 127,
     }
