@@ -112,6 +112,8 @@ fn start_new_and_catch_checkout(t: &TestEnv) -> Option<std::process::Child> {
         }
         std::thread::sleep(Duration::from_millis(1));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("git worktree add never started");
 }
 
