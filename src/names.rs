@@ -64,6 +64,8 @@ pub fn id_part(dir_name: &str) -> String {
         if keep || (c == '.' && !out.ends_with('.')) {
             out.push(c);
             replaced = false;
+        } else if c == '.' {
+            // A second `.` in a row: dropped (`..` is no admin name or ref component).
         } else if !replaced {
             out.push('-');
             replaced = true;
