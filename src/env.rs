@@ -56,9 +56,12 @@ pub fn vars(cfg: &Config, inst: &Instance) -> Result<Vec<(String, String)>> {
     Ok(out)
 }
 
-/// Compose project names allow lower-case letters, digits, `-` and `_`.
+/// Compose project names allow lower-case letters, digits, `-` and `_`, and start with a
+/// letter or digit. Ids are plain already ([`crate::names::id_part`]); this maps what is left
+/// (upper case, `.`, ids registered by older versions).
 pub fn compose_project(id: &str) -> String {
-    id.chars()
+    let name: String = id
+        .chars()
         .map(|c| {
             let c = c.to_ascii_lowercase();
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
@@ -67,7 +70,13 @@ pub fn compose_project(id: &str) -> String {
                 '-'
             }
         })
-        .collect()
+        .collect();
+    let name = name.trim_start_matches(['-', '_']);
+    if name.is_empty() {
+        "sandbox".to_string()
+    } else {
+        name.to_string()
+    }
 }
 
 /// A key must be a shell identifier; a value must not break out of its line.

@@ -18,6 +18,7 @@ mod registry;
 mod removal;
 mod safety;
 mod sandbox;
+mod supervise;
 mod target;
 mod ui;
 
@@ -31,7 +32,12 @@ use commands::Ctx;
 use error::UserError;
 
 fn main() {
-    let cli = match Cli::try_parse() {
+    // A supervisor of a git child (src/supervise.rs) is this binary under a hidden argument.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.get(1).is_some_and(|a| a == supervise::ARG) {
+        std::process::exit(supervise::run(args.get(2..).unwrap_or_default()));
+    }
+    let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() {

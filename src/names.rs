@@ -1,5 +1,12 @@
 //! Sandbox names: what a user may type, and the slug that names the branch, the directory and
-//! the instance id.
+//! the instance id; and the plain form of a repository's directory name that starts every
+//! instance id.
+//!
+//! An instance id (`<repo>--<slug>`) is also git's worktree admin name, a path component of
+//! `refs/sandbox/trash/<id>/…` and, lower-cased, the compose project name. git rewrites an
+//! admin name it does not like (a space becomes `-`), refs refuse spaces and `"`, and compose
+//! takes only `[a-z0-9_-]`: so ids hold ASCII letters, digits, `-`, `_` and `.` only, whatever
+//! the directory is called (`my repo`, `it's "q"`, `dépôt-ü`).
 
 use anyhow::Result;
 
@@ -26,10 +33,10 @@ pub fn slugify(name: &str) -> Result<String> {
         return Err(bad("it contains a control character"));
     }
     let mut slug = String::new();
-    for c in name.chars() {
+    for c in name.chars().flat_map(fold) {
         if c.is_ascii_alphanumeric() {
             slug.push(c.to_ascii_lowercase());
-        } else if c == '_' || c == '.' {
+        } else if c == '_' || (c == '.' && !slug.ends_with('.')) {
             slug.push(c);
         } else if !slug.ends_with('-') {
             slug.push('-');
@@ -59,6 +66,72 @@ pub fn wildcard(pat: &str, s: &str) -> bool {
     go(&p, &s)
 }
 
+/// The plain form of a repository's directory name, for instance ids: ASCII letters (case
+/// kept, so ids of existing sandboxes do not change), digits, `_`, `-` and single `.`s; common
+/// accented Latin letters lose their accents; every other run of characters becomes one `-`.
+/// Never empty, never starts or ends with `-` or `.`.
+pub fn id_part(dir_name: &str) -> String {
+    let mut out = String::new();
+    let mut replaced = false;
+    for c in dir_name.chars().flat_map(fold) {
+        let keep = c.is_ascii_alphanumeric() || c == '_' || c == '-';
+        if keep || (c == '.' && !out.ends_with('.')) {
+            out.push(c);
+            replaced = false;
+        } else if c == '.' {
+            // A second `.` in a row: dropped (`..` is no admin name or ref component).
+        } else if !replaced {
+            out.push('-');
+            replaced = true;
+        }
+    }
+    let out = out.trim_matches(|c| c == '-' || c == '.');
+    if out.is_empty() {
+        "repo".to_string()
+    } else {
+        out.to_string()
+    }
+}
+
+/// A letter with its accent dropped (`é` → `e`, `ß` → `ss`); any other character as it is.
+fn fold(c: char) -> impl Iterator<Item = char> {
+    let lower = c.to_lowercase().next().unwrap_or(c);
+    let base: &str = match lower {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' => "a",
+        'æ' => "ae",
+        'ç' | 'ć' | 'ĉ' | 'ċ' | 'č' => "c",
+        'ď' | 'đ' | 'ð' => "d",
+        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ĕ' | 'ė' | 'ę' | 'ě' => "e",
+        'ĝ' | 'ğ' | 'ġ' | 'ģ' => "g",
+        'ĥ' | 'ħ' => "h",
+        'ì' | 'í' | 'î' | 'ï' | 'ĩ' | 'ī' | 'ĭ' | 'į' | 'ı' => "i",
+        'ĵ' => "j",
+        'ķ' => "k",
+        'ĺ' | 'ļ' | 'ľ' | 'ŀ' | 'ł' => "l",
+        'ñ' | 'ń' | 'ņ' | 'ň' => "n",
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ŏ' | 'ő' => "o",
+        'œ' => "oe",
+        'ŕ' | 'ŗ' | 'ř' => "r",
+        'ś' | 'ŝ' | 'ş' | 'š' => "s",
+        'ß' => "ss",
+        'ţ' | 'ť' | 'ŧ' => "t",
+        'þ' => "th",
+        'ù' | 'ú' | 'û' | 'ü' | 'ũ' | 'ū' | 'ŭ' | 'ů' | 'ű' | 'ų' => "u",
+        'ŵ' => "w",
+        'ý' | 'ÿ' | 'ŷ' => "y",
+        'ź' | 'ż' | 'ž' => "z",
+        _ => "",
+    };
+    let folded: Vec<char> = if base.is_empty() {
+        vec![c]
+    } else if lower != c {
+        base.to_uppercase().chars().collect()
+    } else {
+        base.chars().collect()
+    };
+    folded.into_iter()
+}
+
 #[cfg(test)]
 mod tests {
     use super::slugify;
@@ -71,5 +144,21 @@ mod tests {
         assert!(slugify("-x").is_err());
         assert!(slugify("a..b").is_err());
         assert!(slugify("a/b").is_err());
+        assert_eq!(slugify("Café Crème").ok().as_deref(), Some("cafe-creme"));
+    }
+
+    #[test]
+    fn id_parts_are_plain() {
+        use super::id_part;
+        assert_eq!(id_part("repo"), "repo");
+        assert_eq!(id_part("My.Repo_2"), "My.Repo_2");
+        assert_eq!(id_part("my repo"), "my-repo");
+        assert_eq!(id_part("it's \"q\""), "it-s-q");
+        assert_eq!(id_part("dépôt-ü"), "depot-u");
+        assert_eq!(id_part("Ærø"), "AEro");
+        assert_eq!(id_part("a..b"), "a.b");
+        assert_eq!(id_part(".hidden"), "hidden");
+        assert_eq!(id_part("日本"), "repo");
+        assert_eq!(id_part("x 日本 y"), "x-y");
     }
 }

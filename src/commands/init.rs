@@ -114,7 +114,7 @@ fn render(file: &str, prefix: &str, max_slots: u32, names: &BTreeMap<String, Fou
 
 /// `my-app` → `MY_APP_`, unless the compose file's port variables share another prefix.
 fn env_prefix(repo: &str, found: &[Found]) -> String {
-    let from_repo = config::word(repo)
+    let from_repo = config::word(&crate::names::id_part(repo))
         .to_ascii_uppercase()
         .trim_matches('_')
         .to_string();

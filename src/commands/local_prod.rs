@@ -17,7 +17,7 @@ use crate::ui;
 
 /// The instance id of a repo's local-prod.
 pub fn id(repo: &Repo) -> String {
-    format!("{}--local-prod", repo.name)
+    repo.instance_id("local-prod")
 }
 
 fn registered(ctx: &Ctx, repo: &Repo) -> Result<Instance> {
@@ -71,6 +71,7 @@ pub fn run(ctx: &Ctx, cmd: LocalProdCommand) -> Result<i32> {
                 progress: ui::progress(),
             };
             let created = sandbox::create(&repo, &cfg, &ctx.reg, &spec)?;
+            super::new::report_warnings(&created);
             ui::info(&format!(
                 "created local-prod (slot 0) on branch {}",
                 created.instance.branch.as_deref().unwrap_or("?")

@@ -21,7 +21,7 @@ pub fn run(ctx: &Ctx, args: NewArgs) -> Result<i32> {
                 .into(),
         );
     }
-    let id = format!("{}--{slug}", repo.name);
+    let id = repo.instance_id(&slug);
     let path = config::expand_template(&cfg.path_template, &repo.root, &repo.name, &slug, &id);
     if path.starts_with(&repo.root) || path.starts_with(&repo.common_dir) {
         return Err(UserError::new(format!(
@@ -64,8 +64,10 @@ pub fn adopt(ctx: &Ctx, args: crate::cli::AdoptArgs) -> Result<i32> {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
+            let plain = format!("{}--", names::id_part(&repo.name));
             let base = base
                 .strip_prefix(&format!("{}--", repo.name))
+                .or_else(|| base.strip_prefix(&plain))
                 .unwrap_or(&base)
                 .to_string();
             names::slugify(&base)?
@@ -84,6 +86,7 @@ pub fn adopt(ctx: &Ctx, args: crate::cli::AdoptArgs) -> Result<i32> {
 
 /// Tells the user what `create` made and which slots it skipped.
 pub fn report_created(created: &sandbox::Created) {
+    report_warnings(created);
     for (slot, busy) in &created.skipped {
         let ports: Vec<String> = busy
             .iter()
@@ -102,4 +105,11 @@ pub fn report_created(created: &sandbox::Created) {
         i.slot,
         i.branch.as_deref().unwrap_or("?"),
     ));
+}
+
+/// Warns about what `create` left out (a `copy` entry through a symlink).
+pub fn report_warnings(created: &sandbox::Created) {
+    for w in &created.warnings {
+        ui::warn(w);
+    }
 }

@@ -73,7 +73,7 @@ fn saved_states(repo: &Repo, id: Option<&str>) -> Result<Vec<Saved>> {
 pub fn restore(ctx: &Ctx, args: RestoreArgs) -> Result<i32> {
     let (repo, cfg) = ctx.repo_config()?;
     let slug = names::slugify(&args.name)?;
-    let id = format!("{}--{slug}", repo.name);
+    let id = repo.instance_id(&slug);
     let states = saved_states(&repo, Some(&id))?;
     if states.is_empty() {
         return Err(UserError::new(format!(

@@ -11,7 +11,11 @@
 //!   --remotes` uses the commit-graph; a libgit2 revwalk takes seconds on old branches).
 //!
 //! Every spawned git has the `GIT_DIR`-family variables removed, because git exports them to
-//! hooks and they would point our git at the wrong repository.
+//! hooks and they would point our git at the wrong repository. Those that run long or write
+//! (`worktree add`/`move`, the snapshot commands, `rm`'s full `status`) run under a supervisor
+//! ([`git_cmd_guarded`], `supervise.rs`), so that they and their own children die with
+//! git-sandbox. Quick reads (`rev-parse`, `rev-list --count`, `list`'s status) run directly: an
+//! orphaned read changes nothing, and `list` would pay a start-up per sandbox.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -46,7 +50,8 @@ pub struct Repo {
     pub root: PathBuf,
     /// `$GIT_COMMON_DIR` (canonical).
     pub common_dir: PathBuf,
-    /// The main worktree's directory name: the `<repo>` in instance ids.
+    /// The main worktree's directory name (the `{repo}` of path templates; its plain form
+    /// starts instance ids, see [`Repo::instance_id`]).
     pub name: String,
 }
 
@@ -83,6 +88,13 @@ impl Repo {
             common_dir,
             name,
         })
+    }
+
+    /// The id of this repo's instance `slug`: `<repo>--<slug>`, with the directory name in its
+    /// plain form ([`crate::names::id_part`]), so the id is also a valid git admin name, ref
+    /// component and (lower-cased) compose project name.
+    pub fn instance_id(&self, slug: &str) -> String {
+        format!("{}--{slug}", crate::names::id_part(&self.name))
     }
 
     fn open(&self) -> Result<git2::Repository> {
@@ -183,15 +195,14 @@ impl Repo {
         out
     }
 
-    /// `git worktree add <path> <branch>` (the CLI: faster than libgit2, and it runs the
-    /// project's hooks, filters and sparse-checkout as the user expects).
+    /// Takes the per-repo worktree lock (`$GIT_COMMON_DIR/git-sandbox.lock`), waiting for it;
+    /// it is held until the returned file is dropped.
     ///
-    /// Runs under a per-repo lock (`$GIT_COMMON_DIR/git-sandbox.lock`): git reads every other
-    /// worktree's admin dir while adding one, and fails on one that a parallel `worktree add`
-    /// has made but not yet filled.
-    ///
-    /// With `progress`, git shows its own progress ("Updating files: 45%") on the terminal.
-    pub fn worktree_add(&self, path: &Path, branch: &str, progress: bool) -> Result<()> {
+    /// [`Repo::worktree_add`] holds it, and hands it to the supervisor of its git, which keeps
+    /// it until git and everything git started are gone, even when git-sandbox was killed. So
+    /// `prune`, taking it before it rolls back a crashed `new`, never races a checkout that is
+    /// still running.
+    pub fn lock_worktrees(&self) -> Result<fs::File> {
         let lock = fs::OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -200,7 +211,27 @@ impl Repo {
             .context("cannot open the repo's git-sandbox lock")?;
         lock.lock()
             .context("cannot lock the repo's git-sandbox lock")?;
-        let mut cmd = self.git(&self.root);
+        Ok(lock)
+    }
+
+    /// `git worktree add <path> <branch>` (the CLI: faster than libgit2, and it runs the
+    /// project's hooks, filters and sparse-checkout as the user expects).
+    ///
+    /// Runs under the per-repo lock ([`Repo::lock_worktrees`]): git reads every other
+    /// worktree's admin dir while adding one, and fails on one that a parallel `worktree add`
+    /// has made but not yet filled.
+    ///
+    /// With `progress`, git shows its own progress ("Updating files: 45%") on the terminal.
+    pub fn worktree_add(&self, path: &Path, branch: &str, progress: bool) -> Result<()> {
+        let lock = self.lock_worktrees()?;
+        let mut cmd = git_cmd_guarded(&self.root);
+        if crate::supervise::is_supervised(&cmd) {
+            // The supervisor holds its stdin (git gets /dev/null) until it exits.
+            cmd.stdin(Stdio::from(
+                lock.try_clone()
+                    .context("cannot share the git-sandbox lock")?,
+            ));
+        }
         // Parallel checkout (measured faster than plain `worktree add`, RESEARCH.md), unless
         // the user chose a setting of their own.
         if self.config_unset("checkout.workers") {
@@ -219,6 +250,7 @@ impl Repo {
                 Stdio::piped()
             })
             .output()?;
+        drop(lock);
         check(&out, "git worktree add")
     }
 
@@ -231,8 +263,7 @@ impl Repo {
 
     /// `git worktree move` (a rename; the admin name stays).
     pub fn worktree_move(&self, from: &Path, to: &Path) -> Result<()> {
-        let out = self
-            .git(&self.root)
+        let out = git_cmd_guarded(&self.root)
             .args(["worktree", "move"])
             .arg(from)
             .arg(to)
@@ -383,7 +414,16 @@ impl Repo {
 
 /// A `git` command in `dir` with the hook variables removed.
 pub fn git_cmd(dir: &Path) -> Command {
-    let mut cmd = Command::new("git");
+    with_git_env(Command::new("git"), dir)
+}
+
+/// [`git_cmd`] under a supervisor that kills it and everything it started when git-sandbox
+/// dies (see `supervise.rs`): for commands that run long or write.
+pub fn git_cmd_guarded(dir: &Path) -> Command {
+    with_git_env(crate::supervise::command("git"), dir)
+}
+
+fn with_git_env(mut cmd: Command, dir: &Path) -> Command {
     cmd.current_dir(dir).stdin(Stdio::null());
     for v in GIT_ENV {
         cmd.env_remove(v);
@@ -402,7 +442,16 @@ pub fn check(out: &Output, what: &str) -> Result<()> {
 
 /// Runs git in `dir` and returns stdout.
 pub fn run(dir: &Path, args: &[&str]) -> Result<String> {
-    let out = git_cmd(dir).args(args).output().context("cannot run git")?;
+    run_cmd(git_cmd(dir), args)
+}
+
+/// [`run`] under a supervisor ([`git_cmd_guarded`]).
+pub fn run_guarded(dir: &Path, args: &[&str]) -> Result<String> {
+    run_cmd(git_cmd_guarded(dir), args)
+}
+
+fn run_cmd(mut cmd: Command, args: &[&str]) -> Result<String> {
+    let out = cmd.args(args).output().context("cannot run git")?;
     check(
         &out,
         &format!("git {}", args.first().copied().unwrap_or("")),
@@ -498,7 +547,11 @@ impl Status {
 /// Reads a worktree's status with the git CLI (2x faster than libgit2 on large trees, and it
 /// honours the user's untracked cache and fsmonitor). `--no-optional-locks` keeps it read-only.
 pub fn status(worktree: &Path, scan: Scan) -> Result<Status> {
-    let mut cmd = git_cmd(worktree);
+    // rm's full scan can take seconds on a big tree: it dies with us.
+    let mut cmd = match scan {
+        Scan::Quick => git_cmd(worktree),
+        Scan::Full | Scan::Quarantined => git_cmd_guarded(worktree),
+    };
     cmd.args([
         "--no-optional-locks",
         "status",

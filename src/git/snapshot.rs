@@ -16,7 +16,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use git2::{IndexEntry, IndexTime, Oid, Repository};
 
-use super::run;
+use super::run_guarded as run;
 
 /// A worktree's whole state saved as git objects.
 #[derive(Clone, Debug)]

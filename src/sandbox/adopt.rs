@@ -75,7 +75,7 @@ pub fn adopt(
         .hint("move it aside, or set env_file in .sandbox.toml")
         .into());
     }
-    let id = format!("{}--{name}", repo.name);
+    let id = repo.instance_id(name);
     let branch = git::worktree_branch(&path);
     let head = git::worktree_head(&path);
     let entry = creating_entry(
@@ -102,5 +102,9 @@ pub fn adopt(
         .find(&id)
         .cloned()
         .context("the registry entry vanished")?;
-    Ok(Created { instance, skipped })
+    Ok(Created {
+        instance,
+        skipped,
+        warnings: Vec::new(),
+    })
 }

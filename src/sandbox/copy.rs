@@ -1,7 +1,20 @@
-//! `copy = [...]`: files brought from the main worktree into a new sandbox.
+//! `copy = [...]`: files brought from the main worktree into a new sandbox, never through a
+//! symlink.
+//!
+//! - In the sandbox, every directory on the way to a copied entry must be a real directory:
+//!   a tracked `data -> /elsewhere` must not turn `copy = ["data/x"]` into a write outside the
+//!   sandbox. Directories are made one level at a time with `mkdir` (which never follows a
+//!   link) and files are created with `O_CREAT|O_EXCL` (which fails on a link), so what is
+//!   written is always inside the sandbox.
+//! - In the main worktree, the pattern is matched only through real directories, so nothing
+//!   outside it is read; a matched link is copied as a link, and so are links inside a copied
+//!   directory.
+//!
+//! An entry that would go through a link on either side is skipped, and named in the result.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::io;
+use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, Result};
 
@@ -9,47 +22,133 @@ use crate::config::Config;
 use crate::git::Repo;
 
 /// Copies `copy = [...]` entries (globs allowed) from the main worktree into the sandbox.
-pub(super) fn copy_files(repo: &Repo, cfg: &Config, dest: &Path) -> Result<()> {
+/// Returns the entries skipped because a symlink is in the way, each with the reason.
+pub(super) fn copy_files(repo: &Repo, cfg: &Config, dest: &Path) -> Result<Vec<String>> {
+    let mut skipped = Vec::new();
     for pattern in &cfg.copy {
-        for rel in glob_rel(&repo.root, pattern) {
-            let from = repo.root.join(&rel);
-            let to = dest.join(&rel);
-            if fs::symlink_metadata(&to).is_ok() {
-                continue;
+        let found = glob_rel(&repo.root, pattern);
+        for link in found.through_links {
+            skipped.push(format!(
+                "copy: skipped {pattern:?}: {} is a symbolic link in the main worktree",
+                link.display()
+            ));
+        }
+        for rel in found.matches {
+            if let Err(why) = copy_one(&repo.root, dest, &rel) {
+                match why {
+                    Skip::Link(at) => skipped.push(format!(
+                        "copy: skipped {}: {} is a symbolic link in the sandbox",
+                        rel.display(),
+                        at.display()
+                    )),
+                    Skip::Exists => {}
+                    Skip::Failed(e) => {
+                        return Err(e).with_context(|| {
+                            format!("cannot copy {} into the sandbox", rel.display())
+                        });
+                    }
+                }
             }
-            if let Some(p) = to.parent() {
-                fs::create_dir_all(p)?;
-            }
-            copy_tree(&from, &to)
-                .with_context(|| format!("cannot copy {} into the sandbox", rel.display()))?;
         }
     }
+    Ok(skipped)
+}
+
+/// Why an entry was not copied.
+enum Skip {
+    /// This part of the destination (relative to the sandbox) is a link or not a directory.
+    Link(PathBuf),
+    /// The destination exists already (checked out, or the env file): left as it is.
+    Exists,
+    Failed(io::Error),
+}
+
+impl From<io::Error> for Skip {
+    fn from(e: io::Error) -> Skip {
+        Skip::Failed(e)
+    }
+}
+
+/// Copies `root/rel` to `dest/rel`, making the directories on the way without following links.
+fn copy_one(root: &Path, dest: &Path, rel: &Path) -> Result<(), Skip> {
+    let mut at = dest.to_path_buf();
+    let mut so_far = PathBuf::new();
+    let parts: Vec<Component> = rel.components().collect();
+    let Some((last, dirs)) = parts.split_last() else {
+        return Err(Skip::Exists);
+    };
+    for part in dirs {
+        at.push(part);
+        so_far.push(part);
+        match fs::symlink_metadata(&at) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => return Err(Skip::Link(so_far)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => fs::create_dir(&at)?,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    at.push(last);
+    match fs::symlink_metadata(&at) {
+        Ok(m) if m.file_type().is_symlink() => return Err(Skip::Link(rel.to_path_buf())),
+        Ok(_) => return Err(Skip::Exists),
+        Err(_) => {}
+    }
+    copy_tree(&root.join(rel), &at)?;
     Ok(())
 }
 
-fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+/// Copies a file, a link (as a link) or a directory (recursively, links as links), creating
+/// every destination entry anew: nothing that exists, link or not, is written through.
+fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
     let meta = fs::symlink_metadata(from)?;
-    if meta.is_dir() {
-        fs::create_dir_all(to)?;
+    if meta.file_type().is_symlink() {
+        std::os::unix::fs::symlink(fs::read_link(from)?, to)
+    } else if meta.is_dir() {
+        fs::create_dir(to)?;
         for e in fs::read_dir(from)? {
             let e = e?;
             copy_tree(&e.path(), &to.join(e.file_name()))?;
         }
-    } else if meta.file_type().is_symlink() {
-        let target = fs::read_link(from)?;
-        std::os::unix::fs::symlink(target, to)?;
+        fs::set_permissions(to, meta.permissions())
+    } else if meta.is_file() {
+        let mut src = fs::File::open(from)?;
+        let mut dst = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(to)?;
+        // On Linux this is copy_file_range: a reflink where the filesystem can.
+        io::copy(&mut src, &mut dst)?;
+        dst.set_permissions(meta.permissions())
     } else {
-        fs::copy(from, to)?;
+        // Sockets, fifos, devices: nothing to bring along.
+        Ok(())
     }
-    Ok(())
 }
 
-/// Paths under `root` matching a `/`-separated pattern whose parts may use `*` and `?`.
-fn glob_rel(root: &Path, pattern: &str) -> Vec<PathBuf> {
+/// What a copy pattern matched in the main worktree.
+#[derive(Default)]
+struct Found {
+    matches: Vec<PathBuf>,
+    /// Links the pattern would have had to go through.
+    through_links: Vec<PathBuf>,
+}
+
+/// Paths under `root` matching a `/`-separated pattern whose parts may use `*` and `?`,
+/// descending only through real directories.
+fn glob_rel(root: &Path, pattern: &str) -> Found {
+    let mut out = Found::default();
     let mut found = vec![PathBuf::new()];
     for part in pattern.split('/').filter(|p| !p.is_empty() && *p != ".") {
         let mut next = Vec::new();
         for base in &found {
+            match fs::symlink_metadata(root.join(base)) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    out.through_links.push(base.clone());
+                    continue;
+                }
+                Ok(m) if m.is_dir() => {}
+                _ => continue,
+            }
             if !part.contains(['*', '?']) {
                 let p = base.join(part);
                 if fs::symlink_metadata(root.join(&p)).is_ok() {
@@ -70,5 +169,8 @@ fn glob_rel(root: &Path, pattern: &str) -> Vec<PathBuf> {
     }
     found.retain(|p| !p.as_os_str().is_empty());
     found.sort();
-    found
+    out.through_links.sort();
+    out.through_links.dedup();
+    out.matches = found;
+    out
 }

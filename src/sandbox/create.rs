@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 
 use crate::config::{Config, Port};
 use crate::env;
@@ -40,6 +40,8 @@ pub struct Created {
     pub instance: Instance,
     /// Slots passed over because some of their ports were busy.
     pub skipped: Skipped,
+    /// Things the user should know that did not stop the creation (a `copy` entry skipped).
+    pub warnings: Vec<String>,
 }
 
 /// Checks that nothing is in the way of `spec`, without changing anything, and returns the
@@ -140,66 +142,89 @@ pub fn create(repo: &Repo, cfg: &Config, reg: &Registry, spec: &CreateSpec) -> R
         branch: None,
         worktree: None,
     };
-    let result = (|| -> Result<Instance> {
-        fault::point("new:reserved")?;
-        if let Some(oid) = &spec.start {
-            repo.create_branch(&spec.branch, oid)?;
-            done.branch = Some((spec.branch.clone(), oid.clone()));
-        }
-        fault::point("new:branch")?;
-        add_worktree(repo, spec)?;
-        done.worktree = Some(spec.path.clone());
-        fault::point("new:worktree")?;
-        let path = git::canonical(&spec.path)?;
-        let mut inst = reg
-            .load()?
-            .find(&spec.id)
-            .cloned()
-            .context("the registry entry vanished while creating")?;
-        inst.path = path.clone();
-        inst.slot = slot;
-        env::write(&path.join(&cfg.env_file), &env::vars(cfg, &inst)?)?;
-        fault::point("new:env")?;
-        copy_files(repo, cfg, &path)?;
-        if let Some(r) = &spec.restoring {
-            // From the first restored byte on, the tree is the user's work: a failure leaves it
-            // for `prune` to finish, never for the undo to delete.
-            done.worktree = None;
-            super::restoring::put_back(reg, &spec.id, &path, r)?;
-        }
-        fault::point("new:ready")?;
-        let inst = reg.update(|data| {
-            let e = data
-                .find_mut(&spec.id)
-                .context("the registry entry vanished while creating")?;
-            e.path = path.clone();
-            e.state = State::Ready;
-            e.pid = None;
-            e.restoring = None;
-            Ok(e.clone())
-        })?;
-        Ok(inst)
-    })();
-    match result {
-        Ok(instance) => {
+    match build(repo, cfg, reg, spec, slot, &mut done) {
+        Ok((instance, warnings)) => {
             done.disarm();
-            Ok(Created { instance, skipped })
+            Ok(Created {
+                instance,
+                skipped,
+                warnings,
+            })
         }
+        Err(e) if done.id.is_empty() => Err(e.context(format!(
+            "restoring {} stopped after its saved work was put back at {}; that is kept: \
+             `git sandbox prune` finishes the restore",
+            spec.id,
+            spec.path.display()
+        ))),
         Err(e) => {
             let undo_errors = done.run();
-            let mut err = e.context(format!(
-                "creating {} failed; everything it made was undone",
-                spec.id
-            ));
-            if !undo_errors.is_empty() {
-                err = err.context(format!(
-                    "undoing it also failed: {}",
+            Err(if undo_errors.is_empty() {
+                e.context(format!(
+                    "creating {} failed; everything it made was undone",
+                    spec.id
+                ))
+            } else {
+                e.context(format!(
+                    "creating {} failed, and undoing it failed too ({}); `git sandbox prune` \
+                     finishes the cleanup",
+                    spec.id,
                     undo_errors.join("; ")
-                ));
-            }
-            Err(err)
+                ))
+            })
         }
     }
+}
+
+/// Steps 3-5 of creation, recording in `done` what needs undoing. Returns the ready instance
+/// and the `copy` entries skipped.
+fn build(
+    repo: &Repo,
+    cfg: &Config,
+    reg: &Registry,
+    spec: &CreateSpec,
+    slot: u32,
+    done: &mut Undo,
+) -> Result<(Instance, Vec<String>)> {
+    fault::point("new:reserved")?;
+    if let Some(oid) = &spec.start {
+        repo.create_branch(&spec.branch, oid)?;
+        done.branch = Some((spec.branch.clone(), oid.clone()));
+    }
+    fault::point("new:branch")?;
+    add_worktree(repo, spec)?;
+    done.worktree = Some(spec.path.clone());
+    fault::point("new:worktree")?;
+    let path = git::canonical(&spec.path)?;
+    let mut inst = reg
+        .load()?
+        .find(&spec.id)
+        .cloned()
+        .context("the registry entry vanished while creating")?;
+    inst.path = path.clone();
+    inst.slot = slot;
+    env::write(&path.join(&cfg.env_file), &env::vars(cfg, &inst)?)?;
+    fault::point("new:env")?;
+    let warnings = copy_files(repo, cfg, &path)?;
+    fault::point("new:copied")?;
+    if let Some(r) = &spec.restoring {
+        // From the first restored byte on, the tree is the user's work: a failure leaves it
+        // (and its `creating` entry) for `prune` to finish, never for the undo to delete.
+        done.disarm();
+        super::restoring::put_back(reg, &spec.id, &path, r)?;
+    }
+    fault::point("new:ready")?;
+    let inst = reg.update(|data| {
+        let e = data
+            .find_mut(&spec.id)
+            .context("the registry entry vanished while creating")?;
+        e.path = path.clone();
+        e.state = State::Ready;
+        e.pid = None;
+        e.restoring = None;
+        Ok(e.clone())
+    })?;
+    Ok((inst, warnings))
 }
 
 /// The lowest free slot in 1..=max_slots whose ports are all free, and the slots passed over.
@@ -339,34 +364,97 @@ fn exclude_env_file(repo: &Repo, env_file: &str) -> Result<()> {
 
 /// `git worktree add`, then makes sure the admin name is the instance id: git names it after
 /// the directory, so a path whose last part differs is created under a staging directory with
-/// the right name and moved into place.
+/// the right name and moved into place. On failure nothing it made is left behind.
 fn add_worktree(repo: &Repo, spec: &CreateSpec) -> Result<()> {
     let (path, id, branch) = (spec.path.as_path(), spec.id.as_str(), spec.branch.as_str());
-    let named_right = path.file_name().is_some_and(|n| n == id);
-    if named_right {
-        repo.worktree_add(path, branch, spec.progress)?;
-    } else {
-        let parent = path
-            .parent()
-            .context("the sandbox path has no parent directory")?;
-        fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create {}", parent.display()))?;
-        let staging = tempfile::Builder::new()
-            .prefix(".git-sandbox-new.")
-            .tempdir_in(parent)
-            .with_context(|| format!("cannot write in {}", parent.display()))?;
-        let temp = staging.path().join(id);
-        repo.worktree_add(&temp, branch, spec.progress)?;
-        if let Err(e) = fault::point("new:staged").and_then(|()| repo.worktree_move(&temp, path)) {
-            let _ = fs::remove_dir_all(&temp);
-            let _ = repo.drop_admin_entry(id);
-            return Err(e);
-        }
+    if path.file_name().is_some_and(|n| n == id) {
+        return add_checked(repo, path, id, branch, spec.progress);
     }
-    if !repo.is_linked(path, id) {
-        anyhow::bail!("git did not name the worktree entry {id} as expected");
+    let parent = path
+        .parent()
+        .context("the sandbox path has no parent directory")?;
+    fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".git-sandbox-new.")
+        .tempdir_in(parent)
+        .with_context(|| format!("cannot write in {}", parent.display()))?;
+    let temp = staging.path().join(id);
+    add_checked(repo, &temp, id, branch, spec.progress)?;
+    let moved = fault::point("new:staged")
+        .and_then(|()| repo.worktree_move(&temp, path))
+        .and_then(|()| {
+            if repo.is_linked(path, id) {
+                Ok(())
+            } else {
+                bail!("git did not move the worktree {id} to {}", path.display())
+            }
+        });
+    if let Err(e) = moved {
+        let mut undo = discard_added(repo, &temp, branch);
+        if fs::symlink_metadata(path).is_ok() {
+            undo = undo.and(discard_added(repo, path, branch));
+        }
+        return Err(with_undo(e, undo));
     }
     Ok(())
+}
+
+/// `git worktree add path branch`, and a check that git named the admin entry `id`. A failure
+/// after git made the worktree (a failing `post-checkout` hook of the project makes git exit
+/// non-zero but keeps it; a name git rewrote) removes it again.
+fn add_checked(repo: &Repo, path: &Path, id: &str, branch: &str, progress: bool) -> Result<()> {
+    let added = repo
+        .worktree_add(path, branch, progress)
+        .and_then(|()| fault::point("new:added"))
+        .and_then(|()| {
+            if repo.is_linked(path, id) {
+                Ok(())
+            } else {
+                bail!("git did not name the worktree entry {id} as expected")
+            }
+        });
+    match added {
+        Ok(()) => Ok(()),
+        Err(e) => Err(with_undo(e, discard_added(repo, path, branch))),
+    }
+}
+
+/// Adds a failed clean-up to an error.
+fn with_undo(e: anyhow::Error, undo: Result<()>) -> anyhow::Error {
+    match undo {
+        Ok(()) => e,
+        Err(u) => e.context(format!("and cleaning up after it failed: {u:#}")),
+    }
+}
+
+/// Removes the worktree `git worktree add` just made at `path`, whatever admin name git gave
+/// it: only a linked worktree of this repo whose admin entry points back at `path` and has
+/// `branch` checked out (no other worktree can have it: `precheck` made sure), so nothing of
+/// anyone else's is touched. Nothing at `path` is fine.
+fn discard_added(repo: &Repo, path: &Path, branch: &str) -> Result<()> {
+    let Ok(meta) = fs::symlink_metadata(path) else {
+        return Ok(());
+    };
+    let ours = || -> Option<String> {
+        if !meta.is_dir() {
+            return None;
+        }
+        let admin = fs::canonicalize(git::gitfile_target(path)?).ok()?;
+        let name = admin.file_name()?.to_str()?.to_string();
+        let in_repo = fs::canonicalize(repo.admin_dir(&name)).ok()? == admin;
+        let back = fs::canonicalize(git::admin_target(&admin)?).ok()?;
+        let head = fs::read_to_string(admin.join("HEAD")).ok()?;
+        let on_branch = head.trim() == format!("ref: refs/heads/{branch}");
+        (in_repo && on_branch && back == fs::canonicalize(path).ok()?).then_some(name)
+    };
+    let Some(name) = ours() else {
+        bail!(
+            "left {} alone: it is not the worktree git-sandbox made",
+            path.display()
+        );
+    };
+    fs::remove_dir_all(path).with_context(|| format!("cannot remove {}", path.display()))?;
+    repo.drop_admin_entry(&name)
 }
 
 /// What creation has done so far, undone newest first unless disarmed.

@@ -62,6 +62,8 @@ pub fn repair(
     match inst.state {
         State::Ready => Ok(None),
         State::Creating => {
+            // Wait until no checkout of the crashed `new` runs any more (see lock_worktrees).
+            let _settled = repo.lock_worktrees()?;
             let admin = repo.admin_dir(inst.admin());
             let half_made =
                 fs::read_to_string(admin.join("locked")).is_ok_and(|s| s.trim() == "initializing");

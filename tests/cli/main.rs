@@ -2,15 +2,19 @@
 //! bare repository as the remote.
 
 mod common;
+mod copy;
 mod crash;
 mod hooks;
+mod kill;
 mod lifecycle;
 mod local_prod;
 mod output;
+mod paths;
 mod ports;
 mod removal;
 mod restore;
 mod rm;
+mod rollback;
 mod services;
 mod shell;
 mod snapshots_ui;

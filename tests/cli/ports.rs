@@ -154,10 +154,15 @@ fn busy_port_makes_new_skip_the_slot_and_up_refuse() {
 }
 
 #[test]
-fn env_values_that_would_inject_lines_are_rejected() {
+fn a_repo_name_cannot_inject_into_the_env_file() {
+    // The repo's directory name reaches the env file only in its plain form (the id), so a
+    // name holding a newline makes a sandbox whose env file has no line of its own.
     let t = TestEnv::named("evil\nINJECTED=1");
-    let err = t.fails(&t.repo, &["new", "x"], 1);
-    assert!(err.contains("inject"), "{err}");
+    let p = t.new_sandbox("x");
+    let env = std::fs::read_to_string(p.join(".env.sandbox")).expect("env file");
+    assert!(env.lines().all(|l| !l.starts_with("INJECTED")), "{env}");
+    assert!(env.contains("SANDBOX_ID=evil-INJECTED-1--x\n"), "{env}");
+    t.ok(&t.repo, &["rm", "x", "--yes"]);
     assert!(t.entries().is_empty());
     assert!(t.admin_entries().is_empty());
     assert_eq!(t.branches(), vec!["main"]);

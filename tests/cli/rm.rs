@@ -209,7 +209,10 @@ fn registry_pointing_at_unrelated_dir_is_refused() {
     t.tamper("repo--a", "path", serde_json::json!(b));
     let before = tree(&b);
     let err = t.fails(&t.repo, &["rm", "a", "--yes", "--force"], 1);
-    assert!(err.contains("points at"), "{err}");
+    assert!(
+        err.contains("points at") || err.contains("same path"),
+        "{err}"
+    );
     assert_eq!(tree(&b), before);
 }
 

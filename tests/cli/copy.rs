@@ -1,0 +1,109 @@
+//! `copy = [...]` never writes through a symlink in the sandbox and never reads through one in
+//! the main worktree: such entries are skipped, with a warning naming them.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::common::{TestEnv, tree};
+
+fn new_with_stderr(t: &TestEnv, args: &[&str]) -> (PathBuf, String) {
+    let out = t.run(&t.repo, args);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{args:?}: {err}");
+    (
+        PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()),
+        err,
+    )
+}
+
+fn is_link(p: &Path) -> bool {
+    fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink())
+}
+
+#[test]
+fn copy_never_writes_through_a_link_in_the_sandbox() {
+    let t = TestEnv::new();
+    let outside = t.root.join("outside");
+    fs::create_dir_all(&outside).expect("outside");
+    // On branch `linked`, `data` and `one.local` are tracked links pointing outside.
+    t.git(&t.repo, &["checkout", "-q", "-b", "linked"]);
+    std::os::unix::fs::symlink(&outside, t.repo.join("data")).expect("link");
+    std::os::unix::fs::symlink(outside.join("one"), t.repo.join("one.local")).expect("link");
+    t.git(&t.repo, &["add", "data", "one.local"]);
+    t.git(&t.repo, &["commit", "-q", "-m", "links"]);
+    t.git(&t.repo, &["checkout", "-q", "main"]);
+    // In the main worktree they are ignored real files.
+    t.write(&t.repo, ".gitignore", "data/\n*.local\n");
+    t.write(&t.repo, "data/x", "x\n");
+    t.write(&t.repo, "data/sub/y", "y\n");
+    t.write(&t.repo, "one.local", "one\n");
+    t.write(&t.repo, "two.local", "two\n");
+    t.write(
+        &t.repo,
+        ".sandbox.toml",
+        "copy = [\"data/x\", \"data/sub\", \"*.local\"]\n",
+    );
+    let (s, err) = new_with_stderr(&t, &["new", "s", "--from", "linked"]);
+    assert!(
+        tree(&outside).is_empty(),
+        "written outside: {:?}",
+        tree(&outside)
+    );
+    assert!(is_link(&s.join("data")) && is_link(&s.join("one.local")));
+    for entry in ["data/x", "data/sub", "one.local"] {
+        assert!(
+            err.lines()
+                .any(|l| l.contains("warning:") && l.contains("skipped") && l.contains(entry)),
+            "no warning naming {entry}: {err}"
+        );
+    }
+    // What is not in the way is still copied.
+    assert_eq!(
+        fs::read_to_string(s.join("two.local")).expect("two"),
+        "two\n"
+    );
+}
+
+#[test]
+fn copy_never_reads_through_a_link_in_the_main_worktree() {
+    let t = TestEnv::new();
+    let secret = t.root.join("secret");
+    t.write(&secret, "key.txt", "do not copy\n");
+    t.write(&t.repo, ".gitignore", "cache\nconf/\n");
+    std::os::unix::fs::symlink(&secret, t.repo.join("cache")).expect("link");
+    t.write(&t.repo, "conf/app.ini", "a=1\n");
+    std::os::unix::fs::symlink(secret.join("key.txt"), t.repo.join("conf/key")).expect("link");
+    t.write(
+        &t.repo,
+        ".sandbox.toml",
+        "copy = [\"cache/key.txt\", \"cache/*\", \"cache\", \"conf\"]\n",
+    );
+    let (s, err) = new_with_stderr(&t, &["new", "s"]);
+    // `cache` itself is copied as the link it is; nothing is read through it.
+    assert!(is_link(&s.join("cache")), "{:?}", tree(&s));
+    assert_eq!(
+        fs::read_link(s.join("cache")).expect("link"),
+        fs::read_link(t.repo.join("cache")).expect("link")
+    );
+    assert!(
+        err.lines()
+            .any(|l| l.contains("warning:") && l.contains("cache/key.txt")),
+        "{err}"
+    );
+    assert!(
+        err.lines()
+            .any(|l| l.contains("warning:") && l.contains("cache/*")),
+        "{err}"
+    );
+    // A directory's links come along as links.
+    assert_eq!(
+        fs::read_to_string(s.join("conf/app.ini")).expect("ini"),
+        "a=1\n"
+    );
+    assert!(is_link(&s.join("conf/key")));
+    // No file in the sandbox holds the secret's bytes.
+    let copied_secret = tree(&s)
+        .into_iter()
+        .any(|(p, (_, bytes))| bytes == b"do not copy\n" && !is_link(&s.join(p)));
+    assert!(!copied_secret);
+}
