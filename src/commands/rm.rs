@@ -167,6 +167,9 @@ pub fn remove(ctx: &Ctx, repo: &Repo, cfg: &Config, inst: &Instance, opts: Optio
         for s in &steps {
             ui::info(&format!("  - {s}"));
         }
+        for l in compose::volume_plan(cfg, inst, &path)?.lines(opts.keep_volumes) {
+            ui::info(&format!("  - {l}"));
+        }
         return Ok(0);
     }
     if ui::interactive() && !opts.yes {
@@ -193,8 +196,7 @@ pub fn remove(ctx: &Ctx, repo: &Repo, cfg: &Config, inst: &Instance, opts: Optio
         .into());
     }
     match compose::down_for_removal(cfg, inst, &path, opts.keep_volumes) {
-        Ok(true) => ui::info("stopped its services"),
-        Ok(false) => {}
+        Ok(report) => report.print(),
         Err(e) if opts.force => ui::warn(&format!(
             "could not stop its services ({e:#}); removing anyway (--force)"
         )),
