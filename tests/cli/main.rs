@@ -13,3 +13,4 @@ mod rm;
 mod services;
 mod shell;
 mod snapshots_ui;
+mod volumes;
