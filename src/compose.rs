@@ -11,6 +11,7 @@
 //! ones and returns a [`removal::DownReport`]. Both fail when the engine cannot be reached, which is never
 //! taken for "nothing running".
 
+mod model;
 pub mod removal;
 
 pub use removal::{down_for_removal, volume_plan};

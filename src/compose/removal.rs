@@ -7,23 +7,21 @@
 //! default `<project>_<key>` (`key` from the `com.docker.compose.volume` label), and not the name
 //! of a volume the compose model declares with a fixed `name:` or `external`. (A fixed-name volume
 //! carries the label of whichever project created it first, so the label alone proves nothing.)
-//! Everything else is **shared** and never deleted.
-//!
-//! The model is compose's own (`<compose> … config`, whose output is YAML in v1 and v2 alike,
-//! with variables resolved); when that fails, the compose file itself (a `name:` still holding a
-//! variable then counts as fixed); when neither can be read, no volume counts as own.
+//! Anonymous volumes mounted by the project's containers (what `down --volumes` also removed) are
+//! own too; the engine refuses to delete one still used by any other container. Everything else
+//! is **shared** and never deleted. The model comes from [`super::model`]; when it cannot be
+//! read, no named volume counts as own.
 //!
 //! An engine that cannot be reached is never taken for "nothing running": [`volume_plan`] and
 //! [`down_for_removal`] fail with an error naming it, and `rm` removes nothing unless `--force`.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result};
-use yaml_rust2::{Yaml, YamlLoader};
 
-use super::{Tool, command, find_file, has_file};
+use super::model::{Declared, Model, read_model};
+use super::{Tool, command, has_file};
 use crate::config::Config;
 use crate::env;
 use crate::error::UserError;
@@ -94,22 +92,51 @@ pub fn volume_plan(cfg: &Config, inst: &Instance, dir: &Path) -> Result<VolumePl
         return Ok(VolumePlan::default());
     }
     match project_containers(inst)? {
-        Some(containers) => plan(cfg, inst, dir, !containers.is_empty()),
+        Some(containers) => plan(cfg, inst, dir, &containers),
         None => Ok(VolumePlan::default()),
     }
 }
 
 /// The plan, reading the compose model only when the project has containers or volumes.
-fn plan(cfg: &Config, inst: &Instance, dir: &Path, has_containers: bool) -> Result<VolumePlan> {
+fn plan(cfg: &Config, inst: &Instance, dir: &Path, containers: &[String]) -> Result<VolumePlan> {
     let project = env::compose_project(&inst.id);
     let Some(volumes) = engine_volumes(inst)? else {
         return Ok(VolumePlan::default());
     };
-    if !has_containers && !volumes.iter().any(|v| v.project == project) {
+    if containers.is_empty() && !volumes.iter().any(|v| v.project == project) {
         return Ok(VolumePlan::default());
     }
     let model = read_model(cfg, inst, dir);
-    Ok(classify(&project, model.as_ref(), &volumes))
+    let mut plan = classify(&project, model.as_ref(), &volumes);
+    for v in anonymous_mounts(inst, containers)? {
+        if !plan.own.contains(&v) && !plan.shared.iter().any(|(n, _)| *n == v) {
+            plan.own.push(v);
+        }
+    }
+    Ok(plan)
+}
+
+/// The anonymous volumes (64 hex digits, no name given) mounted by these containers.
+fn anonymous_mounts(inst: &Instance, containers: &[String]) -> Result<Vec<String>> {
+    if containers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let format = "{{range .Mounts}}{{if eq .Type \"volume\"}}{{.Name}}\n{{end}}{{end}}";
+    let mut args = vec!["inspect", "--type", "container", "--format", format];
+    args.extend(containers.iter().map(String::as_str));
+    let mut names: Vec<String> = docker_lines(inst, &args)?
+        .unwrap_or_default()
+        .into_iter()
+        .map(|l| l.trim().to_string())
+        .filter(|n| is_anonymous(n))
+        .collect();
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
+fn is_anonymous(name: &str) -> bool {
+    name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// The ids of the project's containers, running or not (see [`docker_lines`] for `None`).
@@ -135,7 +162,7 @@ pub fn down_for_removal(
     let Some(containers) = project_containers(inst)? else {
         return Ok(DownReport::default());
     };
-    let plan = plan(cfg, inst, dir, !containers.is_empty())?;
+    let plan = plan(cfg, inst, dir, &containers)?;
     let filter = format!(
         "label=com.docker.compose.project={}",
         env::compose_project(&inst.id)
@@ -251,81 +278,6 @@ fn engine_volumes(inst: &Instance) -> Result<Option<Vec<EngineVolume>>> {
     }))
 }
 
-/// How the compose model declares one volume.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Declared {
-    /// The default `<project>_<key>` (or a `name:` equal to it).
-    Own,
-    /// A fixed `name:`; `None` when it could not be resolved.
-    Fixed(Option<String>),
-    /// `external`, under this name.
-    External(String),
-}
-
-/// The volumes of compose's model, by key; `None` when no model could be read.
-type Model = BTreeMap<String, Declared>;
-
-fn read_model(cfg: &Config, inst: &Instance, dir: &Path) -> Option<Model> {
-    let project = env::compose_project(&inst.id);
-    let from_compose = || -> Option<String> {
-        // Without its env file the command would write one: this must change nothing.
-        if !dir.join(&cfg.env_file).is_file() {
-            return None;
-        }
-        let tool = Tool::detect().ok()?;
-        let out = command(&tool, cfg, inst, dir)
-            .ok()?
-            .arg("config")
-            .stdin(Stdio::null())
-            .stderr(Stdio::null())
-            .output()
-            .ok()?;
-        out.status
-            .success()
-            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
-    };
-    if let Some(m) = from_compose().and_then(|t| parse_model(&project, &t)) {
-        return Some(m);
-    }
-    let text = std::fs::read_to_string(find_file(dir, cfg).ok()?).ok()?;
-    parse_model(&project, &text)
-}
-
-/// The top-level `volumes:` of a compose file or model.
-fn parse_model(project: &str, text: &str) -> Option<Model> {
-    let docs = YamlLoader::load_from_str(text).ok()?;
-    let doc = docs.first()?;
-    let mut model = Model::new();
-    let Some(volumes) = doc["volumes"].as_hash() else {
-        return Some(model);
-    };
-    for (k, v) in volumes {
-        let Some(key) = k.as_str() else { continue };
-        let resolved = |n: &Yaml| {
-            n.as_str()
-                .map(|s| (!s.contains('$')).then(|| s.to_string()))
-        };
-        let name = resolved(&v["name"]);
-        let external = &v["external"];
-        let declared = if external.as_bool() == Some(true) || external.as_hash().is_some() {
-            // The old form `external: { name: x }` names it there.
-            match resolved(&external["name"]).or(name) {
-                Some(Some(n)) => External(n),
-                Some(None) => Fixed(None),
-                None => External(key.to_string()),
-            }
-        } else {
-            match name {
-                Some(Some(n)) if n == format!("{project}_{key}") => Own,
-                Some(n) => Fixed(n),
-                None => Own,
-            }
-        };
-        model.insert(key.to_string(), declared);
-    }
-    Some(model)
-}
-
 /// Sorts the engine's volumes that concern the project into own and shared.
 fn classify(project: &str, model: Option<&Model>, volumes: &[EngineVolume]) -> VolumePlan {
     let mut plan = VolumePlan::default();
@@ -366,6 +318,7 @@ fn classify(project: &str, model: Option<&Model>, volumes: &[EngineVolume]) -> V
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compose::model::{parse_model, tests::FILE};
 
     fn vol(name: &str, project: &str, key: &str) -> EngineVolume {
         EngineVolume {
@@ -375,19 +328,11 @@ mod tests {
         }
     }
 
-    const FILE: &str = "volumes:\n  data:\n  pg:\n    name: shared_pgdata\n  ext:\n    external: true\n  old:\n    external:\n      name: oldext\n  var:\n    name: ${VOL}\n  same:\n    name: p--a_same\n";
-
     #[test]
-    fn parses_fixed_external_and_default_volumes() {
-        let m = parse_model("p--a", FILE).expect("model");
-        assert_eq!(m["data"], Own);
-        assert_eq!(m["pg"], Fixed(Some("shared_pgdata".into())));
-        assert_eq!(m["ext"], External("ext".into()));
-        assert_eq!(m["old"], External("oldext".into()));
-        assert_eq!(m["var"], Fixed(None));
-        assert_eq!(m["same"], Own);
-        assert_eq!(parse_model("p", "services: {}\n"), Some(Model::new()));
-        assert_eq!(parse_model("p", "volumes: [unclosed\n"), None);
+    fn anonymous_volumes_are_64_hex_digits() {
+        assert!(is_anonymous(&"0a".repeat(32)));
+        assert!(!is_anonymous("p--a_data"));
+        assert!(!is_anonymous(&"0g".repeat(32)));
     }
 
     #[test]

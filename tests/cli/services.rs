@@ -109,7 +109,7 @@ impl Drop for Cleanup {
     fn drop(&mut self) {
         let label = "{{.Label \"com.docker.compose.project\"}}";
         for (list, id, rm) in [
-            (&["ps", "-a"][..], "{{.ID}}", &["rm", "-f"][..]),
+            (&["ps", "-a"][..], "{{.ID}}", &["rm", "-f", "-v"][..]),
             (
                 &["volume", "ls"][..],
                 "{{.Name}}",

@@ -31,6 +31,28 @@ fn docker(args: &[&str]) -> Output {
     out
 }
 
+/// The anonymous volumes mounted by a compose project's containers.
+fn anonymous_volumes(project: &str) -> Vec<String> {
+    let ids = docker(&[
+        "ps",
+        "-aq",
+        "--filter",
+        &format!("label=com.docker.compose.project={project}"),
+    ]);
+    let ids = String::from_utf8_lossy(&ids.stdout).into_owned();
+    let mut args = vec![
+        "inspect",
+        "--format",
+        "{{range .Mounts}}{{if eq .Destination \"/anon\"}}{{.Name}}{{end}}{{end}}",
+    ];
+    args.extend(ids.split_whitespace());
+    let out = docker(&args);
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(String::from)
+        .collect()
+}
+
 fn volume_exists(name: &str) -> bool {
     Command::new("docker")
         .args(["volume", "inspect", name])
@@ -87,7 +109,7 @@ fn rm_deletes_only_the_sandboxs_own_volumes() {
     let shared = format!("gsbx-test-shared-{pid}");
     let ext = format!("gsbx-test-ext-{pid}");
     // Dropped after the containers that use them.
-    let _volumes = DropVolumes(vec![shared.clone(), ext.clone()]);
+    let mut volumes = DropVolumes(vec![shared.clone(), ext.clone()]);
     let _cleanup = Cleanup(t.repo_name());
     t.write(
         &t.repo,
@@ -99,7 +121,7 @@ fn rm_deletes_only_the_sandboxs_own_volumes() {
     entrypoint: ["/busybox"]
     command: ["sleep", "100000"]
     stop_signal: SIGKILL
-    volumes: ["pg:/pg", "data:/data", "ext:/ext"]
+    volumes: ["pg:/pg", "data:/data", "ext:/ext", "/anon"]
 volumes:
   data:
   pg:
@@ -126,22 +148,32 @@ volumes:
     t.ok(&t.repo, &["local-prod", "new"]);
     t.ok(&t.repo, &["local-prod", "up"]);
     write_volume(&shared, "precious");
-    // Stopped, local-prod's database no longer holds the volume in use.
+    // Stopped, local-prod's database no longer holds the volume in use. (`down` leaves the
+    // anonymous volumes, as compose does: the test removes them.)
+    let lp = format!("{}--local-prod", t.repo_name());
+    volumes.0.extend(anonymous_volumes(&lp));
     t.ok(&t.repo, &["local-prod", "down"]);
     let s2 = t.new_sandbox("s2");
     t.ok(&s2, &["up"]);
-    let (p1, p2, lp) = (
+    let (p1, p2) = (
         format!("{}--s1", t.repo_name()),
         format!("{}--s2", t.repo_name()),
-        format!("{}--local-prod", t.repo_name()),
     );
     for v in [&format!("{p1}_data"), &format!("{p2}_data"), &shared, &ext] {
         assert!(volume_exists(v), "{v} exists after up");
     }
+    // Anonymous volumes (an image's VOLUME, a bare `- /path`) went with `down --volumes` too.
+    let (anon1, anon2) = (anonymous_volumes(&p1), anonymous_volumes(&p2));
+    assert_eq!((anon1.len(), anon2.len()), (1, 1), "{anon1:?} {anon2:?}");
+    volumes.0.extend(anon1.iter().chain(&anon2).cloned());
 
     // The dry run says what would go and what stays, and changes nothing.
     let dry = ok_all(&t, &t.repo, &["rm", "s1", "--dry-run"]);
     assert!(dry.contains(&format!("delete volume {p1}_data")), "{dry}");
+    assert!(
+        dry.contains(&format!("delete volume {}", anon1[0])),
+        "{dry}"
+    );
     assert!(
         dry.contains(&format!("keep shared volume {shared} (fixed name:)")),
         "{dry}"
@@ -165,6 +197,7 @@ volumes:
         "{out}"
     );
     assert!(!volume_exists(&format!("{p1}_data")));
+    assert!(!volume_exists(&anon1[0]), "s1's anonymous volume is gone");
     assert_eq!(project_objects(&p1).0, 0, "s1's containers are gone");
     assert!(!s1.exists());
     assert_eq!(
@@ -176,12 +209,15 @@ volumes:
 
     // --keep-volumes keeps the sandbox's own volume too.
     t.ok(&s2, &["up"]);
+    let anon2 = anonymous_volumes(&p2);
+    volumes.0.extend(anon2.iter().cloned());
     let out = ok_all(&t, &t.repo, &["rm", "s2", "--yes", "--keep-volumes"]);
     assert!(
         out.contains(&format!("kept volume {p2}_data (--keep-volumes)")),
         "{out}"
     );
     assert!(volume_exists(&format!("{p2}_data")));
+    assert!(volume_exists(&anon2[0]));
     assert_eq!(project_objects(&p2).0, 0);
     assert_eq!(read_volume(&shared), "precious");
 
