@@ -7,9 +7,10 @@
 //!
 //! Removal lives in [`removal`]: [`volume_plan`] lists, changing nothing, an instance's volumes
 //! as own (deleted by `rm` unless `--keep-volumes`) vs shared (a fixed `name:` or `external`,
-//! never deleted); [`down_for_removal`] runs `down` without `--volumes`, deletes exactly the own
-//! ones and returns a [`removal::DownReport`]. Both fail when the engine cannot be reached, which is never
-//! taken for "nothing running".
+//! never deleted), as a [`removal::VolumePlan`]; [`down_for_removal`] runs `down` without
+//! `--volumes`, deletes exactly the own ones and returns a [`removal::DownReport`]. Both fail
+//! when the engine cannot be reached, which is never taken for "nothing running". The volumes
+//! of compose's model are read in `model` (`compose config`, else the file).
 
 mod model;
 pub mod removal;

@@ -9,7 +9,7 @@
 //! carries the label of whichever project created it first, so the label alone proves nothing.)
 //! Anonymous volumes mounted by the project's containers (what `down --volumes` also removed) are
 //! own too; the engine refuses to delete one still used by any other container. Everything else
-//! is **shared** and never deleted. The model comes from [`super::model`]; when it cannot be
+//! is **shared** and never deleted. The model comes from `compose/model.rs`; when it cannot be
 //! read, no named volume counts as own.
 //!
 //! An engine that cannot be reached is never taken for "nothing running": [`volume_plan`] and
