@@ -4,11 +4,23 @@
 //! run in the instance's directory with the env file's variables in its environment too, so
 //! two sandboxes' stacks never share containers, networks or volumes. `docker compose` is used
 //! where it exists, else the standalone `docker-compose`.
+//!
+//! Removal lives in [`removal`]: [`volume_plan`] lists, changing nothing, an instance's volumes
+//! as own (deleted by `rm` unless `--keep-volumes`) vs shared (a fixed `name:` or `external`,
+//! never deleted), as a [`removal::VolumePlan`]; [`down_for_removal`] runs `down` without
+//! `--volumes`, deletes exactly the own ones and returns a [`removal::DownReport`]. Both fail
+//! when the engine cannot be reached, which is never taken for "nothing running". The volumes
+//! of compose's model are read in `model` (`compose config`, else the file).
+
+mod model;
+pub mod removal;
+
+pub use removal::{down_for_removal, volume_plan};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::config::Config;
 use crate::env;
@@ -141,25 +153,6 @@ pub fn command(tool: &Tool, cfg: &Config, inst: &Instance, dir: &Path) -> Result
     Ok(cmd)
 }
 
-/// Whether any container or volume of the instance's compose project exists (one cheap
-/// `docker` call each; no compose start-up).
-pub fn project_exists(inst: &Instance) -> bool {
-    let label = format!(
-        "label=com.docker.compose.project={}",
-        env::compose_project(&inst.id)
-    );
-    let any = |args: &[&str]| {
-        Command::new("docker")
-            .args(args)
-            .arg(&label)
-            .stdin(Stdio::null())
-            .stderr(Stdio::null())
-            .output()
-            .is_ok_and(|o| o.status.success() && !o.stdout.trim_ascii().is_empty())
-    };
-    any(&["ps", "-aq", "--filter"]) || any(&["volume", "ls", "-q", "--filter"])
-}
-
 /// Compose projects with a running container (one `docker ps` call; empty without docker).
 pub fn running_projects() -> Vec<String> {
     let out = Command::new("docker")
@@ -179,30 +172,4 @@ pub fn running_projects() -> Vec<String> {
             .collect(),
         _ => Vec::new(),
     }
-}
-
-/// Stops an instance's stack before removal (`down`, with `--volumes` unless kept).
-pub fn down_for_removal(
-    cfg: &Config,
-    inst: &Instance,
-    dir: &Path,
-    keep_volumes: bool,
-) -> Result<bool> {
-    if !has_file(dir, cfg) || !project_exists(inst) {
-        return Ok(false);
-    }
-    let tool = Tool::detect()?;
-    let mut cmd = command(&tool, cfg, inst, dir)?;
-    cmd.arg("down");
-    if !keep_volumes {
-        cmd.arg("--volumes");
-    }
-    let status = cmd
-        .stdin(Stdio::null())
-        .status()
-        .context("cannot run docker compose down")?;
-    if !status.success() {
-        anyhow::bail!("docker compose down failed ({status})");
-    }
-    Ok(true)
 }

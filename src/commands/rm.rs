@@ -63,13 +63,7 @@ pub fn remove(ctx: &Ctx, repo: &Repo, cfg: &Config, inst: &Instance, opts: Optio
     if let Some(r) = &plan.refusal {
         return Err(refusal(inst, &report, r, &path));
     }
-    let services = compose::has_file(&path, cfg).then(|| {
-        if opts.keep_volumes {
-            "stop its services (volumes kept)".to_string()
-        } else {
-            "stop its services and delete their own volumes".to_string()
-        }
-    });
+    let services = services_step(cfg, inst, &path, &opts)?;
     let lines = present::steps(
         &plan,
         &path.display().to_string(),
@@ -207,6 +201,32 @@ fn ask(inst: &Instance, opts: &Options, lines: &[String]) -> Result<Answer> {
     Ok(Answer::Go)
 }
 
+/// The services step, with the volumes it deletes and keeps. An engine that cannot be reached
+/// refuses here, before anything is asked or changed (unless `--force`).
+fn services_step(
+    cfg: &Config,
+    inst: &Instance,
+    path: &std::path::Path,
+    opts: &Options,
+) -> Result<Option<String>> {
+    if !compose::has_file(path, cfg) {
+        return Ok(None);
+    }
+    let mut step = "stop its services".to_string();
+    match compose::volume_plan(cfg, inst, path) {
+        Ok(v) => {
+            for l in v.lines(opts.keep_volumes) {
+                step.push_str(&format!("\n  - {l}"));
+            }
+        }
+        Err(e) if opts.force => ui::warn(&format!(
+            "{e:#}; removing anyway (--force): its containers may keep running"
+        )),
+        Err(e) => return Err(e),
+    }
+    Ok(Some(step))
+}
+
 fn stop_services(
     cfg: &Config,
     inst: &Instance,
@@ -214,8 +234,7 @@ fn stop_services(
     opts: &Options,
 ) -> Result<()> {
     match compose::down_for_removal(cfg, inst, path, opts.keep_volumes) {
-        Ok(true) => ui::info("stopped its services"),
-        Ok(false) => {}
+        Ok(report) => report.print(),
         Err(e) if opts.force => ui::warn(&format!(
             "could not stop its services ({e:#}); removing anyway (--force)"
         )),

@@ -18,3 +18,4 @@ mod rollback;
 mod services;
 mod shell;
 mod snapshots_ui;
+mod volumes;

@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 
 use crate::common::TestEnv;
 
-const IMAGE: &str = "git-sandbox-test-httpd:1";
+pub(crate) const IMAGE: &str = "git-sandbox-test-httpd:1";
 
 /// Whether Docker tests can run; panics when they must but cannot.
-fn docker_ready() -> bool {
+pub(crate) fn docker_ready() -> bool {
     static READY: OnceLock<Result<(), String>> = OnceLock::new();
     let r = READY.get_or_init(|| {
         let info = Command::new("docker").arg("info").output();
@@ -87,7 +87,7 @@ volumes:
 "#;
 
 /// A repo whose compose stack serves one page per sandbox, on ports from `base`.
-fn docker_env(tag: &str, base: u32) -> TestEnv {
+pub(crate) fn docker_env(tag: &str, base: u32) -> TestEnv {
     let name = format!("dk{tag}{}", std::process::id());
     let t = TestEnv::named(&name);
     // The image holds only /busybox, so every applet is called through it.
@@ -102,19 +102,20 @@ fn docker_env(tag: &str, base: u32) -> TestEnv {
     t
 }
 
-/// Removes every container and volume of projects starting with the env's repo name.
-struct Cleanup(String);
+/// Removes every container, volume and network of projects starting with the env's repo name.
+pub(crate) struct Cleanup(pub(crate) String);
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
         let label = "{{.Label \"com.docker.compose.project\"}}";
         for (list, id, rm) in [
-            (&["ps", "-a"][..], "{{.ID}}", &["rm", "-f"][..]),
+            (&["ps", "-a"][..], "{{.ID}}", &["rm", "-f", "-v"][..]),
             (
                 &["volume", "ls"][..],
                 "{{.Name}}",
                 &["volume", "rm", "-f"][..],
             ),
+            (&["network", "ls"][..], "{{.ID}}", &["network", "rm"][..]),
         ] {
             let Ok(out) = Command::new("docker")
                 .args(list)
@@ -135,7 +136,7 @@ impl Drop for Cleanup {
     }
 }
 
-fn get(port: u32) -> Option<String> {
+pub(crate) fn get(port: u32) -> Option<String> {
     let mut s = TcpStream::connect(("127.0.0.1", port as u16)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
     s.write_all(b"GET / HTTP/1.0\r\n\r\n").ok()?;
@@ -144,7 +145,7 @@ fn get(port: u32) -> Option<String> {
     body.contains("200 OK").then_some(body)
 }
 
-fn wait_for(port: u32) -> String {
+pub(crate) fn wait_for(port: u32) -> String {
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(30) {
         if let Some(b) = get(port) {
@@ -155,7 +156,7 @@ fn wait_for(port: u32) -> String {
     panic!("nothing served on port {port} within 30 s");
 }
 
-fn project_objects(project: &str) -> (usize, usize) {
+pub(crate) fn project_objects(project: &str) -> (usize, usize) {
     let count = |args: &[&str]| {
         let out = Command::new("docker")
             .args(args)
