@@ -38,6 +38,25 @@ impl IndexLock {
         {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let holder = fs::read_to_string(&path).unwrap_or_default();
+                if let Some(pid) = holder
+                    .strip_prefix(LOCK_MARK)
+                    .and_then(|p| p.trim().parse::<u32>().ok())
+                {
+                    let why = if crate::procs::alive(pid) {
+                        format!("another git-sandbox (pid {pid}) is working on it")
+                    } else {
+                        format!("a git-sandbox (pid {pid}) that was killed left its lock")
+                    };
+                    return Err(UserError::refused(format!(
+                        "{} was left alone: {why}",
+                        worktree.display()
+                    ))
+                    .hint(
+                        "`git sandbox prune` finishes or rolls back what a killed git-sandbox left",
+                    )
+                    .into());
+                }
                 return Err(UserError::refused(format!(
                     "a git command is running in {} (its index.lock exists), so it was left alone",
                     worktree.display()
@@ -81,20 +100,24 @@ impl Drop for IndexLock {
     }
 }
 
-/// Deletes `<admin>/index.lock` if a git-sandbox that is no longer running left it. Returns
-/// whether it did.
-pub fn clear_stale_index_lock(admin: &Path) -> bool {
+/// Deletes `<admin>/index.lock` when it is stale: ours (`git-sandbox <pid>`) with that
+/// process gone, or, when the caller knows the git-sandbox working on this worktree is gone
+/// (`owner_gone`), one that no process has open (git holds its lock open while it writes; a git
+/// child killed with git-sandbox leaves it closed). Returns whether it did.
+pub fn clear_stale_index_lock(admin: &Path, owner_gone: bool) -> bool {
     let path = admin.join("index.lock");
-    let Ok(text) = fs::read_to_string(&path) else {
+    let Ok(text) = fs::read(&path) else {
         return false;
     };
-    let pid = text
-        .strip_prefix(LOCK_MARK)
+    let ours = std::str::from_utf8(&text)
+        .ok()
+        .and_then(|t| t.strip_prefix(LOCK_MARK))
         .and_then(|p| p.trim().parse::<u32>().ok());
-    match pid {
-        Some(pid) if !crate::procs::alive(pid) => fs::remove_file(&path).is_ok(),
-        _ => false,
-    }
+    let stale = match ours {
+        Some(pid) => !crate::procs::alive(pid),
+        None => owner_gone && !crate::procs::file_open(&path),
+    };
+    stale && fs::remove_file(&path).is_ok()
 }
 
 /// Files flagged `--assume-unchanged` or `--skip-worktree` whose bytes on disk differ from

@@ -57,7 +57,7 @@ pub fn repair(
         if let Some(b) = &inst.branch {
             repo.clear_stale_branch_lock(b);
         }
-        git::clear_stale_index_lock(&repo.admin_dir(inst.admin()));
+        git::clear_stale_index_lock(&repo.admin_dir(inst.admin()), true);
     }
     match inst.state {
         State::Ready => Ok(None),

@@ -105,6 +105,7 @@ fn crash_during_rm_then_prune_loses_nothing() {
         "rm:saved",
         "rm:marked",
         "rm:moved",
+        "rm:verified",
         "rm:admin",
         "rm:branch",
         "rm:unregistered",

@@ -4,6 +4,7 @@
 mod common;
 mod copy;
 mod crash;
+mod crash_matrix;
 mod hooks;
 mod kill;
 mod lifecycle;
