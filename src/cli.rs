@@ -54,7 +54,7 @@ pub enum Command {
     Path(NameArg),
     /// Remove a sandbox without losing work.
     Rm(RmArgs),
-    /// Bring back a sandbox that a forced rm saved.
+    /// Bring back a removed sandbox as it was (any rm records what restore needs).
     Restore(RestoreArgs),
     /// Saved states of removed sandboxes.
     #[command(subcommand)]
@@ -211,9 +211,9 @@ pub struct RestoreArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum TrashCommand {
-    /// List saved states of this repo.
+    /// List saved states of this repo, with the size of the files each kept.
     List,
-    /// Delete saved states.
+    /// Delete saved states and the files they kept.
     Purge(PurgeArgs),
 }
 
