@@ -1,8 +1,8 @@
 //! `prune [--dry-run] [--all]`: repair the registry and the repo's worktree entries.
 //!
-//! Finishes or rolls back what a crash interrupted (see `sandbox.rs`), drops entries whose
-//! directory vanished (with their admin entry, if it names that same path), sweeps renamed-away
-//! directories, and reports worktrees git knows that are not sandboxes, and the reverse. It
+//! Finishes or rolls back what a crash interrupted (see `sandbox/repair.rs`), drops entries whose
+//! directory vanished (with git's entry only when git itself would: not locked, not pointing at
+//! an existing directory, not linked to by a renamed one), sweeps what removals left queued, and reports worktrees git knows that are not sandboxes, and the reverse. It
 //! never touches a worktree that is not a registered sandbox.
 
 use std::fs;
@@ -34,119 +34,148 @@ pub fn run(ctx: &Ctx, args: PruneArgs) -> Result<i32> {
     let mut changed = 0;
     for inst in &scope {
         let repo = Repo::discover(&inst.parent_repo).ok();
-        if inst.state != State::Ready {
-            let Some(repo) = &repo else {
-                ui::warn(&format!(
-                    "{} is {:?} but its repo {} is gone; left alone",
-                    inst.id,
-                    inst.state,
-                    inst.parent_repo.display()
-                ));
-                continue;
-            };
-            match sandbox::repair(repo, &ctx.reg, inst, args.dry_run)? {
-                None => ui::info(&format!(
-                    "{} is busy in a running git-sandbox; left alone",
-                    inst.id
-                )),
-                Some(r) => {
-                    changed += 1;
-                    ui::info(&match r {
-                        Repair::RolledBackCreation(id) => format!(
-                            "{} the interrupted creation of {id}",
-                            verb("rolled back", "would roll back")
-                        ),
-                        Repair::CompletedCreation(id) => format!(
-                            "{} the interrupted creation of {id} (its tree holds work)",
-                            verb("completed", "would complete")
-                        ),
-                        Repair::RolledBackRemoval(id) => format!(
-                            "{} the interrupted removal of {id}: its directory is still there",
-                            verb("cancelled", "would cancel")
-                        ),
-                        Repair::FinishedRemoval(id) => format!(
-                            "{} the interrupted removal of {id}",
-                            verb("finished", "would finish")
-                        ),
-                    });
-                }
-            }
-            continue;
-        }
-        if fs::symlink_metadata(&inst.path).is_ok() {
-            continue;
-        }
-        changed += 1;
-        ui::info(&format!(
-            "{} {}: its directory {} is gone",
-            verb("dropped", "would drop"),
-            inst.id,
-            inst.path.display()
-        ));
-        if args.dry_run {
-            continue;
-        }
-        if let Some(repo) = &repo {
-            match admin_fate(repo, inst) {
-                None => repo.drop_admin_entry(inst.admin())?,
-                Some(why) => ui::warn(&format!(
-                    "kept git's worktree entry {}: {why}",
-                    inst.admin()
-                )),
-            }
-        }
-        let id = inst.id.clone();
-        ctx.reg.update(|d| {
-            d.remove(&id);
-            Ok(())
-        })?;
+        changed += if inst.state != State::Ready {
+            repair_one(ctx, repo.as_ref(), inst, args.dry_run, &verb)?
+        } else {
+            drop_vanished(ctx, repo.as_ref(), inst, args.dry_run, &verb)?
+        };
     }
-    // Renamed-away directories still queued.
-    let data = ctx.reg.load()?;
-    for dir in &data.sweep {
-        changed += 1;
-        ui::info(&format!(
-            "{} {}",
-            verb("swept", "would sweep"),
-            dir.display()
-        ));
-        if !args.dry_run
-            && let Err(e) = crate::removal::sweep_now(&ctx.reg, dir)
-        {
-            ui::warn(&format!("{e:#}"));
-        }
-    }
-    // Report mismatches between git and the registry in this repo.
+    changed += sweep_queue(ctx, args.dry_run, &verb)?;
     if let Ok(repo) = &here {
-        let data = ctx.reg.load()?;
-        let registered: Vec<&Instance> = data.of_repo(&repo.root).collect();
-        for (id, target) in repo.admin_entries() {
-            if !registered.iter().any(|i| i.admin() == id) {
-                let at = target
-                    .map(|t| t.display().to_string())
-                    .unwrap_or_else(|| "?".into());
-                ui::info(&format!(
-                    "note: git has worktree {id} at {at}, which is not a sandbox (left alone)"
-                ));
-            }
-        }
-        for i in registered {
-            if i.state == State::Ready
-                && fs::symlink_metadata(&i.path).is_ok()
-                && fs::symlink_metadata(repo.admin_dir(i.admin())).is_err()
-            {
-                ui::warn(&format!(
-                    "{} is registered at {}, but git has no worktree entry for it (left alone)",
-                    i.id,
-                    i.path.display()
-                ));
-            }
-        }
+        report_mismatches(ctx, repo)?;
     }
     if changed == 0 {
         ui::info("nothing to prune");
     }
     Ok(0)
+}
+
+/// Finishes or rolls back what a crash left of one instance; 1 if it did (or would).
+fn repair_one(
+    ctx: &Ctx,
+    repo: Option<&Repo>,
+    inst: &Instance,
+    dry_run: bool,
+    verb: &dyn Fn(&str, &str) -> String,
+) -> Result<usize> {
+    let Some(repo) = repo else {
+        ui::warn(&format!(
+            "{} is {:?} but its repo {} is gone; left alone",
+            inst.id,
+            inst.state,
+            inst.parent_repo.display()
+        ));
+        return Ok(0);
+    };
+    let Some(r) = sandbox::repair(repo, &ctx.reg, inst, dry_run)? else {
+        ui::info(&format!(
+            "{} is busy in a running git-sandbox; left alone",
+            inst.id
+        ));
+        return Ok(0);
+    };
+    ui::info(&match r {
+        Repair::RolledBackCreation(id) => format!(
+            "{} the interrupted creation of {id}",
+            verb("rolled back", "would roll back")
+        ),
+        Repair::CompletedCreation(id) => format!(
+            "{} the interrupted creation of {id} (its tree holds work)",
+            verb("completed", "would complete")
+        ),
+        Repair::RolledBackRemoval(id) => format!(
+            "{} the interrupted removal of {id}: its directory is back in place",
+            verb("cancelled", "would cancel")
+        ),
+        Repair::FinishedRemoval(id) => format!(
+            "{} the interrupted removal of {id}",
+            verb("finished", "would finish")
+        ),
+    });
+    Ok(1)
+}
+
+/// Drops the entry of a ready instance whose directory is gone (and git's entry, if that is
+/// safe: see [`admin_fate`]); 1 if it did (or would).
+fn drop_vanished(
+    ctx: &Ctx,
+    repo: Option<&Repo>,
+    inst: &Instance,
+    dry_run: bool,
+    verb: &dyn Fn(&str, &str) -> String,
+) -> Result<usize> {
+    if fs::symlink_metadata(&inst.path).is_ok() {
+        return Ok(0);
+    }
+    ui::info(&format!(
+        "{} {}: its directory {} is gone",
+        verb("dropped", "would drop"),
+        inst.id,
+        inst.path.display()
+    ));
+    if dry_run {
+        return Ok(1);
+    }
+    if let Some(repo) = repo {
+        match admin_fate(repo, inst) {
+            None => repo.drop_admin_entry(inst.admin())?,
+            Some(why) => ui::warn(&format!(
+                "kept git's worktree entry {}: {why}",
+                inst.admin()
+            )),
+        }
+    }
+    let id = inst.id.clone();
+    ctx.reg.update(|d| {
+        d.remove(&id);
+        Ok(())
+    })?;
+    Ok(1)
+}
+
+/// Deletes what removals left queued; the number of entries.
+fn sweep_queue(ctx: &Ctx, dry_run: bool, verb: &dyn Fn(&str, &str) -> String) -> Result<usize> {
+    let data = ctx.reg.load()?;
+    for dir in &data.sweep {
+        ui::info(&format!(
+            "{} {}",
+            verb("swept", "would sweep"),
+            dir.display()
+        ));
+        if !dry_run && let Err(e) = crate::removal::sweep_now(&ctx.reg, dir) {
+            ui::warn(&format!("{e:#}"));
+        }
+    }
+    Ok(data.sweep.len())
+}
+
+/// Says where git and the registry disagree in this repo (and changes nothing).
+fn report_mismatches(ctx: &Ctx, repo: &Repo) -> Result<()> {
+    let data = ctx.reg.load()?;
+    let registered: Vec<&Instance> = data.of_repo(&repo.root).collect();
+    for (id, target) in repo.admin_entries() {
+        if !registered.iter().any(|i| i.admin() == id) {
+            let at = target
+                .map(|t| t.display().to_string())
+                .unwrap_or_else(|| "?".into());
+            ui::info(&format!(
+                "note: git has worktree {id} at {at}, which is not a sandbox (left alone)"
+            ));
+        }
+    }
+    for i in registered {
+        if i.state == State::Ready
+            && fs::symlink_metadata(&i.path).is_ok()
+            && fs::symlink_metadata(repo.admin_dir(i.admin())).is_err()
+        {
+            ui::warn(&format!(
+                "{} is registered at {}, but git has no worktree entry for it (left alone)",
+                i.id,
+                i.path.display()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Whether git's admin entry of a sandbox whose directory vanished may go: `None` if so, else

@@ -92,41 +92,14 @@ pub fn restore(ctx: &Ctx, args: RestoreArgs) -> Result<i32> {
         }
         return Ok(0);
     }
-    let chosen = match &args.from {
-        None => states.last(),
-        Some(f) => states
-            .iter()
-            .find(|s| &s.refname == f || s.refname.ends_with(&format!("/{f}"))),
+    let s = choose(&states, args.from.as_deref(), &slug)?;
+    // A sandbox removed on a detached HEAD comes back on a branch named after it.
+    let branch = if s.branch.is_empty() {
+        slug.clone()
+    } else {
+        s.branch.clone()
     };
-    let Some(s) = chosen else {
-        return Err(UserError::new(format!(
-            "no saved state {:?} for {slug}",
-            args.from.as_deref().unwrap_or("")
-        ))
-        .hint(format!("`git sandbox restore {slug} --list` shows them"))
-        .into());
-    };
-    let parents = repo.commit_parents(&s.commit)?;
-    let Some(tip) = parents.first().cloned() else {
-        anyhow::bail!("{} is not a saved state git-sandbox made", s.refname);
-    };
-    let start = match repo.branch_tip(&s.branch)? {
-        Some(cur) if cur == tip => None,
-        Some(cur) => {
-            return Err(UserError::new(format!(
-                "branch {} now points at {}, not at the saved tip {}",
-                s.branch,
-                &cur[..cur.len().min(12)],
-                &tip[..tip.len().min(12)]
-            ))
-            .hint(format!(
-                "rename or delete that branch first, or check the state out by hand: git worktree add ../x {}",
-                s.refname
-            ))
-            .into());
-        }
-        None => Some(tip.clone()),
-    };
+    let start = start_point(&repo, s, &branch)?;
     let template = if s.kind == Kind::LocalProd {
         &cfg.local_prod_path
     } else {
@@ -143,9 +116,9 @@ pub fn restore(ctx: &Ctx, args: RestoreArgs) -> Result<i32> {
         name,
         id,
         path,
-        branch: s.branch.clone(),
+        branch,
         // The tool made the branch if the removed sandbox said so, whether or not rm kept it.
-        created_branch: s.created_branch,
+        created_branch: s.created_branch || s.branch.is_empty(),
         start,
         restoring: Some(Restoring {
             state: s.commit.clone(),
@@ -176,6 +149,47 @@ fn kept_note(s: &Saved) -> String {
             )
         }
         None => String::new(),
+    }
+}
+
+/// The newest saved state, or the one `--from` names.
+fn choose<'a>(states: &'a [Saved], from: Option<&str>, slug: &str) -> Result<&'a Saved> {
+    let chosen = match from {
+        None => states.last(),
+        Some(f) => states
+            .iter()
+            .find(|s| s.refname == f || s.refname.ends_with(&format!("/{f}"))),
+    };
+    chosen.ok_or_else(|| {
+        UserError::new(format!(
+            "no saved state {:?} for {slug}",
+            from.unwrap_or("")
+        ))
+        .hint(format!("`git sandbox restore {slug} --list` shows them"))
+        .into()
+    })
+}
+
+/// `None` when `branch` already points at the saved tip; the tip to create it at when it is
+/// gone; an error when it has moved on (restoring would hide that work).
+fn start_point(repo: &Repo, s: &Saved, branch: &str) -> Result<Option<String>> {
+    let parents = repo.commit_parents(&s.commit)?;
+    let Some(tip) = parents.first().cloned() else {
+        anyhow::bail!("{} is not a saved state git-sandbox made", s.refname);
+    };
+    match repo.branch_tip(branch)? {
+        Some(cur) if cur == tip => Ok(None),
+        Some(cur) => Err(UserError::new(format!(
+            "branch {branch} now points at {}, not at the saved tip {}",
+            &cur[..cur.len().min(12)],
+            &tip[..tip.len().min(12)]
+        ))
+        .hint(format!(
+            "rename or delete that branch first, or check the state out by hand: git worktree add ../x {}",
+            s.refname
+        ))
+        .into()),
+        None => Ok(Some(tip)),
     }
 }
 

@@ -70,26 +70,32 @@ pub struct Refusals {
 impl Report {
     /// Everything that stops a removal, sorted by whether `--force` overrides it.
     pub fn refusals(&self) -> Refusals {
-        let mut r = Refusals::default();
+        Refusals {
+            hard: self.hard_refusals(),
+            soft: self.soft_refusals(),
+        }
+    }
+
+    /// Another sandbox or worktree inside, a mount point: never removed, even with `--force`.
+    fn hard_refusals(&self) -> Vec<String> {
         let f = &self.found;
-        let list = |v: &[String]| v.join(", ");
-        if !self.instances_inside.is_empty() {
-            r.hard.push(format!(
-                "other sandbox(es) live inside it: {}",
-                list(&self.instances_inside)
-            ));
+        let mut out = Vec::new();
+        for (what, items) in [
+            ("other sandbox(es) live inside it", &self.instances_inside),
+            ("other git worktree(s) inside it", &f.worktrees),
+            ("mount point(s) inside it", &f.mounts),
+        ] {
+            if !items.is_empty() {
+                out.push(format!("{what}: {}", items.join(", ")));
+            }
         }
-        if !f.worktrees.is_empty() {
-            r.hard.push(format!(
-                "other git worktree(s) inside it: {}",
-                list(&f.worktrees)
-            ));
-        }
-        if !f.mounts.is_empty() {
-            r.hard
-                .push(format!("mount point(s) inside it: {}", list(&f.mounts)));
-        }
-        let s = &self.status;
+        out
+    }
+
+    /// Work `--force` saves (or, for processes, `--kill` stops) before removing.
+    fn soft_refusals(&self) -> Vec<String> {
+        let (s, f) = (&self.status, &self.found);
+        let mut out = Vec::new();
         for (n, what) in [
             (s.staged.len(), "staged change(s)"),
             (s.unstaged.len(), "unstaged change(s)"),
@@ -101,50 +107,50 @@ impl Report {
             ),
         ] {
             if n > 0 {
-                r.soft.push(format!("{n} {what}"));
+                out.push(format!("{n} {what}"));
             }
         }
-        if self.unmerged_unpushed > 0 && s.branch.is_none() {
-            r.soft.push(format!(
-                "HEAD is detached with {} commit(s) on no branch and no remote",
-                self.unmerged_unpushed
-            ));
-        } else if self.unmerged_unpushed > 0 {
-            r.soft.push(format!(
-                "{} commit(s) on no remote and no other branch{}",
-                self.unmerged_unpushed,
-                if self.never_pushed {
-                    " (the branch was never pushed)"
-                } else {
-                    ""
-                }
-            ));
+        if self.unmerged_unpushed > 0 {
+            out.push(if s.branch.is_none() {
+                format!(
+                    "HEAD is detached with {} commit(s) on no branch and no remote",
+                    self.unmerged_unpushed
+                )
+            } else {
+                format!(
+                    "{} commit(s) on no remote and no other branch{}",
+                    self.unmerged_unpushed,
+                    if self.never_pushed {
+                        " (the branch was never pushed)"
+                    } else {
+                        ""
+                    }
+                )
+            });
         }
         if let Some(reason) = &self.locked {
-            r.soft.push(if reason.is_empty() {
+            out.push(if reason.is_empty() {
                 "the worktree is locked".into()
             } else {
                 format!("the worktree is locked ({reason})")
             });
         }
-        if !f.submodules.is_empty() {
-            r.soft
-                .push(format!("populated submodule(s): {}", list(&f.submodules)));
-        }
-        if !f.nested_repos.is_empty() {
-            r.soft.push(format!(
-                "nested git repositor(ies): {}",
-                list(&f.nested_repos)
-            ));
+        for (what, items) in [
+            ("populated submodule(s)", &f.submodules),
+            ("nested git repositor(ies)", &f.nested_repos),
+        ] {
+            if !items.is_empty() {
+                out.push(format!("{what}: {}", items.join(", ")));
+            }
         }
         if !self.processes.is_empty() {
             let names: Vec<String> = self.processes.iter().map(Proc::describe).collect();
-            r.soft.push(format!(
+            out.push(format!(
                 "process(es) still running in it: {}",
                 names.join("; ")
             ));
         }
-        r
+        out
     }
 
     /// Whether there is uncommitted work to snapshot.

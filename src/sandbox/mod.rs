@@ -21,6 +21,7 @@ mod copy;
 mod create;
 mod repair;
 mod restoring;
+mod undo;
 
 pub use adopt::adopt;
 pub use create::{CreateSpec, Created, create, start_point};

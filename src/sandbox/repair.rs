@@ -61,82 +61,92 @@ pub fn repair(
     }
     match inst.state {
         State::Ready => Ok(None),
-        State::Creating => {
-            // Wait until no checkout of the crashed `new` runs any more (see lock_worktrees).
-            let _settled = repo.lock_worktrees()?;
-            let admin = repo.admin_dir(inst.admin());
-            let half_made =
-                fs::read_to_string(admin.join("locked")).is_ok_and(|s| s.trim() == "initializing");
-            let verified = !half_made
-                && fs::symlink_metadata(&inst.path).is_ok()
-                && crate::target::verify(repo, inst).is_ok();
-            if let Some(r) = inst.restoring.as_ref().filter(|_| verified) {
-                // A restore is finished, never undone: its tree may hold restored work.
-                if !dry_run {
-                    super::restoring::put_back(reg, &inst.id, &inst.path, r)?;
-                    mark_ready(reg, &inst.id)?;
-                }
-                return Ok(Some(Repair::CompletedCreation(inst.id.clone())));
-            }
-            let holds_work = !half_made
-                && fs::symlink_metadata(&inst.path).is_ok()
-                && crate::target::verify(repo, inst).is_ok()
-                && git::status(&inst.path, git::Scan::Full).is_ok_and(|s| !s.is_clean());
-            if holds_work {
-                if !dry_run {
-                    mark_ready(reg, &inst.id)?;
-                }
-                return Ok(Some(Repair::CompletedCreation(inst.id.clone())));
-            }
-            if !dry_run {
-                // A crash between `worktree add` into the staging directory and the move leaves
-                // the checkout there: git's entry says where.
-                let actual = git::admin_target(&admin).filter(|p| {
-                    p.parent()
-                        .and_then(|d| d.file_name())
-                        .is_some_and(|n| n.to_string_lossy().starts_with(".git-sandbox-new."))
-                });
-                let mut undo = Undo {
-                    repo,
-                    reg,
-                    id: &inst.id,
-                    branch: None,
-                    worktree: Some(actual.clone().unwrap_or_else(|| inst.path.clone())),
-                };
-                if inst.created_branch
-                    && let (Some(b), Some(base)) = (&inst.branch, &inst.base_commit)
-                {
-                    undo.branch = Some((b.clone(), base.clone()));
-                }
-                let errors = undo.run();
-                if !errors.is_empty() {
-                    anyhow::bail!("rolling back {} failed: {}", inst.id, errors.join("; "));
-                }
-                if let Some(staging) = actual.as_deref().and_then(Path::parent) {
-                    let _ = fs::remove_dir(staging);
-                }
-            }
-            Ok(Some(Repair::RolledBackCreation(inst.id.clone())))
-        }
-        State::Removing => {
-            let Some(removal) = inst.removal.clone() else {
-                anyhow::bail!("{} is marked removing but has no plan", inst.id);
-            };
-            if dry_run {
-                return Ok(Some(if removal.phase == Phase::Verified {
-                    Repair::FinishedRemoval(inst.id.clone())
-                } else {
-                    Repair::RolledBackRemoval(inst.id.clone())
-                }));
-            }
-            if removal.phase != Phase::Verified || !removal.remove_worktree {
-                let trash = TrashDir::at(&removal.trash_dir);
-                let refname = removal.saved_ref.clone().unwrap_or_default();
-                roll_back(repo, reg, inst, &trash, &refname)?;
-                return Ok(Some(Repair::RolledBackRemoval(inst.id.clone())));
-            }
-            finish(repo, reg, inst, &removal)?;
-            Ok(Some(Repair::FinishedRemoval(inst.id.clone())))
-        }
+        State::Creating => repair_creation(repo, reg, inst, dry_run).map(Some),
+        State::Removing => repair_removal(repo, reg, inst, dry_run).map(Some),
     }
+}
+
+/// A crashed `new` or `restore`: a restore is finished (its tree may hold restored work), a
+/// `new` whose tree holds work is kept, anything else is undone.
+fn repair_creation(repo: &Repo, reg: &Registry, inst: &Instance, dry_run: bool) -> Result<Repair> {
+    // Wait until no checkout of the crashed `new` runs any more (see lock_worktrees).
+    let _settled = repo.lock_worktrees()?;
+    let admin = repo.admin_dir(inst.admin());
+    let half_made =
+        fs::read_to_string(admin.join("locked")).is_ok_and(|s| s.trim() == "initializing");
+    let verified = !half_made
+        && fs::symlink_metadata(&inst.path).is_ok()
+        && crate::target::verify(repo, inst).is_ok();
+    if let Some(r) = inst.restoring.as_ref().filter(|_| verified) {
+        if !dry_run {
+            super::restoring::put_back(reg, &inst.id, &inst.path, r)?;
+            mark_ready(reg, &inst.id)?;
+        }
+        return Ok(Repair::CompletedCreation(inst.id.clone()));
+    }
+    let holds_work =
+        verified && git::status(&inst.path, git::Scan::Full).is_ok_and(|s| !s.is_clean());
+    if holds_work {
+        if !dry_run {
+            mark_ready(reg, &inst.id)?;
+        }
+        return Ok(Repair::CompletedCreation(inst.id.clone()));
+    }
+    if !dry_run {
+        undo_creation(repo, reg, inst, &admin)?;
+    }
+    Ok(Repair::RolledBackCreation(inst.id.clone()))
+}
+
+fn undo_creation(repo: &Repo, reg: &Registry, inst: &Instance, admin: &Path) -> Result<()> {
+    // A crash between `worktree add` into the staging directory and the move leaves the
+    // checkout there: git's entry says where.
+    let actual = git::admin_target(admin).filter(|p| {
+        p.parent()
+            .and_then(|d| d.file_name())
+            .is_some_and(|n| n.to_string_lossy().starts_with(".git-sandbox-new."))
+    });
+    let mut undo = Undo {
+        repo,
+        reg,
+        id: &inst.id,
+        branch: None,
+        worktree: Some(actual.clone().unwrap_or_else(|| inst.path.clone())),
+    };
+    if inst.created_branch
+        && let (Some(b), Some(base)) = (&inst.branch, &inst.base_commit)
+    {
+        undo.branch = Some((b.clone(), base.clone()));
+    }
+    let errors = undo.run();
+    if !errors.is_empty() {
+        anyhow::bail!("rolling back {} failed: {}", inst.id, errors.join("; "));
+    }
+    if let Some(staging) = actual.as_deref().and_then(Path::parent) {
+        let _ = fs::remove_dir(staging);
+    }
+    Ok(())
+}
+
+/// A crashed `rm`: rolled back before its tree was verified and saved, finished after.
+fn repair_removal(repo: &Repo, reg: &Registry, inst: &Instance, dry_run: bool) -> Result<Repair> {
+    let Some(removal) = inst.removal.clone() else {
+        anyhow::bail!("{} is marked removing but has no plan", inst.id);
+    };
+    let forward = removal.phase == Phase::Verified && removal.remove_worktree;
+    if dry_run {
+        return Ok(if forward {
+            Repair::FinishedRemoval(inst.id.clone())
+        } else {
+            Repair::RolledBackRemoval(inst.id.clone())
+        });
+    }
+    if !forward {
+        let trash = TrashDir::at(&removal.trash_dir);
+        let refname = removal.saved_ref.clone().unwrap_or_default();
+        roll_back(repo, reg, inst, &trash, &refname)?;
+        return Ok(Repair::RolledBackRemoval(inst.id.clone()));
+    }
+    finish(repo, reg, inst, &removal)?;
+    Ok(Repair::FinishedRemoval(inst.id.clone()))
 }

@@ -21,6 +21,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::UserError;
 
+mod check;
+
+pub use check::TRASH_PREFIX;
+
 /// The registry format this build reads and writes.
 pub const VERSION: u32 = 1;
 
@@ -343,89 +347,6 @@ fn parse(file: &Path, bytes: &[u8]) -> Result<Data> {
         .hint("repair or delete that entry by hand, or move the file aside to start an empty registry")
     })?;
     Ok(data)
-}
-
-/// Whether `name` is a plain name: one path component, nothing a path could be built from.
-pub fn plain_name(name: &str) -> bool {
-    !name.is_empty()
-        && name != "."
-        && name != ".."
-        && !name.starts_with('-')
-        && !name.contains(['/', '\\', '\0', '\n'])
-}
-
-impl Data {
-    /// What a hand-edited registry could turn against the user: ids and admin names that are
-    /// not plain names, relative paths, two entries claiming one path or one admin dir, trash
-    /// and sweep paths that are not git-sandbox's trash directories.
-    fn check(&self) -> std::result::Result<(), String> {
-        for (n, i) in self.instances.iter().enumerate() {
-            if !plain_name(&i.id) || !plain_name(i.admin()) {
-                return Err(format!(
-                    "entry {:?} has an id or admin name that is not a plain name",
-                    i.id
-                ));
-            }
-            if !i.path.is_absolute() || !i.parent_repo.is_absolute() {
-                return Err(format!("entry {:?} has a relative path", i.id));
-            }
-            if let Some(r) = &i.removal
-                && !trash_dir_of(&r.trash_dir, &i.path)
-            {
-                return Err(format!(
-                    "entry {:?} names {} as its trash directory",
-                    i.id,
-                    r.trash_dir.display()
-                ));
-            }
-            for o in &self.instances[n + 1..] {
-                if o.id == i.id && o.parent_repo == i.parent_repo {
-                    return Err(format!("two entries have the id {:?}", i.id));
-                }
-                if o.path == i.path {
-                    return Err(format!(
-                        "entries {:?} and {:?} claim the same path {}",
-                        i.id,
-                        o.id,
-                        i.path.display()
-                    ));
-                }
-                if o.parent_repo == i.parent_repo && o.admin() == i.admin() {
-                    return Err(format!(
-                        "entries {:?} and {:?} claim the same worktree entry",
-                        i.id, o.id
-                    ));
-                }
-            }
-        }
-        for d in &self.sweep {
-            let named = |p: &Path| {
-                p.file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with(TRASH_PREFIX))
-            };
-            let ok = d.is_absolute()
-                && (named(d) || (d.ends_with("tree") && d.parent().is_some_and(named)));
-            if !ok {
-                return Err(format!(
-                    "{} is queued for deletion but is not a trash directory",
-                    d.display()
-                ));
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Prefix of trash directories (beside the sandbox they came from).
-pub const TRASH_PREFIX: &str = ".git-sandbox-trash.";
-
-/// Whether `dir` is a trash directory beside `sandbox`.
-fn trash_dir_of(dir: &Path, sandbox: &Path) -> bool {
-    dir.parent().is_some()
-        && dir.parent() == sandbox.parent()
-        && dir
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with(TRASH_PREFIX))
 }
 
 /// Now, as RFC 3339 in UTC to the second.

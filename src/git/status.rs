@@ -1,0 +1,161 @@
+//! `git status` of a worktree, read once in porcelain v2 (the CLI: 2x faster than libgit2 on
+//! large trees, and it honours the user's untracked cache and fsmonitor).
+
+use std::fs;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use super::{check, git_cmd, git_cmd_guarded};
+
+/// The state of one worktree, from one `git status --porcelain=v2 --branch`.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Status {
+    pub head: Option<String>,
+    pub branch: Option<String>,
+    pub upstream: Option<String>,
+    pub ahead: u32,
+    pub behind: u32,
+    pub staged: Vec<String>,
+    pub unstaged: Vec<String>,
+    pub untracked: Vec<String>,
+    pub conflicted: Vec<String>,
+    /// Ignored paths (directories collapsed), when asked for.
+    pub ignored: Vec<String>,
+}
+
+/// How much `status` should look at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scan {
+    /// Untracked directories collapsed (for `list`).
+    Quick,
+    /// Every untracked file, and the ignored paths, in the same pass (for `rm`).
+    Full,
+    /// As `Full`, but without looking into submodules: for a quarantined tree, where a
+    /// submodule's relative `.git` link no longer resolves (its checkout is kept whole).
+    Quarantined,
+}
+
+impl Status {
+    pub fn is_clean(&self) -> bool {
+        self.staged.is_empty()
+            && self.unstaged.is_empty()
+            && self.untracked.is_empty()
+            && self.conflicted.is_empty()
+    }
+}
+
+/// Reads a worktree's status with the git CLI (2x faster than libgit2 on large trees, and it
+/// honours the user's untracked cache and fsmonitor). `--no-optional-locks` keeps it read-only.
+pub fn status(worktree: &Path, scan: Scan) -> Result<Status> {
+    // rm's full scan can take seconds on a big tree: it dies with us.
+    let mut cmd = match scan {
+        Scan::Quick => git_cmd(worktree),
+        Scan::Full | Scan::Quarantined => git_cmd_guarded(worktree),
+    };
+    cmd.args([
+        "--no-optional-locks",
+        "status",
+        "--porcelain=v2",
+        "--branch",
+        "-z",
+    ]);
+    cmd.arg(if scan == Scan::Quarantined {
+        "--ignore-submodules=all"
+    } else {
+        "--ignore-submodules=none"
+    });
+    match scan {
+        Scan::Quick => cmd.arg("--untracked-files=normal"),
+        // `matching` lists an ignored directory once (`node_modules/`), not every file in it.
+        Scan::Full | Scan::Quarantined => cmd.args(["--untracked-files=all", "--ignored=matching"]),
+    };
+    let out = cmd.output().context("cannot run git status")?;
+    check(&out, "git status")?;
+    Ok(parse_status(&out.stdout))
+}
+
+fn parse_status(bytes: &[u8]) -> Status {
+    let mut st = Status::default();
+    let mut fields = bytes.split(|b| *b == 0).map(|f| String::from_utf8_lossy(f));
+    while let Some(rec) = fields.next() {
+        if let Some(h) = rec.strip_prefix("# ") {
+            let (key, val) = h.split_once(' ').unwrap_or((h, ""));
+            match key {
+                "branch.oid" if val != "(initial)" => st.head = Some(val.into()),
+                "branch.head" if val != "(detached)" => st.branch = Some(val.into()),
+                "branch.upstream" => st.upstream = Some(val.into()),
+                "branch.ab" => {
+                    for part in val.split(' ') {
+                        if let Some(a) = part.strip_prefix('+') {
+                            st.ahead = a.parse().unwrap_or(0);
+                        } else if let Some(b) = part.strip_prefix('-') {
+                            st.behind = b.parse().unwrap_or(0);
+                        }
+                    }
+                }
+                _ => {}
+            }
+            continue;
+        }
+        let kind = rec.chars().next();
+        match kind {
+            Some('1') | Some('2') => {
+                let n = if kind == Some('1') { 8 } else { 9 };
+                let parts: Vec<&str> = rec.splitn(n + 1, ' ').collect();
+                let xy = parts.get(1).copied().unwrap_or("..");
+                let path = parts.get(n).copied().unwrap_or("").to_string();
+                let mut chars = xy.chars();
+                if chars.next().is_some_and(|c| c != '.') {
+                    st.staged.push(path.clone());
+                }
+                if chars.next().is_some_and(|c| c != '.') {
+                    st.unstaged.push(path);
+                }
+                if kind == Some('2') {
+                    fields.next(); // the original path of a rename
+                }
+            }
+            Some('u') => {
+                let parts: Vec<&str> = rec.splitn(11, ' ').collect();
+                st.conflicted
+                    .push(parts.get(10).copied().unwrap_or("").to_string());
+            }
+            Some('?') => st
+                .untracked
+                .push(rec.get(2..).unwrap_or_default().to_string()),
+            Some('!') => st
+                .ignored
+                .push(rec.get(2..).unwrap_or_default().to_string()),
+            _ => {}
+        }
+    }
+    st
+}
+
+/// How many files the ignored paths hold, and their total size.
+pub fn ignored_size(worktree: &Path, ignored: &[String]) -> (u64, u64) {
+    ignored.iter().fold((0, 0), |(c, b), p| {
+        let (c2, b2) = du(&worktree.join(p.trim_end_matches('/')));
+        (c + c2, b + b2)
+    })
+}
+
+/// Files and bytes under `p`, never following links.
+fn du(p: &Path) -> (u64, u64) {
+    let Ok(meta) = fs::symlink_metadata(p) else {
+        return (0, 0);
+    };
+    if !meta.is_dir() {
+        return (1, meta.len());
+    }
+    let mut total = (0, 0);
+    if let Ok(rd) = fs::read_dir(p) {
+        for e in rd.flatten() {
+            let (c, b) = du(&e.path());
+            total.0 += c;
+            total.1 += b;
+        }
+    }
+    total
+}

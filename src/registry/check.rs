@@ -1,0 +1,91 @@
+//! What a hand-edited registry could turn against the user, refused when the file is read:
+//! ids and admin names that are not plain names, relative paths, two entries claiming one path
+//! or one worktree entry, and trash or sweep paths that are not git-sandbox's trash
+//! directories (so `prune` can never be pointed at the repo, its `.git` or a home directory).
+
+use std::path::Path;
+
+use super::Data;
+
+/// Whether `name` is a plain name: one path component, nothing a path could be built from.
+pub fn plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && name != "."
+        && name != ".."
+        && !name.starts_with('-')
+        && !name.contains(['/', '\\', '\0', '\n'])
+}
+
+impl Data {
+    /// What a hand-edited registry could turn against the user: ids and admin names that are
+    /// not plain names, relative paths, two entries claiming one path or one admin dir, trash
+    /// and sweep paths that are not git-sandbox's trash directories.
+    pub(super) fn check(&self) -> std::result::Result<(), String> {
+        for (n, i) in self.instances.iter().enumerate() {
+            if !plain_name(&i.id) || !plain_name(i.admin()) {
+                return Err(format!(
+                    "entry {:?} has an id or admin name that is not a plain name",
+                    i.id
+                ));
+            }
+            if !i.path.is_absolute() || !i.parent_repo.is_absolute() {
+                return Err(format!("entry {:?} has a relative path", i.id));
+            }
+            if let Some(r) = &i.removal
+                && !trash_dir_of(&r.trash_dir, &i.path)
+            {
+                return Err(format!(
+                    "entry {:?} names {} as its trash directory",
+                    i.id,
+                    r.trash_dir.display()
+                ));
+            }
+            for o in &self.instances[n + 1..] {
+                if o.id == i.id && o.parent_repo == i.parent_repo {
+                    return Err(format!("two entries have the id {:?}", i.id));
+                }
+                if o.path == i.path {
+                    return Err(format!(
+                        "entries {:?} and {:?} claim the same path {}",
+                        i.id,
+                        o.id,
+                        i.path.display()
+                    ));
+                }
+                if o.parent_repo == i.parent_repo && o.admin() == i.admin() {
+                    return Err(format!(
+                        "entries {:?} and {:?} claim the same worktree entry",
+                        i.id, o.id
+                    ));
+                }
+            }
+        }
+        for d in &self.sweep {
+            let named = |p: &Path| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with(TRASH_PREFIX))
+            };
+            let ok = d.is_absolute()
+                && (named(d) || (d.ends_with("tree") && d.parent().is_some_and(named)));
+            if !ok {
+                return Err(format!(
+                    "{} is queued for deletion but is not a trash directory",
+                    d.display()
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Prefix of trash directories (beside the sandbox they came from).
+pub const TRASH_PREFIX: &str = ".git-sandbox-trash.";
+
+/// Whether `dir` is a trash directory beside `sandbox`.
+fn trash_dir_of(dir: &Path, sandbox: &Path) -> bool {
+    dir.parent().is_some()
+        && dir.parent() == sandbox.parent()
+        && dir
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with(TRASH_PREFIX))
+}
