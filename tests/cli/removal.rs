@@ -591,3 +591,39 @@ fn a_restore_killed_after_applying_is_finished_by_prune() {
         t.ok(&t.repo, &["rm", "s", "--yes", "--force"]);
     }
 }
+
+#[test]
+fn force_keeps_a_submodules_work_and_commits() {
+    let t = TestEnv::new();
+    let lib = t.root.join("lib");
+    t.git(&t.root, &["init", "-q", "lib"]);
+    t.commit_file(&lib, "lib.txt", "lib\n", "lib");
+    let p = pushed(&t, "s");
+    t.git(
+        &p,
+        &[
+            "-c",
+            "protocol.file.allow=always",
+            "submodule",
+            "add",
+            "-q",
+            lib.to_str().expect("utf8"),
+            "vendor/lib",
+        ],
+    );
+    t.git(&p, &["commit", "-q", "-m", "add submodule"]);
+    t.git(&p, &["push", "-q"]);
+    let sub = p.join("vendor/lib");
+    t.commit_file(&sub, "local.txt", "a commit only the submodule has\n", "local");
+    let local = t.git(&sub, &["rev-parse", "HEAD"]).trim().to_string();
+    t.write(&sub, "scratch.txt", "uncommitted in the submodule\n");
+    t.fails(&t.repo, &["rm", "s", "--yes"], 3);
+    t.ok(&t.repo, &["rm", "s", "--yes", "--force"]);
+    assert!(!p.exists());
+    t.ok(&t.repo, &["restore", "s"]);
+    assert_eq!(
+        fs::read_to_string(sub.join("scratch.txt")).expect("scratch"),
+        "uncommitted in the submodule\n"
+    );
+    assert_eq!(t.git(&sub, &["rev-parse", "HEAD"]).trim(), local);
+}
