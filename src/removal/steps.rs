@@ -59,20 +59,18 @@ pub fn carry_out(job: &Job, report: &Report, plan: &Plan, lock: IndexLock) -> Re
     })?;
     let refname = state_ref(&trash.stamp(&job.inst.id));
     let mut removal = mark_removing(job, &trash, &refname, plan)?;
-    fault::point("rm:marked")?;
-    quarantine(job, &trash)?;
-    fault::point("rm:moved")?;
-    let again = recheck(job, &trash)?;
-    let late = report.news(&again);
-    let hard = again.refusals().hard;
-    if !hard.is_empty() || (!late.is_empty() && !plan.force) {
-        let why = if hard.is_empty() { late } else { hard };
-        return Err(put_back(job, &trash, &refname, &why, lock));
-    }
-    // Saved from the quarantined tree, which nothing can reach by its old path any more, so
-    // the bytes saved are the bytes that were there: no window between saving and moving.
-    record_state(job, &trash.tree(), &again, &trash, &refname)?;
-    fault::point("rm:saved")?;
+    let checked = quarantine_and_check(job, report, plan, &trash, &refname);
+    let again = match checked {
+        Ok(Checked::Saved(again)) => again,
+        Ok(Checked::Changed(why)) => return Err(put_back(job, &trash, &refname, &why, lock)),
+        Err(e) => {
+            // Nothing is deleted before the check: undo the move and the mark, then fail.
+            if let Err(undo) = roll_back(job.repo, job.reg, job.inst, &trash, &refname) {
+                return Err(e.context(format!("{undo:#}; `git sandbox prune` puts it back")));
+            }
+            return Err(e.context("nothing was removed"));
+        }
+    };
     removal.keep = keep_list(&again, plan.force);
     removal.phase = Phase::Verified;
     set_removal(job.reg, &job.inst.id, &removal)?;
@@ -86,8 +84,40 @@ pub fn carry_out(job: &Job, report: &Report, plan: &Plan, lock: IndexLock) -> Re
         trash_dir: (kept_files > 0 || trash.kept().exists()).then(|| trash.dir.clone()),
         kept_files,
         kept_bytes,
-        late,
+        late: report.news(&again),
     })
+}
+
+/// The outcome of the second look.
+enum Checked {
+    /// Nothing new (or `--force`): the trash state is recorded from the quarantined tree.
+    Saved(Report),
+    /// Something appeared that the confirmed report did not show.
+    Changed(Vec<String>),
+}
+
+/// Quarantines the tree, assesses it again, and records the trash state from it.
+fn quarantine_and_check(
+    job: &Job,
+    report: &Report,
+    plan: &Plan,
+    trash: &TrashDir,
+    refname: &str,
+) -> Result<Checked> {
+    fault::point("rm:marked")?;
+    quarantine(job, trash)?;
+    fault::point("rm:moved")?;
+    let again = recheck(job, trash)?;
+    let late = report.news(&again);
+    let hard = again.refusals().hard;
+    if !hard.is_empty() || (!late.is_empty() && !plan.force) {
+        return Ok(Checked::Changed(if hard.is_empty() { late } else { hard }));
+    }
+    // Saved from the quarantined tree, which nothing can reach by its old path any more, so
+    // the bytes saved are the bytes that were there: no window between saving and moving.
+    record_state(job, &trash.tree(), &again, trash, refname)?;
+    fault::point("rm:saved")?;
+    Ok(Checked::Saved(again))
 }
 
 /// `--kill`: TERM, a grace period, then KILL; refuses if any survive.

@@ -614,7 +614,12 @@ fn force_keeps_a_submodules_work_and_commits() {
     t.git(&p, &["commit", "-q", "-m", "add submodule"]);
     t.git(&p, &["push", "-q"]);
     let sub = p.join("vendor/lib");
-    t.commit_file(&sub, "local.txt", "a commit only the submodule has\n", "local");
+    t.commit_file(
+        &sub,
+        "local.txt",
+        "a commit only the submodule has\n",
+        "local",
+    );
     let local = t.git(&sub, &["rev-parse", "HEAD"]).trim().to_string();
     t.write(&sub, "scratch.txt", "uncommitted in the submodule\n");
     t.fails(&t.repo, &["rm", "s", "--yes"], 3);
@@ -626,4 +631,32 @@ fn force_keeps_a_submodules_work_and_commits() {
         "uncommitted in the submodule\n"
     );
     assert_eq!(t.git(&sub, &["rev-parse", "HEAD"]).trim(), local);
+}
+
+#[test]
+fn a_failure_after_the_quarantine_puts_everything_back() {
+    let mut t = TestEnv::new();
+    let p = pushed(&t, "s");
+    t.write(&p, "work.txt", "w\n");
+    let before = tree(&p);
+    for point in ["rm:marked", "rm:moved", "rm:saved"] {
+        t.extra_env = vec![("GIT_SANDBOX_FAULT".into(), format!("error:{point}"))];
+        let err = t.fails(&t.repo, &["rm", "s", "--yes", "--force"], 1);
+        t.extra_env.clear();
+        assert!(err.contains("nothing was removed"), "{point}: {err}");
+        assert_eq!(tree(&p), before, "{point}");
+        assert_eq!(t.entries()[0].2, "ready", "{point}");
+        assert!(
+            !t.siblings().iter().any(|s| s.starts_with(".git-sandbox-")),
+            "{point}: {:?}",
+            t.siblings()
+        );
+        assert!(
+            t.git(&t.repo, &["for-each-ref", "refs/sandbox/"])
+                .is_empty()
+        );
+        // The index lock went with the failure: git works there.
+        t.git(&p, &["add", "work.txt"]);
+        t.git(&p, &["reset", "-q"]);
+    }
 }
