@@ -61,7 +61,7 @@ pub fn carry_out(job: &Job, report: &Report, plan: &Plan, lock: IndexLock) -> Re
     let mut removal = mark_removing(job, &trash, &refname, plan)?;
     let checked = quarantine_and_check(job, report, plan, &trash, &refname);
     let again = match checked {
-        Ok(Checked::Saved(again)) => again,
+        Ok(Checked::Saved(again)) => *again,
         Ok(Checked::Changed(why)) => return Err(put_back(job, &trash, &refname, &why, lock)),
         Err(e) => {
             // Nothing is deleted before the check: undo the move and the mark, then fail.
@@ -91,7 +91,7 @@ pub fn carry_out(job: &Job, report: &Report, plan: &Plan, lock: IndexLock) -> Re
 /// The outcome of the second look.
 enum Checked {
     /// Nothing new (or `--force`): the trash state is recorded from the quarantined tree.
-    Saved(Report),
+    Saved(Box<Report>),
     /// Something appeared that the confirmed report did not show.
     Changed(Vec<String>),
 }
@@ -117,7 +117,7 @@ fn quarantine_and_check(
     // the bytes saved are the bytes that were there: no window between saving and moving.
     record_state(job, &trash.tree(), &again, trash, refname)?;
     fault::point("rm:saved")?;
-    Ok(Checked::Saved(again))
+    Ok(Checked::Saved(Box::new(again)))
 }
 
 /// `--kill`: TERM, a grace period, then KILL; refuses if any survive.
