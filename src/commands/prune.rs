@@ -105,6 +105,17 @@ fn drop_vanished(
     verb: &dyn Fn(&str, &str) -> String,
 ) -> Result<usize> {
     if fs::symlink_metadata(&inst.path).is_ok() {
+        // An `rm` killed before it marked the entry leaves only its index lock: ours, with a
+        // dead pid. Clearing it (and nothing git itself holds) makes git usable there again.
+        if let Some(repo) = repo.filter(|_| !dry_run)
+            && git::clear_stale_index_lock(&repo.admin_dir(inst.admin()), false)
+        {
+            ui::info(&format!(
+                "cleared the lock a killed git-sandbox left in {}",
+                inst.path.display()
+            ));
+            return Ok(1);
+        }
         return Ok(0);
     }
     ui::info(&format!(

@@ -61,8 +61,7 @@ fn saved_states(repo: &Repo, id: Option<&str>) -> Result<Vec<Saved>> {
             },
             created_branch: field("created-branch") == "true",
             saved_at: field("saved-at"),
-            trash_dir: Some(std::path::PathBuf::from(field("trash-dir")))
-                .filter(|p| !p.as_os_str().is_empty() && p.is_dir()),
+            trash_dir: trash_dir_of(&refname, &field("trash-dir")),
             refname,
             commit,
         });
@@ -150,6 +149,14 @@ fn kept_note(s: &Saved) -> String {
         }
         None => String::new(),
     }
+}
+
+/// The trash directory a saved state's message names, if it verifies as that state's own
+/// (see [`trash::TrashDir::of_state`]).
+fn trash_dir_of(refname: &str, named: &str) -> Option<std::path::PathBuf> {
+    let rest = refname.strip_prefix(TRASH)?;
+    let (id, stamp) = rest.split_once('/')?;
+    trash::TrashDir::of_state(std::path::Path::new(named), id, stamp).map(|t| t.dir)
 }
 
 /// The newest saved state, or the one `--from` names.
@@ -261,7 +268,7 @@ fn purge(repo: &Repo, a: PurgeArgs) -> Result<i32> {
     }
     for s in &doomed {
         if let Some(dir) = &s.trash_dir {
-            let left = trash::delete_tree(dir)?;
+            let left = trash::purge(&trash::TrashDir::at(dir))?;
             if !left.is_empty() {
                 ui::warn(&format!(
                     "left in place in {} (another filesystem, or a directory holding a .git): {}",

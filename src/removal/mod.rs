@@ -64,14 +64,44 @@ pub fn sweep_later(reg: &Registry, dir: &Path) {
     let _ = sweep_now(reg, dir);
 }
 
-/// Whether `dir` is something a sweep may delete: `<trash dir>/tree`, or (from an older
-/// git-sandbox) a renamed-away worktree named like a trash directory.
+/// Whether `dir` is something a sweep may delete: a quarantined worktree, i.e. `<trash
+/// dir>/tree` (or, from an older git-sandbox, a renamed-away worktree named like a trash
+/// directory) whose `.git` file still names a linked worktree's entry (`…/worktrees/<name>`).
+/// A queue entry a hand-edited registry points anywhere else is refused.
 pub fn sweepable(dir: &Path) -> bool {
-    let ours = |p: &Path| {
-        p.file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with(TRASH_PREFIX))
+    let name_of = |p: &Path| p.file_name().and_then(|n| n.to_str()).map(String::from);
+    let trash_name = match name_of(dir).as_deref() {
+        Some("tree") => dir.parent().and_then(name_of),
+        _ => name_of(dir),
     };
-    (dir.file_name().is_some_and(|n| n == "tree") && dir.parent().is_some_and(ours)) || ours(dir)
+    if !trash_name.is_some_and(|n| n.starts_with(TRASH_PREFIX)) {
+        return false;
+    }
+    let Ok(text) = fs::read_to_string(dir.join(".git")) else {
+        return false;
+    };
+    text.trim()
+        .strip_prefix("gitdir:")
+        .map(|t| Path::new(t.trim()))
+        .and_then(Path::parent)
+        .and_then(Path::file_name)
+        .is_some_and(|n| n == "worktrees")
+}
+
+/// Moves each left-behind directory holding a `.git` from `tree/` to `kept/`; returns what
+/// is still left (other filesystems, or what could not be moved).
+fn keep_left_repos(t: &trash::TrashDir, left: Vec<std::path::PathBuf>) -> Vec<std::path::PathBuf> {
+    let tree = t.tree();
+    left.into_iter()
+        .filter(|p| {
+            let Ok(rel) = p.strip_prefix(&tree) else {
+                return true;
+            };
+            let is_repo = fs::symlink_metadata(p.join(".git")).is_ok();
+            let rel = rel.to_string_lossy().into_owned();
+            !(is_repo && t.keep(std::slice::from_ref(&rel)).is_ok())
+        })
+        .collect()
 }
 
 /// Deletes one queued directory (see [`trash::delete_tree`]) and drops it from the queue.
@@ -79,9 +109,16 @@ pub fn sweep_now(reg: &Registry, dir: &Path) -> Result<()> {
     if !sweepable(dir) {
         anyhow::bail!("{} is not a git-sandbox trash directory", dir.display());
     }
-    let left = trash::delete_tree(dir)?;
+    let mut left = trash::delete_tree(dir)?;
     if let Some(parent) = dir.parent().filter(|_| dir.ends_with("tree")) {
-        trash::drop_if_empty(&trash::TrashDir::at(parent));
+        let t = trash::TrashDir::at(parent);
+        // Repositories found in disposable directories were not deleted: keep them where
+        // `restore` finds them.
+        left = keep_left_repos(&t, left);
+        if left.is_empty() {
+            let _ = trash::delete_tree(dir);
+        }
+        trash::drop_if_empty(&t);
     }
     reg.update(|d| {
         d.sweep.retain(|p| p != dir);
@@ -94,6 +131,5 @@ pub fn sweep_now(reg: &Registry, dir: &Path) -> Result<()> {
             names.join(", ")
         );
     }
-    let _ = fs::metadata(dir);
     Ok(())
 }

@@ -77,10 +77,13 @@ fn refusal(report: &Report, flags: &RmFlags) -> Option<Refusal> {
             reasons: r.hard,
         });
     }
+    // `--kill` answers the processes; `--delete-branch` the branch's own unpushed commits
+    // (its tip is in the trash state).
     let soft: Vec<String> = r
         .soft
         .into_iter()
         .filter(|s| !(flags.kill && s.starts_with("process(es)")))
+        .filter(|s| !(flags.delete_branch && s.contains("commit(s) on no remote and no other")))
         .collect();
     (!soft.is_empty() && !flags.force).then_some(Refusal {
         hard: false,

@@ -308,11 +308,16 @@ pub fn roll_back(
 ) -> Result<()> {
     if fs::symlink_metadata(trash.tree()).is_ok() {
         if fs::symlink_metadata(&inst.path).is_ok() {
-            anyhow::bail!(
-                "{} exists again, so the quarantined tree stays in {}",
+            return Err(UserError::new(format!(
+                "{} was made again while the sandbox was being removed, so its tree stays in {}",
                 inst.path.display(),
                 trash.tree().display()
-            );
+            ))
+            .hint(format!(
+                "move the new {} aside (look at what is in it first), then run `git sandbox prune` to put the sandbox back",
+                inst.path.display()
+            ))
+            .into());
         }
         fs::rename(trash.tree(), &inst.path)
             .with_context(|| format!("cannot move the tree back to {}", inst.path.display()))?;

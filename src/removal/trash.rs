@@ -60,6 +60,27 @@ impl TrashDir {
         )
     }
 
+    /// The trash directory a saved state names, only if it is one: a real directory (not a
+    /// link) named `<prefix><id>.<stamp>` for the state's own id and stamp, holding nothing but
+    /// `tree`, `kept` and `admin-modules`. A saved state's message is not trusted: refs can
+    /// arrive from elsewhere (a mirror clone, a `refs/*` fetch).
+    pub fn of_state(dir: &Path, id: &str, stamp: &str) -> Option<TrashDir> {
+        let name = dir.file_name()?.to_str()?;
+        if name != format!("{TRASH_PREFIX}{id}.{stamp}") || !dir.is_absolute() {
+            return None;
+        }
+        let meta = fs::symlink_metadata(dir).ok()?;
+        if !meta.is_dir() || meta.file_type().is_symlink() {
+            return None;
+        }
+        let only_ours = fs::read_dir(dir).ok()?.flatten().all(|e| {
+            let n = e.file_name();
+            (n == "tree" || n == "kept" || n == "admin-modules")
+                && e.file_type().is_ok_and(|t| t.is_dir())
+        });
+        only_ours.then(|| TrashDir::at(dir))
+    }
+
     pub fn at(dir: &Path) -> TrashDir {
         TrashDir {
             dir: dir.to_path_buf(),
@@ -100,7 +121,13 @@ impl TrashDir {
             let from = tree.join(rel);
             let to = kept.join(rel);
             let Ok(meta) = fs::symlink_metadata(&from) else {
-                continue;
+                if fs::symlink_metadata(&to).is_ok() {
+                    continue; // moved already (a crash, then `prune`)
+                }
+                anyhow::bail!(
+                    "{rel} vanished from {} before it could be kept",
+                    tree.display()
+                );
             };
             if let Some(p) = to.parent() {
                 fs::create_dir_all(p).with_context(|| format!("cannot create {}", p.display()))?;
@@ -180,8 +207,11 @@ pub fn delete_tree(dir: &Path) -> Result<Vec<PathBuf>> {
 
 fn delete_inside(dir: &Path, dev: u64, top: bool, left: &mut Vec<PathBuf>) -> Result<()> {
     let before = left.len();
-    for e in fs::read_dir(dir)?.flatten() {
-        let p = e.path();
+    // The top's own `.git` file goes last: while it is there, an interrupted sweep can still
+    // prove the tree is the quarantined worktree it was asked to delete.
+    let mut entries: Vec<_> = fs::read_dir(dir)?.flatten().map(|e| e.path()).collect();
+    entries.sort_by_key(|p| top && p.file_name().is_some_and(|n| n == ".git"));
+    for p in entries {
         let Ok(m) = fs::symlink_metadata(&p) else {
             continue;
         };
@@ -224,6 +254,19 @@ pub fn size(p: &Path) -> (u64, u64) {
         }
     }
     total
+}
+
+/// Deletes a verified trash directory's parts (see [`delete_tree`]) and then the directory.
+/// Returns the paths left in place.
+pub fn purge(t: &TrashDir) -> Result<Vec<PathBuf>> {
+    let mut left = Vec::new();
+    for part in [t.tree(), t.kept(), t.admin_modules()] {
+        if fs::symlink_metadata(&part).is_ok() {
+            left.extend(delete_tree(&part)?);
+        }
+    }
+    drop_if_empty(t);
+    Ok(left)
 }
 
 /// Removes the trash directory if nothing is left in it.

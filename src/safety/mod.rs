@@ -84,6 +84,10 @@ impl Report {
             ("other sandbox(es) live inside it", &self.instances_inside),
             ("other git worktree(s) inside it", &f.worktrees),
             ("mount point(s) inside it", &f.mounts),
+            (
+                "file name(s) that are not valid UTF-8, which git-sandbox cannot save byte for byte (rename them)",
+                &f.unreadable_names,
+            ),
         ] {
             if !items.is_empty() {
                 out.push(format!("{what}: {}", items.join(", ")));
@@ -283,7 +287,22 @@ pub fn assess(s: &Subject) -> Result<Report> {
         .map(|i| i.path.clone())
         .chain(ours)
         .collect();
-    let found = scan::walk(dir, &skip);
+    let mut found = scan::walk(dir, &skip);
+    // Worktrees of this repo anywhere inside, disposable directories included (git's entries
+    // say where they are: no walk needed).
+    for (admin, target) in repo.admin_entries() {
+        let Some(t) = target.filter(|_| admin != inst.admin()) else {
+            continue;
+        };
+        let rel = t
+            .strip_prefix(&inst.path)
+            .or_else(|_| t.strip_prefix(dir))
+            .ok()
+            .map(|r| r.to_string_lossy().into_owned());
+        if let Some(rel) = rel.filter(|r| !r.is_empty() && !found.worktrees.contains(r)) {
+            found.worktrees.push(rel);
+        }
+    }
     Ok(Report {
         hidden: git::hidden_edits(dir),
         unpushed,

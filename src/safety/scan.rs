@@ -29,6 +29,8 @@ pub struct Found {
     pub empty_dirs: Vec<String>,
     /// Files and directories whose permissions git would not restore.
     pub odd_modes: Vec<String>,
+    /// Names that are not valid UTF-8 (shown lossily): they cannot be saved byte for byte yet.
+    pub unreadable_names: Vec<String>,
 }
 
 /// Walks `root`, skipping the relative paths in `skip` (directories, `/`-terminated or not).
@@ -71,7 +73,17 @@ impl Walker<'_> {
         let mut any = false;
         for e in rd.flatten() {
             any = true;
-            let name = e.file_name().to_string_lossy().into_owned();
+            let raw = e.file_name();
+            let name = raw.to_string_lossy().into_owned();
+            if raw.to_str().is_none() {
+                let shown = if rel.is_empty() {
+                    name
+                } else {
+                    format!("{rel}/{name}")
+                };
+                self.found.unreadable_names.push(shown);
+                continue;
+            }
             if rel.is_empty() && name == ".git" {
                 continue;
             }

@@ -553,6 +553,18 @@ fn stale_locks_a_killed_rm_left_are_cleared_and_only_those() {
     t.git(&p, &["add", "work.txt"]);
     t.git(&p, &["commit", "-q", "-m", "works again"]);
     assert!(q.exists());
+    // Killed before it marked the entry: the entry is ready, only the lock is left.
+    t.extra_env = vec![("GIT_SANDBOX_FAULT".into(), "rm:confirmed".into())];
+    let out = t.run(&t.repo, &["rm", "q", "--yes"]);
+    t.extra_env.clear();
+    assert!(!out.status.success());
+    let lock = t.repo.join(".git/worktrees/repo--q/index.lock");
+    assert!(lock.exists());
+    let err = t.fails(&t.repo, &["rm", "q", "--yes"], 3);
+    assert!(err.contains("was killed left its lock"), "{err}");
+    t.ok(&t.repo, &["prune"]);
+    assert!(!lock.exists());
+    t.ok(&t.repo, &["rm", "q", "--yes"]);
 }
 
 #[test]
@@ -659,4 +671,149 @@ fn a_failure_after_the_quarantine_puts_everything_back() {
         t.git(&p, &["add", "work.txt"]);
         t.git(&p, &["reset", "-q"]);
     }
+}
+
+#[test]
+fn a_forged_saved_state_cannot_make_purge_or_restore_touch_other_directories() {
+    let t = TestEnv::new();
+    let victim = t.root.join("work/victim");
+    t.write(&victim, "data", "precious\n");
+    let disguised = t
+        .root
+        .join("work/.git-sandbox-trash.repo--x.20200101T000000Z");
+    t.write(&disguised, "mine.txt", "not a trash dir's layout\n");
+    for (n, dir) in [&victim, &t.repo, &disguised].into_iter().enumerate() {
+        let msg = format!(
+            "x\n\nsandbox: x\nid: repo--x\nbranch: main\ntrash-dir: {}\n",
+            dir.display()
+        );
+        let c = t.git(
+            &t.repo,
+            &["commit-tree", "HEAD^{tree}", "-p", "HEAD", "-m", &msg],
+        );
+        t.git(
+            &t.repo,
+            &[
+                "update-ref",
+                &format!("refs/sandbox/trash/repo--x/2020010{n}T000000Z"),
+                c.trim(),
+            ],
+        );
+    }
+    let before = (
+        tree(&victim),
+        tree(&disguised),
+        tree(&t.repo.join(".git/refs/heads")),
+    );
+    let _ = t.run(&t.repo, &["restore", "x"]);
+    t.ok(&t.repo, &["trash", "purge", "--yes"]);
+    assert_eq!(
+        (
+            tree(&victim),
+            tree(&disguised),
+            tree(&t.repo.join(".git/refs/heads"))
+        ),
+        before
+    );
+    assert!(t.repo.join("README.md").exists());
+}
+
+#[test]
+fn names_that_are_not_utf8_are_refused_not_lost() {
+    use std::os::unix::ffi::OsStrExt;
+    let t = TestEnv::new();
+    let p = pushed(&t, "s");
+    let odd = p.join(std::ffi::OsStr::from_bytes(b"na\xffme"));
+    fs::write(&odd, "precious").expect("write");
+    let err = t.fails(&t.repo, &["rm", "s", "--yes", "--force"], 3);
+    assert!(err.contains("not valid UTF-8"), "{err}");
+    assert_eq!(fs::read(&odd).expect("still there"), b"precious");
+}
+
+#[test]
+fn a_tampered_sweep_queue_cannot_delete_kept_files() {
+    let t = TestEnv::new();
+    t.write(&t.repo, ".gitignore", "ignored/\n");
+    t.git(&t.repo, &["add", ".gitignore"]);
+    t.git(&t.repo, &["commit", "-q", "-m", "ignore"]);
+    t.git(&t.repo, &["push", "-q"]);
+    let p = pushed(&t, "s");
+    t.write(&p, "ignored/db", "db\n");
+    t.ok(&t.repo, &["rm", "s", "--yes"]);
+    let trash = t
+        .siblings()
+        .into_iter()
+        .find(|s| s.starts_with(".git-sandbox-trash."))
+        .map(|s| t.repo.parent().expect("parent").join(s))
+        .expect("a trash dir");
+    let fake = t.root.join("work/.git-sandbox-trash.fake/tree");
+    t.write(&fake, "keep.txt", "not ours\n");
+    let mut r = t.registry();
+    r["sweep"] = serde_json::json!([trash, fake]);
+    fs::write(
+        t.reg_home.join("registry.json"),
+        serde_json::to_vec(&r).expect("json"),
+    )
+    .expect("write");
+    let _ = t.run(&t.repo, &["prune"]);
+    assert_eq!(
+        fs::read_to_string(trash.join("kept/ignored/db")).expect("kept"),
+        "db\n"
+    );
+    assert!(fake.join("keep.txt").exists());
+    t.ok(&t.repo, &["restore", "s"]);
+    assert_eq!(
+        fs::read_to_string(p.join("ignored/db")).expect("db"),
+        "db\n"
+    );
+}
+
+#[test]
+fn repositories_and_worktrees_in_disposable_directories_are_not_lost() {
+    let t = TestEnv::new();
+    t.write(&t.repo, ".gitignore", "node_modules/\n");
+    t.git(&t.repo, &["add", ".gitignore"]);
+    t.git(&t.repo, &["commit", "-q", "-m", "ignore"]);
+    t.git(&t.repo, &["push", "-q"]);
+    let p = pushed(&t, "s");
+    let wt = p.join("node_modules/wt1");
+    t.git(
+        &t.repo,
+        &[
+            "worktree",
+            "add",
+            "-q",
+            "-b",
+            "wt1",
+            wt.to_str().expect("utf8"),
+        ],
+    );
+    for args in [
+        vec!["rm", "s", "--yes"],
+        vec!["rm", "s", "--yes", "--force"],
+    ] {
+        let err = t.fails(&t.repo, &args, 3);
+        assert!(err.contains("worktree(s) inside it"), "{err}");
+    }
+    t.git(&t.repo, &["worktree", "remove", wt.to_str().expect("utf8")]);
+    let pkg = p.join("node_modules/pkg");
+    t.git(&p, &["init", "-q", "node_modules/pkg"]);
+    t.commit_file(&pkg, "w", "w\n", "a commit only pkg has");
+    t.write(&pkg, "dirty", "dirty\n");
+    let before = tree(&pkg);
+    t.ok(&t.repo, &["rm", "s", "--yes"]);
+    t.ok(&t.repo, &["restore", "s"]);
+    assert_eq!(tree(&pkg), before);
+}
+
+#[test]
+fn delete_branch_deletes_an_unpushed_branch_after_saving_its_tip() {
+    let t = TestEnv::new();
+    let p = t.new_sandbox("s");
+    t.commit_file(&p, "w.txt", "w\n", "unpushed");
+    let tip = t.git(&p, &["rev-parse", "HEAD"]).trim().to_string();
+    t.ok(&t.repo, &["rm", "s", "--yes", "--delete-branch"]);
+    assert!(!t.branches().contains(&"s".to_string()));
+    t.ok(&t.repo, &["restore", "s"]);
+    assert_eq!(t.git(&p, &["rev-parse", "HEAD"]).trim(), tip);
 }
