@@ -263,6 +263,11 @@ fn tell(
     if let Some(r) = &done.saved_ref {
         ui::info(&format!("saved its commits and work as {r}"));
     }
+    if done.kept_whole {
+        ui::warn(
+            "a process was still running in it, so its whole tree is kept in the trash directory (nothing of it was deleted)",
+        );
+    }
     if let Some(t) = &done.trash_dir {
         ui::info(&format!(
             "kept {} file(s), {}, in {}",

@@ -43,6 +43,8 @@ pub struct Done {
     pub kept_bytes: u64,
     /// What appeared after the confirmation and joined the save (`--force`).
     pub late: Vec<String>,
+    /// A process was still inside after the quarantine, so the whole tree was kept.
+    pub kept_whole: bool,
 }
 
 /// Carries out a confirmed plan. `lock` is the worktree's index lock, held since the report.
@@ -85,6 +87,7 @@ pub fn carry_out(job: &Job, report: &Report, plan: &Plan, lock: IndexLock) -> Re
         kept_files,
         kept_bytes,
         late: report.news(&again),
+        kept_whole: !again.processes.is_empty(),
     })
 }
 

@@ -156,18 +156,27 @@ impl TrashDir {
 /// merged, a kept file replaces the restored one (it has the right permissions), and each
 /// kept directory's permissions are applied after its children. `kept` ends up empty.
 pub fn overlay(kept: &Path, dest: &Path) -> Result<()> {
+    overlay_dir(kept, dest, true)
+}
+
+fn overlay_dir(kept: &Path, dest: &Path, top: bool) -> Result<()> {
     let Ok(rd) = fs::read_dir(kept) else {
         return Ok(());
     };
     for e in rd.flatten() {
         let from = e.path();
         let to = dest.join(e.file_name());
+        if top && e.file_name() == ".git" {
+            // A tree kept whole brings its old `.git` link: the new worktree's own stays.
+            fs::remove_file(&from)?;
+            continue;
+        }
         let meta = fs::symlink_metadata(&from)?;
         match fs::symlink_metadata(&to) {
             Err(_) => fs::rename(&from, &to)
                 .with_context(|| format!("cannot put back {}", to.display()))?,
             Ok(m) if meta.is_dir() && m.is_dir() && !m.file_type().is_symlink() => {
-                overlay(&from, &to)?;
+                overlay_dir(&from, &to, false)?;
                 fs::set_permissions(&to, meta.permissions())?;
                 fs::remove_dir(&from)?;
             }

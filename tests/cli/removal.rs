@@ -817,3 +817,28 @@ fn delete_branch_deletes_an_unpushed_branch_after_saving_its_tip() {
     t.ok(&t.repo, &["restore", "s"]);
     assert_eq!(t.git(&p, &["rev-parse", "HEAD"]).trim(), tip);
 }
+
+#[test]
+fn force_with_a_process_still_inside_keeps_the_whole_tree() {
+    let t = TestEnv::new();
+    let p = pushed(&t, "s");
+    t.write(&p, "work.txt", "w\n");
+    let mut sleeper = std::process::Command::new("sleep")
+        .arg("60")
+        .current_dir(&p)
+        .spawn()
+        .expect("sleep");
+    let out = t.run(&t.repo, &["rm", "s", "--yes", "--force"]);
+    let _ = sleeper.kill();
+    let _ = sleeper.wait();
+    assert!(out.status.success(), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("whole tree is kept"), "{err}");
+    t.ok(&t.repo, &["restore", "s"]);
+    assert_eq!(fs::read_to_string(p.join("work.txt")).expect("w"), "w\n");
+    assert!(
+        t.git(&p, &["status", "--porcelain"])
+            .contains("?? work.txt")
+    );
+    assert!(!t.siblings().iter().any(|s| s.starts_with(".git-sandbox-")));
+}
