@@ -6,6 +6,7 @@ mod commands;
 mod completions;
 mod compose;
 mod config;
+mod du;
 mod env;
 mod error;
 mod fault;

@@ -1,7 +1,6 @@
 //! `git status` of a worktree, read once in porcelain v2 (the CLI: 2x faster than libgit2 on
 //! large trees, and it honours the user's untracked cache and fsmonitor).
 
-use std::fs;
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -136,26 +135,7 @@ fn parse_status(bytes: &[u8]) -> Status {
 /// How many files the ignored paths hold, and their total size.
 pub fn ignored_size(worktree: &Path, ignored: &[String]) -> (u64, u64) {
     ignored.iter().fold((0, 0), |(c, b), p| {
-        let (c2, b2) = du(&worktree.join(p.trim_end_matches('/')));
+        let (c2, b2) = crate::du::size(&worktree.join(p.trim_end_matches('/')));
         (c + c2, b + b2)
     })
-}
-
-/// Files and bytes under `p`, never following links.
-fn du(p: &Path) -> (u64, u64) {
-    let Ok(meta) = fs::symlink_metadata(p) else {
-        return (0, 0);
-    };
-    if !meta.is_dir() {
-        return (1, meta.len());
-    }
-    let mut total = (0, 0);
-    if let Ok(rd) = fs::read_dir(p) {
-        for e in rd.flatten() {
-            let (c, b) = du(&e.path());
-            total.0 += c;
-            total.1 += b;
-        }
-    }
-    total
 }

@@ -246,24 +246,7 @@ fn delete_inside(dir: &Path, dev: u64, top: bool, left: &mut Vec<PathBuf>) -> Re
     Ok(())
 }
 
-/// Files and bytes under `p`, never following links.
-pub fn size(p: &Path) -> (u64, u64) {
-    let Ok(meta) = fs::symlink_metadata(p) else {
-        return (0, 0);
-    };
-    if !meta.is_dir() {
-        return (1, meta.len());
-    }
-    let mut total = (0, 0);
-    if let Ok(rd) = fs::read_dir(p) {
-        for e in rd.flatten() {
-            let (c, b) = size(&e.path());
-            total.0 += c;
-            total.1 += b;
-        }
-    }
-    total
-}
+pub use crate::du::size;
 
 /// Deletes a verified trash directory's parts (see [`delete_tree`]) and then the directory.
 /// Returns the paths left in place.

@@ -213,6 +213,37 @@ impl TestEnv {
         self.git(dir, &["commit", "-q", "-m", message]);
     }
 
+    /// A repo `lib` beside the test repo, added as the submodule `vendor/lib` of `dir`,
+    /// committed and pushed. Returns the submodule's checkout.
+    pub fn add_submodule(&self, dir: &Path) -> PathBuf {
+        let lib = self.root.join("lib");
+        self.git(&self.root, &["init", "-q", "lib"]);
+        self.commit_file(&lib, "lib.txt", "lib\n", "lib");
+        self.git(
+            dir,
+            &[
+                "-c",
+                "protocol.file.allow=always",
+                "submodule",
+                "add",
+                "-q",
+                lib.to_str().expect("utf8"),
+                "vendor/lib",
+            ],
+        );
+        self.git(dir, &["commit", "-q", "-m", "add submodule"]);
+        self.git(dir, &["push", "-q", "-u", "origin", "HEAD"]);
+        dir.join("vendor/lib")
+    }
+
+    /// Commits a `.gitignore` with `patterns` in the repo and pushes it.
+    pub fn ignore(&self, patterns: &str) {
+        self.write(&self.repo, ".gitignore", patterns);
+        self.git(&self.repo, &["add", ".gitignore"]);
+        self.git(&self.repo, &["commit", "-q", "-m", "ignore"]);
+        self.git(&self.repo, &["push", "-q"]);
+    }
+
     /// The registry as JSON (an empty one if there is no file).
     pub fn registry(&self) -> serde_json::Value {
         match fs::read(self.reg_home.join("registry.json")) {

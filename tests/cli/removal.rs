@@ -370,10 +370,7 @@ fn forced_save_is_byte_exact_with_modes_empty_dirs_and_special_files() {
 #[test]
 fn ignored_files_are_kept_and_disposable_ones_deleted() {
     let t = TestEnv::new();
-    t.write(&t.repo, ".gitignore", ".env.local\ndata/\nnode_modules/\n");
-    t.git(&t.repo, &["add", ".gitignore"]);
-    t.git(&t.repo, &["commit", "-q", "-m", "ignore"]);
-    t.git(&t.repo, &["push", "-q"]);
+    t.ignore(".env.local\ndata/\nnode_modules/\n");
     let p = pushed(&t, "s");
     t.write(&p, ".env.local", "SECRET=1\n");
     t.write(&p, "data/db/pg.dat", "rows\n");
@@ -570,10 +567,7 @@ fn stale_locks_a_killed_rm_left_are_cleared_and_only_those() {
 #[test]
 fn a_restore_killed_after_applying_is_finished_by_prune() {
     let mut t = TestEnv::new();
-    t.write(&t.repo, ".gitignore", ".env.local\n");
-    t.git(&t.repo, &["add", ".gitignore"]);
-    t.git(&t.repo, &["commit", "-q", "-m", "ignore"]);
-    t.git(&t.repo, &["push", "-q"]);
+    t.ignore(".env.local\n");
     let p = pushed(&t, "s");
     t.write(&p, "work.txt", "w\n");
     t.write(&p, ".env.local", "kept\n");
@@ -607,25 +601,8 @@ fn a_restore_killed_after_applying_is_finished_by_prune() {
 #[test]
 fn force_keeps_a_submodules_work_and_commits() {
     let t = TestEnv::new();
-    let lib = t.root.join("lib");
-    t.git(&t.root, &["init", "-q", "lib"]);
-    t.commit_file(&lib, "lib.txt", "lib\n", "lib");
     let p = pushed(&t, "s");
-    t.git(
-        &p,
-        &[
-            "-c",
-            "protocol.file.allow=always",
-            "submodule",
-            "add",
-            "-q",
-            lib.to_str().expect("utf8"),
-            "vendor/lib",
-        ],
-    );
-    t.git(&p, &["commit", "-q", "-m", "add submodule"]);
-    t.git(&p, &["push", "-q"]);
-    let sub = p.join("vendor/lib");
+    let sub = t.add_submodule(&p);
     t.commit_file(
         &sub,
         "local.txt",
@@ -733,10 +710,7 @@ fn names_that_are_not_utf8_are_refused_not_lost() {
 #[test]
 fn a_tampered_sweep_queue_cannot_delete_kept_files() {
     let t = TestEnv::new();
-    t.write(&t.repo, ".gitignore", "ignored/\n");
-    t.git(&t.repo, &["add", ".gitignore"]);
-    t.git(&t.repo, &["commit", "-q", "-m", "ignore"]);
-    t.git(&t.repo, &["push", "-q"]);
+    t.ignore("ignored/\n");
     let p = pushed(&t, "s");
     t.write(&p, "ignored/db", "db\n");
     t.ok(&t.repo, &["rm", "s", "--yes"]);
@@ -771,10 +745,7 @@ fn a_tampered_sweep_queue_cannot_delete_kept_files() {
 #[test]
 fn repositories_and_worktrees_in_disposable_directories_are_not_lost() {
     let t = TestEnv::new();
-    t.write(&t.repo, ".gitignore", "node_modules/\n");
-    t.git(&t.repo, &["add", ".gitignore"]);
-    t.git(&t.repo, &["commit", "-q", "-m", "ignore"]);
-    t.git(&t.repo, &["push", "-q"]);
+    t.ignore("node_modules/\n");
     let p = pushed(&t, "s");
     let wt = p.join("node_modules/wt1");
     t.git(

@@ -265,24 +265,8 @@ fn sandbox_rm_cannot_target_local_prod() {
 #[test]
 fn refuses_populated_submodules() {
     let t = TestEnv::new();
-    let lib = t.root.join("lib");
-    t.git(&t.root, &["init", "-q", "lib"]);
-    t.commit_file(&lib, "lib.txt", "lib\n", "lib");
     let p = t.new_sandbox("s");
-    t.git(
-        &p,
-        &[
-            "-c",
-            "protocol.file.allow=always",
-            "submodule",
-            "add",
-            "-q",
-            lib.to_str().expect("utf8"),
-            "vendor/lib",
-        ],
-    );
-    t.git(&p, &["commit", "-q", "-m", "add submodule"]);
-    t.git(&p, &["push", "-q", "-u", "origin", "s"]);
+    t.add_submodule(&p);
     assert_refused(
         &t,
         &t.repo,
