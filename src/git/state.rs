@@ -115,9 +115,22 @@ pub fn clear_stale_index_lock(admin: &Path, owner_gone: bool) -> bool {
         .and_then(|p| p.trim().parse::<u32>().ok());
     let stale = match ours {
         Some(pid) => !crate::procs::alive(pid),
-        None => owner_gone && !crate::procs::file_open(&path),
+        None => owner_gone && !held_open(&path),
     };
     stale && fs::remove_file(&path).is_ok()
+}
+
+/// Whether a process still has `lock` open, waiting up to 5 s for it to let go: a git child of
+/// a killed git-sandbox is itself being killed by its supervisor, a moment later.
+fn held_open(lock: &Path) -> bool {
+    let start = std::time::Instant::now();
+    while crate::procs::file_open(lock) {
+        if start.elapsed() > std::time::Duration::from_secs(5) {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    false
 }
 
 /// Files flagged `--assume-unchanged` or `--skip-worktree` whose bytes on disk differ from
