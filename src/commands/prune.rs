@@ -41,6 +41,10 @@ pub fn run(ctx: &Ctx, args: PruneArgs) -> Result<i32> {
         };
     }
     changed += sweep_queue(ctx, args.dry_run, &verb)?;
+    if !args.dry_run {
+        let repo_parent = here.as_ref().ok().and_then(|r| r.root.parent());
+        drop_empty_trash_dirs(&scope, repo_parent);
+    }
     if let Ok(repo) = &here {
         report_mismatches(ctx, repo)?;
     }
@@ -158,6 +162,29 @@ fn sweep_queue(ctx: &Ctx, dry_run: bool, verb: &dyn Fn(&str, &str) -> String) ->
         }
     }
     Ok(data.sweep.len())
+}
+
+/// Removes empty trash directories beside the sandboxes (a removal killed before it recorded
+/// anything leaves one). `remove_dir` deletes only what is empty.
+fn drop_empty_trash_dirs(scope: &[Instance], repo_parent: Option<&std::path::Path>) {
+    let mut parents: Vec<&std::path::Path> = scope
+        .iter()
+        .flat_map(|i| [i.path.parent(), i.parent_repo.parent()])
+        .flatten()
+        .chain(repo_parent)
+        .collect();
+    parents.sort();
+    parents.dedup();
+    for dir in parents {
+        for e in fs::read_dir(dir).into_iter().flatten().flatten() {
+            if e.file_name()
+                .to_string_lossy()
+                .starts_with(crate::registry::TRASH_PREFIX)
+            {
+                let _ = fs::remove_dir(e.path());
+            }
+        }
+    }
 }
 
 /// Says where git and the registry disagree in this repo (and changes nothing).

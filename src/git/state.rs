@@ -31,49 +31,20 @@ impl IndexLock {
     /// Takes the lock of the worktree whose admin dir is `admin`; refuses if git holds it.
     pub fn take(admin: &Path, worktree: &Path) -> Result<IndexLock> {
         let path = admin.join("index.lock");
-        let mut f = match fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-        {
-            Ok(f) => f,
+        // Written whole in a temporary file, then linked into place (fails if the lock exists):
+        // a kill can never leave an empty lock nobody can tell is ours.
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".git-sandbox-lock.")
+            .tempfile_in(admin)
+            .with_context(|| format!("cannot write in {}", admin.display()))?;
+        tmp.write_all(format!("{LOCK_MARK}{}\n", std::process::id()).as_bytes())?;
+        match fs::hard_link(tmp.path(), &path) {
+            Ok(()) => Ok(IndexLock { path, held: true }),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                let holder = fs::read_to_string(&path).unwrap_or_default();
-                if let Some(pid) = holder
-                    .strip_prefix(LOCK_MARK)
-                    .and_then(|p| p.trim().parse::<u32>().ok())
-                {
-                    let why = if crate::procs::alive(pid) {
-                        format!("another git-sandbox (pid {pid}) is working on it")
-                    } else {
-                        format!("a git-sandbox (pid {pid}) that was killed left its lock")
-                    };
-                    return Err(UserError::refused(format!(
-                        "{} was left alone: {why}",
-                        worktree.display()
-                    ))
-                    .hint(
-                        "`git sandbox prune` finishes or rolls back what a killed git-sandbox left",
-                    )
-                    .into());
-                }
-                return Err(UserError::refused(format!(
-                    "a git command is running in {} (its index.lock exists), so it was left alone",
-                    worktree.display()
-                ))
-                .hint("wait for that command to finish and try again")
-                .hint(format!(
-                    "if no git command is running there, a crashed one left {}: delete it",
-                    path.display()
-                ))
-                .into());
+                Err(held_by(&path, worktree))
             }
-            Err(e) => {
-                return Err(e).with_context(|| format!("cannot create {}", path.display()));
-            }
-        };
-        f.write_all(format!("{LOCK_MARK}{}\n", std::process::id()).as_bytes())?;
-        Ok(IndexLock { path, held: true })
+            Err(e) => Err(e).with_context(|| format!("cannot create {}", path.display())),
+        }
     }
 
     /// Lets go of the lock (the file is deleted).
@@ -92,6 +63,34 @@ impl IndexLock {
             self.held = false;
         }
     }
+}
+
+/// Why the lock at `path` cannot be taken: another or a killed git-sandbox, or git.
+fn held_by(path: &Path, worktree: &Path) -> anyhow::Error {
+    let holder = fs::read_to_string(path).unwrap_or_default();
+    if let Some(pid) = holder
+        .strip_prefix(LOCK_MARK)
+        .and_then(|p| p.trim().parse::<u32>().ok())
+    {
+        let why = if crate::procs::alive(pid) {
+            format!("another git-sandbox (pid {pid}) is working on it")
+        } else {
+            format!("a git-sandbox (pid {pid}) that was killed left its lock")
+        };
+        return UserError::refused(format!("{} was left alone: {why}", worktree.display()))
+            .hint("`git sandbox prune` finishes or rolls back what a killed git-sandbox left")
+            .into();
+    }
+    UserError::refused(format!(
+        "a git command is running in {} (its index.lock exists), so it was left alone",
+        worktree.display()
+    ))
+    .hint("wait for that command to finish and try again")
+    .hint(format!(
+        "if no git command is running there, a crashed one left {}: delete it",
+        path.display()
+    ))
+    .into()
 }
 
 impl Drop for IndexLock {
@@ -115,6 +114,9 @@ pub fn clear_stale_index_lock(admin: &Path, owner_gone: bool) -> bool {
         .and_then(|p| p.trim().parse::<u32>().ok());
     let stale = match ours {
         Some(pid) => !crate::procs::alive(pid),
+        // git writes the index into its lock while it holds it open: an empty lock no one
+        // holds is a leftover (of an older git-sandbox too), whoever made it.
+        None if text.is_empty() => !held_open(&path),
         None => owner_gone && !held_open(&path),
     };
     stale && fs::remove_file(&path).is_ok()

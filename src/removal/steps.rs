@@ -120,6 +120,10 @@ fn quarantine_and_check(
     // the bytes saved are the bytes that were there: no window between saving and moving.
     record_state(job, &trash.tree(), &again, trash, refname)?;
     fault::point("rm:saved")?;
+    // What git cannot hold moves to `kept/` before the removal counts as verified: a file
+    // that refuses to move (immutable, say) rolls everything back instead of sticking.
+    keep_all_or_some(trash, &keep_list(&again, plan.force))?;
+    fault::point("rm:kept")?;
     Ok(Checked::Saved(Box::new(again)))
 }
 
@@ -309,6 +313,15 @@ pub fn roll_back(
     trash: &TrashDir,
     refname: &str,
 ) -> Result<()> {
+    // A tree kept whole (a process was inside) is `kept/` itself, its `.git` link included.
+    if fs::symlink_metadata(trash.tree()).is_err() && trash.kept().join(".git").is_file() {
+        fs::rename(trash.kept(), trash.tree())
+            .with_context(|| format!("cannot put {} back", trash.kept().display()))?;
+    }
+    if fs::symlink_metadata(trash.kept()).is_ok() && fs::symlink_metadata(trash.tree()).is_ok() {
+        trash::overlay(&trash.kept(), &trash.tree())
+            .with_context(|| format!("cannot put {} back", trash.kept().display()))?;
+    }
     if fs::symlink_metadata(trash.tree()).is_ok() {
         if fs::symlink_metadata(&inst.path).is_ok() {
             return Err(UserError::new(format!(

@@ -207,14 +207,30 @@ pub fn delete_tree(dir: &Path) -> Result<Vec<PathBuf>> {
         anyhow::bail!("{} is not a directory; left alone", dir.display());
     }
     let mut left = Vec::new();
-    delete_inside(dir, meta.dev(), true, &mut left)?;
+    // A bind mount of the same filesystem has the same `st_dev`: mountinfo names it.
+    let rels = crate::safety::scan::mounts_under(dir);
+    if rels.iter().any(|r| r == ".") {
+        anyhow::bail!("{} is a mount point; left alone", dir.display());
+    }
+    let mounts: Vec<PathBuf> = rels.into_iter().map(|rel| dir.join(rel)).collect();
+    let guard = Guard {
+        dev: meta.dev(),
+        mounts: &mounts,
+    };
+    delete_inside(dir, &guard, true, &mut left)?;
     if left.is_empty() {
         fs::remove_dir(dir).with_context(|| format!("cannot delete {}", dir.display()))?;
     }
     Ok(left)
 }
 
-fn delete_inside(dir: &Path, dev: u64, top: bool, left: &mut Vec<PathBuf>) -> Result<()> {
+/// What deleting must not cross.
+struct Guard<'a> {
+    dev: u64,
+    mounts: &'a [PathBuf],
+}
+
+fn delete_inside(dir: &Path, g: &Guard, top: bool, left: &mut Vec<PathBuf>) -> Result<()> {
     let before = left.len();
     // The top's own `.git` file goes last: while it is there, an interrupted sweep can still
     // prove the tree is the quarantined worktree it was asked to delete.
@@ -224,7 +240,7 @@ fn delete_inside(dir: &Path, dev: u64, top: bool, left: &mut Vec<PathBuf>) -> Re
         let Ok(m) = fs::symlink_metadata(&p) else {
             continue;
         };
-        if m.dev() != dev {
+        if m.dev() != g.dev || g.mounts.contains(&p) {
             left.push(p);
         } else if m.is_dir() && !m.file_type().is_symlink() {
             if !top && fs::symlink_metadata(p.join(".git")).is_ok() {
@@ -235,7 +251,7 @@ fn delete_inside(dir: &Path, dev: u64, top: bool, left: &mut Vec<PathBuf>) -> Re
             if m.permissions().mode() & 0o700 != 0o700 {
                 let _ = fs::set_permissions(&p, fs::Permissions::from_mode(0o700));
             }
-            delete_inside(&p, dev, false, left)?;
+            delete_inside(&p, g, false, left)?;
         } else {
             fs::remove_file(&p).with_context(|| format!("cannot delete {}", p.display()))?;
         }

@@ -541,7 +541,8 @@ fn stale_locks_a_killed_rm_left_are_cleared_and_only_those() {
     // A lock git itself holds in another worktree is not ours: left alone.
     let q = pushed(&t, "q");
     let foreign = t.repo.join(".git/worktrees/repo--q/index.lock");
-    fs::write(&foreign, "").expect("lock");
+    // git writes the new index into its lock: not empty, and not ours.
+    fs::write(&foreign, "DIRC half-written index").expect("lock");
     t.ok(&t.repo, &["prune"]);
     assert!(!t.repo.join(".git/worktrees/repo--s/index.lock").exists());
     assert!(foreign.exists());
@@ -625,10 +626,12 @@ fn force_keeps_a_submodules_work_and_commits() {
 #[test]
 fn a_failure_after_the_quarantine_puts_everything_back() {
     let mut t = TestEnv::new();
+    t.ignore("ignored/\n");
     let p = pushed(&t, "s");
     t.write(&p, "work.txt", "w\n");
+    t.write(&p, "ignored/db", "kept\n");
     let before = tree(&p);
-    for point in ["rm:marked", "rm:moved", "rm:saved"] {
+    for point in ["rm:marked", "rm:moved", "rm:saved", "rm:kept"] {
         t.extra_env = vec![("GIT_SANDBOX_FAULT".into(), format!("error:{point}"))];
         let err = t.fails(&t.repo, &["rm", "s", "--yes", "--force"], 1);
         t.extra_env.clear();
@@ -812,4 +815,52 @@ fn force_with_a_process_still_inside_keeps_the_whole_tree() {
             .contains("?? work.txt")
     );
     assert!(!t.siblings().iter().any(|s| s.starts_with(".git-sandbox-")));
+}
+
+#[test]
+fn purge_never_deletes_through_a_bind_mount_in_the_trash() {
+    let t = TestEnv::new();
+    t.ignore("ignored/\n");
+    let p = pushed(&t, "s");
+    t.write(&p, "ignored/m/.keep", "");
+    t.ok(&t.repo, &["rm", "s", "--yes"]);
+    let trash = t
+        .siblings()
+        .into_iter()
+        .find(|s| s.starts_with(".git-sandbox-trash."))
+        .map(|s| t.repo.parent().expect("parent").join(s))
+        .expect("a trash dir");
+    let m = trash.join("kept/ignored/m");
+    let data = t.root.join("data");
+    t.write(&data, "sub/q", "precious\n");
+    let mounted = std::process::Command::new("mount")
+        .arg("--bind")
+        .arg(&data)
+        .arg(&m)
+        .output();
+    if !mounted.is_ok_and(|o| o.status.success()) {
+        eprintln!(
+            "SKIPPED: purge_never_deletes_through_a_bind_mount_in_the_trash needs `mount --bind` (root)"
+        );
+        return;
+    }
+    let _ = t.run(&t.repo, &["trash", "purge", "--yes"]);
+    let _ = std::process::Command::new("umount").arg(&m).status();
+    assert_eq!(
+        fs::read_to_string(data.join("sub/q")).expect("still there"),
+        "precious\n"
+    );
+}
+
+#[test]
+fn an_empty_index_lock_nobody_holds_is_cleared_by_prune() {
+    let t = TestEnv::new();
+    let p = pushed(&t, "s");
+    let lock = t.repo.join(".git/worktrees/repo--s/index.lock");
+    fs::write(&lock, "").expect("lock");
+    t.fails(&t.repo, &["rm", "s", "--yes"], 3);
+    t.ok(&t.repo, &["prune"]);
+    assert!(!lock.exists());
+    t.ok(&t.repo, &["rm", "s", "--yes"]);
+    assert!(!p.exists());
 }
