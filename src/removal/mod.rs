@@ -15,17 +15,20 @@
 //!    or mount inside refuses even then.
 //! 6. Record the trash state from the quarantined tree: `refs/sandbox/trash/<id>/<stamp>`, one
 //!    commit holding the HEAD commit, the staged state, the reflog-only commits and the
-//!    uncommitted files byte for byte (phase `verified`).
+//!    uncommitted files byte for byte.
 //! 7. Keep what git cannot hold in `<trash>/kept` (ignored files that are not disposable, nested
-//!    repositories with `--force`, special files, empty directories, odd permissions) and the
-//!    submodules' git dirs in `<trash>/admin-modules`.
-//! 8. Drop that one worktree's admin entry (never a bare `git worktree prune`).
+//!    repositories with `--force`, special files, empty directories, odd permissions); a tree
+//!    with a process still inside is kept whole. Then the phase becomes `verified`.
+//! 8. Move the submodules' git dirs to `<trash>/admin-modules`, then drop that one worktree's
+//!    admin entry (never a bare `git worktree prune`).
 //! 9. Delete the branch by compare-and-swap, if the plan says so.
 //! 10. Drop the registry entry, queue `<trash>/tree` and delete it in the background: never
-//!     following a link, never crossing a filesystem, never entering a nested `.git`.
+//!     following a link, never crossing a filesystem or a bind mount, never entering a nested
+//!     `.git` (repositories found in disposable directories move to `kept/`).
 //!
-//! A crash before step 6 is rolled back by `prune` (the tree goes back); after it, `prune`
-//! finishes steps 7-10. Every step is safe to run twice.
+//! Any failure or crash before the phase is `verified` is rolled back (kept files back into the
+//! tree, the tree back in place, the state ref dropped, the entry ready): at once by `rm`, or by
+//! `prune` after a crash. After it, `prune` finishes steps 8-10. Every step is safe to run twice.
 
 pub mod plan;
 pub mod present;
