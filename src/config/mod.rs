@@ -1,0 +1,100 @@
+//! `.sandbox.toml`: the project's optional, committed configuration, and the port plan that
+//! follows from it.
+//!
+//! Loading proves the plan sound before anything uses it: every port of every slot
+//! `0..=max_slots` (local-prod's overrides included for slot 0) lies in 1024..=65535 and no two
+//! collide; otherwise the error names both owners. Unknown keys and wrong types are errors
+//! naming the file, the line and the key.
+//!
+//! Slot `s` gets `base + s` for a single port and `base + s*stride + 0..count` for a group.
+
+//! Steps, one module each: `raw` reads the TOML as written, `parse` checks and applies it
+//! field by field, `plan` turns the ports into each slot's numbers and proves them apart,
+//! `names` expands path templates and makes variable names.
+
+mod names;
+mod parse;
+mod plan;
+mod raw;
+
+use std::path::Path;
+
+use anyhow::Result;
+
+use crate::error::UserError;
+
+pub use names::{env_name, expand_template, word};
+pub use plan::{Port, PortSpec};
+
+/// The file name at the repo root.
+pub const FILE_NAME: &str = ".sandbox.toml";
+
+/// Regenerable caches `rm` deletes rather than keeps, unless `disposable` says otherwise.
+pub const DEFAULT_DISPOSABLE: &[&str] = &["node_modules/", "target/", ".venv/", "__pycache__/"];
+/// The loaded, validated configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub env_prefix: String,
+    pub max_slots: u32,
+    pub env_file: String,
+    pub path_template: String,
+    pub copy: Vec<String>,
+    pub protect: Vec<String>,
+    /// Ignored directories and files `rm` deletes instead of keeping in the trash (globs
+    /// matched against each path component; a trailing `/` matches directories only).
+    pub disposable: Vec<String>,
+    pub ports: Vec<PortSpec>,
+    pub compose_file: Option<String>,
+    pub compose_profile: Option<String>,
+    pub local_prod_path: String,
+    pub local_prod_profile: Option<String>,
+    pub local_prod_ports: Vec<PortSpec>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            env_prefix: String::new(),
+            max_slots: 10,
+            env_file: ".env.sandbox".into(),
+            path_template: "../{repo}--{name}".into(),
+            copy: Vec::new(),
+            protect: Vec::new(),
+            disposable: DEFAULT_DISPOSABLE.iter().map(|s| s.to_string()).collect(),
+            ports: Vec::new(),
+            compose_file: None,
+            compose_profile: None,
+            local_prod_path: "../{repo}-prod".into(),
+            local_prod_profile: None,
+            local_prod_ports: Vec::new(),
+        }
+    }
+}
+
+impl Config {
+    /// Loads `<root>/.sandbox.toml`, or the defaults when there is none.
+    pub fn load(root: &Path) -> Result<Config> {
+        let file = root.join(FILE_NAME);
+        match std::fs::read_to_string(&file) {
+            Ok(text) => Config::parse(&text, &file),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(e) => Err(UserError::new(format!("cannot read {}: {e}", file.display())).into()),
+        }
+    }
+
+    /// Parses and validates the text of a config file: read the TOML, apply the top-level
+    /// fields, the lists, the ports and local-prod's overrides, then prove the plan.
+    pub fn parse(text: &str, file: &Path) -> Result<Config> {
+        let raw = raw::read(text, file)?;
+        let bad = |msg: String| -> anyhow::Error {
+            UserError::new(format!("{}: {msg}", file.display())).into()
+        };
+        let mut cfg = Config::default();
+        parse::top_level(&mut cfg, &raw).map_err(bad)?;
+        parse::lists(&mut cfg, &raw).map_err(bad)?;
+        parse::ports(&mut cfg, &raw).map_err(bad)?;
+        parse::local_prod(&mut cfg, &raw).map_err(bad)?;
+        cfg.validate_plan().map_err(bad)?;
+        Ok(cfg)
+    }
+}
