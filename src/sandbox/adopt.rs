@@ -1,7 +1,7 @@
 //! `adopt`: registering a linked worktree made by hand.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
@@ -11,7 +11,8 @@ use crate::error::UserError;
 use crate::git::{self, Repo};
 use crate::registry::{Kind, Registry, State};
 
-use super::create::{Created, creating_entry, reserve};
+use super::create::Created;
+use super::reserve::{creating_entry, reserve};
 
 /// Registers a linked worktree made by hand: gives it a slot and an env file. Nothing of the
 /// worktree changes but the env file, which is refused if a file of that name is already there
@@ -23,6 +24,42 @@ pub fn adopt(
     path: &Path,
     name: &str,
 ) -> Result<Created> {
+    let path = real_dir(repo, path)?;
+    let admin = linked_admin(repo, &path)?;
+    let env_path = env_file_free(cfg, &path)?;
+    let id = repo.instance_id(name);
+    // Never `creating`: prune rolls those back, and this worktree is the user's. The env file
+    // is written under the registry lock, before the entry is recorded, as ready.
+    let mut entry = creating_entry(
+        repo,
+        &id,
+        name,
+        Kind::Sandbox,
+        &path,
+        git::worktree_branch(&path),
+        false,
+        git::worktree_head(&path),
+        (admin != id).then(|| admin.clone()),
+    );
+    entry.state = State::Ready;
+    entry.pid = None;
+    let (_, skipped) = reserve(repo, cfg, reg, entry, |e| {
+        env::write(&env_path, &env::vars(cfg, e)?)
+    })?;
+    let instance = reg
+        .load()?
+        .find(&id)
+        .cloned()
+        .context("the registry entry vanished")?;
+    Ok(Created {
+        instance,
+        skipped,
+        warnings: Vec::new(),
+    })
+}
+
+/// The canonical path of a real directory (not a link) that is not the main worktree.
+fn real_dir(repo: &Repo, path: &Path) -> Result<PathBuf> {
     let meta = fs::symlink_metadata(path)
         .map_err(|_| UserError::new(format!("{} does not exist", path.display())))?;
     if meta.file_type().is_symlink() || !meta.is_dir() {
@@ -34,7 +71,13 @@ pub fn adopt(
             UserError::new("the main worktree cannot be adopted; it is the parent repo").into(),
         );
     }
-    let admin_dir = git::gitfile_target(&path)
+    Ok(path)
+}
+
+/// The admin name of the linked worktree at `path`, checked both ways: its `.git` file names
+/// an entry of this repo, and that entry points back at `path`.
+fn linked_admin(repo: &Repo, path: &Path) -> Result<String> {
+    let admin_dir = git::gitfile_target(path)
         .and_then(|p| fs::canonicalize(p).ok())
         .ok_or_else(|| {
             UserError::new(format!(
@@ -51,11 +94,11 @@ pub fn adopt(
         ))
         .into());
     }
-    let admin = admin_dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .context("the worktree entry has no name")?;
-    if git::admin_target(&admin_dir).and_then(|p| fs::canonicalize(p).ok()) != Some(path.clone()) {
+    if git::admin_target(&admin_dir)
+        .and_then(|p| fs::canonicalize(p).ok())
+        .as_deref()
+        != Some(path)
+    {
         return Err(UserError::new(format!(
             "git's entry {} does not point back at {}",
             admin_dir.display(),
@@ -64,6 +107,14 @@ pub fn adopt(
         .hint("run `git worktree repair` first")
         .into());
     }
+    admin_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .context("the worktree entry has no name")
+}
+
+/// Where the env file goes, refusing a file of that name git-sandbox did not write.
+fn env_file_free(cfg: &Config, path: &Path) -> Result<PathBuf> {
     let env_path = path.join(&cfg.env_file);
     if let Ok(text) = fs::read_to_string(&env_path)
         && !text.starts_with("# Written by git-sandbox")
@@ -75,36 +126,5 @@ pub fn adopt(
         .hint("move it aside, or set env_file in .sandbox.toml")
         .into());
     }
-    let id = repo.instance_id(name);
-    let branch = git::worktree_branch(&path);
-    let head = git::worktree_head(&path);
-    let entry = creating_entry(
-        repo,
-        &id,
-        name,
-        Kind::Sandbox,
-        &path,
-        branch,
-        false,
-        head,
-        (admin != id).then(|| admin.clone()),
-    );
-    // Never `creating`: prune rolls those back, and this worktree is the user's. The env file
-    // is written under the registry lock, before the entry is recorded, as ready.
-    let mut entry = entry;
-    entry.state = State::Ready;
-    entry.pid = None;
-    let (_, skipped) = reserve(repo, cfg, reg, entry, |e| {
-        env::write(&env_path, &env::vars(cfg, e)?)
-    })?;
-    let instance = reg
-        .load()?
-        .find(&id)
-        .cloned()
-        .context("the registry entry vanished")?;
-    Ok(Created {
-        instance,
-        skipped,
-        warnings: Vec::new(),
-    })
+    Ok(env_path)
 }

@@ -17,9 +17,11 @@
 //! Removal lives in `crate::removal`.
 
 mod adopt;
+mod checkout;
 mod copy;
 mod create;
 mod repair;
+mod reserve;
 mod restoring;
 mod undo;
 

@@ -1,0 +1,148 @@
+//! Step 2 of creation: under the registry lock, refuse a clashing entry, take a slot whose
+//! ports are free, make git ignore the env file, and record the entry.
+
+use std::fs;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use crate::config::{Config, Port};
+use crate::env;
+use crate::error::UserError;
+use crate::git::Repo;
+use crate::registry::{self, Instance, Kind, Registry, State};
+
+/// The lowest free slot in 1..=max_slots whose ports are all free, and the slots passed over.
+/// A registry entry for an instance about to be made (`creating`, owned by this process).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn creating_entry(
+    repo: &Repo,
+    id: &str,
+    name: &str,
+    kind: Kind,
+    path: &Path,
+    branch: Option<String>,
+    created_branch: bool,
+    base_commit: Option<String>,
+    admin: Option<String>,
+) -> Instance {
+    Instance {
+        id: id.to_string(),
+        name: name.to_string(),
+        kind,
+        slot: 0,
+        path: path.to_path_buf(),
+        parent_repo: repo.root.clone(),
+        branch,
+        created_branch,
+        base_commit,
+        created_at: registry::now(),
+        is_worktree: true,
+        state: State::Creating,
+        pid: Some(std::process::id()),
+        pushed: None,
+        removal: None,
+        restoring: None,
+        admin,
+    }
+}
+
+/// Under the registry lock: refuses an entry that clashes with a registered one (same id, same
+/// path, or the same worktree of the same repo), takes a slot (0 for local-prod; else the
+/// lowest free one whose ports are free), records the entry, and makes git ignore the env file.
+pub(super) fn reserve(
+    repo: &Repo,
+    cfg: &Config,
+    reg: &Registry,
+    mut entry: Instance,
+    on_reserved: impl FnOnce(&Instance) -> Result<()>,
+) -> Result<(u32, Skipped)> {
+    // Every value that will reach the env file is checked before anything is recorded.
+    env::vars(cfg, &entry)?;
+    reg.update(|data| {
+        if let Some(other) = data.instances.iter().find(|i| {
+            i.id == entry.id
+                || i.path == entry.path
+                || (i.parent_repo == entry.parent_repo && i.admin() == entry.admin())
+        }) {
+            return Err(UserError::new(format!(
+                "{} is already registered as {} (at {})",
+                entry.id,
+                other.id,
+                other.path.display()
+            ))
+            .hint("pick another name, or `git sandbox prune` if it is stale")
+            .into());
+        }
+        let (slot, skipped) = match entry.kind {
+            Kind::LocalProd => (0, Vec::new()),
+            Kind::Sandbox => pick_slot(cfg, data)?,
+        };
+        entry.slot = slot;
+        exclude_env_file(repo, &cfg.env_file)?;
+        on_reserved(&entry)?;
+        data.instances.push(entry);
+        Ok((slot, skipped))
+    })
+}
+
+/// Slots passed over, with their busy ports.
+pub(super) type Skipped = Vec<(u32, Vec<Port>)>;
+
+fn pick_slot(cfg: &Config, data: &registry::Data) -> Result<(u32, Skipped)> {
+    let used: Vec<u32> = data.instances.iter().map(|i| i.slot).collect();
+    let mut skipped = Vec::new();
+    for slot in 1..=cfg.max_slots {
+        if used.contains(&slot) {
+            continue;
+        }
+        let busy = env::busy_ports(cfg, slot);
+        if busy.is_empty() {
+            return Ok((slot, skipped));
+        }
+        skipped.push((slot, busy));
+    }
+    let mut holders: Vec<String> = data
+        .instances
+        .iter()
+        .filter(|i| i.slot > 0)
+        .map(|i| format!("slot {}: {} ({})", i.slot, i.id, i.path.display()))
+        .collect();
+    holders.sort();
+    let mut err = UserError::new(format!(
+        "all {} slots are taken: {}",
+        cfg.max_slots,
+        holders.join("; ")
+    ))
+    .hint("remove a sandbox you no longer need (`git sandbox rm NAME`), or raise max_slots in .sandbox.toml");
+    for (slot, busy) in &skipped {
+        let ports: Vec<String> = busy
+            .iter()
+            .map(|p| format!("{} ({})", p.port, p.label()))
+            .collect();
+        err = err.hint(format!(
+            "slot {slot} is free but its ports are busy: {}",
+            ports.join(", ")
+        ));
+    }
+    Err(err.into())
+}
+
+/// Makes git ignore the env file in every worktree (`$GIT_COMMON_DIR/info/exclude`).
+fn exclude_env_file(repo: &Repo, env_file: &str) -> Result<()> {
+    let file = repo.common_dir.join("info").join("exclude");
+    let line = format!("/{env_file}");
+    let current = fs::read_to_string(&file).unwrap_or_default();
+    if current.lines().any(|l| l.trim() == line) {
+        return Ok(());
+    }
+    if let Some(dir) = file.parent() {
+        fs::create_dir_all(dir)?;
+    }
+    let mut text = current;
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str(&format!("# git-sandbox's env file\n{line}\n"));
+    fs::write(&file, text).with_context(|| format!("cannot write {}", file.display()))
+}
