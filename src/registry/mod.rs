@@ -353,14 +353,3 @@ fn parse(file: &Path, bytes: &[u8]) -> Result<Data> {
 pub fn now() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
-
-/// Whether the process that marked an instance busy is still running (Linux: `/proc`; elsewhere
-/// assumed alive, so prune leaves it to the user).
-pub fn pid_alive(pid: u32) -> bool {
-    let proc = Path::new("/proc");
-    if proc.join("self").exists() {
-        proc.join(pid.to_string()).exists()
-    } else {
-        true
-    }
-}

@@ -41,7 +41,7 @@ use std::path::Path;
 use anyhow::Result;
 
 use crate::registry::Registry;
-use crate::sandbox::TRASH_PREFIX;
+use crate::registry::TRASH_PREFIX;
 
 /// Deletes what a removal left to delete: in the background by default, so `rm` returns at
 /// once; `GIT_SANDBOX_SWEEP=foreground` waits for it, and `GIT_SANDBOX_SWEEP=prune` leaves it

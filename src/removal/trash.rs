@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::sandbox::TRASH_PREFIX;
+use crate::registry::TRASH_PREFIX;
 
 /// One removal's trash directory.
 #[derive(Clone, Debug)]

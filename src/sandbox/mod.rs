@@ -28,6 +28,3 @@ mod undo;
 pub use adopt::adopt;
 pub use create::{CreateSpec, Created, create, start_point};
 pub use repair::{Repair, repair};
-
-/// Prefix of trash directories; only such directories are ever swept.
-pub use crate::registry::TRASH_PREFIX;

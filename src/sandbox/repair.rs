@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::Result;
 
 use crate::git::{self, Repo};
-use crate::registry::{self, Instance, Registry, State};
+use crate::registry::{Instance, Registry, State};
 
 use super::create::Undo;
 use crate::registry::Phase;
@@ -48,7 +48,7 @@ pub fn repair(
 ) -> Result<Option<Repair>> {
     if inst
         .pid
-        .is_some_and(|p| p != std::process::id() && registry::pid_alive(p))
+        .is_some_and(|p| p != std::process::id() && crate::procs::alive(p))
     {
         return Ok(None);
     }

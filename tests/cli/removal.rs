@@ -19,6 +19,15 @@ fn pushed(t: &TestEnv, name: &str) -> PathBuf {
     p
 }
 
+/// The one trash directory beside the repo.
+fn trash_dir(t: &TestEnv) -> PathBuf {
+    t.siblings()
+        .into_iter()
+        .find(|s| s.starts_with(".git-sandbox-trash."))
+        .map(|s| t.repo.parent().expect("parent").join(s))
+        .expect("a trash dir")
+}
+
 /// Runs `args` with `GIT_SANDBOX_PAUSE=<point>:<ms>`, calls `during` once the pause is reached,
 /// and returns the finished output.
 fn paused(t: &TestEnv, args: &[&str], point: &str, during: impl FnOnce()) -> std::process::Output {
@@ -717,12 +726,7 @@ fn a_tampered_sweep_queue_cannot_delete_kept_files() {
     let p = pushed(&t, "s");
     t.write(&p, "ignored/db", "db\n");
     t.ok(&t.repo, &["rm", "s", "--yes"]);
-    let trash = t
-        .siblings()
-        .into_iter()
-        .find(|s| s.starts_with(".git-sandbox-trash."))
-        .map(|s| t.repo.parent().expect("parent").join(s))
-        .expect("a trash dir");
+    let trash = trash_dir(&t);
     let fake = t.root.join("work/.git-sandbox-trash.fake/tree");
     t.write(&fake, "keep.txt", "not ours\n");
     let mut r = t.registry();
@@ -824,12 +828,7 @@ fn purge_never_deletes_through_a_bind_mount_in_the_trash() {
     let p = pushed(&t, "s");
     t.write(&p, "ignored/m/.keep", "");
     t.ok(&t.repo, &["rm", "s", "--yes"]);
-    let trash = t
-        .siblings()
-        .into_iter()
-        .find(|s| s.starts_with(".git-sandbox-trash."))
-        .map(|s| t.repo.parent().expect("parent").join(s))
-        .expect("a trash dir");
+    let trash = trash_dir(&t);
     let m = trash.join("kept/ignored/m");
     let data = t.root.join("data");
     t.write(&data, "sub/q", "precious\n");
