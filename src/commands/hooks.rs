@@ -2,8 +2,10 @@
 //! shims call.
 //!
 //! The hook handlers run on every checkout and push, so their path is tiny: no repository
-//! discovery unless the current directory is a registered sandbox, a registry read, and a
-//! registry write (with a lock wait of at most 200 ms) only when something changed. Any failure
+//! discovery unless the current directory is a registered sandbox, and a registry read. A
+//! checkout never writes the registry (the current branch is read from the worktree when
+//! needed); it appends one line to a mark file the first time it warns about a branch. A push
+//! writes the registry (with a lock wait of at most 200 ms) only for sandbox branches. Any failure
 //! prints at most one warning line and exits 0: a hook never breaks git. The one exception is a
 //! push from a sandbox to a branch the project protects (`protect = [...]` in .sandbox.toml).
 
@@ -87,32 +89,27 @@ fn post_checkout(ctx: &Ctx, prev: &str, flag: &str) -> Result<i32> {
     let Some(inst) = data.instances.iter().find(|i| i.path == ctx.cwd) else {
         return Ok(0);
     };
+    // The branch checked out now is read from the worktree whenever it is needed (`rm` keeps a
+    // branch the worktree is not on), so a checkout records nothing in the registry.
     let Some(branch) = git::worktree_branch(&ctx.cwd) else {
         return Ok(0);
     };
-    if inst.branch.as_deref() != Some(branch.as_str()) {
-        let id = inst.id.clone();
-        let b = branch.clone();
-        ctx.reg.update_within(HOOK_LOCK_WAIT, |d| {
-            if let Some(e) = d.find_mut(&id) {
-                // The branch now checked out is not one git-sandbox made: rm must not delete it.
-                e.branch = Some(b);
-                e.created_branch = false;
-            }
-            Ok(())
-        })?;
-    }
     // `git worktree add` (prev = zeros) is `new` making the sandbox: no warning then.
     let creating = prev.bytes().all(|b| b == b'0');
+    if creating || git::warned(&ctx.cwd, &branch) || git::branch_just_created(&ctx.cwd, &branch) {
+        return Ok(0);
+    }
     let pushed_here = inst
         .pushed
         .as_ref()
         .is_some_and(|p| p.remote_ref == format!("refs/heads/{branch}"));
-    if !creating && !pushed_here && !git::branch_on_remote(&ctx.cwd, &branch) {
+    if !pushed_here && !git::branch_on_remote(&ctx.cwd, &branch) {
         eprintln!(
             "git-sandbox: branch {branch} of sandbox {} has never been pushed",
             inst.name
         );
+        // Once per branch: a mark that could not be written only means one more warning.
+        let _ = git::mark_warned(&ctx.cwd, &branch);
     }
     Ok(0)
 }
@@ -156,7 +153,8 @@ fn pre_push(ctx: &Ctx, remote: &str) -> Result<i32> {
             continue;
         };
         for i in &mine {
-            if i.branch.as_deref() == Some(branch) {
+            let on_now = || git::worktree_branch(&i.path).as_deref() == Some(branch);
+            if i.branch.as_deref() == Some(branch) || on_now() {
                 updates.push((
                     i.id.clone(),
                     Pushed {

@@ -172,6 +172,8 @@ fn row(i: &Instance, ctx: Option<&(Repo, Config)>, has_compose: bool) -> Row {
             if st.branch.is_some() {
                 r.branch = st.branch.clone();
             }
+            // The tool made the registered branch only; another one checked out by hand is not.
+            r.created_branch &= st.branch == i.branch;
             r.upstream = st.upstream.as_ref().map(|u| Upstream {
                 name: u.clone(),
                 ahead: st.ahead,

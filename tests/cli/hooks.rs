@@ -79,10 +79,10 @@ fn existing_hooks_keep_running_with_args_and_stdin() {
         stdin,
         format!("refs/heads/s2 {oid} refs/heads/s2 {}\n", "0".repeat(40))
     );
-    // Our part recorded the push.
+    // Our part recorded the push (of the branch checked out now, not the registered one).
     let reg = t.registry();
     let entry = &reg["instances"][0];
-    assert_eq!(entry["branch"], "s2");
+    assert_eq!(entry["branch"], "s");
     assert_eq!(entry["pushed"]["remote"], "origin");
     assert_eq!(entry["pushed"]["remote_ref"], "refs/heads/s2");
     assert_eq!(entry["pushed"]["oid"], oid.as_str());
@@ -157,7 +157,14 @@ fn core_hooks_path_relative_and_absolute() {
             // Shared by every worktree: a sandbox's checkout runs it.
             let s = t.new_sandbox("s");
             t.git(&s, &["checkout", "-q", "-b", "moved"]);
-            assert_eq!(t.registry()["instances"][0]["branch"], "moved");
+            t.commit_file(&s, "m.txt", "m", "m");
+            t.git(&s, &["checkout", "-q", "s"]);
+            let out = t
+                .git_cmd(&s)
+                .args(["checkout", "moved"])
+                .output()
+                .expect("co");
+            assert!(stderr(&out).contains("branch moved of sandbox s has never been pushed"));
         }
     }
 }
@@ -170,37 +177,54 @@ fn install_from_a_sandbox_goes_to_the_shared_hooks_dir() {
     assert!(t.repo.join(".git/hooks/post-checkout").is_file());
 }
 
-#[test]
-fn checkout_b_updates_registry_and_never_pushed_warning_comes_and_goes() {
-    let t = hooked();
-    t.ok(&t.repo, &["hooks", "install"]);
-    let s = t.new_sandbox("s");
-    let out = t
-        .git_cmd(&s)
-        .args(["checkout", "-b", "feature"])
-        .output()
-        .expect("checkout");
-    assert!(out.status.success());
-    assert_eq!(t.registry()["instances"][0]["branch"], "feature");
-    let warned: Vec<String> = stderr(&out)
+/// The never-pushed lines a checkout printed.
+fn never_pushed(t: &TestEnv, dir: &Path, args: &[&str]) -> Vec<String> {
+    let out = t.git_cmd(dir).args(args).output().expect("git");
+    assert!(out.status.success(), "{}", stderr(&out));
+    stderr(&out)
         .lines()
         .filter(|l| l.contains("never been pushed"))
         .map(String::from)
-        .collect();
-    assert_eq!(warned.len(), 1, "{}", stderr(&out));
-    t.git(&s, &["push", "-q", "-u", "origin", "feature"]);
-    t.git(&s, &["checkout", "-q", "-b", "tmp"]);
-    let out = t
-        .git_cmd(&s)
-        .args(["checkout", "feature"])
-        .output()
-        .expect("checkout");
-    assert!(out.status.success());
-    assert!(
-        !stderr(&out).contains("never been pushed"),
-        "{}",
-        stderr(&out)
+        .collect()
+}
+
+#[test]
+fn never_pushed_warns_once_per_branch_and_checkouts_write_nothing() {
+    let t = hooked();
+    t.ok(&t.repo, &["hooks", "install"]);
+    let s = t.new_sandbox("s");
+    let registry = || fs::read(t.reg_home.join("registry.json")).expect("registry");
+    let before = registry();
+    // Right after `checkout -b` there is nothing to push yet: quiet.
+    assert_eq!(
+        never_pushed(&t, &s, &["checkout", "-b", "feature"]),
+        Vec::<String>::new()
     );
+    t.commit_file(&s, "f.txt", "f", "f");
+    t.git(&s, &["checkout", "-q", "s"]);
+    // Once it has work of its own: one line, the first time only.
+    let first = never_pushed(&t, &s, &["checkout", "feature"]);
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert!(
+        first[0].contains("branch feature of sandbox s"),
+        "{first:?}"
+    );
+    t.git(&s, &["checkout", "-q", "s"]);
+    assert!(never_pushed(&t, &s, &["checkout", "feature"]).is_empty());
+    // No checkout wrote the registry.
+    assert_eq!(registry(), before, "a checkout wrote the registry");
+    // Pushed to a second remote only: not "never pushed".
+    let other = t.root.join("other.git");
+    t.git(&t.root, &["init", "-q", "--bare", "other.git"]);
+    t.git(&s, &["checkout", "-q", "-b", "elsewhere"]);
+    t.commit_file(&s, "e.txt", "e", "e");
+    t.git(
+        &s,
+        &["remote", "add", "second", other.to_str().expect("utf8")],
+    );
+    t.git(&s, &["push", "-q", "second", "elsewhere"]);
+    t.git(&s, &["checkout", "-q", "s"]);
+    assert!(never_pushed(&t, &s, &["checkout", "elsewhere"]).is_empty());
     // Outside sandboxes: quiet.
     let out = t
         .git_cmd(&t.repo)
@@ -356,13 +380,17 @@ fn a_branch_checked_out_by_hand_is_never_deleted_by_rm() {
     t.ok(&t.repo, &["hooks", "install"]);
     let s = t.new_sandbox("s");
     t.git(&s, &["checkout", "-q", "-b", "mine"]);
-    assert_eq!(t.registry()["instances"][0]["created_branch"], false);
+    let row: serde_json::Value =
+        serde_json::from_str(&t.ok(&t.repo, &["status", "s", "--json"])).expect("json");
+    assert_eq!(row["sandbox"]["branch"], "mine");
+    assert_eq!(row["sandbox"]["created_branch"], false);
     let out = t.run(&t.repo, &["rm", "s", "--yes"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("keeping branch mine: git-sandbox did not create it"),
+        stderr(&out).contains("keeping branch s: the worktree is not on it"),
         "{}",
         stderr(&out)
     );
     assert!(t.branches().contains(&"mine".to_string()));
+    assert!(t.branches().contains(&"s".to_string()));
 }
