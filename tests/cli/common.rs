@@ -1,6 +1,12 @@
 //! The test environment: a temp dir holding a repo, a bare "remote", a fake HOME and the
 //! registry. Every child (the real `git-sandbox` binary and the real `git`) runs with a cleared
-//! environment: no global or system git config, fixed dates, the registry under the temp dir.
+//! environment: no global or system git config, no `GIT_*`, `XDG_*` or colour settings of the
+//! caller, fixed dates, the registry under the temp dir. Only `DOCKER_HOST` passes through, so
+//! the Docker tests reach the same engine `docker info` answered on.
+//!
+//! PATH is the suite's own ([`own_path`]): the system directories, minus any that holds a
+//! `git-sandbox` (an installed copy must never stand in for the binary under test), and a
+//! `tools/` directory of links to the programs the tests need, found on the caller's PATH.
 
 #![allow(dead_code)]
 
@@ -27,6 +33,72 @@ pub struct TestEnv {
     pub path_prefix: Vec<PathBuf>,
     /// Extra variables for every child.
     pub extra_env: Vec<(String, String)>,
+    /// The suite's own PATH (after `path_prefix`).
+    pub own_path: Vec<PathBuf>,
+}
+
+/// The programs the tests and the binary under test run, linked into `tools/`.
+const TOOLS: &[&str] = &[
+    "git",
+    "sh",
+    "bash",
+    "zsh",
+    "fish",
+    "busybox",
+    "docker",
+    "docker-compose",
+    "script",
+    "man",
+    "mount",
+    "umount",
+    "sleep",
+    "sync",
+    "kill",
+    "mkfifo",
+    "cat",
+    "env",
+];
+
+/// Directories searched after `tools/`, each only if it holds no `git-sandbox`.
+const SYSTEM_DIRS: &[&str] = &[
+    "/usr/local/sbin",
+    "/usr/local/bin",
+    "/usr/sbin",
+    "/usr/bin",
+    "/sbin",
+    "/bin",
+];
+
+/// Builds the suite's PATH under `root` from the caller's `inherited` PATH: links to [`TOOLS`]
+/// (never to a `git-sandbox`), then the system directories that hold no `git-sandbox`.
+pub fn own_path(root: &Path, inherited: &std::ffi::OsStr) -> Vec<PathBuf> {
+    let tools = root.join("tools");
+    fs::create_dir_all(&tools).expect("tools dir");
+    let dirs: Vec<PathBuf> = std::env::split_paths(inherited).collect();
+    for tool in TOOLS {
+        if let Some(found) = dirs.iter().map(|d| d.join(tool)).find(|p| is_executable(p)) {
+            std::os::unix::fs::symlink(&found, tools.join(tool)).expect("link a tool");
+        }
+    }
+    let mut path = vec![tools];
+    path.extend(
+        SYSTEM_DIRS
+            .iter()
+            .map(PathBuf::from)
+            .filter(|d| !d.join("git-sandbox").exists()),
+    );
+    path
+}
+
+fn is_executable(p: &Path) -> bool {
+    fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// Says on the terminal, past the test harness's capture, that a test could not run here and
+/// what is missing; `cargo test` shows it whether or not the test passes.
+pub fn skip(test: &str, missing: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {missing}");
 }
 
 impl TestEnv {
@@ -36,6 +108,15 @@ impl TestEnv {
     }
 
     pub fn named(name: &str) -> TestEnv {
+        Self::build(name, &std::env::var_os("PATH").unwrap_or_default())
+    }
+
+    /// A repo as [`TestEnv::new`], as if the caller's PATH were `inherited`.
+    pub fn with_inherited_path(inherited: &std::ffi::OsStr) -> TestEnv {
+        Self::build("repo", inherited)
+    }
+
+    fn build(name: &str, inherited: &std::ffi::OsStr) -> TestEnv {
         let tmp = tempfile::tempdir().expect("tempdir");
         let root = fs::canonicalize(tmp.path()).expect("canonical tempdir");
         let home = root.join("home");
@@ -47,6 +128,7 @@ impl TestEnv {
         .expect("gitconfig");
         let work = root.join("work");
         fs::create_dir_all(&work).expect("work");
+        let own_path = own_path(&root, inherited);
         let env = TestEnv {
             repo: work.join(name),
             remote: root.join("remote.git"),
@@ -56,6 +138,7 @@ impl TestEnv {
             _tmp: tmp,
             path_prefix: Vec::new(),
             extra_env: Vec::new(),
+            own_path,
         };
         env.git(&env.root, &["init", "-q", "--bare", "remote.git"]);
         env.git(&work, &["init", "-q", name]);
@@ -81,9 +164,7 @@ impl TestEnv {
 
     fn apply_env(&self, cmd: &mut Command) {
         let mut path: Vec<PathBuf> = self.path_prefix.clone();
-        path.extend(std::env::split_paths(
-            &std::env::var_os("PATH").unwrap_or_default(),
-        ));
+        path.extend(self.own_path.iter().cloned());
         cmd.env_clear()
             .env("PATH", std::env::join_paths(path).expect("PATH"))
             .env("HOME", &self.home)
@@ -96,6 +177,9 @@ impl TestEnv {
             .env("LANG", "C")
             .env("NO_COLOR", "1")
             .stdin(Stdio::null());
+        if let Some(host) = std::env::var_os("DOCKER_HOST") {
+            cmd.env("DOCKER_HOST", host);
+        }
         for (k, v) in &self.extra_env {
             cmd.env(k, v);
         }

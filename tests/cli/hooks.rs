@@ -234,29 +234,69 @@ fn never_pushed_warns_once_per_branch_and_checkouts_write_nothing() {
     assert!(!stderr(&out).contains("git-sandbox"), "{}", stderr(&out));
 }
 
+/// A `git-sandbox` that fails loudly and leaves a mark, first on the caller's PATH.
+fn decoy(dir: &Path) -> (std::ffi::OsString, PathBuf) {
+    let bin = dir.join("decoy-bin");
+    let mark = dir.join("decoy-ran");
+    write_hook(
+        &bin,
+        "git-sandbox",
+        &format!(
+            "#!/bin/sh\necho DECOY git-sandbox ran >&2\ntouch {}\nexit 99\n",
+            mark.display()
+        ),
+        0o755,
+    );
+    let mut path = vec![bin];
+    path.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    (std::env::join_paths(path).expect("PATH"), mark)
+}
+
+/// Checks out a branch with a commit of its own, the checkout that warns when it was never
+/// pushed; returns git's stderr.
+fn checkout_unpushed(t: &TestEnv, s: &Path, branch: &str) -> String {
+    t.git(s, &["checkout", "-q", "-b", branch]);
+    t.commit_file(s, &format!("{branch}.txt"), "x", "x");
+    t.git(s, &["checkout", "-q", "s"]);
+    let out = t
+        .git_cmd(s)
+        .args(["checkout", branch])
+        .output()
+        .expect("co");
+    assert!(out.status.success(), "{}", stderr(&out));
+    stderr(&out)
+}
+
 #[test]
 fn without_git_sandbox_on_path_git_works_normally() {
-    let mut t = hooked();
+    let dir = tempfile::tempdir().expect("tmp");
+    let (inherited, mark) = decoy(dir.path());
+    // The caller's PATH starts with a decoy: the suite's own PATH never reaches it.
+    let mut t = TestEnv::with_inherited_path(&inherited);
+    let bin = t.root.join("bin");
+    fs::create_dir_all(&bin).expect("bin");
+    std::os::unix::fs::symlink(BIN, bin.join("git-sandbox")).expect("link");
+    t.path_prefix = vec![bin];
     t.ok(&t.repo, &["hooks", "install"]);
     let s = t.new_sandbox("s");
-    t.path_prefix.clear();
-    let out = t
-        .git_cmd(&s)
-        .args(["checkout", "-b", "nobin"])
-        .output()
-        .expect("checkout");
-    assert!(out.status.success());
+    // With the binary under test on PATH the hook runs it (so the check below can fail).
+    let err = checkout_unpushed(&t, &s, "withbin");
     assert!(
-        stderr(&out).lines().all(|l| !l.contains("git-sandbox")),
-        "{}",
-        stderr(&out)
+        err.contains("branch withbin of sandbox s has never been pushed"),
+        "{err}"
     );
+    t.path_prefix.clear();
+    let err = checkout_unpushed(&t, &s, "nobin");
+    assert!(err.lines().all(|l| !l.contains("git-sandbox")), "{err}");
     let out = t
         .git_cmd(&s)
         .args(["push", "origin", "nobin"])
         .output()
         .expect("push");
     assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!mark.exists(), "the decoy git-sandbox ran");
 }
 
 #[test]

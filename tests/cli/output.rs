@@ -23,7 +23,10 @@ fn no_escape_codes_off_a_terminal_or_with_no_color() {
         .output()
         .is_err()
     {
-        eprintln!("SKIPPED: the pty checks need script(1)");
+        crate::common::skip(
+            "output::colour on a terminal",
+            "script(1) missing (util-linux)",
+        );
         return;
     }
     let pty = |no_color: bool, args: &str| -> Vec<u8> {
@@ -192,7 +195,10 @@ fn init_writes_a_config_from_compose_whose_env_drives_compose() {
             .is_ok_and(|o| o.status.success())
     });
     let Some(compose) = compose else {
-        eprintln!("SKIPPED: no docker compose to check the ports with");
+        crate::common::skip(
+            "output::init's ports through compose",
+            "neither docker-compose nor docker compose runs",
+        );
         return;
     };
     let mut cmd = t.program(compose, &p);
@@ -282,7 +288,10 @@ fn git_help_sandbox_opens_the_man_page() {
         .output()
         .is_err()
     {
-        eprintln!("SKIPPED: no man(1) here");
+        crate::common::skip(
+            "output::the man page through man(1)",
+            "man(1) missing (man-db)",
+        );
         return;
     }
     let man1 = t.root.join("share/man/man1");

@@ -240,7 +240,10 @@ fn a_mount_inside_is_refused_even_with_force() {
         .arg(&mnt)
         .output();
     if !mounted.is_ok_and(|o| o.status.success()) {
-        eprintln!("SKIPPED: a_mount_inside_is_refused_even_with_force needs `mount --bind` (root)");
+        crate::common::skip(
+            "removal::a_mount_inside_is_refused_even_with_force",
+            "no permission for `mount --bind` (needs root)",
+        );
         return;
     }
     let err = t.fails(&t.repo, &["rm", "s", "--yes", "--force"], 3);
@@ -838,8 +841,9 @@ fn purge_never_deletes_through_a_bind_mount_in_the_trash() {
         .arg(&m)
         .output();
     if !mounted.is_ok_and(|o| o.status.success()) {
-        eprintln!(
-            "SKIPPED: purge_never_deletes_through_a_bind_mount_in_the_trash needs `mount --bind` (root)"
+        crate::common::skip(
+            "removal::purge_never_deletes_through_a_bind_mount_in_the_trash",
+            "no permission for `mount --bind` (needs root)",
         );
         return;
     }

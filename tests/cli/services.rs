@@ -18,14 +18,21 @@ pub(crate) const IMAGE: &str = "git-sandbox-test-httpd:1";
 pub(crate) fn docker_ready() -> bool {
     static READY: OnceLock<Result<(), String>> = OnceLock::new();
     let r = READY.get_or_init(|| {
-        let info = Command::new("docker").arg("info").output();
-        if !info.is_ok_and(|o| o.status.success()) {
-            return Err("no Docker engine answers `docker info`".into());
+        let info = Command::new("docker")
+            .arg("info")
+            .output()
+            .map_err(|_| "the docker CLI is missing (not on PATH)".to_string())?;
+        if !info.status.success() {
+            let why = String::from_utf8_lossy(&info.stderr);
+            let first = why.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+            return Err(format!(
+                "the Docker engine does not answer `docker info`: {first}"
+            ));
         }
         let busybox = ["/bin/busybox", "/usr/bin/busybox"]
             .into_iter()
             .find(|p| Path::new(p).is_file())
-            .ok_or("no static busybox (apt-get install busybox-static)")?;
+            .ok_or("busybox-static missing (apt-get install busybox-static)")?;
         let ctx = tempfile::tempdir().map_err(|e| e.to_string())?;
         std::fs::copy(busybox, ctx.path().join("busybox")).map_err(|e| e.to_string())?;
         std::fs::write(
@@ -54,7 +61,7 @@ pub(crate) fn docker_ready() -> bool {
             )
         }
         Err(why) => {
-            eprintln!("SKIPPED: Docker tests need a Docker engine: {why}");
+            crate::common::skip("Docker tests", why);
             false
         }
     }

@@ -39,7 +39,10 @@ fn have(sh: &str) -> bool {
         .status()
         .is_ok_and(|s| s.success());
     if !ok {
-        eprintln!("SKIPPED: {sh} is not installed (.ci/run installs it)");
+        crate::common::skip(
+            &format!("the {sh} completion tests"),
+            &format!("{sh} missing (.ci/run installs it)"),
+        );
     }
     ok
 }
