@@ -146,6 +146,7 @@ pub struct ListArgs {
 pub struct StatusArgs {
     /// The sandbox (default: the one containing the current directory).
     pub name: Option<String>,
+    /// Machine-readable output (see the README for the shape).
     #[arg(long)]
     pub json: bool,
 }
@@ -241,6 +242,7 @@ pub struct PruneArgs {
 pub struct EnvArgs {
     /// The sandbox (default: the one containing the current directory).
     pub name: Option<String>,
+    /// Machine-readable output (see the README for the shape).
     #[arg(long)]
     pub json: bool,
 }
@@ -286,6 +288,7 @@ pub struct LogsArgs {
 
 #[derive(Args, Debug)]
 pub struct PortsArgs {
+    /// Machine-readable output (see the README for the shape).
     #[arg(long)]
     pub json: bool,
 }
@@ -318,18 +321,21 @@ pub struct LocalProdNewArgs {
 
 #[derive(Args, Debug)]
 pub struct LocalProdDownArgs {
+    /// Remove its volumes too.
     #[arg(long)]
     pub volumes: bool,
 }
 
 #[derive(Args, Debug)]
 pub struct LocalProdStatusArgs {
+    /// Machine-readable output (see the README for the shape).
     #[arg(long)]
     pub json: bool,
 }
 
 #[derive(Args, Debug)]
 pub struct LocalProdLogsArgs {
+    /// Follow the logs.
     #[arg(short, long)]
     pub follow: bool,
 }

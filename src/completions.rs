@@ -45,12 +45,18 @@ _git-sandbox() {
     cands=(${(f)"$(git-sandbox __complete -- "${(@)words[2,CURRENT]}" 2>/dev/null)"})
     compadd -a cands
 }
-if (( $+functions[compdef] )); then
+# Autoloaded from $fpath, this file is the function's first call: complete now. Sourced, it
+# only registers the function.
+if [[ $zsh_eval_context[-1] == loadautofunc ]]; then
+    _git-sandbox "$@"
+elif (( $+functions[compdef] )); then
     compdef _git-sandbox git-sandbox
 fi
 "#;
 
-const FISH: &str = r#"# fish completion for git-sandbox; load with: git-sandbox completions fish | source
+const FISH: &str = r#"# fish completion for git-sandbox, for `git-sandbox` and `git sandbox`. Install it in conf.d
+# (git-sandbox completions fish > ~/.config/fish/conf.d/git-sandbox.fish): fish reads files in
+# completions/ by command name only, so it would not find this one when completing `git`.
 function __git_sandbox_complete
     set -l toks (commandline -opc)
     set -l cur (commandline -ct)
@@ -121,11 +127,16 @@ pub fn candidates(
             .filter(|s| !s.is_hide_set())
             .map(|s| s.get_name().to_string())
             .collect();
-        let takes_name = cmd
-            .get_positionals()
-            .nth(positionals)
-            .is_some_and(|a| a.get_id() == "name");
-        if takes_name {
+        let positional = cmd.get_positionals().nth(positionals);
+        if let Some(arg) = positional {
+            v.extend(
+                arg.get_possible_values()
+                    .iter()
+                    .filter(|p| !p.is_hide_set())
+                    .map(|p| p.get_name().to_string()),
+            );
+        }
+        if positional.is_some_and(|a| a.get_id() == "name") {
             v.extend(names());
         }
         v

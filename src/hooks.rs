@@ -154,22 +154,34 @@ fn write_executable(path: &Path, text: &str) -> Result<()> {
 }
 
 /// Removes our shims and puts back what was there, byte for byte and mode for mode.
-pub fn uninstall(dir: &Path) -> Result<Vec<(&'static str, bool)>> {
+/// What `uninstall` did with one hook.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Uninstalled {
+    /// Ours was not there.
+    NotInstalled,
+    /// Ours is gone and nothing was there before it.
+    Removed,
+    /// Ours is gone and the hook that was there before is back.
+    Restored,
+}
+
+pub fn uninstall(dir: &Path) -> Result<Vec<(&'static str, Uninstalled)>> {
     let mut out = Vec::new();
     for (name, _) in HOOKS {
         let path = dir.join(name);
         let kept: PathBuf = dir.join(format!("{name}{KEPT}"));
         if !is_ours(&path) {
-            out.push((*name, false));
+            out.push((*name, Uninstalled::NotInstalled));
             continue;
         }
         if fs::symlink_metadata(&kept).is_ok() {
             fs::rename(&kept, &path)
                 .with_context(|| format!("cannot restore {}", path.display()))?;
+            out.push((*name, Uninstalled::Restored));
         } else {
             fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))?;
+            out.push((*name, Uninstalled::Removed));
         }
-        out.push((*name, true));
     }
     Ok(out)
 }

@@ -59,12 +59,50 @@ pub fn render() -> Vec<u8> {
     // Writing into a Vec cannot fail.
     let _ = man.render_title(&mut out);
     let _ = man.render_name_section(&mut out);
-    let _ = man.render_synopsis_section(&mut out);
+    out.extend_from_slice(synopsis(&cmd).as_bytes());
     let _ = man.render_description_section(&mut out);
     let _ = man.render_options_section(&mut out);
     out.extend_from_slice(commands_section(&cmd).as_bytes());
     out.extend_from_slice(EXTRA.as_bytes());
     out
+}
+
+/// The SYNOPSIS: every visible option of the top level with its value (`-C <PATH>`,
+/// `--color <WHEN>`), then the command. clap_mangen's drops the value names.
+fn synopsis(root: &clap::Command) -> String {
+    let mut line = String::from("\\fBgit sandbox\\fR");
+    for arg in root.get_arguments().filter(|a| !a.is_hide_set()) {
+        line.push_str(&format!(" [{}]", esc(&label(arg, "|"))));
+    }
+    line.push_str(" \\fI<COMMAND>\\fR [\\fI<ARGS>\\fR]");
+    format!(".SH SYNOPSIS\n{line}\n")
+}
+
+/// `-s|--long <VALUE>` (with `sep` between the short and the long form), or `<NAME>` for a
+/// positional.
+fn label(arg: &clap::Arg, sep: &str) -> String {
+    let mut label = String::new();
+    if let Some(s) = arg.get_short() {
+        label.push_str(&format!("-{s}"));
+    }
+    if let Some(l) = arg.get_long() {
+        if !label.is_empty() {
+            label.push_str(sep);
+        }
+        label.push_str(&format!("--{l}"));
+    }
+    if label.is_empty() {
+        return format!("<{}>", arg.get_id().as_str().to_uppercase());
+    }
+    if arg.get_action().takes_values() {
+        let v = arg
+            .get_value_names()
+            .and_then(|v| v.first())
+            .map(|v| v.to_string())
+            .unwrap_or_else(|| arg.get_id().as_str().to_uppercase());
+        label.push_str(&format!(" <{v}>"));
+    }
+    label
 }
 
 /// Escapes text for roff.
@@ -97,26 +135,7 @@ fn commands_section(root: &clap::Command) -> String {
                 esc(&usage)
             ));
             for arg in sub.get_arguments().filter(|a| !a.is_hide_set()) {
-                let mut label = String::new();
-                if let Some(s) = arg.get_short() {
-                    label.push_str(&format!("-{s}"));
-                }
-                if let Some(l) = arg.get_long() {
-                    if !label.is_empty() {
-                        label.push_str(", ");
-                    }
-                    label.push_str(&format!("--{l}"));
-                }
-                if label.is_empty() {
-                    label = format!("<{}>", arg.get_id().as_str().to_uppercase());
-                } else if arg.get_action().takes_values() {
-                    let v = arg
-                        .get_value_names()
-                        .and_then(|v| v.first())
-                        .map(|v| v.to_string())
-                        .unwrap_or_else(|| arg.get_id().as_str().to_uppercase());
-                    label.push_str(&format!(" <{v}>"));
-                }
+                let label = label(arg, ", ");
                 let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
                 out.push_str(&format!(".TP\n\\fB{}\\fR\n{}\n", esc(&label), esc(&help)));
             }
@@ -128,4 +147,35 @@ fn commands_section(root: &clap::Command) -> String {
 
 fn about(cmd: &clap::Command) -> String {
     cmd.get_about().map(|a| a.to_string()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every visible option and argument of every visible command, with the command's path.
+    fn undescribed(cmd: &clap::Command, path: &str, out: &mut Vec<String>) {
+        for arg in cmd.get_arguments().filter(|a| !a.is_hide_set()) {
+            if arg.get_help().is_none() {
+                out.push(format!("{path} {}", super::label(arg, "|")));
+            }
+        }
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+            undescribed(sub, &format!("{path} {}", sub.get_name()), out);
+        }
+    }
+
+    #[test]
+    fn every_option_has_a_description() {
+        let mut missing = Vec::new();
+        undescribed(&crate::cli::Cli::command(), "git sandbox", &mut missing);
+        assert!(missing.is_empty(), "no description: {missing:#?}");
+    }
+
+    #[test]
+    fn the_synopsis_shows_option_values() {
+        let s = super::synopsis(&crate::cli::Cli::command());
+        assert!(s.contains("[\\-C <PATH>]"), "{s}");
+        assert!(s.contains("[\\-\\-color <WHEN>]"), "{s}");
+    }
 }

@@ -18,7 +18,7 @@ use crate::cli::{HookCommand, HooksCommand, HooksInstallArgs};
 use crate::commands::Ctx;
 use crate::config::Config;
 use crate::git::{self, Repo};
-use crate::hooks::{self, HookState, Installed};
+use crate::hooks::{self, HookState, Installed, Uninstalled};
 use crate::registry::{self, Pushed};
 use crate::ui;
 
@@ -40,15 +40,13 @@ pub fn manage(ctx: &Ctx, cmd: HooksCommand) -> Result<i32> {
             ui::info(&format!("hooks directory: {}", dir.display()));
         }
         HooksCommand::Uninstall => {
-            for (name, removed) in hooks::uninstall(&dir)? {
-                ui::info(&format!(
-                    "{name}: {}",
-                    if removed {
-                        "removed; what was there before is back"
-                    } else {
-                        "not installed"
-                    }
-                ));
+            for (name, what) in hooks::uninstall(&dir)? {
+                let msg = match what {
+                    Uninstalled::NotInstalled => "not installed",
+                    Uninstalled::Removed => "removed",
+                    Uninstalled::Restored => "removed; the hook that was there before is back",
+                };
+                ui::info(&format!("{name}: {msg}"));
             }
         }
         HooksCommand::Status => {

@@ -130,8 +130,17 @@ fn uninstall_restores_bytes_and_modes() {
         status.contains("post-checkout: installed (runs post-checkout.pre-git-sandbox first)"),
         "{status}"
     );
-    t.ok(&t.repo, &["hooks", "uninstall"]);
+    let out = t.run(&t.repo, &["hooks", "uninstall"]);
     assert_eq!(tree(&hooks), before);
+    let said = stderr(&out);
+    assert!(
+        said.contains("post-checkout: removed; the hook that was there before is back"),
+        "{said}"
+    );
+    // pre-push had nothing before it: nothing is claimed back.
+    assert!(said.contains("pre-push: removed\n"), "{said}");
+    let said = stderr(&t.run(&t.repo, &["hooks", "uninstall"]));
+    assert!(said.contains("pre-push: not installed"), "{said}");
 }
 
 #[test]

@@ -12,6 +12,7 @@ mod local_prod;
 mod output;
 mod paths;
 mod ports;
+mod readme;
 mod removal;
 mod restore;
 mod rm;

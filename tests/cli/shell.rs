@@ -183,3 +183,24 @@ sb; pwd"#
         );
     }
 }
+
+#[test]
+fn completion_offers_shell_names_and_never_hidden_commands() {
+    let t = env_with_sandboxes();
+    let complete = |words: &[&str]| -> Vec<String> {
+        let mut args = vec!["__complete", "--"];
+        args.extend_from_slice(words);
+        t.ok(&t.repo, &args).lines().map(String::from).collect()
+    };
+    for cmd in ["completions", "shell-init"] {
+        assert_eq!(complete(&[cmd, ""]), ["bash", "fish", "zsh"], "{cmd}");
+    }
+    for words in [&[""][..], &["_"], &["__"], &["help", ""]] {
+        let got = complete(words);
+        assert!(
+            got.iter().all(|c| !c.starts_with('_') && c != "hook"),
+            "{words:?}: {got:?}"
+        );
+    }
+    assert!(complete(&[""]).contains(&"new".to_string()));
+}
