@@ -44,6 +44,28 @@ pub struct Tool {
 }
 
 impl Tool {
+    /// The tool `GIT_SANDBOX_COMPOSE` names (`docker compose`, `podman-compose`, …), if its
+    /// program can be found.
+    fn named(value: &str) -> Result<Tool> {
+        let mut parts = value.split_whitespace().map(String::from);
+        let Some(program) = parts.next() else {
+            return Err(UserError::new("GIT_SANDBOX_COMPOSE is set but empty")
+                .hint("unset it, or set it to a compose command, e.g. `docker compose`")
+                .into());
+        };
+        if !on_path(&program) {
+            return Err(UserError::new(format!(
+                "GIT_SANDBOX_COMPOSE names {program:?}, which is not an executable on PATH"
+            ))
+            .hint("install it, or set GIT_SANDBOX_COMPOSE to a compose command that is (e.g. `docker compose`), or unset it")
+            .into());
+        }
+        Ok(Tool {
+            program,
+            pre_args: parts.collect(),
+        })
+    }
+
     /// `docker compose` if the plugin works, else `docker-compose`.
     pub fn detect() -> Result<Tool> {
         let works = |prog: &str, args: &[&str]| {
@@ -56,14 +78,7 @@ impl Tool {
                 .is_ok_and(|s| s.success())
         };
         if let Some(p) = std::env::var_os("GIT_SANDBOX_COMPOSE") {
-            let p = p.to_string_lossy().into_owned();
-            let mut parts = p.split_whitespace().map(String::from);
-            if let Some(program) = parts.next() {
-                return Ok(Tool {
-                    program,
-                    pre_args: parts.collect(),
-                });
-            }
+            return Self::named(&p.to_string_lossy());
         }
         if works("docker", &["compose", "version"]) {
             return Ok(Tool {
@@ -172,4 +187,17 @@ pub fn running_projects() -> Vec<String> {
             .collect(),
         _ => Vec::new(),
     }
+}
+
+/// Whether `program` (a path, or a name looked up on PATH) is an executable file.
+fn on_path(program: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let runs = |p: &Path| {
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    if program.contains('/') {
+        return runs(Path::new(program));
+    }
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|d| runs(&d.join(program))))
 }

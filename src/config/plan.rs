@@ -80,8 +80,13 @@ impl Config {
                     format!("slot {slot}'s {}", p.label())
                 };
                 if !(1024..=65535).contains(&p.port) {
+                    let fix = if p.port < 1024 {
+                        "raise the base to 1024 or more (ports below 1024 need root)"
+                    } else {
+                        "lower the base or max_slots"
+                    };
                     return Err(format!(
-                        "{who} would be port {}, outside 1024..=65535; lower the base or max_slots",
+                        "{who} would be port {}, outside 1024..=65535; {fix}",
                         p.port
                     ));
                 }

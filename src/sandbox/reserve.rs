@@ -102,17 +102,21 @@ fn pick_slot(cfg: &Config, data: &registry::Data) -> Result<(u32, Skipped)> {
         }
         skipped.push((slot, busy));
     }
-    let mut holders: Vec<String> = data
+    let mut holders: Vec<(u32, String)> = data
         .instances
         .iter()
         .filter(|i| i.slot > 0)
-        .map(|i| format!("slot {}: {} ({})", i.slot, i.id, i.path.display()))
+        .map(|i| {
+            let line = format!("  slot {}: {} ({})", i.slot, i.id, i.path.display());
+            (i.slot, line)
+        })
         .collect();
     holders.sort();
+    let lines: Vec<String> = holders.into_iter().map(|(_, l)| l).collect();
     let mut err = UserError::new(format!(
-        "all {} slots are taken: {}",
+        "all {} slots are taken:\n{}",
         cfg.max_slots,
-        holders.join("; ")
+        lines.join("\n")
     ))
     .hint("remove a sandbox you no longer need (`git sandbox rm NAME`), or raise max_slots in .sandbox.toml");
     for (slot, busy) in &skipped {

@@ -84,6 +84,13 @@ fn out_of_range_and_unknown_keys_are_errors_naming_line_and_key() {
     t.write(&t.repo, ".sandbox.toml", "[ports]\nbackend = 65530\n");
     let err = t.fails(&t.repo, &["ports"], 1);
     assert!(err.contains("outside 1024..=65535"), "{err}");
+    assert!(err.contains("lower the base"), "{err}");
+    // Port 80 is too low: the fix goes the other way.
+    t.write(&t.repo, ".sandbox.toml", "[ports]\nweb = 80\n");
+    let err = t.fails(&t.repo, &["ports"], 1);
+    assert!(err.contains("web would be port 80"), "{err}");
+    assert!(err.contains("raise the base"), "{err}");
+    assert!(!err.contains("lower the base"), "{err}");
     t.write(&t.repo, ".sandbox.toml", "max_slots = 3\nbogus = 1\n");
     let err = t.fails(&t.repo, &["ports"], 1);
     assert!(err.contains("line 2") && err.contains("bogus"), "{err}");
@@ -182,4 +189,35 @@ fn copy_brings_ignored_files_along() {
         "TOKEN=x\n"
     );
     assert!(p.join("config/a.secret").is_file() && p.join("config/b.secret").is_file());
+}
+
+#[test]
+fn all_slots_taken_lists_holders_by_number_one_per_line() {
+    let t = TestEnv::new();
+    commit_config(&t, "max_slots = 10\n[ports]\nweb = 18000\n");
+    for i in 1..=10 {
+        t.new_sandbox(&format!("s{i}"));
+    }
+    let err = t.fails(&t.repo, &["new", "eleven"], 1);
+    let slots: Vec<u32> = err
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("slot "))
+        .filter_map(|l| l.split(':').next()?.parse().ok())
+        .collect();
+    assert_eq!(slots, (1..=10).collect::<Vec<u32>>(), "{err}");
+}
+
+#[test]
+fn a_compose_tool_that_is_not_there_is_named() {
+    let mut t = TestEnv::new();
+    t.write(&t.repo, "compose.yaml", "services: {}\n");
+    t.git(&t.repo, &["add", "compose.yaml"]);
+    t.git(&t.repo, &["commit", "-q", "-m", "compose"]);
+    t.new_sandbox("s");
+    t.extra_env = vec![("GIT_SANDBOX_COMPOSE".into(), "nocompose-xyz up".into())];
+    let err = t.fails(&t.repo, &["up", "s"], 1);
+    assert!(
+        err.contains("GIT_SANDBOX_COMPOSE names \"nocompose-xyz\""),
+        "{err}"
+    );
 }
