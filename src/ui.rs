@@ -125,39 +125,67 @@ pub fn interactive() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
 }
 
-/// Formats rows as aligned columns.
+mod table;
+
+/// Formats rows as aligned columns that fit the terminal (see [`table`]).
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> Vec<String> {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for r in rows {
-        for (i, c) in r.iter().enumerate() {
-            if i < widths.len() {
-                widths[i] = widths[i].max(c.chars().count());
-            }
-        }
-    }
-    let fmt = |cells: Vec<String>| -> String {
-        let n = cells.len();
-        cells
-            .into_iter()
-            .enumerate()
-            .map(|(i, c)| {
-                if i + 1 == n {
-                    c
-                } else {
-                    let pad = widths[i].saturating_sub(c.chars().count());
-                    format!("{c}{}", " ".repeat(pad + 2))
-                }
-            })
-            .collect::<String>()
-            .trim_end()
-            .to_string()
+    table_styled(header, rows, &|_, _| None)
+}
+
+/// [`table()`], with `style(column header, cell)` colouring cells on a terminal.
+pub fn table_styled(
+    header: &[&str],
+    rows: &[Vec<String>],
+    style: &dyn Fn(&str, &str) -> Option<Style>,
+) -> Vec<String> {
+    table::render(header, rows, table::width_limit(), style)
+}
+
+/// Ports as one short cell: `backend=8001 workers=5026-5031*`, a run of a group's
+/// consecutive ports folded into one range (`*` marks a busy one, the busy ones are listed).
+pub fn ports_line(ports: &[(String, u32, bool)]) -> String {
+    let split = |label: &str| -> Option<(String, u32)> {
+        let (name, rest) = label.split_once('[')?;
+        Some((name.to_string(), rest.strip_suffix(']')?.parse().ok()?))
     };
-    let mut out = vec![paint_out(
-        Style::Bold,
-        &fmt(header.iter().map(|s| s.to_string()).collect()),
-    )];
-    for r in rows {
-        out.push(fmt(r.clone()));
+    let mut sorted: Vec<(String, Option<u32>, u32, bool)> = ports
+        .iter()
+        .map(|(l, p, b)| match split(l) {
+            Some((name, i)) => (name, Some(i), *p, *b),
+            None => (l.clone(), None, *p, *b),
+        })
+        .collect();
+    sorted.sort();
+    let mut out: Vec<String> = Vec::new();
+    let mut k = 0;
+    while k < sorted.len() {
+        let (name, index, port, _) = &sorted[k];
+        let mut end = k;
+        while let (Some(i), Some((n2, Some(i2), p2, _))) = (index, sorted.get(end + 1)) {
+            let step = u32::try_from(end + 1 - k).unwrap_or(u32::MAX);
+            if n2 != name || *i2 != i + step || *p2 != port + step {
+                break;
+            }
+            end += 1;
+        }
+        let busy: Vec<String> = sorted[k..=end]
+            .iter()
+            .filter(|s| s.3)
+            .map(|s| s.2.to_string())
+            .collect();
+        let mark = if busy.is_empty() {
+            String::new()
+        } else if end == k {
+            "*".into()
+        } else {
+            format!("*({})", busy.join(","))
+        };
+        out.push(match index {
+            None => format!("{name}={port}{mark}"),
+            Some(i) if end == k => format!("{name}[{i}]={port}{mark}"),
+            Some(_) => format!("{name}={port}-{}{mark}", sorted[end].2),
+        });
+        k = end + 1;
     }
-    out
+    out.join(" ")
 }

@@ -179,7 +179,13 @@ fn row(i: &Instance, ctx: Option<&(Repo, Config)>, has_compose: bool) -> Row {
                 ahead: st.ahead,
                 behind: st.behind,
             });
-            r.never_pushed = st.upstream.is_none() && i.pushed.is_none();
+            // A branch on any remote (a second one too) has been pushed, tracked or not.
+            r.never_pushed = st.upstream.is_none()
+                && i.pushed.is_none()
+                && !st
+                    .branch
+                    .as_deref()
+                    .is_some_and(|b| git::branch_on_remote(&i.path, b));
             let on_upstream = st.upstream.is_some() && st.ahead == 0;
             if let Some(head) = st.head.as_ref().filter(|_| !on_upstream) {
                 let count = if repo.is_remote_tip(head) {
@@ -229,12 +235,29 @@ fn changes(r: &Row) -> String {
     }
 }
 
+/// An RFC 3339 time as people read it in a table: `5 min ago`, `2 h ago`, `3 d ago`.
+fn ago(at: &str) -> String {
+    let Ok(then) = humantime::parse_rfc3339_weak(at) else {
+        return at.to_string();
+    };
+    let secs = std::time::SystemTime::now()
+        .duration_since(then)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    match secs {
+        0..60 => "just now".into(),
+        60..3600 => format!("{} min ago", secs / 60),
+        3600..86400 => format!("{} h ago", secs / 3600),
+        _ => format!("{} d ago", secs / 86400),
+    }
+}
+
 fn push_state(r: &Row) -> String {
     let mut parts = Vec::new();
     if r.never_pushed {
         parts.push("never pushed".to_string());
     } else if let Some(p) = &r.pushed {
-        parts.push(format!("pushed {}", p.at));
+        parts.push(format!("pushed {}", ago(&p.at)));
     }
     if let Some(n) = r.unpushed.filter(|n| *n > 0) {
         parts.push(format!("{n} unpushed"));
@@ -257,11 +280,12 @@ fn ports_text(r: &Row) -> String {
     if r.ports.is_empty() {
         return "-".into();
     }
-    r.ports
+    let ports: Vec<(String, u32, bool)> = r
+        .ports
         .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join(" ")
+        .map(|(k, v)| (k.clone(), *v, false))
+        .collect();
+    ui::ports_line(&ports)
 }
 
 pub fn list(ctx: &Ctx, args: ListArgs) -> Result<i32> {
@@ -318,7 +342,7 @@ pub fn list(ctx: &Ctx, args: ListArgs) -> Result<i32> {
             cells
         })
         .collect();
-    for line in ui::table(&header, &table) {
+    for line in ui::table_styled(&header, &table, &state_colour) {
         ui::out(&line);
     }
     Ok(0)
@@ -338,7 +362,7 @@ pub fn show(inst: &Instance, json: bool) -> Result<i32> {
     let mut lines = vec![
         ("name", r.name.clone()),
         ("id", r.id.clone()),
-        ("kind", format!("{:?}", r.kind).to_lowercase()),
+        ("kind", r.kind.as_str().to_string()),
         ("slot", r.slot.to_string()),
         ("path", r.path.clone()),
         ("repo", r.parent_repo.clone()),
@@ -385,4 +409,19 @@ pub fn path(ctx: &Ctx, args: NameArg) -> Result<i32> {
     let inst = target::by_name(&repo, &data, &args.name)?;
     ui::out(&inst.path.display().to_string());
     Ok(0)
+}
+
+/// The colour of a state cell (on a terminal only; `ui` decides): what needs attention red or
+/// yellow, running services green.
+fn state_colour(column: &str, cell: &str) -> Option<ui::Style> {
+    match column {
+        "CHANGES" if cell.starts_with("MISSING") || cell.starts_with("INVALID") => {
+            Some(ui::Style::Red)
+        }
+        "CHANGES" if cell != "clean" && cell != "?" => Some(ui::Style::Yellow),
+        "PUSH" if cell.contains("never pushed") => Some(ui::Style::Red),
+        "PUSH" if cell.contains("unpushed") => Some(ui::Style::Yellow),
+        "SERVICES" if cell == "up" => Some(ui::Style::Green),
+        _ => None,
+    }
 }

@@ -54,8 +54,7 @@ pub fn remove(ctx: &Ctx, repo: &Repo, cfg: &Config, inst: &Instance, opts: Optio
         quarantined: false,
     })?;
     let plan = plan::decide(inst, &report, &opts);
-    let what = what(inst);
-    ui::info(&format!("{what} {} at {}", inst.name, path.display()));
+    ui::info(&format!("{} at {}", who(inst), path.display()));
     if !ctx.cwd.starts_with(&path) {
         ui::detail(&format!("(the current directory is {})", ctx.cwd.display()));
     }
@@ -82,11 +81,12 @@ pub fn remove(ctx: &Ctx, repo: &Repo, cfg: &Config, inst: &Instance, opts: Optio
     Ok(0)
 }
 
-fn what(inst: &Instance) -> &'static str {
+/// How messages name the instance: `sandbox NAME`, or `local-prod` (whose name is its kind).
+fn who(inst: &Instance) -> String {
     if inst.kind == Kind::LocalProd {
-        "local-prod"
+        "local-prod".into()
     } else {
-        "sandbox"
+        format!("sandbox {}", inst.name)
     }
 }
 
@@ -181,7 +181,7 @@ fn ask(inst: &Instance, opts: &Options, lines: &[String]) -> Result<Answer> {
         for s in lines {
             ui::info(&format!("  - {s}"));
         }
-        if !ui::confirm(&format!("Remove {} {}?", what(inst), inst.name)) {
+        if !ui::confirm(&format!("Remove {}?", who(inst))) {
             ui::info("nothing was changed");
             return Ok(Answer::Declined);
         }
@@ -293,10 +293,9 @@ fn tell(
         "removed"
     };
     ui::info(&format!(
-        "{} {} {}",
+        "{} {}",
         ui::paint_err(Style::Green, verb),
-        what(inst),
-        inst.name
+        who(inst)
     ));
     if plan.remove_worktree && ctx.cwd.starts_with(path) {
         ui::info(&format!(

@@ -186,13 +186,10 @@ pub fn ports(ctx: &Ctx, args: PortsArgs) -> Result<i32> {
     let rows: Vec<Vec<String>> = slots
         .iter()
         .map(|s| {
-            let ports: Vec<String> = s
+            let ports: Vec<(String, u32, bool)> = s
                 .ports
                 .iter()
-                .map(|p| {
-                    let busy = if p.busy { "*" } else { "" };
-                    format!("{}={}{busy}", p.port.label(), p.port.port)
-                })
+                .map(|p| (p.port.label(), p.port.port, p.busy))
                 .collect();
             vec![
                 if s.slot == 0 {
@@ -201,7 +198,7 @@ pub fn ports(ctx: &Ctx, args: PortsArgs) -> Result<i32> {
                     s.slot.to_string()
                 },
                 s.owner.clone().unwrap_or_else(|| "-".into()),
-                ports.join(" "),
+                ui::ports_line(&ports),
             ]
         })
         .collect();

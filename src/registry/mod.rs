@@ -36,6 +36,16 @@ pub enum Kind {
     LocalProd,
 }
 
+impl Kind {
+    /// The name people read and JSON carries: `sandbox` or `local-prod`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Sandbox => "sandbox",
+            Kind::LocalProd => "local-prod",
+        }
+    }
+}
+
 /// Where an instance is in its life.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[serde(rename_all = "kebab-case")]

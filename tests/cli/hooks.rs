@@ -87,7 +87,7 @@ fn existing_hooks_keep_running_with_args_and_stdin() {
     assert_eq!(entry["pushed"]["remote_ref"], "refs/heads/s2");
     assert_eq!(entry["pushed"]["oid"], oid.as_str());
     let status = t.ok(&s, &["status"]);
-    assert!(status.contains("pushed 20"), "{status}");
+    assert!(status.contains("pushed just now"), "{status}");
 }
 
 #[test]

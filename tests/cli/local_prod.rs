@@ -15,6 +15,8 @@ fn created_from_inside_a_sandbox_it_lands_beside_the_repo() {
         serde_json::from_str(&t.ok(&s, &["local-prod", "status", "--json"])).expect("json");
     assert_eq!(json["sandbox"]["slot"], 0);
     assert_eq!(json["sandbox"]["kind"], "local-prod");
+    let status = t.ok(&s, &["local-prod", "status"]);
+    assert!(status.contains("kind:     local-prod"), "{status}");
     let err = t.fails(&t.repo, &["local-prod", "new"], 1);
     assert!(err.contains("already has a local-prod"), "{err}");
 }
@@ -39,6 +41,8 @@ fn local_prod_rm_inside_a_sandbox_removes_local_prod_only() {
         err.contains(&format!("local-prod at {}", lp.display())),
         "{err}"
     );
+    assert!(!err.contains("local-prod local-prod"), "{err}");
+    assert!(err.contains("removed local-prod"), "{err}");
     assert!(!lp.exists());
     assert_eq!(
         tree(&s),

@@ -356,3 +356,53 @@ fn init_without_a_usable_compose_file_is_a_clear_error() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn list_and_ports_fit_80_columns_and_non_ascii_names_line_up() {
+    let mut t = TestEnv::new();
+    t.write(
+        &t.repo,
+        ".sandbox.toml",
+        "[ports]\nbackend = 8000\nfrontend = 3000\npostgres = 5432\nredis = 6379\nmailhog = 8025\n[ports.workers]\nbase = 5020\ncount = 6\nstride = 10\n",
+    );
+    t.git(&t.repo, &["add", "."]);
+    t.git(&t.repo, &["commit", "-q", "-m", "ports"]);
+    t.ok(
+        &t.repo,
+        &[
+            "new",
+            "a-rather-long-sandbox-name-for-the-checkout-rework-of-2026",
+        ],
+    );
+    t.ok(&t.repo, &["new", "short", "--branch", "dépôt-日本"]);
+    t.extra_env = vec![("COLUMNS".into(), "80".into())];
+    for cmd in ["list", "ports"] {
+        let out = t.ok(&t.repo, &[cmd]);
+        for line in out.lines() {
+            let width = unicode_width::UnicodeWidthStr::width(line);
+            assert!(width <= 80, "{cmd}: {width} columns:\n{line}\n{out}");
+        }
+    }
+    let out = t.ok(&t.repo, &["list"]);
+    // The SLOT column starts at the same display column on every row.
+    let slot_col = |l: &str| {
+        let at = l.find(['1', '2', 'S']).unwrap_or(0);
+        unicode_width::UnicodeWidthStr::width(&l[..at])
+    };
+    let rows: Vec<&str> = out.lines().filter(|l| !l.starts_with(' ')).collect();
+    assert_eq!(rows.len(), 3, "{out}");
+    assert!(rows[1].contains('…'), "the long name is cut: {out}");
+    let cols: Vec<usize> = rows.iter().map(|l| slot_col(l)).collect();
+    assert!(cols.iter().all(|c| *c == cols[0]), "{cols:?}\n{out}");
+    let branch_col =
+        |l: &str, b: &str| unicode_width::UnicodeWidthStr::width(&l[..l.find(b).unwrap_or(0)]);
+    assert_eq!(
+        branch_col(rows[0], "BRANCH"),
+        branch_col(rows[2], "dépôt-日本"),
+        "{out}"
+    );
+    // State colours where colour is on (a terminal, or --color always), and none off it.
+    let coloured = t.ok(&t.repo, &["--color", "always", "list"]);
+    assert!(coloured.contains("\x1b[31mnever"), "{coloured:?}");
+    assert!(!out.contains('\x1b'), "{out:?}");
+}
