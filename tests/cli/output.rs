@@ -406,3 +406,39 @@ fn list_and_ports_fit_80_columns_and_non_ascii_names_line_up() {
     assert!(coloured.contains("\x1b[31mnever"), "{coloured:?}");
     assert!(!out.contains('\x1b'), "{out:?}");
 }
+
+#[test]
+fn declining_the_rm_prompt_exits_1_and_says_nothing_changed() {
+    let t = TestEnv::new();
+    let s = t.new_sandbox("s");
+    let have_script = t
+        .program("script", &t.repo)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have_script {
+        crate::common::skip("output::declining the rm prompt", "script(1) missing");
+        return;
+    }
+    let before = crate::common::tree(&s);
+    let mut c = t.program("script", &t.repo);
+    c.args([
+        "-qec",
+        &format!("{} rm s", crate::common::BIN),
+        "/dev/null",
+    ])
+    .stdin(std::process::Stdio::piped())
+    .stdout(std::process::Stdio::piped());
+    let mut child = c.spawn().expect("script");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(b"n\n").expect("answer");
+    }
+    let out = child.wait_with_output().expect("wait");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("nothing was changed"), "{said}");
+    assert!(!said.contains("error"), "{said}");
+    assert_eq!(crate::common::tree(&s), before);
+}
