@@ -7,7 +7,8 @@
 
 use anyhow::Result;
 
-/// Aborts (or fails) when `GIT_SANDBOX_FAULT` names this point (debug builds only).
+/// Aborts (or fails) when `GIT_SANDBOX_FAULT` names this point (debug builds only), and fails
+/// in every build when a Ctrl-C was caught ([`crate::interrupt`]).
 /// `GIT_SANDBOX_PAUSE=<point>:<ms>` sleeps there instead, to open a race window for tests
 /// (and, with a file `GIT_SANDBOX_PAUSED` names, says it got there by creating that file).
 #[inline]
@@ -34,5 +35,6 @@ pub fn point(name: &str) -> Result<()> {
     }
     #[cfg(not(debug_assertions))]
     let _ = name;
-    Ok(())
+    // Every point is a step boundary: where a caught Ctrl-C stops the command.
+    crate::interrupt::check()
 }

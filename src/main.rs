@@ -12,6 +12,7 @@ mod error;
 mod fault;
 mod git;
 mod hooks;
+mod interrupt;
 mod man;
 mod names;
 mod procs;

@@ -12,6 +12,8 @@ use crate::sandbox::{self, CreateSpec};
 use crate::ui;
 
 pub fn run(ctx: &Ctx, args: NewArgs) -> Result<i32> {
+    // A Ctrl-C now stops at the next step and undoes the creation, instead of leaving half.
+    crate::interrupt::catch();
     let (repo, cfg) = ctx.repo_config()?;
     let slug = names::slugify(&args.name)?;
     if slug == "local-prod" {

@@ -422,13 +422,9 @@ fn declining_the_rm_prompt_exits_1_and_says_nothing_changed() {
     }
     let before = crate::common::tree(&s);
     let mut c = t.program("script", &t.repo);
-    c.args([
-        "-qec",
-        &format!("{} rm s", crate::common::BIN),
-        "/dev/null",
-    ])
-    .stdin(std::process::Stdio::piped())
-    .stdout(std::process::Stdio::piped());
+    c.args(["-qec", &format!("{} rm s", crate::common::BIN), "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped());
     let mut child = c.spawn().expect("script");
     {
         use std::io::Write;

@@ -153,3 +153,61 @@ fn a_failing_post_checkout_hook_of_the_project_leaves_nothing() {
     assert!(err.contains("hook refuses"), "{err}");
     assert_eq!(state(&t), before);
 }
+
+/// `new` paused at `point`, then sent SIGINT (as Ctrl-C sends it, to the whole process group
+/// when `group` is set): exit 130, told what happened, and nothing left behind.
+fn interrupted_at(t: &TestEnv, point: &str, group: bool) {
+    use std::os::unix::process::CommandExt;
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    let before = state(t);
+    let flag = t.root.join("paused");
+    let _ = fs::remove_file(&flag);
+    let mut cmd = t.cmd(&t.repo);
+    cmd.args(["new", "doomed"])
+        .env("GIT_SANDBOX_PAUSE", format!("{point}:800"))
+        .env("GIT_SANDBOX_PAUSED", &flag)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    let child = cmd.spawn().expect("spawn");
+    let start = Instant::now();
+    while !flag.exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "never reached {point}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let target = if group {
+        format!("-{}", child.id())
+    } else {
+        child.id().to_string()
+    };
+    let sent = t
+        .program("kill", &t.repo)
+        .args(["-INT", "--", &target])
+        .status();
+    assert!(sent.is_ok_and(|s| s.success()), "kill -INT {target}");
+    let out = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{point}: {err}");
+    assert!(err.contains("interrupted"), "{point}: {err}");
+    assert!(
+        err.contains("everything it made was undone"),
+        "{point}: {err}"
+    );
+    assert_eq!(state(t), before, "{point}: Ctrl-C left something behind");
+}
+
+#[test]
+fn ctrl_c_during_new_undoes_it_and_says_so() {
+    let t = TestEnv::new();
+    t.new_sandbox("keep");
+    for point in ["new:reserved", "new:branch", "new:worktree", "new:env"] {
+        interrupted_at(&t, point, false);
+    }
+    // The terminal's Ctrl-C reaches git-sandbox and every git it started.
+    interrupted_at(&t, "new:branch", true);
+    interrupted_at(&t, "new:env", true);
+}
