@@ -168,8 +168,10 @@ pub fn command(tool: &Tool, cfg: &Config, inst: &Instance, dir: &Path) -> Result
     Ok(cmd)
 }
 
-/// Compose projects with a running container (one `docker ps` call; empty without docker).
-pub fn running_projects() -> Vec<String> {
+/// Compose projects with a running container (one `docker ps` call). Empty when docker is not
+/// installed (nothing can be running); an error naming the cause when the engine does not
+/// answer, so no caller mistakes "unknown" for "down".
+pub fn running_projects() -> Result<Vec<String>, String> {
     let out = Command::new("docker")
         .args([
             "ps",
@@ -177,15 +179,23 @@ pub fn running_projects() -> Vec<String> {
             "{{.Label \"com.docker.compose.project\"}}",
         ])
         .stdin(Stdio::null())
-        .stderr(Stdio::null())
         .output();
     match out {
-        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout)
+        Ok(o) if o.status.success() => Ok(String::from_utf8_lossy(&o.stdout)
             .lines()
             .filter(|l| !l.is_empty())
             .map(String::from)
-            .collect(),
-        _ => Vec::new(),
+            .collect()),
+        Ok(o) => {
+            let err = String::from_utf8_lossy(&o.stderr);
+            let first = err.lines().map(str::trim).find(|l| !l.is_empty());
+            Err(format!(
+                "the Docker engine cannot be reached ({})",
+                first.unwrap_or("docker ps failed")
+            ))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(format!("cannot run docker: {e}")),
     }
 }
 

@@ -98,14 +98,23 @@ pub fn gather(insts: &[Instance]) -> Vec<Row> {
                 s.spawn(move || row(i, ctx, compose))
             })
             .collect();
-        let running = docker.and_then(|h| h.join().ok()).unwrap_or_default();
+        // An engine that does not answer leaves services unknown (null), never "down".
+        let running = docker.and_then(|h| h.join().ok());
+        if let Some(Err(e)) = &running {
+            ui::warn(&format!(
+                "{e}; whether services run is unknown (SERVICES shows -)"
+            ));
+        }
+        let running: Option<Vec<String>> = running.and_then(Result::ok);
         handles
             .into_iter()
             .zip(insts)
             .map(|(h, i)| {
                 let mut r = h.join().unwrap_or_else(|_| empty_row(i));
                 if r.services_up.is_some() {
-                    r.services_up = Some(running.contains(&env::compose_project(&i.id)));
+                    r.services_up = running
+                        .as_ref()
+                        .map(|up| up.contains(&env::compose_project(&i.id)));
                 }
                 r
             })

@@ -63,7 +63,12 @@ pub fn exec(ctx: &Ctx, args: ExecArgs) -> Result<i32> {
 pub fn up_instance(repo: &Repo, cfg: &Config, inst: &Instance, attach: bool) -> Result<i32> {
     let path = target::verify(repo, inst)?;
     let file = compose::find_file(&path, cfg)?;
-    let running = compose::running_projects().contains(&env::compose_project(&inst.id));
+    let running = compose::running_projects()
+        .map_err(|e| {
+            UserError::new(format!("cannot start the services of {}: {e}", inst.name))
+                .hint("start Docker (or point DOCKER_HOST at it) and try again")
+        })?
+        .contains(&env::compose_project(&inst.id));
     if !running {
         let busy = env::busy_ports(cfg, inst.slot);
         if !busy.is_empty() {

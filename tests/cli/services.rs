@@ -315,3 +315,39 @@ fn compose_file_missing_is_a_clear_error() {
         "{err}"
     );
 }
+
+#[test]
+fn an_unreachable_engine_is_unknown_never_down_and_up_says_why() {
+    let mut t = TestEnv::new();
+    let have_cli = t
+        .program("docker", &t.repo)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have_cli {
+        crate::common::skip(
+            "services::an unreachable engine",
+            "the docker CLI is missing",
+        );
+        return;
+    }
+    t.write(&t.repo, "compose.yaml", "services:\n  web:\n    image: x\n");
+    t.write(&t.repo, ".sandbox.toml", "[ports]\nweb = 17950\n");
+    t.git(&t.repo, &["add", "."]);
+    t.git(&t.repo, &["commit", "-q", "-m", "compose"]);
+    t.new_sandbox("s");
+    let nowhere = t.root.join("no-docker.sock");
+    t.extra_env = vec![(
+        "DOCKER_HOST".into(),
+        format!("unix://{}", nowhere.display()),
+    )];
+    let out = t.run(&t.repo, &["list", "--json"]);
+    assert!(out.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json["sandboxes"][0]["services_up"], serde_json::Value::Null);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("cannot be reached"), "{said}");
+    let err = t.fails(&t.repo, &["up", "s"], 1);
+    assert!(err.contains("Docker engine cannot be reached"), "{err}");
+    assert!(!err.contains("another program"), "{err}");
+}
