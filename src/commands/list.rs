@@ -15,6 +15,7 @@ use crate::commands::Ctx;
 use crate::compose;
 use crate::config::Config;
 use crate::env;
+use crate::error::UserError;
 use crate::git::{self, Repo};
 use crate::registry::{Instance, Kind, Pushed, State};
 use crate::target;
@@ -71,10 +72,16 @@ pub struct Upstream {
 /// Gathers rows for instances, in parallel.
 pub fn gather(insts: &[Instance]) -> Vec<Row> {
     let mut repos: BTreeMap<&Path, Option<(Repo, Config)>> = BTreeMap::new();
+    // A .sandbox.toml that does not parse: its rows still show, with the error, never as a
+    // sandbox without ports.
+    let mut bad_config: BTreeMap<&Path, String> = BTreeMap::new();
     for i in insts {
         repos.entry(i.parent_repo.as_path()).or_insert_with(|| {
             let repo = Repo::discover(&i.parent_repo).ok()?;
-            let cfg = Config::load(&repo.root).unwrap_or_default();
+            let cfg = Config::load(&repo.root).unwrap_or_else(|e| {
+                bad_config.insert(i.parent_repo.as_path(), format!("{e:#}"));
+                Config::default()
+            });
             Some((repo, cfg))
         });
     }
@@ -115,6 +122,9 @@ pub fn gather(insts: &[Instance]) -> Vec<Row> {
                     r.services_up = running
                         .as_ref()
                         .map(|up| up.contains(&env::compose_project(&i.id)));
+                }
+                if let Some(e) = bad_config.get(i.parent_repo.as_path()) {
+                    r.error.get_or_insert_with(|| e.clone());
                 }
                 r
             })
@@ -309,7 +319,7 @@ pub fn list(ctx: &Ctx, args: ListArgs) -> Result<i32> {
     if args.json {
         let v = serde_json::json!({ "version": JSON_VERSION, "sandboxes": rows });
         ui::out(&serde_json::to_string_pretty(&v)?);
-        return Ok(0);
+        return config_verdict(&rows);
     }
     if rows.is_empty() {
         ui::info("no sandboxes; make one with `git sandbox new <name>`");
@@ -354,7 +364,22 @@ pub fn list(ctx: &Ctx, args: ListArgs) -> Result<i32> {
     for line in ui::table_styled(&header, &table, &state_colour) {
         ui::out(&line);
     }
-    Ok(0)
+    config_verdict(&rows)
+}
+
+/// After the rows are out: a `.sandbox.toml` that does not parse is an error (exit 1), so its
+/// sandboxes never pass for ones without ports.
+fn config_verdict(rows: &[Row]) -> Result<i32> {
+    let bad = rows
+        .iter()
+        .filter_map(|r| r.error.as_deref())
+        .find(|e| e.contains(".sandbox.toml"));
+    match bad {
+        Some(e) => Err(UserError::new(e.to_string())
+            .hint("fix .sandbox.toml (see the README's Configuration section); its ports are not shown until then")
+            .into()),
+        None => Ok(0),
+    }
 }
 
 /// Prints one instance in detail (also used by `local-prod status`).
@@ -366,7 +391,7 @@ pub fn show(inst: &Instance, json: bool) -> Result<i32> {
     if json {
         let v = serde_json::json!({ "version": JSON_VERSION, "sandbox": r });
         ui::out(&serde_json::to_string_pretty(&v)?);
-        return Ok(0);
+        return config_verdict(std::slice::from_ref(&r));
     }
     let mut lines = vec![
         ("name", r.name.clone()),
@@ -402,7 +427,7 @@ pub fn show(inst: &Instance, json: bool) -> Result<i32> {
     for (k, v) in lines {
         ui::out(&format!("{:<9} {v}", format!("{k}:")));
     }
-    Ok(0)
+    config_verdict(std::slice::from_ref(&r))
 }
 
 pub fn status(ctx: &Ctx, args: StatusArgs) -> Result<i32> {

@@ -221,3 +221,28 @@ fn a_compose_tool_that_is_not_there_is_named() {
         "{err}"
     );
 }
+
+#[test]
+fn a_broken_config_is_an_error_in_list_and_status_not_a_sandbox_without_ports() {
+    let t = TestEnv::new();
+    commit_config(&t, "[ports]\nweb = 18100\n");
+    t.new_sandbox("s");
+    t.write(
+        &t.repo,
+        ".sandbox.toml",
+        "[ports]\nweb = 18100\nwbe = \"x\"\n",
+    );
+    let out = t.run(&t.repo, &["list"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(".sandbox.toml") && err.contains("line 3"),
+        "{err}"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("s "),
+        "rows still shown"
+    );
+    let err = t.fails(&t.repo, &["status", "s", "--json"], 1);
+    assert!(err.contains(".sandbox.toml"), "{err}");
+}
