@@ -149,9 +149,8 @@ pub fn command(tool: &Tool, cfg: &Config, inst: &Instance, dir: &Path) -> Result
     let file = find_file(dir, cfg)?;
     let env_file = dir.join(&cfg.env_file);
     let vars = env::vars(cfg, inst)?;
-    if !env_file.exists() {
-        env::write(&env_file, &vars)?;
-    }
+    // Rewritten on every compose command, so a changed config (a new port) reaches compose.
+    env::write(&env_file, &vars)?;
     let mut cmd = Command::new(&tool.program);
     cmd.current_dir(dir)
         .args(&tool.pre_args)

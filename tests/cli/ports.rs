@@ -246,3 +246,23 @@ fn a_broken_config_is_an_error_in_list_and_status_not_a_sandbox_without_ports() 
     let err = t.fails(&t.repo, &["status", "s", "--json"], 1);
     assert!(err.contains(".sandbox.toml"), "{err}");
 }
+
+#[test]
+fn the_env_file_follows_a_changed_config_on_the_next_compose_command() {
+    let mut t = TestEnv::new();
+    commit_config(&t, "[ports]\nweb = 18300\n");
+    t.write(&t.repo, "compose.yaml", "services: {}\n");
+    t.git(&t.repo, &["add", "compose.yaml"]);
+    t.git(&t.repo, &["commit", "-q", "-m", "compose"]);
+    let s = t.new_sandbox("s");
+    t.write(
+        &t.repo,
+        ".sandbox.toml",
+        "[ports]\nweb = 18300\napi = 18400\n",
+    );
+    // A compose "tool" that only proves it ran: `true`.
+    t.extra_env = vec![("GIT_SANDBOX_COMPOSE".into(), "true".into())];
+    t.ok(&t.repo, &["ps", "s"]);
+    let env = std::fs::read_to_string(s.join(".env.sandbox")).expect("env");
+    assert!(env.contains("API_PORT=18401"), "{env}");
+}
