@@ -73,6 +73,8 @@ pub enum Command {
     Logs(LogsArgs),
     /// List the sandbox's containers.
     Ps(OptNameArg),
+    /// Run any docker compose command for the sandbox (its project, env file and compose file).
+    Compose(ComposeArgs),
     /// Register a worktree made by hand as a sandbox (a slot and an env file).
     Adopt(AdoptArgs),
     /// Show the port plan and which ports are busy now.
@@ -266,6 +268,12 @@ pub struct UpArgs {
     /// Detached (the default; accepted for compose users).
     #[arg(short = 'd', long)]
     pub detach: bool,
+    /// Build images before starting (compose's `up --build`).
+    #[arg(long)]
+    pub build: bool,
+    /// More arguments for `docker compose up`: services, `--force-recreate`, … (after `--`).
+    #[arg(last = true, value_name = "COMPOSE_ARGS")]
+    pub compose_args: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -284,6 +292,21 @@ pub struct LogsArgs {
     /// Follow the logs.
     #[arg(short, long)]
     pub follow: bool,
+    /// Only the last N lines of each service.
+    #[arg(long, value_name = "N")]
+    pub tail: Option<String>,
+    /// More arguments for `docker compose logs`: services, `--since 10m`, … (after `--`).
+    #[arg(last = true, value_name = "COMPOSE_ARGS")]
+    pub compose_args: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ComposeArgs {
+    /// The sandbox (default: the one containing the current directory).
+    pub name: Option<String>,
+    /// The compose command and its arguments (after `--`), e.g. `-- exec web sh`.
+    #[arg(last = true, required = true, value_name = "COMPOSE_ARGS")]
+    pub compose_args: Vec<String>,
 }
 
 #[derive(Args, Debug)]

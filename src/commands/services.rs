@@ -61,6 +61,17 @@ pub fn exec(ctx: &Ctx, args: ExecArgs) -> Result<i32> {
 
 /// Starts an instance's stack after checking its ports are free.
 pub fn up_instance(repo: &Repo, cfg: &Config, inst: &Instance, attach: bool) -> Result<i32> {
+    up_instance_with(repo, cfg, inst, attach, &[])
+}
+
+/// [`up_instance`], with more arguments for `docker compose up` (`--build`, services).
+pub fn up_instance_with(
+    repo: &Repo,
+    cfg: &Config,
+    inst: &Instance,
+    attach: bool,
+    extra: &[String],
+) -> Result<i32> {
     let path = target::verify(repo, inst)?;
     let file = compose::find_file(&path, cfg)?;
     let running = compose::running_projects()
@@ -91,6 +102,7 @@ pub fn up_instance(repo: &Repo, cfg: &Config, inst: &Instance, attach: bool) -> 
     if !attach {
         cmd.arg("-d");
     }
+    cmd.args(extra);
     ui::detail(&format!("using {}", file.display()));
     let status = cmd
         .stdin(Stdio::null())
@@ -118,7 +130,18 @@ pub fn compose_run(repo: &Repo, cfg: &Config, inst: &Instance, args: &[&str]) ->
 
 pub fn up(ctx: &Ctx, args: UpArgs) -> Result<i32> {
     let (repo, cfg, inst) = instance(ctx, args.name.as_deref())?;
-    up_instance(&repo, &cfg, &inst, args.attach && !args.detach)
+    let mut extra = args.compose_args;
+    if args.build {
+        extra.insert(0, "--build".into());
+    }
+    up_instance_with(&repo, &cfg, &inst, args.attach && !args.detach, &extra)
+}
+
+/// `compose [NAME] -- ARGS…`: any compose command, for that sandbox.
+pub fn compose(ctx: &Ctx, args: crate::cli::ComposeArgs) -> Result<i32> {
+    let (repo, cfg, inst) = instance(ctx, args.name.as_deref())?;
+    let a: Vec<&str> = args.compose_args.iter().map(String::as_str).collect();
+    compose_run(&repo, &cfg, &inst, &a)
 }
 
 pub fn down(ctx: &Ctx, args: DownArgs) -> Result<i32> {
@@ -136,6 +159,10 @@ pub fn logs(ctx: &Ctx, args: LogsArgs) -> Result<i32> {
     if args.follow {
         a.push("--follow");
     }
+    if let Some(n) = &args.tail {
+        a.extend(["--tail", n.as_str()]);
+    }
+    a.extend(args.compose_args.iter().map(String::as_str));
     compose_run(&repo, &cfg, &inst, &a)
 }
 

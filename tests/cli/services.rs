@@ -248,6 +248,23 @@ fn up_refuses_a_taken_port_and_logs_ps_work() {
     assert!(ps.contains("web"), "{ps}");
     let out = t.run(&a, &["logs"]);
     assert!(out.status.success());
+    // Through to compose: logs options and services, up --build, any compose command.
+    t.ok(&a, &["logs", "--tail", "5", "--", "web"]);
+    t.ok(&a, &["up", "--build", "--", "web"]);
+    let page = t.ok(
+        &a,
+        &[
+            "compose",
+            "--",
+            "exec",
+            "-T",
+            "web",
+            "/busybox",
+            "cat",
+            "/www/index.html",
+        ],
+    );
+    assert!(page.contains("a on 19201"), "{page}");
     // If `down` fails, rm removes nothing (unless --force).
     let out = t
         .cmd(&t.repo)
