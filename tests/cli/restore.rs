@@ -132,3 +132,25 @@ fn restore_from_a_chosen_saved_state() {
     let err = t.fails(&t.repo, &["restore", "nothing-saved"], 1);
     assert!(err.contains("nothing of"), "{err}");
 }
+
+#[test]
+fn after_rm_force_and_restore_the_tool_still_knows_it_made_the_branch() {
+    let t = TestEnv::new();
+    let s = t.new_sandbox("s");
+    t.commit_file(&s, "f.txt", "f\n", "work");
+    t.write(&s, "dirty.txt", "uncommitted\n");
+    t.ok(&t.repo, &["rm", "s", "--force", "--yes"]);
+    t.ok(&t.repo, &["restore", "s"]);
+    let row: serde_json::Value =
+        serde_json::from_str(&t.ok(&t.repo, &["status", "s", "--json"])).expect("json");
+    assert_eq!(row["sandbox"]["created_branch"], true, "{row}");
+    // So a later clean, pushed removal deletes the branch it made.
+    std::fs::remove_file(s.join("dirty.txt")).expect("rm");
+    t.git(&s, &["push", "-q", "-u", "origin", "s"]);
+    t.ok(&t.repo, &["rm", "s", "--yes"]);
+    assert!(
+        !t.branches().contains(&"s".to_string()),
+        "{:?}",
+        t.branches()
+    );
+}
