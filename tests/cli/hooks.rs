@@ -234,6 +234,10 @@ fn never_pushed_warns_once_per_branch_and_checkouts_write_nothing() {
     t.git(&s, &["push", "-q", "second", "elsewhere"]);
     t.git(&s, &["checkout", "-q", "s"]);
     assert!(never_pushed(&t, &s, &["checkout", "elsewhere"]).is_empty());
+    let row: serde_json::Value =
+        serde_json::from_str(&t.ok(&t.repo, &["status", "s", "--json"])).expect("json");
+    assert_eq!(row["sandbox"]["branch"], "elsewhere");
+    assert_eq!(row["sandbox"]["never_pushed"], false, "{row}");
     // Outside sandboxes: quiet.
     let out = t
         .git_cmd(&t.repo)
@@ -442,4 +446,25 @@ fn a_branch_checked_out_by_hand_is_never_deleted_by_rm() {
     );
     assert!(t.branches().contains(&"mine".to_string()));
     assert!(t.branches().contains(&"s".to_string()));
+}
+
+#[test]
+fn a_branch_pushed_only_to_a_second_remote_is_not_never_pushed_even_without_hooks() {
+    let t = TestEnv::new();
+    let s = t.new_sandbox("s");
+    t.commit_file(&s, "f.txt", "f", "f");
+    t.git(&t.root, &["init", "-q", "--bare", "second.git"]);
+    let second = t.root.join("second.git");
+    t.git(
+        &s,
+        &["remote", "add", "second", second.to_str().expect("utf8")],
+    );
+    let never = |t: &TestEnv| -> serde_json::Value {
+        let row: serde_json::Value =
+            serde_json::from_str(&t.ok(&t.repo, &["status", "s", "--json"])).expect("json");
+        row["sandbox"]["never_pushed"].clone()
+    };
+    assert_eq!(never(&t), true);
+    t.git(&s, &["push", "-q", "second", "s"]);
+    assert_eq!(never(&t), false);
 }
