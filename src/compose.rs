@@ -136,6 +136,9 @@ pub fn command(tool: &Tool, cfg: &Config, inst: &Instance, dir: &Path) -> Result
     let vars = env::vars(cfg, inst)?;
     if !env_file.exists() {
         env::write(&env_file, &vars)?;
+        if let Some(w) = crate::context::refresh(cfg, inst, dir) {
+            crate::ui::warn(&w);
+        }
     }
     let mut cmd = Command::new(&tool.program);
     cmd.current_dir(dir)

@@ -268,7 +268,8 @@ pub fn assess(s: &Subject) -> Result<Report> {
         (status, reach.join(), reflog.join())
     });
     let mut status = status?;
-    let ours = [s.cfg.env_file.clone()];
+    // git-sandbox's own files: rewritten whenever the sandbox is made, never the user's work.
+    let ours = [s.cfg.env_file.clone(), crate::context::REL.to_string()];
     status.ignored.retain(|p| !ours.contains(p));
     let ours = ours.to_vec();
     let (unpushed, unmerged_unpushed) = match reach {

@@ -208,7 +208,8 @@ fn build(
     inst.slot = slot;
     env::write(&path.join(&cfg.env_file), &env::vars(cfg, &inst)?)?;
     fault::point("new:env")?;
-    let warnings = copy_files(repo, cfg, &path)?;
+    let mut warnings = copy_files(repo, cfg, &path)?;
+    warnings.extend(crate::context::refresh(cfg, &inst, &path));
     fault::point("new:copied")?;
     if let Some(r) = &spec.restoring {
         // From the first restored byte on, the tree is the user's work: a failure leaves it
