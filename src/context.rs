@@ -41,6 +41,19 @@ pub fn ours(file: &Path) -> bool {
             .unwrap_or(false)
 }
 
+/// The ignored paths of sandbox `dir` that are git-sandbox's own context page: the file, and
+/// the `.sandbox/` directory when a project ignores it whole and it holds only that page.
+pub fn is_ours(dir: &Path, ignored: &str) -> bool {
+    match ignored {
+        REL => true,
+        ".sandbox/" => fs::read_dir(dir.join(".sandbox")).is_ok_and(|rd| {
+            let names: Vec<_> = rd.flatten().map(|e| e.file_name()).collect();
+            names.len() == 1 && names[0] == "context.md" && ours(&path(dir))
+        }),
+        _ => false,
+    }
+}
+
 /// Writes the file, or says why it did not (the sandbox is usable without it).
 pub fn refresh(cfg: &Config, inst: &Instance, dir: &Path) -> Option<String> {
     write(cfg, inst, dir)

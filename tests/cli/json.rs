@@ -363,3 +363,35 @@ fn context_md_never_replaces_a_file_git_sandbox_did_not_write() {
     );
     assert_eq!(t.git(&p, &["status", "--porcelain"]), "");
 }
+
+#[test]
+fn a_project_ignoring_dot_sandbox_whole_still_loses_nothing_to_it() {
+    let t = TestEnv::new();
+    t.ignore(".sandbox/\n");
+    let p = t.new_sandbox("ig");
+    assert!(p.join(".sandbox/context.md").is_file());
+    let v = json(
+        &t,
+        &t.repo,
+        &["rm", "ig", "--dry-run", "--json"],
+        0,
+        "rm.json",
+    );
+    assert_eq!(v["report"]["ignored"], serde_json::json!([]));
+    // A file of the user's own there is theirs: kept.
+    t.write(&p, ".sandbox/mine.txt", "mine\n");
+    let v = json(&t, &t.repo, &["rm", "ig", "--yes", "--json"], 0, "rm.json");
+    assert_eq!(v["plan"]["keep"], serde_json::json!([".sandbox"]));
+    let kept = PathBuf::from(v["done"]["trash_dir"].as_str().expect("trash_dir"));
+    assert!(kept.join("kept/.sandbox/mine.txt").is_file());
+    // Restored on another slot: the page comes back rewritten for it, the user's file too.
+    t.new_sandbox("other");
+    let r = json(&t, &t.repo, &["restore", "ig", "--json"], 0, "restore.json");
+    assert_eq!(r["sandbox"]["slot"], 2);
+    let text = fs::read_to_string(p.join(".sandbox/context.md")).expect("page");
+    assert!(text.contains("- slot: 2"), "{text}");
+    assert_eq!(
+        fs::read_to_string(p.join(".sandbox/mine.txt")).expect("mine"),
+        "mine\n"
+    );
+}
