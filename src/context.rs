@@ -91,11 +91,13 @@ pub fn write(cfg: &Config, inst: &Instance, dir: &Path) -> Result<()> {
 /// The page's Markdown.
 pub fn render(cfg: &Config, inst: &Instance, has_compose: bool) -> Result<String> {
     let local_prod = inst.kind == Kind::LocalProd;
-    let what = if local_prod { "local-prod" } else { "Sandbox" };
+    let title = if local_prod {
+        format!("local-prod ({})", inst.id)
+    } else {
+        format!("Sandbox {}", inst.name)
+    };
     let mut t = format!(
-        "{MARK} Do not edit or commit: it is rewritten with the env file. -->\n\
-         # {what} {}\n\n",
-        inst.name
+        "{MARK} Do not edit or commit: it is rewritten with the env file. -->\n# {title}\n\n"
     );
     t.push_str(&format!("- name: `{}`\n", inst.name));
     t.push_str(&format!("- id: `{}` (also the compose project)\n", inst.id));
@@ -148,13 +150,13 @@ fn commands(local_prod: bool, has_compose: bool) -> String {
         t.push_str(&format!("- their logs: `{}`\n", svc("logs -f")));
         t.push_str("- their containers: `git sandbox ps`\n");
     } else {
-        t.push_str(
-            "- services: none (no compose file); with one, `git sandbox up`, `down`, \
-             `logs` and `ps` run its stack\n",
-        );
+        t.push_str(&format!(
+            "- services: none (no compose file); with one, `{}` starts its stack\n",
+            svc("up")
+        ));
     }
     t.push_str("- run a command with this env: `git sandbox exec -- CMD…`\n");
-    t.push_str(&format!("- this sandbox in detail: `{}`\n", svc("status")));
+    t.push_str(&format!("- its state in detail: `{}`\n", svc("status")));
     if !local_prod {
         t.push_str(
             "- remove it (refuses if work would be lost; `git sandbox restore` undoes it): \

@@ -395,3 +395,23 @@ fn a_project_ignoring_dot_sandbox_whole_still_loses_nothing_to_it() {
         "mine\n"
     );
 }
+
+#[test]
+fn local_prod_has_its_page_and_rm_json() {
+    let t = with_ports();
+    let out = t.ok(&t.repo, &["local-prod", "new"]);
+    let p = PathBuf::from(out.trim());
+    let text = fs::read_to_string(p.join(".sandbox/context.md")).expect("page");
+    assert!(text.contains("# local-prod (repo--local-prod)"), "{text}");
+    assert!(text.contains("| backend | 41000 |"), "{text}");
+    assert!(text.contains("`git sandbox local-prod status`"), "{text}");
+    let v = json(
+        &t,
+        &t.repo,
+        &["local-prod", "rm", "--dry-run", "--json"],
+        0,
+        "rm.json",
+    );
+    assert_eq!(v["kind"], "local-prod");
+    assert_eq!(v["plan"]["free_slot"], 0);
+}
