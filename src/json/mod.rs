@@ -17,7 +17,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema, schema_for};
+use schemars::generate::SchemaSettings;
+use schemars::transform::RecursiveTransform;
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Serialize, Serializer};
 
 use crate::commands::list::Row;
@@ -102,14 +104,37 @@ pub fn print<T: Serialize>(value: &T) -> Result<()> {
 /// Every published schema: its file name under `schema/`, and the schema.
 pub fn schemas() -> Vec<(&'static str, Schema)> {
     vec![
-        ("list.json", schema_for!(List)),
-        ("status.json", schema_for!(Status)),
-        ("env.json", schema_for!(Env)),
-        ("ports.json", schema_for!(Ports)),
-        ("new.json", schema_for!(sandbox::New)),
-        ("restore.json", schema_for!(sandbox::Restore)),
-        ("rm.json", schema_for!(rm::Rm)),
+        ("list.json", schema_for::<List>()),
+        ("status.json", schema_for::<Status>()),
+        ("env.json", schema_for::<Env>()),
+        ("ports.json", schema_for::<Ports>()),
+        ("new.json", schema_for::<sandbox::New>()),
+        ("restore.json", schema_for::<sandbox::Restore>()),
+        ("rm.json", schema_for::<rm::Rm>()),
     ]
+}
+
+/// The draft 2020-12 schema of `T`, where every property is required: the outputs always
+/// carry every field (`null` when there is no value), so a consumer can rely on it.
+fn schema_for<T: JsonSchema>() -> Schema {
+    SchemaSettings::draft2020_12()
+        .with_transform(RecursiveTransform(all_required))
+        .into_generator()
+        .into_root_schema_for::<T>()
+}
+
+fn all_required(schema: &mut Schema) {
+    let Some(obj) = schema.as_object_mut() else {
+        return;
+    };
+    if let Some(serde_json::Value::Object(props)) = obj.get("properties") {
+        let keys = props
+            .keys()
+            .cloned()
+            .map(serde_json::Value::String)
+            .collect();
+        obj.insert("required".into(), serde_json::Value::Array(keys));
+    }
 }
 
 /// `__schema [--out DIR]`: prints every schema (one object keyed by file name), or writes
