@@ -415,3 +415,34 @@ fn local_prod_has_its_page_and_rm_json() {
     assert_eq!(v["kind"], "local-prod");
     assert_eq!(v["plan"]["free_slot"], 0);
 }
+
+#[test]
+fn a_late_refusal_prints_its_json_and_exits_3() {
+    let t = TestEnv::new();
+    let p = t.new_sandbox("late");
+    let flag = t.root.join("paused");
+    let child = t
+        .cmd(&t.repo)
+        .args(["rm", "late", "--yes", "--json"])
+        .env("GIT_SANDBOX_PAUSE", "rm:confirmed:1500")
+        .env("GIT_SANDBOX_PAUSED", &flag)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let start = std::time::Instant::now();
+    while !flag.exists() {
+        assert!(start.elapsed().as_secs() < 20, "never paused");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    t.write(&p, "late.txt", "written while rm ran\n");
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(3));
+    let v = parse(&out.stdout);
+    validate("rm.json", &v);
+    assert_eq!(v["outcome"], "refused");
+    let reasons = v["refusal"]["reasons"].to_string();
+    assert!(reasons.contains("changed after the check"), "{reasons}");
+    assert!(reasons.contains("late.txt"), "{reasons}");
+    assert!(p.join("late.txt").is_file());
+}
