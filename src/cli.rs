@@ -114,6 +114,13 @@ pub enum Command {
     /// Print the man page (roff).
     #[command(hide = true, name = "__man")]
     Man,
+    /// Print the JSON Schemas of every `--json` output, or write them into DIR.
+    #[command(hide = true, name = "__schema")]
+    Schema {
+        /// Write one file per output into this directory (the repo keeps them in schema/).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
     /// Delete a queued trash directory (used internally by rm).
     #[command(hide = true, name = "__sweep")]
     Sweep { dir: PathBuf },
@@ -132,6 +139,9 @@ pub struct NewArgs {
     /// Start its services once created.
     #[arg(long)]
     pub up: bool,
+    /// Print the new sandbox as JSON on stdout (schema/new.json), not its path.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -198,6 +208,9 @@ pub struct RmFlags {
     /// Delete the branch even if it holds unpushed commits (they are saved first).
     #[arg(long)]
     pub delete_branch: bool,
+    /// Also print the report, the plan and what was done as JSON on stdout (schema/rm.json).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -210,6 +223,9 @@ pub struct RestoreArgs {
     /// Which saved state (a ref or its last part, from --list; default: the newest).
     #[arg(long, value_name = "STATE")]
     pub from: Option<String>,
+    /// Print the restored sandbox and its saved state as JSON on stdout (schema/restore.json).
+    #[arg(long, conflicts_with = "list")]
+    pub json: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -399,4 +415,7 @@ pub struct AdoptArgs {
     /// The sandbox's name (default: from the directory's name).
     #[arg(long)]
     pub name: Option<String>,
+    /// Print the sandbox as JSON on stdout (schema/new.json), not its path.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -56,6 +56,11 @@ pub fn vars(cfg: &Config, inst: &Instance) -> Result<Vec<(String, String)>> {
     Ok(out)
 }
 
+/// The URL a service on `port` answers at, from this machine.
+pub fn url(port: u32) -> String {
+    format!("http://localhost:{port}")
+}
+
 /// Compose project names allow lower-case letters, digits, `-` and `_`, and start with a
 /// letter or digit. Ids are plain already ([`crate::names::id_part`]); this maps what is left
 /// (upper case, `.`, ids registered by older versions).

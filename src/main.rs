@@ -6,6 +6,7 @@ mod commands;
 mod completions;
 mod compose;
 mod config;
+mod context;
 mod du;
 mod env;
 mod error;
@@ -13,6 +14,7 @@ mod fault;
 mod git;
 mod hooks;
 mod interrupt;
+mod json;
 mod man;
 mod names;
 mod procs;
@@ -154,6 +156,7 @@ fn run(cli: Cli) -> Result<i32> {
             let _ = std::io::stdout().write_all(&man::render());
             Ok(0)
         }
+        Command::Schema { out } => json::schema_command(out.as_deref()),
         Command::Sweep { dir } => {
             removal::sweep_now(&ctx.reg, &dir)?;
             Ok(0)

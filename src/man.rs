@@ -31,6 +31,10 @@ compose file and profile, files to copy, protected branches, local\-prod overrid
 Each sandbox's env file: SANDBOX_SLOT, SANDBOX_NAME, SANDBOX_ID, COMPOSE_PROJECT_NAME and one
 <PREFIX><SERVICE>_PORT per port. Listed in \fI.git/info/exclude\fR.
 .TP
+\fI.sandbox/context.md\fR
+Each sandbox's page for people and agents: its ports and URLs, env file and the commands to
+run its services. Rewritten with the env file; listed in \fI.git/info/exclude\fR.
+.TP
 \fIrefs/sandbox/trash/<id>/<time>\fR
 Work saved by a forced \fBrm\fR; \fBgit sandbox restore\fR brings it back.
 .SH ENVIRONMENT

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::Result;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cli::{ListArgs, NameArg, StatusArgs};
@@ -21,11 +22,8 @@ use crate::registry::{Instance, Kind, Pushed, State};
 use crate::target;
 use crate::ui;
 
-/// The JSON shape version of `list --json` and `status --json`.
-pub const JSON_VERSION: u32 = 1;
-
 /// One sandbox as `list --json` shows it.
-#[derive(Serialize, Clone, Debug)]
+#[derive(Serialize, JsonSchema, Clone, Debug)]
 pub struct Row {
     pub name: String,
     pub id: String,
@@ -54,7 +52,7 @@ pub struct Row {
     pub error: Option<String>,
 }
 
-#[derive(Serialize, Clone, Debug)]
+#[derive(Serialize, JsonSchema, Clone, Debug)]
 pub struct Dirty {
     pub staged: usize,
     pub unstaged: usize,
@@ -62,7 +60,7 @@ pub struct Dirty {
     pub conflicted: usize,
 }
 
-#[derive(Serialize, Clone, Debug)]
+#[derive(Serialize, JsonSchema, Clone, Debug)]
 pub struct Upstream {
     pub name: String,
     pub ahead: u32,
@@ -317,9 +315,12 @@ pub fn list(ctx: &Ctx, args: ListArgs) -> Result<i32> {
     };
     let rows = gather(&insts);
     if args.json {
-        let v = serde_json::json!({ "version": JSON_VERSION, "sandboxes": rows });
-        ui::out(&serde_json::to_string_pretty(&v)?);
-        return config_verdict(&rows);
+        let verdict = config_verdict(&rows);
+        crate::json::print(&crate::json::List {
+            version: crate::json::Version,
+            sandboxes: rows,
+        })?;
+        return verdict;
     }
     if rows.is_empty() {
         ui::info("no sandboxes; make one with `git sandbox new <name>`");
@@ -389,9 +390,12 @@ pub fn show(inst: &Instance, json: bool) -> Result<i32> {
         return Ok(1);
     };
     if json {
-        let v = serde_json::json!({ "version": JSON_VERSION, "sandbox": r });
-        ui::out(&serde_json::to_string_pretty(&v)?);
-        return config_verdict(std::slice::from_ref(&r));
+        let verdict = config_verdict(std::slice::from_ref(&r));
+        crate::json::print(&crate::json::Status {
+            version: crate::json::Version,
+            sandbox: r,
+        })?;
+        return verdict;
     }
     let mut lines = vec![
         ("name", r.name.clone()),

@@ -48,7 +48,7 @@ pub fn run(ctx: &Ctx, args: NewArgs) -> Result<i32> {
     };
     let created = sandbox::create(&repo, &cfg, &ctx.reg, &spec)?;
     report_created(&created);
-    ui::out(&created.instance.path.display().to_string());
+    print_created(&cfg, &created, args.json)?;
     if args.up {
         return super::services::up_instance(&repo, &cfg, &created.instance, false);
     }
@@ -82,8 +82,18 @@ pub fn adopt(ctx: &Ctx, args: crate::cli::AdoptArgs) -> Result<i32> {
     }
     let created = sandbox::adopt(&repo, &cfg, &ctx.reg, &path, &name)?;
     report_created(&created);
-    ui::out(&created.instance.path.display().to_string());
+    print_created(&cfg, &created, args.json)?;
     Ok(0)
+}
+
+/// The data on stdout: the new sandbox's path, or with `--json` the sandbox as JSON.
+fn print_created(cfg: &config::Config, created: &sandbox::Created, json: bool) -> Result<()> {
+    if json {
+        crate::json::print(&crate::json::sandbox::New::of(cfg, created)?)
+    } else {
+        ui::out(&created.instance.path.display().to_string());
+        Ok(())
+    }
 }
 
 /// Tells the user what `create` made and which slots it skipped.

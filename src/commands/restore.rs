@@ -16,6 +16,7 @@ use crate::commands::Ctx;
 use crate::config;
 use crate::error::UserError;
 use crate::git::Repo;
+use crate::json::sandbox as json;
 use crate::names;
 use crate::registry::{Kind, Restoring};
 use crate::removal::trash;
@@ -126,13 +127,31 @@ pub fn restore(ctx: &Ctx, args: RestoreArgs) -> Result<i32> {
         }),
         progress: ui::progress(),
     };
+    let kept = s
+        .trash_dir
+        .as_deref()
+        .map(|d| trash::TrashDir::at(d).kept_size())
+        .unwrap_or((0, 0));
     let created = sandbox::create(&repo, &cfg, &ctx.reg, &spec)?;
     super::new::report_created(&created);
     ui::info(&format!(
         "restored from {} (kept; `git sandbox trash purge` deletes it)",
         s.refname
     ));
-    ui::out(&created.instance.path.display().to_string());
+    if !args.json {
+        ui::out(&created.instance.path.display().to_string());
+        return Ok(0);
+    }
+    let from = json::Saved {
+        state_ref: s.refname.clone(),
+        commit: s.commit.clone(),
+        saved_at: s.saved_at.clone(),
+        trash_dir: s.trash_dir.as_ref().map(|d| d.display().to_string()),
+        kept_files: kept.0,
+        kept_bytes: kept.1,
+        branch_recreated: spec.start.is_some(),
+    };
+    crate::json::print(&json::Restore::of(&cfg, &created, from)?)?;
     Ok(0)
 }
 

@@ -4,14 +4,20 @@
 //! index lock, assess it, plan, show, refuse or confirm, stop its services, then hand over to
 //! [`crate::removal::steps`] (quarantine, re-check, save, act).
 
+use std::path::Path;
+
 use anyhow::Result;
 
 use crate::cli::{RmArgs, RmFlags};
 use crate::commands::Ctx;
-use crate::compose;
+use crate::compose::{
+    self,
+    removal::{DownReport, VolumePlan},
+};
 use crate::config::Config;
 use crate::error::UserError;
 use crate::git::{IndexLock, Repo};
+use crate::json::{self, rm::Outcome};
 use crate::registry::{Instance, Kind, State};
 use crate::removal::plan::{self, Plan};
 use crate::removal::present;
@@ -54,31 +60,111 @@ pub fn remove(ctx: &Ctx, repo: &Repo, cfg: &Config, inst: &Instance, opts: Optio
         quarantined: false,
     })?;
     let plan = plan::decide(inst, &report, &opts);
-    ui::info(&format!("{} at {}", who(inst), path.display()));
-    if !ctx.cwd.starts_with(&path) {
-        ui::detail(&format!("(the current directory is {})", ctx.cwd.display()));
-    }
-    show(&report, &plan, &opts);
-    if let Some(r) = &plan.refusal {
-        return Err(refusal(inst, &report, r, &path));
-    }
-    let services = services_step(cfg, inst, &path, &opts)?;
+    announce(ctx, inst, &path, &report, &plan, &opts);
+    let services = services_for(cfg, inst, &path, &plan, &opts)?;
     let lines = present::steps(
         &plan,
         &path.display().to_string(),
-        services.as_deref(),
+        services.as_ref().map(|s| s.0.as_str()),
         inst.slot,
     );
+    let facts = json::rm::Facts {
+        inst,
+        path: &path,
+        report: &report,
+        plan: &plan,
+        steps: &lines,
+        volumes: services.as_ref().and_then(|s| s.1.as_ref()),
+        keep_volumes: opts.keep_volumes,
+    };
+    if let Some(r) = &plan.refusal {
+        json_out(
+            &facts,
+            &opts,
+            Outcome::Refused,
+            Some(json::rm::Refusal::of(r)),
+        )?;
+        return Err(refusal(inst, &report, r, &path));
+    }
     match ask(inst, &opts, &lines)? {
         Answer::Go => {}
-        Answer::DryRun => return Ok(0),
+        Answer::DryRun => return json_out(&facts, &opts, Outcome::DryRun, None).map(|_| 0),
         Answer::Declined => return Ok(1),
     }
     crate::fault::point("rm:confirmed")?;
-    stop_services(cfg, inst, &path, &opts)?;
-    let done = steps::carry_out(&job, &report, &plan, lock)?;
+    // Without a compose file there was nothing to stop: no services in the JSON either.
+    let down = stop_services(cfg, inst, &path, &opts)?.filter(|_| services.is_some());
+    let done =
+        steps::carry_out(&job, &report, &plan, lock).map_err(|e| late_refusal(&facts, &opts, e))?;
     tell(ctx, repo, inst, &plan, &done, &opts, &path);
+    if opts.json {
+        let outcome = if plan.remove_worktree {
+            Outcome::Removed
+        } else {
+            Outcome::Unregistered
+        };
+        json::print(&json::rm::Rm::of(&facts, outcome, None).with_done(&done, down.as_ref()))?;
+    }
     Ok(0)
+}
+
+/// Says what is removed and where, and shows the report and the notes.
+fn announce(ctx: &Ctx, inst: &Instance, path: &Path, report: &Report, plan: &Plan, opts: &Options) {
+    ui::info(&format!("{} at {}", who(inst), path.display()));
+    if !ctx.cwd.starts_with(path) {
+        ui::detail(&format!("(the current directory is {})", ctx.cwd.display()));
+    }
+    show(report, plan, opts);
+}
+
+/// The services step. A refusal needs it only for its JSON, where an engine that cannot be
+/// reached is no news (the refusal is).
+fn services_for(
+    cfg: &Config,
+    inst: &Instance,
+    path: &Path,
+    plan: &Plan,
+    opts: &Options,
+) -> Result<Option<(String, Option<VolumePlan>)>> {
+    match &plan.refusal {
+        Some(_) if opts.json => Ok(services_step(cfg, inst, path, opts).unwrap_or(None)),
+        Some(_) => Ok(None),
+        None => services_step(cfg, inst, path, opts),
+    }
+}
+
+/// With `--json`: the JSON of a removal that stopped before acting.
+fn json_out(
+    facts: &json::rm::Facts,
+    opts: &Options,
+    outcome: Outcome,
+    refusal: Option<json::rm::Refusal>,
+) -> Result<()> {
+    if !opts.json {
+        return Ok(());
+    }
+    json::print(&json::rm::Rm::of(facts, outcome, refusal))
+}
+
+/// A removal refused after the confirmation (the tree changed, a process would not stop):
+/// with `--json`, its JSON says so too.
+fn late_refusal(facts: &json::rm::Facts, opts: &Options, e: anyhow::Error) -> anyhow::Error {
+    let refused = e
+        .chain()
+        .find_map(|c| c.downcast_ref::<UserError>())
+        .filter(|u| u.code == crate::error::EXIT_REFUSED);
+    if let (true, Some(u)) = (opts.json, refused) {
+        let mut reasons = vec![u.message.clone()];
+        reasons.extend(u.hints.iter().cloned());
+        let refusal = json::rm::Refusal {
+            hard: false,
+            reasons,
+        };
+        if let Err(p) = json_out(facts, opts, Outcome::Refused, Some(refusal)) {
+            return p;
+        }
+    }
+    e
 }
 
 /// How messages name the instance: `sandbox NAME`, or `local-prod` (whose name is its kind).
@@ -131,12 +217,7 @@ fn show(report: &Report, plan: &Plan, opts: &Options) {
     }
 }
 
-fn refusal(
-    inst: &Instance,
-    report: &Report,
-    r: &plan::Refusal,
-    path: &std::path::Path,
-) -> anyhow::Error {
+fn refusal(inst: &Instance, report: &Report, r: &plan::Refusal, path: &Path) -> anyhow::Error {
     let mut err = UserError::refused(format!(
         "refusing to remove {}: {}",
         inst.name,
@@ -206,9 +287,9 @@ fn ask(inst: &Instance, opts: &Options, lines: &[String]) -> Result<Answer> {
 fn services_step(
     cfg: &Config,
     inst: &Instance,
-    path: &std::path::Path,
+    path: &Path,
     opts: &Options,
-) -> Result<Option<String>> {
+) -> Result<Option<(String, Option<VolumePlan>)>> {
     if !compose::has_file(path, cfg) {
         return Ok(None);
     }
@@ -218,34 +299,38 @@ fn services_step(
             for l in v.lines(opts.keep_volumes) {
                 step.push_str(&format!("\n  - {l}"));
             }
+            return Ok(Some((step, Some(v))));
         }
         Err(e) if opts.force => ui::warn(&format!(
             "{e:#}; removing anyway (--force): its containers may keep running"
         )),
         Err(e) => return Err(e),
     }
-    Ok(Some(step))
+    Ok(Some((step, None)))
 }
 
 fn stop_services(
     cfg: &Config,
     inst: &Instance,
-    path: &std::path::Path,
+    path: &Path,
     opts: &Options,
-) -> Result<()> {
+) -> Result<Option<DownReport>> {
     match compose::down_for_removal(cfg, inst, path, opts.keep_volumes) {
-        Ok(report) => report.print(),
-        Err(e) if opts.force => ui::warn(&format!(
-            "could not stop its services ({e:#}); removing anyway (--force)"
-        )),
-        Err(e) => {
-            return Err(e.context(format!(
-                "stopping the services of {} failed, so it was not removed (--force removes it anyway)",
-                inst.name
-            )));
+        Ok(report) => {
+            report.print();
+            Ok(Some(report))
         }
+        Err(e) if opts.force => {
+            ui::warn(&format!(
+                "could not stop its services ({e:#}); removing anyway (--force)"
+            ));
+            Ok(None)
+        }
+        Err(e) => Err(e.context(format!(
+            "stopping the services of {} failed, so it was not removed (--force removes it anyway)",
+            inst.name
+        ))),
     }
-    Ok(())
 }
 
 fn tell(
@@ -255,7 +340,7 @@ fn tell(
     plan: &Plan,
     done: &Done,
     opts: &Options,
-    path: &std::path::Path,
+    path: &Path,
 ) {
     for l in &done.late {
         ui::warn(&format!("appeared after the check, saved too: {l}"));

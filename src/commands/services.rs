@@ -1,7 +1,6 @@
 //! `env`, `exec`, `up`, `down`, `logs`, `ps` and `ports`: a sandbox's environment and its
 //! compose stack.
 
-use std::collections::BTreeMap;
 use std::process::Stdio;
 
 use anyhow::{Context, Result};
@@ -9,10 +8,11 @@ use anyhow::{Context, Result};
 use crate::cli::{DownArgs, EnvArgs, ExecArgs, LogsArgs, OptNameArg, PortsArgs, UpArgs};
 use crate::commands::Ctx;
 use crate::compose;
-use crate::config::{Config, Port};
+use crate::config::Config;
 use crate::env;
 use crate::error::UserError;
 use crate::git::Repo;
+use crate::json::{PlanPort, PlanSlot};
 use crate::registry::Instance;
 use crate::target;
 use crate::ui;
@@ -29,10 +29,10 @@ pub fn env(ctx: &Ctx, args: EnvArgs) -> Result<i32> {
     let (_, cfg, inst) = instance(ctx, args.name.as_deref())?;
     let vars = env::vars(&cfg, &inst)?;
     if args.json {
-        let map: BTreeMap<&str, &str> =
-            vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let v = serde_json::json!({ "version": 1, "env": map });
-        ui::out(&serde_json::to_string_pretty(&v)?);
+        crate::json::print(&crate::json::Env {
+            version: crate::json::Version,
+            env: vars.into_iter().collect(),
+        })?;
     } else {
         for (k, v) in &vars {
             ui::out(&format!("export {k}='{v}'"));
@@ -100,7 +100,9 @@ pub fn up_instance_with(
     let mut cmd = compose::command(&tool, cfg, inst, &path)?;
     cmd.arg("up");
     if !attach {
-        cmd.arg("-d");
+        // Detached, compose only reports progress: a message, so stdout stays data (the
+        // JSON of `new --json --up`).
+        cmd.arg("-d").stdout(std::io::stderr());
     }
     cmd.args(extra);
     ui::detail(&format!("using {}", file.display()));
@@ -171,21 +173,6 @@ pub fn ps(ctx: &Ctx, args: OptNameArg) -> Result<i32> {
     compose_run(&repo, &cfg, &inst, &["ps"])
 }
 
-/// One slot of the port plan, as `ports --json` shows it.
-#[derive(serde::Serialize)]
-struct PlanSlot {
-    slot: u32,
-    owner: Option<String>,
-    ports: Vec<PlanPort>,
-}
-
-#[derive(serde::Serialize)]
-struct PlanPort {
-    #[serde(flatten)]
-    port: Port,
-    busy: bool,
-}
-
 pub fn ports(ctx: &Ctx, args: PortsArgs) -> Result<i32> {
     let (repo, cfg) = ctx.repo_config()?;
     let data = ctx.reg.load()?;
@@ -208,8 +195,10 @@ pub fn ports(ctx: &Ctx, args: PortsArgs) -> Result<i32> {
         })
         .collect();
     if args.json {
-        let v = serde_json::json!({ "version": 1, "slots": slots });
-        ui::out(&serde_json::to_string_pretty(&v)?);
+        crate::json::print(&crate::json::Ports {
+            version: crate::json::Version,
+            slots,
+        })?;
         return Ok(0);
     }
     if cfg.ports.is_empty() {

@@ -20,7 +20,7 @@ pub struct Group {
 }
 
 /// One concrete port of one slot.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct Port {
     /// The service name from the config.
     pub service: String,

@@ -29,7 +29,7 @@ pub use check::TRASH_PREFIX;
 pub const VERSION: u32 = 1;
 
 /// What an instance is.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {
     Sandbox,
@@ -47,7 +47,9 @@ impl Kind {
 }
 
 /// Where an instance is in its life.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum State {
     /// `new` reserved the slot and is building the worktree.
@@ -60,7 +62,7 @@ pub enum State {
 }
 
 /// What the pre-push hook last saw pushed from this sandbox.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, schemars::JsonSchema)]
 pub struct Pushed {
     pub remote: String,
     pub remote_ref: String,

@@ -268,8 +268,11 @@ pub fn assess(s: &Subject) -> Result<Report> {
         (status, reach.join(), reflog.join())
     });
     let mut status = status?;
-    let ours = [s.cfg.env_file.clone()];
-    status.ignored.retain(|p| !ours.contains(p));
+    // git-sandbox's own files: rewritten whenever the sandbox is made, never the user's work.
+    let ours = [s.cfg.env_file.clone(), crate::context::REL.to_string()];
+    status
+        .ignored
+        .retain(|p| !ours.contains(p) && !crate::context::is_ours(dir, p));
     let ours = ours.to_vec();
     let (unpushed, unmerged_unpushed) = match reach {
         Ok(r) => r?,

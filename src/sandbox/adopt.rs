@@ -43,8 +43,11 @@ pub fn adopt(
     );
     entry.state = State::Ready;
     entry.pid = None;
+    let mut warnings = Vec::new();
     let (_, skipped) = reserve(repo, cfg, reg, entry, |e| {
-        env::write(&env_path, &env::vars(cfg, e)?)
+        env::write(&env_path, &env::vars(cfg, e)?)?;
+        warnings.extend(crate::context::refresh(cfg, e, &path));
+        Ok(())
     })?;
     let instance = reg
         .load()?
@@ -54,7 +57,7 @@ pub fn adopt(
     Ok(Created {
         instance,
         skipped,
-        warnings: Vec::new(),
+        warnings,
     })
 }
 

@@ -208,7 +208,7 @@ fn build(
     inst.slot = slot;
     env::write(&path.join(&cfg.env_file), &env::vars(cfg, &inst)?)?;
     fault::point("new:env")?;
-    let warnings = copy_files(repo, cfg, &path)?;
+    let mut warnings = copy_files(repo, cfg, &path)?;
     fault::point("new:copied")?;
     if let Some(r) = &spec.restoring {
         // From the first restored byte on, the tree is the user's work: a failure leaves it
@@ -216,6 +216,8 @@ fn build(
         done.disarm();
         super::restoring::put_back(reg, &spec.id, &path, r)?;
     }
+    // After the kept files: a kept `.sandbox/` brings an older page (another slot, perhaps).
+    warnings.extend(crate::context::refresh(cfg, &inst, &path));
     fault::point("new:ready")?;
     let inst = reg.update(|data| {
         let e = data

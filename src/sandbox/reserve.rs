@@ -49,7 +49,8 @@ pub(super) fn creating_entry(
 
 /// Under the registry lock: refuses an entry that clashes with a registered one (same id, same
 /// path, or the same worktree of the same repo), takes a slot (0 for local-prod; else the
-/// lowest free one whose ports are free), records the entry, and makes git ignore the env file.
+/// lowest free one whose ports are free), records the entry, and makes git ignore the env file
+/// and `.sandbox/context.md`.
 pub(super) fn reserve(
     repo: &Repo,
     cfg: &Config,
@@ -79,7 +80,16 @@ pub(super) fn reserve(
             Kind::Sandbox => pick_slot(cfg, data)?,
         };
         entry.slot = slot;
-        exclude_env_file(repo, &cfg.env_file)?;
+        exclude(
+            repo,
+            &format!("/{}", cfg.env_file),
+            "git-sandbox's env file",
+        )?;
+        exclude(
+            repo,
+            &format!("/{}", crate::context::REL),
+            "git-sandbox's context page",
+        )?;
         on_reserved(&entry)?;
         data.instances.push(entry);
         Ok((slot, skipped))
@@ -132,10 +142,9 @@ fn pick_slot(cfg: &Config, data: &registry::Data) -> Result<(u32, Skipped)> {
     Err(err.into())
 }
 
-/// Makes git ignore the env file in every worktree (`$GIT_COMMON_DIR/info/exclude`).
-fn exclude_env_file(repo: &Repo, env_file: &str) -> Result<()> {
+/// Makes git ignore `line` (a pattern) in every worktree (`$GIT_COMMON_DIR/info/exclude`).
+fn exclude(repo: &Repo, line: &str, what: &str) -> Result<()> {
     let file = repo.common_dir.join("info").join("exclude");
-    let line = format!("/{env_file}");
     let current = fs::read_to_string(&file).unwrap_or_default();
     if current.lines().any(|l| l.trim() == line) {
         return Ok(());
@@ -147,6 +156,6 @@ fn exclude_env_file(repo: &Repo, env_file: &str) -> Result<()> {
     if !text.is_empty() && !text.ends_with('\n') {
         text.push('\n');
     }
-    text.push_str(&format!("# git-sandbox's env file\n{line}\n"));
+    text.push_str(&format!("# {what}\n{line}\n"));
     fs::write(&file, text).with_context(|| format!("cannot write {}", file.display()))
 }

@@ -6,6 +6,7 @@ mod copy;
 mod crash;
 mod crash_matrix;
 mod hooks;
+mod json;
 mod kill;
 mod lifecycle;
 mod local_prod;

@@ -68,18 +68,23 @@ fn new_and_list(t: &TestEnv, label: &str) -> PathBuf {
     s
 }
 
-/// A real `git checkout -b` in the sandbox runs the post-checkout shim, which records the new
-/// branch; a real `git push` runs the pre-push shim, which records the push.
+/// A real `git checkout` in the sandbox runs the post-checkout shim, which warns about a
+/// branch with work of its own that was never pushed; a real `git push` runs the pre-push
+/// shim, which records the push.
 fn hooks_run(t: &TestEnv, s: &std::path::Path, label: &str) {
+    t.git(s, &["checkout", "-q", "-b", "feat2"]);
+    t.commit_file(s, "feat2.txt", "x", "x");
+    t.git(s, &["checkout", "-q", "feat"]);
     let out = t
         .git_cmd(s)
-        .args(["checkout", "-b", "feat2"])
+        .args(["checkout", "feat2"])
         .output()
         .expect("checkout");
     assert!(out.status.success(), "{label}");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("never been pushed"), "{label}: {err}");
-    assert_eq!(entry(t, "feat")["branch"], "feat2", "{label}");
+    // A checkout records nothing: the registered branch stays the one the tool made.
+    assert_eq!(entry(t, "feat")["branch"], "feat", "{label}");
     t.git(s, &["push", "-q", "-u", "origin", "feat2"]);
     assert_eq!(
         entry(t, "feat")["pushed"]["remote_ref"],
