@@ -200,7 +200,11 @@ fn remove(t: &TestEnv, path: &Path) -> String {
     let out = hook(t, &t.repo, "worktree-remove", &input.to_string());
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(0), "{err}");
-    assert!(out.stdout.is_empty(), "stdout: {:?}", out.stdout);
+    assert!(
+        out.stdout.is_empty(),
+        "stdout: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     err
 }
 
@@ -346,4 +350,39 @@ fn setup_refuses_invalid_settings() {
         assert!(err.contains("nothing was changed"), "{err}");
         assert_eq!(fs::read_to_string(&file).expect("settings"), bad);
     }
+}
+
+/// What a child process (here `docker compose down`) prints goes to stderr: the hook's stdout
+/// stays the agent's.
+#[test]
+fn children_never_write_to_the_hooks_stdout() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut t = TestEnv::new();
+    let bin = t.root.join("fakebin");
+    // An engine with one network of the project (so `rm` runs `down`), and a compose that
+    // talks on stdout.
+    t.write(
+        &bin,
+        "docker",
+        "#!/bin/sh\ncase \"$*\" in *'network ls'*) echo net1 ;; esac\nexit 0\n",
+    );
+    t.write(
+        &bin,
+        "compose",
+        "#!/bin/sh\necho \"NOISE from compose $1\"\nexit 0\n",
+    );
+    for f in ["docker", "compose"] {
+        fs::set_permissions(bin.join(f), fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    t.path_prefix = vec![bin.clone()];
+    t.extra_env.push((
+        "GIT_SANDBOX_COMPOSE".into(),
+        bin.join("compose").display().to_string(),
+    ));
+    t.commit_file(&t.repo, "compose.yaml", "services: {}\n", "compose");
+    t.git(&t.repo, &["push", "-q"]);
+    let path = create(&t, &t.repo, r#"{"name": "svc"}"#);
+    let err = remove(&t, &path);
+    assert!(err.contains("NOISE from compose"), "{err}");
+    assert!(!path.exists(), "{err}");
 }
