@@ -163,23 +163,26 @@ impl SettingsFile {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
         };
-        let text = bytes
-            .as_deref()
-            .map(String::from_utf8_lossy)
-            .unwrap_or_default();
+        let invalid = |why: String| -> anyhow::Error {
+            UserError::new(format!("{} is not valid JSON ({why})", path.display()))
+                .hint("fix it (or move it away) and run this again; nothing was changed")
+                .into()
+        };
+        let text = match bytes.as_deref().map(std::str::from_utf8) {
+            None => "",
+            Some(Ok(t)) => t,
+            Some(Err(e)) => return Err(invalid(e.to_string())),
+        };
         let value = if text.trim().is_empty() {
             json!({})
         } else {
-            serde_json::from_str(&text).map_err(|e| {
-                UserError::new(format!("{} is not valid JSON ({e})", path.display()))
-                    .hint("fix it (or move it away) and run this again; nothing was changed")
-            })?
+            serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?
         };
         Ok(SettingsFile {
             mode: fs::metadata(&path)
                 .ok()
                 .map(|m| m.permissions().mode() & 0o7777),
-            indent: indent_of(&text),
+            indent: indent_of(text),
             final_newline: bytes.is_none() || text.ends_with('\n'),
             existed: bytes.is_some(),
             path,
@@ -255,6 +258,16 @@ mod tests {
         ));
         assert!(!is_ours("my-script", CREATE_COMMAND));
         assert!(!is_ours("", CREATE_COMMAND));
+    }
+
+    #[test]
+    fn indentation() {
+        assert_eq!(indent_of("{\n\t\"a\": 1\n}\n"), "\t");
+        assert_eq!(
+            indent_of("{\n    \"a\": {\n        \"b\": 1\n    }\n}"),
+            "    "
+        );
+        assert_eq!(indent_of("{\"a\": 1}"), "  ");
     }
 
     #[test]

@@ -350,6 +350,10 @@ fn setup_refuses_invalid_settings() {
         assert!(err.contains("nothing was changed"), "{err}");
         assert_eq!(fs::read_to_string(&file).expect("settings"), bad);
     }
+    let not_utf8 = b"{\"model\": \"\xff\"}\n";
+    fs::write(&file, not_utf8).expect("write");
+    t.fails(&t.repo, &["agent-setup", "claude"], 1);
+    assert_eq!(fs::read(&file).expect("settings"), not_utf8);
 }
 
 /// What a child process (here `docker compose down`) prints goes to stderr: the hook's stdout
@@ -385,4 +389,36 @@ fn children_never_write_to_the_hooks_stdout() {
     let err = remove(&t, &path);
     assert!(err.contains("NOISE from compose"), "{err}");
     assert!(!path.exists(), "{err}");
+}
+
+#[test]
+fn setup_writes_through_a_symlinked_settings_file() {
+    let t = TestEnv::new();
+    let real = t.root.join("dotfiles/claude.json");
+    t.write(
+        &t.root,
+        "dotfiles/claude.json",
+        "{\n\t\"model\": \"opus\"\n}",
+    );
+    fs::create_dir_all(t.home.join(".claude")).expect("mkdir");
+    let link = t.home.join(".claude/settings.json");
+    std::os::unix::fs::symlink(&real, &link).expect("symlink");
+    t.ok(&t.repo, &["agent-setup", "claude", "--user"]);
+    assert!(
+        fs::symlink_metadata(&link)
+            .expect("link")
+            .file_type()
+            .is_symlink()
+    );
+    let text = fs::read_to_string(&real).expect("settings");
+    assert!(
+        text.starts_with("{\n\t\"model\": \"opus\",\n\t\"hooks\": {\n\t\t"),
+        "{text}"
+    );
+    assert!(!text.ends_with('\n'), "{text:?}");
+    t.ok(&t.repo, &["agent-setup", "claude", "--user", "--remove"]);
+    assert_eq!(
+        fs::read_to_string(&real).expect("settings"),
+        "{\n\t\"model\": \"opus\"\n}"
+    );
 }
