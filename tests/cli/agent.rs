@@ -254,6 +254,17 @@ fn remove_leaves_what_is_not_a_sandbox() {
     assert_eq!(fs::read(t.repo.join("README.md")).expect("readme"), readme);
     assert_eq!(t.registry(), reg);
     assert!(t.siblings().contains(&"repo--bystander".to_string()));
+
+    // local-prod, clean and on a pushed commit, is still not the agent's to remove.
+    let lp = PathBuf::from(t.ok(&t.repo, &["local-prod", "new"]).trim());
+    let err = remove(&t, &lp);
+    assert!(err.contains("local-prod"), "{err}");
+    assert!(lp.join("README.md").is_file());
+    assert!(
+        t.entries()
+            .iter()
+            .any(|(id, _, _)| id == "repo--local-prod")
+    );
 }
 
 const SETTINGS: &str = r#"{
