@@ -88,6 +88,12 @@ pub enum Command {
     /// Run a hook handler (called by the installed hook shims).
     #[command(subcommand, hide = true)]
     Hook(HookCommand),
+    /// Coding agents' worktree hooks (Claude Code): JSON on stdin, the path on stdout.
+    #[command(subcommand)]
+    AgentHook(AgentHookCommand),
+    /// Install the worktree hooks into a coding agent's settings.
+    #[command(subcommand)]
+    AgentSetup(AgentSetupCommand),
     /// Print a completion script (bash, zsh or fish); sandbox names complete too.
     Completions {
         /// The shell.
@@ -418,4 +424,32 @@ pub struct AdoptArgs {
     /// Print the sandbox as JSON on stdout (schema/new.json), not its path.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Subcommand, Debug, Clone, Copy)]
+pub enum AgentHookCommand {
+    /// WorktreeCreate: make the sandbox the JSON names, print only its path.
+    WorktreeCreate,
+    /// WorktreeRemove: remove the sandbox at `worktree_path` through rm's checks, never
+    /// forced; whatever rm would refuse is kept, and the hook still exits 0.
+    WorktreeRemove,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AgentSetupCommand {
+    /// Add the WorktreeCreate/WorktreeRemove hooks to Claude Code's settings.json.
+    Claude(AgentSetupArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct AgentSetupArgs {
+    /// In ~/.claude/settings.json (every project).
+    #[arg(long, conflicts_with = "project")]
+    pub user: bool,
+    /// In the repo's .claude/settings.json (the default).
+    #[arg(long)]
+    pub project: bool,
+    /// Remove our hooks instead, leaving everything else as it was.
+    #[arg(long)]
+    pub remove: bool,
 }

@@ -1,6 +1,7 @@
 //! `git-sandbox`: parses the command line, runs the command, and maps errors to the exit codes
 //! of DESIGN.md (0 done, 1 error, 2 usage, 3 refused because work would be lost).
 
+mod agent;
 mod cli;
 mod commands;
 mod completions;
@@ -125,6 +126,8 @@ fn run(cli: Cli) -> Result<i32> {
         Command::LocalProd(c) => commands::local_prod::run(&ctx, c),
         Command::Hooks(c) => commands::hooks::manage(&ctx, c),
         Command::Hook(c) => commands::hooks::run(&ctx, c),
+        Command::AgentHook(c) => commands::agent::hook(&ctx, c),
+        Command::AgentSetup(c) => commands::agent::setup(&ctx, c),
         Command::Completions { shell } => {
             let script = completions::script(&shell)
                 .ok_or_else(|| UserError::usage(format!("no completions for {shell}")))?;

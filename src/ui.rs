@@ -189,3 +189,20 @@ pub fn ports_line(ports: &[(String, u32, bool)]) -> String {
     }
     out.join(" ")
 }
+
+/// Keeps stdout for one answer (an agent hook's path): from here on file descriptor 1 is
+/// stderr, so no message and no child process (git, compose) can write to the caller's
+/// stdout. Returns the real stdout, to write the answer to; `None` where this cannot be done,
+/// and then [`out`] writes it.
+#[cfg(target_os = "linux")]
+pub fn reserve_stdout() -> Option<std::fs::File> {
+    use std::os::fd::AsFd;
+    let saved = rustix::io::fcntl_dupfd_cloexec(std::io::stdout().as_fd(), 0).ok()?;
+    let _ = rustix::stdio::dup2_stdout(std::io::stderr().as_fd());
+    Some(std::fs::File::from(saved))
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn reserve_stdout() -> Option<std::fs::File> {
+    None
+}

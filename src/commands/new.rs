@@ -4,10 +4,11 @@ use anyhow::Result;
 
 use crate::cli::NewArgs;
 use crate::commands::Ctx;
-use crate::config;
+use crate::config::{self, Config};
 use crate::error::UserError;
+use crate::git::Repo;
 use crate::names;
-use crate::registry::Kind;
+use crate::registry::{Kind, Registry};
 use crate::sandbox::{self, CreateSpec};
 use crate::ui;
 
@@ -15,7 +16,33 @@ pub fn run(ctx: &Ctx, args: NewArgs) -> Result<i32> {
     // A Ctrl-C now stops at the next step and undoes the creation, instead of leaving half.
     crate::interrupt::catch();
     let (repo, cfg) = ctx.repo_config()?;
-    let slug = names::slugify(&args.name)?;
+    let created = create_named(
+        &repo,
+        &cfg,
+        &ctx.reg,
+        &args.name,
+        args.branch,
+        args.from.as_deref(),
+    )?;
+    report_created(&created);
+    print_created(&cfg, &created, args.json)?;
+    if args.up {
+        return super::services::up_instance(&repo, &cfg, &created.instance, false);
+    }
+    Ok(0)
+}
+
+/// Makes the sandbox `name` (slugged) on `branch` (default: the slug), starting a new branch
+/// at `from`: what `new` does, shared with the agent hook.
+pub fn create_named(
+    repo: &Repo,
+    cfg: &Config,
+    reg: &Registry,
+    name: &str,
+    branch: Option<String>,
+    from: Option<&str>,
+) -> Result<sandbox::Created> {
+    let slug = names::slugify(name)?;
     if slug == "local-prod" {
         return Err(
             UserError::usage("the name local-prod is reserved for the slot-0 singleton")
@@ -33,8 +60,8 @@ pub fn run(ctx: &Ctx, args: NewArgs) -> Result<i32> {
         .hint("set `path` in .sandbox.toml to a place outside the repo, e.g. \"../{repo}--{name}\"")
         .into());
     }
-    let branch = args.branch.unwrap_or_else(|| slug.clone());
-    let start = sandbox::start_point(&repo, &branch, args.from.as_deref())?;
+    let branch = branch.unwrap_or_else(|| slug.clone());
+    let start = sandbox::start_point(repo, &branch, from)?;
     let spec = CreateSpec {
         kind: Kind::Sandbox,
         name: slug,
@@ -46,13 +73,7 @@ pub fn run(ctx: &Ctx, args: NewArgs) -> Result<i32> {
         restoring: None,
         progress: ui::progress(),
     };
-    let created = sandbox::create(&repo, &cfg, &ctx.reg, &spec)?;
-    report_created(&created);
-    print_created(&cfg, &created, args.json)?;
-    if args.up {
-        return super::services::up_instance(&repo, &cfg, &created.instance, false);
-    }
-    Ok(0)
+    sandbox::create(repo, cfg, reg, &spec)
 }
 
 /// `adopt PATH [--name N]`: register a worktree made by hand.
