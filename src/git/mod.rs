@@ -25,6 +25,7 @@ use anyhow::{Context, Result, anyhow, bail};
 
 use crate::error::UserError;
 
+mod fetch;
 mod snapshot;
 mod state;
 mod status;
@@ -289,10 +290,16 @@ pub fn git_cmd_guarded(dir: &Path) -> Command {
 
 fn with_git_env(mut cmd: Command, dir: &Path) -> Command {
     cmd.current_dir(dir).stdin(Stdio::null());
+    without_git_env(&mut cmd);
+    cmd
+}
+
+/// Removes the variables git sets for hooks and aliases (`GIT_DIR`…) from a command's
+/// environment, so a git it runs finds the repository of its own directory.
+pub fn without_git_env(cmd: &mut Command) {
     for v in GIT_ENV {
         cmd.env_remove(v);
     }
-    cmd
 }
 
 /// Fails with git's own message when it exited non-zero.

@@ -152,13 +152,13 @@ fn sixteen_parallel_news_get_distinct_slots() {
 #[test]
 fn bad_names_are_refused_and_nothing_is_created() {
     let t = TestEnv::new();
-    for name in ["!!!", "a..b", "a/b", "..", "x\\y", "local-prod"] {
+    for name in ["!!!", "a..b", "a/", "..", "x\\y", "local-prod"] {
         let err = t.fails(&t.repo, &["new", name], 2);
         assert!(err.contains("error:"), "{err}");
         assert!(err.contains("hint:"), "{err}");
     }
-    let err = t.fails(&t.repo, &["new", "--", "-x"], 2);
-    assert!(err.contains("starts with -"), "{err}");
+    // After `--` comes a command, and a command needs a name.
+    t.fails(&t.repo, &["new", "--", "-x"], 2);
     assert!(t.entries().is_empty());
     assert_eq!(t.siblings(), vec!["repo"]);
     assert_eq!(t.branches(), vec!["main"]);

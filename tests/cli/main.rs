@@ -1,6 +1,7 @@
 //! Integration tests: the real `git-sandbox` binary, the real git CLI, real repositories and a
 //! bare repository as the remote.
 
+mod agents_new;
 mod common;
 mod copy;
 mod crash;
