@@ -54,6 +54,8 @@ pub enum Command {
     Path(NameArg),
     /// Remove a sandbox without losing work.
     Rm(RmArgs),
+    /// Rename a sandbox: its directory moves to the path for NEW (branch and id stay).
+    Mv(MvArgs),
     /// Bring back a removed sandbox as it was (any rm records what restore needs).
     Restore(RestoreArgs),
     /// Saved states of removed sandboxes.
@@ -204,6 +206,15 @@ pub struct RmFlags {
     /// Delete the branch even if it holds unpushed commits (they are saved first).
     #[arg(long)]
     pub delete_branch: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct MvArgs {
+    /// The sandbox's name now.
+    #[arg(value_name = "OLD")]
+    pub name: String,
+    /// Its new name (slugged like `new`'s; the branch is not renamed).
+    pub new: String,
 }
 
 #[derive(Args, Debug)]

@@ -17,7 +17,7 @@ use crate::ui;
 pub fn run(ctx: &Ctx, args: NewArgs) -> Result<i32> {
     let (repo, cfg) = ctx.repo_config()?;
     let name = new_name(&args)?;
-    let id = repo.instance_id(&name.slug);
+    let id = sandbox::free_id(&repo, &ctx.reg.load()?, &name.slug);
     let path = sandbox_path(&repo, &cfg, &name.slug, &id)?;
     let (branch, start) = match args.pr {
         Some(n) => {

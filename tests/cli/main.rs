@@ -10,6 +10,7 @@ mod hooks;
 mod kill;
 mod lifecycle;
 mod local_prod;
+mod mv;
 mod output;
 mod paths;
 mod ports;
