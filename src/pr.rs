@@ -41,7 +41,9 @@ pub fn take_in(repo: &Repo, n: u64) -> Result<PullRequest> {
     let github = format!("refs/pull/{n}/head");
     let gitlab = format!("refs/merge-requests/{n}/head");
     let found = repo.remote_refs(&remote, &[&github, &gitlab])?;
-    let Some((src, _)) = found.first() else {
+    // Both (a mirror of each?): GitHub's.
+    let src = found.iter().map(|(name, _)| name).find(|n| **n == github);
+    let Some(src) = src.or(found.first().map(|(name, _)| name)) else {
         return Err(UserError::new(format!(
             "pull request {n} is not on remote {remote}: it has neither {github} (GitHub) nor {gitlab} (GitLab)"
         ))

@@ -30,6 +30,17 @@ pub fn run(ctx: &Ctx, args: MvArgs) -> Result<i32> {
                 .into(),
         );
     }
+    if ctx.cwd.starts_with(&inst.path) {
+        return Err(UserError::new(format!(
+            "you are inside {}; moving it would leave your shell in a directory that is gone",
+            inst.path.display()
+        ))
+        .hint(format!(
+            "run it from elsewhere (`cd {}`), then `cd \"$(git sandbox path NEW)\"`",
+            repo.root.display()
+        ))
+        .into());
+    }
     let others: Vec<Instance> = data.of_repo(&repo.root).cloned().collect();
     let plan = sandbox::plan_move(&repo, &cfg, &others, &inst, &to_name)?;
     let moved = sandbox::move_sandbox(&repo, &cfg, &ctx.reg, &plan)?;

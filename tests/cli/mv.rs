@@ -101,6 +101,10 @@ fn mv_refusals_change_nothing() {
     t.fails(&t.repo, &["mv", "a", "x/"], 2);
     t.fails(&t.repo, &["mv", "nope", "c"], 1);
     unchanged(&t);
+    // Run from inside it.
+    let err = t.fails(&a, &["mv", "a", "c"], 1);
+    assert!(err.contains("you are inside"), "{err}");
+    unchanged(&t);
     // A process working inside.
     let mut sleeper = Command::new("sleep")
         .arg("30")
