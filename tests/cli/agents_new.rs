@@ -245,3 +245,37 @@ fn names_git_refuses_as_branches_are_usage_errors() {
     assert_eq!(t.branches(), vec!["main"]);
     assert_eq!(t.siblings(), vec!["repo"]);
 }
+
+#[test]
+fn new_pr_never_moves_a_branch_checked_out_elsewhere_and_keeps_one_ahead() {
+    let t = TestEnv::new();
+    push_request(&t, "refs/pull/5/head", "five.txt");
+    t.git(&t.repo, &["fetch", "-q", "origin", "refs/pull/5/head:pr-5"]);
+    let first = tip(&t, "pr-5");
+    let wt = t.hand_made_worktree("hand", "tmp5");
+    t.git(&wt, &["checkout", "-q", "pr-5"]);
+    // The request moves on; pr-5 is behind but checked out there: refused, not moved.
+    let contrib = t.root.join("contrib-five.txt");
+    t.commit_file(&contrib, "later.txt", "later\n", "later");
+    t.git(&contrib, &["push", "-q", "origin", "HEAD:refs/pull/5/head"]);
+    let err = t.fails(&t.repo, &["new", "--pr", "5"], 1);
+    assert!(err.contains("checked out at"), "{err}");
+    assert!(
+        err.contains("git merge --ff-only refs/remotes/origin/pr/5"),
+        "{err}"
+    );
+    assert_eq!(tip(&t, "pr-5"), first);
+    assert!(t.entries().is_empty());
+    // Brought up to date there, with a commit of its own on top, and freed: used as it is.
+    t.git(
+        &wt,
+        &["merge", "-q", "--ff-only", "refs/remotes/origin/pr/5"],
+    );
+    t.commit_file(&wt, "mine.txt", "mine\n", "mine");
+    t.git(&wt, &["checkout", "-q", "tmp5"]);
+    let mine = tip(&t, "pr-5");
+    let path = PathBuf::from(t.ok(&t.repo, &["new", "--pr", "5"]).trim());
+    assert_eq!(tip(&t, "pr-5"), mine);
+    assert!(path.join("mine.txt").is_file());
+    assert!(path.join("later.txt").is_file());
+}
