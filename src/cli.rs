@@ -54,6 +54,8 @@ pub enum Command {
     Path(NameArg),
     /// Remove a sandbox without losing work.
     Rm(RmArgs),
+    /// Rename a sandbox: its directory moves to the path for NEW (branch and id stay).
+    Mv(MvArgs),
     /// Bring back a removed sandbox as it was (any rm records what restore needs).
     Restore(RestoreArgs),
     /// Saved states of removed sandboxes.
@@ -134,13 +136,15 @@ pub enum Command {
 
 #[derive(Args, Debug)]
 pub struct NewArgs {
-    /// The sandbox's name; it is slugged (`My Feature!` → `my-feature`).
-    pub name: String,
+    /// The sandbox's name, written as a branch: `feature/login` makes branch `feature/login`
+    /// in `<repo>--feature-login`; a name with spaces is slugged (`My Feature` → `my-feature`).
+    #[arg(required_unless_present = "pr")]
+    pub name: Option<String>,
     /// Start the new branch at this revision (default: HEAD).
-    #[arg(long, value_name = "REV")]
+    #[arg(long, value_name = "REV", conflicts_with = "pr")]
     pub from: Option<String>,
     /// Use this branch (an existing one if it exists, else a new one).
-    #[arg(long, value_name = "BRANCH")]
+    #[arg(long, value_name = "BRANCH", conflicts_with = "pr")]
     pub branch: Option<String>,
     /// Start its services once created.
     #[arg(long)]
@@ -148,6 +152,13 @@ pub struct NewArgs {
     /// Print the new sandbox as JSON on stdout (schema/new.json), not its path.
     #[arg(long)]
     pub json: bool,
+    /// Take pull/merge request N in: fetch it from the default remote into branch `pr-N`
+    /// (the sandbox is `pr-N` unless named).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub pr: Option<u64>,
+    /// Then run this command inside it, with its env (e.g. `-- claude`); exits with its code.
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -217,6 +228,15 @@ pub struct RmFlags {
     /// Also print the report, the plan and what was done as JSON on stdout (schema/rm.json).
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct MvArgs {
+    /// The sandbox's name now.
+    #[arg(value_name = "OLD")]
+    pub name: String,
+    /// Its new name (slugged like `new`'s; the branch is not renamed).
+    pub new: String,
 }
 
 #[derive(Args, Debug)]

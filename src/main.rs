@@ -16,8 +16,10 @@ mod git;
 mod hooks;
 mod interrupt;
 mod json;
+mod launch;
 mod man;
 mod names;
+mod pr;
 mod procs;
 mod registry;
 mod removal;
@@ -111,6 +113,7 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Status(a) => commands::list::status(&ctx, a),
         Command::Path(a) => commands::list::path(&ctx, a),
         Command::Rm(a) => commands::rm::run(&ctx, a),
+        Command::Mv(a) => commands::mv::run(&ctx, a),
         Command::Restore(a) => commands::restore::restore(&ctx, a),
         Command::Trash(c) => commands::restore::trash(&ctx, c),
         Command::Prune(a) => commands::prune::run(&ctx, a),

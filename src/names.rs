@@ -1,6 +1,12 @@
-//! Sandbox names: what a user may type, and the slug that names the branch, the directory and
-//! the instance id; and the plain form of a repository's directory name that starts every
-//! instance id.
+//! Sandbox names: what a user may type, and the slug that names the directory and the instance
+//! id; the branch `new` makes of a name ([`for_new`]); and the plain form of a repository's
+//! directory name that starts every instance id.
+//!
+//! Names are written as people write branches: `feature/login` is branch `feature/login` in
+//! the sandbox (and directory part) `feature-login`; `Fix-Login` keeps its case in the branch
+//! and slugs to `fix-login`. A name with spaces is a title: its branch is its slug
+//! (`My Feature!` → `my-feature`). Anything else git refuses as a branch name (`a..b`,
+//! `feature/`, `x.lock`) is a usage error.
 //!
 //! An instance id (`<repo>--<slug>`) is also git's worktree admin name, a path component of
 //! `refs/sandbox/trash/<id>/…` and, lower-cased, the compose project name. git rewrites an
@@ -12,22 +18,57 @@ use anyhow::Result;
 
 use crate::error::UserError;
 
-/// `My Feature!` → `my-feature`. Rejects what must never reach a path: names that start with
-/// `-`, hold `..` or a path separator, or slug to nothing.
+/// What `new NAME` makes of a name: the slug and the branch (see the module doc).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewName {
+    pub slug: String,
+    pub branch: String,
+}
+
+/// The slug and branch of `new NAME` (see the module doc).
+pub fn for_new(name: &str) -> Result<NewName> {
+    let slug = slugify(name)?;
+    if name.chars().any(char::is_whitespace) {
+        return Ok(NewName {
+            branch: slug.clone(),
+            slug,
+        });
+    }
+    if !crate::git::branch_name_valid(name) {
+        return Err(invalid(
+            name,
+            "git does not accept it as a branch name (no `..`, `~^:?*[`, `@{`, trailing `/` or `.`, \
+             `.lock` ending, or part starting with `.`)",
+        ));
+    }
+    Ok(NewName {
+        slug,
+        branch: name.to_string(),
+    })
+}
+
+fn invalid(name: &str, why: &str) -> anyhow::Error {
+    UserError::usage(format!("invalid sandbox name {name:?}: {why}"))
+        .hint("use letters, digits, -, _ and / as in a branch name (e.g. `git sandbox new feature/login`)")
+        .into()
+}
+
+/// `My Feature!` → `my-feature`, `feature/login` → `feature-login`. Rejects what must never
+/// reach a path: names that start with `-`, hold `..`, a backslash, or a `/` at either end or
+/// doubled, or slug to nothing. A slug never holds a `/`.
 pub fn slugify(name: &str) -> Result<String> {
-    let bad = |why: &str| -> anyhow::Error {
-        UserError::usage(format!("invalid sandbox name {name:?}: {why}"))
-            .hint("use letters, digits, spaces, - and _ (e.g. `git sandbox new my-feature`)")
-            .into()
-    };
+    let bad = |why: &str| invalid(name, why);
     if name.starts_with('-') {
         return Err(bad("it starts with -"));
     }
     if name.contains("..") {
         return Err(bad("it contains .."));
     }
-    if name.contains('/') || name.contains('\\') {
-        return Err(bad("it contains a path separator"));
+    if name.contains('\\') {
+        return Err(bad("it contains a backslash"));
+    }
+    if name.starts_with('/') || name.ends_with('/') || name.contains("//") {
+        return Err(bad("a / may only separate parts, as in a branch name"));
     }
     if name.chars().any(|c| c.is_control()) {
         return Err(bad("it contains a control character"));
@@ -143,8 +184,31 @@ mod tests {
         assert!(slugify("!!!").is_err());
         assert!(slugify("-x").is_err());
         assert!(slugify("a..b").is_err());
-        assert!(slugify("a/b").is_err());
+        assert_eq!(slugify("a/b").ok().as_deref(), Some("a-b"));
+        assert!(slugify("/a").is_err());
+        assert!(slugify("a/").is_err());
+        assert!(slugify("a\\b").is_err());
         assert_eq!(slugify("Café Crème").ok().as_deref(), Some("cafe-creme"));
+    }
+
+    #[test]
+    fn names_for_new() {
+        use super::{NewName, for_new};
+        let n = |slug: &str, branch: &str| {
+            Some(NewName {
+                slug: slug.into(),
+                branch: branch.into(),
+            })
+        };
+        assert_eq!(
+            for_new("feature/login").ok(),
+            n("feature-login", "feature/login")
+        );
+        assert_eq!(for_new("Fix-Login").ok(), n("fix-login", "Fix-Login"));
+        assert_eq!(for_new("My Feature!").ok(), n("my-feature", "my-feature"));
+        for bad in ["a..b", "feature/", "x.lock", "a/.b", "a:b", "a~1"] {
+            assert!(for_new(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -118,7 +118,8 @@ fn worktree_create(ctx: &Ctx, v: &Value) -> Result<PathBuf> {
         }
         b => b,
     };
-    let created = new::create_named(&repo, &cfg, &ctx.reg, &req.name, None, base.as_deref())?;
+    let here = work_dir(ctx, req.dir.as_deref())?;
+    let created = new::create_named(&repo, &cfg, &ctx.reg, &req.name, &here, base.as_deref())?;
     new::report_created(&created);
     Ok(created.instance.path)
 }

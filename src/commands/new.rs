@@ -1,13 +1,17 @@
-//! `new <name> [--from REV] [--branch B] [--up]`: make a sandbox and print its path.
+//! `new <name> [--from REV] [--branch B] [--up] [--pr N] [-- CMD…]`: make a sandbox and print
+//! its path; with a CMD, print the path on stderr and become CMD inside the sandbox.
 
 use anyhow::Result;
+
+use std::path::{Path, PathBuf};
 
 use crate::cli::NewArgs;
 use crate::commands::Ctx;
 use crate::config::{self, Config};
 use crate::error::UserError;
-use crate::git::Repo;
-use crate::names;
+use crate::git::{self, Repo};
+use crate::names::{self, NewName};
+use crate::pr;
 use crate::registry::{Kind, Registry};
 use crate::sandbox::{self, CreateSpec};
 use crate::ui;
@@ -16,55 +20,102 @@ pub fn run(ctx: &Ctx, args: NewArgs) -> Result<i32> {
     // A Ctrl-C now stops at the next step and undoes the creation, instead of leaving half.
     crate::interrupt::catch();
     let (repo, cfg) = ctx.repo_config()?;
-    let created = create_named(
-        &repo,
-        &cfg,
-        &ctx.reg,
-        &args.name,
-        args.branch,
-        args.from.as_deref(),
-    )?;
+    let name = new_name(&args)?;
+    let created = match args.pr {
+        Some(n) => {
+            // Checked before anything is fetched; `create` checks again.
+            let id = sandbox::free_id(&repo, &ctx.reg.load()?, &name.slug);
+            sandbox_path(&repo, &cfg, &name.slug, &id)?;
+            let pr = pr::take_in(&repo, n)?;
+            create_at(&repo, &cfg, &ctx.reg, &name.slug, pr.branch, pr.start)?
+        }
+        None => {
+            let branch = args.branch.clone().unwrap_or(name.branch);
+            let start = start_for(&repo, &branch, args.from.as_deref(), &ctx.cwd)?;
+            create_at(&repo, &cfg, &ctx.reg, &name.slug, branch, start)?
+        }
+    };
     report_created(&created);
-    print_created(&cfg, &created, args.json)?;
-    if args.up {
-        return super::services::up_instance(&repo, &cfg, &created.instance, false);
+    let inst = &created.instance;
+    if args.command.is_empty() {
+        print_created(&cfg, &created, args.json)?;
+    } else {
+        ui::info(&inst.path.display().to_string());
     }
-    Ok(0)
+    if args.up {
+        let code = super::services::up_instance(&repo, &cfg, inst, false)?;
+        if code != 0 || args.command.is_empty() {
+            return Ok(code);
+        }
+    }
+    if args.command.is_empty() {
+        return Ok(0);
+    }
+    let vars = crate::env::vars(&cfg, inst)?;
+    let err = crate::launch::exec(&args.command, &inst.path, &vars);
+    Err(super::services::cannot_start(&args.command, &err)
+        .hint(format!(
+            "the sandbox {} was kept at {}; `git sandbox rm {}` removes it",
+            inst.name,
+            inst.path.display(),
+            inst.name
+        ))
+        .into())
 }
 
-/// Makes the sandbox `name` (slugged) on `branch` (default: the slug), starting a new branch
-/// at `from`: what `new` does, shared with the agent hook.
+/// Where a new branch starts (`None`: the branch exists and is used as it is). Without
+/// `--from`, at the HEAD of the worktree the command runs in: `new` inside a sandbox starts from
+/// that sandbox's HEAD, not the main worktree's.
+fn start_for(repo: &Repo, branch: &str, from: Option<&str>, here: &Path) -> Result<Option<String>> {
+    let start = sandbox::start_point(repo, branch, from)?;
+    if from.is_some() {
+        return Ok(start);
+    }
+    Ok(start.map(|main_head| git::head_at(here, &repo.common_dir).unwrap_or(main_head)))
+}
+
+/// Makes the sandbox `name` (written as a branch: `feature/login`) on `branch` (default: the
+/// name), starting a new branch at `from` (default: the HEAD of `here`): what `new` does,
+/// shared with the agent hook.
 pub fn create_named(
     repo: &Repo,
     cfg: &Config,
     reg: &Registry,
     name: &str,
-    branch: Option<String>,
+    here: &Path,
     from: Option<&str>,
 ) -> Result<sandbox::Created> {
-    let slug = names::slugify(name)?;
-    if slug == "local-prod" {
-        return Err(
-            UserError::usage("the name local-prod is reserved for the slot-0 singleton")
-                .hint("use `git sandbox local-prod new`, or pick another name")
-                .into(),
-        );
-    }
-    let id = repo.instance_id(&slug);
-    let path = config::expand_template(&cfg.path_template, &repo.root, &repo.name, &slug, &id);
-    if path.starts_with(&repo.root) || path.starts_with(&repo.common_dir) {
+    let name = names::for_new(name)?;
+    reserved(&name.slug)?;
+    let start = start_for(repo, &name.branch, from, here)?;
+    create_at(repo, cfg, reg, &name.slug, name.branch, start)
+}
+
+/// Creates sandbox `slug` on `branch`, new at `start` or existing when `start` is `None`.
+fn create_at(
+    repo: &Repo,
+    cfg: &Config,
+    reg: &Registry,
+    slug: &str,
+    branch: String,
+    start: Option<String>,
+) -> Result<sandbox::Created> {
+    let data = reg.load()?;
+    if let Some(inst) = data.of_repo(&repo.root).find(|i| i.name == slug) {
         return Err(UserError::new(format!(
-            "the sandbox path {} is inside the repository",
-            path.display()
+            "sandbox {slug} already exists, at {}",
+            inst.path.display()
         ))
-        .hint("set `path` in .sandbox.toml to a place outside the repo, e.g. \"../{repo}--{name}\"")
+        .hint(format!(
+            "go there with `cd \"$(git sandbox path {slug})\"`, or pick another name"
+        ))
         .into());
     }
-    let branch = branch.unwrap_or_else(|| slug.clone());
-    let start = sandbox::start_point(repo, &branch, from)?;
+    let id = sandbox::free_id(repo, &data, slug);
+    let path = sandbox_path(repo, cfg, slug, &id)?;
     let spec = CreateSpec {
         kind: Kind::Sandbox,
-        name: slug,
+        name: slug.to_string(),
         id,
         path,
         branch,
@@ -74,6 +125,55 @@ pub fn create_named(
         progress: ui::progress(),
     };
     sandbox::create(repo, cfg, reg, &spec)
+}
+
+fn reserved(slug: &str) -> Result<()> {
+    if slug == "local-prod" {
+        return Err(
+            UserError::usage("the name local-prod is reserved for the slot-0 singleton")
+                .hint("use `git sandbox local-prod new`, or pick another name")
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// The slug and branch: the name as written (`names::for_new`), or with `--pr N` the branch
+/// `pr-N` and the name (default `pr-N`) only as the sandbox's name.
+fn new_name(args: &NewArgs) -> Result<NewName> {
+    let name = match (&args.name, args.pr) {
+        (_, Some(n)) => NewName {
+            slug: names::slugify(args.name.as_deref().unwrap_or(&pr::branch_name(n)))?,
+            branch: pr::branch_name(n),
+        },
+        (Some(name), None) => names::for_new(name)?,
+        (None, None) => {
+            return Err(UserError::usage("no name given")
+                .hint("git sandbox new NAME, or git sandbox new --pr N")
+                .into());
+        }
+    };
+    reserved(&name.slug)?;
+    Ok(name)
+}
+
+/// Where the sandbox goes: the path template, outside the repository, not taken.
+fn sandbox_path(repo: &Repo, cfg: &Config, slug: &str, id: &str) -> Result<PathBuf> {
+    let path = config::expand_template(&cfg.path_template, &repo.root, &repo.name, slug, id);
+    if path.starts_with(&repo.root) || path.starts_with(&repo.common_dir) {
+        return Err(UserError::new(format!(
+            "the sandbox path {} is inside the repository",
+            path.display()
+        ))
+        .hint("set `path` in .sandbox.toml to a place outside the repo, e.g. \"../{repo}--{name}\"")
+        .into());
+    }
+    if std::fs::symlink_metadata(&path).is_ok() {
+        return Err(UserError::new(format!("{} already exists", path.display()))
+            .hint("remove or rename it, pick another name, or set `path` in .sandbox.toml")
+            .into());
+    }
+    Ok(path)
 }
 
 /// `adopt PATH [--name N]`: register a worktree made by hand.
@@ -102,7 +202,7 @@ pub fn adopt(ctx: &Ctx, args: crate::cli::AdoptArgs) -> Result<i32> {
             .into());
     }
     let created = sandbox::adopt(&repo, &cfg, &ctx.reg, &path, &name)?;
-    report_created(&created);
+    report_made(&created, "adopted");
     print_created(&cfg, &created, args.json)?;
     Ok(0)
 }
@@ -119,6 +219,12 @@ fn print_created(cfg: &config::Config, created: &sandbox::Created, json: bool) -
 
 /// Tells the user what `create` made and which slots it skipped.
 pub fn report_created(created: &sandbox::Created) {
+    report_made(created, "created");
+}
+
+/// [`report_created`] with the verb (`created`, `adopted`), and whether the branch was
+/// reused.
+fn report_made(created: &sandbox::Created, verb: &str) {
     report_warnings(created);
     for (slot, busy) in &created.skipped {
         let ports: Vec<String> = busy
@@ -131,12 +237,17 @@ pub fn report_created(created: &sandbox::Created) {
         ));
     }
     let i = &created.instance;
+    let branch = i.branch.as_deref().unwrap_or("?");
+    let on = if i.created_branch || verb != "created" {
+        format!("on branch {branch}")
+    } else {
+        format!("on the existing branch {branch} (reused, not created)")
+    };
     ui::info(&format!(
-        "{} sandbox {} (slot {}) on branch {}",
-        ui::paint_err(ui::Style::Green, "created"),
+        "{} sandbox {} (slot {}) {on}",
+        ui::paint_err(ui::Style::Green, verb),
         i.name,
         i.slot,
-        i.branch.as_deref().unwrap_or("?"),
     ));
 }
 

@@ -34,7 +34,7 @@ pub fn run(ctx: &Ctx, args: PruneArgs) -> Result<i32> {
     let mut changed = 0;
     for inst in &scope {
         let repo = Repo::discover(&inst.parent_repo).ok();
-        changed += if inst.state != State::Ready {
+        changed += if inst.state != State::Ready || inst.moving.is_some() {
             repair_one(ctx, repo.as_ref(), inst, args.dry_run, &verb)?
         } else {
             drop_vanished(ctx, repo.as_ref(), inst, args.dry_run, &verb)?
@@ -94,6 +94,14 @@ fn repair_one(
         Repair::FinishedRemoval(id) => format!(
             "{} the interrupted removal of {id}",
             verb("finished", "would finish")
+        ),
+        Repair::FinishedMove(id) => format!(
+            "{} the interrupted rename of {id}",
+            verb("finished", "would finish")
+        ),
+        Repair::RolledBackMove(id) => format!(
+            "{} the interrupted rename of {id}: its old name and path are back",
+            verb("rolled back", "would roll back")
         ),
     });
     Ok(1)

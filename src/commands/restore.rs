@@ -70,11 +70,28 @@ fn saved_states(repo: &Repo, id: Option<&str>) -> Result<Vec<Saved>> {
     Ok(out)
 }
 
+/// The saved states of the sandbox named `slug`, oldest first: those saved under that name
+/// (under whatever id: a renamed sandbox keeps its first one), and unnamed ones under `id`.
+fn states_of(repo: &Repo, slug: &str, id: &str) -> Result<Vec<Saved>> {
+    let under_id = format!("{TRASH}{id}/");
+    let mut states: Vec<Saved> = saved_states(repo, None)?
+        .into_iter()
+        .filter(|s| s.name == slug || (s.name.is_empty() && s.refname.starts_with(&under_id)))
+        .collect();
+    states.sort_by(|a, b| {
+        a.refname
+            .rsplit('/')
+            .next()
+            .cmp(&b.refname.rsplit('/').next())
+    });
+    Ok(states)
+}
+
 pub fn restore(ctx: &Ctx, args: RestoreArgs) -> Result<i32> {
     let (repo, cfg) = ctx.repo_config()?;
     let slug = names::slugify(&args.name)?;
-    let id = repo.instance_id(&slug);
-    let states = saved_states(&repo, Some(&id))?;
+    let id = sandbox::free_id(&repo, &ctx.reg.load()?, &slug);
+    let states = states_of(&repo, &slug, &repo.instance_id(&slug))?;
     if states.is_empty() {
         return Err(UserError::new(format!(
             "nothing of {slug:?} is saved in {}",

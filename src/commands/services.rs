@@ -45,18 +45,23 @@ pub fn exec(ctx: &Ctx, args: ExecArgs) -> Result<i32> {
     let (repo, cfg, inst) = instance(ctx, args.name.as_deref())?;
     let path = target::verify(&repo, &inst)?;
     let vars = env::vars(&cfg, &inst)?;
-    let Some((prog, rest)) = args.command.split_first() else {
+    if args.command.is_empty() {
         return Err(UserError::usage("no command given")
             .hint("git sandbox exec NAME -- CMD…")
             .into());
-    };
-    let status = std::process::Command::new(prog)
-        .args(rest)
-        .current_dir(&path)
-        .envs(vars)
-        .status()
-        .map_err(|e| UserError::new(format!("cannot run {prog}: {e}")))?;
-    Ok(status.code().unwrap_or(1))
+    }
+    let err = crate::launch::exec(&args.command, &path, &vars);
+    Err(cannot_start(&args.command, &err).into())
+}
+
+/// The error for a command `launch::exec` could not start, with the shell's exit code.
+pub fn cannot_start(command: &[String], err: &std::io::Error) -> UserError {
+    let mut e = UserError::new(format!(
+        "cannot run {}: {err}",
+        command.first().map(String::as_str).unwrap_or_default()
+    ));
+    e.code = crate::launch::exit_code(err);
+    e
 }
 
 /// Starts an instance's stack after checking its ports are free.

@@ -25,6 +25,7 @@ use anyhow::{Context, Result, anyhow, bail};
 
 use crate::error::UserError;
 
+mod fetch;
 mod marks;
 mod snapshot;
 mod state;
@@ -291,10 +292,16 @@ pub fn git_cmd_guarded(dir: &Path) -> Command {
 
 fn with_git_env(mut cmd: Command, dir: &Path) -> Command {
     cmd.current_dir(dir).stdin(Stdio::null());
+    without_git_env(&mut cmd);
+    cmd
+}
+
+/// Removes the variables git sets for hooks and aliases (`GIT_DIR`…) from a command's
+/// environment, so a git it runs finds the repository of its own directory.
+pub fn without_git_env(cmd: &mut Command) {
     for v in GIT_ENV {
         cmd.env_remove(v);
     }
-    cmd
 }
 
 /// Fails with git's own message when it exited non-zero.
@@ -388,6 +395,18 @@ pub fn worktree_branch(worktree: &Path) -> Option<String> {
     head.trim()
         .strip_prefix("ref: refs/heads/")
         .map(str::to_string)
+}
+
+/// The commit HEAD is at in the worktree containing `dir` (a sandbox, or the main worktree),
+/// if that worktree belongs to the repository whose common dir is `common_dir` (a nested
+/// repository's HEAD means nothing here). libgit2: no spawn.
+pub fn head_at(dir: &Path, common_dir: &Path) -> Option<String> {
+    let repo = git2::Repository::discover(dir).ok()?;
+    if fs::canonicalize(repo.commondir()).ok()? != common_dir {
+        return None;
+    }
+    let head = repo.head().ok()?;
+    head.target().map(|o| o.to_string())
 }
 
 /// The commit a worktree's HEAD is at (libgit2: no spawn).

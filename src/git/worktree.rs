@@ -123,6 +123,16 @@ impl Repo {
         check(&out, "git worktree move")
     }
 
+    /// `git worktree repair <path>`: points git's admin entry back at a worktree whose
+    /// directory moved (the CLI: it is git's own repair, which libgit2 lacks).
+    pub fn worktree_repair(&self, path: &Path) -> Result<()> {
+        let out = git_cmd_guarded(&self.root)
+            .args(["worktree", "repair"])
+            .arg(path)
+            .output()?;
+        check(&out, "git worktree repair")
+    }
+
     /// Removes the admin entry of one linked worktree (what `git worktree prune` does for one
     /// entry; never a bare prune, which would act on every worktree of the repo).
     pub fn drop_admin_entry(&self, id: &str) -> Result<()> {

@@ -28,7 +28,8 @@ impl Data {
                     i.id
                 ));
             }
-            if !i.path.is_absolute() || !i.parent_repo.is_absolute() {
+            let moved_from_relative = i.moving.as_ref().is_some_and(|m| !m.from.is_absolute());
+            if !i.path.is_absolute() || !i.parent_repo.is_absolute() || moved_from_relative {
                 return Err(format!("entry {:?} has a relative path", i.id));
             }
             if let Some(r) = &i.removal

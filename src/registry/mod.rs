@@ -114,6 +114,15 @@ pub struct Restoring {
     pub applied: bool,
 }
 
+/// A `mv` under way: where the sandbox was and what it was called. Recorded (with the pid)
+/// before the directory moves and cleared once it is in place, so `prune` can finish or roll
+/// back a rename a crash interrupted.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Moving {
+    pub from: PathBuf,
+    pub from_name: String,
+}
+
 /// One sandbox or local-prod.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct Instance {
@@ -142,6 +151,9 @@ pub struct Instance {
     /// git's admin name for the worktree, when it is not the id (an adopted worktree).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub admin: Option<String>,
+    /// A rename under way (`mv`): `path` and `name` are already the new ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moving: Option<Moving>,
 }
 
 impl Instance {

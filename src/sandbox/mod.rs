@@ -14,12 +14,13 @@
 //! Any failure undoes what was done, newest first. A crash leaves a `creating` entry whose pid
 //! is gone; `prune` rolls it back (or, if the tree already holds work, completes it).
 //!
-//! Removal lives in `crate::removal`.
+//! Renaming (`mv`) and its repair live in `moving.rs`; removal in `crate::removal`.
 
 mod adopt;
 mod checkout;
 mod copy;
 mod create;
+mod moving;
 mod repair;
 mod reserve;
 mod restoring;
@@ -27,4 +28,5 @@ mod undo;
 
 pub use adopt::adopt;
 pub use create::{CreateSpec, Created, create, start_point};
+pub use moving::{MoveRepair, execute as move_sandbox, free_id, plan as plan_move};
 pub use repair::{Repair, repair};

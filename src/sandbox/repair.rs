@@ -37,9 +37,14 @@ pub enum Repair {
     RolledBackRemoval(String),
     /// An `rm` crashed after moving the directory: the removal is finished.
     FinishedRemoval(String),
+    /// A `mv` crashed after the directory reached its new path: the rename is finished.
+    FinishedMove(String),
+    /// A `mv` crashed before the directory moved: the old name and path are back.
+    RolledBackMove(String),
 }
 
-/// Finishes or rolls back an instance a crashed process left `creating` or `removing`.
+/// Finishes or rolls back an instance a crashed process left `creating`, `removing` or
+/// moving (`mv`).
 pub fn repair(
     repo: &Repo,
     reg: &Registry,
@@ -58,6 +63,15 @@ pub fn repair(
             repo.clear_stale_branch_lock(b);
         }
         git::clear_stale_index_lock(&repo.admin_dir(inst.admin()), true);
+    }
+    if inst.moving.is_some() {
+        let id = inst.id.clone();
+        return Ok(Some(
+            match super::moving::repair_move(repo, reg, inst, dry_run)? {
+                super::MoveRepair::Finished => Repair::FinishedMove(id),
+                super::MoveRepair::RolledBack => Repair::RolledBackMove(id),
+            },
+        ));
     }
     match inst.state {
         State::Ready => Ok(None),

@@ -44,6 +44,7 @@ pub(super) fn creating_entry(
         removal: None,
         restoring: None,
         admin,
+        moving: None,
     }
 }
 

@@ -2,6 +2,7 @@
 //! bare repository as the remote.
 
 mod agent;
+mod agents_new;
 mod common;
 mod copy;
 mod crash;
@@ -11,6 +12,7 @@ mod json;
 mod kill;
 mod lifecycle;
 mod local_prod;
+mod mv;
 mod output;
 mod paths;
 mod ports;

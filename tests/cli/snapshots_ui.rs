@@ -72,7 +72,7 @@ fn list_table() {
 #[test]
 fn bad_name_error() {
     let t = TestEnv::new();
-    let err = t.fails(&t.repo, &["new", "a/b"], 2);
+    let err = t.fails(&t.repo, &["new", "a/"], 2);
     insta::assert_snapshot!(normalise(&t, &err));
 }
 

@@ -1,0 +1,57 @@
+//! `mv OLD NEW`: rename a sandbox. Its directory moves to the path for NEW (with
+//! `git worktree move`); the branch, slot and instance id stay (see `sandbox/moving.rs`).
+
+use anyhow::Result;
+
+use crate::cli::MvArgs;
+use crate::commands::Ctx;
+use crate::error::UserError;
+use crate::names;
+use crate::registry::Instance;
+use crate::sandbox;
+use crate::ui;
+
+pub fn run(ctx: &Ctx, args: MvArgs) -> Result<i32> {
+    let (repo, cfg) = ctx.repo_config()?;
+    let data = ctx.reg.load()?;
+    let inst = ctx.sandbox(&repo, &data, Some(&args.name))?;
+    let to_name = names::slugify(&args.new)?;
+    if to_name == "local-prod" {
+        return Err(
+            UserError::usage("the name local-prod is reserved for the slot-0 singleton")
+                .hint("pick another name")
+                .into(),
+        );
+    }
+    if to_name == inst.name {
+        return Err(
+            UserError::usage(format!("the sandbox is already named {to_name}"))
+                .hint("`git sandbox list` shows the names")
+                .into(),
+        );
+    }
+    if ctx.cwd.starts_with(&inst.path) {
+        return Err(UserError::new(format!(
+            "you are inside {}; moving it would leave your shell in a directory that is gone",
+            inst.path.display()
+        ))
+        .hint(format!(
+            "run it from elsewhere (`cd {}`), then `cd \"$(git sandbox path NEW)\"`",
+            repo.root.display()
+        ))
+        .into());
+    }
+    let others: Vec<Instance> = data.of_repo(&repo.root).cloned().collect();
+    let plan = sandbox::plan_move(&repo, &cfg, &others, &inst, &to_name)?;
+    let moved = sandbox::move_sandbox(&repo, &cfg, &ctx.reg, &plan)?;
+    ui::info(&format!(
+        "{} {} to {} (branch {} and id {} unchanged)",
+        ui::paint_err(ui::Style::Green, "renamed"),
+        plan.from_name,
+        moved.name,
+        moved.branch.as_deref().unwrap_or("-"),
+        moved.id
+    ));
+    ui::out(&moved.path.display().to_string());
+    Ok(0)
+}
