@@ -277,6 +277,10 @@ pub struct PruneArgs {
     /// Show what would be repaired and change nothing.
     #[arg(long, short = 'n')]
     pub dry_run: bool,
+    /// Instead: remove every clean sandbox whose branch is merged into the default branch
+    /// (fast-forward, merge, squash or rebase), each through rm's checks, never forced.
+    #[arg(long, conflicts_with = "all")]
+    pub merged: bool,
     /// Every repo's entries, not just this one's.
     #[arg(long)]
     pub all: bool,

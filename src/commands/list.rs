@@ -50,6 +50,9 @@ pub struct Row {
     /// Whether a container of its compose project runs (null without a compose file).
     pub services_up: Option<bool>,
     pub error: Option<String>,
+    /// How its branch's work reached the default branch: `fast-forward`, `merged`,
+    /// `squashed` or `rebased`; null when it has not, or has no commits of its own.
+    pub integrated: Option<String>,
 }
 
 #[derive(Serialize, JsonSchema, Clone, Debug)]
@@ -151,6 +154,7 @@ fn empty_row(i: &Instance) -> Row {
         unpushed: None,
         never_pushed: i.pushed.is_none(),
         pushed: i.pushed.clone(),
+        integrated: None,
         services_up: None,
         error: None,
     }
@@ -217,10 +221,22 @@ fn row(i: &Instance, ctx: Option<&(Repo, Config)>, has_compose: bool) -> Row {
             } else if on_upstream {
                 r.unpushed = Some(0);
             }
+            if let Some(head) = &st.head {
+                r.integrated = integrated(repo, head, i.base_commit.as_deref());
+            }
         }
         Err(e) => r.error = Some(format!("{e:#}")),
     }
     r
+}
+
+/// How `head` is integrated into the default branch, if it is (see `git::Verdict`).
+fn integrated(repo: &Repo, head: &str, base: Option<&str>) -> Option<String> {
+    let targets = repo.default_branch_refs().ok()?;
+    match repo.integration(head, base, &targets).ok()? {
+        git::Verdict::Integrated { how, .. } => Some(how.as_str().to_string()),
+        git::Verdict::NoCommits | git::Verdict::NotIntegrated => None,
+    }
 }
 
 fn changes(r: &Row) -> String {
@@ -271,6 +287,16 @@ fn ago(at: &str) -> String {
 
 fn push_state(r: &Row) -> String {
     let mut parts = Vec::new();
+    if let Some(how) = &r.integrated {
+        parts.push(match how.as_str() {
+            "merged" => "merged".to_string(),
+            "fast-forward" => "merged (ff)".to_string(),
+            "squashed" => "merged (squash)".to_string(),
+            _ => "merged (rebase)".to_string(),
+        });
+        // Its work is in the default branch: whether its own commits were pushed is noise.
+        return parts.join(", ");
+    }
     if r.never_pushed {
         parts.push("never pushed".to_string());
     } else if let Some(p) = &r.pushed {

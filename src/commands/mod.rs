@@ -6,6 +6,7 @@ pub mod hooks;
 pub mod init;
 pub mod list;
 pub mod local_prod;
+pub mod merged;
 pub mod mv;
 pub mod new;
 pub mod prune;

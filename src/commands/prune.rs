@@ -17,6 +17,9 @@ use crate::sandbox::{self, Repair};
 use crate::ui;
 
 pub fn run(ctx: &Ctx, args: PruneArgs) -> Result<i32> {
+    if args.merged {
+        return super::merged::run(ctx, args.dry_run);
+    }
     let here = ctx.repo();
     let data = ctx.reg.load()?;
     let scope: Vec<Instance> = match &here {

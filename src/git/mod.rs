@@ -26,12 +26,14 @@ use anyhow::{Context, Result, anyhow, bail};
 use crate::error::UserError;
 
 mod fetch;
+mod integrated;
 mod marks;
 mod snapshot;
 mod state;
 mod status;
 mod worktree;
 
+pub use integrated::Verdict;
 pub use marks::{branch_just_created, mark_warned, warned};
 pub use snapshot::{apply_snapshot, snapshot};
 pub use state::{IndexLock, clear_stale_index_lock, hidden_edits, reflog_only};

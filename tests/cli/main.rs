@@ -12,6 +12,7 @@ mod json;
 mod kill;
 mod lifecycle;
 mod local_prod;
+mod merged;
 mod mv;
 mod output;
 mod paths;
