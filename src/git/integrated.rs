@@ -4,9 +4,12 @@
 //! Cheapest first, per operation:
 //! - reachability with libgit2 (`graph_descendant_of`): in-process, no spawn; fast-forward
 //!   versus merge by a first-parent walk of the default branch back to the tip's time;
-//! - squash and rebase merges by tree equality: `git merge-tree --write-tree` (the git CLI:
-//!   libgit2 has no merge-ort) merges the branch into the default branch; if the result is the
-//!   default branch's own tree, the branch adds nothing to it;
+//! - squash and rebase merges by tree equality, first in-process (libgit2): does the default
+//!   branch hold the branch's version of every path the branch changed? All of them: merged;
+//!   none: not (no spawn, the usual case for work in progress). Only a mix needs
+//!   `git merge-tree --write-tree` (the git CLI: libgit2 has no merge-ort), which merges the
+//!   branch into the default branch: if the result is the default branch's own tree, the
+//!   branch adds nothing to it;
 //! - rebase told from squash by patch ids (`git cherry`, git CLI: libgit2 has no patch-id),
 //!   only once the tree check said "integrated".
 
@@ -127,11 +130,14 @@ impl Repo {
                 continue;
             }
             seen.push(target.clone());
-            let own_tree = repo
-                .find_commit(Oid::from_str(target)?)?
-                .tree_id()
-                .to_string();
-            if adds_nothing(self, target, tip, &own_tree) {
+            let target_commit = repo.find_commit(Oid::from_str(target)?)?;
+            let own_tree = target_commit.tree_id().to_string();
+            let found = match changes_found(&repo, &target_commit, tip_oid)? {
+                Found::All => true,
+                Found::None => false,
+                Found::Some => adds_nothing(self, target, tip, &own_tree),
+            };
+            if found {
                 let how = if all_patches_in(self, target, tip)? {
                     Integration::Rebased
                 } else {
@@ -145,6 +151,43 @@ impl Repo {
         }
         Ok(Verdict::NotIntegrated)
     }
+}
+
+/// How many of a branch's changes the default branch already holds.
+enum Found {
+    All,
+    Some,
+    None,
+}
+
+/// The cheap look, in-process: for each path the branch changed since it forked from
+/// `target`, does `target` hold the branch's version? All: its work is there. None: it is not
+/// (no spawn, the common case for work in progress). Some: only a real merge can tell.
+fn changes_found(repo: &git2::Repository, target: &git2::Commit, tip: Oid) -> Result<Found> {
+    let base = repo.merge_base(target.id(), tip)?;
+    let base_tree = repo.find_commit(base)?.tree()?;
+    let tip_tree = repo.find_commit(tip)?.tree()?;
+    let target_tree = target.tree()?;
+    let diff = repo.diff_tree_to_tree(Some(&base_tree), Some(&tip_tree), None)?;
+    let (mut there, mut total) = (0usize, 0usize);
+    for delta in diff.deltas() {
+        total += 1;
+        let new = delta.new_file();
+        let Some(path) = new.path().or(delta.old_file().path()) else {
+            continue;
+        };
+        let held = target_tree.get_path(path).ok().map(|e| e.id());
+        let wanted = (delta.status() != git2::Delta::Deleted).then(|| new.id());
+        if held == wanted {
+            there += 1;
+        }
+    }
+    Ok(match there {
+        // No change at all (empty commits) adds nothing either.
+        n if n == total => Found::All,
+        0 => Found::None,
+        _ => Found::Some,
+    })
 }
 
 /// Whether `tip` is on `target`'s first-parent line (walked back to `tip`'s time).
