@@ -28,6 +28,7 @@ use crate::error::UserError;
 mod fetch;
 mod integrated;
 mod marks;
+mod racy;
 mod snapshot;
 mod state;
 mod status;
@@ -35,6 +36,7 @@ mod worktree;
 
 pub use integrated::Verdict;
 pub use marks::{branch_just_created, mark_warned, warned};
+pub use racy::{heal as heal_racy_index, needs_heal};
 pub use snapshot::{apply_snapshot, snapshot};
 pub use state::{IndexLock, clear_stale_index_lock, hidden_edits, reflog_only};
 pub use status::{Scan, Status, ignored_size, status};

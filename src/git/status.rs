@@ -45,20 +45,20 @@ impl Status {
 }
 
 /// Reads a worktree's status with the git CLI (2x faster than libgit2 on large trees, and it
-/// honours the user's untracked cache and fsmonitor). `--no-optional-locks` keeps it read-only.
+/// honours the user's untracked cache and fsmonitor). `--no-optional-locks` keeps it read-only
+/// (but see `racy.rs`).
 pub fn status(worktree: &Path, scan: Scan) -> Result<Status> {
     // rm's full scan can take seconds on a big tree: it dies with us.
     let mut cmd = match scan {
         Scan::Quick => git_cmd(worktree),
         Scan::Full | Scan::Quarantined => git_cmd_guarded(worktree),
     };
-    cmd.args([
-        "--no-optional-locks",
-        "status",
-        "--porcelain=v2",
-        "--branch",
-        "-z",
-    ]);
+    // Read-only, except for a fresh checkout's racily clean index (`racy.rs`): `list` then
+    // lets git write the refreshed index, once, as any plain `git status` would.
+    if !(scan == Scan::Quick && super::needs_heal(worktree)) {
+        cmd.arg("--no-optional-locks");
+    }
+    cmd.args(["status", "--porcelain=v2", "--branch", "-z"]);
     cmd.arg(if scan == Scan::Quarantined {
         "--ignore-submodules=all"
     } else {

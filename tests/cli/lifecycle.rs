@@ -389,3 +389,51 @@ fn new_inside_a_sandbox_starts_from_that_sandboxs_head() {
     let head_main = t.git(&t.repo, &["rev-parse", "HEAD"]).trim().to_string();
     assert_eq!(t.git(&c, &["rev-parse", "HEAD"]).trim(), head_main);
 }
+
+/// The index file's modification time.
+fn index_mtime(t: &TestEnv, dir: &std::path::Path) -> std::time::SystemTime {
+    let index = t.git(dir, &["rev-parse", "--git-path", "index"]);
+    let index = dir.join(index.trim());
+    fs::metadata(index)
+        .and_then(|m| m.modified())
+        .expect("index")
+}
+
+#[test]
+fn list_heals_a_fresh_sandboxs_racily_clean_index_once() {
+    let t = TestEnv::new();
+    let s = t.new_sandbox("s");
+    let made = index_mtime(&t, &s);
+    // Within the checkout's second nothing can heal it: list leaves the index alone.
+    t.ok(&t.repo, &["list"]);
+    // A second later, the first list refreshes it (as a plain `git status` would) ...
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    t.ok(&t.repo, &["list"]);
+    let healed = index_mtime(&t, &s);
+    assert!(healed > made, "the index was not refreshed");
+    let debug = t.git(&s, &["ls-files", "--debug"]);
+    let index_secs = healed
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("time")
+        .as_secs();
+    for line in debug
+        .lines()
+        .filter(|l| l.trim_start().starts_with("mtime:"))
+    {
+        let secs: u64 = line
+            .trim_start()
+            .trim_start_matches("mtime: ")
+            .split(':')
+            .next()
+            .and_then(|s| s.parse().ok())
+            .expect("mtime");
+        assert!(
+            secs < index_secs,
+            "still racy: {line} vs index {index_secs}"
+        );
+    }
+    // ... and later lists are read-only again.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    t.ok(&t.repo, &["list"]);
+    assert_eq!(index_mtime(&t, &s), healed, "list wrote the index again");
+}

@@ -1,0 +1,52 @@
+//! Racily clean indexes. `git worktree add` (and restore) write the files and then the index
+//! in the same second, so git cannot trust the index's stat data for those files ("racily
+//! clean") and every `git status` re-reads and re-hashes them. A status that may write the
+//! index heals it for good once a second has passed; `list` runs with `--no-optional-locks`
+//! and `rm` holds the index lock, so neither ever would, and a fresh sandbox stayed slow.
+//!
+//! The sign, for two `stat` calls: the index was last written within a few seconds of the
+//! worktree's `.git` file (so nothing has rewritten it since the checkout), and that was at
+//! least a second ago (so a rewrite now makes the entries trustworthy). Healing is git's own
+//! `update-index --refresh`, or a `status` allowed to write: the same refresh every plain
+//! `git status` does.
+
+use std::fs;
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use super::gitfile_target;
+
+/// The index has not been rewritten since the checkout more than this after it.
+const SINCE_CHECKOUT: Duration = Duration::from_secs(3);
+/// A rewrite heals only once the files' second is over.
+const SETTLED: Duration = Duration::from_secs(1);
+
+/// Whether the worktree's index is likely racily clean from its checkout and healable now.
+pub fn needs_heal(worktree: &Path) -> bool {
+    let Some(admin) = gitfile_target(worktree) else {
+        return false;
+    };
+    let mtime = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
+    let (Some(index), Some(dotgit)) = (mtime(&admin.join("index")), mtime(&worktree.join(".git")))
+    else {
+        return false;
+    };
+    let unchanged = index
+        .duration_since(dotgit)
+        .is_ok_and(|d| d <= SINCE_CHECKOUT);
+    let settled = SystemTime::now()
+        .duration_since(index)
+        .is_ok_and(|d| d >= SETTLED);
+    unchanged && settled
+}
+
+/// Heals a racily clean index with `git update-index -q --refresh` (it exits 1 when files
+/// are modified; the refresh is written all the same). A failure (the index locked by the
+/// user's git) only means no healing.
+pub fn heal(worktree: &Path) {
+    if needs_heal(worktree) {
+        let _ = super::git_cmd(worktree)
+            .args(["update-index", "-q", "--refresh"])
+            .output();
+    }
+}
