@@ -44,6 +44,15 @@ fn main() {
     if args.get(1).is_some_and(|a| a == supervise::ARG) {
         std::process::exit(supervise::run(args.get(2..).unwrap_or_default()));
     }
+    // The post-checkout hook runs on every `git checkout`: straight to its handler, without
+    // building the whole command line (most of a start-up is clap's model of the full CLI).
+    if let [_, hook, event, prev, _new, flag] = &args[..]
+        && hook == "hook"
+        && event == "post-checkout"
+    {
+        let (prev, flag) = (prev.to_string_lossy(), flag.to_string_lossy());
+        std::process::exit(hook_fast(&prev, &flag));
+    }
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -71,6 +80,31 @@ fn main() {
         Err(err) => report(&err),
     };
     std::process::exit(code);
+}
+
+/// The post-checkout handler with no clap: a hook never breaks git (one line, exit 0, even
+/// after a panic: the shim `exec`s this, so its status is git's).
+fn hook_fast(prev: &str, flag: &str) -> i32 {
+    let _ = std::panic::catch_unwind(|| post_checkout_now(prev, flag));
+    0
+}
+
+fn post_checkout_now(prev: &str, flag: &str) {
+    let ctx = std::env::current_dir()
+        .map_err(anyhow::Error::from)
+        .and_then(|cwd| {
+            let cwd = std::fs::canonicalize(&cwd).unwrap_or(cwd);
+            Ok(Ctx {
+                cwd,
+                reg: registry::Registry::locate()?,
+            })
+        });
+    if let Err(err) = ctx.and_then(|ctx| commands::hooks::post_checkout(&ctx, prev, flag)) {
+        eprintln!(
+            "git-sandbox (hook): {}",
+            format!("{err:#}").lines().next().unwrap_or_default()
+        );
+    }
 }
 
 fn report(err: &anyhow::Error) -> i32 {

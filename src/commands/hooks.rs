@@ -79,7 +79,7 @@ pub fn run(ctx: &Ctx, cmd: HookCommand) -> Result<i32> {
     }
 }
 
-fn post_checkout(ctx: &Ctx, prev: &str, flag: &str) -> Result<i32> {
+pub fn post_checkout(ctx: &Ctx, prev: &str, flag: &str) -> Result<i32> {
     if flag != "1" {
         return Ok(0);
     }
