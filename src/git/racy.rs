@@ -50,3 +50,13 @@ pub fn heal(worktree: &Path) {
             .output();
     }
 }
+
+/// Turns on git's untracked cache in a new worktree's index (`update-index --untracked-cache`):
+/// once a status may write it (`list`'s healing one, or the user's own), later statuses skip
+/// the directories that did not change, about a third less work on a big tree. Only `list`
+/// reads it; `rm`'s looks never trust it (`status.rs`). A failure leaves the index as it was.
+pub fn enable_untracked_cache(worktree: &Path) {
+    let _ = super::git_cmd(worktree)
+        .args(["update-index", "--untracked-cache"])
+        .output();
+}

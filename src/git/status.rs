@@ -58,6 +58,10 @@ pub fn status(worktree: &Path, scan: Scan) -> Result<Status> {
     if !(scan == Scan::Quick && super::needs_heal(worktree)) {
         cmd.arg("--no-optional-locks");
     }
+    if scan != Scan::Quick {
+        // rm's looks never trust a cache of untracked files (racy.rs): they read the tree.
+        cmd.args(["-c", "core.untrackedCache=false"]);
+    }
     cmd.args(["status", "--porcelain=v2", "--branch", "-z"]);
     cmd.arg(if scan == Scan::Quarantined {
         "--ignore-submodules=all"

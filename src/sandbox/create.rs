@@ -197,6 +197,7 @@ fn build(
     fault::point("new:branch")?;
     add_worktree(repo, spec)?;
     done.worktree = Some(spec.path.clone());
+    git::enable_untracked_cache(&spec.path);
     fault::point("new:worktree")?;
     let path = git::canonical(&spec.path)?;
     let mut inst = reg
