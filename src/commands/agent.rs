@@ -128,13 +128,13 @@ fn worktree_create(ctx: &Ctx, v: &Value) -> Result<PathBuf> {
 /// error if there is one that is not.
 fn existing(ctx: &Ctx, repo: &Repo, slug: &str) -> Result<Option<PathBuf>> {
     let data = ctx.reg.load()?;
-    let id = repo.instance_id(slug);
-    let Some(inst) = data.of_repo(&repo.root).find(|i| i.id == id) else {
+    let Some(inst) = data.of_repo(&repo.root).find(|i| i.name == slug) else {
         return Ok(None);
     };
     if inst.kind != Kind::Sandbox || inst.state != State::Ready {
         return Err(UserError::new(format!(
-            "{id} is registered but is {} (run `git sandbox prune`, or pick another name)",
+            "{} is registered but is {} (run `git sandbox prune`, or pick another name)",
+            inst.id,
             if inst.kind == Kind::Sandbox {
                 "not ready"
             } else {

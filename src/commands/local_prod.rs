@@ -15,11 +15,6 @@ use crate::registry::{Instance, Kind};
 use crate::sandbox::{self, CreateSpec};
 use crate::ui;
 
-/// The instance id of a repo's local-prod.
-pub fn id(repo: &Repo) -> String {
-    repo.instance_id("local-prod")
-}
-
 fn registered(ctx: &Ctx, repo: &Repo) -> Result<Instance> {
     let data = ctx.reg.load()?;
     let found = data
@@ -49,7 +44,8 @@ pub fn run(ctx: &Ctx, cmd: LocalProdCommand) -> Result<i32> {
                 .hint("there is one per repo; `git sandbox local-prod rm` removes it")
                 .into());
             }
-            let id = id(&repo);
+            // Unique per user: another repo whose directory has this name may have one too.
+            let id = sandbox::free_id(&repo, &data, "local-prod");
             let path = config::expand_template(
                 &cfg.local_prod_path,
                 &repo.root,

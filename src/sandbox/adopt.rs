@@ -27,7 +27,7 @@ pub fn adopt(
     let path = real_dir(repo, path)?;
     let admin = linked_admin(repo, &path)?;
     let env_path = env_file_free(cfg, &path)?;
-    let id = repo.instance_id(name);
+    let id = super::free_id(repo, &reg.load()?, name);
     // Never `creating`: prune rolls those back, and this worktree is the user's. The env file
     // is written under the registry lock, before the entry is recorded, as ready.
     let mut entry = creating_entry(

@@ -36,13 +36,20 @@ use crate::git::{self, Repo};
 use crate::registry::{Instance, Moving, Registry, State};
 use crate::{compose, env, fault, procs, target};
 
-/// The id for a new sandbox named `slug`: `<repo>--<slug>`, unless a renamed sandbox still
-/// holds that id (or git admin name), then the first free `<repo>--<slug>-<n>`.
+/// The id for a new sandbox named `slug`: `<repo>--<slug>`, unless that id is taken, then the
+/// first free `<repo>--<slug>-<n>`. Ids are unique per user (they are compose project names):
+/// taken by a renamed sandbox of this repo that still holds it (or as git admin name), or by
+/// any sandbox of another repo whose directory has the same name (`~/a/app`, `~/b/app`).
 pub fn free_id(repo: &Repo, data: &crate::registry::Data, slug: &str) -> String {
     let base = repo.instance_id(slug);
     let taken = |id: &str| {
-        data.of_repo(&repo.root)
-            .any(|i| i.name != slug && (i.id == id || i.admin() == id))
+        data.instances.iter().any(|i| {
+            if i.parent_repo == repo.root {
+                i.name != slug && (i.id == id || i.admin() == id)
+            } else {
+                i.id == id
+            }
+        })
     };
     let mut id = base.clone();
     let mut n = 2;

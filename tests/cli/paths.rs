@@ -169,3 +169,40 @@ fn shell_init_cds_into_sandboxes_of_such_repos() {
         );
     }
 }
+
+#[test]
+fn two_repos_whose_directories_share_a_name_each_get_sandbox_x() {
+    let t = TestEnv::new();
+    // A second repo, also called `repo`, elsewhere, sharing the registry.
+    let other_parent = t.root.join("elsewhere");
+    fs::create_dir_all(&other_parent).expect("dir");
+    t.git(&other_parent, &["init", "-q", "repo"]);
+    let other = other_parent.join("repo");
+    t.write(&other, "f.txt", "other\n");
+    t.git(&other, &["add", "."]);
+    t.git(&other, &["commit", "-q", "-m", "other"]);
+    let a = t.new_sandbox("x");
+    let b = PathBuf::from(t.ok(&other, &["new", "x"]).trim());
+    assert_ne!(a, b);
+    t.ok(&t.repo, &["local-prod", "new"]);
+    t.ok(&other, &["local-prod", "new"]);
+    let all: serde_json::Value =
+        serde_json::from_str(&t.ok(&t.repo, &["list", "--all", "--json"])).expect("json");
+    let ids: Vec<&str> = all["sandboxes"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter_map(|r| r["id"].as_str())
+        .collect();
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 4, "ids are unique per user: {ids:?}");
+    // Removing one repo's x leaves the other's alone.
+    t.ok(&other, &["rm", "x", "--yes"]);
+    assert!(a.is_dir() && !b.exists());
+    assert_eq!(
+        t.ok(&t.repo, &["path", "x"]).trim(),
+        a.to_str().expect("utf8")
+    );
+}
