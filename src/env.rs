@@ -127,12 +127,20 @@ pub fn write(path: &Path, vars: &[(String, String)]) -> Result<()> {
     Ok(())
 }
 
-/// Whether nothing listens on `port` (on any local address).
+/// Whether nothing listens on `port` (on any local address, IPv4 or IPv6: a dev server
+/// listening only on `::1` counts). A machine without IPv6 answers for IPv4 alone.
 pub fn port_free(port: u32) -> bool {
     let Ok(port) = u16::try_from(port) else {
         return false;
     };
-    TcpListener::bind(("0.0.0.0", port)).is_ok() && TcpListener::bind(("127.0.0.1", port)).is_ok()
+    let v6_free = |addr: &str| match TcpListener::bind((addr, port)) {
+        Ok(_) => true,
+        Err(e) => e.kind() != std::io::ErrorKind::AddrInUse,
+    };
+    TcpListener::bind(("0.0.0.0", port)).is_ok()
+        && TcpListener::bind(("127.0.0.1", port)).is_ok()
+        && v6_free("::1")
+        && v6_free("::")
 }
 
 /// The ports of a slot that are busy right now.

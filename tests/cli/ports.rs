@@ -266,3 +266,26 @@ fn the_env_file_follows_a_changed_config_on_the_next_compose_command() {
     let env = std::fs::read_to_string(s.join(".env.sandbox")).expect("env");
     assert!(env.contains("API_PORT=18401"), "{env}");
 }
+
+#[test]
+fn a_server_listening_only_on_ipv6_loopback_makes_its_port_busy() {
+    let t = TestEnv::new();
+    commit_config(&t, "[ports]\nweb = 18500\n");
+    let Ok(_v6) = TcpListener::bind(("::1", 18501)) else {
+        crate::common::skip(
+            "ports::a server on ::1 only",
+            "this machine has no IPv6 loopback",
+        );
+        return;
+    };
+    let out = t.run(&t.repo, &["new", "a"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("skipped slot 1") && err.contains("18501"),
+        "{err}"
+    );
+    let ports: serde_json::Value =
+        serde_json::from_str(&t.ok(&t.repo, &["ports", "--json"])).expect("json");
+    assert_eq!(ports["slots"][1]["ports"][0]["busy"], true, "{ports}");
+}
