@@ -52,6 +52,10 @@ pub enum Command {
     Status(StatusArgs),
     /// Print a sandbox's path (for `cd "$(git sandbox path NAME)"`).
     Path(NameArg),
+    /// Run the project's [commands] setup in a sandbox again.
+    Setup(SetupArgs),
+    /// Approve this repo's [commands] (setup, teardown) so they may run; --show, --revoke.
+    Trust(TrustArgs),
     /// Remove a sandbox without losing work.
     Rm(RmArgs),
     /// Rename a sandbox: its directory moves to the path for NEW (branch and id stay).
@@ -149,6 +153,8 @@ pub struct NewArgs {
     /// Start its services once created.
     #[arg(long)]
     pub up: bool,
+    #[command(flatten)]
+    pub setup: SetupFlags,
     /// Print the new sandbox as JSON on stdout (schema/new.json), not its path.
     #[arg(long)]
     pub json: bool,
@@ -252,6 +258,8 @@ pub struct RestoreArgs {
     /// Print the restored sandbox and its saved state as JSON on stdout (schema/restore.json).
     #[arg(long, conflicts_with = "list")]
     pub json: bool,
+    #[command(flatten)]
+    pub setup: SetupFlags,
 }
 
 #[derive(Subcommand, Debug)]
@@ -448,6 +456,8 @@ pub struct AdoptArgs {
     /// Print the sandbox as JSON on stdout (schema/new.json), not its path.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub setup: SetupFlags,
 }
 
 #[derive(Subcommand, Debug, Clone, Copy)]
@@ -476,4 +486,34 @@ pub struct AgentSetupArgs {
     /// Remove our hooks instead, leaving everything else as it was.
     #[arg(long)]
     pub remove: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct SetupArgs {
+    /// The sandbox (default: the one containing the current directory).
+    pub name: Option<String>,
+    /// Run the commands this once even if they are not trusted.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct TrustArgs {
+    /// Show the commands and whether they are trusted; change nothing.
+    #[arg(long, conflicts_with = "revoke")]
+    pub show: bool,
+    /// Forget the approval.
+    #[arg(long)]
+    pub revoke: bool,
+}
+
+/// `--no-setup` and `--yes` of the commands that make a sandbox.
+#[derive(Args, Debug, Clone, Copy, Default)]
+pub struct SetupFlags {
+    /// Do not run the project's [commands] setup.
+    #[arg(long)]
+    pub no_setup: bool,
+    /// Run the setup commands this once even if they are not trusted.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }

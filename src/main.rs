@@ -17,6 +17,7 @@ mod hooks;
 mod interrupt;
 mod json;
 mod launch;
+mod lifecycle;
 mod man;
 mod names;
 mod pr;
@@ -146,6 +147,8 @@ fn run(cli: Cli) -> Result<i32> {
         Command::List(a) => commands::list::list(&ctx, a),
         Command::Status(a) => commands::list::status(&ctx, a),
         Command::Path(a) => commands::list::path(&ctx, a),
+        Command::Setup(a) => commands::setup::run(&ctx, a),
+        Command::Trust(a) => commands::setup::trust(&ctx, a),
         Command::Rm(a) => commands::rm::run(&ctx, a),
         Command::Mv(a) => commands::mv::run(&ctx, a),
         Command::Restore(a) => commands::restore::restore(&ctx, a),

@@ -121,6 +121,13 @@ fn worktree_create(ctx: &Ctx, v: &Value) -> Result<PathBuf> {
     let here = work_dir(ctx, req.dir.as_deref())?;
     let created = new::create_named(&repo, &cfg, &ctx.reg, &req.name, &here, base.as_deref())?;
     new::report_created(&created);
+    // The project's setup, if trusted: a hook never asks. Untrusted or failing, the sandbox is
+    // still the agent's to work in; stderr says how to finish it.
+    let consent = crate::lifecycle::Consent {
+        yes: false,
+        never_ask: true,
+    };
+    super::setup::after_create(&repo, &cfg, &ctx.reg, &created.instance, consent, false);
     Ok(created.instance.path)
 }
 

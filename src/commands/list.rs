@@ -53,6 +53,9 @@ pub struct Row {
     /// How its branch's work reached the default branch: `fast-forward`, `merged`,
     /// `squashed` or `rebased`; null when it has not, or has no commits of its own.
     pub integrated: Option<String>,
+    /// Whether its `[commands] setup` ran: `done`, `failed`, `not-trusted`, `skipped`; null
+    /// when the project has none.
+    pub setup: Option<String>,
 }
 
 #[derive(Serialize, JsonSchema, Clone, Debug)]
@@ -155,6 +158,7 @@ fn empty_row(i: &Instance) -> Row {
         never_pushed: i.pushed.is_none(),
         pushed: i.pushed.clone(),
         integrated: None,
+        setup: i.setup.clone(),
         services_up: None,
         error: None,
     }
@@ -441,6 +445,12 @@ pub fn show(inst: &Instance, json: bool) -> Result<i32> {
     ];
     if let Some(up) = r.services_up {
         lines.push(("services", if up { "up".into() } else { "down".into() }));
+    }
+    if let Some(s) = r.setup.as_ref().filter(|s| *s != "done") {
+        lines.push((
+            "setup",
+            format!("{s} (`git sandbox setup {}` runs it)", r.name),
+        ));
     }
     if r.state != State::Ready {
         lines.push((

@@ -13,6 +13,7 @@ pub mod prune;
 pub mod restore;
 pub mod rm;
 pub mod services;
+pub mod setup;
 pub mod shell;
 
 use std::path::PathBuf;

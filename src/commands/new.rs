@@ -42,6 +42,10 @@ pub fn run(ctx: &Ctx, args: NewArgs) -> Result<i32> {
     } else {
         ui::info(&inst.path.display().to_string());
     }
+    if !set_up(&repo, &cfg, &ctx.reg, inst, args.setup) {
+        // Kept, as the user may want to look inside; not started, and not "done".
+        return Ok(1);
+    }
     if args.up {
         let code = super::services::up_instance(&repo, &cfg, inst, false)?;
         if code != 0 || args.command.is_empty() {
@@ -61,6 +65,21 @@ pub fn run(ctx: &Ctx, args: NewArgs) -> Result<i32> {
             inst.name
         ))
         .into())
+}
+
+/// The project's setup commands in the new sandbox (`--no-setup` skips, `--yes` trusts once).
+fn set_up(
+    repo: &Repo,
+    cfg: &Config,
+    reg: &Registry,
+    inst: &crate::registry::Instance,
+    flags: crate::cli::SetupFlags,
+) -> bool {
+    let consent = crate::lifecycle::Consent {
+        yes: flags.yes,
+        never_ask: false,
+    };
+    super::setup::after_create(repo, cfg, reg, inst, consent, flags.no_setup)
 }
 
 /// Where a new branch starts (`None`: the branch exists and is used as it is). Without
@@ -204,7 +223,13 @@ pub fn adopt(ctx: &Ctx, args: crate::cli::AdoptArgs) -> Result<i32> {
     let created = sandbox::adopt(&repo, &cfg, &ctx.reg, &path, &name)?;
     report_made(&created, "adopted");
     print_created(&cfg, &created, args.json)?;
-    Ok(0)
+    Ok(
+        if set_up(&repo, &cfg, &ctx.reg, &created.instance, args.setup) {
+            0
+        } else {
+            1
+        },
+    )
 }
 
 /// The data on stdout: the new sandbox's path, or with `--json` the sandbox as JSON.

@@ -155,9 +155,17 @@ pub fn restore(ctx: &Ctx, args: RestoreArgs) -> Result<i32> {
         "restored from {} (kept; `git sandbox trash purge` deletes it)",
         s.refname
     ));
+    let consent = crate::lifecycle::Consent {
+        yes: args.setup.yes,
+        never_ask: false,
+    };
+    let inst = &created.instance;
+    let set_up =
+        super::setup::after_create(&repo, &cfg, &ctx.reg, inst, consent, args.setup.no_setup);
+    let code = if set_up { 0 } else { 1 };
     if !args.json {
-        ui::out(&created.instance.path.display().to_string());
-        return Ok(0);
+        ui::out(&inst.path.display().to_string());
+        return Ok(code);
     }
     let from = json::Saved {
         state_ref: s.refname.clone(),
@@ -169,7 +177,7 @@ pub fn restore(ctx: &Ctx, args: RestoreArgs) -> Result<i32> {
         branch_recreated: spec.start.is_some(),
     };
     crate::json::print(&json::Restore::of(&cfg, &created, from)?)?;
-    Ok(0)
+    Ok(code)
 }
 
 /// `  kept: 12 file(s), 3.4 MiB in <dir>` when the removal kept files.

@@ -95,6 +95,7 @@ pub fn remove(ctx: &Ctx, repo: &Repo, cfg: &Config, inst: &Instance, opts: Optio
         Answer::Declined => return Ok(1),
     }
     crate::fault::point("rm:confirmed")?;
+    super::setup::teardown(repo, cfg, &ctx.reg, inst, &path, opts.force)?;
     // Without a compose file there was nothing to stop: no services in the JSON either.
     let down = stop_services(cfg, inst, &path, &opts)?.filter(|_| services.is_some());
     let done =

@@ -49,6 +49,10 @@ pub struct Config {
     pub local_prod_path: String,
     pub local_prod_profile: Option<String>,
     pub local_prod_ports: Vec<PortSpec>,
+    /// `[commands] setup`: run in a sandbox, with its env, after `new`, `restore`, `adopt`.
+    pub setup: Vec<String>,
+    /// `[commands] teardown`: run before `rm` stops its services.
+    pub teardown: Vec<String>,
 }
 
 impl Default for Config {
@@ -67,6 +71,8 @@ impl Default for Config {
             local_prod_path: "../{repo}-prod".into(),
             local_prod_profile: None,
             local_prod_ports: Vec::new(),
+            setup: Vec::new(),
+            teardown: Vec::new(),
         }
     }
 }

@@ -39,6 +39,15 @@ pub(super) fn top_level(cfg: &mut Config, raw: &RawConfig) -> Result<(), String>
         cfg.compose_file = c.file.clone();
         cfg.compose_profile = c.profile.clone();
     }
+    if let Some(c) = &raw.commands {
+        for (key, list) in [("setup", &c.setup), ("teardown", &c.teardown)] {
+            if list.iter().any(|cmd| cmd.trim().is_empty()) {
+                return Err(format!("[commands] {key} holds an empty command"));
+            }
+        }
+        cfg.setup = c.setup.clone();
+        cfg.teardown = c.teardown.clone();
+    }
     Ok(())
 }
 

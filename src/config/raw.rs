@@ -39,6 +39,16 @@ pub(super) struct RawConfig {
     pub(super) ports: BTreeMap<String, RawPort>,
     pub(super) compose: Option<RawCompose>,
     pub(super) local_prod: Option<RawLocalProd>,
+    pub(super) commands: Option<RawCommands>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCommands {
+    #[serde(default)]
+    pub(super) setup: Vec<String>,
+    #[serde(default)]
+    pub(super) teardown: Vec<String>,
 }
 
 #[derive(Deserialize, Clone)]

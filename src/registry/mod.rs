@@ -154,6 +154,10 @@ pub struct Instance {
     /// A rename under way (`mv`): `path` and `name` are already the new ones.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub moving: Option<Moving>,
+    /// Whether its `[commands] setup` ran: `done`, or why not (`failed`, `not-trusted`,
+    /// `skipped`); absent when the project has none or it was never asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup: Option<String>,
 }
 
 impl Instance {
@@ -225,6 +229,11 @@ impl Registry {
         Ok(Registry {
             dir: dirs.data_dir().to_path_buf(),
         })
+    }
+
+    /// The directory holding the registry (and the trust store beside it).
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// The JSON file.

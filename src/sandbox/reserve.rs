@@ -45,6 +45,7 @@ pub(super) fn creating_entry(
         restoring: None,
         admin,
         moving: None,
+        setup: None,
     }
 }
 

@@ -23,6 +23,7 @@ mod restore;
 mod rm;
 mod rollback;
 mod services;
+mod setup;
 mod shell;
 mod snapshots_ui;
 mod volumes;

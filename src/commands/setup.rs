@@ -1,0 +1,152 @@
+//! `setup [NAME] [--yes]` and `trust [--show|--revoke]`, and the setup step `new`, `restore`
+//! and `adopt` end with (see `lifecycle.rs`).
+
+use anyhow::Result;
+
+use crate::cli::{SetupArgs, TrustArgs};
+use crate::commands::Ctx;
+use crate::config::Config;
+use crate::error::UserError;
+use crate::git::Repo;
+use crate::lifecycle::{self, Consent, Phase};
+use crate::registry::{Instance, Registry};
+use crate::ui;
+
+/// The setup step after a sandbox was made: runs `[commands] setup` unless `skip`, records
+/// how it went, and says so. `false`: the sandbox is kept but not set up (the caller exits
+/// non-zero); `git sandbox setup NAME` runs it again.
+pub fn after_create(
+    repo: &Repo,
+    cfg: &Config,
+    reg: &Registry,
+    inst: &Instance,
+    consent: Consent,
+    skip: bool,
+) -> bool {
+    if cfg.setup.is_empty() {
+        return true;
+    }
+    if skip {
+        record(reg, &inst.id, "skipped");
+        ui::info(&format!(
+            "setup skipped (--no-setup); `git sandbox setup {}` runs it",
+            inst.name
+        ));
+        return true;
+    }
+    match lifecycle::run(Phase::Setup, repo, cfg, reg, inst, &inst.path, consent) {
+        Ok(_) => {
+            record(reg, &inst.id, "done");
+            true
+        }
+        Err(not_run) => {
+            record(reg, &inst.id, not_run.state());
+            let e = not_run.into_error();
+            ui::warn(&format!("{e:#}"));
+            let user = e.chain().find_map(|c| c.downcast_ref::<UserError>());
+            for h in user.map(|u| u.hints.as_slice()).unwrap_or_default() {
+                ui::info(&format!("hint: {h}"));
+            }
+            ui::warn(&format!(
+                "sandbox {} is kept, but not set up; `git sandbox setup {}` runs it again",
+                inst.name, inst.name
+            ));
+            false
+        }
+    }
+}
+
+fn record(reg: &Registry, id: &str, state: &str) {
+    let _ = reg.update(|d| {
+        if let Some(e) = d.find_mut(id) {
+            e.setup = Some(state.to_string());
+        }
+        Ok(())
+    });
+}
+
+/// `setup [NAME] [--yes]`: runs the setup commands again.
+pub fn run(ctx: &Ctx, args: SetupArgs) -> Result<i32> {
+    let (repo, cfg) = ctx.repo_config()?;
+    let data = ctx.reg.load()?;
+    let inst = crate::target::resolve(&repo, &data, args.name.as_deref(), &ctx.cwd)?;
+    crate::target::verify(&repo, &inst)?;
+    if cfg.setup.is_empty() {
+        ui::info("this project has no [commands] setup");
+        return Ok(0);
+    }
+    let consent = Consent {
+        yes: args.yes,
+        never_ask: false,
+    };
+    Ok(
+        if after_create(&repo, &cfg, &ctx.reg, &inst, consent, false) {
+            ui::info(&format!("{} is set up", inst.name));
+            0
+        } else {
+            1
+        },
+    )
+}
+
+/// `trust [--show|--revoke]`: approve (or show, or forget) this repo's commands.
+pub fn trust(ctx: &Ctx, args: TrustArgs) -> Result<i32> {
+    let (repo, cfg) = ctx.repo_config()?;
+    let lines = lifecycle::listing(&cfg);
+    if args.revoke {
+        let had = lifecycle::revoke(&repo, &ctx.reg)?;
+        ui::info(if had {
+            "approval forgotten: the commands will be asked about again"
+        } else {
+            "nothing was approved for this repo"
+        });
+        return Ok(0);
+    }
+    if lines.is_empty() {
+        ui::info("this project has no [commands]");
+        return Ok(0);
+    }
+    let trusted = lifecycle::trusted(&repo, &cfg, &ctx.reg);
+    if args.show {
+        for l in &lines {
+            ui::out(l);
+        }
+        ui::info(if trusted { "trusted" } else { "not trusted" });
+        return Ok(0);
+    }
+    lifecycle::trust(&repo, &cfg, &ctx.reg)?;
+    ui::info("trusted for this repo (asked again if they change):");
+    for l in &lines {
+        ui::info(l);
+    }
+    Ok(0)
+}
+
+/// `rm`'s teardown step, after the confirmation and before the services stop: a failing or
+/// untrusted teardown stops the removal (nothing was changed) unless `--force`. It runs while
+/// `rm` holds the sandbox still: a file it writes there shows as a change the re-check
+/// reports (and with `--force` saves).
+pub fn teardown(
+    repo: &Repo,
+    cfg: &Config,
+    reg: &Registry,
+    inst: &Instance,
+    dir: &std::path::Path,
+    force: bool,
+) -> Result<()> {
+    let consent = Consent::default();
+    match lifecycle::run(Phase::Teardown, repo, cfg, reg, inst, dir, consent) {
+        Ok(_) => Ok(()),
+        Err(not_run) if force => {
+            ui::warn(&format!(
+                "{:#}; removing anyway (--force)",
+                not_run.into_error()
+            ));
+            Ok(())
+        }
+        Err(not_run) => Err(not_run.into_error().context(format!(
+            "{} was not removed: its teardown did not run through (--force removes it anyway)",
+            inst.name
+        ))),
+    }
+}
