@@ -150,13 +150,16 @@ pub fn command(tool: &Tool, cfg: &Config, inst: &Instance, dir: &Path) -> Result
     let env_file = dir.join(&cfg.env_file);
     let vars = env::vars(cfg, inst)?;
     // Rewritten on every compose command, so a changed config (a new port) reaches compose;
-    // the context page follows when the env changed.
-    let before = std::fs::read(&env_file).ok();
-    env::write(&env_file, &vars)?;
-    if std::fs::read(&env_file).ok() != before
-        && let Some(w) = crate::context::refresh(cfg, inst, dir)
-    {
-        crate::ui::warn(&w);
+    // the context page follows when the env changed. Not from a broken config's stand-ins:
+    // the env file there is the last good one.
+    if !cfg.degraded {
+        let before = std::fs::read(&env_file).ok();
+        env::write(&env_file, &vars)?;
+        if std::fs::read(&env_file).ok() != before
+            && let Some(w) = crate::context::refresh(cfg, inst, dir)
+        {
+            crate::ui::warn(&w);
+        }
     }
     let mut cmd = Command::new(&tool.program);
     cmd.current_dir(dir)

@@ -32,7 +32,14 @@ fn registered(ctx: &Ctx, repo: &Repo) -> Result<Instance> {
 }
 
 pub fn run(ctx: &Ctx, cmd: LocalProdCommand) -> Result<i32> {
-    let (repo, cfg) = ctx.repo_config()?;
+    let repo = ctx.repo()?;
+    // `down` and `rm` work with a broken config's safe stand-ins; the rest need the file.
+    let cfg = match cmd {
+        LocalProdCommand::Down(_) | LocalProdCommand::Rm(_) => {
+            crate::config::Config::load_or_safe(&repo.root)
+        }
+        _ => crate::config::Config::load(&repo.root)?,
+    };
     match cmd {
         LocalProdCommand::New(a) => {
             let data = ctx.reg.load()?;

@@ -30,7 +30,9 @@ use crate::ui::{self, Style};
 pub type Options = RmFlags;
 
 pub fn run(ctx: &Ctx, args: RmArgs) -> Result<i32> {
-    let (repo, cfg) = ctx.repo_config()?;
+    // A broken config must not block a removal: safe stand-ins (nothing ignored deleted).
+    let repo = ctx.repo()?;
+    let cfg = Config::load_or_safe(&repo.root);
     let data = ctx.reg.load()?;
     let inst = ctx.sandbox(&repo, &data, args.name.as_deref())?;
     remove(ctx, &repo, &cfg, &inst, args.flags)

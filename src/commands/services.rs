@@ -152,7 +152,10 @@ pub fn compose(ctx: &Ctx, args: crate::cli::ComposeArgs) -> Result<i32> {
 }
 
 pub fn down(ctx: &Ctx, args: DownArgs) -> Result<i32> {
-    let (repo, cfg, inst) = instance(ctx, args.name.as_deref())?;
+    // A broken config must never strand a running stack.
+    let repo = ctx.repo()?;
+    let cfg = Config::load_or_safe(&repo.root);
+    let inst = target::resolve(&repo, &ctx.reg.load()?, args.name.as_deref(), &ctx.cwd)?;
     let mut a = vec!["down"];
     if args.volumes {
         a.push("--volumes");

@@ -53,6 +53,9 @@ pub struct Config {
     pub setup: Vec<String>,
     /// `[commands] teardown`: run before `rm` stops its services.
     pub teardown: Vec<String>,
+    /// The file did not load, and these are the safe stand-ins `down` and `rm` work with
+    /// ([`Config::load_or_safe`]): nothing is written from them.
+    pub degraded: bool,
 }
 
 impl Default for Config {
@@ -73,6 +76,7 @@ impl Default for Config {
             local_prod_ports: Vec::new(),
             setup: Vec::new(),
             teardown: Vec::new(),
+            degraded: false,
         }
     }
 }
@@ -85,6 +89,26 @@ impl Config {
             Ok(text) => Config::parse(&text, &file),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
             Err(e) => Err(UserError::new(format!("cannot read {}: {e}", file.display())).into()),
+        }
+    }
+
+    /// For `down` and `rm`, which must work even when the file is broken (a typo must never
+    /// strand a running stack): the config, or else safe stand-ins and a warning. The
+    /// stand-ins delete no ignored file (every one is kept in the trash), run no command, and
+    /// write no env file; compose still finds the project by its name, the instance id.
+    pub fn load_or_safe(root: &Path) -> Config {
+        match Config::load(root) {
+            Ok(cfg) => cfg,
+            Err(e) => {
+                crate::ui::warn(&format!(
+                    "{e:#}\n  working without it: no ignored file is deleted (all are kept in the trash), no teardown runs"
+                ));
+                Config {
+                    disposable: Vec::new(),
+                    degraded: true,
+                    ..Config::default()
+                }
+            }
         }
     }
 

@@ -289,3 +289,52 @@ fn a_server_listening_only_on_ipv6_loopback_makes_its_port_busy() {
         serde_json::from_str(&t.ok(&t.repo, &["ports", "--json"])).expect("json");
     assert_eq!(ports["slots"][1]["ports"][0]["busy"], true, "{ports}");
 }
+
+#[test]
+fn a_broken_config_never_blocks_down_or_rm_and_nothing_ignored_is_deleted() {
+    let mut t = TestEnv::new();
+    commit_config(&t, "[ports]\nweb = 18700\n");
+    t.write(&t.repo, ".gitignore", "node_modules/\n");
+    t.git(&t.repo, &["add", ".gitignore"]);
+    t.git(&t.repo, &["commit", "-q", "-m", "ignore"]);
+    let s = t.new_sandbox("s");
+    t.git(&s, &["push", "-q", "-u", "origin", "s"]);
+    t.write(
+        &s,
+        "node_modules/dep/index.js",
+        "// a cache, normally deleted\n",
+    );
+    let env_before = std::fs::read_to_string(s.join(".env.sandbox")).expect("env");
+    t.write(
+        &t.repo,
+        ".sandbox.toml",
+        "[ports]\nweb = 18700\nwbe = \"x\"\n",
+    );
+    // down: the stack is found by its project name; the env file is left as it was.
+    t.extra_env = vec![("GIT_SANDBOX_COMPOSE".into(), "true".into())];
+    t.write(&s, "compose.yaml", "services: {}\n");
+    let out = t.run(&t.repo, &["down", "s"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains(".sandbox.toml") && err.contains("working without it"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(s.join(".env.sandbox")).expect("env"),
+        env_before
+    );
+    std::fs::remove_file(s.join("compose.yaml")).expect("rm compose");
+    // rm: works, and keeps even what the config would have let it delete.
+    let out = t.run(&t.repo, &["rm", "s", "--yes"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!s.exists());
+    let parent = t.repo.parent().expect("parent");
+    let kept = std::fs::read_dir(parent)
+        .expect("parent")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("kept/node_modules/dep/index.js"))
+        .any(|p| p.is_file());
+    assert!(kept, "the cache is kept in the trash: {err}");
+}
