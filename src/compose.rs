@@ -161,13 +161,22 @@ pub fn command(tool: &Tool, cfg: &Config, inst: &Instance, dir: &Path) -> Result
             crate::ui::warn(&w);
         }
     }
+    // Env layering: compose reads the project's own `.env` (its credentials, its settings),
+    // and the sandbox's values win, because they are in compose's environment, which beats
+    // any env file in compose v1 and v2 alike. Without a `.env`, the sandbox's env file.
+    let project_env = dir.join(".env");
+    let env_arg = if project_env.is_file() {
+        project_env
+    } else {
+        env_file
+    };
     let mut cmd = Command::new(&tool.program);
     cmd.current_dir(dir)
         .args(&tool.pre_args)
         .arg("-p")
         .arg(env::compose_project(&inst.id))
         .arg("--env-file")
-        .arg(&env_file)
+        .arg(&env_arg)
         .arg("-f")
         .arg(&file);
     if let Some(p) = profile(cfg, inst) {

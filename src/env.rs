@@ -33,6 +33,11 @@ pub fn vars(cfg: &Config, inst: &Instance) -> Result<Vec<(String, String)>> {
         let base = env_name(&cfg.env_prefix, &p.service);
         if p.index.is_none() {
             out.push((format!("{base}_PORT"), p.port.to_string()));
+            // Where it answers, for scripts and agents (`SANDBOX_URL_BACKEND`).
+            out.push((
+                format!("SANDBOX_URL_{}", env_name("", &p.service)),
+                url(p.port),
+            ));
             i += 1;
             continue;
         }

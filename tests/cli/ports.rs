@@ -338,3 +338,54 @@ fn a_broken_config_never_blocks_down_or_rm_and_nothing_ignored_is_deleted() {
         .any(|p| p.is_file());
     assert!(kept, "the cache is kept in the trash: {err}");
 }
+
+#[test]
+fn compose_sees_the_projects_env_with_the_sandboxs_values_on_top() {
+    let t = TestEnv::new();
+    let compose = ["docker-compose", "docker"].into_iter().find(|c| {
+        t.program(c, &t.repo)
+            .args(if *c == "docker" {
+                &["compose", "version"][..]
+            } else {
+                &["version"][..]
+            })
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    if compose.is_none() {
+        crate::common::skip(
+            "ports::env layering",
+            "neither docker-compose nor docker compose runs",
+        );
+        return;
+    }
+    t.write(
+        &t.repo,
+        "compose.yaml",
+        "services:\n  db:\n    image: x\n    environment:\n      PASSWORD: ${DB_PASSWORD}\n      PORT: ${WEB_PORT}\n      SLOT: ${SANDBOX_SLOT}\n",
+    );
+    // The project's own .env: its credentials, and a port the sandbox must override.
+    t.write(&t.repo, ".env", "DB_PASSWORD=s3cret\nWEB_PORT=80\n");
+    commit_config(&t, "[ports]\nweb = 18800\n");
+    t.git(&t.repo, &["add", "compose.yaml", ".env"]);
+    t.git(&t.repo, &["commit", "-q", "-m", "compose"]);
+    t.new_sandbox("s");
+    let config = t.ok(&t.repo, &["compose", "s", "--", "config"]);
+    assert!(
+        config.contains("s3cret"),
+        "the project's .env is read: {config}"
+    );
+    assert!(
+        config.contains("18801"),
+        "the sandbox's port wins: {config}"
+    );
+    assert!(
+        !config.contains("PORT: '80'") && !config.contains("PORT: \"80\""),
+        "{config}"
+    );
+    let env = std::fs::read_to_string(t.sandbox_path("s").join(".env.sandbox")).expect("env");
+    assert!(
+        env.contains("SANDBOX_URL_WEB=http://localhost:18801"),
+        "{env}"
+    );
+}
