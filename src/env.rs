@@ -110,13 +110,28 @@ pub fn check_var(key: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
-/// Writes the env file atomically.
+/// The first line of every env file git-sandbox writes.
+const HEADER: &str = "# Written by git-sandbox. Do not edit or commit: it is rewritten.\n";
+
+/// Writes the env file atomically. Never over a file git-sandbox did not write (a tracked
+/// `.env`, the user's own): `env_file` naming one is refused, and nothing is changed.
 pub fn write(path: &Path, vars: &[(String, String)]) -> Result<()> {
     let dir = path
         .parent()
         .context("the env file has no parent directory")?;
-    let mut text =
-        String::from("# Written by git-sandbox. Do not edit or commit: it is rewritten.\n");
+    if let Ok(m) = std::fs::symlink_metadata(path) {
+        let ours =
+            m.is_file() && std::fs::read(path).is_ok_and(|b| b.starts_with(HEADER.as_bytes()));
+        if !ours {
+            return Err(UserError::new(format!(
+                "{} is not an env file git-sandbox wrote (a file of the project's or yours); it was left alone",
+                path.display()
+            ))
+            .hint("set env_file in .sandbox.toml to a name of its own, e.g. \".env.sandbox\"")
+            .into());
+        }
+    }
+    let mut text = String::from(HEADER);
     for (k, v) in vars {
         check_var(k, v)?;
         text.push_str(&format!("{k}={v}\n"));

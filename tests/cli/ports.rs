@@ -389,3 +389,22 @@ fn compose_sees_the_projects_env_with_the_sandboxs_values_on_top() {
         "{env}"
     );
 }
+
+#[test]
+fn an_env_file_setting_naming_the_projects_own_file_is_refused_and_it_is_untouched() {
+    let t = TestEnv::new();
+    t.write(&t.repo, ".env", "DB_PASSWORD=s3cret\n");
+    commit_config(&t, "env_file = \".env\"\n[ports]\nweb = 18900\n");
+    t.git(&t.repo, &["add", ".env"]);
+    t.git(&t.repo, &["commit", "-q", "-m", "env"]);
+    let before = t.entries();
+    let err = t.fails(&t.repo, &["new", "s"], 1);
+    assert!(err.contains("not an env file git-sandbox wrote"), "{err}");
+    assert!(err.contains("env_file"), "{err}");
+    assert_eq!(t.entries(), before, "nothing was made");
+    assert!(!t.sandbox_path("s").exists());
+    assert_eq!(
+        std::fs::read_to_string(t.repo.join(".env")).expect(".env"),
+        "DB_PASSWORD=s3cret\n"
+    );
+}
