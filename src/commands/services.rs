@@ -190,7 +190,8 @@ pub fn ports(ctx: &Ctx, args: PortsArgs) -> Result<i32> {
             owner: data
                 .instances
                 .iter()
-                .find(|i| i.slot == slot && (slot != 0 || i.parent_repo == repo.root))
+                // Slot numbers are per repo (other repos are kept off this plan's ports).
+                .find(|i| i.slot == slot && i.parent_repo == repo.root)
                 .map(|i| i.id.clone()),
             ports: cfg
                 .ports_for(slot)

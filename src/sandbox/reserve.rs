@@ -79,7 +79,7 @@ pub(super) fn reserve(
         }
         let (slot, skipped) = match entry.kind {
             Kind::LocalProd => (0, Vec::new()),
-            Kind::Sandbox => pick_slot(cfg, data)?,
+            Kind::Sandbox => pick_slot(cfg, &entry.parent_repo, data)?,
         };
         entry.slot = slot;
         exclude(
@@ -101,11 +101,29 @@ pub(super) fn reserve(
 /// Slots passed over, with their busy ports.
 pub(super) type Skipped = Vec<(u32, Vec<Port>)>;
 
-fn pick_slot(cfg: &Config, data: &registry::Data) -> Result<(u32, Skipped)> {
-    let used: Vec<u32> = data.instances.iter().map(|i| i.slot).collect();
+/// The lowest slot no sandbox of this repo holds, whose ports no other repo's sandbox uses
+/// (the check across repos is on actual port numbers: a repo with no ports takes no number
+/// from anyone), and whose ports are free right now.
+fn pick_slot(
+    cfg: &Config,
+    parent: &std::path::Path,
+    data: &registry::Data,
+) -> Result<(u32, Skipped)> {
+    let mine: Vec<u32> = data
+        .instances
+        .iter()
+        .filter(|i| i.parent_repo == parent)
+        .map(|i| i.slot)
+        .collect();
+    let theirs = others_ports(parent, data);
     let mut skipped = Vec::new();
     for slot in 1..=cfg.max_slots {
-        if used.contains(&slot) {
+        let taken_elsewhere = match &theirs {
+            // Another repo's config could not be read: its slot numbers count as taken.
+            None => data.instances.iter().any(|i| i.slot == slot),
+            Some(t) => cfg.ports_for(slot).iter().any(|p| t.contains(&p.port)),
+        };
+        if mine.contains(&slot) || taken_elsewhere {
             continue;
         }
         let busy = env::busy_ports(cfg, slot);
@@ -142,6 +160,21 @@ fn pick_slot(cfg: &Config, data: &registry::Data) -> Result<(u32, Skipped)> {
         ));
     }
     Err(err.into())
+}
+
+/// Every port other repos' sandboxes hold (their slot in their own plan); `None` when one
+/// of their configs cannot be read.
+fn others_ports(parent: &std::path::Path, data: &registry::Data) -> Option<Vec<u32>> {
+    let mut configs: std::collections::BTreeMap<&std::path::Path, Config> = Default::default();
+    let mut ports = Vec::new();
+    for i in data.instances.iter().filter(|i| i.parent_repo != parent) {
+        if !configs.contains_key(i.parent_repo.as_path()) {
+            configs.insert(&i.parent_repo, Config::load(&i.parent_repo).ok()?);
+        }
+        let cfg = configs.get(i.parent_repo.as_path())?;
+        ports.extend(cfg.ports_for(i.slot).iter().map(|p| p.port));
+    }
+    Some(ports)
 }
 
 /// Makes git ignore `line` (a pattern) in every worktree (`$GIT_COMMON_DIR/info/exclude`).

@@ -408,3 +408,40 @@ fn an_env_file_setting_naming_the_projects_own_file_is_refused_and_it_is_untouch
         "DB_PASSWORD=s3cret\n"
     );
 }
+
+#[test]
+fn slots_are_shared_across_repos_only_through_actual_ports() {
+    let t = TestEnv::new();
+    commit_config(&t, "[ports]\nweb = 19000\n");
+    let make = |dir: &str, config: Option<&str>| -> std::path::PathBuf {
+        let parent = t.root.join(dir);
+        std::fs::create_dir_all(&parent).expect("dir");
+        t.git(&parent, &["init", "-q", "other"]);
+        let repo = parent.join("other");
+        t.write(&repo, "f", "x\n");
+        if let Some(c) = config {
+            t.write(&repo, ".sandbox.toml", c);
+        }
+        t.git(&repo, &["add", "."]);
+        t.git(&repo, &["commit", "-q", "-m", "x"]);
+        repo
+    };
+    t.new_sandbox("a");
+    // A repo with no ports takes no number from the pool: its first sandbox is slot 1 too.
+    let plain = make("p", None);
+    t.ok(&plain, &["new", "x"]);
+    // A repo whose ports differ also starts at slot 1; one whose ports would collide does not.
+    let apart = make("q", Some("[ports]\napi = 19500\n"));
+    t.ok(&apart, &["new", "y"]);
+    let clash = make("r", Some("[ports]\nweb = 19000\n"));
+    t.ok(&clash, &["new", "z"]);
+    let slot = |repo: &std::path::Path, name: &str| {
+        let v: serde_json::Value =
+            serde_json::from_str(&t.ok(repo, &["status", name, "--json"])).expect("json");
+        v["sandbox"]["slot"].as_u64().expect("slot")
+    };
+    assert_eq!(slot(&t.repo, "a"), 1);
+    assert_eq!(slot(&plain, "x"), 1);
+    assert_eq!(slot(&apart, "y"), 1);
+    assert_eq!(slot(&clash, "z"), 2, "port 19001 is repo's sandbox a's");
+}
