@@ -25,6 +25,10 @@ struct Found {
     /// The variable it is read from, if any.
     var: Option<String>,
     container: String,
+    /// The host address it is bound to (`127.0.0.1`), kept in the suggestion.
+    ip: Option<String>,
+    /// Where the plan puts it for slot 0 (the published port, unless moved; see [`place`]).
+    base: u32,
 }
 
 pub fn run(ctx: &Ctx) -> Result<i32> {
@@ -43,7 +47,10 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
         .with_context(|| format!("cannot read {}", file.display()))?;
     let docs = YamlLoader::load_from_str(&text)
         .map_err(|e| UserError::new(format!("{}: {e}", file.display())))?;
-    let found = published_ports(docs.first().unwrap_or(&Yaml::Null));
+    let mut found = published_ports(docs.first().unwrap_or(&Yaml::Null));
+    // tcp and udp on one port (`53:53/tcp`, `53:53/udp`) are one port of the plan.
+    found.dedup_by(|a, b| a.service == b.service && a.port == b.port);
+    let moved = place(&mut found, 10);
     let prefix = env_prefix(&repo.name, &found);
     let mut names: BTreeMap<String, Found> = BTreeMap::new();
     for f in &found {
@@ -88,11 +95,15 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
         dest.display(),
         names.len()
     ));
+    for m in &moved {
+        ui::info(&format!("  {m}"));
+    }
     for (name, f) in &names {
         let var = config::env_name(&prefix, name) + "_PORT";
         if f.var.as_deref() != Some(var.as_str()) {
+            let ip = f.ip.as_ref().map(|i| format!("{i}:")).unwrap_or_default();
             ui::info(&format!(
-                "  in {file_name}, publish {}'s port as \"${{{var}:-{}}}:{}\" so each sandbox gets its own",
+                "  in {file_name}, publish {}'s port as \"{ip}${{{var}:-{}}}:{}\" so each sandbox gets its own",
                 f.service, f.port, f.container
             ));
         }
@@ -106,7 +117,15 @@ fn render(file: &str, prefix: &str, max_slots: u32, names: &BTreeMap<String, Fou
          env_prefix = \"{prefix}\"\nmax_slots = {max_slots}\n\n[ports]\n"
     );
     for (name, f) in names {
-        t.push_str(&format!("{name} = {}    # service {}\n", f.port, f.service));
+        let from = if f.base == f.port {
+            String::new()
+        } else {
+            format!(", published as {}", f.port)
+        };
+        t.push_str(&format!(
+            "{name} = {}    # service {}{from}\n",
+            f.base, f.service
+        ));
     }
     t.push_str(&format!("\n[compose]\nfile = \"{file}\"\n"));
     t
@@ -148,6 +167,40 @@ fn env_prefix(repo: &str, found: &[Found]) -> String {
     }
 }
 
+/// Fewer slots than this between two published ports, and the second one moves.
+const MIN_SLOTS: u32 = 5;
+
+/// Gives each port a base for slot 0 (local-prod's port; a sandbox in slot s gets base + s).
+/// The published port, when it can be: a privileged one (below 1024) moves up by 8000 (`80`
+/// → `8080`), and one so close to an earlier one that fewer than [`MIN_SLOTS`] sandboxes would
+/// fit between them (`8000` and `8001`) moves past the earlier one's `max_slots` range. Ports
+/// further apart keep their numbers (the caller lowers `max_slots` until the plan holds).
+/// Returns what it moved, as lines for the user.
+fn place(found: &mut [Found], max_slots: u32) -> Vec<String> {
+    let mut taken: Vec<u32> = Vec::new();
+    let mut notes = Vec::new();
+    for f in found.iter_mut() {
+        let mut base = if f.port < 1024 { f.port + 8000 } else { f.port };
+        while let Some(&b) = taken.iter().find(|&&b| base.abs_diff(b) <= MIN_SLOTS) {
+            base = b + max_slots + 1;
+        }
+        if base != f.port {
+            let why = if f.port < 1024 {
+                "below 1024 (privileged)"
+            } else {
+                "next to another published port, so their slots would collide"
+            };
+            notes.push(format!(
+                "{}'s port {} is {why}: planned from {base}",
+                f.service, f.port
+            ));
+        }
+        f.base = base;
+        taken.push(base);
+    }
+    notes
+}
+
 fn sanitize(s: &str) -> String {
     let out = config::word(s);
     if out.is_empty() { "port".into() } else { out }
@@ -181,18 +234,21 @@ fn published_ports(doc: &Yaml) -> Vec<Found> {
                         Yaml::String(s) => s.clone(),
                         _ => String::new(),
                     };
+                    let ip = p["host_ip"].as_str().map(String::from);
                     published
                         .and_then(|h| host_port(&h))
-                        .map(|(port, var)| (port, var, target))
+                        .map(|(port, var)| (port, var, target, ip))
                 }
                 _ => None,
             };
-            if let Some((port, var, container)) = entry {
+            if let Some((port, var, container, ip)) = entry {
                 out.push(Found {
                     service: service.to_string(),
                     port,
                     var,
                     container,
+                    ip,
+                    base: port,
                 });
             }
         }
@@ -201,7 +257,7 @@ fn published_ports(doc: &Yaml) -> Vec<Found> {
 }
 
 /// `"[ip:]host:container[/proto]"`; `None` when no host port is published.
-fn parse_short(s: &str) -> Option<(u32, Option<String>, String)> {
+fn parse_short(s: &str) -> Option<(u32, Option<String>, String, Option<String>)> {
     let s = s.split('/').next().unwrap_or(s);
     // Split on the colons that are outside ${…}.
     let mut parts = Vec::new();
@@ -224,7 +280,8 @@ fn parse_short(s: &str) -> Option<(u32, Option<String>, String)> {
     }
     let host = parts[parts.len() - 2];
     let container = parts[parts.len() - 1].to_string();
-    host_port(host).map(|(p, v)| (p, v, container))
+    let ip = (parts.len() > 2).then(|| parts[..parts.len() - 2].join(":"));
+    host_port(host).map(|(p, v)| (p, v, container, ip))
 }
 
 /// `8000` or `${VAR:-8000}` → the port and the variable.

@@ -438,3 +438,36 @@ fn declining_the_rm_prompt_exits_1_and_says_nothing_changed() {
     assert!(!said.contains("error"), "{said}");
     assert_eq!(crate::common::tree(&s), before);
 }
+
+#[test]
+fn init_handles_privileged_adjacent_dual_protocol_and_bound_ports() {
+    let t = TestEnv::new();
+    t.write(
+        &t.repo,
+        "compose.yaml",
+        "services:\n  web:\n    image: x\n    ports: [\"80:80\"]\n  dns:\n    image: x\n    ports: [\"10053:53/tcp\", \"10053:53/udp\"]\n  api:\n    image: x\n    ports: [\"18000:8000\", \"18001:8001\"]\n  db:\n    image: x\n    ports: [\"127.0.0.1:15432:5432\"]\n",
+    );
+    let out = t.run(&t.repo, &["init"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let cfg = std::fs::read_to_string(t.repo.join(".sandbox.toml")).expect("config");
+    // Privileged: moved up; tcp+udp: one entry; adjacent: the second moved past the first.
+    assert!(cfg.contains("web = 8080"), "{cfg}");
+    assert_eq!(cfg.matches("service dns").count(), 1, "{cfg}");
+    assert!(
+        cfg.contains("api = 18000") && cfg.contains("api_2 = 18011"),
+        "{cfg}"
+    );
+    assert!(
+        err.contains("below 1024") && err.contains("planned from 8080"),
+        "{err}"
+    );
+    assert!(err.contains("next to another published port"), "{err}");
+    // The host binding stays in the suggestion.
+    assert!(
+        err.contains("\"127.0.0.1:${REPO_DB_PORT:-15432}:5432\""),
+        "{err}"
+    );
+    // And the plan it wrote validates.
+    t.ok(&t.repo, &["ports"]);
+}
