@@ -94,6 +94,19 @@ fn is_executable(p: &Path) -> bool {
     fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
+/// Waits until a command run with `GIT_SANDBOX_PAUSE=<point>:…` and `GIT_SANDBOX_PAUSED=<flag>`
+/// reached `point` (it creates `flag` there); fails after 20 s.
+pub fn wait_until_paused(flag: &Path, point: &str) {
+    let start = std::time::Instant::now();
+    while !flag.exists() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "never reached {point}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
 /// Says on the terminal, past the test harness's capture, that a test could not run here and
 /// what is missing; `cargo test` shows it whether or not the test passes.
 pub fn skip(test: &str, missing: &str) {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::common::{TestEnv, tree};
 
@@ -42,14 +42,7 @@ fn paused(t: &TestEnv, args: &[&str], point: &str, during: impl FnOnce()) -> std
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    let start = Instant::now();
-    while !flag.exists() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "never reached {point}"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    crate::common::wait_until_paused(&flag, point);
     during();
     child.wait_with_output().expect("wait")
 }

@@ -159,7 +159,6 @@ fn a_failing_post_checkout_hook_of_the_project_leaves_nothing() {
 fn interrupted_at(t: &TestEnv, point: &str, group: bool) {
     use std::os::unix::process::CommandExt;
     use std::process::Stdio;
-    use std::time::{Duration, Instant};
     let before = state(t);
     let flag = t.root.join("paused");
     let _ = fs::remove_file(&flag);
@@ -171,14 +170,7 @@ fn interrupted_at(t: &TestEnv, point: &str, group: bool) {
         .stderr(Stdio::piped())
         .process_group(0);
     let child = cmd.spawn().expect("spawn");
-    let start = Instant::now();
-    while !flag.exists() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "never reached {point}"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    crate::common::wait_until_paused(&flag, point);
     let target = if group {
         format!("-{}", child.id())
     } else {
