@@ -325,6 +325,10 @@ pub struct UpArgs {
     /// Build images before starting (compose's `up --build`).
     #[arg(long)]
     pub build: bool,
+    /// Start even when the compose file has what collides between sandboxes (a fixed
+    /// container_name, a literal host port, a fixed subnet, host networking).
+    #[arg(long)]
+    pub force: bool,
     /// More arguments for `docker compose up`: services, `--force-recreate`, … (after `--`).
     #[arg(last = true, value_name = "COMPOSE_ARGS")]
     pub compose_args: Vec<String>,

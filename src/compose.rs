@@ -12,6 +12,7 @@
 //! when the engine cannot be reached, which is never taken for "nothing running". The volumes
 //! of compose's model are read in `model` (`compose config`, else the file).
 
+pub mod lint;
 mod model;
 pub mod removal;
 

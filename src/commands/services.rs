@@ -66,7 +66,7 @@ pub fn cannot_start(command: &[String], err: &std::io::Error) -> UserError {
 
 /// Starts an instance's stack after checking its ports are free.
 pub fn up_instance(repo: &Repo, cfg: &Config, inst: &Instance, attach: bool) -> Result<i32> {
-    up_instance_with(repo, cfg, inst, attach, &[])
+    up_instance_with(repo, cfg, inst, attach, &[], false)
 }
 
 /// [`up_instance`], with more arguments for `docker compose up` (`--build`, services).
@@ -76,9 +76,11 @@ pub fn up_instance_with(
     inst: &Instance,
     attach: bool,
     extra: &[String],
+    force: bool,
 ) -> Result<i32> {
     let path = target::verify(repo, inst)?;
     let file = compose::find_file(&path, cfg)?;
+    isolation(&file, inst, force)?;
     let running = compose::running_projects()
         .map_err(|e| {
             UserError::new(format!("cannot start the services of {}: {e}", inst.name))
@@ -125,6 +127,34 @@ pub fn up_instance_with(
     Ok(0)
 }
 
+/// The isolation lint before `up`: everything it finds is said; what collides between
+/// sandboxes refuses a sandbox's `up` (never local-prod's, which is the real stack) unless
+/// `--force`.
+fn isolation(file: &std::path::Path, inst: &Instance, force: bool) -> Result<()> {
+    let findings = compose::lint::lint(file);
+    for f in &findings {
+        ui::warn(&format!("{}: {}", f.what, f.fix));
+    }
+    let collide: Vec<&str> = findings
+        .iter()
+        .filter(|f| f.collides)
+        .map(|f| f.what.as_str())
+        .collect();
+    if collide.is_empty() || force || inst.kind == crate::registry::Kind::LocalProd {
+        return Ok(());
+    }
+    Err(UserError::new(format!(
+        "not starting the services of {}: {} would collide with another sandbox's stack or the main checkout's",
+        inst.name,
+        collide.join("; ")
+    ))
+    .hint(format!(
+        "fix that in {} (see the warnings above), or pass --force to start anyway",
+        file.display()
+    ))
+    .into())
+}
+
 /// Runs one compose subcommand for an instance, passing its exit code through.
 pub fn compose_run(repo: &Repo, cfg: &Config, inst: &Instance, args: &[&str]) -> Result<i32> {
     let path = target::verify(repo, inst)?;
@@ -141,7 +171,14 @@ pub fn up(ctx: &Ctx, args: UpArgs) -> Result<i32> {
     if args.build {
         extra.insert(0, "--build".into());
     }
-    up_instance_with(&repo, &cfg, &inst, args.attach && !args.detach, &extra)
+    up_instance_with(
+        &repo,
+        &cfg,
+        &inst,
+        args.attach && !args.detach,
+        &extra,
+        args.force,
+    )
 }
 
 /// `compose [NAME] -- ARGS…`: any compose command, for that sandbox.

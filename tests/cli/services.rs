@@ -368,3 +368,29 @@ fn an_unreachable_engine_is_unknown_never_down_and_up_says_why() {
     assert!(err.contains("Docker engine cannot be reached"), "{err}");
     assert!(!err.contains("another program"), "{err}");
 }
+
+#[test]
+fn up_refuses_what_collides_between_sandboxes_and_names_it() {
+    let t = TestEnv::new();
+    t.write(
+        &t.repo,
+        "compose.yaml",
+        "services:\n  web:\n    image: x\n    container_name: shop-web\n    ports: [\"8080:80\", \"${WEB_PORT:-8000}:8000\"]\nvolumes:\n  db:\n    name: shop-db\nnetworks:\n  back:\n    ipam:\n      config:\n        - subnet: 172.28.0.0/16\n",
+    );
+    t.git(&t.repo, &["add", "compose.yaml"]);
+    t.git(&t.repo, &["commit", "-q", "-m", "compose"]);
+    t.new_sandbox("a");
+    let err = t.fails(&t.repo, &["up", "a"], 1);
+    assert!(err.contains("container_name: shop-web"), "{err}");
+    assert!(err.contains("host port 8080 as a literal"), "{err}");
+    assert!(
+        !err.contains("host port 8000"),
+        "a port from a variable is fine: {err}"
+    );
+    assert!(err.contains("fixed subnet"), "{err}");
+    assert!(
+        err.contains("volume db has a fixed name: shop-db"),
+        "said, not refused: {err}"
+    );
+    assert!(err.contains("--force"), "{err}");
+}
