@@ -25,8 +25,18 @@ use crate::git::Repo;
 /// Returns the entries skipped because a symlink is in the way, each with the reason.
 pub(super) fn copy_files(repo: &Repo, cfg: &Config, dest: &Path) -> Result<Vec<String>> {
     let mut skipped = Vec::new();
-    for pattern in &cfg.copy {
-        let found = glob_rel(&repo.root, pattern);
+    let included = worktreeinclude(&repo.root);
+    let patterns = cfg.copy.iter().map(|p| (p, false));
+    for (pattern, ignored_only) in patterns.chain(included.iter().map(|p| (p, true))) {
+        let mut found = glob_rel(&repo.root, pattern);
+        if ignored_only {
+            // `.worktreeinclude` brings only what git ignores (tracked files are checked out).
+            let git = git2::Repository::open(&repo.root).ok();
+            found.matches.retain(|rel| {
+                git.as_ref()
+                    .is_some_and(|g| g.is_path_ignored(rel).unwrap_or(false))
+            });
+        }
         for link in found.through_links {
             skipped.push(format!(
                 "copy: skipped {pattern:?}: {} is a symbolic link in the main worktree",
@@ -52,6 +62,29 @@ pub(super) fn copy_files(repo: &Repo, cfg: &Config, dest: &Path) -> Result<Vec<S
         }
     }
     Ok(skipped)
+}
+
+/// The patterns of `.worktreeinclude` in the main worktree (the convention Claude Code,
+/// Conductor and worktrunk share), as `copy` patterns: gitignore-style lines, where a
+/// pattern without a `/` matches at any depth and a leading `/` anchors it at the root.
+/// Comments, blank lines and `!` negations are skipped.
+fn worktreeinclude(root: &Path) -> Vec<String> {
+    let Ok(text) = fs::read_to_string(root.join(".worktreeinclude")) else {
+        return Vec::new();
+    };
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with('!'))
+        .filter(|l| !l.split('/').any(|part| part == ".."))
+        .map(|l| {
+            let l = l.trim_end_matches('/');
+            match l.strip_prefix('/') {
+                Some(anchored) => anchored.to_string(),
+                None if l.contains('/') => l.to_string(),
+                None => format!("**/{l}"),
+            }
+        })
+        .collect()
 }
 
 /// Why an entry was not copied.
@@ -149,6 +182,12 @@ fn glob_rel(root: &Path, pattern: &str) -> Found {
                 Ok(m) if m.is_dir() => {}
                 _ => continue,
             }
+            if part == "**" {
+                // Zero or more directories: this one and every real one below (never a link,
+                // never a `.git`).
+                next.extend(real_dirs_below(root, base));
+                continue;
+            }
             if !part.contains(['*', '?']) {
                 let p = base.join(part);
                 if fs::symlink_metadata(root.join(&p)).is_ok() {
@@ -169,8 +208,29 @@ fn glob_rel(root: &Path, pattern: &str) -> Found {
     }
     found.retain(|p| !p.as_os_str().is_empty());
     found.sort();
+    found.dedup();
     out.through_links.sort();
     out.through_links.dedup();
     out.matches = found;
+    out
+}
+
+/// `base` and every real directory below it (links and `.git` are not entered).
+fn real_dirs_below(root: &Path, base: &Path) -> Vec<PathBuf> {
+    let mut out = vec![base.to_path_buf()];
+    let mut k = 0;
+    while k < out.len() {
+        let dir = out[k].clone();
+        k += 1;
+        let Ok(rd) = fs::read_dir(root.join(&dir)) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+            if is_dir && e.file_name() != ".git" {
+                out.push(dir.join(e.file_name()));
+            }
+        }
+    }
     out
 }

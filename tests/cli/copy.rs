@@ -107,3 +107,47 @@ fn copy_never_reads_through_a_link_in_the_main_worktree() {
         .any(|(p, (_, bytes))| bytes == b"do not copy\n" && !is_link(&s.join(p)));
     assert!(!copied_secret);
 }
+
+#[test]
+fn double_star_globs_and_worktreeinclude_bring_ignored_files() {
+    let t = TestEnv::new();
+    t.write(&t.repo, ".gitignore", ".env.local\ncache/\n*.key\n");
+    t.write(
+        &t.repo,
+        ".worktreeinclude",
+        "# files agents need\n.env.local\ncache/\n!nothing\n",
+    );
+    t.write(&t.repo, ".sandbox.toml", "copy = [\"deep/**/*.key\"]\n");
+    t.git(
+        &t.repo,
+        &["add", ".gitignore", ".worktreeinclude", ".sandbox.toml"],
+    );
+    t.git(&t.repo, &["commit", "-q", "-m", "copy config"]);
+    t.write(&t.repo, ".env.local", "SECRET=1\n");
+    t.write(&t.repo, "sub/.env.local", "SECRET=2\n");
+    t.write(&t.repo, "cache/blob", "cached\n");
+    t.write(&t.repo, "deep/a/b/c.key", "key\n");
+    t.write(&t.repo, "deep/top.key", "top\n");
+    t.write(&t.repo, "untracked-not-ignored.txt", "not for sandboxes\n");
+    // `**` never goes down a link: a key outside the repo stays there.
+    let outside = t.root.join("outside-keys");
+    t.write(&outside, "stolen.key", "outside\n");
+    std::os::unix::fs::symlink(&outside, t.repo.join("deep/link")).expect("link");
+    let s = t.new_sandbox("s");
+    assert!(!s.join("deep/link/stolen.key").exists());
+    assert!(fs::symlink_metadata(s.join("deep/link")).is_err());
+    for (rel, text) in [
+        (".env.local", "SECRET=1\n"),
+        ("sub/.env.local", "SECRET=2\n"),
+        ("cache/blob", "cached\n"),
+        ("deep/a/b/c.key", "key\n"),
+        ("deep/top.key", "top\n"),
+    ] {
+        assert_eq!(
+            fs::read_to_string(s.join(rel)).unwrap_or_default(),
+            text,
+            "{rel}"
+        );
+    }
+    assert!(!s.join("untracked-not-ignored.txt").exists());
+}
