@@ -54,6 +54,9 @@ pub enum Command {
     Path(NameArg),
     /// Run the project's [commands] setup in a sandbox again.
     Setup(SetupArgs),
+    /// Copy `copy = [...]` and `.worktreeinclude` files into a sandbox again: only what is
+    /// missing there (a file the sandbox has is never overwritten).
+    Copy(OptNameArg),
     /// Approve this repo's [commands] (setup, teardown) so they may run; --show, --revoke.
     Trust(TrustArgs),
     /// Remove a sandbox without losing work.

@@ -148,6 +148,7 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Status(a) => commands::list::status(&ctx, a),
         Command::Path(a) => commands::list::path(&ctx, a),
         Command::Setup(a) => commands::setup::run(&ctx, a),
+        Command::Copy(a) => commands::setup::copy(&ctx, a),
         Command::Trust(a) => commands::setup::trust(&ctx, a),
         Command::Rm(a) => commands::rm::run(&ctx, a),
         Command::Mv(a) => commands::mv::run(&ctx, a),

@@ -150,3 +150,20 @@ pub fn teardown(
         ))),
     }
 }
+
+/// `copy [NAME]`: brings `copy = [...]` and `.worktreeinclude` files from the main worktree
+/// again, only those missing in the sandbox (never over a file there, never through a link).
+pub fn copy(ctx: &Ctx, args: crate::cli::OptNameArg) -> Result<i32> {
+    let (repo, cfg) = ctx.repo_config()?;
+    let data = ctx.reg.load()?;
+    let inst = crate::target::resolve(&repo, &data, args.name.as_deref(), &ctx.cwd)?;
+    let path = crate::target::verify(&repo, &inst)?;
+    for w in crate::sandbox::copy_files(&repo, &cfg, &path)? {
+        ui::warn(&w);
+    }
+    ui::info(&format!(
+        "copied what was missing into {} (files it has were left as they are)",
+        inst.name
+    ));
+    Ok(0)
+}

@@ -23,7 +23,7 @@ use crate::git::Repo;
 
 /// Copies `copy = [...]` entries (globs allowed) from the main worktree into the sandbox.
 /// Returns the entries skipped because a symlink is in the way, each with the reason.
-pub(super) fn copy_files(repo: &Repo, cfg: &Config, dest: &Path) -> Result<Vec<String>> {
+pub fn copy_files(repo: &Repo, cfg: &Config, dest: &Path) -> Result<Vec<String>> {
     let mut skipped = Vec::new();
     let included = worktreeinclude(&repo.root);
     let patterns = cfg.copy.iter().map(|p| (p, false));

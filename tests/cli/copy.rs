@@ -151,3 +151,26 @@ fn double_star_globs_and_worktreeinclude_bring_ignored_files() {
     }
     assert!(!s.join("untracked-not-ignored.txt").exists());
 }
+
+#[test]
+fn the_copy_command_brings_what_is_missing_and_never_overwrites() {
+    let t = TestEnv::new();
+    t.write(&t.repo, ".gitignore", ".env.local\n*.cache\n");
+    t.write(&t.repo, ".worktreeinclude", ".env.local\n*.cache\n");
+    t.git(&t.repo, &["add", ".gitignore", ".worktreeinclude"]);
+    t.git(&t.repo, &["commit", "-q", "-m", "include"]);
+    t.write(&t.repo, ".env.local", "SECRET=main\n");
+    let s = t.new_sandbox("s");
+    // The sandbox edits its copy; the main worktree gets a new file.
+    t.write(&s, ".env.local", "SECRET=edited in the sandbox\n");
+    t.write(&t.repo, "new.cache", "fresh\n");
+    t.ok(&t.repo, &["copy", "s"]);
+    assert_eq!(
+        fs::read_to_string(s.join(".env.local")).expect("kept"),
+        "SECRET=edited in the sandbox\n"
+    );
+    assert_eq!(
+        fs::read_to_string(s.join("new.cache")).expect("copied"),
+        "fresh\n"
+    );
+}
