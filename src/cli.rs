@@ -84,6 +84,9 @@ pub enum Command {
     Ps(OptNameArg),
     /// Run any docker compose command for the sandbox (its project, env file and compose file).
     Compose(ComposeArgs),
+    /// Print the compose file rendered for the sandbox (its ports, its own names).
+    #[command(name = "compose-file")]
+    ComposeFile(OptNameArg),
     /// Register a worktree made by hand as a sandbox (a slot and an env file).
     Adopt(AdoptArgs),
     /// Show the port plan and which ports are busy now.

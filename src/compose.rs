@@ -14,7 +14,10 @@
 
 pub mod lint;
 mod model;
+pub mod ports;
 pub mod removal;
+pub mod render;
+pub mod rewrite;
 
 pub use removal::{down_for_removal, volume_plan};
 
@@ -129,9 +132,9 @@ pub fn find_file(dir: &Path, cfg: &Config) -> Result<PathBuf> {
     .into())
 }
 
-/// Whether the directory has a compose file at all.
+/// Whether the directory has a compose file at all (a rendered one counts).
 pub fn has_file(dir: &Path, cfg: &Config) -> bool {
-    find_file(dir, cfg).is_ok()
+    find_file(dir, cfg).is_ok() || render::existing(dir).is_some()
 }
 
 /// The profile an instance runs with.
@@ -145,9 +148,43 @@ pub fn profile(cfg: &Config, inst: &Instance) -> Option<String> {
     }
 }
 
-/// A compose command for an instance, ready for its subcommand arguments.
+/// A compose command for an instance, ready for its subcommand arguments, on the rendered
+/// compose file: the last one rendered, else rendered now (from a broken config, the project's
+/// own files instead, since nothing is written from a broken config's stand-ins).
 pub fn command(tool: &Tool, cfg: &Config, inst: &Instance, dir: &Path) -> Result<Command> {
-    let file = find_file(dir, cfg)?;
+    if let Some(file) = render::existing(dir) {
+        return invocation(tool, cfg, inst, dir, &[file]);
+    }
+    if !cfg.degraded {
+        match render::render(tool, cfg, inst, dir) {
+            Ok(r) => return invocation(tool, cfg, inst, dir, &[r.file]),
+            Err(e) => crate::ui::warn(&format!(
+                "running compose on the project's own file, not rendered for {}: {e:#}",
+                inst.name
+            )),
+        }
+    }
+    invocation(tool, cfg, inst, dir, &render::sources(dir, cfg)?)
+}
+
+/// [`command`] on what is there, rendering nothing: the rendered file, else the project's.
+pub fn command_as_is(tool: &Tool, cfg: &Config, inst: &Instance, dir: &Path) -> Result<Command> {
+    let files = match render::existing(dir) {
+        Some(f) => vec![f],
+        None => render::sources(dir, cfg)?,
+    };
+    invocation(tool, cfg, inst, dir, &files)
+}
+
+/// `<compose> -p <id> --env-file … --project-directory <dir> -f <file>… [--profile P]`, with
+/// the sandbox's variables in its environment.
+fn invocation(
+    tool: &Tool,
+    cfg: &Config,
+    inst: &Instance,
+    dir: &Path,
+    files: &[PathBuf],
+) -> Result<Command> {
     let env_file = dir.join(&cfg.env_file);
     let vars = env::vars(cfg, inst)?;
     // Rewritten on every compose command, so a changed config (a new port) reaches compose;
@@ -178,13 +215,39 @@ pub fn command(tool: &Tool, cfg: &Config, inst: &Instance, dir: &Path) -> Result
         .arg(env::compose_project(&inst.id))
         .arg("--env-file")
         .arg(&env_arg)
-        .arg("-f")
-        .arg(&file);
+        .arg("--project-directory")
+        .arg(dir);
+    for f in files {
+        cmd.arg("-f").arg(f);
+    }
     if let Some(p) = profile(cfg, inst) {
         cmd.arg("--profile").arg(p);
     }
     cmd.envs(vars);
     Ok(cmd)
+}
+
+/// Compose's own model (`config`) of the files, as the main checkout's stack sees them (its
+/// `.env`, no sandbox's values); `None` when compose is missing or refuses them.
+pub fn config_of(dir: &Path, files: &[PathBuf]) -> Option<String> {
+    let tool = Tool::detect().ok()?;
+    let mut cmd = Command::new(&tool.program);
+    cmd.current_dir(dir)
+        .args(&tool.pre_args)
+        .arg("--project-directory")
+        .arg(dir);
+    for f in files {
+        cmd.arg("-f").arg(f);
+    }
+    let out = cmd
+        .arg("config")
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// Compose projects with a running container (one `docker ps` call). Empty when docker is not

@@ -41,14 +41,18 @@ pub fn ours(file: &Path) -> bool {
             .unwrap_or(false)
 }
 
-/// The ignored paths of sandbox `dir` that are git-sandbox's own context page: the file, and
-/// the `.sandbox/` directory when a project ignores it whole and it holds only that page.
+/// The ignored paths of sandbox `dir` that are git-sandbox's own: the context page, the
+/// rendered compose file, and the `.sandbox/` directory when it holds only those.
 pub fn is_ours(dir: &Path, ignored: &str) -> bool {
     match ignored {
         REL => true,
+        crate::compose::render::REL => crate::compose::render::ours(&dir.join(ignored)),
         ".sandbox/" => fs::read_dir(dir.join(".sandbox")).is_ok_and(|rd| {
-            let names: Vec<_> = rd.flatten().map(|e| e.file_name()).collect();
-            names.len() == 1 && names[0] == "context.md" && ours(&path(dir))
+            rd.flatten().all(|e| match e.file_name().to_str() {
+                Some("context.md") => ours(&path(dir)),
+                Some("compose.yml") => crate::compose::render::ours(&e.path()),
+                _ => false,
+            })
         }),
         _ => false,
     }

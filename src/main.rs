@@ -162,6 +162,7 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Logs(a) => commands::services::logs(&ctx, a),
         Command::Ps(a) => commands::services::ps(&ctx, a),
         Command::Compose(a) => commands::services::compose(&ctx, a),
+        Command::ComposeFile(a) => commands::services::compose_file(&ctx, a),
         Command::Adopt(a) => commands::new::adopt(&ctx, a),
         Command::Ports(a) => commands::services::ports(&ctx, a),
         Command::LocalProd(c) => commands::local_prod::run(&ctx, c),

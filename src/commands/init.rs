@@ -1,10 +1,13 @@
 //! `init`: write a starter `.sandbox.toml` from the project's compose file.
 //!
-//! Each published host port becomes a named port (named after its service); the env prefix
-//! comes from the repo name. Ports the compose file already takes from a variable
-//! (`"${APP_WEB_PORT:-8000}:80"`) keep that variable's name, so the env file drives them as is;
-//! for literal ports it says how to write them. The result must validate, and an existing file
-//! is never overwritten.
+//! Reads compose's own model of the project (`compose config`: overrides merged, variables
+//! resolved from the project's `.env`), else the YAML files merged by compose's rules. Each
+//! published host port becomes a named port (named after its service), runs of adjacent ports
+//! of one service a group; the env prefix comes from the repo name. Ports the compose file
+//! takes from a variable (`"${APP_WEB_PORT:-8000}:80"`) keep that variable's name. Literal
+//! ports need no edit: sandboxes run a rendered copy with their own ports
+//! ([`crate::compose::render`]). The isolation lint says what else sandboxes rewrite. The
+//! result must validate, and an existing file is never overwritten.
 
 use std::collections::BTreeMap;
 
@@ -13,6 +16,7 @@ use yaml_rust2::{Yaml, YamlLoader};
 
 use crate::commands::Ctx;
 use crate::compose;
+use crate::compose::ports::{Entry, Host};
 use crate::config::{self, Config};
 use crate::error::UserError;
 use crate::ui;
@@ -24,11 +28,12 @@ struct Found {
     port: u32,
     /// The variable it is read from, if any.
     var: Option<String>,
-    container: String,
     /// The host address it is bound to (`127.0.0.1`), kept in the suggestion.
     ip: Option<String>,
     /// Where the plan puts it for slot 0 (the published port, unless moved; see [`place`]).
     base: u32,
+    /// Adjacent ports of the service, from `port` on (a group when more than one).
+    count: u32,
 }
 
 pub fn run(ctx: &Ctx) -> Result<i32> {
@@ -42,14 +47,14 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
         .hint("edit it by hand, or move it aside and run init again")
         .into());
     }
-    let file = compose::find_file(&repo.root, &Config::default())?;
-    let text = std::fs::read_to_string(&file)
-        .with_context(|| format!("cannot read {}", file.display()))?;
-    let docs = YamlLoader::load_from_str(&text)
-        .map_err(|e| UserError::new(format!("{}: {e}", file.display())))?;
-    let mut found = published_ports(docs.first().unwrap_or(&Yaml::Null));
+    let files = compose::render::sources(&repo.root, &Config::default())?;
+    let file = files[0].clone();
+    let doc = model(&repo.root, &files)?;
+    let mut found = published_ports(&doc, &raw_vars(&files));
     // tcp and udp on one port (`53:53/tcp`, `53:53/udp`) are one port of the plan.
+    found.sort_by(|a, b| (&a.service, a.port).cmp(&(&b.service, b.port)));
     found.dedup_by(|a, b| a.service == b.service && a.port == b.port);
+    let mut found = group_adjacent(found);
     let moved = place(&mut found, 10);
     let prefix = env_prefix(&repo.name, &found);
     let mut names: BTreeMap<String, Found> = BTreeMap::new();
@@ -98,14 +103,15 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
     for m in &moved {
         ui::info(&format!("  {m}"));
     }
-    for (name, f) in &names {
-        let var = config::env_name(&prefix, name) + "_PORT";
-        if f.var.as_deref() != Some(var.as_str()) {
-            let ip = f.ip.as_ref().map(|i| format!("{i}:")).unwrap_or_default();
-            ui::info(&format!(
-                "  in {file_name}, publish {}'s port as \"{ip}${{{var}:-{}}}:{}\" so each sandbox gets its own",
-                f.service, f.port, f.container
-            ));
+    ui::info(&format!(
+        "  {file_name} needs no edit: each sandbox runs a copy rendered with its own ports and names (`git sandbox compose-file NAME` prints it)"
+    ));
+    for f in compose::lint::lint(&files) {
+        let line = format!("{}: {}", f.what, f.fix);
+        if f.collides {
+            ui::warn(&line);
+        } else {
+            ui::info(&format!("  isolation: {line}"));
         }
     }
     Ok(0)
@@ -117,14 +123,24 @@ fn render(file: &str, prefix: &str, max_slots: u32, names: &BTreeMap<String, Fou
          env_prefix = \"{prefix}\"\nmax_slots = {max_slots}\n\n[ports]\n"
     );
     for (name, f) in names {
-        let from = if f.base == f.port {
-            String::new()
+        let published = (f.base != f.port).then(|| format!("published = {}", f.port));
+        let group = (f.count > 1).then(|| format!("count = {0}, stride = {0}", f.count));
+        let value = match [published.clone(), group]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+        {
+            extra if extra.is_empty() => f.base.to_string(),
+            extra => format!("{{ base = {}, {} }}", f.base, extra.join(", ")),
+        };
+        let ports = if f.count > 1 {
+            format!("ports {}-{}", f.port, f.port + f.count - 1)
         } else {
-            format!(", published as {}", f.port)
+            format!("port {}", f.port)
         };
         t.push_str(&format!(
-            "{name} = {}    # service {}{from}\n",
-            f.base, f.service
+            "{name} = {value}    # service {}, {ports}\n",
+            f.service
         ));
     }
     t.push_str(&format!("\n[compose]\nfile = \"{file}\"\n"));
@@ -177,12 +193,16 @@ const MIN_SLOTS: u32 = 5;
 /// further apart keep their numbers (the caller lowers `max_slots` until the plan holds).
 /// Returns what it moved, as lines for the user.
 fn place(found: &mut [Found], max_slots: u32) -> Vec<String> {
-    let mut taken: Vec<u32> = Vec::new();
     let mut notes = Vec::new();
+    let mut taken: Vec<(u32, u32)> = Vec::new();
     for f in found.iter_mut() {
         let mut base = if f.port < 1024 { f.port + 8000 } else { f.port };
-        while let Some(&b) = taken.iter().find(|&&b| base.abs_diff(b) <= MIN_SLOTS) {
-            base = b + max_slots + 1;
+        // Each entry's first MIN_SLOTS slots, [base, base + (MIN_SLOTS+1) * count).
+        let near = |b: u32, c: u32, base: u32| {
+            base < b + (MIN_SLOTS + 1) * c && b < base + (MIN_SLOTS + 1) * f.count
+        };
+        while let Some(&(b, c)) = taken.iter().find(|&&(b, c)| near(b, c, base)) {
+            base = b + (max_slots + 1) * c;
         }
         if base != f.port {
             let why = if f.port < 1024 {
@@ -196,7 +216,7 @@ fn place(found: &mut [Found], max_slots: u32) -> Vec<String> {
             ));
         }
         f.base = base;
-        taken.push(base);
+        taken.push((base, f.count));
     }
     notes
 }
@@ -206,94 +226,91 @@ fn sanitize(s: &str) -> String {
     if out.is_empty() { "port".into() } else { out }
 }
 
-/// Published host ports of every service, in file order.
-fn published_ports(doc: &Yaml) -> Vec<Found> {
-    let mut out = Vec::new();
-    let Some(services) = doc["services"].as_hash() else {
-        return out;
-    };
-    for (name, svc) in services {
-        let Some(service) = name.as_str() else {
+/// Compose's own model of the project (see the module doc).
+fn model(root: &std::path::Path, files: &[std::path::PathBuf]) -> Result<Yaml> {
+    if let Some(text) = compose::config_of(root, files)
+        && let Ok(mut docs) = YamlLoader::load_from_str(&text)
+        && !docs.is_empty()
+    {
+        return Ok(docs.remove(0));
+    }
+    compose::render::merged(files)
+}
+
+/// The variables the files read host ports from, by service and default port.
+fn raw_vars(files: &[std::path::PathBuf]) -> BTreeMap<(String, u32), String> {
+    let mut out = BTreeMap::new();
+    for f in files {
+        let Some(doc) = std::fs::read_to_string(f)
+            .ok()
+            .and_then(|t| YamlLoader::load_from_str(&t).ok())
+            .and_then(|mut d| (!d.is_empty()).then(|| d.remove(0)))
+        else {
             continue;
         };
-        let Some(ports) = svc["ports"].as_vec() else {
-            continue;
-        };
-        for p in ports {
-            let entry = match p {
-                Yaml::String(s) => parse_short(s),
-                Yaml::Integer(_) => None,
-                Yaml::Hash(_) => {
-                    let published = match &p["published"] {
-                        Yaml::Integer(i) => Some(i.to_string()),
-                        Yaml::String(s) => Some(s.clone()),
-                        _ => None,
-                    };
-                    let target = match &p["target"] {
-                        Yaml::Integer(i) => i.to_string(),
-                        Yaml::String(s) => s.clone(),
-                        _ => String::new(),
-                    };
-                    let ip = p["host_ip"].as_str().map(String::from);
-                    published
-                        .and_then(|h| host_port(&h))
-                        .map(|(port, var)| (port, var, target, ip))
-                }
-                _ => None,
-            };
-            if let Some((port, var, container, ip)) = entry {
-                out.push(Found {
-                    service: service.to_string(),
-                    port,
-                    var,
-                    container,
-                    ip,
-                    base: port,
-                });
+        for (service, entry) in entries(&doc) {
+            if let Host::Var(v, Some(p)) = entry.host {
+                out.insert((service, p), v);
             }
         }
     }
     out
 }
 
-/// `"[ip:]host:container[/proto]"`; `None` when no host port is published.
-fn parse_short(s: &str) -> Option<(u32, Option<String>, String, Option<String>)> {
-    let s = s.split('/').next().unwrap_or(s);
-    // Split on the colons that are outside ${…}.
-    let mut parts = Vec::new();
-    let (mut depth, mut start) = (0, 0);
-    let bytes = s.as_bytes();
-    for (i, c) in s.char_indices() {
-        match c {
-            '{' if i > 0 && bytes[i - 1] == b'$' => depth += 1,
-            '}' if depth > 0 => depth -= 1,
-            ':' if depth == 0 => {
-                parts.push(&s[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    parts.push(&s[start..]);
-    if parts.len() < 2 {
-        return None;
-    }
-    let host = parts[parts.len() - 2];
-    let container = parts[parts.len() - 1].to_string();
-    let ip = (parts.len() > 2).then(|| parts[..parts.len() - 2].join(":"));
-    host_port(host).map(|(p, v)| (p, v, container, ip))
+/// Every service's `ports:` entries.
+fn entries(doc: &Yaml) -> Vec<(String, Entry)> {
+    let Some(services) = doc["services"].as_hash() else {
+        return Vec::new();
+    };
+    services
+        .iter()
+        .filter_map(|(name, svc)| Some((name.as_str()?.to_string(), svc["ports"].as_vec()?)))
+        .flat_map(|(name, ports)| {
+            ports
+                .iter()
+                .filter_map(Entry::parse)
+                .map(move |e| (name.clone(), e))
+        })
+        .collect()
 }
 
-/// `8000` or `${VAR:-8000}` → the port and the variable.
-fn host_port(s: &str) -> Option<(u32, Option<String>)> {
-    let s = s.trim();
-    if let Some(inner) = s.strip_prefix("${").and_then(|r| r.strip_suffix('}')) {
-        let (var, default) = inner.split_once(":-").or_else(|| inner.split_once('-'))?;
-        return default
-            .trim()
-            .parse()
-            .ok()
-            .map(|p| (p, Some(var.to_string())));
+/// Published host ports of every service.
+fn published_ports(doc: &Yaml, vars: &BTreeMap<(String, u32), String>) -> Vec<Found> {
+    let mut out = Vec::new();
+    for (service, e) in entries(doc) {
+        for port in e.host_ports(true) {
+            let var = match &e.host {
+                Host::Var(v, _) => Some(v.clone()),
+                _ => vars.get(&(service.clone(), port)).cloned(),
+            };
+            out.push(Found {
+                service: service.clone(),
+                port,
+                var,
+                ip: e.ip.clone(),
+                base: port,
+                count: 1,
+            });
+        }
     }
-    s.parse().ok().map(|p| (p, None))
+    out
+}
+
+/// Runs of adjacent literal ports of one service (`9000`, `9001`) become one group.
+fn group_adjacent(found: Vec<Found>) -> Vec<Found> {
+    let mut out: Vec<Found> = Vec::new();
+    for f in found {
+        if let Some(last) = out.last_mut()
+            && last.service == f.service
+            && last.var.is_none()
+            && f.var.is_none()
+            && last.ip == f.ip
+            && last.port + last.count == f.port
+        {
+            last.count += 1;
+            continue;
+        }
+        out.push(f);
+    }
+    out
 }

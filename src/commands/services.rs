@@ -79,8 +79,9 @@ pub fn up_instance_with(
     force: bool,
 ) -> Result<i32> {
     let path = target::verify(repo, inst)?;
-    let file = compose::find_file(&path, cfg)?;
-    isolation(&file, inst, force)?;
+    let tool = compose::Tool::detect()?;
+    let rendered = render(repo, cfg, inst, &tool, &path)?;
+    isolation(&rendered, inst, force)?;
     let running = compose::running_projects()
         .map_err(|e| {
             UserError::new(format!("cannot start the services of {}: {e}", inst.name))
@@ -103,7 +104,6 @@ pub fn up_instance_with(
             .into());
         }
     }
-    let tool = compose::Tool::detect()?;
     let mut cmd = compose::command(&tool, cfg, inst, &path)?;
     cmd.arg("up");
     if !attach {
@@ -112,7 +112,7 @@ pub fn up_instance_with(
         cmd.arg("-d").stdout(std::io::stderr());
     }
     cmd.args(extra);
-    ui::detail(&format!("using {}", file.display()));
+    ui::detail(&format!("using {}", rendered.file.display()));
     let status = cmd
         .stdin(Stdio::null())
         .status()
@@ -127,39 +127,91 @@ pub fn up_instance_with(
     Ok(0)
 }
 
-/// The isolation lint before `up`: everything it finds is said; what collides between
-/// sandboxes refuses a sandbox's `up` (never local-prod's, which is the real stack) unless
-/// `--force`.
-fn isolation(file: &std::path::Path, inst: &Instance, force: bool) -> Result<()> {
-    let findings = compose::lint::lint(file);
-    for f in &findings {
-        ui::warn(&format!("{}: {}", f.what, f.fix));
+/// What rendering the compose file changed is said; what it could not make the sandbox's own
+/// (host networking) refuses a sandbox's `up` (never local-prod's, which is the real stack)
+/// unless `--force`.
+fn isolation(rendered: &compose::render::Rendered, inst: &Instance, force: bool) -> Result<()> {
+    for n in rendered.notes.iter().filter(|n| !n.blocking) {
+        ui::info(&format!("  rendered: {}", n.text));
     }
-    let collide: Vec<&str> = findings
+    let blocking: Vec<&str> = rendered
+        .notes
         .iter()
-        .filter(|f| f.collides)
-        .map(|f| f.what.as_str())
+        .filter(|n| n.blocking)
+        .map(|n| n.text.as_str())
         .collect();
-    if collide.is_empty() || force || inst.kind == crate::registry::Kind::LocalProd {
+    for b in &blocking {
+        ui::warn(b);
+    }
+    if blocking.is_empty() || force || inst.kind == crate::registry::Kind::LocalProd {
         return Ok(());
     }
     Err(UserError::new(format!(
-        "not starting the services of {}: {} would collide with another sandbox's stack or the main checkout's",
-        inst.name,
-        collide.join("; ")
+        "not starting the services of {}: it would share the host's ports with every other stack",
+        inst.name
     ))
-    .hint(format!(
-        "fix that in {} (see the warnings above), or pass --force to start anyway",
-        file.display()
-    ))
+    .hint(
+        "change that in the compose file (see the warning above), or pass --force to start anyway",
+    )
     .into())
+}
+
+/// Renders the instance's compose file, git-ignored (sandboxes made before rendering existed
+/// get the exclude line here).
+fn render(
+    repo: &Repo,
+    cfg: &Config,
+    inst: &Instance,
+    tool: &compose::Tool,
+    path: &std::path::Path,
+) -> Result<compose::render::Rendered> {
+    let line = format!("/{}", compose::render::REL);
+    crate::sandbox::exclude(repo, &line, "git-sandbox's rendered compose file")?;
+    compose::render::render(tool, cfg, inst, path)
+}
+
+/// `compose-file [NAME]`: renders the sandbox's compose file and prints it.
+pub fn compose_file(ctx: &Ctx, args: OptNameArg) -> Result<i32> {
+    let (repo, cfg, inst) = instance(ctx, args.name.as_deref())?;
+    let path = target::verify(&repo, &inst)?;
+    let tool = compose::Tool::detect()?;
+    let rendered = render(&repo, &cfg, &inst, &tool, &path)?;
+    let text = std::fs::read_to_string(&rendered.file)
+        .with_context(|| format!("cannot read {}", rendered.file.display()))?;
+    print!("{text}");
+    for n in &rendered.notes {
+        if n.blocking {
+            ui::warn(&n.text);
+        } else {
+            ui::detail(&n.text);
+        }
+    }
+    Ok(0)
 }
 
 /// Runs one compose subcommand for an instance, passing its exit code through.
 pub fn compose_run(repo: &Repo, cfg: &Config, inst: &Instance, args: &[&str]) -> Result<i32> {
+    compose_run_on(repo, cfg, inst, args, false)
+}
+
+/// [`compose_run`]; `as_is` renders nothing (`down`: the file the stack was started from).
+pub fn compose_run_on(
+    repo: &Repo,
+    cfg: &Config,
+    inst: &Instance,
+    args: &[&str],
+    as_is: bool,
+) -> Result<i32> {
     let path = target::verify(repo, inst)?;
     let tool = compose::Tool::detect()?;
-    let mut cmd = compose::command(&tool, cfg, inst, &path)?;
+    let mut cmd = if as_is {
+        compose::command_as_is(&tool, cfg, inst, &path)?
+    } else {
+        if compose::render::existing(&path).is_none() && !cfg.degraded {
+            render(repo, cfg, inst, &tool, &path)?;
+        }
+        compose::command(&tool, cfg, inst, &path)?
+    };
     cmd.args(args);
     let status = cmd.status().context("cannot run docker compose")?;
     Ok(status.code().unwrap_or(1))
@@ -197,7 +249,7 @@ pub fn down(ctx: &Ctx, args: DownArgs) -> Result<i32> {
     if args.volumes {
         a.push("--volumes");
     }
-    compose_run(&repo, &cfg, &inst, &a)
+    compose_run_on(&repo, &cfg, &inst, &a, true)
 }
 
 pub fn logs(ctx: &Ctx, args: LogsArgs) -> Result<i32> {

@@ -1,46 +1,64 @@
-//! The isolation lint: what in a compose file keeps it from running once per sandbox beside
-//! the main checkout's own stack. Read from the compose file as written, where a value taken
-//! from a variable (`${WEB_PORT:-8000}`) is still told apart from a literal one.
+//! The isolation lint `init` runs: what in the project's compose files, as written, would keep
+//! a stack from running once per sandbox, and what sandboxes do about it. Before `up`, the
+//! renderer's notes ([`super::rewrite::Note`]) say the same for the model it rewrote.
 //!
-//! Some of it collides (a second stack fails, or takes over the first one's port): a fixed
-//! `container_name`, a literal published host port, `network_mode: host`, a fixed subnet.
-//! Some of it is shared on purpose or by accident and only said: a volume or network with a
-//! fixed `name:` or `external: true` (every sandbox then sees the same data).
+//! Rewritten for every sandbox (said, nothing to do): a `container_name`, a fixed volume or
+//! network `name:`, a fixed subnet, literal host ports. Shared on purpose (said): `external`.
+//! Not isolable (`up` refuses): `network_mode: host`. Doubled (said, one is kept): a host port
+//! that the base file and an override file both publish, since compose adds `ports:` lists up.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use yaml_rust2::{Yaml, YamlLoader};
+
+use super::ports::Entry;
 
 /// One thing the lint found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
     pub what: String,
     pub fix: String,
-    /// A second stack would fail or take over the first one's: `up` refuses (unless
-    /// `--force`).
+    /// A sandbox's `up` refuses it (unless `--force`).
     pub collides: bool,
 }
 
-/// The findings for the compose file at `file` (none when it cannot be read).
-pub fn lint(file: &Path) -> Vec<Finding> {
-    let Ok(text) = std::fs::read_to_string(file) else {
-        return Vec::new();
-    };
-    let Ok(docs) = YamlLoader::load_from_str(&text) else {
-        return Vec::new();
-    };
-    let Some(doc) = docs.first() else {
-        return Vec::new();
-    };
+/// The findings for the compose files (the base, then overrides); unreadable ones are skipped.
+pub fn lint(files: &[PathBuf]) -> Vec<Finding> {
     let mut out = Vec::new();
-    services(doc, &mut out);
-    shared(doc, "volumes", &mut out);
-    shared(doc, "networks", &mut out);
+    let mut published: BTreeMap<(String, u32, String), String> = BTreeMap::new();
+    for file in files {
+        let Ok(text) = std::fs::read_to_string(file) else {
+            continue;
+        };
+        let Some(doc) = YamlLoader::load_from_str(&text)
+            .ok()
+            .and_then(|mut d| (!d.is_empty()).then(|| d.remove(0)))
+        else {
+            continue;
+        };
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        services(&doc, &mut out);
+        doubled(&doc, &name, &mut published, &mut out);
+        shared(&doc, "volumes", &mut out);
+        shared(&doc, "networks", &mut out);
+    }
     out
 }
 
 fn fixed(v: &Yaml) -> Option<&str> {
     v.as_str().filter(|s| !s.contains("${"))
+}
+
+fn said(out: &mut Vec<Finding>, what: String, fix: &str) {
+    out.push(Finding {
+        what,
+        fix: fix.to_string(),
+        collides: false,
+    });
 }
 
 fn services(doc: &Yaml, out: &mut Vec<Finding>) {
@@ -50,49 +68,55 @@ fn services(doc: &Yaml, out: &mut Vec<Finding>) {
     for (name, svc) in services {
         let name = name.as_str().unwrap_or("?");
         if let Some(c) = fixed(&svc["container_name"]) {
-            out.push(Finding {
-                what: format!("service {name} has container_name: {c}"),
-                fix: format!("drop it (compose names the container <project>-{name}-1), or write \"${{COMPOSE_PROJECT_NAME}}-{name}\""),
-                collides: true,
-            });
+            said(
+                out,
+                format!("service {name} has container_name: {c}"),
+                "sandboxes drop it (it stays reachable as a network alias); nothing to do",
+            );
         }
         if svc["network_mode"].as_str() == Some("host") {
             out.push(Finding {
                 what: format!("service {name} uses network_mode: host"),
-                fix: "publish its ports instead, so each sandbox can map them".into(),
+                fix: "publish its ports instead, so each sandbox can map them; a sandbox's `up` refuses it without --force".into(),
                 collides: true,
             });
-        }
-        for p in svc["ports"].as_vec().map(Vec::as_slice).unwrap_or_default() {
-            if let Some(port) = literal_host_port(p) {
-                out.push(Finding {
-                    what: format!("service {name} publishes host port {port} as a literal"),
-                    fix: format!(
-                        "take it from the plan's variable, e.g. \"${{…_PORT:-{port}}}:…\" (`git sandbox init` names it)"
-                    ),
-                    collides: true,
-                });
-            }
         }
     }
 }
 
-/// The host port of a `ports:` entry when it is a literal number.
-fn literal_host_port(p: &Yaml) -> Option<String> {
-    let host = match p {
-        Yaml::String(s) => {
-            let s = s.split('/').next().unwrap_or(s);
-            let parts: Vec<&str> = s.rsplitn(3, ':').collect();
-            (parts.len() >= 2).then(|| parts[1].to_string())?
-        }
-        Yaml::Hash(_) => match &p["published"] {
-            Yaml::Integer(i) => i.to_string(),
-            Yaml::String(s) => s.clone(),
-            _ => return None,
-        },
-        _ => return None,
+/// A host port published by two files: compose concatenates the `ports:` lists.
+fn doubled(
+    doc: &Yaml,
+    file: &str,
+    seen: &mut BTreeMap<(String, u32, String), String>,
+    out: &mut Vec<Finding>,
+) {
+    let Some(services) = doc["services"].as_hash() else {
+        return;
     };
-    (!host.is_empty() && host.chars().all(|c| c.is_ascii_digit() || c == '-')).then_some(host)
+    for (name, svc) in services {
+        let name = name.as_str().unwrap_or("?").to_string();
+        for item in svc["ports"].as_vec().map(Vec::as_slice).unwrap_or_default() {
+            let Some(e) = Entry::parse(item) else {
+                continue;
+            };
+            let proto = e.protocol.clone().unwrap_or_else(|| "tcp".into());
+            for port in e.host_ports(true) {
+                let k = (name.clone(), port, proto.clone());
+                match seen.get(&k) {
+                    Some(first) if first != file => said(
+                        out,
+                        format!("service {name} publishes port {port} in both {first} and {file}"),
+                        "compose adds the two `ports:` lists up and the second one fails as taken; keep it in one file (sandboxes keep one)",
+                    ),
+                    Some(_) => {}
+                    None => {
+                        seen.insert(k, file.to_string());
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn shared(doc: &Yaml, kind: &str, out: &mut Vec<Finding>) {
@@ -102,32 +126,31 @@ fn shared(doc: &Yaml, kind: &str, out: &mut Vec<Finding>) {
     let one = kind.trim_end_matches('s');
     for (key, v) in items {
         let key = key.as_str().unwrap_or("?");
-        if let Some(n) = fixed(&v["name"]) {
-            out.push(Finding {
-                what: format!("{one} {key} has a fixed name: {n}"),
-                fix: format!(
-                    "every sandbox shares it; drop `name:` to give each its own (<project>_{key})"
-                ),
-                collides: false,
-            });
+        if v["external"].as_bool() == Some(true) || v["external"].as_hash().is_some() {
+            said(
+                out,
+                format!("{one} {key} is external"),
+                "every sandbox shares it, on purpose (and `rm` never deletes it)",
+            );
+            continue;
         }
-        if v["external"].as_bool() == Some(true) {
-            out.push(Finding {
-                what: format!("{one} {key} is external"),
-                fix: "every sandbox shares it (and `rm` never deletes it)".into(),
-                collides: false,
-            });
+        if let Some(n) = fixed(&v["name"]) {
+            said(
+                out,
+                format!("{one} {key} has a fixed name: {n}"),
+                &format!("each sandbox gets its own (<project>_{key}); local-prod keeps {n}"),
+            );
         }
         let subnets = v["ipam"]["config"]
             .as_vec()
             .map(Vec::as_slice)
             .unwrap_or_default();
         if subnets.iter().any(|c| fixed(&c["subnet"]).is_some()) {
-            out.push(Finding {
-                what: format!("{one} {key} has a fixed subnet"),
-                fix: "a second stack cannot create an overlapping network; drop `ipam` or take the subnet from a variable".into(),
-                collides: true,
-            });
+            said(
+                out,
+                format!("{one} {key} has a fixed subnet"),
+                "sandboxes drop it and the engine picks a free one; fixed addresses in it go too",
+            );
         }
     }
 }

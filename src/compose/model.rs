@@ -12,7 +12,7 @@ use std::process::Stdio;
 
 use yaml_rust2::{Yaml, YamlLoader};
 
-use super::{Tool, command, find_file};
+use super::{Tool, command_as_is, find_file, render};
 use crate::config::Config;
 use crate::env;
 use crate::registry::Instance;
@@ -41,7 +41,7 @@ pub(super) fn read_model(cfg: &Config, inst: &Instance, dir: &Path) -> Option<Mo
             return None;
         }
         let tool = Tool::detect().ok()?;
-        let out = command(&tool, cfg, inst, dir)
+        let out = command_as_is(&tool, cfg, inst, dir)
             .ok()?
             .arg("config")
             .stdin(Stdio::null())
@@ -55,7 +55,8 @@ pub(super) fn read_model(cfg: &Config, inst: &Instance, dir: &Path) -> Option<Mo
     if let Some(m) = from_compose().and_then(|t| parse_model(&project, &t)) {
         return Some(m);
     }
-    let text = std::fs::read_to_string(find_file(dir, cfg).ok()?).ok()?;
+    let file = render::existing(dir).or_else(|| find_file(dir, cfg).ok())?;
+    let text = std::fs::read_to_string(file).ok()?;
     parse_model(&project, &text)
 }
 

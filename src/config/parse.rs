@@ -136,11 +136,13 @@ fn port_spec(name: &str, p: &RawPort, over: Option<&RawPort>) -> Result<PortSpec
             name: name.into(),
             base: num("base", *b)?,
             group: None,
+            published: None,
         }),
-        (RawPort::Single(_), Some(RawPort::Single(b))) => Ok(PortSpec {
+        (RawPort::Single(b0), Some(RawPort::Single(b))) => Ok(PortSpec {
             name: name.into(),
             base: num("base", *b)?,
             group: None,
+            published: Some(num("base", *b0)?),
         }),
         (RawPort::Single(_), Some(RawPort::Group(_))) => Err(format!(
             "{name} is a single port; its override must be a number too"
@@ -154,6 +156,12 @@ fn port_spec(name: &str, p: &RawPort, over: Option<&RawPort>) -> Result<PortSpec
                     ..RawGroup::default()
                 },
             };
+            let published = g.published.map(|p| num("published", p)).transpose()?;
+            if let Some(p) = published
+                && p == 0
+            {
+                return Err(format!("{name}.published must be a port, not 0"));
+            }
             let base = o
                 .base
                 .or(g.base)
@@ -171,7 +179,11 @@ fn port_spec(name: &str, p: &RawPort, over: Option<&RawPort>) -> Result<PortSpec
             Ok(PortSpec {
                 name: name.into(),
                 base: num("base", base)?,
-                group: Some(Group { count, stride }),
+                // `{ base = 8080, published = 80 }` is one port; any other table a group.
+                group: (g.count.is_some() || g.stride.is_some() || published.is_none())
+                    .then_some(Group { count, stride }),
+                // Overridden for local-prod, it still stands for the compose file's port.
+                published: published.or_else(|| over.and(g.base).and_then(|b| num("base", b).ok())),
             })
         }
     }

@@ -11,6 +11,21 @@ pub struct PortSpec {
     pub base: u32,
     /// `None` for a single port.
     pub group: Option<Group>,
+    /// The host port the compose file publishes for it, when not `base` (`init` moves
+    /// privileged and crowded ports): the rendered compose file maps it to the slot's port.
+    pub published: Option<u32>,
+}
+
+impl PortSpec {
+    /// The compose file's host port this entry stands for (its first, for a group).
+    pub fn origin(&self) -> u32 {
+        self.published.unwrap_or(self.base)
+    }
+
+    /// How many ports it has.
+    pub fn count(&self) -> u32 {
+        self.group.map_or(1, |g| g.count)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

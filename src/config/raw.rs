@@ -64,6 +64,9 @@ pub(super) struct RawGroup {
     pub(super) base: Option<i64>,
     pub(super) count: Option<i64>,
     pub(super) stride: Option<i64>,
+    /// The host port the compose file publishes for it (default: `base`): sandboxes publish
+    /// this slot's port in its place.
+    pub(super) published: Option<i64>,
 }
 
 #[derive(Deserialize, Default)]

@@ -31,3 +31,4 @@ pub use copy::copy_files;
 pub use create::{CreateSpec, Created, create, start_point};
 pub use moving::{MoveRepair, execute as move_sandbox, free_id, plan as plan_move};
 pub use repair::{Repair, repair};
+pub use reserve::exclude;

@@ -92,6 +92,11 @@ pub(super) fn reserve(
             &format!("/{}", crate::context::REL),
             "git-sandbox's context page",
         )?;
+        exclude(
+            repo,
+            &format!("/{}", crate::compose::render::REL),
+            "git-sandbox's rendered compose file",
+        )?;
         on_reserved(&entry)?;
         data.instances.push(entry);
         Ok((slot, skipped))
@@ -178,7 +183,7 @@ fn others_ports(parent: &std::path::Path, data: &registry::Data) -> Option<Vec<u
 }
 
 /// Makes git ignore `line` (a pattern) in every worktree (`$GIT_COMMON_DIR/info/exclude`).
-fn exclude(repo: &Repo, line: &str, what: &str) -> Result<()> {
+pub fn exclude(repo: &Repo, line: &str, what: &str) -> Result<()> {
     let file = repo.common_dir.join("info").join("exclude");
     let current = fs::read_to_string(&file).unwrap_or_default();
     if current.lines().any(|l| l.trim() == line) {

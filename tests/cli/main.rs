@@ -27,3 +27,4 @@ mod setup;
 mod shell;
 mod snapshots_ui;
 mod volumes;
+mod zero_edit;

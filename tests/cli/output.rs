@@ -221,7 +221,7 @@ fn init_writes_a_config_from_compose_whose_env_drives_compose() {
 }
 
 #[test]
-fn init_with_literal_ports_says_how_to_publish_them() {
+fn init_with_literal_ports_needs_no_edit_of_the_compose_file() {
     let t = TestEnv::new();
     t.write(
         &t.repo,
@@ -235,7 +235,11 @@ fn init_with_literal_ports_says_how_to_publish_them() {
         String::from_utf8_lossy(&out.stderr)
     );
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("${REPO_WEB_PORT:-18900}:80"), "{err}");
+    assert!(err.contains("compose.yaml needs no edit"), "{err}");
+    assert!(
+        !err.contains("${REPO_WEB_PORT"),
+        "no edit is suggested: {err}"
+    );
     let cfg = std::fs::read_to_string(t.repo.join(".sandbox.toml")).expect("config");
     assert!(
         cfg.contains("web = 18900") && cfg.contains("web_2 = 18910"),
@@ -445,29 +449,33 @@ fn init_handles_privileged_adjacent_dual_protocol_and_bound_ports() {
     t.write(
         &t.repo,
         "compose.yaml",
-        "services:\n  web:\n    image: x\n    ports: [\"80:80\"]\n  dns:\n    image: x\n    ports: [\"10053:53/tcp\", \"10053:53/udp\"]\n  api:\n    image: x\n    ports: [\"18000:8000\", \"18001:8001\"]\n  db:\n    image: x\n    ports: [\"127.0.0.1:15432:5432\"]\n",
+        "services:\n  web:\n    image: x\n    ports: [\"80:80\"]\n  dns:\n    image: x\n    ports: [\"10053:53/tcp\", \"10053:53/udp\"]\n  api:\n    image: x\n    ports: [\"18000:8000\", \"18001:8001\"]\n  db:\n    image: x\n    ports: [\"127.0.0.1:15432:5432\"]\n  cache:\n    image: x\n    ports: [\"16379:6379\"]\n  queue:\n    image: x\n    ports: [\"16380:5672\"]\n",
     );
     let out = t.run(&t.repo, &["init"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     let cfg = std::fs::read_to_string(t.repo.join(".sandbox.toml")).expect("config");
-    // Privileged: moved up; tcp+udp: one entry; adjacent: the second moved past the first.
-    assert!(cfg.contains("web = 8080"), "{cfg}");
-    assert_eq!(cfg.matches("service dns").count(), 1, "{cfg}");
+    // Privileged: moved up, and it says which compose port it stands for.
     assert!(
-        cfg.contains("api = 18000") && cfg.contains("api_2 = 18011"),
+        cfg.contains("web = { base = 8080, published = 80 }"),
         "{cfg}"
     );
+    // tcp+udp: one entry; adjacent ports of one service: one group.
+    assert_eq!(cfg.matches("service dns").count(), 1, "{cfg}");
+    assert!(
+        cfg.contains("api = { base = 18000, count = 2, stride = 2 }"),
+        "{cfg}"
+    );
+    // Adjacent ports of two services: the second moves past the first's slots.
+    assert!(cfg.contains("cache = 16379"), "{cfg}");
+    assert!(cfg.contains("published = 16380"), "{cfg}");
     assert!(
         err.contains("below 1024") && err.contains("planned from 8080"),
         "{err}"
     );
     assert!(err.contains("next to another published port"), "{err}");
-    // The host binding stays in the suggestion.
-    assert!(
-        err.contains("\"127.0.0.1:${REPO_DB_PORT:-15432}:5432\""),
-        "{err}"
-    );
+    // The host binding is kept (sandboxes publish on 127.0.0.1 too).
+    assert!(cfg.contains("db = 15432"), "{cfg}");
     // And the plan it wrote validates.
     t.ok(&t.repo, &["ports"]);
 }

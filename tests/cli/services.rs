@@ -370,27 +370,34 @@ fn an_unreachable_engine_is_unknown_never_down_and_up_says_why() {
 }
 
 #[test]
-fn up_refuses_what_collides_between_sandboxes_and_names_it() {
+fn up_refuses_only_what_rendering_cannot_isolate_and_names_it() {
     let t = TestEnv::new();
     t.write(
         &t.repo,
         "compose.yaml",
-        "services:\n  web:\n    image: x\n    container_name: shop-web\n    ports: [\"8080:80\", \"${WEB_PORT:-8000}:8000\"]\nvolumes:\n  db:\n    name: shop-db\nnetworks:\n  back:\n    ipam:\n      config:\n        - subnet: 172.28.0.0/16\n",
+        "services:\n  web:\n    image: x\n    container_name: shop-web\n    ports: [\"8080:80\", \"${WEB_PORT:-8000}:8000\"]\n    networks: [back]\n  sniffer:\n    image: x\n    network_mode: host\nvolumes:\n  db:\n    name: shop-db\nnetworks:\n  back:\n    ipam:\n      config:\n        - subnet: 172.28.0.0/16\n",
     );
     t.git(&t.repo, &["add", "compose.yaml"]);
     t.git(&t.repo, &["commit", "-q", "-m", "compose"]);
     t.new_sandbox("a");
     let err = t.fails(&t.repo, &["up", "a"], 1);
-    assert!(err.contains("container_name: shop-web"), "{err}");
-    assert!(err.contains("host port 8080 as a literal"), "{err}");
     assert!(
-        !err.contains("host port 8000"),
-        "a port from a variable is fine: {err}"
-    );
-    assert!(err.contains("fixed subnet"), "{err}");
-    assert!(
-        err.contains("volume db has a fixed name: shop-db"),
-        "said, not refused: {err}"
+        err.contains("service sniffer uses network_mode: host"),
+        "{err}"
     );
     assert!(err.contains("--force"), "{err}");
+    // The rest is rewritten for the sandbox, and said.
+    assert!(err.contains("container_name shop-web dropped"), "{err}");
+    assert!(err.contains("host port 8080 is not in the plan"), "{err}");
+    assert!(err.contains("fixed subnet dropped"), "{err}");
+    assert!(err.contains("volume db: fixed name shop-db"), "{err}");
+    let rendered = t.ok(&t.repo, &["compose-file", "a"]);
+    assert!(
+        !rendered.contains("shop-web\n") || rendered.contains("aliases"),
+        "{rendered}"
+    );
+    assert!(
+        !rendered.contains("container_name") && !rendered.contains("172.28"),
+        "{rendered}"
+    );
 }

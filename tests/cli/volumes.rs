@@ -142,7 +142,8 @@ volumes:
     docker(&["volume", "create", &ext]);
     write_volume(&ext, "outside");
 
-    // s1 starts first, so the fixed-name volume carries s1's project label.
+    // Each sandbox gets its own `pg` (<project>_pg: the fixed name is scoped to it); only
+    // local-prod uses the fixed-name volume.
     let s1 = t.new_sandbox("s1");
     t.ok(&s1, &["up"]);
     t.ok(&t.repo, &["local-prod", "new"]);
@@ -159,7 +160,14 @@ volumes:
         format!("{}--s1", t.repo_name()),
         format!("{}--s2", t.repo_name()),
     );
-    for v in [&format!("{p1}_data"), &format!("{p2}_data"), &shared, &ext] {
+    for v in [
+        &format!("{p1}_data"),
+        &format!("{p1}_pg"),
+        &format!("{p2}_data"),
+        &format!("{p2}_pg"),
+        &shared,
+        &ext,
+    ] {
         assert!(volume_exists(v), "{v} exists after up");
     }
     // Anonymous volumes (an image's VOLUME, a bare `- /path`) went with `down --volumes` too.
@@ -174,10 +182,8 @@ volumes:
         dry.contains(&format!("delete volume {}", anon1[0])),
         "{dry}"
     );
-    assert!(
-        dry.contains(&format!("keep shared volume {shared} (fixed name:)")),
-        "{dry}"
-    );
+    assert!(dry.contains(&format!("delete volume {p1}_pg")), "{dry}");
+    assert!(!dry.contains(&format!("delete volume {shared}")), "{dry}");
     assert!(
         dry.contains(&format!("keep shared volume {ext} (external: true)")),
         "{dry}"
@@ -188,15 +194,13 @@ volumes:
     t.ok(&s2, &["down"]);
     let out = ok_all(&t, &t.repo, &["rm", "s1", "--yes"]);
     assert!(out.contains(&format!("deleted volume {p1}_data")), "{out}");
-    assert!(
-        out.contains(&format!("kept shared volume {shared} (fixed name:)")),
-        "{out}"
-    );
+    assert!(out.contains(&format!("deleted volume {p1}_pg")), "{out}");
     assert!(
         out.contains(&format!("kept shared volume {ext} (external: true)")),
         "{out}"
     );
     assert!(!volume_exists(&format!("{p1}_data")));
+    assert!(!volume_exists(&format!("{p1}_pg")));
     assert!(!volume_exists(&anon1[0]), "s1's anonymous volume is gone");
     assert_eq!(project_objects(&p1).0, 0, "s1's containers are gone");
     assert!(!s1.exists());
@@ -217,11 +221,13 @@ volumes:
         "{out}"
     );
     assert!(volume_exists(&format!("{p2}_data")));
+    assert!(volume_exists(&format!("{p2}_pg")));
+    volumes.0.extend([format!("{p2}_data"), format!("{p2}_pg")]);
     assert!(volume_exists(&anon2[0]));
     assert_eq!(project_objects(&p2).0, 0);
     assert_eq!(read_volume(&shared), "precious");
 
-    // local-prod's own rm keeps the shared volume as well.
+    // local-prod's own rm keeps the shared volume (its fixed name is kept, and not its own).
     t.ok(&t.repo, &["local-prod", "up"]);
     let out = ok_all(&t, &t.repo, &["local-prod", "rm", "--yes"]);
     assert!(out.contains(&format!("deleted volume {lp}_data")), "{out}");
