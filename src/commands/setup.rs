@@ -158,11 +158,15 @@ pub fn copy(ctx: &Ctx, args: crate::cli::OptNameArg) -> Result<i32> {
     let data = ctx.reg.load()?;
     let inst = crate::target::resolve(&repo, &data, args.name.as_deref(), &ctx.cwd)?;
     let path = crate::target::verify(&repo, &inst)?;
-    for w in crate::sandbox::copy_files(&repo, &cfg, &path)? {
-        ui::warn(&w);
+    let copied = crate::sandbox::copy_files(&repo, &cfg, &path)?;
+    for w in &copied.skipped {
+        ui::warn(w);
     }
+    let what = copied
+        .summary()
+        .unwrap_or_else(|| "nothing was missing".to_string());
     ui::info(&format!(
-        "copied what was missing into {} (files it has were left as they are)",
+        "{what} into {} (files it has were left as they are)",
         inst.name
     ));
     Ok(0)

@@ -49,11 +49,17 @@ pub fn ours(file: &Path) -> bool {
         && fs::read_to_string(file).is_ok_and(|t| t.starts_with(MARK))
 }
 
-/// Step 1: the compose files compose itself would read for this directory.
+/// Step 1: the compose files compose itself would read for this directory: a standard-named
+/// file brings its `.override` beside it, as `docker compose up` in the main checkout does.
 pub fn sources(dir: &Path, cfg: &Config) -> Result<Vec<PathBuf>> {
     let file = find_file(dir, cfg)?;
     let mut out = vec![file.clone()];
-    if cfg.compose_file.is_none() {
+    let name = file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    let standard = super::CANDIDATES[1..].contains(&name);
+    if standard {
         let stem = file
             .file_name()
             .and_then(|n| n.to_str())

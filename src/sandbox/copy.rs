@@ -11,6 +11,10 @@
 //!   directory.
 //!
 //! An entry that would go through a link on either side is skipped, and named in the result.
+//!
+//! Files are cloned copy-on-write (`FICLONE`) where the filesystem can (btrfs, XFS, bcachefs),
+//! so caches like `node_modules` arrive in moments; elsewhere they are copied. The result says
+//! how many of each.
 
 use std::fs;
 use std::io;
@@ -21,11 +25,45 @@ use anyhow::{Context, Result};
 use crate::config::Config;
 use crate::git::Repo;
 
-/// Copies `copy = [...]` entries (globs allowed) from the main worktree into the sandbox.
-/// Returns the entries skipped because a symlink is in the way, each with the reason.
-pub fn copy_files(repo: &Repo, cfg: &Config, dest: &Path) -> Result<Vec<String>> {
-    let mut skipped = Vec::new();
+/// What a copy did.
+#[derive(Debug, Default)]
+pub struct Copied {
+    /// The entries skipped because a symlink is in the way, each with the reason.
+    pub skipped: Vec<String>,
+    /// Regular files written, and how many of them were cloned copy-on-write.
+    pub files: u64,
+    pub cloned: u64,
+    pub bytes: u64,
+}
+
+impl Copied {
+    /// One line for the user, when anything was copied.
+    pub fn summary(&self) -> Option<String> {
+        if self.files == 0 {
+            return None;
+        }
+        let how = if self.cloned == self.files {
+            "all copy-on-write".to_string()
+        } else if self.cloned == 0 {
+            "full copies: this filesystem does not clone files".to_string()
+        } else {
+            format!("{} copy-on-write", self.cloned)
+        };
+        Some(format!(
+            "copied {} file(s), {:.1} MiB ({how})",
+            self.files,
+            self.bytes as f64 / (1024.0 * 1024.0)
+        ))
+    }
+}
+
+/// Copies `copy = [...]` entries (globs allowed) and `.worktreeinclude`'s from the main
+/// worktree into the sandbox.
+pub fn copy_files(repo: &Repo, cfg: &Config, dest: &Path) -> Result<Copied> {
+    let mut copied = Copied::default();
+    let skipped = &mut copied.skipped;
     let included = worktreeinclude(&repo.root);
+    let mut tally = Tally::default();
     let patterns = cfg.copy.iter().map(|p| (p, false));
     for (pattern, ignored_only) in patterns.chain(included.iter().map(|p| (p, true))) {
         let mut found = glob_rel(&repo.root, pattern);
@@ -44,7 +82,7 @@ pub fn copy_files(repo: &Repo, cfg: &Config, dest: &Path) -> Result<Vec<String>>
             ));
         }
         for rel in found.matches {
-            if let Err(why) = copy_one(&repo.root, dest, &rel) {
+            if let Err(why) = copy_one(&repo.root, dest, &rel, &mut tally) {
                 match why {
                     Skip::Link(at) => skipped.push(format!(
                         "copy: skipped {}: {} is a symbolic link in the sandbox",
@@ -61,7 +99,16 @@ pub fn copy_files(repo: &Repo, cfg: &Config, dest: &Path) -> Result<Vec<String>>
             }
         }
     }
-    Ok(skipped)
+    (copied.files, copied.cloned, copied.bytes) = (tally.files, tally.cloned, tally.bytes);
+    Ok(copied)
+}
+
+/// Counts of what [`copy_tree`] wrote.
+#[derive(Default)]
+struct Tally {
+    files: u64,
+    cloned: u64,
+    bytes: u64,
 }
 
 /// The patterns of `.worktreeinclude` in the main worktree (the convention Claude Code,
@@ -103,7 +150,7 @@ impl From<io::Error> for Skip {
 }
 
 /// Copies `root/rel` to `dest/rel`, making the directories on the way without following links.
-fn copy_one(root: &Path, dest: &Path, rel: &Path) -> Result<(), Skip> {
+fn copy_one(root: &Path, dest: &Path, rel: &Path, tally: &mut Tally) -> Result<(), Skip> {
     let mut at = dest.to_path_buf();
     let mut so_far = PathBuf::new();
     let parts: Vec<Component> = rel.components().collect();
@@ -126,13 +173,13 @@ fn copy_one(root: &Path, dest: &Path, rel: &Path) -> Result<(), Skip> {
         Ok(_) => return Err(Skip::Exists),
         Err(_) => {}
     }
-    copy_tree(&root.join(rel), &at)?;
+    copy_tree(&root.join(rel), &at, tally)?;
     Ok(())
 }
 
 /// Copies a file, a link (as a link) or a directory (recursively, links as links), creating
 /// every destination entry anew: nothing that exists, link or not, is written through.
-fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
+fn copy_tree(from: &Path, to: &Path, tally: &mut Tally) -> io::Result<()> {
     let meta = fs::symlink_metadata(from)?;
     if meta.file_type().is_symlink() {
         std::os::unix::fs::symlink(fs::read_link(from)?, to)
@@ -140,7 +187,7 @@ fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
         fs::create_dir(to)?;
         for e in fs::read_dir(from)? {
             let e = e?;
-            copy_tree(&e.path(), &to.join(e.file_name()))?;
+            copy_tree(&e.path(), &to.join(e.file_name()), tally)?;
         }
         fs::set_permissions(to, meta.permissions())
     } else if meta.is_file() {
@@ -149,8 +196,14 @@ fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
             .write(true)
             .create_new(true)
             .open(to)?;
-        // On Linux this is copy_file_range: a reflink where the filesystem can.
-        io::copy(&mut src, &mut dst)?;
+        // A clone shares the blocks until either side writes; else a copy (copy_file_range).
+        if rustix::fs::ioctl_ficlone(&dst, &src).is_ok() {
+            tally.cloned += 1;
+        } else {
+            io::copy(&mut src, &mut dst)?;
+        }
+        tally.files += 1;
+        tally.bytes += meta.len();
         dst.set_permissions(meta.permissions())
     } else {
         // Sockets, fifos, devices: nothing to bring along.

@@ -209,7 +209,11 @@ fn build(
     inst.slot = slot;
     env::write(&path.join(&cfg.env_file), &env::vars(cfg, &inst)?)?;
     fault::point("new:env")?;
-    let mut warnings = copy_files(repo, cfg, &path)?;
+    let copied = copy_files(repo, cfg, &path)?;
+    if let Some(line) = copied.summary() {
+        crate::ui::info(&line);
+    }
+    let mut warnings = copied.skipped;
     fault::point("new:copied")?;
     if let Some(r) = &spec.restoring {
         // From the first restored byte on, the tree is the user's work: a failure leaves it

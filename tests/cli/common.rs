@@ -56,6 +56,7 @@ const TOOLS: &[&str] = &[
     "kill",
     "mkfifo",
     "cat",
+    "cp",
     "env",
 ];
 

@@ -174,3 +174,47 @@ fn the_copy_command_brings_what_is_missing_and_never_overwrites() {
         "fresh\n"
     );
 }
+
+#[test]
+fn copies_are_copy_on_write_where_the_filesystem_clones_and_the_report_says_which() {
+    let t = TestEnv::new();
+    t.write(&t.repo, ".gitignore", "cache/\n");
+    t.write(&t.repo, ".sandbox.toml", "copy = [\"cache/**\"]\n");
+    t.git(&t.repo, &["add", "."]);
+    t.git(&t.repo, &["commit", "-q", "-m", "copy"]);
+    let big = "x".repeat(1 << 20);
+    t.write(&t.repo, "cache/a.bin", &big);
+    t.write(&t.repo, "cache/deep/b.bin", &big);
+    // Whether this filesystem clones, asked of cp itself beside the repo.
+    let probe = t.root.join("probe");
+    fs::write(&probe, "p").expect("probe");
+    let clones = t
+        .program("sh", &t.root)
+        .args(["-c", "cp --reflink=always probe probe.clone 2>/dev/null"])
+        .status()
+        .is_ok_and(|s| s.success());
+    let (s, err) = new_with_stderr(&t, &["new", "a"]);
+    assert_eq!(
+        fs::read_to_string(s.join("cache/deep/b.bin")).expect("copied"),
+        big
+    );
+    assert!(err.contains("copied 2 file(s), 2.0 MiB"), "{err}");
+    if clones {
+        assert!(err.contains("(all copy-on-write)"), "{err}");
+    } else {
+        assert!(
+            err.contains("this filesystem does not clone files"),
+            "{err}"
+        );
+        crate::common::skip(
+            "copy::copy-on-write clones",
+            "this machine's filesystem does not reflink (cp --reflink=always fails): full copies were checked",
+        );
+    }
+    // The clone is a separate file: writing the sandbox's leaves the main worktree's alone.
+    fs::write(s.join("cache/a.bin"), "changed").expect("write");
+    assert_eq!(
+        fs::read_to_string(t.repo.join("cache/a.bin")).expect("main"),
+        big
+    );
+}

@@ -401,3 +401,47 @@ fn up_refuses_only_what_rendering_cannot_isolate_and_names_it() {
         "{rendered}"
     );
 }
+
+#[test]
+fn override_files_are_rendered_with_the_base_and_a_doubled_port_is_named_and_kept_once() {
+    let t = TestEnv::new();
+    t.write(
+        &t.repo,
+        "compose.yaml",
+        "services:\n  web:\n    image: x\n    ports: [\"18600:80\"]\n",
+    );
+    t.write(
+        &t.repo,
+        "compose.override.yaml",
+        "services:\n  web:\n    ports: [\"18600:80\", \"18700:81\"]\n    environment:\n      MODE: dev\n",
+    );
+    let out = t.run(&t.repo, &["init"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("publishes port 18600 in both compose.yaml and compose.override.yaml"),
+        "{err}"
+    );
+    let cfg = std::fs::read_to_string(t.repo.join(".sandbox.toml")).expect("config");
+    assert!(
+        cfg.contains("web = 18600") && cfg.contains("18700"),
+        "{cfg}"
+    );
+    t.git(&t.repo, &["add", "."]);
+    t.git(&t.repo, &["commit", "-q", "-m", "compose"]);
+    t.new_sandbox("a");
+    let rendered = t.ok(&t.repo, &["compose-file", "a"]);
+    assert_eq!(rendered.matches(":80\"").count(), 1, "{rendered}");
+    assert!(
+        rendered.contains("18601:80") && rendered.contains(":81"),
+        "{rendered}"
+    );
+    assert!(
+        rendered.contains("MODE: dev"),
+        "the override is in: {rendered}"
+    );
+    assert!(
+        !rendered.contains("18600") && !rendered.contains("18700:"),
+        "{rendered}"
+    );
+}
