@@ -35,6 +35,11 @@ Each sandbox's env file: SANDBOX_SLOT, SANDBOX_NAME, SANDBOX_ID, COMPOSE_PROJECT
 Each sandbox's page for people and agents: its ports and URLs, env file and the commands to
 run its services. Rewritten with the env file; listed in \fI.git/info/exclude\fR.
 .TP
+\fI.sandbox/compose.yml\fR
+The compose file each sandbox runs: the project's compose model with this slot's ports, its
+own container, volume and network names. Rendered on every \fBup\fR (\fBgit sandbox
+compose\-file\fR prints it); listed in \fI.git/info/exclude\fR.
+.TP
 \fIrefs/sandbox/trash/<id>/<time>\fR
 Work saved by a forced \fBrm\fR; \fBgit sandbox restore\fR brings it back.
 .SH ENVIRONMENT

@@ -26,8 +26,9 @@ fn instance(ctx: &Ctx, name: Option<&str>) -> Result<(Repo, Config, Instance)> {
 }
 
 pub fn env(ctx: &Ctx, args: EnvArgs) -> Result<i32> {
-    let (_, cfg, inst) = instance(ctx, args.name.as_deref())?;
+    let (repo, cfg, inst) = instance(ctx, args.name.as_deref())?;
     let vars = env::vars(&cfg, &inst)?;
+    refresh_env_file(&repo, &cfg, &inst, &vars);
     if args.json {
         crate::json::print(&crate::json::Env {
             version: crate::json::Version,
@@ -45,6 +46,7 @@ pub fn exec(ctx: &Ctx, args: ExecArgs) -> Result<i32> {
     let (repo, cfg, inst) = instance(ctx, args.name.as_deref())?;
     let path = target::verify(&repo, &inst)?;
     let vars = env::vars(&cfg, &inst)?;
+    refresh_env_file(&repo, &cfg, &inst, &vars);
     if args.command.is_empty() {
         return Err(UserError::usage("no command given")
             .hint("git sandbox exec NAME -- CMD…")
@@ -52,6 +54,17 @@ pub fn exec(ctx: &Ctx, args: ExecArgs) -> Result<i32> {
     }
     let err = crate::launch::exec(&args.command, &path, &vars);
     Err(cannot_start(&args.command, &err).into())
+}
+
+/// Rewrites the instance's env file (never stale), or warns why not: the sandbox is usable
+/// without it. Only where the instance's directory is the registered one.
+fn refresh_env_file(repo: &Repo, cfg: &Config, inst: &Instance, vars: &[(String, String)]) {
+    let Ok(path) = target::verify(repo, inst) else {
+        return;
+    };
+    if let Err(e) = env::write(&path.join(&cfg.env_file), vars) {
+        ui::warn(&format!("{} was not rewritten: {e:#}", cfg.env_file));
+    }
 }
 
 /// The error for a command `launch::exec` could not start, with the shell's exit code.
