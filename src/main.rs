@@ -54,6 +54,13 @@ fn main() {
         let (prev, flag) = (prev.to_string_lossy(), flag.to_string_lossy());
         std::process::exit(hook_fast(&prev, &flag));
     }
+    // Installed as the hook itself (a link named post-checkout, see src/hooks.rs).
+    if let [me, prev, _new, flag] = &args[..]
+        && std::path::Path::new(me).file_name() == Some(std::ffi::OsStr::new("post-checkout"))
+    {
+        let (prev, flag) = (prev.to_string_lossy(), flag.to_string_lossy());
+        std::process::exit(hook_fast(&prev, &flag));
+    }
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {

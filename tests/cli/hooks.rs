@@ -203,7 +203,13 @@ fn never_pushed_warns_once_per_branch_and_checkouts_write_nothing() {
     t.ok(&t.repo, &["hooks", "install"]);
     let s = t.new_sandbox("s");
     let registry = || fs::read(t.reg_home.join("registry.json")).expect("registry");
+    let stamp = || {
+        use std::os::unix::fs::MetadataExt;
+        let m = fs::metadata(t.reg_home.join("registry.json")).expect("registry");
+        (m.ino(), m.mtime(), m.mtime_nsec())
+    };
     let before = registry();
+    let stamp_before = stamp();
     // Right after `checkout -b` there is nothing to push yet: quiet.
     assert_eq!(
         never_pushed(&t, &s, &["checkout", "-b", "feature"]),
@@ -220,8 +226,14 @@ fn never_pushed_warns_once_per_branch_and_checkouts_write_nothing() {
     );
     t.git(&s, &["checkout", "-q", "s"]);
     assert!(never_pushed(&t, &s, &["checkout", "feature"]).is_empty());
-    // No checkout wrote the registry.
+    // No checkout wrote the registry: not its bytes, and not the file (an atomic rewrite
+    // would change the inode; a write in place, the mtime).
     assert_eq!(registry(), before, "a checkout wrote the registry");
+    assert_eq!(
+        stamp(),
+        stamp_before,
+        "a checkout touched the registry file"
+    );
     // Pushed to a second remote only: not "never pushed".
     let other = t.root.join("other.git");
     t.git(&t.root, &["init", "-q", "--bare", "other.git"]);
@@ -290,16 +302,28 @@ fn without_git_sandbox_on_path_git_works_normally() {
     let mut t = TestEnv::with_inherited_path(&inherited);
     let bin = t.root.join("bin");
     fs::create_dir_all(&bin).expect("bin");
-    std::os::unix::fs::symlink(BIN, bin.join("git-sandbox")).expect("link");
-    t.path_prefix = vec![bin];
-    t.ok(&t.repo, &["hooks", "install"]);
+    // An installed copy of the binary, which the user may later delete.
+    let installed = bin.join("git-sandbox");
+    fs::copy(BIN, &installed).expect("copy");
+    t.path_prefix = vec![bin.clone()];
+    let out = t
+        .program(installed.to_str().expect("utf8"), &t.repo)
+        .args(["hooks", "install"])
+        .output()
+        .expect("install");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let hook = t.repo.join(".git/hooks/post-checkout");
+    // Nothing to chain: post-checkout is the binary itself (no shell on every checkout).
+    assert_eq!(fs::read_link(&hook).expect("a link"), installed);
     let s = t.new_sandbox("s");
-    // With the binary under test on PATH the hook runs it (so the check below can fail).
+    // With the binary there, the hook runs it (so the checks below can fail).
     let err = checkout_unpushed(&t, &s, "withbin");
     assert!(
         err.contains("branch withbin of sandbox s has never been pushed"),
         "{err}"
     );
+    // The binary gone (and off PATH): checkout and push work as if no hook were there.
+    fs::remove_file(&installed).expect("uninstall the binary");
     t.path_prefix.clear();
     let err = checkout_unpushed(&t, &s, "nobin");
     assert!(err.lines().all(|l| !l.contains("git-sandbox")), "{err}");
