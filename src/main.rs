@@ -45,6 +45,12 @@ fn main() {
     if args.get(1).is_some_and(|a| a == supervise::ARG) {
         std::process::exit(supervise::run(args.get(2..).unwrap_or_default()));
     }
+    // The detached helper that heals a new sandbox's racily clean index (src/git/racy.rs).
+    if let [_, arg, worktree] = &args[..]
+        && arg == git::HEAL_HELPER_ARG
+    {
+        std::process::exit(git::run_heal_helper(std::path::Path::new(worktree)));
+    }
     // The post-checkout hook runs on every `git checkout`: straight to its handler, without
     // building the whole command line (most of a start-up is clap's model of the full CLI).
     if let [_, hook, event, prev, _new, flag] = &args[..]

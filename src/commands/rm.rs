@@ -45,6 +45,7 @@ pub fn remove(ctx: &Ctx, repo: &Repo, cfg: &Config, inst: &Instance, opts: Optio
     // Held from the first look to the last step: a `git commit` there now fails loudly.
     // A fresh checkout's racily clean index would make both looks below re-hash every file;
     // refreshed once now (before anything is decided), they read stat data.
+    crate::git::stop_heal_helper(&path);
     crate::git::heal_racy_index(&path);
     let lock = IndexLock::take(&repo.admin_dir(inst.admin()), &path)?;
     let others = ctx.reg.load()?.instances;

@@ -60,3 +60,106 @@ pub fn enable_untracked_cache(worktree: &Path) {
         .args(["update-index", "--untracked-cache"])
         .output();
 }
+
+/// Below this index size (about 1,000 entries) a racy re-hash costs little, and no helper is
+/// left running behind `new`.
+const WORTH_HEALING: u64 = 64 * 1024;
+/// The helper's pid, in the worktree's admin dir.
+const HELPER_PID: &str = "git-sandbox-heal.pid";
+/// The hidden argument that runs the helper.
+pub const HELPER_ARG: &str = "__heal";
+
+/// After a checkout or restore: a detached helper (`git-sandbox __heal <worktree>`) heals the
+/// index once a second has passed, so neither `list` nor `rm` pays for the racily clean
+/// entries. It takes `index.lock` as git does and gives up when it is held; `rm` and `mv`
+/// stop it first ([`stop_helper`]). Only for indexes worth it ([`WORTH_HEALING`]).
+pub fn heal_later(worktree: &Path) {
+    let Some(admin) = gitfile_target(worktree) else {
+        return;
+    };
+    let big = fs::metadata(admin.join("index")).is_ok_and(|m| m.len() >= WORTH_HEALING);
+    let Ok(me) = std::env::current_exe() else {
+        return;
+    };
+    if !big {
+        return;
+    }
+    use std::os::unix::process::CommandExt;
+    let child = std::process::Command::new(me)
+        .arg(HELPER_ARG)
+        .arg(worktree)
+        .current_dir("/")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .process_group(0)
+        .spawn();
+    if let Ok(c) = child {
+        let _ = fs::write(admin.join(HELPER_PID), c.id().to_string());
+    }
+}
+
+/// The helper's body: waits until the index is a second old (at most a few seconds), heals it,
+/// and removes its pid file.
+pub fn run_helper(worktree: &Path) -> i32 {
+    for _ in 0..30 {
+        if needs_heal(worktree) {
+            heal(worktree);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    if let Some(admin) = gitfile_target(worktree) {
+        let pid = admin.join(HELPER_PID);
+        if fs::read_to_string(&pid).is_ok_and(|p| p.trim() == std::process::id().to_string()) {
+            let _ = fs::remove_file(pid);
+        }
+    }
+    0
+}
+
+/// Whether any process is in process group `pgid` (`/proc/<pid>/stat`'s fifth field).
+fn group_alive(pgid: i32) -> bool {
+    let Ok(rd) = fs::read_dir("/proc") else {
+        return false;
+    };
+    rd.flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.parse::<u32>().is_ok())
+        })
+        .filter_map(|e| fs::read_to_string(e.path().join("stat")).ok())
+        .any(|stat| {
+            stat.rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(2)?.parse::<i32>().ok())
+                == Some(pgid)
+        })
+}
+
+/// Stops the worktree's helper, if one runs (checked to be ours by its command line), and waits
+/// for it and its git to be gone: a removal or move never races it.
+pub fn stop_helper(worktree: &Path) {
+    let Some(admin) = gitfile_target(worktree) else {
+        return;
+    };
+    let file = admin.join(HELPER_PID);
+    let Some(pid) = fs::read_to_string(&file)
+        .ok()
+        .and_then(|p| p.trim().parse::<i32>().ok())
+    else {
+        return;
+    };
+    let ours = fs::read(format!("/proc/{pid}/cmdline"))
+        .is_ok_and(|c| c.split(|b| *b == 0).any(|a| a == HELPER_ARG.as_bytes()));
+    if ours && let Some(p) = rustix::process::Pid::from_raw(pid) {
+        let _ = rustix::process::kill_process_group(p, rustix::process::Signal::TERM);
+        for _ in 0..50 {
+            if !group_alive(pid) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    let _ = fs::remove_file(file);
+}

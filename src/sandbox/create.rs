@@ -234,5 +234,8 @@ fn build(
         e.restoring = None;
         Ok(e.clone())
     })?;
+    // Its files and index were written in the same second: healed in the background, a
+    // second from now, so no later `git status` re-hashes them.
+    git::heal_later(&path);
     Ok((inst, warnings))
 }

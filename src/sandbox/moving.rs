@@ -171,6 +171,7 @@ fn refuse_busy(repo: &Repo, inst: &Instance, from: &Path) -> Result<()> {
         .hint(format!("`git worktree unlock {}` first", from.display()))
         .into());
     }
+    crate::git::stop_heal_helper(from);
     let procs = procs::inside(from);
     if !procs.is_empty() {
         let list: Vec<String> = procs

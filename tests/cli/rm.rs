@@ -296,3 +296,59 @@ fn keep_worktree_and_delete_branch_conflict() {
     assert!(err.contains("cannot be used with"), "{err}");
     assert!(p.exists());
 }
+
+/// A repo big enough (2,000 files) that `new` leaves its index-healing helper behind.
+fn wide(t: &TestEnv) {
+    for d in 0..20 {
+        for f in 0..100 {
+            t.write(&t.repo, &format!("d{d}/f{f}.txt"), &format!("{d} {f}\n"));
+        }
+    }
+    t.git(&t.repo, &["add", "."]);
+    t.git(&t.repo, &["commit", "-q", "-m", "wide"]);
+    t.git(&t.repo, &["push", "-q", "origin", "main"]);
+}
+
+#[test]
+fn the_index_healing_helper_heals_and_never_races_rm() {
+    use std::os::unix::fs::MetadataExt;
+    let t = TestEnv::new();
+    wide(&t);
+    // Left alone, the helper rewrites the index a second or more after the checkout.
+    let s = t.new_sandbox("healed");
+    let admin = t
+        .repo
+        .join(".git/worktrees")
+        .join(s.file_name().expect("name"));
+    let checkout = fs::metadata(s.join(".git")).expect("gitfile").mtime();
+    let start = std::time::Instant::now();
+    while fs::metadata(admin.join("index")).expect("index").mtime() <= checkout
+        || admin.join("git-sandbox-heal.pid").exists()
+    {
+        assert!(start.elapsed().as_secs() < 10, "the index was never healed");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(t.git(&s, &["status", "--porcelain"]), "");
+    // rm at any moment of the helper's life: never refused, never an index.lock left.
+    for (round, wait_ms) in [0u64, 300, 800, 1000, 1100, 1300, 1600]
+        .into_iter()
+        .enumerate()
+    {
+        let name = format!("r{round}");
+        let p = t.new_sandbox(&name);
+        std::thread::sleep(std::time::Duration::from_millis(wait_ms));
+        let out = t.run(&t.repo, &["rm", &name, "--yes"]);
+        assert!(
+            out.status.success(),
+            "round {round} ({wait_ms} ms): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!p.exists(), "round {round}");
+        let lock = t
+            .repo
+            .join(".git/worktrees")
+            .join(p.file_name().expect("n"))
+            .join("index.lock");
+        assert!(!lock.exists(), "round {round}: a lock was left");
+    }
+}

@@ -1,0 +1,217 @@
+//! The other rows: `new`, a checkout with the hooks, `status`/`rm --dry-run` on a long
+//! history, and peak memory.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use xshell::{Shell, cmd};
+
+use crate::fixtures::{new as make, rm_force};
+use crate::harness::{BIN, Bench, Pair, median, ms, peak_kib, timed};
+
+/// `new` against `git worktree add -b`.
+pub fn new(b: &Bench, sh: &Shell, repo: &Path) {
+    sh.change_dir(repo);
+    let work = b.root.join("work");
+    let sync = crate::harness::sync_default();
+    let p = Pair::run(
+        b.rounds,
+        |i| {
+            let n = format!("n{i}");
+            timed(sync, || {
+                cmd!(sh, "{BIN} new {n}")
+                    .quiet()
+                    .ignore_stdout()
+                    .ignore_stderr()
+                    .run()
+                    .expect("new")
+            })
+        },
+        |i| {
+            let (g, br) = (work.join(format!("g{i}")), format!("g{i}"));
+            timed(sync, || {
+                cmd!(sh, "git worktree add -q -b {br} {g}")
+                    .quiet()
+                    .run()
+                    .expect("worktree add")
+            })
+        },
+    );
+    p.report("new vs worktree add -b", "git", "<= 0.80");
+    for i in 0..b.rounds {
+        let (g, br) = (work.join(format!("g{i}")), format!("g{i}"));
+        cmd!(sh, "git worktree remove --force {g}")
+            .quiet()
+            .run()
+            .expect("cleanup");
+        cmd!(sh, "git branch -q -D {br}")
+            .quiet()
+            .run()
+            .expect("cleanup");
+        rm_force(sh, &format!("n{i}"));
+    }
+}
+
+/// `status` and `rm --dry-run` of a branch 5,000 commits behind with 3 unpushed, against
+/// `git rev-list --count B --not --remotes` (the commit-graph written).
+pub fn history(b: &Bench, sh: &Shell, repo: &Path) {
+    sh.change_dir(repo);
+    make(sh, "behind", &["--branch", "behind"]);
+    let revlist = |_| {
+        timed(false, || {
+            cmd!(sh, "git rev-list --count behind --not --remotes")
+                .quiet()
+                .ignore_stdout()
+                .run()
+                .expect("rev-list")
+        })
+    };
+    let ours = |args: &'static [&'static str]| {
+        move |_| {
+            timed(false, || {
+                cmd!(sh, "{BIN} {args...}")
+                    .quiet()
+                    .ignore_stdout()
+                    .ignore_stderr()
+                    .ignore_status()
+                    .run()
+                    .expect("ours")
+            })
+        }
+    };
+    let rounds = b.rounds.max(7);
+    Pair::run(rounds, ours(&["status", "behind"]), revlist).report(
+        "status, 5000 behind + 3 unpushed, 20k commits",
+        "git",
+        "<= 1.50",
+    );
+    Pair::run(rounds, ours(&["rm", "behind", "--dry-run"]), revlist).report(
+        "rm --dry-run, the same branch",
+        "git",
+        "<= 1.50",
+    );
+}
+
+/// `git checkout` between two branches in a sandbox with the hooks against a plain clone
+/// without, ≥ 40 interleaved pairs.
+pub fn hooks(b: &Bench, sh: &Shell) {
+    let small = b.root.join("work").join("hooked");
+    std::fs::create_dir_all(&small).expect("small");
+    sh.change_dir(&small);
+    cmd!(sh, "git init -q").quiet().run().expect("init");
+    for i in 0..50 {
+        std::fs::write(small.join(format!("f{i}")), format!("{i}\n")).expect("file");
+    }
+    cmd!(sh, "git add -A").quiet().run().expect("add");
+    cmd!(sh, "git commit -q -m small")
+        .quiet()
+        .run()
+        .expect("commit");
+    let plain = b.root.join("work").join("plain");
+    cmd!(sh, "git clone -q {small} {plain}")
+        .quiet()
+        .run()
+        .expect("clone");
+    let sb = make(sh, "hooked", &[]);
+    cmd!(sh, "{BIN} hooks install")
+        .quiet()
+        .ignore_stderr()
+        .run()
+        .expect("install");
+    let shell_in = |dir: &PathBuf| {
+        let s = b.shell();
+        s.change_dir(dir);
+        cmd!(s, "git checkout -q -b x")
+            .quiet()
+            .ignore_stderr()
+            .run()
+            .expect("checkout");
+        s
+    };
+    let (with, without) = (shell_in(&sb), shell_in(&plain));
+    let flip = |s: &Shell, i: usize| {
+        let to = if i.is_multiple_of(2) { "-" } else { "x" };
+        timed(false, || {
+            cmd!(s, "git checkout -q {to}")
+                .quiet()
+                .ignore_stderr()
+                .run()
+                .expect("checkout")
+        })
+    };
+    let p = Pair::run(
+        b.rounds.max(40) * 2,
+        |i| flip(&with, i),
+        |i| flip(&without, i),
+    );
+    let added: Vec<f64> = p
+        .ours
+        .iter()
+        .zip(&p.theirs)
+        .map(|(w, wo)| ms(*w) - ms(*wo))
+        .collect();
+    let mut sorted = added.clone();
+    sorted.sort_by(f64::total_cmp);
+    println!(
+        "{:<44} with {:>6.2} ms  without {:>6.2} ms  added {:.2} ms (median of {} pairs; per-pair median {:.2})  (target < 2 ms)",
+        "git checkout in a sandbox, hooks vs none",
+        ms(median(&p.ours)),
+        ms(median(&p.theirs)),
+        ms(median(&p.ours)) - ms(median(&p.theirs)),
+        added.len(),
+        sorted[sorted.len() / 2]
+    );
+}
+
+/// Peak resident memory of `new`, `list` and `rm` against git's own for the same job.
+pub fn memory(b: &Bench, sh: &Shell, repo: &Path) {
+    sh.change_dir(repo);
+    let home = b.root.join("home");
+    let registry = b.root.join("registry");
+    let gitconfig = home.join(".gitconfig");
+    let envs: [(&str, &Path); 3] = [
+        ("HOME", &home),
+        ("GIT_SANDBOX_HOME", &registry),
+        ("GIT_CONFIG_GLOBAL", &gitconfig),
+    ];
+    let g = b.root.join("work").join("mem-git");
+    let g_s = g.to_string_lossy().into_owned();
+    let pairs = [
+        (
+            "new",
+            peak_kib(repo, &envs, BIN, &["new", "mem"]),
+            peak_kib(
+                repo,
+                &envs,
+                "git",
+                &["worktree", "add", "-q", "-b", "memg", &g_s],
+            ),
+        ),
+        (
+            "list (1 sandbox) vs git status",
+            peak_kib(repo, &envs, BIN, &["list"]),
+            peak_kib(&g, &envs, "git", &["status", "--porcelain"]),
+        ),
+        (
+            "rm",
+            peak_kib(repo, &envs, BIN, &["rm", "mem", "--yes"]),
+            peak_kib(repo, &envs, "git", &["worktree", "remove", &g_s]),
+        ),
+    ];
+    for (what, ours, git) in pairs {
+        match (ours, git) {
+            (Some(o), Some(g)) => println!(
+                "{:<44} ours {:>6.1} MiB  git {:>6.1} MiB  ratio {:.2}  (target <= 1.00; peak RSS, GNU time)",
+                format!("peak memory: {what}"),
+                o as f64 / 1024.0,
+                g as f64 / 1024.0,
+                o as f64 / g as f64
+            ),
+            _ => crate::harness::skipped(
+                &format!("peak memory: {what}"),
+                "/usr/bin/time (GNU time) is missing",
+            ),
+        }
+    }
+    std::thread::sleep(Duration::from_millis(10));
+}
