@@ -199,24 +199,18 @@ fn invocation(
             crate::ui::warn(&w);
         }
     }
-    // Env layering: compose reads the project's own `.env` (its credentials, its settings),
-    // and the sandbox's values win, because they are in compose's environment, which beats
-    // any env file in compose v1 and v2 alike. Without a `.env`, the sandbox's env file.
-    let project_env = dir.join(".env");
-    let env_arg = if project_env.is_file() {
-        project_env
-    } else {
-        env_file
-    };
+    let (project, env_arg) = project_and_env(cfg, inst, dir);
     let mut cmd = Command::new(&tool.program);
-    cmd.current_dir(dir)
+    cmd.current_dir(&project)
         .args(&tool.pre_args)
         .arg("-p")
         .arg(env::compose_project(&inst.id))
         .arg("--env-file")
         .arg(&env_arg)
         .arg("--project-directory")
-        .arg(dir);
+        .arg(&project)
+        // `${PWD}` in a compose file means the project's directory, never the caller's.
+        .env("PWD", &project);
     for f in files {
         cmd.arg("-f").arg(f);
     }
@@ -227,15 +221,41 @@ fn invocation(
     Ok(cmd)
 }
 
+/// Compose's project directory (the compose file's own: relative paths and `.env` are read
+/// from there, as in the main checkout), and the env file compose reads.
+///
+/// Env layering: compose reads the project's own `.env` (its credentials, its settings), and
+/// the sandbox's values win, because they are in compose's environment, which beats any env
+/// file in compose v1 and v2 alike. A `.env` git ignores is not in the sandbox: the main
+/// checkout's is read. Without any, the sandbox's env file.
+pub fn project_and_env(cfg: &Config, inst: &Instance, dir: &Path) -> (PathBuf, PathBuf) {
+    let project = find_file(dir, cfg)
+        .ok()
+        .and_then(|f| f.parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| dir.to_path_buf());
+    let main_env = project
+        .strip_prefix(dir)
+        .ok()
+        .map(|rel| inst.parent_repo.join(rel).join(".env"));
+    let env = [Some(project.join(".env")), main_env]
+        .into_iter()
+        .flatten()
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| dir.join(&cfg.env_file));
+    (project, env)
+}
+
 /// Compose's own model (`config`) of the files, as the main checkout's stack sees them (its
 /// `.env`, no sandbox's values); `None` when compose is missing or refuses them.
 pub fn config_of(dir: &Path, files: &[PathBuf]) -> Option<String> {
     let tool = Tool::detect().ok()?;
+    let project = files.first().and_then(|f| f.parent()).unwrap_or(dir);
     let mut cmd = Command::new(&tool.program);
-    cmd.current_dir(dir)
+    cmd.current_dir(project)
         .args(&tool.pre_args)
         .arg("--project-directory")
-        .arg(dir);
+        .arg(project)
+        .env("PWD", project);
     for f in files {
         cmd.arg("-f").arg(f);
     }

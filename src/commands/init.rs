@@ -195,14 +195,29 @@ const MIN_SLOTS: u32 = 5;
 fn place(found: &mut [Found], max_slots: u32) -> Vec<String> {
     let mut notes = Vec::new();
     let mut taken: Vec<(u32, u32)> = Vec::new();
+    // The compose file's own ports: the main checkout's stack publishes them, so no sandbox's
+    // port may be one of them.
+    let origins: Vec<(u32, u32)> = found.iter().map(|f| (f.port, f.count)).collect();
+    let past_origins = origins.iter().map(|(p, c)| p + c).max().unwrap_or(0);
     for f in found.iter_mut() {
         let mut base = if f.port < 1024 { f.port + 8000 } else { f.port };
         // Each entry's first MIN_SLOTS slots, [base, base + (MIN_SLOTS+1) * count).
         let near = |b: u32, c: u32, base: u32| {
             base < b + (MIN_SLOTS + 1) * c && b < base + (MIN_SLOTS + 1) * f.count
         };
-        while let Some(&(b, c)) = taken.iter().find(|&&(b, c)| near(b, c, base)) {
-            base = b + (max_slots + 1) * c;
+        let on_origin = |base: u32| {
+            (base + f.count..base + (MIN_SLOTS + 1) * f.count)
+                .any(|p| origins.iter().any(|&(o, c)| (o..o + c).contains(&p)))
+        };
+        loop {
+            if let Some(&(b, c)) = taken.iter().find(|&&(b, c)| near(b, c, base)) {
+                base = b + (max_slots + 1) * c;
+            } else if on_origin(base) {
+                base = base.max(past_origins);
+                base += 1;
+            } else {
+                break;
+            }
         }
         if base != f.port {
             let why = if f.port < 1024 {

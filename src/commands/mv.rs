@@ -44,6 +44,7 @@ pub fn run(ctx: &Ctx, args: MvArgs) -> Result<i32> {
     let others: Vec<Instance> = data.of_repo(&repo.root).cloned().collect();
     let plan = sandbox::plan_move(&repo, &cfg, &others, &inst, &to_name)?;
     let moved = sandbox::move_sandbox(&repo, &cfg, &ctx.reg, &plan)?;
+    rerender(&cfg, &moved);
     ui::info(&format!(
         "{} {} to {} (branch {} and id {} unchanged)",
         ui::paint_err(ui::Style::Green, "renamed"),
@@ -54,4 +55,20 @@ pub fn run(ctx: &Ctx, args: MvArgs) -> Result<i32> {
     ));
     ui::out(&moved.path.display().to_string());
     Ok(0)
+}
+
+/// The rendered compose file holds the old directory's absolute paths: rendered again, or
+/// removed so the next compose command renders it (`down` then uses the project's files).
+fn rerender(cfg: &crate::config::Config, moved: &Instance) {
+    use crate::compose::{self, render};
+    if render::existing(&moved.path).is_none() {
+        return;
+    }
+    let again = compose::Tool::detect().and_then(|t| render::render(&t, cfg, moved, &moved.path));
+    if let Err(e) = again {
+        let _ = std::fs::remove_file(moved.path.join(render::REL));
+        ui::warn(&format!(
+            "its compose file was not rendered again ({e:#}); the next `up` renders it"
+        ));
+    }
 }

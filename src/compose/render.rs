@@ -18,6 +18,7 @@ use std::process::Stdio;
 use anyhow::{Context, Result, bail};
 use yaml_rust2::{Yaml, YamlEmitter, YamlLoader};
 
+use super::ports::{Entry, Host};
 use super::rewrite::{self, Note, PortMap};
 use super::{Tool, find_file, invocation};
 use crate::config::{Config, env_name};
@@ -52,49 +53,79 @@ pub fn ours(file: &Path) -> bool {
 /// Step 1: the compose files compose itself would read for this directory: a standard-named
 /// file brings its `.override` beside it, as `docker compose up` in the main checkout does.
 pub fn sources(dir: &Path, cfg: &Config) -> Result<Vec<PathBuf>> {
+    if cfg.compose_file.is_none()
+        && let Some(listed) = compose_file_var(dir)
+    {
+        return Ok(listed);
+    }
     let file = find_file(dir, cfg)?;
     let mut out = vec![file.clone()];
     let name = file
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or_default();
-    let standard = super::CANDIDATES[1..].contains(&name);
-    if standard {
-        let stem = file
-            .file_name()
-            .and_then(|n| n.to_str())
-            .and_then(|n| n.rsplit_once('.'))
-            .map(|(s, _)| s.to_string())
-            .unwrap_or_default();
-        if let Some(o) = ["yml", "yaml"]
-            .iter()
-            .map(|ext| dir.join(format!("{stem}.override.{ext}")))
-            .find(|p| p.is_file())
-        {
-            out.push(o);
-        }
+    if super::CANDIDATES[1..].contains(&name)
+        && let Some(at) = file.parent()
+        && let Some(o) = OVERRIDES.iter().map(|o| at.join(o)).find(|p| p.is_file())
+    {
+        out.push(o);
     }
     Ok(out)
+}
+
+/// The override files compose reads beside a standard-named one, first found wins.
+const OVERRIDES: &[&str] = &[
+    "compose.override.yaml",
+    "compose.override.yml",
+    "docker-compose.override.yml",
+    "docker-compose.override.yaml",
+];
+
+/// `COMPOSE_FILE` in the project's `.env` (`a.yml:b.yml`), as compose reads it there, when
+/// every file it lists exists.
+fn compose_file_var(dir: &Path) -> Option<Vec<PathBuf>> {
+    let text = fs::read_to_string(dir.join(".env")).ok()?;
+    let value = |key: &str| {
+        text.lines()
+            .filter_map(|l| l.trim().split_once('='))
+            .find(|(k, _)| k.trim() == key)
+            .map(|(_, v)| v.trim().trim_matches(|c| c == '"' || c == '\'').to_string())
+    };
+    let list = value("COMPOSE_FILE").filter(|v| !v.is_empty())?;
+    let sep = value("COMPOSE_PATH_SEPARATOR").unwrap_or_else(|| ":".into());
+    let files: Vec<PathBuf> = list.split(sep.as_str()).map(|f| dir.join(f)).collect();
+    files.iter().all(|f| f.is_file()).then_some(files)
 }
 
 /// Renders the instance's compose file (see the module doc).
 pub fn render(tool: &Tool, cfg: &Config, inst: &Instance, dir: &Path) -> Result<Rendered> {
     let files = sources(dir, cfg)?;
-    let text = model_text(tool, cfg, inst, dir, &files)?;
+    let (text, refused) = model_text(tool, cfg, inst, dir, &files)?;
     let mut doc = YamlLoader::load_from_str(&text)
         .ok()
         .and_then(|mut d| (!d.is_empty()).then(|| d.remove(0)))
         .context("compose's model of the project is not YAML")?;
     let project = env::compose_project(&inst.id);
-    let notes = rewrite::apply(
+    let mut notes = rewrite::apply(
         &mut doc,
         &port_map(cfg, inst),
         &project,
         inst.kind == Kind::Sandbox,
     );
-    let mut body = String::new();
-    YamlEmitter::new(&mut body)
-        .dump(&doc)
+    if let Some(why) = refused {
+        notes.insert(
+            0,
+            Note {
+                text: format!(
+                    "compose's `config` refused the project ({why}): rendered from the files as written"
+                ),
+                blocking: false,
+            },
+        );
+    }
+    // JSON, which is YAML too: every string quoted, so compose's YAML 1.1 reader never takes
+    // `2023-10-16` for a date or `0b101` for a number.
+    let body = serde_json::to_string_pretty(&to_json(&doc))
         .context("cannot write the rendered compose model")?;
     let names: Vec<String> = files
         .iter()
@@ -102,24 +133,58 @@ pub fn render(tool: &Tool, cfg: &Config, inst: &Instance, dir: &Path) -> Result<
         .map(|n| n.to_string_lossy().into_owned())
         .collect();
     let text = format!(
-        "{MARK} for {} from {}: regenerated on every `git sandbox up`.\n# Edit those files, not this one.\n{}\n",
+        "{MARK} for {} from {}: regenerated on every `git sandbox up`.\n# Edit those files, not this one.\n{body}\n",
         inst.name,
         names.join(" + "),
-        body.trim_start_matches("---").trim_start()
     );
     let file = write(dir, &text)?;
     Ok(Rendered { file, notes })
 }
 
-/// Step 2: compose's `config` of the files, else the files merged here.
+/// The model as JSON. A real number keeps its YAML 1.1 reading: with a `.` a number, else
+/// (`1e3`) the string compose's reader saw.
+fn to_json(y: &Yaml) -> serde_json::Value {
+    use serde_json::Value;
+    match y {
+        Yaml::String(s) => Value::String(s.clone()),
+        Yaml::Integer(i) => Value::from(*i),
+        Yaml::Real(r) => match r.parse::<f64>() {
+            Ok(f) if r.contains('.') && f.is_finite() => Value::from(f),
+            _ => Value::String(r.clone()),
+        },
+        Yaml::Boolean(b) => Value::Bool(*b),
+        Yaml::Array(a) => Value::Array(a.iter().map(to_json).collect()),
+        Yaml::Hash(h) => Value::Object(
+            h.iter()
+                .map(|(k, v)| {
+                    let k = match k {
+                        Yaml::String(s) | Yaml::Real(s) => s.clone(),
+                        Yaml::Integer(i) => i.to_string(),
+                        Yaml::Boolean(b) => b.to_string(),
+                        _ => String::new(),
+                    };
+                    (k, to_json(v))
+                })
+                .collect(),
+        ),
+        Yaml::Null | Yaml::BadValue | Yaml::Alias(_) => Value::Null,
+    }
+}
+
+/// Step 2: compose's `config` of the files, else the files merged here (with compose's reason
+/// for refusing them). Variables that publish a host port (`"${PORT}:8080"`) are set to this
+/// slot's port for it, so every other use of them (`PUBLIC_URL: http://localhost:${PORT}`)
+/// agrees with the port.
 fn model_text(
     tool: &Tool,
     cfg: &Config,
     inst: &Instance,
     dir: &Path,
     files: &[PathBuf],
-) -> Result<String> {
+) -> Result<(String, Option<String>)> {
+    let (_, env_file) = super::project_and_env(cfg, inst, dir);
     let out = invocation(tool, cfg, inst, dir, files)?
+        .envs(port_vars(files, &port_map(cfg, inst), &env_file))
         .arg("config")
         .stdin(Stdio::null())
         .stderr(Stdio::piped())
@@ -129,18 +194,75 @@ fn model_text(
     let is_model = YamlLoader::load_from_str(&text)
         .is_ok_and(|d| d.first().is_some_and(|d| d.as_hash().is_some()));
     if out.status.success() && is_model {
-        return Ok(text);
+        return Ok((text, None));
     }
     let err = String::from_utf8_lossy(&out.stderr);
-    let merged = merged(files).with_context(|| {
-        format!(
-            "compose refused it: {}",
-            err.trim().lines().last().unwrap_or("no reason given")
-        )
-    })?;
+    let why = err
+        .trim()
+        .lines()
+        .last()
+        .unwrap_or("no reason given")
+        .to_string();
+    let merged = merged(files).with_context(|| format!("compose refused it: {why}"))?;
     let mut s = String::new();
     YamlEmitter::new(&mut s).dump(&merged)?;
-    Ok(s)
+    Ok((s, Some(why)))
+}
+
+/// The variables the files publish host ports from, set to this slot's port for each (only
+/// those the plan does not already set): their value from the environment, else the env
+/// file, else their default, mapped like a literal port.
+fn port_vars(files: &[PathBuf], map: &PortMap, env_file: &Path) -> Vec<(String, String)> {
+    let dotenv: Vec<(String, String)> = fs::read_to_string(env_file)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.trim().split_once('='))
+        .map(|(k, v)| {
+            let v = v.trim().trim_matches(|c| c == '"' || c == '\'');
+            (
+                k.trim().trim_start_matches("export ").to_string(),
+                v.to_string(),
+            )
+        })
+        .collect();
+    let mut out = Vec::new();
+    for f in files {
+        let Some(doc) = fs::read_to_string(f)
+            .ok()
+            .and_then(|t| YamlLoader::load_from_str(&t).ok())
+            .and_then(|mut d| (!d.is_empty()).then(|| d.remove(0)))
+        else {
+            continue;
+        };
+        let Some(services) = doc["services"].as_hash() else {
+            continue;
+        };
+        for (name, svc) in services {
+            let service = name.as_str().unwrap_or_default();
+            for item in svc["ports"].as_vec().map(Vec::as_slice).unwrap_or_default() {
+                let Some(Host::Var(var, default)) = Entry::parse(item).map(|e| e.host) else {
+                    continue;
+                };
+                if map.vars.contains(&var) {
+                    continue;
+                }
+                let value = std::env::var(&var)
+                    .ok()
+                    .or_else(|| {
+                        dotenv
+                            .iter()
+                            .find(|(k, _)| *k == var)
+                            .map(|(_, v)| v.clone())
+                    })
+                    .and_then(|v| v.parse::<u32>().ok())
+                    .or(default);
+                if let Some(port) = value.and_then(|q| map.map(service, q)) {
+                    out.push((var, port.to_string()));
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The files' YAML, merged by compose's rules; an error names a file that is not YAML.

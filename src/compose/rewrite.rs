@@ -77,9 +77,12 @@ pub fn apply(doc: &mut Yaml, map: &PortMap, project: &str, sandbox: bool) -> Vec
     let mut notes = Vec::new();
     ports(doc, map, &mut notes);
     if sandbox {
-        container_names(doc, &mut notes);
+        let external = externals(doc);
+        container_names(doc, &external, &mut notes);
+        built_images(doc, &mut notes);
         named(doc, "volumes", project, &mut notes);
-        let dropped = named(doc, "networks", project, &mut notes);
+        let mut dropped = named(doc, "networks", project, &mut notes);
+        dropped.extend(external);
         fixed_addresses(doc, &dropped, &mut notes);
     }
     host_network(doc, sandbox, &mut notes);
@@ -177,9 +180,51 @@ fn span(a: u32, b: u32) -> String {
     }
 }
 
-/// Step 2a: `container_name` dropped, kept reachable as an alias on the service's networks;
-/// `network_mode: container:<name>` of such a name points at its service.
-fn container_names(doc: &mut Yaml, notes: &mut Vec<Note>) {
+/// The keys of the external networks: shared with other stacks, so no alias or fixed address
+/// of a sandbox's may go there.
+fn externals(doc: &Yaml) -> BTreeSet<String> {
+    doc["networks"]
+        .as_hash()
+        .map(|h| {
+            h.iter()
+                .filter(|(_, v)| {
+                    !matches!(
+                        v["external"],
+                        Yaml::BadValue | Yaml::Null | Yaml::Boolean(false)
+                    )
+                })
+                .filter_map(|(k, _)| k.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Step 2a': a service that is built and names its image would tag the main checkout's image
+/// with the sandbox's code: the image name goes, and compose names it `<project>_<service>`.
+fn built_images(doc: &mut Yaml, notes: &mut Vec<Note>) {
+    let Some(services) = services(doc) else {
+        return;
+    };
+    for (name, svc) in services.iter_mut() {
+        let Yaml::Hash(svc) = svc else { continue };
+        if svc.contains_key(&key("build"))
+            && let Some(Yaml::String(image)) = svc.remove(&key("image"))
+        {
+            note(
+                notes,
+                format!(
+                    "service {}: built here, so its image {image} is not tagged (the main checkout's stays its own)",
+                    name.as_str().unwrap_or_default()
+                ),
+            );
+        }
+    }
+}
+
+/// Step 2a: `container_name` dropped, kept reachable as an alias on the service's networks
+/// (not on external ones, which other stacks share); `network_mode: container:<name>` of such
+/// a name points at its service.
+fn container_names(doc: &mut Yaml, external: &BTreeSet<String>, notes: &mut Vec<Note>) {
     let Some(services) = services(doc) else {
         return;
     };
@@ -195,7 +240,7 @@ fn container_names(doc: &mut Yaml, notes: &mut Vec<Note>) {
             format!("service {service}: container_name {cname} dropped (kept as a network alias)"),
         );
         if !svc.contains_key(&key("network_mode")) {
-            alias(svc, &cname);
+            alias(svc, &cname, external);
         }
         owners.insert(cname, service);
     }
@@ -210,8 +255,9 @@ fn container_names(doc: &mut Yaml, notes: &mut Vec<Note>) {
     }
 }
 
-/// Adds `name` to the aliases of each network of the service (`default` when it lists none).
-fn alias(svc: &mut Hash, name: &str) {
+/// Adds `name` to the aliases of each network of the service (`default` when it lists none),
+/// but the external ones.
+fn alias(svc: &mut Hash, name: &str, external: &BTreeSet<String>) {
     let nets = svc
         .entry(key("networks"))
         .or_insert_with(|| Yaml::Array(vec![key("default")]));
@@ -223,7 +269,10 @@ fn alias(svc: &mut Hash, name: &str) {
         *nets = Yaml::Hash(h);
     }
     let Yaml::Hash(nets) = nets else { return };
-    for cfg in nets.values_mut() {
+    for (net, cfg) in nets.iter_mut() {
+        if net.as_str().is_some_and(|n| external.contains(n)) {
+            continue;
+        }
         if !matches!(cfg, Yaml::Hash(_)) {
             *cfg = Yaml::Hash(Hash::new());
         }
@@ -266,7 +315,7 @@ fn named(doc: &mut Yaml, kind: &str, project: &str, notes: &mut Vec<Note>) -> BT
             note(notes, format!("{one} {k}: fixed name {n} → {own}"));
             v.remove(&key("name"));
         }
-        if drop_subnets(v) {
+        if drop_subnets(v, &format!("{project}/{k}")) {
             note(
                 notes,
                 format!("{one} {k}: fixed subnet dropped (the engine picks a free one)"),
@@ -277,8 +326,10 @@ fn named(doc: &mut Yaml, kind: &str, project: &str, notes: &mut Vec<Note>) -> BT
     dropped
 }
 
-/// Removes `subnet`, `ip_range`, `gateway` and `aux_addresses` from an `ipam.config`.
-fn drop_subnets(net: &mut Hash) -> bool {
+/// Removes `subnet`, `ip_range`, `gateway` and `aux_addresses` from an `ipam.config`. An
+/// IPv6 subnet becomes a /64 of its own in the unique-local range, drawn from `seed` (the
+/// engine has no IPv6 pool to pick from).
+fn drop_subnets(net: &mut Hash, seed: &str) -> bool {
     let Some(Yaml::Hash(ipam)) = net.get_mut(&key("ipam")) else {
         return false;
     };
@@ -288,8 +339,15 @@ fn drop_subnets(net: &mut Hash) -> bool {
     let mut any = false;
     for c in configs.iter_mut() {
         let Yaml::Hash(c) = c else { continue };
+        let v6 = c
+            .get(&key("subnet"))
+            .and_then(Yaml::as_str)
+            .is_some_and(|s| s.contains(':'));
         for k in ["subnet", "ip_range", "gateway", "aux_addresses"] {
             any |= c.remove(&key(k)).is_some();
+        }
+        if v6 {
+            c.insert(key("subnet"), Yaml::String(unique_local(seed)));
         }
     }
     configs.retain(|c| c.as_hash().is_none_or(|h| !h.is_empty()));
@@ -299,7 +357,24 @@ fn drop_subnets(net: &mut Hash) -> bool {
     any
 }
 
-/// Step 2c: a fixed address on a network whose subnet was dropped goes too.
+/// `fdXX:XXXX:XXXX:XXXX::/64`, from a hash of `seed` (FNV-1a: stable across runs).
+fn unique_local(seed: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in seed.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    let g = |i: u32| (h >> (48 - 16 * i)) & 0xffff;
+    format!(
+        "fd{:02x}:{:04x}:{:04x}:{:04x}::/64",
+        g(0) & 0xff,
+        g(1),
+        g(2),
+        g(3)
+    )
+}
+
+/// Step 2c: a fixed address on a network whose subnet was dropped goes too, and on an
+/// external network (the main checkout's stack holds it there).
 fn fixed_addresses(doc: &mut Yaml, nets: &BTreeSet<String>, notes: &mut Vec<Note>) {
     if nets.is_empty() {
         return;

@@ -87,6 +87,14 @@ impl Config {
     /// Every port of every slot lies in 1024..=65535 and belongs to one owner only.
     pub(super) fn validate_plan(&self) -> Result<(), String> {
         let mut owners: HashMap<u32, (u32, String)> = HashMap::new();
+        // The compose file's own ports, which the main checkout's stack publishes: no
+        // sandbox's may be one of them.
+        let origins: HashMap<u32, &str> = self
+            .ports
+            .iter()
+            .filter(|s| s.published.is_some())
+            .flat_map(|s| (s.origin()..s.origin() + s.count()).map(|p| (p, s.name.as_str())))
+            .collect();
         for slot in 0..=self.max_slots {
             for p in self.ports_for(slot) {
                 let who = if slot == 0 {
@@ -103,6 +111,14 @@ impl Config {
                     return Err(format!(
                         "{who} would be port {}, outside 1024..=65535; {fix}",
                         p.port
+                    ));
+                }
+                if slot > 0
+                    && let Some(owner) = origins.get(&p.port)
+                {
+                    return Err(format!(
+                        "{who} would be port {}, which the compose file publishes for {owner} (the main checkout's stack takes it); move {}'s base, or lower max_slots",
+                        p.port, p.service
                     ));
                 }
                 if let Some((_, other)) = owners.get(&p.port) {

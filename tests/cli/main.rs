@@ -19,6 +19,7 @@ mod paths;
 mod ports;
 mod readme;
 mod removal;
+mod render;
 mod restore;
 mod rm;
 mod rollback;

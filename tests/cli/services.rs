@@ -437,7 +437,7 @@ fn override_files_are_rendered_with_the_base_and_a_doubled_port_is_named_and_kep
         "{rendered}"
     );
     assert!(
-        rendered.contains("MODE: dev"),
+        rendered.contains("\"MODE\": \"dev\""),
         "the override is in: {rendered}"
     );
     assert!(
