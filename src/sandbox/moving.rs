@@ -225,10 +225,14 @@ pub fn execute(repo: &Repo, cfg: &Config, reg: &Registry, plan: &MovePlan) -> Re
 /// Step 2: the new name and path, the old ones in `moving`, our pid.
 fn mark(reg: &Registry, plan: &MovePlan) -> Result<()> {
     reg.update(|d| {
-        if d.instances
-            .iter()
-            .any(|o| o.id != plan.id && (o.path == plan.to || o.name == plan.to_name))
-        {
+        // Names are per repo (another repo may have a sandbox of that name); paths are global.
+        let repo_of = d.find(&plan.id).map(|e| e.parent_repo.clone());
+        let taken = d.instances.iter().any(|o| {
+            o.id != plan.id
+                && (o.path == plan.to
+                    || (o.name == plan.to_name && Some(&o.parent_repo) == repo_of.as_ref()))
+        });
+        if taken {
             return Err(UserError::new(format!(
                 "another sandbox took the name {} or its path meanwhile",
                 plan.to_name

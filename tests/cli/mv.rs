@@ -246,3 +246,23 @@ fn a_crash_inside_git_between_its_rename_and_its_entry_update_is_repaired() {
     assert_eq!(t.git(&b, &["status", "--porcelain"]), "");
     t.ok(&t.repo, &["rm", "b", "--yes"]);
 }
+
+#[test]
+fn a_name_another_repo_uses_is_free_for_mv() {
+    let t = TestEnv::new();
+    let parent = t.root.join("elsewhere");
+    std::fs::create_dir_all(&parent).expect("dir");
+    t.git(&parent, &["init", "-q", "other"]);
+    let other = parent.join("other");
+    t.write(&other, "f", "x\n");
+    t.git(&other, &["add", "."]);
+    t.git(&other, &["commit", "-q", "-m", "x"]);
+    t.ok(&other, &["new", "s2"]);
+    t.new_sandbox("s1");
+    let moved = t.ok(&t.repo, &["mv", "s1", "s2"]);
+    assert!(moved.trim().ends_with("--s2"), "{moved}");
+    // In its own repo the name is still taken.
+    t.new_sandbox("s3");
+    let err = t.fails(&t.repo, &["mv", "s3", "s2"], 1);
+    assert!(err.contains("s2"), "{err}");
+}
