@@ -214,7 +214,13 @@ fn invocation(
     for f in files {
         cmd.arg("-f").arg(f);
     }
-    if let Some(p) = profile(cfg, inst) {
+    // From a broken config, the profile the stack was started with (the rendered file's).
+    let profile = profile(cfg, inst).or_else(|| {
+        cfg.degraded
+            .then(|| render::recorded_profile(dir))
+            .flatten()
+    });
+    if let Some(p) = profile {
         cmd.arg("--profile").arg(p);
     }
     cmd.envs(vars);

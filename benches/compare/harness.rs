@@ -41,12 +41,32 @@ impl Bench {
 /// Times `f`; with `sync`, after flushing the disk's write-back, so one side's writes do not
 /// land on the other side's clock.
 pub fn timed(sync: bool, f: impl FnOnce()) -> Duration {
+    settle();
     if sync {
         let _ = Command::new("sync").status();
     }
     let t = Instant::now();
     f();
     t.elapsed()
+}
+
+/// Waits (up to 10 s) for the index-healing helpers that `new` and `restore` leave behind, so
+/// their background work never lands on a timed command: the rows measure what a user waits
+/// for.
+pub fn settle() {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(10) {
+        let busy = std::fs::read_dir("/proc").is_ok_and(|rd| {
+            rd.flatten().any(|e| {
+                std::fs::read(e.path().join("cmdline"))
+                    .is_ok_and(|c| c.split(|b| *b == 0).any(|a| a == b"__heal"))
+            })
+        });
+        if !busy {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 /// Whether `sync` runs before each timed command (`GIT_SANDBOX_BENCH_SYNC=0` turns it off).

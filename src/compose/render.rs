@@ -31,6 +31,22 @@ pub const REL: &str = ".sandbox/compose.yml";
 /// The first line of a rendered file.
 const MARK: &str = "# Written by git-sandbox";
 
+/// The header line that records the profile the stack runs with, for `down` and `rm` from a
+/// broken config.
+const PROFILE: &str = "# profile: ";
+
+/// The profile recorded in the rendered file of `dir`, if any.
+pub fn recorded_profile(dir: &Path) -> Option<String> {
+    let file = existing(dir)?;
+    let text = fs::read_to_string(file).ok()?;
+    text.lines()
+        .take(4)
+        .find_map(|l| l.strip_prefix(PROFILE))
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(String::from)
+}
+
 /// The outcome of one rendering.
 pub struct Rendered {
     pub file: PathBuf,
@@ -133,9 +149,10 @@ pub fn render(tool: &Tool, cfg: &Config, inst: &Instance, dir: &Path) -> Result<
         .map(|n| n.to_string_lossy().into_owned())
         .collect();
     let text = format!(
-        "{MARK} for {} from {}: regenerated on every `git sandbox up`.\n# Edit those files, not this one.\n{body}\n",
+        "{MARK} for {} from {}: regenerated on every `git sandbox up`.\n# Edit those files, not this one.\n{PROFILE}{}\n{body}\n",
         inst.name,
         names.join(" + "),
+        super::profile(cfg, inst).unwrap_or_default(),
     );
     let file = write(dir, &text)?;
     Ok(Rendered { file, notes })

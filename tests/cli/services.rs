@@ -311,8 +311,12 @@ fn local_prod_runs_its_profile_on_slot_zero() {
         "the local-prod profile runs"
     );
     assert!(get(19301).is_none(), "the sandbox was not started");
+    // A broken config does not strand the stack: down stops the profile's service too (the
+    // profile is the one the rendered file recorded).
+    t.write(&t.repo, ".sandbox.toml", "max_slots = [broken\n");
     t.ok(&s, &["local-prod", "down"]);
     assert!(get(19300).is_none());
+    assert!(get(19310).is_none(), "the profile's service was stopped");
     t.ok(&s, &["local-prod", "rm", "--yes"]);
     assert_eq!(
         project_objects(&format!("{}--local-prod", t.repo_name())),
