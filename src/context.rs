@@ -65,8 +65,9 @@ pub fn refresh(cfg: &Config, inst: &Instance, dir: &Path) -> Option<String> {
         .map(|e| format!("{REL} was not written: {e:#}"))
 }
 
-/// Writes `<dir>/.sandbox/context.md` atomically.
-pub fn write(cfg: &Config, inst: &Instance, dir: &Path) -> Result<()> {
+/// `<dir>/.sandbox/`, made if missing; an error if it is a link or not a directory (nothing
+/// of git-sandbox's is ever written through one).
+pub fn folder(dir: &Path) -> Result<PathBuf> {
     let folder = dir.join(".sandbox");
     match fs::symlink_metadata(&folder) {
         Ok(m) if !m.file_type().is_dir() => bail!("{} is not a directory", folder.display()),
@@ -74,6 +75,12 @@ pub fn write(cfg: &Config, inst: &Instance, dir: &Path) -> Result<()> {
         Err(_) => fs::create_dir(&folder)
             .with_context(|| format!("cannot create {}", folder.display()))?,
     }
+    Ok(folder)
+}
+
+/// Writes `<dir>/.sandbox/context.md` atomically.
+pub fn write(cfg: &Config, inst: &Instance, dir: &Path) -> Result<()> {
+    let folder = folder(dir)?;
     let file = path(dir);
     if fs::symlink_metadata(&file).is_ok() && !ours(&file) {
         bail!("{} exists and git-sandbox did not write it", file.display());

@@ -39,6 +39,11 @@ fn publish(b: &Bench, sh: &Shell, repo: &Path, name: &str) {
         .quiet()
         .run()
         .expect("commit");
+    push_to(sh, &remote);
+}
+
+/// Pushes `main` to a new bare `remote` and writes the commit-graph.
+fn push_to(sh: &Shell, remote: &Path) {
     cmd!(sh, "git init -q --bare {remote}")
         .quiet()
         .run()
@@ -107,23 +112,7 @@ pub fn long_repo(b: &Bench, sh: &Shell) -> PathBuf {
         .quiet()
         .run()
         .expect("checkout");
-    let remote = b.root.join("long.git");
-    cmd!(sh, "git init -q --bare {remote}")
-        .quiet()
-        .run()
-        .expect("bare");
-    cmd!(sh, "git remote add origin {remote}")
-        .quiet()
-        .run()
-        .expect("remote");
-    cmd!(sh, "git push -q -u origin main")
-        .quiet()
-        .run()
-        .expect("push");
-    cmd!(sh, "git commit-graph write --reachable")
-        .quiet()
-        .run()
-        .expect("graph");
+    push_to(sh, &b.root.join("long.git"));
     repo
 }
 

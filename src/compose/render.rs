@@ -354,13 +354,7 @@ pub fn port_map(cfg: &Config, inst: &Instance) -> PortMap {
 
 /// Step 4: the text in `<dir>/.sandbox/compose.yml`, atomically.
 fn write(dir: &Path, text: &str) -> Result<PathBuf> {
-    let folder = dir.join(".sandbox");
-    match fs::symlink_metadata(&folder) {
-        Ok(m) if !m.file_type().is_dir() => bail!("{} is not a directory", folder.display()),
-        Ok(_) => {}
-        Err(_) => fs::create_dir(&folder)
-            .with_context(|| format!("cannot create {}", folder.display()))?,
-    }
+    let folder = crate::context::folder(dir)?;
     let file = dir.join(REL);
     if fs::symlink_metadata(&file).is_ok() && !ours(&file) {
         bail!(

@@ -31,6 +31,10 @@ pub fn needs_heal(worktree: &Path) -> bool {
     else {
         return false;
     };
+    // The helper healed it already (its mark is newer than the index).
+    if mtime(&admin.join(HEALED)).is_some_and(|m| m >= index) {
+        return false;
+    }
     let unchanged = index
         .duration_since(dotgit)
         .is_ok_and(|d| d <= SINCE_CHECKOUT);
@@ -64,6 +68,8 @@ pub fn enable_untracked_cache(worktree: &Path) {
 /// Below this index size (about 1,000 entries) a racy re-hash costs little, and no helper is
 /// left running behind `new`.
 const WORTH_HEALING: u64 = 64 * 1024;
+/// The helper's mark that it healed the index, in the worktree's admin dir.
+const HEALED: &str = "git-sandbox-healed";
 /// The helper's pid, in the worktree's admin dir.
 const HELPER_PID: &str = "git-sandbox-heal.pid";
 /// The hidden argument that runs the helper.
@@ -102,14 +108,32 @@ pub fn heal_later(worktree: &Path) {
 /// The helper's body: waits until the index is a second old (at most a few seconds), heals it,
 /// and removes its pid file.
 pub fn run_helper(worktree: &Path) -> i32 {
+    let admin = gitfile_target(worktree);
+    let index_time = || {
+        admin.as_ref().and_then(|a| {
+            fs::metadata(a.join("index"))
+                .and_then(|m| m.modified())
+                .ok()
+        })
+    };
     for _ in 0..30 {
         if needs_heal(worktree) {
-            heal(worktree);
+            // A status allowed to write: the refreshed stat data and the untracked cache,
+            // as the user's own first `git status` would write them.
+            let before = index_time();
+            let _ = super::git_cmd(worktree)
+                .args(["status", "--porcelain", "-z"])
+                .output();
+            if index_time() != before
+                && let Some(a) = &admin
+            {
+                let _ = fs::write(a.join(HEALED), b"");
+            }
             break;
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    if let Some(admin) = gitfile_target(worktree) {
+    if let Some(admin) = admin {
         let pid = admin.join(HELPER_PID);
         if fs::read_to_string(&pid).is_ok_and(|p| p.trim() == std::process::id().to_string()) {
             let _ = fs::remove_file(pid);
