@@ -15,11 +15,12 @@
 pub mod lint;
 mod model;
 pub mod ports;
+mod raw;
 pub mod removal;
 pub mod render;
 pub mod rewrite;
 
-pub use removal::{down_for_removal, volume_plan};
+pub use removal::{down_for_removal, stop_by_label, volume_plan};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -204,10 +205,11 @@ fn invocation(
     cmd.current_dir(&project)
         .args(&tool.pre_args)
         .arg("-p")
-        .arg(env::compose_project(&inst.id))
-        .arg("--env-file")
-        .arg(&env_arg)
-        .arg("--project-directory")
+        .arg(env::compose_project(&inst.id));
+    if let Some(e) = &env_arg {
+        cmd.arg("--env-file").arg(e);
+    }
+    cmd.arg("--project-directory")
         .arg(&project)
         // `${PWD}` in a compose file means the project's directory, never the caller's.
         .env("PWD", &project);
@@ -233,8 +235,9 @@ fn invocation(
 /// Env layering: compose reads the project's own `.env` (its credentials, its settings), and
 /// the sandbox's values win, because they are in compose's environment, which beats any env
 /// file in compose v1 and v2 alike. A `.env` git ignores is not in the sandbox: the main
-/// checkout's is read. Without any, the sandbox's env file.
-pub fn project_and_env(cfg: &Config, inst: &Instance, dir: &Path) -> (PathBuf, PathBuf) {
+/// checkout's is read. Without any, the sandbox's env file; none at all when that is missing
+/// too (a broken config's stand-in name), since compose refuses an env file that is not there.
+pub fn project_and_env(cfg: &Config, inst: &Instance, dir: &Path) -> (PathBuf, Option<PathBuf>) {
     let project = find_file(dir, cfg)
         .ok()
         .and_then(|f| f.parent().map(Path::to_path_buf))
@@ -243,11 +246,14 @@ pub fn project_and_env(cfg: &Config, inst: &Instance, dir: &Path) -> (PathBuf, P
         .strip_prefix(dir)
         .ok()
         .map(|rel| inst.parent_repo.join(rel).join(".env"));
-    let env = [Some(project.join(".env")), main_env]
-        .into_iter()
-        .flatten()
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| dir.join(&cfg.env_file));
+    let env = [
+        Some(project.join(".env")),
+        main_env,
+        Some(dir.join(&cfg.env_file)),
+    ]
+    .into_iter()
+    .flatten()
+    .find(|p| p.is_file());
     (project, env)
 }
 

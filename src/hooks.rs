@@ -46,11 +46,15 @@ pub enum HookState {
 /// The hooks that are a link to the binary when nothing is chained.
 const LINKED: &[&str] = &["post-checkout"];
 
+/// Ours: our shim, or a link to this very binary (or to one named exactly `git-sandbox`, an
+/// install elsewhere). A link to anything else (`tools/git-sandbox-notify.sh`) is the user's.
 fn is_ours(path: &Path) -> bool {
-    if let Ok(target) = fs::read_link(path) {
-        return target
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with("git-sandbox"));
+    if fs::read_link(path).is_ok() {
+        let target = fs::canonicalize(path).ok();
+        let named = fs::read_link(path)
+            .ok()
+            .is_some_and(|t| t.file_name().is_some_and(|n| n == "git-sandbox"));
+        return named || (target.is_some() && target == this_binary());
     }
     fs::read_to_string(path).is_ok_and(|s| s.lines().nth(1).is_some_and(|l| l.starts_with(MARKER)))
 }

@@ -79,6 +79,15 @@ impl NotRun {
 }
 
 /// Runs `phase`'s commands for `inst` in `dir`. `Ok(false)`: there are none.
+/// Starts the index-healing helper again when the commands are over, however they ended.
+struct HealAfter<'a>(&'a Path);
+
+impl Drop for HealAfter<'_> {
+    fn drop(&mut self) {
+        crate::git::heal_later(self.0);
+    }
+}
+
 pub fn run(
     phase: Phase,
     repo: &Repo,
@@ -94,6 +103,10 @@ pub fn run(
     }
     approve(phase, repo, cfg, reg, consent).map_err(NotRun::NotTrusted)?;
     let vars = env::vars(cfg, inst).map_err(NotRun::Failed)?;
+    // The project's commands run git in the sandbox: no index-healing helper of ours may hold
+    // its index.lock meanwhile. It starts again afterwards.
+    crate::git::stop_heal_helper(dir);
+    let _heal_after = matches!(phase, Phase::Setup).then_some(HealAfter(dir));
     for (k, cmd) in cmds.iter().enumerate() {
         ui::info(&format!("{} {}/{}: {cmd}", phase.name(), k + 1, cmds.len()));
         step(cmd, dir, &vars).map_err(|e| {

@@ -88,11 +88,7 @@ pub fn run(ctx: &Ctx, cmd: LocalProdCommand) -> Result<i32> {
         }
         LocalProdCommand::Down(a) => {
             let inst = registered(ctx, &repo)?;
-            let mut args = vec!["down"];
-            if a.volumes {
-                args.push("--volumes");
-            }
-            services::compose_run(&repo, &cfg, &inst, &args)
+            services::down_instance(&repo, &cfg, &inst, a.volumes)
         }
         LocalProdCommand::Logs(a) => {
             let inst = registered(ctx, &repo)?;

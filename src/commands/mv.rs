@@ -44,6 +44,9 @@ pub fn run(ctx: &Ctx, args: MvArgs) -> Result<i32> {
     let others: Vec<Instance> = data.of_repo(&repo.root).cloned().collect();
     let plan = sandbox::plan_move(&repo, &cfg, &others, &inst, &to_name)?;
     let moved = sandbox::move_sandbox(&repo, &cfg, &ctx.reg, &plan)?;
+    // git's untracked cache names the directory it was made in: made again for the new one
+    // (else every `git status` there warns that it is disabled).
+    crate::git::enable_untracked_cache(&moved.path);
     rerender(&cfg, &moved);
     ui::info(&format!(
         "{} {} to {} (branch {} and id {} unchanged)",

@@ -56,6 +56,9 @@ pub fn run(ctx: &Ctx, args: NewArgs) -> Result<i32> {
         return Ok(0);
     }
     let vars = crate::env::vars(&cfg, inst)?;
+    // The command (an agent, a dev server) runs git at once: no helper of ours holds the
+    // index's lock under it.
+    crate::git::stop_heal_helper(&inst.path);
     let err = crate::launch::exec(&args.command, &inst.path, &vars);
     Err(super::services::cannot_start(&args.command, &err)
         .hint(format!(

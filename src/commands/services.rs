@@ -180,6 +180,9 @@ fn render(
 ) -> Result<compose::render::Rendered> {
     let line = format!("/{}", compose::render::REL);
     crate::sandbox::exclude(repo, &line, "git-sandbox's rendered compose file")?;
+    // An env_file renamed in the config since the sandbox was made is ignored too.
+    let line = format!("/{}", cfg.env_file);
+    crate::sandbox::exclude(repo, &line, "git-sandbox's env file")?;
     compose::render::render(tool, cfg, inst, path)
 }
 
@@ -258,11 +261,31 @@ pub fn down(ctx: &Ctx, args: DownArgs) -> Result<i32> {
     let repo = ctx.repo()?;
     let cfg = Config::load_or_safe(&repo.root);
     let inst = target::resolve(&repo, &ctx.reg.load()?, args.name.as_deref(), &ctx.cwd)?;
-    let mut a = vec!["down"];
-    if args.volumes {
+    down_instance(&repo, &cfg, &inst, args.volumes)
+}
+
+/// `down` of an instance's stack, from whatever is left: the rendered file (as started), else
+/// the project's files, else the stack's labels (a broken config and a deleted `.sandbox/`
+/// never strand it). Services renamed since `up` go too (`--remove-orphans`).
+pub fn down_instance(repo: &Repo, cfg: &Config, inst: &Instance, volumes: bool) -> Result<i32> {
+    let path = target::verify(repo, inst)?;
+    if !compose::has_file(&path, cfg) {
+        let stopped = compose::stop_by_label(inst)?;
+        ui::info(&if stopped {
+            format!(
+                "stopped the containers of {} by their labels (no compose file is left)",
+                inst.name
+            )
+        } else {
+            format!("nothing of {} runs", inst.name)
+        });
+        return Ok(0);
+    }
+    let mut a = vec!["down", "--remove-orphans"];
+    if volumes {
         a.push("--volumes");
     }
-    compose_run_on(&repo, &cfg, &inst, &a, true)
+    compose_run_on(repo, cfg, inst, &a, true)
 }
 
 pub fn logs(ctx: &Ctx, args: LogsArgs) -> Result<i32> {

@@ -140,6 +140,28 @@ fn is_anonymous(name: &str) -> bool {
 }
 
 /// The ids of the project's containers, running or not (see [`docker_lines`] for `None`).
+/// Removes the project's containers and networks by their compose labels (what `down` does),
+/// for when no compose file is left; whether there was anything to stop.
+pub fn stop_by_label(inst: &Instance) -> Result<bool> {
+    let filter = format!(
+        "label=com.docker.compose.project={}",
+        env::compose_project(&inst.id)
+    );
+    let containers = project_containers(inst)?.unwrap_or_default();
+    let networks =
+        docker_lines(inst, &["network", "ls", "-q", "--filter", &filter])?.unwrap_or_default();
+    for c in &containers {
+        let out = docker(&["rm", "-f", c]).context("cannot run docker rm")?;
+        if !out.status.success() {
+            anyhow::bail!("docker rm -f {c} failed: {}", first_line(&out.stderr));
+        }
+    }
+    for n in &networks {
+        let _ = docker(&["network", "rm", n]);
+    }
+    Ok(!containers.is_empty() || !networks.is_empty())
+}
+
 fn project_containers(inst: &Instance) -> Result<Option<Vec<String>>> {
     let filter = format!(
         "label=com.docker.compose.project={}",
@@ -157,7 +179,12 @@ pub fn down_for_removal(
     keep_volumes: bool,
 ) -> Result<DownReport> {
     if !has_file(dir, cfg) {
-        return Ok(DownReport::default());
+        // No compose file left to run compose on: the stack is stopped by its labels, never
+        // left running behind a removed sandbox.
+        return Ok(DownReport {
+            stopped: stop_by_label(inst)?,
+            ..DownReport::default()
+        });
     }
     let Some(containers) = project_containers(inst)? else {
         return Ok(DownReport::default());
@@ -177,7 +204,7 @@ pub fn down_for_removal(
     if running {
         let tool = Tool::detect()?;
         let status = command_as_is(&tool, cfg, inst, dir)?
-            .arg("down")
+            .args(["down", "--remove-orphans"])
             .stdin(Stdio::null())
             .status()
             .context("cannot run docker compose down")?;

@@ -18,7 +18,7 @@ use std::process::Stdio;
 use anyhow::{Context, Result, bail};
 use yaml_rust2::{Yaml, YamlEmitter, YamlLoader};
 
-use super::ports::{Entry, Host};
+use super::ports::Host;
 use super::rewrite::{self, Note, PortMap};
 use super::{Tool, find_file, invocation};
 use crate::config::{Config, env_name};
@@ -122,12 +122,12 @@ pub fn render(tool: &Tool, cfg: &Config, inst: &Instance, dir: &Path) -> Result<
         .and_then(|mut d| (!d.is_empty()).then(|| d.remove(0)))
         .context("compose's model of the project is not YAML")?;
     let project = env::compose_project(&inst.id);
-    let mut notes = rewrite::apply(
-        &mut doc,
-        &port_map(cfg, inst),
-        &project,
-        inst.kind == Kind::Sandbox,
-    );
+    let mut map = port_map(cfg, inst);
+    map.literals = super::raw::ports(&files)
+        .into_iter()
+        .flat_map(|(_, e)| e.host_ports(false))
+        .collect();
+    let mut notes = rewrite::apply(&mut doc, &map, &project, inst.kind == Kind::Sandbox);
     if let Some(why) = refused {
         notes.insert(
             0,
@@ -201,7 +201,7 @@ fn model_text(
 ) -> Result<(String, Option<String>)> {
     let (_, env_file) = super::project_and_env(cfg, inst, dir);
     let out = invocation(tool, cfg, inst, dir, files)?
-        .envs(port_vars(files, &port_map(cfg, inst), &env_file))
+        .envs(port_vars(files, &port_map(cfg, inst), env_file.as_deref()))
         .arg("config")
         .stdin(Stdio::null())
         .stderr(Stdio::piped())
@@ -229,8 +229,9 @@ fn model_text(
 /// The variables the files publish host ports from, set to this slot's port for each (only
 /// those the plan does not already set): their value from the environment, else the env
 /// file, else their default, mapped like a literal port.
-fn port_vars(files: &[PathBuf], map: &PortMap, env_file: &Path) -> Vec<(String, String)> {
-    let dotenv: Vec<(String, String)> = fs::read_to_string(env_file)
+fn port_vars(files: &[PathBuf], map: &PortMap, env_file: Option<&Path>) -> Vec<(String, String)> {
+    let dotenv: Vec<(String, String)> = env_file
+        .and_then(|f| fs::read_to_string(f).ok())
         .unwrap_or_default()
         .lines()
         .filter_map(|l| l.trim().split_once('='))
@@ -243,40 +244,25 @@ fn port_vars(files: &[PathBuf], map: &PortMap, env_file: &Path) -> Vec<(String, 
         })
         .collect();
     let mut out = Vec::new();
-    for f in files {
-        let Some(doc) = fs::read_to_string(f)
+    for (service, entry) in super::raw::ports(files) {
+        let Host::Var(var, default) = entry.host else {
+            continue;
+        };
+        if map.vars.contains(&var) || out.iter().any(|(v, _)| *v == var) {
+            continue;
+        }
+        let value = std::env::var(&var)
             .ok()
-            .and_then(|t| YamlLoader::load_from_str(&t).ok())
-            .and_then(|mut d| (!d.is_empty()).then(|| d.remove(0)))
-        else {
-            continue;
-        };
-        let Some(services) = doc["services"].as_hash() else {
-            continue;
-        };
-        for (name, svc) in services {
-            let service = name.as_str().unwrap_or_default();
-            for item in svc["ports"].as_vec().map(Vec::as_slice).unwrap_or_default() {
-                let Some(Host::Var(var, default)) = Entry::parse(item).map(|e| e.host) else {
-                    continue;
-                };
-                if map.vars.contains(&var) {
-                    continue;
-                }
-                let value = std::env::var(&var)
-                    .ok()
-                    .or_else(|| {
-                        dotenv
-                            .iter()
-                            .find(|(k, _)| *k == var)
-                            .map(|(_, v)| v.clone())
-                    })
-                    .and_then(|v| v.parse::<u32>().ok())
-                    .or(default);
-                if let Some(port) = value.and_then(|q| map.map(service, q)) {
-                    out.push((var, port.to_string()));
-                }
-            }
+            .or_else(|| {
+                dotenv
+                    .iter()
+                    .find(|(k, _)| *k == var)
+                    .map(|(_, v)| v.clone())
+            })
+            .and_then(|v| v.parse::<u32>().ok())
+            .or(default);
+        if let Some(port) = value.and_then(|q| map.map(&service, q)) {
+            out.push((var, port.to_string()));
         }
     }
     out

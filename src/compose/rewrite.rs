@@ -31,12 +31,15 @@ pub struct PortMap {
     pub vars: BTreeSet<String>,
     /// Per plan entry: its name, the compose port it stands for, and this slot's ports.
     pub entries: Vec<(String, u32, Vec<u32>)>,
+    /// Host ports the files publish literally: the main checkout's own, mapped even when
+    /// one equals a port of this slot's.
+    pub literals: BTreeSet<u32>,
 }
 
 impl PortMap {
     /// The slot's port for compose's host port `q` of `service`.
     pub fn map(&self, service: &str, q: u32) -> Option<u32> {
-        if self.mine.contains(&q) {
+        if self.mine.contains(&q) && !self.literals.contains(&q) {
             return Some(q);
         }
         let word = crate::config::word(service);
@@ -233,6 +236,7 @@ networks:
         PortMap {
             mine: [8003, 9103].into(),
             vars: BTreeSet::new(),
+            literals: [8000, 9000, 7777].into(),
             entries: vec![
                 ("web".into(), 8000, vec![8003]),
                 ("web_2".into(), 9000, vec![9103]),

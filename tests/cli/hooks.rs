@@ -492,3 +492,57 @@ fn a_branch_pushed_only_to_a_second_remote_is_not_never_pushed_even_without_hook
     t.git(&s, &["push", "-q", "second", "s"]);
     assert_eq!(never(&t), false);
 }
+
+#[test]
+fn a_users_linked_hook_is_kept_and_a_renamed_binary_knows_its_own_link() {
+    let t = hooked();
+    // The user's own hook is a link to a script whose name starts like ours.
+    let tools = t.root.join("tools");
+    fs::create_dir_all(&tools).expect("tools");
+    let script = tools.join("git-sandbox-notify.sh");
+    let mark = t.root.join("notified");
+    fs::write(&script, format!("#!/bin/sh\ntouch {}\n", mark.display())).expect("script");
+    fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("mode");
+    let hook = t.repo.join(".git/hooks/post-checkout");
+    std::os::unix::fs::symlink(&script, &hook).expect("link");
+    t.ok(&t.repo, &["hooks", "install"]);
+    let kept = t.repo.join(".git/hooks/post-checkout.pre-git-sandbox");
+    assert_eq!(fs::read_link(&kept).expect("kept aside"), script);
+    t.git(&t.repo, &["checkout", "-q", "-b", "other"]);
+    assert!(mark.exists(), "the user's hook still runs");
+    t.ok(&t.repo, &["hooks", "uninstall"]);
+    assert_eq!(fs::read_link(&hook).expect("restored"), script);
+
+    // A binary installed under another name: its own link is its own, on every run.
+    fs::remove_file(&hook).expect("rm");
+    let renamed = t.root.join("bin").join("git-sb");
+    fs::copy(crate::common::BIN, &renamed).expect("copy");
+    let sb = |args: &[&str]| {
+        let out = t
+            .program(renamed.to_str().expect("utf8"), &t.repo)
+            .args(args)
+            .output()
+            .expect("run");
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned() + &stderr(&out)
+    };
+    sb(&["hooks", "install"]);
+    sb(&["hooks", "install"]);
+    assert_eq!(fs::read_link(&hook).expect("link"), renamed);
+    assert!(
+        !kept.exists(),
+        "its own link was not chained as a foreign hook"
+    );
+    let out = t
+        .git_cmd(&t.repo)
+        .args(["checkout", "-q", "-"])
+        .output()
+        .expect("checkout");
+    assert!(out.status.success(), "{}", stderr(&out));
+    sb(&["hooks", "uninstall"]);
+    assert!(
+        fs::symlink_metadata(&hook).is_err(),
+        "uninstall removed the link"
+    );
+}

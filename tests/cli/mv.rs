@@ -258,9 +258,22 @@ fn a_name_another_repo_uses_is_free_for_mv() {
     t.git(&other, &["add", "."]);
     t.git(&other, &["commit", "-q", "-m", "x"]);
     t.ok(&other, &["new", "s2"]);
-    t.new_sandbox("s1");
+    let s1 = t.new_sandbox("s1");
+    // A status that writes the untracked cache, which names this directory.
+    t.git(&s1, &["status", "--porcelain"]);
     let moved = t.ok(&t.repo, &["mv", "s1", "s2"]);
     assert!(moved.trim().ends_with("--s2"), "{moved}");
+    // git says nothing about its untracked cache in the moved sandbox.
+    let out = t
+        .git_cmd(std::path::Path::new(moved.trim()))
+        .arg("status")
+        .output()
+        .expect("status");
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("untracked cache"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // In its own repo the name is still taken.
     t.new_sandbox("s3");
     let err = t.fails(&t.repo, &["mv", "s3", "s2"], 1);

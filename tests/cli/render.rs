@@ -174,3 +174,32 @@ fn a_plan_port_on_the_compose_files_own_port_is_refused_and_init_never_writes_on
         }
     }
 }
+
+#[test]
+fn literal_ports_are_the_main_checkouts_and_anchored_port_variables_follow_the_slot() {
+    if !compose_runs() {
+        return;
+    }
+    let t = TestEnv::new();
+    project(
+        &t,
+        &[
+            (".sandbox.toml", "[ports]\nweb = 30300\napp = 30500\n"),
+            (
+                "compose.yaml",
+                "x-app: &app\n  image: x\n  ports: [\"${APP_PORT:-30500}:8080\"]\n  environment:\n    PUBLIC_URL: http://localhost:${APP_PORT:-30500}/\nservices:\n  web:\n    image: x\n    ports: [\"30300:8080\"]\n  metrics:\n    image: x\n    ports: [\"30301:8080\"]\n  app:\n    <<: *app\n",
+            ),
+        ],
+    );
+    t.new_sandbox("a");
+    let m = rendered(&t, &t.repo, "a");
+    let s = &m["services"];
+    assert_eq!(s["web"]["ports"][0], "30301:8080");
+    // metrics' 30301 is the main checkout's own port, not this slot's: compose picks one.
+    assert_eq!(s["metrics"]["ports"][0], "8080", "{m}");
+    assert_eq!(s["app"]["ports"][0], "30501:8080");
+    assert_eq!(
+        s["app"]["environment"]["PUBLIC_URL"],
+        "http://localhost:30501/"
+    );
+}

@@ -449,3 +449,35 @@ fn override_files_are_rendered_with_the_base_and_a_doubled_port_is_named_and_kep
         "{rendered}"
     );
 }
+
+#[test]
+fn a_broken_config_or_no_compose_file_left_never_strands_a_stack() {
+    if !docker_ready() {
+        return;
+    }
+    let t = docker_env("strand", 19700);
+    let _cleanup = Cleanup(t.repo_name());
+    let good = "env_file = \".sbenv\"\nmax_slots = 4\n[ports]\nweb = 19700\nextra = 19710\n";
+    t.write(&t.repo, ".sandbox.toml", good);
+    t.git(&t.repo, &["commit", "-q", "-am", "own env file"]);
+    let a = t.new_sandbox("a");
+    t.ok(&a, &["up"]);
+    assert!(wait_for(19701).contains("a on 19701"));
+    // The config breaks: its stand-ins name another env file, which compose must not be given.
+    t.write(&t.repo, ".sandbox.toml", "env_file = [broken\n");
+    t.ok(&t.repo, &["down", "a"]);
+    assert!(get(19701).is_none(), "down stopped it");
+    // Started again, then nothing is left to run compose on: its labels stop it.
+    t.write(&t.repo, ".sandbox.toml", good);
+    t.ok(&t.repo, &["up", "a"]);
+    assert!(wait_for(19701).contains("a on 19701"));
+    t.write(&t.repo, ".sandbox.toml", "env_file = [broken\n");
+    std::fs::remove_dir_all(a.join(".sandbox")).expect("rm .sandbox");
+    std::fs::remove_file(a.join("docker-compose.sandbox.yml")).expect("rm compose file");
+    let out = t.run(&t.repo, &["down", "a"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("by their labels"), "{err}");
+    assert!(get(19701).is_none(), "stopped by its labels");
+    assert_eq!(project_objects(&format!("{}--a", t.repo_name())).0, 0);
+}
