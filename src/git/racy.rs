@@ -55,8 +55,9 @@ pub fn heal(worktree: &Path) {
     }
 }
 
-/// Turns on git's untracked cache in a new worktree's index (`update-index --untracked-cache`):
-/// once a status may write it (`list`'s healing one, or the user's own), later statuses skip
+/// Turns on git's untracked cache in a worktree's index (`update-index --untracked-cache`; the
+/// healing helper does it for a new one, and `mv` for a moved one):
+/// once a status may write it (the helper's, `list`'s healing one, or the user's own), later statuses skip
 /// the directories that did not change, about a third less work on a big tree. Only `list`
 /// reads it; `rm`'s looks never trust it (`status.rs`). A failure leaves the index as it was.
 pub fn enable_untracked_cache(worktree: &Path) {
@@ -121,6 +122,8 @@ pub fn run_helper(worktree: &Path) -> i32 {
             // A status allowed to write: the refreshed stat data and the untracked cache,
             // as the user's own first `git status` would write them.
             let before = index_time();
+            // git's untracked cache, off `new`'s path: the status below fills it.
+            enable_untracked_cache(worktree);
             let _ = super::git_cmd(worktree)
                 .args(["status", "--porcelain", "-z"])
                 .output();

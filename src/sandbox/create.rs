@@ -197,7 +197,6 @@ fn build(
     fault::point("new:branch")?;
     add_worktree(repo, spec)?;
     done.worktree = Some(spec.path.clone());
-    git::enable_untracked_cache(&spec.path);
     fault::point("new:worktree")?;
     let path = git::canonical(&spec.path)?;
     let mut inst = reg

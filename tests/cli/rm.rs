@@ -329,6 +329,9 @@ fn the_index_healing_helper_heals_and_never_races_rm() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     assert_eq!(t.git(&s, &["status", "--porcelain"]), "");
+    // ... and carries git's untracked cache (the `UNTR` extension), off `new`'s path.
+    let index = fs::read(admin.join("index")).expect("index");
+    assert!(index.windows(4).any(|w| w == b"UNTR"), "no untracked cache");
     // rm at any moment of the helper's life: never refused, never an index.lock left.
     for (round, wait_ms) in [0u64, 300, 800, 1000, 1100, 1300, 1600]
         .into_iter()
