@@ -271,6 +271,11 @@ pub fn config_of(dir: &Path, files: &[PathBuf]) -> Option<String> {
     for f in files {
         cmd.arg("-f").arg(f);
     }
+    config_text(cmd)
+}
+
+/// The stdout of `<cmd> config`, when compose accepts the files.
+fn config_text(mut cmd: Command) -> Option<String> {
     let out = cmd
         .arg("config")
         .stdin(Stdio::null())

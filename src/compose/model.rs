@@ -8,7 +8,6 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Stdio;
 
 use yaml_rust2::{Yaml, YamlLoader};
 
@@ -41,16 +40,7 @@ pub(super) fn read_model(cfg: &Config, inst: &Instance, dir: &Path) -> Option<Mo
             return None;
         }
         let tool = Tool::detect().ok()?;
-        let out = command_as_is(&tool, cfg, inst, dir)
-            .ok()?
-            .arg("config")
-            .stdin(Stdio::null())
-            .stderr(Stdio::null())
-            .output()
-            .ok()?;
-        out.status
-            .success()
-            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+        super::config_text(command_as_is(&tool, cfg, inst, dir).ok()?)
     };
     if let Some(m) = from_compose().and_then(|t| parse_model(&project, &t)) {
         return Some(m);
