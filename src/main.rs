@@ -136,10 +136,15 @@ fn report(err: &anyhow::Error) -> i32 {
 }
 
 fn run(cli: Cli) -> Result<i32> {
-    let cwd = match &cli.dir {
+    let ctx = context(cli.dir.as_deref())?;
+    dispatch(&ctx, cli.command)
+}
+
+/// Where the command runs (`-C DIR`, else the current directory, canonical) and the registry.
+fn context(dir: Option<&std::path::Path>) -> Result<Ctx> {
+    let cwd = match dir {
         Some(d) => {
-            let base = std::env::current_dir()?;
-            let d = base.join(d);
+            let d = std::env::current_dir()?.join(d);
             if !d.is_dir() {
                 return Err(
                     UserError::usage(format!("-C {}: no such directory", d.display())).into(),
@@ -151,75 +156,85 @@ fn run(cli: Cli) -> Result<i32> {
             .map_err(|e| UserError::new(format!("cannot read the current directory: {e}")))?,
     };
     let cwd: PathBuf = std::fs::canonicalize(&cwd).unwrap_or(cwd);
-    let ctx = Ctx {
+    Ok(Ctx {
         cwd,
         reg: registry::Registry::locate()?,
-    };
-    match cli.command {
-        Command::New(a) => commands::new::run(&ctx, a),
-        Command::List(a) => commands::list::list(&ctx, a),
-        Command::Status(a) => commands::list::status(&ctx, a),
-        Command::Path(a) => commands::list::path(&ctx, a),
-        Command::Setup(a) => commands::setup::run(&ctx, a),
-        Command::Copy(a) => commands::setup::copy(&ctx, a),
-        Command::Trust(a) => commands::setup::trust(&ctx, a),
-        Command::Rm(a) => commands::rm::run(&ctx, a),
-        Command::Mv(a) => commands::mv::run(&ctx, a),
-        Command::Restore(a) => commands::restore::restore(&ctx, a),
-        Command::Trash(c) => commands::restore::trash(&ctx, c),
-        Command::Prune(a) => commands::prune::run(&ctx, a),
-        Command::Env(a) => commands::services::env(&ctx, a),
-        Command::Exec(a) => commands::services::exec(&ctx, a),
-        Command::Up(a) => commands::services::up(&ctx, a),
-        Command::Down(a) => commands::services::down(&ctx, a),
-        Command::Logs(a) => commands::services::logs(&ctx, a),
-        Command::Ps(a) => commands::services::ps(&ctx, a),
-        Command::Compose(a) => commands::services::compose(&ctx, a),
-        Command::ComposeFile(a) => commands::services::compose_file(&ctx, a),
-        Command::Adopt(a) => commands::new::adopt(&ctx, a),
-        Command::Ports(a) => commands::services::ports(&ctx, a),
-        Command::LocalProd(c) => commands::local_prod::run(&ctx, c),
-        Command::Hooks(c) => commands::hooks::manage(&ctx, c),
-        Command::Hook(c) => commands::hooks::run(&ctx, c),
-        Command::AgentHook(c) => commands::agent::hook(&ctx, c),
-        Command::AgentSetup(c) => commands::agent::setup(&ctx, c),
-        Command::Completions { shell } => {
-            let script = completions::script(&shell)
-                .ok_or_else(|| UserError::usage(format!("no completions for {shell}")))?;
-            ui::out(script.trim_end());
-            Ok(0)
-        }
-        Command::Complete { words } => {
-            use clap::CommandFactory;
-            let names = || {
-                let repo = git::Repo::discover(&ctx.cwd).ok();
-                let data = ctx.reg.load().unwrap_or_default();
-                repo.map(|r| {
-                    data.of_repo(&r.root)
-                        .filter(|i| i.kind == registry::Kind::Sandbox)
-                        .map(|i| i.name.clone())
-                        .collect()
-                })
-                .unwrap_or_default()
-            };
-            for c in completions::candidates(&Cli::command(), &words, names) {
-                ui::out(&c);
-            }
-            Ok(0)
-        }
-        Command::Init => commands::init::run(&ctx),
+    })
+}
+
+/// Each command to its handler.
+fn dispatch(ctx: &Ctx, command: Command) -> Result<i32> {
+    match command {
+        Command::New(a) => commands::new::run(ctx, a),
+        Command::List(a) => commands::list::list(ctx, a),
+        Command::Status(a) => commands::list::status(ctx, a),
+        Command::Path(a) => commands::list::path(ctx, a),
+        Command::Setup(a) => commands::setup::run(ctx, a),
+        Command::Copy(a) => commands::setup::copy(ctx, a),
+        Command::Trust(a) => commands::setup::trust(ctx, a),
+        Command::Rm(a) => commands::rm::run(ctx, a),
+        Command::Mv(a) => commands::mv::run(ctx, a),
+        Command::Restore(a) => commands::restore::restore(ctx, a),
+        Command::Trash(c) => commands::restore::trash(ctx, c),
+        Command::Prune(a) => commands::prune::run(ctx, a),
+        Command::Env(a) => commands::services::env(ctx, a),
+        Command::Exec(a) => commands::services::exec(ctx, a),
+        Command::Up(a) => commands::services::up(ctx, a),
+        Command::Down(a) => commands::services::down(ctx, a),
+        Command::Logs(a) => commands::services::logs(ctx, a),
+        Command::Ps(a) => commands::services::ps(ctx, a),
+        Command::Compose(a) => commands::services::compose(ctx, a),
+        Command::ComposeFile(a) => commands::services::compose_file(ctx, a),
+        Command::Adopt(a) => commands::new::adopt(ctx, a),
+        Command::Ports(a) => commands::services::ports(ctx, a),
+        Command::LocalProd(c) => commands::local_prod::run(ctx, c),
+        Command::Hooks(c) => commands::hooks::manage(ctx, c),
+        Command::Hook(c) => commands::hooks::run(ctx, c),
+        Command::AgentHook(c) => commands::agent::hook(ctx, c),
+        Command::AgentSetup(c) => commands::agent::setup(ctx, c),
+        Command::Completions { shell } => print_completions(&shell),
+        Command::Complete { words } => complete(ctx, &words),
+        Command::Init => commands::init::run(ctx),
         Command::ShellInit { shell, name } => commands::shell::run(&shell, &name),
-        Command::Man => {
-            use std::io::Write;
-            let _ = std::io::stdout().write_all(&man::render());
-            Ok(0)
-        }
+        Command::Man => print_man(),
         Command::Schema { out } => json::schema_command(out.as_deref()),
-        Command::Sweep { dir } => {
-            removal::sweep_now(&ctx.reg, &dir)?;
-            Ok(0)
-        }
+        Command::Sweep { dir } => removal::sweep_now(&ctx.reg, &dir).map(|()| 0),
     }
+}
+
+/// `completions SHELL`: the script.
+fn print_completions(shell: &str) -> Result<i32> {
+    let script = completions::script(shell)
+        .ok_or_else(|| UserError::usage(format!("no completions for {shell}")))?;
+    ui::out(script.trim_end());
+    Ok(0)
+}
+
+/// `__complete WORDS…`: the candidates, with this repo's sandbox names where a NAME goes.
+fn complete(ctx: &Ctx, words: &[String]) -> Result<i32> {
+    use clap::CommandFactory;
+    let names = || {
+        let repo = git::Repo::discover(&ctx.cwd).ok();
+        let data = ctx.reg.load().unwrap_or_default();
+        repo.map(|r| {
+            data.of_repo(&r.root)
+                .filter(|i| i.kind == registry::Kind::Sandbox)
+                .map(|i| i.name.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+    };
+    for c in completions::candidates(&Cli::command(), words, names) {
+        ui::out(&c);
+    }
+    Ok(0)
+}
+
+/// `__man`: the man page on stdout.
+fn print_man() -> Result<i32> {
+    use std::io::Write;
+    let _ = std::io::stdout().write_all(&man::render());
+    Ok(0)
 }
 
 #[cfg(test)]

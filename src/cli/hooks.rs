@@ -1,0 +1,61 @@
+//! The arguments of the git hooks and the coding-agent hooks (hooks, hook, agent-hook,
+//! agent-setup).
+
+use clap::{Args, Subcommand};
+
+#[derive(Subcommand, Debug)]
+pub enum HooksCommand {
+    /// Install post-checkout and pre-push where git runs hooks (keeps and chains existing ones).
+    Install(HooksInstallArgs),
+    /// Remove them and put back what was there.
+    Uninstall,
+    /// Show what is installed.
+    Status,
+}
+
+#[derive(Args, Debug)]
+pub struct HooksInstallArgs {
+    /// Install even into a directory a hook manager owns.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum HookCommand {
+    /// post-checkout: prev-HEAD new-HEAD flag.
+    PostCheckout {
+        prev: String,
+        new: String,
+        flag: String,
+    },
+    /// pre-push: remote url, refs on stdin.
+    PrePush { remote: String, url: String },
+}
+
+#[derive(Subcommand, Debug, Clone, Copy)]
+pub enum AgentHookCommand {
+    /// WorktreeCreate: make the sandbox the JSON names, print only its path.
+    WorktreeCreate,
+    /// WorktreeRemove: remove the sandbox at `worktree_path` through rm's checks, never
+    /// forced; whatever rm would refuse is kept, and the hook still exits 0.
+    WorktreeRemove,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AgentSetupCommand {
+    /// Add the WorktreeCreate/WorktreeRemove hooks to Claude Code's settings.json.
+    Claude(AgentSetupArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct AgentSetupArgs {
+    /// In ~/.claude/settings.json (every project).
+    #[arg(long, conflicts_with = "project")]
+    pub user: bool,
+    /// In the repo's .claude/settings.json (the default).
+    #[arg(long)]
+    pub project: bool,
+    /// Remove our hooks instead, leaving everything else as it was.
+    #[arg(long)]
+    pub remove: bool,
+}
