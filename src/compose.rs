@@ -15,7 +15,7 @@
 pub mod lint;
 mod model;
 pub mod ports;
-mod raw;
+pub mod raw;
 pub mod removal;
 pub mod render;
 pub mod rewrite;
@@ -150,26 +150,10 @@ pub fn profile(cfg: &Config, inst: &Instance) -> Option<String> {
 }
 
 /// A compose command for an instance, ready for its subcommand arguments, on the rendered
-/// compose file: the last one rendered, else rendered now (from a broken config, the project's
-/// own files instead, since nothing is written from a broken config's stand-ins).
+/// compose file (`up` renders it first, other commands render it when missing:
+/// `commands::services`), else the project's own files (a broken config's, or one never
+/// rendered). Rendering nothing here, it is what `down` and `rm` use.
 pub fn command(tool: &Tool, cfg: &Config, inst: &Instance, dir: &Path) -> Result<Command> {
-    if let Some(file) = render::existing(dir) {
-        return invocation(tool, cfg, inst, dir, &[file]);
-    }
-    if !cfg.degraded {
-        match render::render(tool, cfg, inst, dir) {
-            Ok(r) => return invocation(tool, cfg, inst, dir, &[r.file]),
-            Err(e) => crate::ui::warn(&format!(
-                "running compose on the project's own file, not rendered for {}: {e:#}",
-                inst.name
-            )),
-        }
-    }
-    invocation(tool, cfg, inst, dir, &render::sources(dir, cfg)?)
-}
-
-/// [`command`] on what is there, rendering nothing: the rendered file, else the project's.
-pub fn command_as_is(tool: &Tool, cfg: &Config, inst: &Instance, dir: &Path) -> Result<Command> {
     let files = match render::existing(dir) {
         Some(f) => vec![f],
         None => render::sources(dir, cfg)?,

@@ -49,12 +49,9 @@ const LINKED: &[&str] = &["post-checkout"];
 /// Ours: our shim, or a link to this very binary (or to one named exactly `git-sandbox`, an
 /// install elsewhere). A link to anything else (`tools/git-sandbox-notify.sh`) is the user's.
 fn is_ours(path: &Path) -> bool {
-    if fs::read_link(path).is_ok() {
-        let target = fs::canonicalize(path).ok();
-        let named = fs::read_link(path)
-            .ok()
-            .is_some_and(|t| t.file_name().is_some_and(|n| n == "git-sandbox"));
-        return named || (target.is_some() && target == this_binary());
+    if let Ok(link) = fs::read_link(path) {
+        let named = link.file_name().is_some_and(|n| n == "git-sandbox");
+        return named || fs::canonicalize(path).is_ok_and(|t| Some(t) == this_binary());
     }
     fs::read_to_string(path).is_ok_and(|s| s.lines().nth(1).is_some_and(|l| l.starts_with(MARKER)))
 }

@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
-use yaml_rust2::{Yaml, YamlLoader};
+use yaml_rust2::Yaml;
 
 use crate::commands::Ctx;
 use crate::compose;
@@ -243,33 +243,21 @@ fn sanitize(s: &str) -> String {
 
 /// Compose's own model of the project (see the module doc).
 fn model(root: &std::path::Path, files: &[std::path::PathBuf]) -> Result<Yaml> {
-    if let Some(text) = compose::config_of(root, files)
-        && let Ok(mut docs) = YamlLoader::load_from_str(&text)
-        && !docs.is_empty()
-    {
-        return Ok(docs.remove(0));
+    if let Some(doc) = compose::config_of(root, files).and_then(|t| compose::raw::first_doc(&t)) {
+        return Ok(doc);
     }
     compose::render::merged(files)
 }
 
 /// The variables the files read host ports from, by service and default port.
 fn raw_vars(files: &[std::path::PathBuf]) -> BTreeMap<(String, u32), String> {
-    let mut out = BTreeMap::new();
-    for f in files {
-        let Some(doc) = std::fs::read_to_string(f)
-            .ok()
-            .and_then(|t| YamlLoader::load_from_str(&t).ok())
-            .and_then(|mut d| (!d.is_empty()).then(|| d.remove(0)))
-        else {
-            continue;
-        };
-        for (service, entry) in entries(&doc) {
-            if let Host::Var(v, Some(p)) = entry.host {
-                out.insert((service, p), v);
-            }
-        }
-    }
-    out
+    compose::raw::ports(files)
+        .into_iter()
+        .filter_map(|(service, e)| match e.host {
+            Host::Var(v, Some(p)) => Some(((service, p), v)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Every service's `ports:` entries.

@@ -28,7 +28,9 @@ fn instance(ctx: &Ctx, name: Option<&str>) -> Result<(Repo, Config, Instance)> {
 pub fn env(ctx: &Ctx, args: EnvArgs) -> Result<i32> {
     let (repo, cfg, inst) = instance(ctx, args.name.as_deref())?;
     let vars = env::vars(&cfg, &inst)?;
-    refresh_env_file(&repo, &cfg, &inst, &vars);
+    if let Ok(path) = target::verify(&repo, &inst) {
+        refresh_env_file(&path, &cfg, &vars);
+    }
     if args.json {
         crate::json::print(&crate::json::Env {
             version: crate::json::Version,
@@ -46,7 +48,7 @@ pub fn exec(ctx: &Ctx, args: ExecArgs) -> Result<i32> {
     let (repo, cfg, inst) = instance(ctx, args.name.as_deref())?;
     let path = target::verify(&repo, &inst)?;
     let vars = env::vars(&cfg, &inst)?;
-    refresh_env_file(&repo, &cfg, &inst, &vars);
+    refresh_env_file(&path, &cfg, &vars);
     if args.command.is_empty() {
         return Err(UserError::usage("no command given")
             .hint("git sandbox exec NAME -- CMD…")
@@ -56,12 +58,9 @@ pub fn exec(ctx: &Ctx, args: ExecArgs) -> Result<i32> {
     Err(cannot_start(&args.command, &err).into())
 }
 
-/// Rewrites the instance's env file (never stale), or warns why not: the sandbox is usable
-/// without it. Only where the instance's directory is the registered one.
-fn refresh_env_file(repo: &Repo, cfg: &Config, inst: &Instance, vars: &[(String, String)]) {
-    let Ok(path) = target::verify(repo, inst) else {
-        return;
-    };
+/// Rewrites the env file in the instance's verified directory `path` (never stale), or warns
+/// why not: the sandbox is usable without it.
+fn refresh_env_file(path: &std::path::Path, cfg: &Config, vars: &[(String, String)]) {
     if let Err(e) = env::write(&path.join(&cfg.env_file), vars) {
         ui::warn(&format!("{} was not rewritten: {e:#}", cfg.env_file));
     }
@@ -220,14 +219,10 @@ pub fn compose_run_on(
 ) -> Result<i32> {
     let path = target::verify(repo, inst)?;
     let tool = compose::Tool::detect()?;
-    let mut cmd = if as_is {
-        compose::command_as_is(&tool, cfg, inst, &path)?
-    } else {
-        if compose::render::existing(&path).is_none() && !cfg.degraded {
-            render(repo, cfg, inst, &tool, &path)?;
-        }
-        compose::command(&tool, cfg, inst, &path)?
-    };
+    if !as_is && compose::render::existing(&path).is_none() && !cfg.degraded {
+        render(repo, cfg, inst, &tool, &path)?;
+    }
+    let mut cmd = compose::command(&tool, cfg, inst, &path)?;
     cmd.args(args);
     let status = cmd.status().context("cannot run docker compose")?;
     Ok(status.code().unwrap_or(1))

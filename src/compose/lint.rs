@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use yaml_rust2::{Yaml, YamlLoader};
+use yaml_rust2::Yaml;
 
 use super::ports::Entry;
 
@@ -28,13 +28,7 @@ pub fn lint(files: &[PathBuf]) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut published: BTreeMap<(String, u32, String), String> = BTreeMap::new();
     for file in files {
-        let Ok(text) = std::fs::read_to_string(file) else {
-            continue;
-        };
-        let Some(doc) = YamlLoader::load_from_str(&text)
-            .ok()
-            .and_then(|mut d| (!d.is_empty()).then(|| d.remove(0)))
-        else {
+        let Some(doc) = super::raw::load(file) else {
             continue;
         };
         let name = file

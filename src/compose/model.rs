@@ -1,7 +1,8 @@
 //! The volumes of compose's model: which keys keep compose's default `<project>_<key>` name and
 //! which are declared with a fixed `name:` or `external` (shared, never deleted by `rm`).
 //!
-//! The model is compose's own (`<compose> … config`, whose output is YAML in v1 and v2 alike,
+//! The model is the rendered file when there is one (compose's model, rewritten for the
+//! sandbox), else compose's own (`<compose> … config`, whose output is YAML in v1 and v2 alike,
 //! with variables resolved; v2 writes every default name out, which counts as the default);
 //! when that fails, the compose file itself, where a `name:` still holding a variable counts as
 //! fixed. `None` when neither can be read.
@@ -11,7 +12,7 @@ use std::path::Path;
 
 use yaml_rust2::{Yaml, YamlLoader};
 
-use super::{Tool, command_as_is, find_file, render};
+use super::{Tool, command, find_file, render};
 use crate::config::Config;
 use crate::env;
 use crate::registry::Instance;
@@ -34,19 +35,25 @@ pub(super) type Model = BTreeMap<String, Declared>;
 /// The model of the instance's compose file (see the module doc); `None` when unreadable.
 pub(super) fn read_model(cfg: &Config, inst: &Instance, dir: &Path) -> Option<Model> {
     let project = env::compose_project(&inst.id);
+    // The rendered file is compose's model already (what `up` ran): read, not re-run.
+    if let Some(m) = render::existing(dir)
+        .and_then(|f| std::fs::read_to_string(f).ok())
+        .and_then(|t| parse_model(&project, &t))
+    {
+        return Some(m);
+    }
     let from_compose = || -> Option<String> {
         // Without its env file the command would write one: this must change nothing.
         if !dir.join(&cfg.env_file).is_file() {
             return None;
         }
         let tool = Tool::detect().ok()?;
-        super::config_text(command_as_is(&tool, cfg, inst, dir).ok()?)
+        super::config_text(command(&tool, cfg, inst, dir).ok()?)
     };
     if let Some(m) = from_compose().and_then(|t| parse_model(&project, &t)) {
         return Some(m);
     }
-    let file = render::existing(dir).or_else(|| find_file(dir, cfg).ok())?;
-    let text = std::fs::read_to_string(file).ok()?;
+    let text = std::fs::read_to_string(find_file(dir, cfg).ok()?).ok()?;
     parse_model(&project, &text)
 }
 

@@ -4,23 +4,45 @@
 //! literal (the main checkout's own) and which come from variables.
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use yaml_rust2::{Yaml, YamlLoader};
 
 use super::ports::Entry;
 
+/// The first document of a YAML text; `None` when it is not YAML or empty.
+pub fn first_doc(text: &str) -> Option<Yaml> {
+    YamlLoader::load_from_str(text)
+        .ok()
+        .and_then(|mut d| (!d.is_empty()).then(|| d.remove(0)))
+}
+
+/// The first document of a YAML file; `None` when it cannot be read or is not YAML.
+pub fn load(file: &Path) -> Option<Yaml> {
+    first_doc(&fs::read_to_string(file).ok()?)
+}
+
+/// The `KEY=VALUE` lines of an env file (`export ` and quotes taken off), in order; empty when
+/// it cannot be read.
+pub fn dotenv(file: &Path) -> Vec<(String, String)> {
+    fs::read_to_string(file)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.trim().split_once('='))
+        .map(|(k, v)| {
+            let v = v.trim().trim_matches(|c| c == '"' || c == '\'');
+            (
+                k.trim().trim_start_matches("export ").to_string(),
+                v.to_string(),
+            )
+        })
+        .collect()
+}
+
 /// Each `ports:` entry of the files, with its service.
 pub fn ports(files: &[PathBuf]) -> Vec<(String, Entry)> {
     let mut out = Vec::new();
-    for f in files {
-        let Some(doc) = fs::read_to_string(f)
-            .ok()
-            .and_then(|t| YamlLoader::load_from_str(&t).ok())
-            .and_then(|mut d| (!d.is_empty()).then(|| d.remove(0)))
-        else {
-            continue;
-        };
+    for doc in files.iter().filter_map(|f| load(f)) {
         walk(&doc, "", true, &mut out);
     }
     out

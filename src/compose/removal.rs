@@ -21,7 +21,7 @@ use std::process::{Command, Stdio};
 use anyhow::{Context, Result};
 
 use super::model::{Declared, Model, read_model};
-use super::{Tool, command_as_is, has_file};
+use super::{Tool, command, has_file};
 use crate::config::Config;
 use crate::env;
 use crate::error::UserError;
@@ -203,7 +203,7 @@ pub fn down_for_removal(
     };
     if running {
         let tool = Tool::detect()?;
-        let status = command_as_is(&tool, cfg, inst, dir)?
+        let status = command(&tool, cfg, inst, dir)?
             .args(["down", "--remove-orphans"])
             .stdin(Stdio::null())
             .status()

@@ -100,13 +100,8 @@ const OVERRIDES: &[&str] = &[
 /// `COMPOSE_FILE` in the project's `.env` (`a.yml:b.yml`), as compose reads it there, when
 /// every file it lists exists.
 fn compose_file_var(dir: &Path) -> Option<Vec<PathBuf>> {
-    let text = fs::read_to_string(dir.join(".env")).ok()?;
-    let value = |key: &str| {
-        text.lines()
-            .filter_map(|l| l.trim().split_once('='))
-            .find(|(k, _)| k.trim() == key)
-            .map(|(_, v)| v.trim().trim_matches(|c| c == '"' || c == '\'').to_string())
-    };
+    let env = super::raw::dotenv(&dir.join(".env"));
+    let value = |key: &str| env.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
     let list = value("COMPOSE_FILE").filter(|v| !v.is_empty())?;
     let sep = value("COMPOSE_PATH_SEPARATOR").unwrap_or_else(|| ":".into());
     let files: Vec<PathBuf> = list.split(sep.as_str()).map(|f| dir.join(f)).collect();
@@ -116,17 +111,23 @@ fn compose_file_var(dir: &Path) -> Option<Vec<PathBuf>> {
 /// Renders the instance's compose file (see the module doc).
 pub fn render(tool: &Tool, cfg: &Config, inst: &Instance, dir: &Path) -> Result<Rendered> {
     let files = sources(dir, cfg)?;
-    let (text, refused) = model_text(tool, cfg, inst, dir, &files)?;
-    let mut doc = YamlLoader::load_from_str(&text)
-        .ok()
-        .and_then(|mut d| (!d.is_empty()).then(|| d.remove(0)))
-        .context("compose's model of the project is not YAML")?;
-    let project = env::compose_project(&inst.id);
+    let written = super::raw::ports(&files);
     let mut map = port_map(cfg, inst);
-    map.literals = super::raw::ports(&files)
-        .into_iter()
+    map.literals = written
+        .iter()
         .flat_map(|(_, e)| e.host_ports(false))
         .collect();
+    let (text, refused) = model_text(
+        tool,
+        cfg,
+        inst,
+        dir,
+        &files,
+        &port_vars(&written, &map, cfg, inst, dir),
+    )?;
+    let mut doc =
+        super::raw::first_doc(&text).context("compose's model of the project is not YAML")?;
+    let project = env::compose_project(&inst.id);
     let mut notes = rewrite::apply(&mut doc, &map, &project, inst.kind == Kind::Sandbox);
     if let Some(why) = refused {
         notes.insert(
@@ -198,18 +199,17 @@ fn model_text(
     inst: &Instance,
     dir: &Path,
     files: &[PathBuf],
+    vars: &[(String, String)],
 ) -> Result<(String, Option<String>)> {
-    let (_, env_file) = super::project_and_env(cfg, inst, dir);
     let out = invocation(tool, cfg, inst, dir, files)?
-        .envs(port_vars(files, &port_map(cfg, inst), env_file.as_deref()))
+        .envs(vars.iter().map(|(k, v)| (k, v)))
         .arg("config")
         .stdin(Stdio::null())
         .stderr(Stdio::piped())
         .output()
         .context("cannot run compose config")?;
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let is_model = YamlLoader::load_from_str(&text)
-        .is_ok_and(|d| d.first().is_some_and(|d| d.as_hash().is_some()));
+    let is_model = super::raw::first_doc(&text).is_some_and(|d| d.as_hash().is_some());
     if out.status.success() && is_model {
         return Ok((text, None));
     }
@@ -229,40 +229,38 @@ fn model_text(
 /// The variables the files publish host ports from, set to this slot's port for each (only
 /// those the plan does not already set): their value from the environment, else the env
 /// file, else their default, mapped like a literal port.
-fn port_vars(files: &[PathBuf], map: &PortMap, env_file: Option<&Path>) -> Vec<(String, String)> {
-    let dotenv: Vec<(String, String)> = env_file
-        .and_then(|f| fs::read_to_string(f).ok())
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| l.trim().split_once('='))
-        .map(|(k, v)| {
-            let v = v.trim().trim_matches(|c| c == '"' || c == '\'');
-            (
-                k.trim().trim_start_matches("export ").to_string(),
-                v.to_string(),
-            )
-        })
-        .collect();
+fn port_vars(
+    written: &[(String, super::ports::Entry)],
+    map: &PortMap,
+    cfg: &Config,
+    inst: &Instance,
+    dir: &Path,
+) -> Vec<(String, String)> {
+    let (_, env_file) = super::project_and_env(cfg, inst, dir);
+    let dotenv = env_file
+        .as_deref()
+        .map(super::raw::dotenv)
+        .unwrap_or_default();
     let mut out = Vec::new();
-    for (service, entry) in super::raw::ports(files) {
-        let Host::Var(var, default) = entry.host else {
+    for (service, entry) in written {
+        let Host::Var(var, default) = &entry.host else {
             continue;
         };
-        if map.vars.contains(&var) || out.iter().any(|(v, _)| *v == var) {
+        if map.vars.contains(var) || out.iter().any(|(v, _)| v == var) {
             continue;
         }
-        let value = std::env::var(&var)
+        let value = std::env::var(var)
             .ok()
             .or_else(|| {
                 dotenv
                     .iter()
-                    .find(|(k, _)| *k == var)
+                    .find(|(k, _)| k == var)
                     .map(|(_, v)| v.clone())
             })
             .and_then(|v| v.parse::<u32>().ok())
-            .or(default);
-        if let Some(port) = value.and_then(|q| map.map(&service, q)) {
-            out.push((var, port.to_string()));
+            .or(*default);
+        if let Some(port) = value.and_then(|q| map.map(service, q)) {
+            out.push((var.clone(), port.to_string()));
         }
     }
     out

@@ -85,12 +85,9 @@ pub fn heal_later(worktree: &Path) {
         return;
     };
     let big = fs::metadata(admin.join("index")).is_ok_and(|m| m.len() >= WORTH_HEALING);
-    let Ok(me) = std::env::current_exe() else {
+    let Some(me) = std::env::current_exe().ok().filter(|_| big) else {
         return;
     };
-    if !big {
-        return;
-    }
     use std::os::unix::process::CommandExt;
     let child = std::process::Command::new(me)
         .arg(HELPER_ARG)

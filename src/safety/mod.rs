@@ -269,11 +269,8 @@ pub fn assess(s: &Subject) -> Result<Report> {
     });
     let mut status = status?;
     // git-sandbox's own files: rewritten whenever the sandbox is made, never the user's work.
-    let ours = [
-        s.cfg.env_file.clone(),
-        crate::context::REL.to_string(),
-        crate::compose::render::REL.to_string(),
-    ];
+    // (The rendered compose file only when it carries our mark: `context::is_ours`.)
+    let ours = [s.cfg.env_file.clone(), crate::context::REL.to_string()];
     status
         .ignored
         .retain(|p| !ours.contains(p) && !crate::context::is_ours(dir, p));
