@@ -860,3 +860,22 @@ fn an_empty_index_lock_nobody_holds_is_cleared_by_prune() {
     t.ok(&t.repo, &["rm", "s", "--yes"]);
     assert!(!p.exists());
 }
+
+#[test]
+fn a_users_file_where_the_rendered_compose_file_goes_is_kept() {
+    let t = TestEnv::new();
+    let p = pushed(&t, "s");
+    // git ignores .sandbox/compose.yml (git-sandbox's path), but this one is the user's.
+    t.write(&p, ".sandbox/compose.yml", "services: {mine: {image: x}}\n");
+    let out = t.run(&t.repo, &["rm", "s", "--yes"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("kept in the trash"),
+        "{out:?}"
+    );
+    t.ok(&t.repo, &["restore", "s"]);
+    assert_eq!(
+        fs::read_to_string(p.join(".sandbox/compose.yml")).expect("kept"),
+        "services: {mine: {image: x}}\n"
+    );
+}
