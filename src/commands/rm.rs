@@ -264,27 +264,32 @@ fn ask(inst: &Instance, opts: &Options, lines: &[String]) -> Result<Answer> {
         }
         return Ok(Answer::DryRun);
     }
-    if ui::interactive() && !opts.yes {
-        ui::info("this will:");
-        for s in lines {
-            ui::info(&format!("  - {s}"));
+    if opts.yes {
+        if opts.force {
+            ui::info("removing (--force):");
+            for s in lines {
+                ui::info(&format!("  - {s}"));
+            }
         }
-        if !ui::confirm(&format!("Remove {}?", who(inst))) {
-            ui::info("nothing was changed");
-            return Ok(Answer::Declined);
-        }
-    } else if opts.force {
-        ui::info("removing (--force):");
-        for s in lines {
-            ui::info(&format!("  - {s}"));
-        }
-    } else if !ui::interactive() && !opts.yes {
+        return Ok(Answer::Go);
+    }
+    // `--force` overrides what would be lost, never the confirmation: a script says `--yes`.
+    if !ui::interactive() {
+        let forced = if opts.force { " (--force too)" } else { "" };
         return Err(UserError::usage(format!(
-            "not removing {} without confirmation: there is no terminal to ask on",
+            "not removing {} without confirmation{forced}: there is no terminal to ask on",
             inst.name
         ))
         .hint("pass --yes to confirm")
         .into());
+    }
+    ui::info("this will:");
+    for s in lines {
+        ui::info(&format!("  - {s}"));
+    }
+    if !ui::confirm(&format!("Remove {}?", who(inst))) {
+        ui::info("nothing was changed");
+        return Ok(Answer::Declined);
     }
     Ok(Answer::Go)
 }

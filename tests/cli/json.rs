@@ -234,7 +234,13 @@ fn forced_rm_json_then_restore_json_round_trip() {
     let p = t.new_sandbox("w");
     t.write(&p, "draft.txt", "draft\n");
     t.write(&p, ".env.local", "SECRET=1\n");
-    let v = json(&t, &t.repo, &["rm", "w", "--force", "--json"], 0, "rm.json");
+    let v = json(
+        &t,
+        &t.repo,
+        &["rm", "w", "--force", "--yes", "--json"],
+        0,
+        "rm.json",
+    );
     assert_eq!(v["outcome"], "removed");
     assert!(!p.exists());
     let done = &v["done"];
