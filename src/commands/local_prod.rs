@@ -71,6 +71,7 @@ pub fn run(ctx: &Ctx, cmd: LocalProdCommand) -> Result<i32> {
                 created_branch: start.is_some(),
                 start,
                 restoring: None,
+                detach: false,
                 progress: ui::progress(),
             };
             let created = sandbox::create(&repo, &cfg, &ctx.reg, &spec)?;

@@ -144,6 +144,7 @@ fn create_at(
         created_branch: start.is_some(),
         start,
         restoring: None,
+        detach: false,
         progress: ui::progress(),
     };
     sandbox::create(repo, cfg, reg, &spec)

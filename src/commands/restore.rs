@@ -30,7 +30,12 @@ struct Saved {
     refname: String,
     commit: String,
     name: String,
+    /// The branch HEAD was on; empty when it was detached.
     branch: String,
+    /// The branch the registry gave the sandbox (empty in states older than this field).
+    sandbox_branch: String,
+    /// Its `branch.<name>.*` config as it was (`branch-config: KEY=VALUE` lines).
+    branch_config: Vec<(String, String)>,
     kind: Kind,
     created_branch: bool,
     saved_at: String,
@@ -52,9 +57,16 @@ fn saved_states(repo: &Repo, id: Option<&str>) -> Result<Vec<Saved>> {
                 .unwrap_or_default()
                 .to_string()
         };
+        let branch_config = msg
+            .lines()
+            .filter_map(|l| l.strip_prefix("branch-config: ")?.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         out.push(Saved {
             name: field("sandbox"),
             branch: field("branch"),
+            sandbox_branch: field("sandbox-branch"),
+            branch_config,
             kind: if field("kind") == "local-prod" {
                 Kind::LocalProd
             } else {
@@ -110,13 +122,7 @@ pub fn restore(ctx: &Ctx, args: RestoreArgs) -> Result<i32> {
         return Ok(0);
     }
     let s = choose(&states, args.from.as_deref(), &slug)?;
-    // A sandbox removed on a detached HEAD comes back on a branch named after it.
-    let branch = if s.branch.is_empty() {
-        slug.clone()
-    } else {
-        s.branch.clone()
-    };
-    let start = start_point(&repo, s, &branch)?;
+    let head = Head::of(&repo, s, &slug)?;
     let template = if s.kind == Kind::LocalProd {
         &cfg.local_prod_path
     } else {
@@ -133,10 +139,10 @@ pub fn restore(ctx: &Ctx, args: RestoreArgs) -> Result<i32> {
         name,
         id,
         path,
-        branch,
-        // The tool made the branch if the removed sandbox said so, whether or not rm kept it.
-        created_branch: s.created_branch || s.branch.is_empty(),
-        start,
+        branch: head.branch.clone(),
+        created_branch: head.created_branch,
+        start: head.start.clone(),
+        detach: head.detached,
         restoring: Some(Restoring {
             state: s.commit.clone(),
             trash_dir: s.trash_dir.clone(),
@@ -151,6 +157,13 @@ pub fn restore(ctx: &Ctx, args: RestoreArgs) -> Result<i32> {
         .unwrap_or((0, 0));
     let created = sandbox::create(&repo, &cfg, &ctx.reg, &spec)?;
     super::new::report_created(&created);
+    put_back_branch_config(&repo, s, &head);
+    if let (true, Some(at)) = (head.detached, &head.start) {
+        ui::info(&format!(
+            "its HEAD is detached at {}, as it was",
+            &at[..at.len().min(12)]
+        ));
+    }
     ui::info(&format!(
         "restored from {} (kept; `git sandbox trash purge` deletes it)",
         s.refname
@@ -174,7 +187,7 @@ pub fn restore(ctx: &Ctx, args: RestoreArgs) -> Result<i32> {
         trash_dir: s.trash_dir.as_ref().map(|d| d.display().to_string()),
         kept_files: kept.0,
         kept_bytes: kept.1,
-        branch_recreated: spec.start.is_some(),
+        branch_recreated: spec.start.is_some() && !spec.detach,
     };
     crate::json::print(&json::Restore::of(&cfg, &created, from)?)?;
     Ok(code)
@@ -221,13 +234,71 @@ fn choose<'a>(states: &'a [Saved], from: Option<&str>, slug: &str) -> Result<&'a
     })
 }
 
+/// What the restored worktree's HEAD is, and the branch the registry records.
+struct Head {
+    /// Checked out (on a branch), or only recorded (detached).
+    branch: String,
+    /// Where to create `branch`, or (detached) the commit to check out.
+    start: Option<String>,
+    detached: bool,
+    created_branch: bool,
+}
+
+impl Head {
+    /// As it was at the removal: on its branch, on another branch, or detached at the saved
+    /// commit. The registry keeps the sandbox's own branch (and whether the tool made it)
+    /// unless HEAD is on another branch, which the tool did not make.
+    fn of(repo: &Repo, s: &Saved, slug: &str) -> Result<Head> {
+        let own = if s.sandbox_branch.is_empty() {
+            slug.to_string()
+        } else {
+            s.sandbox_branch.clone()
+        };
+        if s.branch.is_empty() {
+            let tip = saved_tip(repo, s)?;
+            return Ok(Head {
+                branch: own,
+                start: Some(tip),
+                detached: true,
+                created_branch: s.created_branch,
+            });
+        }
+        Ok(Head {
+            start: start_point(repo, s, &s.branch)?,
+            detached: false,
+            created_branch: s.created_branch && (s.sandbox_branch.is_empty() || own == s.branch),
+            branch: s.branch.clone(),
+        })
+    }
+}
+
+/// The branch's saved `branch.<name>.*` config, back on the branch restored as it was (a
+/// section it has now is kept). A failure only warns: the sandbox is back.
+fn put_back_branch_config(repo: &Repo, s: &Saved, head: &Head) {
+    if head.detached || (!s.sandbox_branch.is_empty() && s.sandbox_branch != head.branch) {
+        return;
+    }
+    if let Err(e) = repo.restore_branch_config(&head.branch, &s.branch_config) {
+        ui::warn(&format!(
+            "could not put back the config of branch {}: {e:#}",
+            head.branch
+        ));
+    }
+}
+
+/// The saved HEAD commit (parent 1 of the state).
+fn saved_tip(repo: &Repo, s: &Saved) -> Result<String> {
+    let parents = repo.commit_parents(&s.commit)?;
+    match parents.first() {
+        Some(tip) => Ok(tip.clone()),
+        None => anyhow::bail!("{} is not a saved state git-sandbox made", s.refname),
+    }
+}
+
 /// `None` when `branch` already points at the saved tip; the tip to create it at when it is
 /// gone; an error when it has moved on (restoring would hide that work).
 fn start_point(repo: &Repo, s: &Saved, branch: &str) -> Result<Option<String>> {
-    let parents = repo.commit_parents(&s.commit)?;
-    let Some(tip) = parents.first().cloned() else {
-        anyhow::bail!("{} is not a saved state git-sandbox made", s.refname);
-    };
+    let tip = saved_tip(repo, s)?;
     match repo.branch_tip(branch)? {
         Some(cur) if cur == tip => Ok(None),
         Some(cur) => Err(UserError::new(format!(

@@ -25,6 +25,7 @@ use anyhow::{Context, Result, anyhow, bail};
 
 use crate::error::UserError;
 
+mod branch_config;
 mod fetch;
 mod integrated;
 mod marks;
@@ -153,22 +154,6 @@ impl Repo {
         repo.branch(name, &commit, false)
             .with_context(|| format!("cannot create branch {name}"))?;
         Ok(())
-    }
-
-    /// Deletes local branch `name` only if its tip is still `expected`.
-    pub fn delete_branch_at(&self, name: &str, expected: &str) -> Result<bool> {
-        let repo = self.open()?;
-        let refname = format!("refs/heads/{name}");
-        let Ok(r) = repo.find_reference(&refname) else {
-            return Ok(false);
-        };
-        if r.target().map(|o| o.to_string()).as_deref() != Some(expected) {
-            return Ok(false);
-        }
-        let mut r = r;
-        r.delete()
-            .with_context(|| format!("cannot delete branch {name}"))?;
-        Ok(true)
     }
 
     /// How many commits reachable from `tip` are on no remote-tracking ref (and, with

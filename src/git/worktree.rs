@@ -74,7 +74,14 @@ impl Repo {
     /// has made but not yet filled.
     ///
     /// With `progress`, git shows its own progress ("Updating files: 45%") on the terminal.
-    pub fn worktree_add(&self, path: &Path, branch: &str, progress: bool) -> Result<()> {
+    /// With `detach`, `branch` is a commit checked out on a detached HEAD.
+    pub fn worktree_add(
+        &self,
+        path: &Path,
+        branch: &str,
+        detach: bool,
+        progress: bool,
+    ) -> Result<()> {
         let lock = self.lock_worktrees()?;
         let mut cmd = git_cmd_guarded(&self.root);
         if crate::supervise::is_supervised(&cmd) {
@@ -92,6 +99,9 @@ impl Repo {
         cmd.args(["worktree", "add"]);
         if !progress {
             cmd.arg("--quiet");
+        }
+        if detach {
+            cmd.arg("--detach");
         }
         let out = cmd
             .arg(path)

@@ -204,6 +204,7 @@ fn record_state(
     let message = format!(
         "git-sandbox: saved {id} before removal\n\n\
          sandbox: {name}\nid: {id}\nkind: {kind}\nbranch: {branch}\ncreated-branch: {created}\n\
+         sandbox-branch: {own}\nhead: {head}\n{config}\
          saved-at: {when}\ntrash-dir: {dir}\nuncommitted: {dirty}\n\n\
          The tree is the working files (tracked and untracked, not ignored); parent 1 is the\n\
          HEAD commit, parent 2 the staged state, further parents commits only the reflog held.\n\
@@ -217,6 +218,12 @@ fn record_state(
         },
         branch = report.status.branch.as_deref().unwrap_or(""),
         created = inst.created_branch,
+        own = inst.branch.as_deref().unwrap_or(""),
+        head = match &report.status.branch {
+            Some(b) => format!("refs/heads/{b}"),
+            None => "detached".into(),
+        },
+        config = branch_config_lines(job),
         when = registry::now(),
         dir = trash.dir.display(),
         dirty = if report.has_uncommitted() {
@@ -229,6 +236,19 @@ fn record_state(
         .map_err(|e| e.context("could not save the sandbox's work; nothing was removed"))?;
     job.repo
         .create_ref(refname, &snap.commit, "git-sandbox: saved before removal")
+}
+
+/// `branch-config: KEY=VALUE` lines: the sandbox branch's `branch.<name>.*` section, which
+/// deleting the branch drops and `restore` puts back.
+fn branch_config_lines(job: &Job) -> String {
+    let Some(branch) = &job.inst.branch else {
+        return String::new();
+    };
+    let entries = job.repo.branch_config(branch).unwrap_or_default();
+    entries
+        .iter()
+        .map(|(k, v)| format!("branch-config: {k}={v}\n"))
+        .collect()
 }
 
 /// Renames the worktree into the trash directory (atomic, same filesystem).

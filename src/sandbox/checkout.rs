@@ -15,7 +15,9 @@ use super::create::CreateSpec;
 /// the directory, so a path whose last part differs is created under a staging directory with
 /// the right name and moved into place. On failure nothing it made is left behind.
 pub(super) fn add_worktree(repo: &Repo, spec: &CreateSpec) -> Result<()> {
-    let (path, id, branch) = (spec.path.as_path(), spec.id.as_str(), spec.branch.as_str());
+    let (path, id) = (spec.path.as_path(), spec.id.as_str());
+    let head = Head::of(spec)?;
+    let branch = &head;
     if path.file_name().is_some_and(|n| n == id) {
         return add_checked(repo, path, id, branch, spec.progress);
     }
@@ -48,12 +50,41 @@ pub(super) fn add_worktree(repo: &Repo, spec: &CreateSpec) -> Result<()> {
     Ok(())
 }
 
+/// What the new worktree's HEAD is: a branch, or (restoring a detached HEAD) a commit.
+pub(super) enum Head {
+    Branch(String),
+    Detached(String),
+}
+
+impl Head {
+    fn of(spec: &CreateSpec) -> Result<Head> {
+        if !spec.detach {
+            return Ok(Head::Branch(spec.branch.clone()));
+        }
+        match &spec.start {
+            Some(commit) => Ok(Head::Detached(commit.clone())),
+            None => bail!("a detached checkout needs a commit"),
+        }
+    }
+
+    /// The `HEAD` file git writes for it.
+    fn file(&self) -> String {
+        match self {
+            Head::Branch(b) => format!("ref: refs/heads/{b}"),
+            Head::Detached(c) => c.clone(),
+        }
+    }
+}
+
 /// `git worktree add path branch`, and a check that git named the admin entry `id`. A failure
 /// after git made the worktree (a failing `post-checkout` hook of the project makes git exit
 /// non-zero but keeps it; a name git rewrote) removes it again.
-fn add_checked(repo: &Repo, path: &Path, id: &str, branch: &str, progress: bool) -> Result<()> {
-    let added = repo
-        .worktree_add(path, branch, progress)
+fn add_checked(repo: &Repo, path: &Path, id: &str, branch: &Head, progress: bool) -> Result<()> {
+    let added = match branch {
+        Head::Branch(b) => repo.worktree_add(path, b, false, progress),
+        Head::Detached(c) => repo.worktree_add(path, c, true, progress),
+    };
+    let added = added
         .and_then(|()| fault::point("new:added"))
         .and_then(|()| {
             if repo.is_linked(path, id) {
@@ -80,7 +111,7 @@ fn with_undo(e: anyhow::Error, undo: Result<()>) -> anyhow::Error {
 /// it: only a linked worktree of this repo whose admin entry points back at `path` and has
 /// `branch` checked out (no other worktree can have it: `precheck` made sure), so nothing of
 /// anyone else's is touched. Nothing at `path` is fine.
-fn discard_added(repo: &Repo, path: &Path, branch: &str) -> Result<()> {
+fn discard_added(repo: &Repo, path: &Path, branch: &Head) -> Result<()> {
     let Ok(meta) = fs::symlink_metadata(path) else {
         return Ok(());
     };
@@ -93,7 +124,7 @@ fn discard_added(repo: &Repo, path: &Path, branch: &str) -> Result<()> {
         let in_repo = fs::canonicalize(repo.admin_dir(&name)).ok()? == admin;
         let back = fs::canonicalize(git::admin_target(&admin)?).ok()?;
         let head = fs::read_to_string(admin.join("HEAD")).ok()?;
-        let on_branch = head.trim() == format!("ref: refs/heads/{branch}");
+        let on_branch = head.trim() == branch.file();
         (in_repo && on_branch && back == fs::canonicalize(path).ok()?).then_some(name)
     };
     let Some(name) = ours() else {

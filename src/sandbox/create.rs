@@ -29,6 +29,10 @@ pub struct CreateSpec {
     pub branch: String,
     /// Create the branch at this commit; `None` uses the existing branch.
     pub start: Option<String>,
+    /// Check the worktree out detached at `start` (`restore` of a sandbox removed on a
+    /// detached HEAD): `branch` is then only what the registry records, neither made nor
+    /// checked out.
+    pub detach: bool,
     /// A trash state to put back after checkout (`restore`).
     pub restoring: Option<crate::registry::Restoring>,
     /// Whether the registry should say the tool created the branch.
@@ -68,6 +72,9 @@ fn precheck(repo: &Repo, spec: &CreateSpec) -> Result<Option<String>> {
             "if its directory is gone, `git worktree prune` clears it; otherwise pick another name",
         )
         .into());
+    }
+    if spec.detach {
+        return Ok(spec.start.clone());
     }
     if !git::branch_name_valid(&spec.branch) {
         return Err(
@@ -132,7 +139,8 @@ pub fn create(repo: &Repo, cfg: &Config, reg: &Registry, spec: &CreateSpec) -> R
         spec.kind,
         &spec.path,
         Some(spec.branch.clone()),
-        spec.created_branch,
+        // Detached, no branch is made: nothing for an undo (or `prune`) to delete.
+        spec.created_branch && !spec.detach,
         base_commit,
         None,
     );
@@ -190,7 +198,7 @@ fn build(
     done: &mut Undo,
 ) -> Result<(Instance, Vec<String>)> {
     fault::point("new:reserved")?;
-    if let Some(oid) = &spec.start {
+    if let Some(oid) = spec.start.as_ref().filter(|_| !spec.detach) {
         repo.create_branch(&spec.branch, oid)?;
         done.branch = Some((spec.branch.clone(), oid.clone()));
     }
@@ -229,6 +237,7 @@ fn build(
             .context("the registry entry vanished while creating")?;
         e.path = path.clone();
         e.state = State::Ready;
+        e.created_branch = spec.created_branch;
         e.pid = None;
         e.restoring = None;
         Ok(e.clone())

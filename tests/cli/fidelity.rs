@@ -1,7 +1,35 @@
 //! Issue 19's fidelity fixes: what `rm` says and asks, and what `restore` brings back, exactly
 //! (index states, the HEAD, the branch's config), checked with git's own views before and after.
 
+use std::path::{Path, PathBuf};
+
 use crate::common::{TestEnv, tree};
+
+/// Every view of a worktree's state git gives: they must be equal before `rm` and after
+/// `restore`.
+fn views(t: &TestEnv, dir: &Path) -> Vec<String> {
+    [
+        &["ls-files", "--stage", "-v", "-z"][..],
+        &[
+            "status",
+            "--porcelain=v2",
+            "-z",
+            "--untracked-files=all",
+            "--branch",
+        ],
+        &["diff", "--cached", "--binary"],
+        &["diff", "--binary"],
+        &["rev-parse", "--symbolic-full-name", "HEAD"],
+        &["rev-parse", "HEAD"],
+    ]
+    .iter()
+    .map(|a| t.git(dir, a))
+    .collect()
+}
+
+fn restore(t: &TestEnv, name: &str) -> PathBuf {
+    PathBuf::from(t.ok(&t.repo, &["restore", name]).trim())
+}
 
 fn force_rm(t: &TestEnv, name: &str) {
     t.ok(&t.repo, &["rm", name, "--yes", "--force"]);
@@ -26,4 +54,103 @@ fn forced_rm_without_a_terminal_needs_yes_and_changes_nothing() {
     // With --yes it goes (and is saved).
     force_rm(&t, "s");
     assert!(!p.exists());
+}
+
+#[test]
+fn a_detached_head_comes_back_detached_at_its_commit() {
+    let t = TestEnv::new();
+    let p = t.new_sandbox("d");
+    let own_tip = t.git(&p, &["rev-parse", "d"]);
+    t.git(&p, &["checkout", "-q", "--detach"]);
+    t.commit_file(&p, "detached.txt", "made detached\n", "on a detached HEAD");
+    t.write(&p, "README.md", "unstaged\n");
+    t.write(&p, "new.txt", "untracked\n");
+    let before = views(&t, &p);
+    force_rm(&t, "d");
+    let q = restore(&t, "d");
+    assert_eq!(q, p);
+    assert_eq!(views(&t, &q), before);
+    assert!(
+        t.git(&q, &["status", "--porcelain=v2", "--branch"])
+            .contains("# branch.head (detached)")
+    );
+    // Its own branch is untouched, and it is still the sandbox's (rm may remove it again).
+    assert_eq!(t.git(&t.repo, &["rev-parse", "d"]), own_tip);
+    let reg = t.registry();
+    assert_eq!(reg["instances"][0]["branch"], "d");
+    assert_eq!(reg["instances"][0]["created_branch"], true);
+}
+
+#[test]
+fn another_branch_comes_back_checked_out_even_when_deleted_since() {
+    let t = TestEnv::new();
+    let p = t.new_sandbox("o");
+    t.git(&p, &["checkout", "-q", "-b", "other"]);
+    t.commit_file(&p, "other.txt", "other\n", "on other");
+    t.write(&p, "other.txt", "other, then edited\n");
+    t.git(&p, &["add", "other.txt"]);
+    let before = views(&t, &p);
+    force_rm(&t, "o");
+    // rm kept `other` (never pushed); deleted now, restore makes it again at the saved tip.
+    t.git(&t.repo, &["branch", "-q", "-D", "other"]);
+    let q = restore(&t, "o");
+    assert_eq!(views(&t, &q), before);
+    let reg = t.registry();
+    assert_eq!(reg["instances"][0]["branch"], "other");
+    // The tool did not make `other`: a later rm never deletes it as its own.
+    assert_eq!(reg["instances"][0]["created_branch"], false);
+}
+
+#[test]
+fn a_deleted_branch_takes_its_config_and_restore_puts_it_back() {
+    let t = TestEnv::new();
+    let p = t.new_sandbox("u");
+    t.commit_file(&p, "u.txt", "u\n", "u");
+    t.git(&p, &["push", "-q", "-u", "origin", "u"]);
+    t.git(&p, &["config", "branch.u.description", "my notes"]);
+    let config = t.git(
+        &t.repo,
+        &["config", "--local", "--get-regexp", "^branch\\.u\\."],
+    );
+    assert!(config.contains("branch.u.merge refs/heads/u"), "{config}");
+    // Pushed and clean: rm deletes the branch, and its config with it.
+    t.ok(&t.repo, &["rm", "u", "--yes"]);
+    assert!(!t.branches().contains(&"u".to_string()));
+    let left = t
+        .git_cmd(&t.repo)
+        .args(["config", "--get-regexp", "^branch\\.u\\."])
+        .output()
+        .expect("git");
+    assert!(
+        left.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&left.stdout)
+    );
+    // A new sandbox of that name starts clean, not "behind" the old upstream.
+    let q = t.new_sandbox("u");
+    let st = t.git(&q, &["status", "--porcelain=v2", "--branch"]);
+    assert!(
+        !st.contains("branch.upstream") && !st.contains("branch.ab"),
+        "{st}"
+    );
+    t.ok(&t.repo, &["rm", "u", "--yes"]);
+    // restore brings back the first sandbox's branch with its config.
+    t.ok(&t.repo, &["restore", "u", "--from", &first_state(&t, "u")]);
+    assert_eq!(
+        t.git(
+            &t.repo,
+            &["config", "--local", "--get-regexp", "^branch\\.u\\."]
+        ),
+        config
+    );
+}
+
+/// The oldest saved state of `name`.
+fn first_state(t: &TestEnv, name: &str) -> String {
+    let listed = t.ok(&t.repo, &["restore", name, "--list"]);
+    listed
+        .split_whitespace()
+        .next()
+        .expect("a state")
+        .to_string()
 }
