@@ -73,6 +73,10 @@ pub struct LossReport {
     /// Of those, the ones on no other local branch either.
     pub unmerged_unpushed: u32,
     pub never_pushed: bool,
+    /// Remote-tracking refs named after the branch, on any remote (`backup/feature`),
+    /// whether or not one is its upstream.
+    #[serde(default)]
+    pub remote_refs: Vec<String>,
     /// Commits only the worktree's HEAD reflog holds (kept in the trash state).
     pub reflog_only: Vec<String>,
     /// The lock reason, when the worktree is locked (`""` without one).
@@ -262,6 +266,7 @@ fn loss_report(r: &Report) -> LossReport {
         unpushed: r.unpushed,
         unmerged_unpushed: r.unmerged_unpushed,
         never_pushed: r.never_pushed,
+        remote_refs: r.remote_refs.clone(),
         reflog_only: r.reflog_only.clone(),
         locked: r.locked.clone(),
         submodules: f.submodules.clone(),

@@ -69,7 +69,18 @@ fn commit_lines(r: &Report, out: &mut Vec<String>) {
             }
         ));
     } else if r.never_pushed {
-        out.push("  the branch was never pushed (it has no commits of its own)".into());
+        out.push(if r.at_base {
+            "  the branch was never pushed (it has no commits of its own)".into()
+        } else {
+            "  the branch was never pushed under its name (its commits are on a remote already)"
+                .into()
+        });
+    }
+    if s.upstream.is_none() && !r.remote_refs.is_empty() {
+        out.push(format!(
+            "  pushed to {} (no upstream set)",
+            r.remote_refs.join(", ")
+        ));
     }
     if !r.reflog_only.is_empty() {
         out.push(format!(

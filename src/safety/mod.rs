@@ -42,8 +42,12 @@ pub struct Report {
     pub unpushed: u32,
     /// Of those, how many are on no other local branch either (lost if the branch went).
     pub unmerged_unpushed: u32,
-    /// The branch has no upstream and no commit of it beyond the base is on a remote.
+    /// The branch has no upstream, no push recorded, and no remote has a branch of its name.
     pub never_pushed: bool,
+    /// Remote-tracking refs named after the branch, on any remote (`backup/feature`).
+    pub remote_refs: Vec<String>,
+    /// HEAD is still the commit the sandbox started at: no commits of its own.
+    pub at_base: bool,
     /// Commits only the worktree's HEAD reflog reaches (kept in the trash state).
     pub reflog_only: Vec<String>,
     pub locked: Option<String>,
@@ -307,11 +311,16 @@ pub fn assess(s: &Subject) -> Result<Report> {
             found.worktrees.push(rel);
         }
     }
+    let remote_refs = (status.branch.as_deref())
+        .map(|b| git::remote_refs_of(&repo.root, b))
+        .unwrap_or_default();
     Ok(Report {
         hidden: git::hidden_edits(dir),
         unpushed,
         unmerged_unpushed,
-        never_pushed: status.upstream.is_none() && inst.pushed.is_none(),
+        never_pushed: status.upstream.is_none() && inst.pushed.is_none() && remote_refs.is_empty(),
+        remote_refs,
+        at_base: status.head.is_some() && status.head == inst.base_commit,
         reflog_only,
         locked: repo.lock_reason(inst.admin()),
         instances_inside: instances_inside(s),

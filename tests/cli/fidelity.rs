@@ -154,3 +154,53 @@ fn first_state(t: &TestEnv, name: &str) -> String {
         .expect("a state")
         .to_string()
 }
+
+/// A second bare repository, added as remote `backup`.
+fn add_backup_remote(t: &TestEnv) {
+    let backup = t.root.join("backup.git");
+    t.git(&t.root, &["init", "-q", "--bare", "backup.git"]);
+    t.git(
+        &t.repo,
+        &["remote", "add", "backup", backup.to_str().expect("utf8")],
+    );
+}
+
+#[test]
+fn a_branch_pushed_to_a_second_remote_is_named_as_pushed_there() {
+    let t = TestEnv::new();
+    add_backup_remote(&t);
+    let p = t.new_sandbox("b");
+    t.commit_file(&p, "b.txt", "b\n", "b");
+    t.git(&p, &["push", "-q", "backup", "b"]);
+    let out = t.run(&t.repo, &["rm", "b", "--dry-run"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("pushed to backup/b (no upstream set)"),
+        "{err}"
+    );
+    assert!(!err.contains("never pushed"), "{err}");
+    let json = t.ok(&t.repo, &["rm", "b", "--dry-run", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(v["report"]["never_pushed"], false, "{v}");
+    assert_eq!(v["report"]["remote_refs"], serde_json::json!(["backup/b"]));
+    // Everything is on a remote: it goes without --force, and the branch with it.
+    t.ok(&t.repo, &["rm", "b", "--yes"]);
+    assert!(!t.branches().contains(&"b".to_string()));
+}
+
+#[test]
+fn a_branch_pushed_under_another_name_is_not_said_to_have_no_commits() {
+    let t = TestEnv::new();
+    add_backup_remote(&t);
+    let p = t.new_sandbox("c");
+    t.commit_file(&p, "c.txt", "c\n", "c");
+    t.git(&p, &["push", "-q", "backup", "c:elsewhere"]);
+    let err =
+        String::from_utf8_lossy(&t.run(&t.repo, &["rm", "c", "--dry-run"]).stderr).into_owned();
+    assert!(!err.contains("no commits of its own"), "{err}");
+    assert!(
+        err.contains("never pushed under its name (its commits are on a remote already)"),
+        "{err}"
+    );
+}
