@@ -172,11 +172,7 @@ fn load(reg: &Registry) -> Store {
 
 fn save(reg: &Registry, store: &Store) -> Result<()> {
     std::fs::create_dir_all(reg.dir())?;
-    let mut tmp = tempfile::NamedTempFile::new_in(reg.dir())?;
-    serde_json::to_writer_pretty(&mut tmp, store)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(store_file(reg))?;
-    Ok(())
+    crate::atomic::write(&store_file(reg), &serde_json::to_vec_pretty(store)?, 0o600)
 }
 
 /// Whether the current commands of `repo` are the ones the user approved.

@@ -2,6 +2,7 @@
 //! of DESIGN.md (0 done, 1 error, 2 usage, 3 refused because work would be lost).
 
 mod agent;
+mod atomic;
 mod cli;
 mod commands;
 mod completions;

@@ -8,7 +8,6 @@
 //! Invalid JSON, or a `hooks` of the wrong shape, refuses before anything is written.
 
 use std::fs;
-use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
@@ -211,15 +210,8 @@ impl SettingsFile {
             .parent()
             .context("the settings file has no directory")?;
         fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        let mut tmp = tempfile::NamedTempFile::new_in(dir)
-            .with_context(|| format!("cannot write in {}", dir.display()))?;
-        tmp.write_all(&bytes)?;
-        let mode = self.mode.unwrap_or(0o644);
-        fs::set_permissions(tmp.path(), fs::Permissions::from_mode(mode))?;
-        tmp.as_file().sync_all()?;
-        tmp.persist(&self.path)
-            .with_context(|| format!("cannot replace {}", self.path.display()))?;
-        Ok(())
+        // Through a symlink (dotfiles) to its target; a new file gets the mode read on load.
+        crate::atomic::write(&self.path, &bytes, self.mode.unwrap_or(0o644))
     }
 
     /// Whether the file existed before.

@@ -11,8 +11,7 @@
 //! - An instance moves through `creating` → `ready` → `removing`; the first and last mark an
 //!   operation that was under way, so `prune` can finish or roll back what a crash interrupted.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::fs::{self, OpenOptions};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -322,19 +321,8 @@ impl Registry {
     fn write(&self, data: &Data) -> Result<()> {
         let mut json = serde_json::to_vec_pretty(data)?;
         json.push(b'\n');
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".registry.")
-            .suffix(".tmp")
-            .tempfile_in(&self.dir)
-            .with_context(|| format!("cannot write in {}", self.dir.display()))?;
-        tmp.write_all(&json)?;
-        tmp.as_file().sync_all()?;
-        tmp.persist(self.file())
-            .with_context(|| format!("cannot replace {}", self.file().display()))?;
-        if let Ok(dir) = File::open(&self.dir) {
-            let _ = dir.sync_all();
-        }
-        Ok(())
+        // Through a symlink (a dotfiles manager's) to its target, which stays where it is.
+        crate::atomic::write(&self.file(), &json, 0o600)
     }
 }
 

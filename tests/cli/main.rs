@@ -12,6 +12,7 @@ mod hooks;
 mod json;
 mod kill;
 mod lifecycle;
+mod linked_files;
 mod local_prod;
 mod merged;
 mod mv;
