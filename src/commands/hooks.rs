@@ -29,6 +29,9 @@ pub fn manage(ctx: &Ctx, cmd: HooksCommand) -> Result<i32> {
     let dir = git::hooks_dir(&ctx.cwd)?;
     match cmd {
         HooksCommand::Install(HooksInstallArgs { force }) => {
+            if let Some(t) = git::tracked_hooks(&ctx.cwd, &dir)? {
+                return Err(tracked_refusal(&dir, &t));
+            }
             for (name, what) in hooks::install(&dir, force)? {
                 let msg = match what {
                     Installed::Already => "already installed",
@@ -68,6 +71,26 @@ pub fn manage(ctx: &Ctx, cmd: HooksCommand) -> Result<i32> {
         }
     }
     Ok(0)
+}
+
+/// `core.hooksPath` is in tracked files: git-sandbox never edits them (`--force` included),
+/// and says how to call it from the project's own hooks instead.
+fn tracked_refusal(dir: &std::path::Path, t: &git::TrackedHooks) -> anyhow::Error {
+    let p = t.configured.trim_end_matches('/');
+    crate::error::UserError::new(format!(
+        "not installing hooks into {}: core.hooksPath ({}) holds files the repository tracks ({} in {}), and git-sandbox never edits tracked files",
+        dir.display(),
+        t.configured,
+        t.files.join(", "),
+        t.worktree.display()
+    ))
+    .hint(format!(
+        "call git-sandbox from the project's hooks instead; in {p}/post-checkout:\n    if command -v git-sandbox >/dev/null 2>&1; then git-sandbox hook post-checkout \"$@\"; fi"
+    ))
+    .hint(format!(
+        "and at the top of {p}/pre-push (it passes the pushed refs on; read \"$input\" after it):\n    input=$(cat)\n    if command -v git-sandbox >/dev/null 2>&1; then printf '%s\\n' \"$input\" | git-sandbox hook pre-push \"$@\" || exit $?; fi"
+    ))
+    .into()
 }
 
 /// Runs a hook handler. An error is turned into one warning line and exit 0 by `main`, for

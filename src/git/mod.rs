@@ -27,6 +27,7 @@ use crate::error::UserError;
 
 mod branch_config;
 mod fetch;
+mod hooks_path;
 mod integrated;
 mod marks;
 mod racy;
@@ -35,6 +36,7 @@ mod state;
 mod status;
 mod worktree;
 
+pub use hooks_path::{TrackedHooks, tracked_hooks};
 pub use integrated::Verdict;
 pub use marks::{branch_just_created, mark_warned, warned};
 pub use racy::{

@@ -9,6 +9,7 @@ mod crash;
 mod crash_matrix;
 mod fidelity;
 mod hooks;
+mod hooks_path;
 mod json;
 mod kill;
 mod lifecycle;
