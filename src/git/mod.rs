@@ -28,6 +28,7 @@ use crate::error::UserError;
 mod branch_config;
 mod fetch;
 mod hooks_path;
+mod index_state;
 mod integrated;
 mod marks;
 mod racy;

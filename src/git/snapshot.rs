@@ -7,7 +7,9 @@
 //!
 //! A snapshot is one commit: its tree is the working files (tracked and untracked, not
 //! ignored), parent 1 the HEAD commit, parent 2 a commit of the staged state, and parents 3…
-//! commits reachable only from the worktree's HEAD reflog (so they stay reachable).
+//! commits reachable only from the worktree's HEAD reflog (so they stay reachable). The staged
+//! state's own parent 2 records the index entry by entry ([`super::index_state`]): intent-to-add,
+//! the assume-unchanged/skip-worktree bits and conflict stages, which no tree can hold.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -16,6 +18,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use git2::{IndexEntry, IndexTime, Oid, Repository};
 
+use super::index_state;
 use super::run_guarded as run;
 
 /// A worktree's whole state saved as git objects.
@@ -37,6 +40,9 @@ pub fn snapshot(
         .with_context(|| format!("cannot open {}", worktree.display()))?;
     let head = repo.head()?.peel_to_commit()?;
     let mut index = repo.index().context("cannot read the worktree's index")?;
+    let sig = git2::Signature::now("git-sandbox", "git-sandbox@localhost")?;
+    // Every entry as it is, before the working files go in (see `index_state`).
+    let entries = index_state::record(&repo, &index, &sig)?;
     // The staged state. With unresolved conflicts the index has no tree; the working files
     // (conflict markers included) then stand for it.
     let staged = index.write_tree().ok();
@@ -47,15 +53,15 @@ pub fn snapshot(
         .write_tree()
         .context("cannot write the working files as a tree")?;
     let staged = staged.unwrap_or(work_tree);
-    let sig = git2::Signature::now("git-sandbox", "git-sandbox@localhost")?;
     let staged_tree = repo.find_tree(staged)?;
+    let entries = repo.find_commit(entries)?;
     let staged_commit = repo.commit(
         None,
         &sig,
         &sig,
         "git-sandbox: the staged state",
         &staged_tree,
-        &[&head],
+        &[&head, &entries],
     )?;
     let staged_commit = repo.find_commit(staged_commit)?;
     let mut parents = vec![head, staged_commit];
@@ -135,11 +141,18 @@ pub fn apply_snapshot(worktree: &Path, commit: &str) -> Result<()> {
         let blob = repo.find_blob(file.id())?;
         write_raw(&path, blob.content(), u32::from(file.mode()))?;
     }
-    // The index alone to the staged state, then stat data back so status stays fast.
-    run(
-        worktree,
-        &["read-tree", &format!("{}^{{tree}}", snap.parent_id(1)?)],
-    )?;
+    // The index alone to the staged state (entry by entry when the state recorded them),
+    // then stat data back so status stays fast.
+    let staged = snap.parent(1)?;
+    match index_state::recorded(&staged) {
+        Some(entries) => index_state::rebuild(worktree, entries)?,
+        None => {
+            run(
+                worktree,
+                &["read-tree", &format!("{}^{{tree}}", staged.id())],
+            )?;
+        }
+    }
     let _ = run(worktree, &["update-index", "-q", "--refresh"]);
     Ok(())
 }

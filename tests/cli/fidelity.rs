@@ -204,3 +204,75 @@ fn a_branch_pushed_under_another_name_is_not_said_to_have_no_commits() {
         "{err}"
     );
 }
+
+#[test]
+fn every_index_state_comes_back_exactly() {
+    let t = TestEnv::new();
+    let p = t.new_sandbox("i");
+    t.write(&p, "tool.sh", "#!/bin/sh\n");
+    t.write(&p, "old-name.txt", "to be renamed\n");
+    t.write(&p, "gone.txt", "to be deleted\n");
+    t.write(&p, "hidden.txt", "hidden\n");
+    t.write(&p, "sparse.txt", "sparse\n");
+    t.git(&p, &["add", "."]);
+    t.git(&p, &["commit", "-q", "-m", "files"]);
+    // Intent-to-add, with content that is only unstaged.
+    t.write(&p, "ita.txt", "intended\n");
+    t.git(&p, &["add", "-N", "ita.txt"]);
+    // A staged mode-only change.
+    t.git(&p, &["update-index", "--chmod=+x", "tool.sh"]);
+    // A staged deletion and a staged rename.
+    t.git(&p, &["rm", "-q", "gone.txt"]);
+    t.git(&p, &["mv", "old-name.txt", "new-name.txt"]);
+    // Edits hidden by the index bits.
+    t.write(&p, "hidden.txt", "hidden edit\n");
+    t.git(&p, &["update-index", "--assume-unchanged", "hidden.txt"]);
+    t.write(&p, "sparse.txt", "sparse edit\n");
+    t.git(&p, &["update-index", "--skip-worktree", "sparse.txt"]);
+    let before = views(&t, &p);
+    assert!(before[0].contains("e69de29bb2d1d6434b8b29ae775ad8c2e48c5391 0\tita.txt"));
+    force_rm(&t, "i");
+    // The saved state survives gc.
+    t.git(&t.repo, &["gc", "-q", "--prune=now"]);
+    let q = restore(&t, "i");
+    assert_eq!(views(&t, &q), before);
+    assert_eq!(
+        std::fs::read_to_string(q.join("ita.txt")).expect("ita"),
+        "intended\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(q.join("hidden.txt")).expect("h"),
+        "hidden edit\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(q.join("sparse.txt")).expect("s"),
+        "sparse edit\n"
+    );
+}
+
+#[test]
+fn an_unresolved_conflict_comes_back_with_its_three_stages() {
+    let t = TestEnv::new();
+    let p = t.new_sandbox("m");
+    t.commit_file(&p, "README.md", "ours\n", "ours");
+    t.git(&p, &["checkout", "-q", "-b", "theirs", "main"]);
+    t.commit_file(&p, "README.md", "theirs\n", "theirs");
+    t.git(&p, &["checkout", "-q", "m"]);
+    let out = t
+        .git_cmd(&p)
+        .args(["merge", "-q", "theirs"])
+        .output()
+        .expect("merge");
+    assert!(!out.status.success(), "the merge should conflict");
+    let before = views(&t, &p);
+    assert!(before[0].contains(" 1\tREADME.md") && before[0].contains(" 3\tREADME.md"));
+    // Without --force: refused, nothing changed.
+    let err = t.fails(&t.repo, &["rm", "m", "--yes"], 3);
+    assert!(err.contains("conflict"), "{err}");
+    assert_eq!(views(&t, &p), before);
+    force_rm(&t, "m");
+    t.git(&t.repo, &["branch", "-q", "-D", "theirs"]);
+    t.git(&t.repo, &["gc", "-q", "--prune=now"]);
+    let q = restore(&t, "m");
+    assert_eq!(views(&t, &q), before);
+}
