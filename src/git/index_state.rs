@@ -18,6 +18,8 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use git2::{IndexEntry, IndexTime, Oid, Repository};
 
+use super::operation;
+
 /// The message of the commit holding the entries (parent 2 of the staged-state commit).
 pub const MESSAGE: &str = "git-sandbox: the index, entry by entry";
 
@@ -28,8 +30,15 @@ const STAGE_MASK: u16 = 0x3000;
 const SKIP_WORKTREE: u16 = 0x4000;
 const INTENT_TO_ADD: u16 = 0x2000;
 
-/// A commit whose tree is `entries` and `objects/`, recording `index` as it is now.
-pub fn record(repo: &Repository, index: &git2::Index, sig: &git2::Signature) -> Result<Oid> {
+/// A commit whose tree is `entries` and `objects/`, recording `index` as it is now, and
+/// `admin/`, the state of an operation in progress in the admin dir `admin` (see
+/// [`super::operation`]; the commits it names are the commit's parents).
+pub fn record(
+    repo: &Repository,
+    index: &git2::Index,
+    sig: &git2::Signature,
+    admin: Option<&Path>,
+) -> Result<Oid> {
     let mut text = Vec::new();
     let mut objects = repo.treebuilder(None)?;
     for e in index.iter() {
@@ -60,8 +69,20 @@ pub fn record(repo: &Repository, index: &git2::Index, sig: &git2::Signature) -> 
     let mut tree = repo.treebuilder(None)?;
     tree.insert("entries", blob, 0o100644)?;
     tree.insert("objects", objects, 0o040000)?;
+    let mut parents = Vec::new();
+    if let Some(saved) = admin
+        .map(|a| operation::save(repo, a))
+        .transpose()?
+        .flatten()
+    {
+        tree.insert("admin", saved.tree, 0o040000)?;
+        for id in saved.commits {
+            parents.push(repo.find_commit(id)?);
+        }
+    }
     let tree = repo.find_tree(tree.write()?)?;
-    Ok(repo.commit(None, sig, sig, MESSAGE, &tree, &[])?)
+    let parents: Vec<&git2::Commit> = parents.iter().collect();
+    Ok(repo.commit(None, sig, sig, MESSAGE, &tree, &parents)?)
 }
 
 /// One recorded entry.
@@ -150,5 +171,10 @@ pub fn rebuild(worktree: &Path, commit: Oid) -> Result<()> {
             })?;
     }
     index.write().context("cannot write the restored index")?;
+    if let (Some(admin), Some(saved)) = (super::gitfile_target(worktree), tree.get_name("admin")) {
+        let saved = repo.find_tree(saved.id())?;
+        operation::put_back(&repo, &saved, &admin)
+            .context("cannot put back the operation in progress")?;
+    }
     Ok(())
 }

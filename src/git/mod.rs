@@ -31,6 +31,7 @@ mod hooks_path;
 mod index_state;
 mod integrated;
 mod marks;
+mod operation;
 mod racy;
 mod snapshot;
 mod state;
@@ -40,6 +41,7 @@ mod worktree;
 pub use hooks_path::{TrackedHooks, tracked_hooks};
 pub use integrated::Verdict;
 pub use marks::{branch_just_created, mark_warned, warned};
+pub use operation::in_progress as operation_in_progress;
 pub use racy::{
     HELPER_ARG as HEAL_HELPER_ARG, enable_untracked_cache, heal as heal_racy_index, heal_later,
     needs_heal, run_helper as run_heal_helper, stop_helper as stop_heal_helper,

@@ -42,7 +42,8 @@ pub fn snapshot(
     let mut index = repo.index().context("cannot read the worktree's index")?;
     let sig = git2::Signature::now("git-sandbox", "git-sandbox@localhost")?;
     // Every entry as it is, before the working files go in (see `index_state`).
-    let entries = index_state::record(&repo, &index, &sig)?;
+    let admin = super::gitfile_target(worktree);
+    let entries = index_state::record(&repo, &index, &sig, admin.as_deref())?;
     // The staged state. With unresolved conflicts the index has no tree; the working files
     // (conflict markers included) then stand for it.
     let staged = index.write_tree().ok();

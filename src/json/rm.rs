@@ -81,6 +81,10 @@ pub struct LossReport {
     pub reflog_only: Vec<String>,
     /// The lock reason, when the worktree is locked (`""` without one).
     pub locked: Option<String>,
+    /// A merge, rebase, cherry-pick, revert, `am` or bisect in progress (`"a merge"`), whose
+    /// state a forced removal saves and `restore` brings back.
+    #[serde(default)]
+    pub operation: Option<String>,
     pub submodules: Vec<String>,
     pub nested_repos: Vec<String>,
     pub worktrees_inside: Vec<String>,
@@ -269,6 +273,7 @@ fn loss_report(r: &Report) -> LossReport {
         remote_refs: r.remote_refs.clone(),
         reflog_only: r.reflog_only.clone(),
         locked: r.locked.clone(),
+        operation: r.operation.clone(),
         submodules: f.submodules.clone(),
         nested_repos: f.nested_repos.clone(),
         worktrees_inside: f.worktrees.clone(),

@@ -32,6 +32,11 @@ pub fn report_lines(r: &Report) -> Vec<String> {
         &mut out,
     );
     commit_lines(r, &mut out);
+    if let Some(op) = &r.operation {
+        out.push(format!(
+            "  {op} in progress (its state is saved with the work)"
+        ));
+    }
     if let Some(reason) = &r.locked {
         out.push(if reason.is_empty() {
             "  locked".into()

@@ -11,6 +11,7 @@
 //! [`Report::refusals`] sorts what stops a removal: `hard` ones stop it even with `--force`
 //! (another worktree or instance inside, a mount point), `soft` ones unless `--force`.
 
+mod refuse;
 pub mod scan;
 
 use std::path::Path;
@@ -51,6 +52,9 @@ pub struct Report {
     /// Commits only the worktree's HEAD reflog reaches (kept in the trash state).
     pub reflog_only: Vec<String>,
     pub locked: Option<String>,
+    /// A merge, rebase, cherry-pick, revert, `am` or bisect in progress (its state is in the
+    /// admin dir removal deletes; the snapshot keeps it).
+    pub operation: Option<String>,
     /// Nested repositories, worktrees, submodules, mounts, special files, empty dirs, modes.
     pub found: scan::Found,
     /// Registered instances whose directory is inside this one.
@@ -72,95 +76,6 @@ pub struct Refusals {
 }
 
 impl Report {
-    /// Everything that stops a removal, sorted by whether `--force` overrides it.
-    pub fn refusals(&self) -> Refusals {
-        Refusals {
-            hard: self.hard_refusals(),
-            soft: self.soft_refusals(),
-        }
-    }
-
-    /// Another sandbox or worktree inside, a mount point: never removed, even with `--force`.
-    fn hard_refusals(&self) -> Vec<String> {
-        let f = &self.found;
-        let mut out = Vec::new();
-        for (what, items) in [
-            ("other sandbox(es) live inside it", &self.instances_inside),
-            ("other git worktree(s) inside it", &f.worktrees),
-            ("mount point(s) inside it", &f.mounts),
-            (
-                "file name(s) that are not valid UTF-8, which git-sandbox cannot save byte for byte (rename them)",
-                &f.unreadable_names,
-            ),
-        ] {
-            if !items.is_empty() {
-                out.push(format!("{what}: {}", items.join(", ")));
-            }
-        }
-        out
-    }
-
-    /// Work `--force` saves (or, for processes, `--kill` stops) before removing.
-    fn soft_refusals(&self) -> Vec<String> {
-        let (s, f) = (&self.status, &self.found);
-        let mut out = Vec::new();
-        for (n, what) in [
-            (s.staged.len(), "staged change(s)"),
-            (s.unstaged.len(), "unstaged change(s)"),
-            (s.conflicted.len(), "unresolved conflict(s)"),
-            (s.untracked.len(), "untracked file(s)"),
-            (
-                self.hidden.len(),
-                "edit(s) hidden by --assume-unchanged/--skip-worktree",
-            ),
-        ] {
-            if n > 0 {
-                out.push(format!("{n} {what}"));
-            }
-        }
-        if self.unmerged_unpushed > 0 {
-            out.push(if s.branch.is_none() {
-                format!(
-                    "HEAD is detached with {} commit(s) on no branch and no remote",
-                    self.unmerged_unpushed
-                )
-            } else {
-                format!(
-                    "{} commit(s) on no remote and no other branch{}",
-                    self.unmerged_unpushed,
-                    if self.never_pushed {
-                        " (the branch was never pushed)"
-                    } else {
-                        ""
-                    }
-                )
-            });
-        }
-        if let Some(reason) = &self.locked {
-            out.push(if reason.is_empty() {
-                "the worktree is locked".into()
-            } else {
-                format!("the worktree is locked ({reason})")
-            });
-        }
-        for (what, items) in [
-            ("populated submodule(s)", &f.submodules),
-            ("nested git repositor(ies)", &f.nested_repos),
-        ] {
-            if !items.is_empty() {
-                out.push(format!("{what}: {}", items.join(", ")));
-            }
-        }
-        if !self.processes.is_empty() {
-            let names: Vec<String> = self.processes.iter().map(Proc::describe).collect();
-            out.push(format!(
-                "process(es) still running in it: {}",
-                names.join("; ")
-            ));
-        }
-        out
-    }
-
     /// Whether there is uncommitted work to snapshot.
     pub fn has_uncommitted(&self) -> bool {
         !self.status.is_clean() || !self.hidden.is_empty()
@@ -225,6 +140,13 @@ impl Report {
         }
         if a.branch != b.branch {
             out.push("the checked-out branch changed".into());
+        }
+        if let Some(op) = again
+            .operation
+            .as_ref()
+            .filter(|o| self.operation.as_ref() != Some(o))
+        {
+            out.push(format!("{op} started"));
         }
         for p in &again.processes {
             if !self.processes.iter().any(|q| q.pid == p.pid) {
@@ -323,6 +245,7 @@ pub fn assess(s: &Subject) -> Result<Report> {
         at_base: status.head.is_some() && status.head == inst.base_commit,
         reflog_only,
         locked: repo.lock_reason(inst.admin()),
+        operation: git::operation_in_progress(&admin).map(String::from),
         instances_inside: instances_inside(s),
         processes: procs::inside(dir),
         found,

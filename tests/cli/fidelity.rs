@@ -270,9 +270,66 @@ fn an_unresolved_conflict_comes_back_with_its_three_stages() {
     let err = t.fails(&t.repo, &["rm", "m", "--yes"], 3);
     assert!(err.contains("conflict"), "{err}");
     assert_eq!(views(&t, &p), before);
+    let merging = t.git(&p, &["status"]);
+    assert!(merging.contains("You have unmerged paths"), "{merging}");
+    let merge_head = t.git(&p, &["rev-parse", "MERGE_HEAD"]);
     force_rm(&t, "m");
+    // The other side survives only through the saved state.
     t.git(&t.repo, &["branch", "-q", "-D", "theirs"]);
     t.git(&t.repo, &["gc", "-q", "--prune=now"]);
     let q = restore(&t, "m");
     assert_eq!(views(&t, &q), before);
+    assert_eq!(t.git(&q, &["status"]), merging);
+    assert_eq!(t.git(&q, &["rev-parse", "MERGE_HEAD"]), merge_head);
+    // And the merge can be finished: a merge commit with both parents.
+    t.write(&q, "README.md", "resolved\n");
+    t.git(&q, &["commit", "-q", "-am", "merged"]);
+    let parents = t.git(&q, &["rev-list", "--parents", "-n1", "HEAD"]);
+    assert!(parents.contains(merge_head.trim()), "{parents}");
+}
+
+#[test]
+fn a_rebase_in_progress_is_refused_then_saved_and_continued_after_restore() {
+    let t = TestEnv::new();
+    let p = t.new_sandbox("r");
+    t.commit_file(&p, "r1.txt", "r1\n", "r1");
+    t.commit_file(&p, "r2.txt", "r2\n", "r2");
+    let out = t
+        .git_cmd(&p)
+        .env("GIT_SEQUENCE_EDITOR", "sed -i 1s/^pick/edit/")
+        .args(["rebase", "-q", "-i", "HEAD~2"])
+        .output()
+        .expect("rebase");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rebasing = t.git(&p, &["status"]);
+    assert!(rebasing.contains("rebase in progress"), "{rebasing}");
+    // Clean and nothing unpushed beyond the branch: only the rebase stops rm.
+    let err = t.fails(&t.repo, &["rm", "r", "--yes"], 3);
+    assert!(err.contains("a rebase is in progress"), "{err}");
+    assert_eq!(t.git(&p, &["status"]), rebasing);
+    let out = t.run(&t.repo, &["rm", "r", "--dry-run", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["report"]["operation"], "a rebase", "{v}");
+    force_rm(&t, "r");
+    let q = restore(&t, "r");
+    assert_eq!(t.git(&q, &["status"]), rebasing);
+    let out = t
+        .git_cmd(&q)
+        .args(["rebase", "--continue"])
+        .output()
+        .expect("continue");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(t.git(&q, &["log", "--format=%s", "-2"]), "r2\nr1\n");
+    assert!(
+        t.git(&q, &["status", "--porcelain=v2", "--branch"])
+            .contains("# branch.head r")
+    );
 }
