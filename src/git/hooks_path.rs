@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use super::{Repo, git_cmd};
+use super::{Repo, git_cmd, run};
 
 /// A hooks directory in tracked files.
 #[derive(Debug, Clone)]
@@ -84,4 +84,11 @@ fn tracked_in(w: &Path, rel: &Path) -> Vec<String> {
         .take(5)
         .map(|f| String::from_utf8_lossy(f).into_owned())
         .collect()
+}
+
+/// The directory git runs hooks from for the worktree at `dir` (honours `core.hooksPath`).
+pub fn hooks_dir(dir: &Path) -> Result<PathBuf> {
+    let out = run(dir, &["rev-parse", "--git-path", "hooks"])?;
+    let p = PathBuf::from(out.trim());
+    Ok(if p.is_absolute() { p } else { dir.join(p) })
 }

@@ -33,12 +33,13 @@ mod integrated;
 mod marks;
 mod operation;
 mod racy;
+mod remotes;
 mod snapshot;
 mod state;
 mod status;
 mod worktree;
 
-pub use hooks_path::{TrackedHooks, tracked_hooks};
+pub use hooks_path::{TrackedHooks, hooks_dir, tracked_hooks};
 pub use integrated::Verdict;
 pub use marks::{branch_just_created, mark_warned, warned};
 pub use operation::in_progress as operation_in_progress;
@@ -46,6 +47,7 @@ pub use racy::{
     HELPER_ARG as HEAL_HELPER_ARG, enable_untracked_cache, heal as heal_racy_index, heal_later,
     needs_heal, run_helper as run_heal_helper, stop_helper as stop_heal_helper,
 };
+pub use remotes::{branch_on_remote, remote_refs_of};
 pub use snapshot::{apply_snapshot, snapshot};
 pub use state::{IndexLock, clear_stale_index_lock, hidden_edits, reflog_only};
 pub use status::{Scan, Status, ignored_size, status};
@@ -377,13 +379,6 @@ pub fn branch_name_valid(name: &str) -> bool {
     git2::Branch::name_is_valid(name).unwrap_or(false)
 }
 
-/// The directory git runs hooks from for the worktree at `dir` (honours `core.hooksPath`).
-pub fn hooks_dir(dir: &Path) -> Result<PathBuf> {
-    let out = run(dir, &["rev-parse", "--git-path", "hooks"])?;
-    let p = PathBuf::from(out.trim());
-    Ok(if p.is_absolute() { p } else { dir.join(p) })
-}
-
 /// The branch a linked worktree has checked out, read from its admin dir's HEAD (no git2,
 /// no spawn: the post-checkout hook runs on every checkout).
 pub fn worktree_branch(worktree: &Path) -> Option<String> {
@@ -411,40 +406,4 @@ pub fn worktree_head(worktree: &Path) -> Option<String> {
     let repo = git2::Repository::open(worktree).ok()?;
     let head = repo.head().ok()?;
     head.target().map(|o| o.to_string())
-}
-
-/// Whether `branch` has an upstream or a same-named branch on some remote.
-pub fn branch_on_remote(worktree: &Path, branch: &str) -> bool {
-    !remote_refs_of(worktree, branch).is_empty() || upstream_set(worktree, branch)
-}
-
-fn upstream_set(worktree: &Path, branch: &str) -> bool {
-    git2::Repository::open(worktree).is_ok_and(|repo| {
-        repo.find_branch(branch, git2::BranchType::Local)
-            .is_ok_and(|b| b.upstream().is_ok())
-    })
-}
-
-/// The remote-tracking refs named after `branch` on any remote (`backup/feature`), upstream
-/// or not: where the branch was pushed under its own name.
-pub fn remote_refs_of(worktree: &Path, branch: &str) -> Vec<String> {
-    let Ok(repo) = git2::Repository::open(worktree) else {
-        return Vec::new();
-    };
-    let Ok(refs) = repo.references_glob(&format!("refs/remotes/*/{branch}")) else {
-        return Vec::new();
-    };
-    let suffix = format!("/{branch}");
-    let mut out: Vec<String> = refs
-        .flatten()
-        .filter_map(|r| r.name().ok().map(String::from))
-        .filter_map(|n| n.strip_prefix("refs/remotes/").map(String::from))
-        // `*` crosses `/`: `origin/team/feature` is not remote `origin/team`'s `feature`.
-        .filter(|n| {
-            n.strip_suffix(&suffix)
-                .is_some_and(|remote| repo.find_remote(remote).is_ok())
-        })
-        .collect();
-    out.sort();
-    out
 }
