@@ -67,6 +67,12 @@ pub fn manage(ctx: &Ctx, cmd: HooksCommand) -> Result<i32> {
             if let Some(m) = hooks::manager(&dir) {
                 ui::out(&format!("note: {m}"));
             }
+            if let Ok(Some(t)) = git::tracked_hooks(&ctx.cwd, &dir) {
+                ui::out(&format!(
+                    "note: core.hooksPath ({}) holds tracked files; `hooks install` says how to call git-sandbox from them",
+                    t.configured
+                ));
+            }
             ui::out(&format!("directory: {}", dir.display()));
         }
     }

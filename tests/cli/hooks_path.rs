@@ -51,6 +51,8 @@ fn a_relative_hooks_path_in_tracked_files_is_refused_from_anywhere() {
     let s = t.new_sandbox("s");
     refused(&t, &s, &s);
     refused(&t, &t.repo, &s);
+    let status = t.ok(&s, &["hooks", "status"]);
+    assert!(status.contains("holds tracked files"), "{status}");
 }
 
 #[test]
