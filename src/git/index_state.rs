@@ -8,6 +8,8 @@
 //! (`<mode> <oid> <stage> <flags>\t<path>\0`, flags `a` assume-unchanged, `s` skip-worktree,
 //! `i` intent-to-add, `-` none) in a blob `entries`, beside a tree `objects/` naming each blob
 //! the entries use, so they stay reachable (gc cannot take a conflict's stages away).
+//! Only an index with such an entry is recorded this way (most are not: their staged tree is
+//! exact, and a clean removal writes nothing more).
 //!
 //! [`rebuild`] writes those entries back with libgit2, stat data zeroed so git hashes every
 //! file once before trusting it (a stale stat match could hide a change); the caller then
@@ -30,15 +32,48 @@ const STAGE_MASK: u16 = 0x3000;
 const SKIP_WORKTREE: u16 = 0x4000;
 const INTENT_TO_ADD: u16 = 0x2000;
 
-/// A commit whose tree is `entries` and `objects/`, recording `index` as it is now, and
-/// `admin/`, the state of an operation in progress in the admin dir `admin` (see
-/// [`super::operation`]; the commits it names are the commit's parents).
+/// A commit recording what a tree cannot hold, or `None` when there is nothing such (the
+/// staged tree is then exact, and a clean sandbox's removal pays nothing for this):
+/// `entries` and `objects/` when some entry has a flag or a stage, and `admin/`, the state of
+/// an operation in progress in the admin dir `admin` (see [`super::operation`]; the commits it
+/// names are the commit's parents).
 pub fn record(
     repo: &Repository,
     index: &git2::Index,
     sig: &git2::Signature,
     admin: Option<&Path>,
-) -> Result<Oid> {
+) -> Result<Option<Oid>> {
+    let special = index.iter().any(|e| {
+        e.flags & (VALID | STAGE_MASK) != 0
+            || e.flags_extended & (SKIP_WORKTREE | INTENT_TO_ADD) != 0
+    });
+    let op = admin
+        .map(|a| operation::save(repo, a))
+        .transpose()?
+        .flatten();
+    if !special && op.is_none() {
+        return Ok(None);
+    }
+    let mut tree = repo.treebuilder(None)?;
+    if special {
+        let (entries, objects) = entries_and_objects(repo, index)?;
+        tree.insert("entries", entries, 0o100644)?;
+        tree.insert("objects", objects, 0o040000)?;
+    }
+    let mut parents = Vec::new();
+    if let Some(saved) = op {
+        tree.insert("admin", saved.tree, 0o040000)?;
+        for id in saved.commits {
+            parents.push(repo.find_commit(id)?);
+        }
+    }
+    let tree = repo.find_tree(tree.write()?)?;
+    let parents: Vec<&git2::Commit> = parents.iter().collect();
+    Ok(Some(repo.commit(None, sig, sig, MESSAGE, &tree, &parents)?))
+}
+
+/// The `entries` blob, and the `objects/` tree naming every blob they use.
+fn entries_and_objects(repo: &Repository, index: &git2::Index) -> Result<(Oid, Oid)> {
     let mut text = Vec::new();
     let mut objects = repo.treebuilder(None)?;
     for e in index.iter() {
@@ -64,25 +99,7 @@ pub fn record(
             objects.insert(e.id.to_string(), e.id, 0o100644)?;
         }
     }
-    let blob = repo.blob(&text)?;
-    let objects = objects.write()?;
-    let mut tree = repo.treebuilder(None)?;
-    tree.insert("entries", blob, 0o100644)?;
-    tree.insert("objects", objects, 0o040000)?;
-    let mut parents = Vec::new();
-    if let Some(saved) = admin
-        .map(|a| operation::save(repo, a))
-        .transpose()?
-        .flatten()
-    {
-        tree.insert("admin", saved.tree, 0o040000)?;
-        for id in saved.commits {
-            parents.push(repo.find_commit(id)?);
-        }
-    }
-    let tree = repo.find_tree(tree.write()?)?;
-    let parents: Vec<&git2::Commit> = parents.iter().collect();
-    Ok(repo.commit(None, sig, sig, MESSAGE, &tree, &parents)?)
+    Ok((repo.blob(&text)?, objects.write()?))
 }
 
 /// One recorded entry.
@@ -124,13 +141,20 @@ pub fn recorded(staged: &git2::Commit) -> Option<Oid> {
     (c.message().ok() == Some(MESSAGE)).then(|| c.id())
 }
 
-/// Replaces the index of the worktree at `worktree` with the entries recorded in `commit`.
-pub fn rebuild(worktree: &Path, commit: Oid) -> Result<()> {
+/// Puts back what `commit` recorded in the worktree at `worktree`: the operation's files, and
+/// the index entry by entry. Returns whether it wrote the index (if not, the staged tree is
+/// the index).
+pub fn rebuild(worktree: &Path, commit: Oid) -> Result<bool> {
     let repo = Repository::open(worktree)?;
     let tree = repo.find_commit(commit)?.tree()?;
-    let entry = tree
-        .get_name("entries")
-        .context("the saved index has no entries")?;
+    if let (Some(admin), Some(saved)) = (super::gitfile_target(worktree), tree.get_name("admin")) {
+        let saved = repo.find_tree(saved.id())?;
+        operation::put_back(&repo, &saved, &admin)
+            .context("cannot put back the operation in progress")?;
+    }
+    let Some(entry) = tree.get_name("entries") else {
+        return Ok(false);
+    };
     let entries = parse(repo.find_blob(entry.id())?.content())?;
     // An intent-to-add entry names the empty blob, which git never writes.
     repo.blob(b"")?;
@@ -171,10 +195,5 @@ pub fn rebuild(worktree: &Path, commit: Oid) -> Result<()> {
             })?;
     }
     index.write().context("cannot write the restored index")?;
-    if let (Some(admin), Some(saved)) = (super::gitfile_target(worktree), tree.get_name("admin")) {
-        let saved = repo.find_tree(saved.id())?;
-        operation::put_back(&repo, &saved, &admin)
-            .context("cannot put back the operation in progress")?;
-    }
-    Ok(())
+    Ok(true)
 }

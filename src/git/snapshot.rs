@@ -55,14 +55,18 @@ pub fn snapshot(
         .context("cannot write the working files as a tree")?;
     let staged = staged.unwrap_or(work_tree);
     let staged_tree = repo.find_tree(staged)?;
-    let entries = repo.find_commit(entries)?;
+    let mut staged_parents = vec![head.clone()];
+    if let Some(entries) = entries {
+        staged_parents.push(repo.find_commit(entries)?);
+    }
+    let staged_parents: Vec<&git2::Commit> = staged_parents.iter().collect();
     let staged_commit = repo.commit(
         None,
         &sig,
         &sig,
         "git-sandbox: the staged state",
         &staged_tree,
-        &[&head, &entries],
+        &staged_parents,
     )?;
     let staged_commit = repo.find_commit(staged_commit)?;
     let mut parents = vec![head, staged_commit];
@@ -145,14 +149,15 @@ pub fn apply_snapshot(worktree: &Path, commit: &str) -> Result<()> {
     // The index alone to the staged state (entry by entry when the state recorded them),
     // then stat data back so status stays fast.
     let staged = snap.parent(1)?;
-    match index_state::recorded(&staged) {
+    let rebuilt = match index_state::recorded(&staged) {
         Some(entries) => index_state::rebuild(worktree, entries)?,
-        None => {
-            run(
-                worktree,
-                &["read-tree", &format!("{}^{{tree}}", staged.id())],
-            )?;
-        }
+        None => false,
+    };
+    if !rebuilt {
+        run(
+            worktree,
+            &["read-tree", &format!("{}^{{tree}}", staged.id())],
+        )?;
     }
     let _ = run(worktree, &["update-index", "-q", "--refresh"]);
     Ok(())
