@@ -6,7 +6,8 @@
 //! So `rm` names the operation (and refuses unless `--force`), and the snapshot keeps those
 //! files as a tree `admin/` ([`save`]), with every object they name kept reachable (commits as
 //! parents, trees and blobs in `names/`); `restore` writes them back into the new worktree's
-//! admin dir ([`put_back`]), so `git status` says "you are still merging" again.
+//! admin dir ([`put_back`]), so `git status` says "you are still merging" again. The
+//! worktree's own settings there (`config.worktree`, `info/sparse-checkout`) come along.
 
 use std::fs;
 use std::path::Path;
@@ -30,6 +31,9 @@ const FILES: &[&str] = &[
     "rebase-apply",
     "sequencer",
     "refs",
+    // Not an operation, but the worktree's own too: `git config --worktree`, sparse-checkout.
+    "config.worktree",
+    "info",
 ];
 
 /// The operation in progress in the worktree whose admin dir is `admin`, if any.

@@ -333,3 +333,26 @@ fn a_rebase_in_progress_is_refused_then_saved_and_continued_after_restore() {
             .contains("# branch.head r")
     );
 }
+
+#[test]
+fn the_worktree_own_config_comes_back() {
+    let t = TestEnv::new();
+    t.git(&t.repo, &["config", "extensions.worktreeConfig", "true"]);
+    let p = t.new_sandbox("w");
+    t.git(&p, &["config", "--worktree", "sandbox.note", "mine alone"]);
+    t.write(&p, "draft.txt", "draft\n");
+    force_rm(&t, "w");
+    let q = restore(&t, "w");
+    assert_eq!(
+        t.git(&q, &["config", "--worktree", "sandbox.note"]),
+        "mine alone\n"
+    );
+    assert!(
+        t.git_cmd(&t.repo)
+            .args(["config", "sandbox.note"])
+            .output()
+            .expect("git")
+            .stdout
+            .is_empty()
+    );
+}
