@@ -2,9 +2,11 @@
 //! `rm` (or `--delete-branch`) left under `refs/sandbox/trash/<instance id>/<timestamp>`.
 //!
 //! A saved state is one commit: its tree the working files, parent 1 the branch tip, parent 2
-//! the staged state, and its message the sandbox's name, branch and kind. Restoring makes the
-//! sandbox anew (branch, worktree, slot, ports, env file) at the tip, then puts the index and
-//! the working files back, so staged, unstaged and untracked files return as they were. Saved
+//! the staged state, and its message the sandbox's name, branch and kind, where HEAD was and
+//! the branch's config. Restoring makes the sandbox anew (branch, worktree, slot, ports, env
+//! file) with HEAD where it was (its branch, another branch, or detached at the saved commit),
+//! then puts the index and the working files back, so staged, unstaged and untracked files
+//! return as they were, and the branch's upstream config if it went with the branch. Saved
 //! states stay until `trash purge` deletes them.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
