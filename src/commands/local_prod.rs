@@ -72,6 +72,7 @@ pub fn run(ctx: &Ctx, cmd: LocalProdCommand) -> Result<i32> {
                 start,
                 restoring: None,
                 progress: ui::progress(),
+                made_by: crate::registry::MadeBy::User,
             };
             let created = sandbox::create(&repo, &cfg, &ctx.reg, &spec)?;
             super::new::report_warnings(&created);

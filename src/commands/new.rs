@@ -12,7 +12,7 @@ use crate::error::UserError;
 use crate::git::{self, Repo};
 use crate::names::{self, NewName};
 use crate::pr;
-use crate::registry::{Kind, Registry};
+use crate::registry::{Kind, MadeBy, Registry};
 use crate::sandbox::{self, CreateSpec};
 use crate::ui;
 
@@ -27,12 +27,28 @@ pub fn run(ctx: &Ctx, args: NewArgs) -> Result<i32> {
             let id = sandbox::free_id(&repo, &ctx.reg.load()?, &name.slug);
             sandbox_path(&repo, &cfg, &name.slug, &id)?;
             let pr = pr::take_in(&repo, n)?;
-            create_at(&repo, &cfg, &ctx.reg, &name.slug, pr.branch, pr.start)?
+            create_at(
+                &repo,
+                &cfg,
+                &ctx.reg,
+                &name.slug,
+                pr.branch,
+                pr.start,
+                MadeBy::User,
+            )?
         }
         None => {
             let branch = args.branch.clone().unwrap_or(name.branch);
             let start = start_for(&repo, &branch, args.from.as_deref(), &ctx.cwd)?;
-            create_at(&repo, &cfg, &ctx.reg, &name.slug, branch, start)?
+            create_at(
+                &repo,
+                &cfg,
+                &ctx.reg,
+                &name.slug,
+                branch,
+                start,
+                MadeBy::User,
+            )?
         }
     };
     report_created(&created);
@@ -98,7 +114,7 @@ fn start_for(repo: &Repo, branch: &str, from: Option<&str>, here: &Path) -> Resu
 
 /// Makes the sandbox `name` (written as a branch: `feature/login`) on `branch` (default: the
 /// name), starting a new branch at `from` (default: the HEAD of `here`): what `new` does,
-/// shared with the agent hook.
+/// shared with the agent hook (which says it `made_by` it).
 pub fn create_named(
     repo: &Repo,
     cfg: &Config,
@@ -106,11 +122,12 @@ pub fn create_named(
     name: &str,
     here: &Path,
     from: Option<&str>,
+    made_by: MadeBy,
 ) -> Result<sandbox::Created> {
     let name = names::for_new(name)?;
     reserved(&name.slug)?;
     let start = start_for(repo, &name.branch, from, here)?;
-    create_at(repo, cfg, reg, &name.slug, name.branch, start)
+    create_at(repo, cfg, reg, &name.slug, name.branch, start, made_by)
 }
 
 /// Creates sandbox `slug` on `branch`, new at `start` or existing when `start` is `None`.
@@ -121,6 +138,7 @@ fn create_at(
     slug: &str,
     branch: String,
     start: Option<String>,
+    made_by: MadeBy,
 ) -> Result<sandbox::Created> {
     let data = reg.load()?;
     if let Some(inst) = data.of_repo(&repo.root).find(|i| i.name == slug) {
@@ -145,6 +163,7 @@ fn create_at(
         start,
         restoring: None,
         progress: ui::progress(),
+        made_by,
     };
     sandbox::create(repo, cfg, reg, &spec)
 }

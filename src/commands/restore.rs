@@ -143,6 +143,7 @@ pub fn restore(ctx: &Ctx, args: RestoreArgs) -> Result<i32> {
             applied: false,
         }),
         progress: ui::progress(),
+        made_by: crate::registry::MadeBy::User,
     };
     let kept = s
         .trash_dir

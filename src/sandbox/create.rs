@@ -11,7 +11,7 @@ use crate::env;
 use crate::error::UserError;
 use crate::fault;
 use crate::git::{self, Repo};
-use crate::registry::{Instance, Kind, Registry, State};
+use crate::registry::{Instance, Kind, MadeBy, Registry, State};
 
 use super::checkout::add_worktree;
 use super::copy::copy_files;
@@ -35,6 +35,8 @@ pub struct CreateSpec {
     pub created_branch: bool,
     /// Let git show checkout progress (on a terminal).
     pub progress: bool,
+    /// Who asks for it (the registry records it: the agent hook hands out only its own).
+    pub made_by: MadeBy,
 }
 
 /// The result of a creation.
@@ -137,6 +139,7 @@ pub fn create(repo: &Repo, cfg: &Config, reg: &Registry, spec: &CreateSpec) -> R
         None,
     );
     entry.restoring = spec.restoring.clone();
+    entry.made_by = Some(spec.made_by.clone());
     let (slot, skipped) = reserve(repo, cfg, reg, entry, |_| Ok(()))?;
     let mut done = Undo {
         repo,
