@@ -198,22 +198,10 @@ fn new_name(args: &NewArgs) -> Result<NewName> {
     Ok(name)
 }
 
-/// Where the sandbox goes: the path template, outside the repository, not taken.
+/// Where the sandbox goes: the path template, confined (`sandbox::confine`), not taken.
 fn sandbox_path(repo: &Repo, cfg: &Config, slug: &str, id: &str) -> Result<PathBuf> {
     let path = config::expand_template(&cfg.path_template, &repo.root, &repo.name, slug, id);
-    if path.starts_with(&repo.root) || path.starts_with(&repo.common_dir) {
-        return Err(UserError::new(format!(
-            "the sandbox path {} is inside the repository",
-            path.display()
-        ))
-        .hint("set `path` in .sandbox.toml to a place outside the repo, e.g. \"../{repo}--{name}\"")
-        .into());
-    }
-    if std::fs::symlink_metadata(&path).is_ok() {
-        return Err(UserError::new(format!("{} already exists", path.display()))
-            .hint("remove or rename it, pick another name, or set `path` in .sandbox.toml")
-            .into());
-    }
+    sandbox::confine(repo, &path)?;
     Ok(path)
 }
 

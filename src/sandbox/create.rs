@@ -52,6 +52,7 @@ pub struct Created {
 /// Checks that nothing is in the way of `spec`, without changing anything, and returns the
 /// commit the instance will start at.
 fn precheck(repo: &Repo, spec: &CreateSpec) -> Result<Option<String>> {
+    super::confine(repo, &spec.path)?;
     if fs::symlink_metadata(&spec.path).is_ok() {
         return Err(
             UserError::new(format!("{} already exists", spec.path.display()))

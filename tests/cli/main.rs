@@ -4,6 +4,7 @@
 mod agent;
 mod agents_new;
 mod common;
+mod confine;
 mod copy;
 mod crash;
 mod crash_matrix;
