@@ -1,26 +1,24 @@
 //! The project's own lifecycle commands (`.sandbox.toml` `[commands]`): `setup` runs in a
 //! sandbox after `new`, `restore` and `adopt`; `teardown` runs before `rm` stops its services.
 //!
-//! They come from the repository, so they run only once the user approved that exact set:
-//! per user, per repo, by the hash of the commands (`trust.json` beside the registry). On a
-//! terminal the user is asked; otherwise it refuses with the way to approve (`git sandbox
-//! trust`, or `--yes` for one run). Each command runs through `sh -c` in the sandbox with its
+//! They come from the repository, so they run only once the user approved the repo's requests
+//! (`trust.rs`: the commands with everything else the config asks for, by hash). On a
+//! terminal the user is asked, unless they said no earlier in this run; otherwise it refuses
+//! with the way to approve (`git sandbox trust`, or `--yes` for one run). Each command runs through `sh -c` in the sandbox with its
 //! env; its output streams live to stderr (stdout is the command's data: a path, JSON), each
 //! step is named, and a failure names the command and its exit status.
 
-use std::collections::BTreeMap;
 use std::os::fd::AsFd;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result};
-use serde::{Deserialize, Serialize};
 
-use crate::config::Config;
+use crate::config::{Config, Verdict};
 use crate::error::UserError;
 use crate::git::Repo;
 use crate::registry::{Instance, Registry};
-use crate::{env, ui};
+use crate::{env, trust, ui};
 
 /// Which list runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,14 +43,7 @@ impl Phase {
     }
 }
 
-/// How the user answers for the commands this time.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Consent {
-    /// `--yes`: run them this once without asking (nothing is stored).
-    pub yes: bool,
-    /// Never ask, even on a terminal (the agent hook).
-    pub never_ask: bool,
-}
+pub use crate::trust::Consent;
 
 /// Why the commands did not run (or failed).
 #[derive(Debug)]
@@ -143,83 +134,8 @@ fn step(cmd: &str, dir: &Path, vars: &[(String, String)]) -> Result<()> {
     Ok(())
 }
 
-/// The commands' fingerprint: a hash of both lists (libgit2's blob hash, in-process).
-fn fingerprint(cfg: &Config) -> String {
-    let text = serde_json::json!({ "setup": cfg.setup, "teardown": cfg.teardown }).to_string();
-    git2::Oid::hash_object(git2::ObjectType::Blob, text.as_bytes())
-        .map(|o| o.to_string())
-        .unwrap_or(text)
-}
-
-/// What the user approved, per repo root.
-#[derive(Serialize, Deserialize, Default)]
-struct Store {
-    version: u32,
-    #[serde(default)]
-    repos: BTreeMap<String, String>,
-}
-
-fn store_file(reg: &Registry) -> std::path::PathBuf {
-    reg.dir().join("trust.json")
-}
-
-fn load(reg: &Registry) -> Store {
-    std::fs::read_to_string(store_file(reg))
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_default()
-}
-
-fn save(reg: &Registry, store: &Store) -> Result<()> {
-    std::fs::create_dir_all(reg.dir())?;
-    let mut tmp = tempfile::NamedTempFile::new_in(reg.dir())?;
-    serde_json::to_writer_pretty(&mut tmp, store)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(store_file(reg))?;
-    Ok(())
-}
-
-/// Whether the current commands of `repo` are the ones the user approved.
-pub fn trusted(repo: &Repo, cfg: &Config, reg: &Registry) -> bool {
-    let key = repo.root.display().to_string();
-    load(reg).repos.get(&key) == Some(&fingerprint(cfg))
-}
-
-/// Records the current commands of `repo` as approved (`git sandbox trust`).
-pub fn trust(repo: &Repo, cfg: &Config, reg: &Registry) -> Result<()> {
-    let mut store = load(reg);
-    store.version = 1;
-    store
-        .repos
-        .insert(repo.root.display().to_string(), fingerprint(cfg));
-    save(reg, &store)
-}
-
-/// Forgets the approval for `repo` (`git sandbox trust --revoke`).
-pub fn revoke(repo: &Repo, reg: &Registry) -> Result<bool> {
-    let mut store = load(reg);
-    let had = store
-        .repos
-        .remove(&repo.root.display().to_string())
-        .is_some();
-    if had {
-        save(reg, &store)?;
-    }
-    Ok(had)
-}
-
-/// The commands as lines, for `trust --show` and the question.
-pub fn listing(cfg: &Config) -> Vec<String> {
-    let mut out = Vec::new();
-    for (key, list) in [("setup", &cfg.setup), ("teardown", &cfg.teardown)] {
-        for c in list {
-            out.push(format!("  {key}: {c}"));
-        }
-    }
-    out
-}
-
-/// Approved already, `--yes`, or asked now on a terminal (and remembered); else an error that
+/// Approved for this run (`trust::settle` said so, or the store, or `--yes`), or asked now on
+/// a terminal (and remembered) unless the user already said no this run; else an error that
 /// says how to approve.
 fn approve(
     phase: Phase,
@@ -228,19 +144,24 @@ fn approve(
     reg: &Registry,
     consent: Consent,
 ) -> Result<()> {
-    if consent.yes || trusted(repo, cfg, reg) {
+    let asked = match cfg.verdict {
+        Verdict::Trusted => return Ok(()),
+        Verdict::Declined => true,
+        Verdict::Pending => false,
+    };
+    if consent.yes || trust::trusted(repo, cfg, reg) {
         return Ok(());
     }
-    if !consent.never_ask && ui::interactive() {
+    if !asked && !consent.never_ask && ui::interactive() {
         ui::info(&format!(
             "{} holds commands that run on your machine:",
             crate::config::FILE_NAME
         ));
-        for l in listing(cfg) {
+        for l in cfg.asks.listing() {
             ui::info(&l);
         }
         if ui::confirm("Trust them for this repo (asked again if they change)?") {
-            return trust(repo, cfg, reg);
+            return trust::trust(repo, cfg, reg);
         }
     }
     Err(UserError::new(format!(

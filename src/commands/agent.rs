@@ -38,6 +38,7 @@ use crate::git::{self, Repo};
 use crate::names;
 use crate::registry::{Kind, MadeBy, State};
 use crate::target;
+use crate::trust::Consent;
 use crate::ui;
 
 /// `agent-hook …`: never returns an error for `main` to print; it prints one line itself.
@@ -110,7 +111,9 @@ fn work_dir(ctx: &Ctx, dir: Option<&Path>) -> Result<PathBuf> {
 fn worktree_create(ctx: &Ctx, v: &Value) -> Result<PathBuf> {
     let req = CreateRequest::from_json(v)?;
     let repo = Repo::discover(&work_dir(ctx, req.dir.as_deref())?)?;
-    let cfg = Config::load(&repo.root)?;
+    let mut cfg = Config::load(&repo.root)?;
+    // A hook never asks: only what the user approved applies.
+    crate::trust::settle(&mut cfg, &repo, &ctx.reg, Consent::stored_only());
     let name = match claim(ctx, &repo, &req)? {
         Claim::Ours(path) => return Ok(path),
         Claim::Free(name) => name,
@@ -141,10 +144,7 @@ fn worktree_create(ctx: &Ctx, v: &Value) -> Result<PathBuf> {
     new::report_created(&created);
     // The project's setup, if trusted: a hook never asks. Untrusted or failing, the sandbox is
     // still the agent's to work in; stderr says how to finish it.
-    let consent = crate::lifecycle::Consent {
-        yes: false,
-        never_ask: true,
-    };
+    let consent = Consent::stored_only();
     super::setup::after_create(&repo, &cfg, &ctx.reg, &created.instance, consent, false);
     Ok(created.instance.path)
 }
@@ -259,7 +259,10 @@ fn worktree_remove(ctx: &Ctx, v: &Value) -> Result<i32> {
         ..Default::default()
     };
     let result = Config::load(&repo.root)
-        .and_then(|cfg| rm::remove(&here, &repo, &cfg, &inst, flags))
+        .and_then(|mut cfg| {
+            crate::trust::settle(&mut cfg, &repo, &ctx.reg, Consent::stored_only());
+            rm::remove(&here, &repo, &cfg, &inst, flags)
+        })
         .and_then(|code| match code {
             0 => Ok(()),
             code => Err(anyhow::anyhow!("rm stopped with exit {code}")),

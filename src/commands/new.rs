@@ -19,7 +19,8 @@ use crate::ui;
 pub fn run(ctx: &Ctx, args: NewArgs) -> Result<i32> {
     // A Ctrl-C now stops at the next step and undoes the creation, instead of leaving half.
     crate::interrupt::catch();
-    let (repo, cfg) = ctx.repo_config()?;
+    let (repo, mut cfg) = ctx.repo_config()?;
+    crate::trust::settle(&mut cfg, &repo, &ctx.reg, consent(args.setup));
     let name = new_name(&args)?;
     let created = match args.pr {
         Some(n) => {
@@ -94,11 +95,15 @@ fn set_up(
     inst: &crate::registry::Instance,
     flags: crate::cli::SetupFlags,
 ) -> bool {
-    let consent = crate::lifecycle::Consent {
+    super::setup::after_create(repo, cfg, reg, inst, consent(flags), flags.no_setup)
+}
+
+/// `--yes` approves the config's requests for this run; else asked on a terminal.
+fn consent(flags: crate::cli::SetupFlags) -> crate::trust::Consent {
+    crate::trust::Consent {
         yes: flags.yes,
         never_ask: false,
-    };
-    super::setup::after_create(repo, cfg, reg, inst, consent, flags.no_setup)
+    }
 }
 
 /// Where a new branch starts (`None`: the branch exists and is used as it is). Without
@@ -207,7 +212,8 @@ fn sandbox_path(repo: &Repo, cfg: &Config, slug: &str, id: &str) -> Result<PathB
 
 /// `adopt PATH [--name N]`: register a worktree made by hand.
 pub fn adopt(ctx: &Ctx, args: crate::cli::AdoptArgs) -> Result<i32> {
-    let (repo, cfg) = ctx.repo_config()?;
+    let (repo, mut cfg) = ctx.repo_config()?;
+    crate::trust::settle(&mut cfg, &repo, &ctx.reg, consent(args.setup));
     let path = ctx.cwd.join(&args.path);
     let name = match &args.name {
         Some(n) => names::slugify(n)?,

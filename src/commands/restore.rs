@@ -88,7 +88,11 @@ fn states_of(repo: &Repo, slug: &str, id: &str) -> Result<Vec<Saved>> {
 }
 
 pub fn restore(ctx: &Ctx, args: RestoreArgs) -> Result<i32> {
-    let (repo, cfg) = ctx.repo_config()?;
+    let (repo, mut cfg) = ctx.repo_config()?;
+    let consent = crate::lifecycle::Consent {
+        yes: args.setup.yes,
+        never_ask: false,
+    };
     let slug = names::slugify(&args.name)?;
     let id = sandbox::free_id(&repo, &ctx.reg.load()?, &slug);
     let states = states_of(&repo, &slug, &repo.instance_id(&slug))?;
@@ -117,6 +121,7 @@ pub fn restore(ctx: &Ctx, args: RestoreArgs) -> Result<i32> {
         s.branch.clone()
     };
     let start = start_point(&repo, s, &branch)?;
+    crate::trust::settle(&mut cfg, &repo, &ctx.reg, consent);
     let template = if s.kind == Kind::LocalProd {
         &cfg.local_prod_path
     } else {
@@ -156,10 +161,6 @@ pub fn restore(ctx: &Ctx, args: RestoreArgs) -> Result<i32> {
         "restored from {} (kept; `git sandbox trash purge` deletes it)",
         s.refname
     ));
-    let consent = crate::lifecycle::Consent {
-        yes: args.setup.yes,
-        never_ask: false,
-    };
     let inst = &created.instance;
     let set_up =
         super::setup::after_create(&repo, &cfg, &ctx.reg, inst, consent, args.setup.no_setup);

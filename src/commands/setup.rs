@@ -10,6 +10,7 @@ use crate::error::UserError;
 use crate::git::Repo;
 use crate::lifecycle::{self, Consent, Phase};
 use crate::registry::{Instance, Registry};
+use crate::trust;
 use crate::ui;
 
 /// The setup step after a sandbox was made: runs `[commands] setup` unless `skip`, records
@@ -67,7 +68,7 @@ fn record(reg: &Registry, id: &str, state: &str) {
 
 /// `setup [NAME] [--yes]`: runs the setup commands again.
 pub fn run(ctx: &Ctx, args: SetupArgs) -> Result<i32> {
-    let (repo, cfg) = ctx.repo_config()?;
+    let (repo, mut cfg) = ctx.repo_config()?;
     let data = ctx.reg.load()?;
     let inst = crate::target::resolve(&repo, &data, args.name.as_deref(), &ctx.cwd)?;
     crate::target::verify(&repo, &inst)?;
@@ -79,6 +80,7 @@ pub fn run(ctx: &Ctx, args: SetupArgs) -> Result<i32> {
         yes: args.yes,
         never_ask: false,
     };
+    trust::settle(&mut cfg, &repo, &ctx.reg, consent);
     Ok(
         if after_create(&repo, &cfg, &ctx.reg, &inst, consent, false) {
             ui::info(&format!("{} is set up", inst.name));
@@ -89,24 +91,24 @@ pub fn run(ctx: &Ctx, args: SetupArgs) -> Result<i32> {
     )
 }
 
-/// `trust [--show|--revoke]`: approve (or show, or forget) this repo's commands.
+/// `trust [--show|--revoke]`: approve (or show, or forget) what this repo's config asks for.
 pub fn trust(ctx: &Ctx, args: TrustArgs) -> Result<i32> {
     let (repo, cfg) = ctx.repo_config()?;
-    let lines = lifecycle::listing(&cfg);
+    let lines = cfg.asks.listing();
     if args.revoke {
-        let had = lifecycle::revoke(&repo, &ctx.reg)?;
+        let had = trust::revoke(&repo, &ctx.reg)?;
         ui::info(if had {
-            "approval forgotten: the commands will be asked about again"
+            "approval forgotten: the config's requests will be asked about again"
         } else {
             "nothing was approved for this repo"
         });
         return Ok(0);
     }
     if lines.is_empty() {
-        ui::info("this project has no [commands]");
+        ui::info("this project's config asks for nothing that needs trust");
         return Ok(0);
     }
-    let trusted = lifecycle::trusted(&repo, &cfg, &ctx.reg);
+    let trusted = trust::trusted(&repo, &cfg, &ctx.reg);
     if args.show {
         for l in &lines {
             ui::out(l);
@@ -114,7 +116,7 @@ pub fn trust(ctx: &Ctx, args: TrustArgs) -> Result<i32> {
         ui::info(if trusted { "trusted" } else { "not trusted" });
         return Ok(0);
     }
-    lifecycle::trust(&repo, &cfg, &ctx.reg)?;
+    trust::trust(&repo, &cfg, &ctx.reg)?;
     ui::info("trusted for this repo (asked again if they change):");
     for l in &lines {
         ui::info(l);
@@ -154,7 +156,8 @@ pub fn teardown(
 /// `copy [NAME]`: brings `copy = [...]` and `.worktreeinclude` files from the main worktree
 /// again, only those missing in the sandbox (never over a file there, never through a link).
 pub fn copy(ctx: &Ctx, args: crate::cli::OptNameArg) -> Result<i32> {
-    let (repo, cfg) = ctx.repo_config()?;
+    let (repo, mut cfg) = ctx.repo_config()?;
+    trust::settle(&mut cfg, &repo, &ctx.reg, Consent::default());
     let data = ctx.reg.load()?;
     let inst = crate::target::resolve(&repo, &data, args.name.as_deref(), &ctx.cwd)?;
     let path = crate::target::verify(&repo, &inst)?;

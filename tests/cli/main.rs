@@ -29,5 +29,6 @@ mod services;
 mod setup;
 mod shell;
 mod snapshots_ui;
+mod trust;
 mod volumes;
 mod zero_edit;
