@@ -50,6 +50,8 @@ pub use crate::trust::Consent;
 pub enum NotRun {
     /// Not approved: the error says how to approve.
     NotTrusted(anyhow::Error),
+    /// The checked-out code is someone else's and nobody said yes to running it this time.
+    Foreign(anyhow::Error),
     Failed(anyhow::Error),
 }
 
@@ -58,13 +60,14 @@ impl NotRun {
     pub fn state(&self) -> &'static str {
         match self {
             NotRun::NotTrusted(_) => "not-trusted",
+            NotRun::Foreign(_) => "skipped",
             NotRun::Failed(_) => "failed",
         }
     }
 
     pub fn into_error(self) -> anyhow::Error {
         match self {
-            NotRun::NotTrusted(e) | NotRun::Failed(e) => e,
+            NotRun::NotTrusted(e) | NotRun::Foreign(e) | NotRun::Failed(e) => e,
         }
     }
 }
@@ -93,6 +96,7 @@ pub fn run(
         return Ok(false);
     }
     approve(phase, repo, cfg, reg, consent).map_err(NotRun::NotTrusted)?;
+    vouch(phase, repo, reg, inst, dir, consent).map_err(NotRun::Foreign)?;
     let vars = env::vars(cfg, inst).map_err(NotRun::Failed)?;
     // The project's commands run git in the sandbox: no index-healing helper of ours may hold
     // its index.lock meanwhile. It starts again afterwards.
@@ -111,6 +115,61 @@ pub fn run(
         })?;
     }
     Ok(true)
+}
+
+/// The second gate: trust approved the commands, but the code they run is the checked-out
+/// commit's. Unasked only when it is the user's own (`git/provenance.rs`): every commit that no
+/// branch of the user's held was made by the user. A branch git-sandbox made (for a sandbox,
+/// from whatever it started at) or took a pull request into (`pr-N`) is not the user's by
+/// being local. Else `--yes`, or asked on a terminal naming the commit and its author, every
+/// time.
+fn vouch(
+    phase: Phase,
+    repo: &Repo,
+    reg: &Registry,
+    inst: &Instance,
+    dir: &Path,
+    consent: Consent,
+) -> Result<()> {
+    let Some(head) = crate::git::head_at(dir, &repo.common_dir) else {
+        return Ok(());
+    };
+    let data = reg.load()?;
+    let made: Vec<&str> = data
+        .of_repo(&repo.root)
+        .chain(std::iter::once(inst))
+        .filter(|i| i.created_branch)
+        .filter_map(|i| i.branch.as_deref())
+        .collect();
+    let users = |b: &str| !made.contains(&b) && !crate::pr::is_branch(b);
+    let Some(who) = repo.stranger_at(&head, users)? else {
+        return Ok(());
+    };
+    let what = format!(
+        "{} runs code from {} ({who}), which is not yours",
+        phase.name(),
+        inst.name
+    );
+    if consent.yes {
+        ui::info(&format!("{what}; running it (--yes)"));
+        return Ok(());
+    }
+    if !consent.never_ask && ui::interactive() {
+        ui::info(&format!("{what}."));
+        if ui::confirm(&format!("Run the {} commands on it?", phase.name())) {
+            return Ok(());
+        }
+    }
+    let how = match phase {
+        Phase::Setup => format!(
+            "read it, then `git sandbox setup {} --yes` runs it",
+            inst.name
+        ),
+        Phase::Teardown => "on a terminal rm asks; --force removes it without running it".into(),
+    };
+    Err(UserError::new(format!("{what}, so it did not run"))
+        .hint(how)
+        .into())
 }
 
 /// One command through `sh -c`, in `dir`, with the sandbox's env; its stdout goes to stderr.

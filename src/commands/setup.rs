@@ -13,9 +13,19 @@ use crate::registry::{Instance, Registry};
 use crate::trust;
 use crate::ui;
 
-/// The setup step after a sandbox was made: runs `[commands] setup` unless `skip`, records
-/// how it went, and says so. `false`: the sandbox is kept but not set up (the caller exits
-/// non-zero); `git sandbox setup NAME` runs it again.
+/// How the setup step ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetUp {
+    /// Ran through, or there is nothing to run.
+    Done,
+    /// Not run, on purpose (`--no-setup`, or someone else's code nobody said yes to).
+    Skipped,
+    /// Not trusted, or failed: the sandbox is kept, not set up.
+    Kept,
+}
+
+/// The setup step after a sandbox was made (see [`set_up`]). `false`: the sandbox is kept but
+/// not set up (the caller exits non-zero); `git sandbox setup NAME` runs it again.
 pub fn after_create(
     repo: &Repo,
     cfg: &Config,
@@ -24,8 +34,21 @@ pub fn after_create(
     consent: Consent,
     skip: bool,
 ) -> bool {
+    set_up(repo, cfg, reg, inst, consent, skip) != SetUp::Kept
+}
+
+/// Runs `[commands] setup` unless `skip`, records how it went (the registry's `setup`), and
+/// says so.
+pub fn set_up(
+    repo: &Repo,
+    cfg: &Config,
+    reg: &Registry,
+    inst: &Instance,
+    consent: Consent,
+    skip: bool,
+) -> SetUp {
     if cfg.setup.is_empty() {
-        return true;
+        return SetUp::Done;
     }
     if skip {
         record(reg, &inst.id, "skipped");
@@ -33,26 +56,30 @@ pub fn after_create(
             "setup skipped (--no-setup); `git sandbox setup {}` runs it",
             inst.name
         ));
-        return true;
+        return SetUp::Skipped;
     }
     match lifecycle::run(Phase::Setup, repo, cfg, reg, inst, &inst.path, consent) {
         Ok(_) => {
             record(reg, &inst.id, "done");
-            true
+            SetUp::Done
         }
         Err(not_run) => {
             record(reg, &inst.id, not_run.state());
+            let skipped = matches!(not_run, lifecycle::NotRun::Foreign(_));
             let e = not_run.into_error();
             ui::warn(&format!("{e:#}"));
             let user = e.chain().find_map(|c| c.downcast_ref::<UserError>());
             for h in user.map(|u| u.hints.as_slice()).unwrap_or_default() {
                 ui::info(&format!("hint: {h}"));
             }
+            if skipped {
+                return SetUp::Skipped;
+            }
             ui::warn(&format!(
                 "sandbox {} is kept, but not set up; `git sandbox setup {}` runs it again",
                 inst.name, inst.name
             ));
-            false
+            SetUp::Kept
         }
     }
 }
@@ -81,14 +108,13 @@ pub fn run(ctx: &Ctx, args: SetupArgs) -> Result<i32> {
         never_ask: false,
     };
     trust::settle(&mut cfg, &repo, &ctx.reg, consent);
-    Ok(
-        if after_create(&repo, &cfg, &ctx.reg, &inst, consent, false) {
+    Ok(match set_up(&repo, &cfg, &ctx.reg, &inst, consent, false) {
+        SetUp::Done => {
             ui::info(&format!("{} is set up", inst.name));
             0
-        } else {
-            1
-        },
-    )
+        }
+        SetUp::Skipped | SetUp::Kept => 1,
+    })
 }
 
 /// `trust [--show|--revoke]`: approve (or show, or forget) what this repo's config asks for.

@@ -28,6 +28,7 @@ use crate::error::UserError;
 mod fetch;
 mod integrated;
 mod marks;
+mod provenance;
 mod racy;
 mod snapshot;
 mod state;

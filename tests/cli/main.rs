@@ -19,6 +19,7 @@ mod output;
 mod ownership;
 mod paths;
 mod ports;
+mod provenance;
 mod readme;
 mod removal;
 mod render;
