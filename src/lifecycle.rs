@@ -213,7 +213,7 @@ fn approve(
     }
     if !asked && !consent.never_ask && ui::interactive() {
         ui::info(&format!(
-            "{} holds commands that run on your machine:",
+            "{} asks for things that run, write or delete on your machine:",
             crate::config::FILE_NAME
         ));
         for l in cfg.asks.listing() {

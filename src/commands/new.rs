@@ -20,8 +20,8 @@ pub fn run(ctx: &Ctx, args: NewArgs) -> Result<i32> {
     // A Ctrl-C now stops at the next step and undoes the creation, instead of leaving half.
     crate::interrupt::catch();
     let (repo, mut cfg) = ctx.repo_config()?;
-    crate::trust::settle(&mut cfg, &repo, &ctx.reg, consent(args.setup));
     let name = new_name(&args)?;
+    crate::trust::settle(&mut cfg, &repo, &ctx.reg, consent(args.setup));
     let created = match args.pr {
         Some(n) => {
             // Checked before anything is fetched; `create` checks again.

@@ -187,3 +187,25 @@ fn a_pull_requests_teardown_does_not_run_unasked_either() {
     t.ok(&t.repo, &["rm", "pr-8", "--yes", "--force"]);
     assert!(!p.exists() && !pwned(&t));
 }
+
+#[test]
+fn on_a_terminal_a_pull_request_asks_naming_commit_and_author() {
+    let t = trusted_setup();
+    let short = stranger_pushes(&t, "refs/pull/7/head");
+    let Some((code, shown)) = t.on_terminal(&t.repo, "new --pr 7", "n\n") else {
+        return;
+    };
+    assert_eq!(code, 0, "{shown}");
+    assert!(
+        shown.contains(&short) && shown.contains("stranger@example.org"),
+        "{shown}"
+    );
+    assert!(shown.contains("Run the setup commands on it?"), "{shown}");
+    assert!(!pwned(&t));
+    assert_eq!(setup_state(&t, "pr-7"), "skipped");
+    // Every time: `setup` asks again, and a yes runs it.
+    let (code, shown) = t.on_terminal(&t.repo, "setup pr-7", "y\n").expect("script");
+    assert_eq!(code, 0, "{shown}");
+    assert!(pwned(&t));
+    assert_eq!(setup_state(&t, "pr-7"), "done");
+}

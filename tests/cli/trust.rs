@@ -145,3 +145,26 @@ fn a_config_that_asks_for_nothing_needs_no_trust() {
     t.ok(&t.repo, &["restore", "a"]);
     assert!(!a.join("node_modules").exists());
 }
+
+#[test]
+fn on_a_terminal_it_asks_once_for_everything_and_remembers_a_yes() {
+    let t = TestEnv::new();
+    commit_config(
+        &t,
+        "path = \"../trees/{name}\"\n[commands]\nsetup = [\"echo ran > setup.out\"]\n",
+    );
+    // No: the safe meaning, and the commands are not asked about a second time.
+    let Some((code, shown)) = t.on_terminal(&t.repo, "new a", "n\n") else {
+        return;
+    };
+    assert_eq!(code, 1, "{shown}");
+    assert_eq!(shown.matches("Trust them").count(), 1, "{shown}");
+    assert!(shown.contains("path: \"../trees/{name}\"") && shown.contains("setup: echo ran"));
+    assert!(t.sandbox_path("a").is_dir() && !t.sandbox_path("a").join("setup.out").exists());
+    // Yes: applied now and remembered.
+    let (code, shown) = t.on_terminal(&t.repo, "new b", "y\n").expect("script");
+    assert_eq!(code, 0, "{shown}");
+    assert!(t.root.join("work/trees/b/setup.out").is_file(), "{shown}");
+    let c = PathBuf::from(t.ok(&t.repo, &["new", "c"]).trim());
+    assert_eq!(c, t.root.join("work/trees/c"));
+}
