@@ -63,7 +63,7 @@ pub fn settle(cfg: &mut Config, repo: &Repo, reg: &Registry, consent: Consent) {
         }
         cfg.verdict = Verdict::Declined;
     }
-    notice(cfg);
+    notice(cfg, !consent.never_ask);
 }
 
 /// Asks on the terminal, showing every request.
@@ -77,25 +77,43 @@ fn ask(cfg: &Config) -> bool {
     ui::confirm("Trust them for this repo (asked again if they change)?")
 }
 
-/// Once per process: which keys were ignored and how to approve them.
-fn notice(cfg: &Config) {
+/// Once per process: which keys were ignored and how to approve them (`yes_helps`: this
+/// command's `--yes` would apply them).
+fn notice(cfg: &Config, yes_helps: bool) {
     static SAID: AtomicBool = AtomicBool::new(false);
     let keys = cfg.asks.withheld();
     if keys.is_empty() || SAID.swap(true, Ordering::Relaxed) {
         return;
     }
+    let mut instead: Vec<&str> = Vec::new();
+    for key in &keys {
+        let what = match *key {
+            "path" => "sandboxes go to the default path",
+            "local_prod.path" => "local-prod goes to the default path",
+            "disposable" => "every ignored file is kept in the trash",
+            _ => "nothing is copied",
+        };
+        if !instead.contains(&what) {
+            instead.push(what);
+        }
+    }
     ui::warn(&format!(
-        "{FILE_NAME}'s {} not trusted yet, so ignored: the default path, every ignored file \
-         kept in the trash, nothing copied",
+        "{FILE_NAME}'s {} not trusted yet, so ignored: {}",
         if keys.len() == 1 {
             format!("{} is", keys[0])
         } else {
             format!("{} are", keys.join(", "))
+        },
+        instead.join(", ")
+    ));
+    ui::info(&format!(
+        "hint: read them (`git sandbox trust --show`), then approve with `git sandbox trust`{}",
+        if yes_helps {
+            ", or pass --yes for one run"
+        } else {
+            ""
         }
     ));
-    ui::info(
-        "hint: read them (`git sandbox trust --show`), then approve with `git sandbox trust`, or pass --yes for one run",
-    );
 }
 
 /// The requests' fingerprint: libgit2's blob hash of their JSON, in-process.
