@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The maker of an instance, as the registry records it.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default, schemars::JsonSchema)]
 #[serde(tag = "by", rename_all = "kebab-case")]
 pub enum MadeBy {
     /// By hand: `new`, `restore`, `local-prod new` (and every entry older than the field).

@@ -38,6 +38,15 @@ fn agent_create_never_hands_out_the_users_sandbox() {
     assert_eq!(made_by(&t, "feat-2")["by"], "agent");
     assert_eq!(made_by(&t, "feat-2")["session"], "s1");
     assert_eq!(tree(&mine), before);
+    // list/status say who made what.
+    let v: serde_json::Value =
+        serde_json::from_str(&t.ok(&t.repo, &["status", "feat-2", "--json"])).expect("json");
+    assert_eq!(
+        v["sandbox"]["made_by"],
+        serde_json::json!({"by": "agent", "session": "s1"})
+    );
+    let status = t.ok(&t.repo, &["status", "feat-2"]);
+    assert!(status.contains("an agent (session s1)"), "{status}");
 
     // The same session asks again: its own sandbox. Another session: a new one, and a
     // suffix whose branch the user has is passed over.
