@@ -1,12 +1,18 @@
 //! The project's own lifecycle commands (`.sandbox.toml` `[commands]`): `setup` runs in a
 //! sandbox after `new`, `restore` and `adopt`; `teardown` runs before `rm` stops its services.
 //!
-//! They come from the repository, so they run only once the user approved the repo's requests
-//! (`trust.rs`: the commands with everything else the config asks for, by hash). On a
-//! terminal the user is asked, unless they said no earlier in this run; otherwise it refuses
-//! with the way to approve (`git sandbox trust`, or `--yes` for one run). Each command runs through `sh -c` in the sandbox with its
-//! env; its output streams live to stderr (stdout is the command's data: a path, JSON), each
-//! step is named, and a failure names the command and its exit status.
+//! Two gates, in order, before anything runs:
+//! 1. Trust: they come from the repository, so they run only once the user approved the
+//!    repo's requests (`trust.rs`: the commands with everything else the config asks for, by
+//!    hash). On a terminal the user is asked, unless they said no earlier in this run;
+//!    otherwise it refuses with the way to approve (`git sandbox trust`, or `--yes`).
+//! 2. Whose code ([`vouch`]): the commands run the checked-out commit's scripts, so someone
+//!    else's code (a pull request, a remote-only branch) asks every time, naming the commit
+//!    and its author; off a terminal it does not run (`skipped`) unless `--yes`.
+//!
+//! Each command runs through `sh -c` in the sandbox with its env; its output streams live to
+//! stderr (stdout is the command's data: a path, JSON), each step is named, and a failure
+//! names the command and its exit status.
 
 use std::os::fd::AsFd;
 use std::path::Path;
@@ -19,6 +25,8 @@ use crate::error::UserError;
 use crate::git::Repo;
 use crate::registry::{Instance, Registry};
 use crate::{env, trust, ui};
+
+pub use crate::trust::Consent;
 
 /// Which list runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,8 +50,6 @@ impl Phase {
         }
     }
 }
-
-pub use crate::trust::Consent;
 
 /// Why the commands did not run (or failed).
 #[derive(Debug)]
@@ -72,7 +78,6 @@ impl NotRun {
     }
 }
 
-/// Runs `phase`'s commands for `inst` in `dir`. `Ok(false)`: there are none.
 /// Starts the index-healing helper again when the commands are over, however they ended.
 struct HealAfter<'a>(&'a Path);
 
@@ -82,6 +87,8 @@ impl Drop for HealAfter<'_> {
     }
 }
 
+/// Runs `phase`'s commands for `inst` in `dir`, through both gates. `Ok(false)`: there are
+/// none.
 pub fn run(
     phase: Phase,
     repo: &Repo,
