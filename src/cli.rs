@@ -65,7 +65,8 @@ pub enum Command {
     /// Copy `copy = [...]` and `.worktreeinclude` files into a sandbox again: only what is
     /// missing there (a file the sandbox has is never overwritten).
     Copy(OptNameArg),
-    /// Approve this repo's [commands] (setup, teardown) so they may run; --show, --revoke.
+    /// Approve what this repo's .sandbox.toml asks for (commands, path, disposable, copy) so it
+    /// applies; --show, --revoke.
     Trust(TrustArgs),
     /// Remove a sandbox without losing work.
     Rm(RmArgs),

@@ -1,26 +1,32 @@
 //! The project's own lifecycle commands (`.sandbox.toml` `[commands]`): `setup` runs in a
 //! sandbox after `new`, `restore` and `adopt`; `teardown` runs before `rm` stops its services.
 //!
-//! They come from the repository, so they run only once the user approved that exact set:
-//! per user, per repo, by the hash of the commands (`trust.json` beside the registry). On a
-//! terminal the user is asked; otherwise it refuses with the way to approve (`git sandbox
-//! trust`, or `--yes` for one run). Each command runs through `sh -c` in the sandbox with its
-//! env; its output streams live to stderr (stdout is the command's data: a path, JSON), each
-//! step is named, and a failure names the command and its exit status.
+//! Two gates, in order, before anything runs:
+//! 1. Trust: they come from the repository, so they run only once the user approved the
+//!    repo's requests (`trust.rs`: the commands with everything else the config asks for, by
+//!    hash). On a terminal the user is asked, unless they said no earlier in this run;
+//!    otherwise it refuses with the way to approve (`git sandbox trust`, or `--yes`).
+//! 2. Whose code ([`vouch`]): the commands run the checked-out commit's scripts, so someone
+//!    else's code (a pull request, a remote-only branch) asks every time, naming the commit
+//!    and its author; off a terminal it does not run (`skipped`) unless `--yes`.
+//!
+//! Each command runs through `sh -c` in the sandbox with its env; its output streams live to
+//! stderr (stdout is the command's data: a path, JSON), each step is named, and a failure
+//! names the command and its exit status.
 
-use std::collections::BTreeMap;
 use std::os::fd::AsFd;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result};
-use serde::{Deserialize, Serialize};
 
-use crate::config::Config;
+use crate::config::{Config, Verdict};
 use crate::error::UserError;
 use crate::git::Repo;
 use crate::registry::{Instance, Registry};
-use crate::{env, ui};
+use crate::{env, trust, ui};
+
+pub use crate::trust::Consent;
 
 /// Which list runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,20 +51,13 @@ impl Phase {
     }
 }
 
-/// How the user answers for the commands this time.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Consent {
-    /// `--yes`: run them this once without asking (nothing is stored).
-    pub yes: bool,
-    /// Never ask, even on a terminal (the agent hook).
-    pub never_ask: bool,
-}
-
 /// Why the commands did not run (or failed).
 #[derive(Debug)]
 pub enum NotRun {
     /// Not approved: the error says how to approve.
     NotTrusted(anyhow::Error),
+    /// The checked-out code is someone else's and nobody said yes to running it this time.
+    Foreign(anyhow::Error),
     Failed(anyhow::Error),
 }
 
@@ -67,18 +66,18 @@ impl NotRun {
     pub fn state(&self) -> &'static str {
         match self {
             NotRun::NotTrusted(_) => "not-trusted",
+            NotRun::Foreign(_) => "skipped",
             NotRun::Failed(_) => "failed",
         }
     }
 
     pub fn into_error(self) -> anyhow::Error {
         match self {
-            NotRun::NotTrusted(e) | NotRun::Failed(e) => e,
+            NotRun::NotTrusted(e) | NotRun::Foreign(e) | NotRun::Failed(e) => e,
         }
     }
 }
 
-/// Runs `phase`'s commands for `inst` in `dir`. `Ok(false)`: there are none.
 /// Starts the index-healing helper again when the commands are over, however they ended.
 struct HealAfter<'a>(&'a Path);
 
@@ -88,6 +87,8 @@ impl Drop for HealAfter<'_> {
     }
 }
 
+/// Runs `phase`'s commands for `inst` in `dir`, through both gates. `Ok(false)`: there are
+/// none.
 pub fn run(
     phase: Phase,
     repo: &Repo,
@@ -102,6 +103,7 @@ pub fn run(
         return Ok(false);
     }
     approve(phase, repo, cfg, reg, consent).map_err(NotRun::NotTrusted)?;
+    vouch(phase, repo, reg, inst, dir, consent).map_err(NotRun::Foreign)?;
     let vars = env::vars(cfg, inst).map_err(NotRun::Failed)?;
     // The project's commands run git in the sandbox: no index-healing helper of ours may hold
     // its index.lock meanwhile. It starts again afterwards.
@@ -120,6 +122,61 @@ pub fn run(
         })?;
     }
     Ok(true)
+}
+
+/// The second gate: trust approved the commands, but the code they run is the checked-out
+/// commit's. Unasked only when it is the user's own (`git/provenance.rs`): every commit that no
+/// branch of the user's held was made by the user. A branch git-sandbox made (for a sandbox,
+/// from whatever it started at) or took a pull request into (`pr-N`) is not the user's by
+/// being local. Else `--yes`, or asked on a terminal naming the commit and its author, every
+/// time.
+fn vouch(
+    phase: Phase,
+    repo: &Repo,
+    reg: &Registry,
+    inst: &Instance,
+    dir: &Path,
+    consent: Consent,
+) -> Result<()> {
+    let Some(head) = crate::git::head_at(dir, &repo.common_dir) else {
+        return Ok(());
+    };
+    let data = reg.load()?;
+    let made: Vec<&str> = data
+        .of_repo(&repo.root)
+        .chain(std::iter::once(inst))
+        .filter(|i| i.created_branch)
+        .filter_map(|i| i.branch.as_deref())
+        .collect();
+    let users = |b: &str| !made.contains(&b) && !crate::pr::is_branch(b);
+    let Some(who) = repo.stranger_at(&head, users)? else {
+        return Ok(());
+    };
+    let what = format!(
+        "{} runs code from {} ({who}), which is not yours",
+        phase.name(),
+        inst.name
+    );
+    if consent.yes {
+        ui::info(&format!("{what}; running it (--yes)"));
+        return Ok(());
+    }
+    if !consent.never_ask && ui::interactive() {
+        ui::info(&format!("{what}."));
+        if ui::confirm(&format!("Run the {} commands on it?", phase.name())) {
+            return Ok(());
+        }
+    }
+    let how = match phase {
+        Phase::Setup => format!(
+            "read it, then `git sandbox setup {} --yes` runs it",
+            inst.name
+        ),
+        Phase::Teardown => "on a terminal rm asks; --force removes it without running it".into(),
+    };
+    Err(UserError::new(format!("{what}, so it did not run"))
+        .hint(how)
+        .into())
 }
 
 /// One command through `sh -c`, in `dir`, with the sandbox's env; its stdout goes to stderr.
@@ -143,79 +200,8 @@ fn step(cmd: &str, dir: &Path, vars: &[(String, String)]) -> Result<()> {
     Ok(())
 }
 
-/// The commands' fingerprint: a hash of both lists (libgit2's blob hash, in-process).
-fn fingerprint(cfg: &Config) -> String {
-    let text = serde_json::json!({ "setup": cfg.setup, "teardown": cfg.teardown }).to_string();
-    git2::Oid::hash_object(git2::ObjectType::Blob, text.as_bytes())
-        .map(|o| o.to_string())
-        .unwrap_or(text)
-}
-
-/// What the user approved, per repo root.
-#[derive(Serialize, Deserialize, Default)]
-struct Store {
-    version: u32,
-    #[serde(default)]
-    repos: BTreeMap<String, String>,
-}
-
-fn store_file(reg: &Registry) -> std::path::PathBuf {
-    reg.dir().join("trust.json")
-}
-
-fn load(reg: &Registry) -> Store {
-    std::fs::read_to_string(store_file(reg))
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_default()
-}
-
-fn save(reg: &Registry, store: &Store) -> Result<()> {
-    std::fs::create_dir_all(reg.dir())?;
-    crate::atomic::write(&store_file(reg), &serde_json::to_vec_pretty(store)?, 0o600)
-}
-
-/// Whether the current commands of `repo` are the ones the user approved.
-pub fn trusted(repo: &Repo, cfg: &Config, reg: &Registry) -> bool {
-    let key = repo.root.display().to_string();
-    load(reg).repos.get(&key) == Some(&fingerprint(cfg))
-}
-
-/// Records the current commands of `repo` as approved (`git sandbox trust`).
-pub fn trust(repo: &Repo, cfg: &Config, reg: &Registry) -> Result<()> {
-    let mut store = load(reg);
-    store.version = 1;
-    store
-        .repos
-        .insert(repo.root.display().to_string(), fingerprint(cfg));
-    save(reg, &store)
-}
-
-/// Forgets the approval for `repo` (`git sandbox trust --revoke`).
-pub fn revoke(repo: &Repo, reg: &Registry) -> Result<bool> {
-    let mut store = load(reg);
-    let had = store
-        .repos
-        .remove(&repo.root.display().to_string())
-        .is_some();
-    if had {
-        save(reg, &store)?;
-    }
-    Ok(had)
-}
-
-/// The commands as lines, for `trust --show` and the question.
-pub fn listing(cfg: &Config) -> Vec<String> {
-    let mut out = Vec::new();
-    for (key, list) in [("setup", &cfg.setup), ("teardown", &cfg.teardown)] {
-        for c in list {
-            out.push(format!("  {key}: {c}"));
-        }
-    }
-    out
-}
-
-/// Approved already, `--yes`, or asked now on a terminal (and remembered); else an error that
+/// Approved for this run (`trust::settle` said so, or the store, or `--yes`), or asked now on
+/// a terminal (and remembered) unless the user already said no this run; else an error that
 /// says how to approve.
 fn approve(
     phase: Phase,
@@ -224,19 +210,24 @@ fn approve(
     reg: &Registry,
     consent: Consent,
 ) -> Result<()> {
-    if consent.yes || trusted(repo, cfg, reg) {
+    let asked = match cfg.verdict {
+        Verdict::Trusted => return Ok(()),
+        Verdict::Declined => true,
+        Verdict::Pending => false,
+    };
+    if consent.yes || trust::trusted(repo, cfg, reg) {
         return Ok(());
     }
-    if !consent.never_ask && ui::interactive() {
+    if !asked && !consent.never_ask && ui::interactive() {
         ui::info(&format!(
-            "{} holds commands that run on your machine:",
+            "{} asks for things that run, write or delete on your machine:",
             crate::config::FILE_NAME
         ));
-        for l in listing(cfg) {
+        for l in cfg.asks.listing() {
             ui::info(&l);
         }
         if ui::confirm("Trust them for this repo (asked again if they change)?") {
-            return trust(repo, cfg, reg);
+            return trust::trust(repo, cfg, reg);
         }
     }
     Err(UserError::new(format!(

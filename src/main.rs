@@ -29,6 +29,7 @@ mod safety;
 mod sandbox;
 mod supervise;
 mod target;
+mod trust;
 mod ui;
 
 use std::path::PathBuf;

@@ -32,6 +32,14 @@ pub fn branch_name(n: u64) -> String {
     format!("pr-{n}")
 }
 
+/// Whether `branch` is one `new --pr` takes requests into (`pr-N`): its commits are the
+/// request's author's, whoever's machine holds the branch.
+pub fn is_branch(branch: &str) -> bool {
+    branch
+        .strip_prefix("pr-")
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// Fetches pull/merge request `n` and gets its branch ready (see the module doc).
 pub fn take_in(repo: &Repo, n: u64) -> Result<PullRequest> {
     let remote = repo.default_remote()?.ok_or_else(|| {

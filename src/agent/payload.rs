@@ -4,8 +4,8 @@
 //! value is read and the rest of stdin is never waited for. Field names differ between
 //! builds and the documented schema (`name` vs `worktree_name`; `base_commit`, `base_ref`,
 //! `source_ref`), so each request takes the first of its spellings that holds a non-empty
-//! string; every other field (`session_id`, `transcript_path`, `hook_event_name`, …) is
-//! ignored.
+//! string; `session_id` is kept (the registry records which session made a sandbox), every
+//! other field (`transcript_path`, `hook_event_name`, …) is ignored.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -25,6 +25,9 @@ pub struct CreateRequest {
     /// The payload's `cwd`: the repository to work in. (`base_path` and `worktree_path` are
     /// ignored: the sandbox goes where `.sandbox.toml`'s path template puts it.)
     pub dir: Option<PathBuf>,
+    /// The agent's `session_id`: the sandbox it makes is recorded as this session's, and only
+    /// a sandbox this session made is handed out again.
+    pub session: Option<String>,
 }
 
 /// What `WorktreeRemove` asks for.
@@ -69,6 +72,7 @@ impl CreateRequest {
             name,
             base: text(v, &["base_commit", "base_ref", "source_ref"]),
             dir: text(v, &["cwd"]).map(PathBuf::from),
+            session: text(v, &["session_id"]),
         })
     }
 }
@@ -103,7 +107,8 @@ mod tests {
             Some(CreateRequest {
                 name: "x".into(),
                 base: Some("main".into()),
-                dir: None
+                dir: None,
+                session: None,
             })
         );
         assert!(CreateRequest::from_json(&serde_json::json!({"name": 3})).is_err());

@@ -179,14 +179,15 @@ pub struct AdoptArgs {
 pub struct SetupArgs {
     /// The sandbox (default: the one containing the current directory).
     pub name: Option<String>,
-    /// Run the commands this once even if they are not trusted.
+    /// Run the commands this once even if they are not trusted, or the checked-out code is
+    /// someone else's.
     #[arg(long, short = 'y')]
     pub yes: bool,
 }
 
 #[derive(Args, Debug)]
 pub struct TrustArgs {
-    /// Show the commands and whether they are trusted; change nothing.
+    /// Show what the config asks for and whether it is trusted; change nothing.
     #[arg(long, conflicts_with = "revoke")]
     pub show: bool,
     /// Forget the approval.
@@ -200,7 +201,8 @@ pub struct SetupFlags {
     /// Do not run the project's [commands] setup.
     #[arg(long)]
     pub no_setup: bool,
-    /// Run the setup commands this once even if they are not trusted.
+    /// Apply the config's untrusted requests (commands, path, copy…) this once, and run
+    /// setup even on someone else's code.
     #[arg(long, short = 'y')]
     pub yes: bool,
 }

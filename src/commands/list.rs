@@ -18,7 +18,7 @@ use crate::config::Config;
 use crate::env;
 use crate::error::UserError;
 use crate::git::{self, Repo};
-use crate::registry::{Instance, Kind, Pushed, State};
+use crate::registry::{Instance, Kind, MadeBy, Pushed, State};
 use crate::target;
 use crate::ui;
 
@@ -56,6 +56,9 @@ pub struct Row {
     /// Whether its `[commands] setup` ran: `done`, `failed`, `not-trusted`, `skipped`; null
     /// when the project has none.
     pub setup: Option<String>,
+    /// Who made it: `{"by": "user"}`, `{"by": "agent", "session": …}` (the agent hook) or
+    /// `{"by": "adopt"}`; the agent hook hands out and removes only its own.
+    pub made_by: MadeBy,
 }
 
 #[derive(Serialize, JsonSchema, Clone, Debug)]
@@ -159,6 +162,7 @@ fn empty_row(i: &Instance) -> Row {
         pushed: i.pushed.clone(),
         integrated: None,
         setup: i.setup.clone(),
+        made_by: i.maker(),
         services_up: None,
         error: None,
     }
@@ -451,6 +455,9 @@ pub fn show(inst: &Instance, json: bool) -> Result<i32> {
             "setup",
             format!("{s} (`git sandbox setup {}` runs it)", r.name),
         ));
+    }
+    if r.made_by != MadeBy::User {
+        lines.push(("made by", r.made_by.describe()));
     }
     if r.state != State::Ready {
         lines.push((

@@ -13,6 +13,7 @@ use crate::error::UserError;
 use crate::git::Repo;
 use crate::registry::{Instance, Kind};
 use crate::sandbox::{self, CreateSpec};
+use crate::trust::Consent;
 use crate::ui;
 
 fn registered(ctx: &Ctx, repo: &Repo) -> Result<Instance> {
@@ -34,12 +35,22 @@ fn registered(ctx: &Ctx, repo: &Repo) -> Result<Instance> {
 pub fn run(ctx: &Ctx, cmd: LocalProdCommand) -> Result<i32> {
     let repo = ctx.repo()?;
     // `down` and `rm` work with a broken config's safe stand-ins; the rest need the file.
-    let cfg = match cmd {
+    let mut cfg = match cmd {
         LocalProdCommand::Down(_) | LocalProdCommand::Rm(_) => {
             crate::config::Config::load_or_safe(&repo.root)
         }
         _ => crate::config::Config::load(&repo.root)?,
     };
+    // `new` uses the config's path and copies (asked on a terminal), `rm` its disposable
+    // patterns (only if approved before: its `--yes` confirms the removal, nothing else).
+    let consent = match cmd {
+        LocalProdCommand::New(_) => Some(Consent::default()),
+        LocalProdCommand::Rm(_) => Some(Consent::stored_only()),
+        _ => None,
+    };
+    if let Some(consent) = consent {
+        crate::trust::settle(&mut cfg, &repo, &ctx.reg, consent);
+    }
     match cmd {
         LocalProdCommand::New(a) => {
             let data = ctx.reg.load()?;
@@ -73,6 +84,7 @@ pub fn run(ctx: &Ctx, cmd: LocalProdCommand) -> Result<i32> {
                 restoring: None,
                 detach: false,
                 progress: ui::progress(),
+                made_by: crate::registry::MadeBy::User,
             };
             let created = sandbox::create(&repo, &cfg, &ctx.reg, &spec)?;
             super::new::report_warnings(&created);

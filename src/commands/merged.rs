@@ -25,7 +25,13 @@ enum Fate {
 }
 
 pub fn run(ctx: &Ctx, dry_run: bool) -> Result<i32> {
-    let (repo, cfg) = ctx.repo_config()?;
+    let (repo, mut cfg) = ctx.repo_config()?;
+    crate::trust::settle(
+        &mut cfg,
+        &repo,
+        &ctx.reg,
+        crate::trust::Consent::stored_only(),
+    );
     let targets = repo.default_branch_refs()?;
     let Some((default, _)) = targets.first() else {
         return Err(

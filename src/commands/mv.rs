@@ -12,7 +12,8 @@ use crate::sandbox;
 use crate::ui;
 
 pub fn run(ctx: &Ctx, args: MvArgs) -> Result<i32> {
-    let (repo, cfg) = ctx.repo_config()?;
+    let (repo, mut cfg) = ctx.repo_config()?;
+    crate::trust::settle(&mut cfg, &repo, &ctx.reg, crate::trust::Consent::default());
     let data = ctx.reg.load()?;
     let inst = ctx.sandbox(&repo, &data, Some(&args.name))?;
     let to_name = names::slugify(&args.new)?;

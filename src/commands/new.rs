@@ -12,27 +12,44 @@ use crate::error::UserError;
 use crate::git::{self, Repo};
 use crate::names::{self, NewName};
 use crate::pr;
-use crate::registry::{Kind, Registry};
+use crate::registry::{Kind, MadeBy, Registry};
 use crate::sandbox::{self, CreateSpec};
 use crate::ui;
 
 pub fn run(ctx: &Ctx, args: NewArgs) -> Result<i32> {
     // A Ctrl-C now stops at the next step and undoes the creation, instead of leaving half.
     crate::interrupt::catch();
-    let (repo, cfg) = ctx.repo_config()?;
+    let (repo, mut cfg) = ctx.repo_config()?;
     let name = new_name(&args)?;
+    crate::trust::settle(&mut cfg, &repo, &ctx.reg, consent(args.setup));
     let created = match args.pr {
         Some(n) => {
             // Checked before anything is fetched; `create` checks again.
             let id = sandbox::free_id(&repo, &ctx.reg.load()?, &name.slug);
             sandbox_path(&repo, &cfg, &name.slug, &id)?;
             let pr = pr::take_in(&repo, n)?;
-            create_at(&repo, &cfg, &ctx.reg, &name.slug, pr.branch, pr.start)?
+            create_at(
+                &repo,
+                &cfg,
+                &ctx.reg,
+                &name.slug,
+                pr.branch,
+                pr.start,
+                MadeBy::User,
+            )?
         }
         None => {
             let branch = args.branch.clone().unwrap_or(name.branch);
             let start = start_for(&repo, &branch, args.from.as_deref(), &ctx.cwd)?;
-            create_at(&repo, &cfg, &ctx.reg, &name.slug, branch, start)?
+            create_at(
+                &repo,
+                &cfg,
+                &ctx.reg,
+                &name.slug,
+                branch,
+                start,
+                MadeBy::User,
+            )?
         }
     };
     report_created(&created);
@@ -78,11 +95,15 @@ fn set_up(
     inst: &crate::registry::Instance,
     flags: crate::cli::SetupFlags,
 ) -> bool {
-    let consent = crate::lifecycle::Consent {
+    super::setup::after_create(repo, cfg, reg, inst, consent(flags), flags.no_setup)
+}
+
+/// `--yes` approves the config's requests for this run; else asked on a terminal.
+fn consent(flags: crate::cli::SetupFlags) -> crate::trust::Consent {
+    crate::trust::Consent {
         yes: flags.yes,
         never_ask: false,
-    };
-    super::setup::after_create(repo, cfg, reg, inst, consent, flags.no_setup)
+    }
 }
 
 /// Where a new branch starts (`None`: the branch exists and is used as it is). Without
@@ -98,7 +119,7 @@ fn start_for(repo: &Repo, branch: &str, from: Option<&str>, here: &Path) -> Resu
 
 /// Makes the sandbox `name` (written as a branch: `feature/login`) on `branch` (default: the
 /// name), starting a new branch at `from` (default: the HEAD of `here`): what `new` does,
-/// shared with the agent hook.
+/// shared with the agent hook (which says it `made_by` it).
 pub fn create_named(
     repo: &Repo,
     cfg: &Config,
@@ -106,11 +127,12 @@ pub fn create_named(
     name: &str,
     here: &Path,
     from: Option<&str>,
+    made_by: MadeBy,
 ) -> Result<sandbox::Created> {
     let name = names::for_new(name)?;
     reserved(&name.slug)?;
     let start = start_for(repo, &name.branch, from, here)?;
-    create_at(repo, cfg, reg, &name.slug, name.branch, start)
+    create_at(repo, cfg, reg, &name.slug, name.branch, start, made_by)
 }
 
 /// Creates sandbox `slug` on `branch`, new at `start` or existing when `start` is `None`.
@@ -121,6 +143,7 @@ fn create_at(
     slug: &str,
     branch: String,
     start: Option<String>,
+    made_by: MadeBy,
 ) -> Result<sandbox::Created> {
     let data = reg.load()?;
     if let Some(inst) = data.of_repo(&repo.root).find(|i| i.name == slug) {
@@ -146,6 +169,7 @@ fn create_at(
         restoring: None,
         detach: false,
         progress: ui::progress(),
+        made_by,
     };
     sandbox::create(repo, cfg, reg, &spec)
 }
@@ -180,28 +204,17 @@ fn new_name(args: &NewArgs) -> Result<NewName> {
     Ok(name)
 }
 
-/// Where the sandbox goes: the path template, outside the repository, not taken.
+/// Where the sandbox goes: the path template, confined (`sandbox::confine`), not taken.
 fn sandbox_path(repo: &Repo, cfg: &Config, slug: &str, id: &str) -> Result<PathBuf> {
     let path = config::expand_template(&cfg.path_template, &repo.root, &repo.name, slug, id);
-    if path.starts_with(&repo.root) || path.starts_with(&repo.common_dir) {
-        return Err(UserError::new(format!(
-            "the sandbox path {} is inside the repository",
-            path.display()
-        ))
-        .hint("set `path` in .sandbox.toml to a place outside the repo, e.g. \"../{repo}--{name}\"")
-        .into());
-    }
-    if std::fs::symlink_metadata(&path).is_ok() {
-        return Err(UserError::new(format!("{} already exists", path.display()))
-            .hint("remove or rename it, pick another name, or set `path` in .sandbox.toml")
-            .into());
-    }
+    sandbox::confine(repo, &path)?;
     Ok(path)
 }
 
 /// `adopt PATH [--name N]`: register a worktree made by hand.
 pub fn adopt(ctx: &Ctx, args: crate::cli::AdoptArgs) -> Result<i32> {
-    let (repo, cfg) = ctx.repo_config()?;
+    let (repo, mut cfg) = ctx.repo_config()?;
+    crate::trust::settle(&mut cfg, &repo, &ctx.reg, consent(args.setup));
     let path = ctx.cwd.join(&args.path);
     let name = match &args.name {
         Some(n) => names::slugify(n)?,

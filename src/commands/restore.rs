@@ -102,7 +102,11 @@ fn states_of(repo: &Repo, slug: &str, id: &str) -> Result<Vec<Saved>> {
 }
 
 pub fn restore(ctx: &Ctx, args: RestoreArgs) -> Result<i32> {
-    let (repo, cfg) = ctx.repo_config()?;
+    let (repo, mut cfg) = ctx.repo_config()?;
+    let consent = crate::lifecycle::Consent {
+        yes: args.setup.yes,
+        never_ask: false,
+    };
     let slug = names::slugify(&args.name)?;
     let id = sandbox::free_id(&repo, &ctx.reg.load()?, &slug);
     let states = states_of(&repo, &slug, &repo.instance_id(&slug))?;
@@ -125,6 +129,7 @@ pub fn restore(ctx: &Ctx, args: RestoreArgs) -> Result<i32> {
     }
     let s = choose(&states, args.from.as_deref(), &slug)?;
     let head = Head::of(&repo, s, &slug)?;
+    crate::trust::settle(&mut cfg, &repo, &ctx.reg, consent);
     let template = if s.kind == Kind::LocalProd {
         &cfg.local_prod_path
     } else {
@@ -151,6 +156,7 @@ pub fn restore(ctx: &Ctx, args: RestoreArgs) -> Result<i32> {
             applied: false,
         }),
         progress: ui::progress(),
+        made_by: crate::registry::MadeBy::User,
     };
     let kept = s
         .trash_dir
@@ -170,10 +176,6 @@ pub fn restore(ctx: &Ctx, args: RestoreArgs) -> Result<i32> {
         "restored from {} (kept; `git sandbox trash purge` deletes it)",
         s.refname
     ));
-    let consent = crate::lifecycle::Consent {
-        yes: args.setup.yes,
-        never_ask: false,
-    };
     let inst = &created.instance;
     let set_up =
         super::setup::after_create(&repo, &cfg, &ctx.reg, inst, consent, args.setup.no_setup);

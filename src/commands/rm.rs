@@ -32,7 +32,14 @@ pub type Options = RmFlags;
 pub fn run(ctx: &Ctx, args: RmArgs) -> Result<i32> {
     // A broken config must not block a removal: safe stand-ins (nothing ignored deleted).
     let repo = ctx.repo()?;
-    let cfg = Config::load_or_safe(&repo.root);
+    let mut cfg = Config::load_or_safe(&repo.root);
+    // `--yes` confirms the removal; it approves none of the config's requests.
+    crate::trust::settle(
+        &mut cfg,
+        &repo,
+        &ctx.reg,
+        crate::trust::Consent::stored_only(),
+    );
     let data = ctx.reg.load()?;
     let inst = ctx.sandbox(&repo, &data, args.name.as_deref())?;
     remove(ctx, &repo, &cfg, &inst, args.flags)

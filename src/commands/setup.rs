@@ -10,11 +10,22 @@ use crate::error::UserError;
 use crate::git::Repo;
 use crate::lifecycle::{self, Consent, Phase};
 use crate::registry::{Instance, Registry};
+use crate::trust;
 use crate::ui;
 
-/// The setup step after a sandbox was made: runs `[commands] setup` unless `skip`, records
-/// how it went, and says so. `false`: the sandbox is kept but not set up (the caller exits
-/// non-zero); `git sandbox setup NAME` runs it again.
+/// How the setup step ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetUp {
+    /// Ran through, or there is nothing to run.
+    Done,
+    /// Not run, on purpose (`--no-setup`, or someone else's code nobody said yes to).
+    Skipped,
+    /// Not trusted, or failed: the sandbox is kept, not set up.
+    Kept,
+}
+
+/// The setup step after a sandbox was made (see [`set_up`]). `false`: the sandbox is kept but
+/// not set up (the caller exits non-zero); `git sandbox setup NAME` runs it again.
 pub fn after_create(
     repo: &Repo,
     cfg: &Config,
@@ -23,8 +34,21 @@ pub fn after_create(
     consent: Consent,
     skip: bool,
 ) -> bool {
+    set_up(repo, cfg, reg, inst, consent, skip) != SetUp::Kept
+}
+
+/// Runs `[commands] setup` unless `skip`, records how it went (the registry's `setup`), and
+/// says so.
+pub fn set_up(
+    repo: &Repo,
+    cfg: &Config,
+    reg: &Registry,
+    inst: &Instance,
+    consent: Consent,
+    skip: bool,
+) -> SetUp {
     if cfg.setup.is_empty() {
-        return true;
+        return SetUp::Done;
     }
     if skip {
         record(reg, &inst.id, "skipped");
@@ -32,26 +56,30 @@ pub fn after_create(
             "setup skipped (--no-setup); `git sandbox setup {}` runs it",
             inst.name
         ));
-        return true;
+        return SetUp::Skipped;
     }
     match lifecycle::run(Phase::Setup, repo, cfg, reg, inst, &inst.path, consent) {
         Ok(_) => {
             record(reg, &inst.id, "done");
-            true
+            SetUp::Done
         }
         Err(not_run) => {
             record(reg, &inst.id, not_run.state());
+            let skipped = matches!(not_run, lifecycle::NotRun::Foreign(_));
             let e = not_run.into_error();
             ui::warn(&format!("{e:#}"));
             let user = e.chain().find_map(|c| c.downcast_ref::<UserError>());
             for h in user.map(|u| u.hints.as_slice()).unwrap_or_default() {
                 ui::info(&format!("hint: {h}"));
             }
+            if skipped {
+                return SetUp::Skipped;
+            }
             ui::warn(&format!(
                 "sandbox {} is kept, but not set up; `git sandbox setup {}` runs it again",
                 inst.name, inst.name
             ));
-            false
+            SetUp::Kept
         }
     }
 }
@@ -67,7 +95,7 @@ fn record(reg: &Registry, id: &str, state: &str) {
 
 /// `setup [NAME] [--yes]`: runs the setup commands again.
 pub fn run(ctx: &Ctx, args: SetupArgs) -> Result<i32> {
-    let (repo, cfg) = ctx.repo_config()?;
+    let (repo, mut cfg) = ctx.repo_config()?;
     let data = ctx.reg.load()?;
     let inst = crate::target::resolve(&repo, &data, args.name.as_deref(), &ctx.cwd)?;
     crate::target::verify(&repo, &inst)?;
@@ -79,34 +107,34 @@ pub fn run(ctx: &Ctx, args: SetupArgs) -> Result<i32> {
         yes: args.yes,
         never_ask: false,
     };
-    Ok(
-        if after_create(&repo, &cfg, &ctx.reg, &inst, consent, false) {
+    trust::settle(&mut cfg, &repo, &ctx.reg, consent);
+    Ok(match set_up(&repo, &cfg, &ctx.reg, &inst, consent, false) {
+        SetUp::Done => {
             ui::info(&format!("{} is set up", inst.name));
             0
-        } else {
-            1
-        },
-    )
+        }
+        SetUp::Skipped | SetUp::Kept => 1,
+    })
 }
 
-/// `trust [--show|--revoke]`: approve (or show, or forget) this repo's commands.
+/// `trust [--show|--revoke]`: approve (or show, or forget) what this repo's config asks for.
 pub fn trust(ctx: &Ctx, args: TrustArgs) -> Result<i32> {
     let (repo, cfg) = ctx.repo_config()?;
-    let lines = lifecycle::listing(&cfg);
+    let lines = cfg.asks.listing();
     if args.revoke {
-        let had = lifecycle::revoke(&repo, &ctx.reg)?;
+        let had = trust::revoke(&repo, &ctx.reg)?;
         ui::info(if had {
-            "approval forgotten: the commands will be asked about again"
+            "approval forgotten: the config's requests will be asked about again"
         } else {
             "nothing was approved for this repo"
         });
         return Ok(0);
     }
     if lines.is_empty() {
-        ui::info("this project has no [commands]");
+        ui::info("this project's config asks for nothing that needs trust");
         return Ok(0);
     }
-    let trusted = lifecycle::trusted(&repo, &cfg, &ctx.reg);
+    let trusted = trust::trusted(&repo, &cfg, &ctx.reg);
     if args.show {
         for l in &lines {
             ui::out(l);
@@ -114,7 +142,7 @@ pub fn trust(ctx: &Ctx, args: TrustArgs) -> Result<i32> {
         ui::info(if trusted { "trusted" } else { "not trusted" });
         return Ok(0);
     }
-    lifecycle::trust(&repo, &cfg, &ctx.reg)?;
+    trust::trust(&repo, &cfg, &ctx.reg)?;
     ui::info("trusted for this repo (asked again if they change):");
     for l in &lines {
         ui::info(l);
@@ -154,7 +182,8 @@ pub fn teardown(
 /// `copy [NAME]`: brings `copy = [...]` and `.worktreeinclude` files from the main worktree
 /// again, only those missing in the sandbox (never over a file there, never through a link).
 pub fn copy(ctx: &Ctx, args: crate::cli::OptNameArg) -> Result<i32> {
-    let (repo, cfg) = ctx.repo_config()?;
+    let (repo, mut cfg) = ctx.repo_config()?;
+    trust::settle(&mut cfg, &repo, &ctx.reg, Consent::default());
     let data = ctx.reg.load()?;
     let inst = crate::target::resolve(&repo, &data, args.name.as_deref(), &ctx.cwd)?;
     let path = crate::target::verify(&repo, &inst)?;

@@ -12,6 +12,7 @@
 //! field by field, `plan` turns the ports into each slot's numbers and proves them apart,
 //! `names` expands path templates and makes variable names.
 
+mod asks;
 mod names;
 mod parse;
 mod plan;
@@ -23,6 +24,7 @@ use anyhow::Result;
 
 use crate::error::UserError;
 
+pub use asks::{Asks, Verdict};
 pub use names::{env_name, expand_template, word};
 pub use plan::{Port, PortSpec};
 
@@ -39,6 +41,8 @@ pub struct Config {
     pub env_file: String,
     pub path_template: String,
     pub copy: Vec<String>,
+    /// `.worktreeinclude`'s patterns (as `copy` patterns for ignored files).
+    pub worktreeinclude: Vec<String>,
     pub protect: Vec<String>,
     /// Ignored directories and files `rm` deletes instead of keeping in the trash (globs
     /// matched against each path component; a trailing `/` matches directories only).
@@ -56,6 +60,11 @@ pub struct Config {
     /// The file did not load, and these are the safe stand-ins `down` and `rm` work with
     /// ([`Config::load_or_safe`]): nothing is written from them.
     pub degraded: bool,
+    /// What the repository asks for that needs trust; withheld (the fields above hold the safe
+    /// meaning) until [`Config::grant`] (see `asks.rs` and `crate::trust`).
+    pub asks: Asks,
+    /// Whether this run applies `asks`.
+    pub verdict: Verdict,
 }
 
 impl Default for Config {
@@ -66,6 +75,7 @@ impl Default for Config {
             env_file: ".env.sandbox".into(),
             path_template: "../{repo}--{name}".into(),
             copy: Vec::new(),
+            worktreeinclude: Vec::new(),
             protect: Vec::new(),
             disposable: DEFAULT_DISPOSABLE.iter().map(|s| s.to_string()).collect(),
             ports: Vec::new(),
@@ -77,17 +87,24 @@ impl Default for Config {
             setup: Vec::new(),
             teardown: Vec::new(),
             degraded: false,
+            asks: Asks::default(),
+            verdict: Verdict::Pending,
         }
     }
 }
 
 impl Config {
-    /// Loads `<root>/.sandbox.toml`, or the defaults when there is none.
+    /// Loads `<root>/.sandbox.toml`, or the defaults when there is none, with what needs
+    /// trust withheld (`asks.rs`).
     pub fn load(root: &Path) -> Result<Config> {
         let file = root.join(FILE_NAME);
         match std::fs::read_to_string(&file) {
             Ok(text) => Config::parse(&text, &file),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let mut cfg = Config::default();
+                cfg.withhold(Some(root));
+                Ok(cfg)
+            }
             Err(e) => Err(UserError::new(format!("cannot read {}: {e}", file.display())).into()),
         }
     }
@@ -113,7 +130,8 @@ impl Config {
     }
 
     /// Parses and validates the text of a config file: read the TOML, apply the top-level
-    /// fields, the lists, the ports and local-prod's overrides, then prove the plan.
+    /// fields, the lists, the ports and local-prod's overrides, prove the plan, then withhold
+    /// what needs trust (with `.worktreeinclude` beside the file).
     pub fn parse(text: &str, file: &Path) -> Result<Config> {
         let raw = raw::read(text, file)?;
         let bad = |msg: String| -> anyhow::Error {
@@ -125,6 +143,7 @@ impl Config {
         parse::ports(&mut cfg, &raw).map_err(bad)?;
         parse::local_prod(&mut cfg, &raw).map_err(bad)?;
         cfg.validate_plan().map_err(bad)?;
+        cfg.withhold(file.parent());
         Ok(cfg)
     }
 }

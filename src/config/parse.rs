@@ -33,6 +33,7 @@ pub(super) fn top_level(cfg: &mut Config, raw: &RawConfig) -> Result<(), String>
     }
     if let Some(p) = &raw.path {
         check_template(p).map_err(|m| format!("path: {m}"))?;
+        check_own_dir(p).map_err(|m| format!("path: {m}"))?;
         cfg.path_template = p.clone();
     }
     if let Some(c) = &raw.compose {
@@ -49,6 +50,23 @@ pub(super) fn top_level(cfg: &mut Config, raw: &RawConfig) -> Result<(), String>
         cfg.teardown = c.teardown.clone();
     }
     Ok(())
+}
+
+/// A sandbox's directory is its own: the template's last part names it (`{name}` or `{id}`),
+/// so no `..` or fixed name can point every sandbox at one existing place.
+fn check_own_dir(t: &str) -> Result<(), String> {
+    let last = t
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or_default();
+    if last.contains("{name}") || last.contains("{id}") {
+        return Ok(());
+    }
+    Err(format!(
+        "{t:?} must end in a directory named after the sandbox, with {{name}} or {{id}} in its \
+         last part (e.g. \"../{{repo}}--{{name}}\")"
+    ))
 }
 
 /// `copy`, `protect` and `disposable`.

@@ -32,6 +32,7 @@ mod index_state;
 mod integrated;
 mod marks;
 mod operation;
+mod provenance;
 mod racy;
 mod remotes;
 mod snapshot;

@@ -21,8 +21,10 @@ use serde::{Deserialize, Serialize};
 use crate::error::UserError;
 
 mod check;
+mod origin;
 
 pub use check::TRASH_PREFIX;
+pub use origin::MadeBy;
 
 /// The registry format this build reads and writes.
 pub const VERSION: u32 = 1;
@@ -157,9 +159,17 @@ pub struct Instance {
     /// `skipped`); absent when the project has none or it was never asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub setup: Option<String>,
+    /// Who made it (absent: the user, as every entry older than the field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub made_by: Option<MadeBy>,
 }
 
 impl Instance {
+    /// Who made it; an entry without the field was made by the user.
+    pub fn maker(&self) -> MadeBy {
+        self.made_by.clone().unwrap_or_default()
+    }
+
     /// The name of the worktree's entry under `$GIT_COMMON_DIR/worktrees/`.
     pub fn admin(&self) -> &str {
         self.admin.as_deref().unwrap_or(&self.id)

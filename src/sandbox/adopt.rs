@@ -43,6 +43,7 @@ pub fn adopt(
     );
     entry.state = State::Ready;
     entry.pid = None;
+    entry.made_by = Some(crate::registry::MadeBy::Adopt);
     let mut warnings = Vec::new();
     let (_, skipped) = reserve(repo, cfg, reg, entry, |e| {
         env::write(&env_path, &env::vars(cfg, e)?)?;

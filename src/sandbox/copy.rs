@@ -58,14 +58,14 @@ impl Copied {
 }
 
 /// Copies `copy = [...]` entries (globs allowed) and `.worktreeinclude`'s from the main
-/// worktree into the sandbox.
+/// worktree into the sandbox: those the config holds, which is none until the user trusts
+/// them (`config/asks.rs`).
 pub fn copy_files(repo: &Repo, cfg: &Config, dest: &Path) -> Result<Copied> {
     let mut copied = Copied::default();
     let skipped = &mut copied.skipped;
-    let included = worktreeinclude(&repo.root);
     let mut tally = Tally::default();
     let patterns = cfg.copy.iter().map(|p| (p, false));
-    for (pattern, ignored_only) in patterns.chain(included.iter().map(|p| (p, true))) {
+    for (pattern, ignored_only) in patterns.chain(cfg.worktreeinclude.iter().map(|p| (p, true))) {
         let mut found = glob_rel(&repo.root, pattern);
         if ignored_only {
             // `.worktreeinclude` brings only what git ignores (tracked files are checked out).
@@ -109,29 +109,6 @@ struct Tally {
     files: u64,
     cloned: u64,
     bytes: u64,
-}
-
-/// The patterns of `.worktreeinclude` in the main worktree (the convention Claude Code,
-/// Conductor and worktrunk share), as `copy` patterns: gitignore-style lines, where a
-/// pattern without a `/` matches at any depth and a leading `/` anchors it at the root.
-/// Comments, blank lines and `!` negations are skipped.
-fn worktreeinclude(root: &Path) -> Vec<String> {
-    let Ok(text) = fs::read_to_string(root.join(".worktreeinclude")) else {
-        return Vec::new();
-    };
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with('!'))
-        .filter(|l| !l.split('/').any(|part| part == ".."))
-        .map(|l| {
-            let l = l.trim_end_matches('/');
-            match l.strip_prefix('/') {
-                Some(anchored) => anchored.to_string(),
-                None if l.contains('/') => l.to_string(),
-                None => format!("**/{l}"),
-            }
-        })
-        .collect()
 }
 
 /// Why an entry was not copied.

@@ -11,7 +11,7 @@ use crate::env;
 use crate::error::UserError;
 use crate::fault;
 use crate::git::{self, Repo};
-use crate::registry::{Instance, Kind, Registry, State};
+use crate::registry::{Instance, Kind, MadeBy, Registry, State};
 
 use super::checkout::add_worktree;
 use super::copy::copy_files;
@@ -39,6 +39,8 @@ pub struct CreateSpec {
     pub created_branch: bool,
     /// Let git show checkout progress (on a terminal).
     pub progress: bool,
+    /// Who asks for it (the registry records it: the agent hook hands out only its own).
+    pub made_by: MadeBy,
 }
 
 /// The result of a creation.
@@ -54,6 +56,7 @@ pub struct Created {
 /// Checks that nothing is in the way of `spec`, without changing anything, and returns the
 /// commit the instance will start at.
 fn precheck(repo: &Repo, spec: &CreateSpec) -> Result<Option<String>> {
+    super::confine(repo, &spec.path)?;
     if fs::symlink_metadata(&spec.path).is_ok() {
         return Err(
             UserError::new(format!("{} already exists", spec.path.display()))
@@ -145,6 +148,7 @@ pub fn create(repo: &Repo, cfg: &Config, reg: &Registry, spec: &CreateSpec) -> R
         None,
     );
     entry.restoring = spec.restoring.clone();
+    entry.made_by = Some(spec.made_by.clone());
     let (slot, skipped) = reserve(repo, cfg, reg, entry, |_| Ok(()))?;
     let mut done = Undo {
         repo,

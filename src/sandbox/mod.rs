@@ -2,8 +2,8 @@
 //! finished or rolled back.
 //!
 //! Creation (`new`, `restore`, `local-prod new`, `adopt`):
-//! 1. Check everything without changing anything: the path is free, git has no admin entry of
-//!    that id, the branch can be used.
+//! 1. Check everything without changing anything: the path is a new directory where a
+//!    sandbox may go (`place.rs`), git has no admin entry of that id, the branch can be used.
 //! 2. Reserve: under the registry lock, take the lowest free slot whose ports are free and
 //!    record the instance as `creating` (with our pid). Parallel `new`s never share a slot.
 //! 3. Create the branch (libgit2: no config write, so parallel runs do not race on
@@ -21,6 +21,7 @@ mod checkout;
 mod copy;
 mod create;
 mod moving;
+mod place;
 mod repair;
 mod reserve;
 mod restoring;
@@ -30,5 +31,6 @@ pub use adopt::adopt;
 pub use copy::copy_files;
 pub use create::{CreateSpec, Created, create, start_point};
 pub use moving::{MoveRepair, execute as move_sandbox, free_id, plan as plan_move};
+pub use place::confine;
 pub use repair::{Repair, repair};
 pub use reserve::exclude;

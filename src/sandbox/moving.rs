@@ -102,18 +102,7 @@ pub fn plan(
         to_name,
         &inst.id,
     );
-    if to.starts_with(&repo.root) || to.starts_with(&repo.common_dir) {
-        return Err(
-            UserError::new(format!("{} is inside the repository", to.display()))
-                .hint("set `path` in .sandbox.toml to a place outside the repo")
-                .into(),
-        );
-    }
-    if fs::symlink_metadata(&to).is_ok() {
-        return Err(UserError::new(format!("{} already exists", to.display()))
-            .hint("move or remove it, or pick another name")
-            .into());
-    }
+    super::confine(repo, &to)?;
     refuse_busy(repo, inst, &from)?;
     Ok(MovePlan {
         id: inst.id.clone(),

@@ -12,7 +12,7 @@ use crate::common::{TestEnv, tree};
 
 /// Runs `agent-hook WHICH` in `dir` with `input` on stdin, keeping stdin open until the hook
 /// exits (as Claude Code may): a hook that waits for the end of stdin fails the test.
-fn hook(t: &TestEnv, dir: &Path, which: &str, input: &str) -> Output {
+pub(crate) fn hook(t: &TestEnv, dir: &Path, which: &str, input: &str) -> Output {
     let mut child = t
         .cmd(dir)
         .args(["agent-hook", which])
@@ -39,7 +39,7 @@ fn hook(t: &TestEnv, dir: &Path, which: &str, input: &str) -> Output {
 }
 
 /// Runs `worktree-create`, asserting success and that stdout is exactly one absolute path.
-fn create(t: &TestEnv, dir: &Path, input: &str) -> PathBuf {
+pub(crate) fn create(t: &TestEnv, dir: &Path, input: &str) -> PathBuf {
     let out = hook(t, dir, "worktree-create", input);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
@@ -189,8 +189,9 @@ fn malformed_input_fails_in_one_line_and_creates_nothing() {
     assert!(t.entries().is_empty());
 }
 
-/// Runs `worktree-remove` for `path`, asserting exit 0 and nothing on stdout; returns stderr.
-fn remove(t: &TestEnv, path: &Path) -> String {
+/// Runs `worktree-remove` for `path`, asserting exit `code` (0 only when it is gone) and
+/// nothing on stdout; returns stderr.
+pub(crate) fn remove(t: &TestEnv, path: &Path, code: i32) -> String {
     let input = serde_json::json!({
         "session_id": "s",
         "hook_event_name": "WorktreeRemove",
@@ -199,7 +200,7 @@ fn remove(t: &TestEnv, path: &Path) -> String {
     });
     let out = hook(t, &t.repo, "worktree-remove", &input.to_string());
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(out.status.code(), Some(code), "{err}");
     assert!(
         out.stdout.is_empty(),
         "stdout: {}",
@@ -215,7 +216,7 @@ fn remove_keeps_a_dirty_sandbox() {
     t.write(&path, "notes/unsaved.txt", "precious\n");
     let before = tree(&path);
     let reg = t.registry();
-    let err = remove(&t, &path);
+    let err = remove(&t, &path, 1);
     assert!(err.contains("kept sandbox dirty"), "{err}");
     assert!(err.contains("git sandbox rm dirty"), "{err}");
     assert_eq!(tree(&path), before);
@@ -229,7 +230,7 @@ fn remove_removes_a_clean_pushed_sandbox() {
     let path = create(&t, &t.repo, r#"{"name": "done"}"#);
     t.commit_file(&path, "feature.txt", "done\n", "feature");
     t.git(&path, &["push", "-q", "-u", "origin", "done"]);
-    let err = remove(&t, &path);
+    let err = remove(&t, &path, 0);
     assert!(err.contains("removed sandbox done"), "{err}");
     assert!(!path.exists());
     assert!(t.entries().is_empty());
@@ -242,14 +243,14 @@ fn remove_leaves_what_is_not_a_sandbox() {
     let hand = t.hand_made_worktree("repo-by-hand", "by-hand");
     t.write(&hand, "wip.txt", "wip\n");
     let hand_before = tree(&hand);
-    let err = remove(&t, &hand);
+    let err = remove(&t, &hand, 1);
     assert!(err.contains("not a sandbox"), "{err}");
     assert_eq!(tree(&hand), hand_before);
 
     let _ = create(&t, &t.repo, r#"{"name": "bystander"}"#);
     let reg = t.registry();
     let readme = fs::read(t.repo.join("README.md")).expect("readme");
-    let err = remove(&t, &t.repo);
+    let err = remove(&t, &t.repo, 1);
     assert!(err.contains("main worktree"), "{err}");
     assert_eq!(fs::read(t.repo.join("README.md")).expect("readme"), readme);
     assert_eq!(t.registry(), reg);
@@ -257,7 +258,7 @@ fn remove_leaves_what_is_not_a_sandbox() {
 
     // local-prod, clean and on a pushed commit, is still not the agent's to remove.
     let lp = PathBuf::from(t.ok(&t.repo, &["local-prod", "new"]).trim());
-    let err = remove(&t, &lp);
+    let err = remove(&t, &lp, 1);
     assert!(err.contains("local-prod"), "{err}");
     assert!(lp.join("README.md").is_file());
     assert!(
@@ -397,7 +398,7 @@ fn children_never_write_to_the_hooks_stdout() {
     t.commit_file(&t.repo, "compose.yaml", "services: {}\n", "compose");
     t.git(&t.repo, &["push", "-q"]);
     let path = create(&t, &t.repo, r#"{"name": "svc"}"#);
-    let err = remove(&t, &path);
+    let err = remove(&t, &path, 0);
     assert!(err.contains("NOISE from compose"), "{err}");
     assert!(!path.exists(), "{err}");
 }

@@ -448,3 +448,28 @@ pub fn tree(dir: &Path) -> BTreeMap<PathBuf, (u32, Vec<u8>)> {
     walk(dir, dir, &mut out);
     out
 }
+
+impl TestEnv {
+    /// Runs `git-sandbox ARGS` on a terminal (a pty from script(1)) with `answers` typed in;
+    /// the exit code and everything the terminal showed (stdout and stderr, in order). `None` when script(1) is missing.
+    pub fn on_terminal(&self, dir: &Path, args: &str, answers: &str) -> Option<(i32, String)> {
+        use std::io::Write;
+        if Command::new("script").arg("--version").output().is_err() {
+            skip("a terminal test", "script(1) missing (util-linux)");
+            return None;
+        }
+        let mut c = self.program("script", dir);
+        c.args(["-qec", &format!("{BIN} {args}"), "/dev/null"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = c.spawn().expect("script");
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(answers.as_bytes()).expect("answers");
+        // Closed: a question beyond the answers reads end-of-file, a "no", never a hang.
+        drop(stdin);
+        let out = child.wait_with_output().expect("script");
+        let shown = String::from_utf8_lossy(&out.stdout).replace('\r', "");
+        Some((out.status.code().unwrap_or(-1), shown))
+    }
+}

@@ -43,6 +43,7 @@ fn copy_never_writes_through_a_link_in_the_sandbox() {
         ".sandbox.toml",
         "copy = [\"data/x\", \"data/sub\", \"*.local\"]\n",
     );
+    t.ok(&t.repo, &["trust"]);
     let (s, err) = new_with_stderr(&t, &["new", "s", "--from", "linked"]);
     assert!(
         tree(&outside).is_empty(),
@@ -78,6 +79,7 @@ fn copy_never_reads_through_a_link_in_the_main_worktree() {
         ".sandbox.toml",
         "copy = [\"cache/key.txt\", \"cache/*\", \"cache\", \"conf\"]\n",
     );
+    t.ok(&t.repo, &["trust"]);
     let (s, err) = new_with_stderr(&t, &["new", "s"]);
     // `cache` itself is copied as the link it is; nothing is read through it.
     assert!(is_link(&s.join("cache")), "{:?}", tree(&s));
@@ -133,6 +135,7 @@ fn double_star_globs_and_worktreeinclude_bring_ignored_files() {
     let outside = t.root.join("outside-keys");
     t.write(&outside, "stolen.key", "outside\n");
     std::os::unix::fs::symlink(&outside, t.repo.join("deep/link")).expect("link");
+    t.ok(&t.repo, &["trust"]);
     let s = t.new_sandbox("s");
     assert!(!s.join("deep/link/stolen.key").exists());
     assert!(fs::symlink_metadata(s.join("deep/link")).is_err());
@@ -160,6 +163,7 @@ fn the_copy_command_brings_what_is_missing_and_never_overwrites() {
     t.git(&t.repo, &["add", ".gitignore", ".worktreeinclude"]);
     t.git(&t.repo, &["commit", "-q", "-m", "include"]);
     t.write(&t.repo, ".env.local", "SECRET=main\n");
+    t.ok(&t.repo, &["trust"]);
     let s = t.new_sandbox("s");
     // The sandbox edits its copy; the main worktree gets a new file.
     t.write(&s, ".env.local", "SECRET=edited in the sandbox\n");
@@ -193,6 +197,7 @@ fn copies_are_copy_on_write_where_the_filesystem_clones_and_the_report_says_whic
         .args(["-c", "cp --reflink=always probe probe.clone 2>/dev/null"])
         .status()
         .is_ok_and(|s| s.success());
+    t.ok(&t.repo, &["trust"]);
     let (s, err) = new_with_stderr(&t, &["new", "a"]);
     assert_eq!(
         fs::read_to_string(s.join("cache/deep/b.bin")).expect("copied"),

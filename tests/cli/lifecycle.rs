@@ -241,6 +241,7 @@ fn from_and_branch_options() {
 fn path_template_is_configurable_and_admin_name_is_the_id() {
     let t = TestEnv::new();
     t.write(&t.repo, ".sandbox.toml", "path = \"../trees/{name}\"\n");
+    t.ok(&t.repo, &["trust"]);
     let p = t.new_sandbox("x");
     assert_eq!(p, t.repo.parent().expect("p").join("trees/x"));
     assert_eq!(t.admin_entries(), vec!["repo--x"]);

@@ -183,6 +183,7 @@ fn copy_brings_ignored_files_along() {
     t.write(&t.repo, ".env.local", "TOKEN=x\n");
     t.write(&t.repo, "config/a.secret", "a\n");
     t.write(&t.repo, "config/b.secret", "b\n");
+    t.ok(&t.repo, &["trust"]);
     let p = t.new_sandbox("c");
     assert_eq!(
         std::fs::read_to_string(p.join(".env.local")).expect("copied"),

@@ -63,6 +63,7 @@ fn with_copy_config(t: &TestEnv) {
     t.git(&t.repo, &["add", ".sandbox.toml"]);
     t.git(&t.repo, &["commit", "-q", "-m", "config"]);
     t.write(&t.repo, ".env.local", "SECRET=1\n");
+    t.ok(&t.repo, &["trust"]);
 }
 
 #[test]
