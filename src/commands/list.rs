@@ -226,7 +226,12 @@ fn row(i: &Instance, ctx: Option<&(Repo, Config)>, has_compose: bool) -> Row {
                 r.unpushed = Some(0);
             }
             if let Some(head) = &st.head {
-                r.integrated = integrated(repo, head, i.base_commit.as_deref());
+                let subject = git::Subject {
+                    branch: st.branch.as_deref(),
+                    tip: head,
+                    base: i.base_commit.as_deref(),
+                };
+                r.integrated = integrated(repo, &subject);
             }
         }
         Err(e) => r.error = Some(format!("{e:#}")),
@@ -235,11 +240,11 @@ fn row(i: &Instance, ctx: Option<&(Repo, Config)>, has_compose: bool) -> Row {
 }
 
 /// How `head` is integrated into the default branch, if it is (see `git::Verdict`).
-fn integrated(repo: &Repo, head: &str, base: Option<&str>) -> Option<String> {
-    let targets = repo.default_branch_refs().ok()?;
-    match repo.integration(head, base, &targets).ok()? {
+fn integrated(repo: &Repo, subject: &git::Subject) -> Option<String> {
+    let default = repo.default_branch().ok()??;
+    match repo.integration(subject, &default).ok()? {
         git::Verdict::Integrated { how, .. } => Some(how.as_str().to_string()),
-        git::Verdict::NoCommits | git::Verdict::NotIntegrated => None,
+        _ => None,
     }
 }
 

@@ -34,7 +34,7 @@ mod state;
 mod status;
 mod worktree;
 
-pub use integrated::Verdict;
+pub use integrated::{DefaultBranch, Subject, Verdict};
 pub use marks::{branch_just_created, mark_warned, warned};
 pub use racy::{
     HELPER_ARG as HEAL_HELPER_ARG, enable_untracked_cache, heal as heal_racy_index, heal_later,
