@@ -43,6 +43,7 @@ pub use racy::{
 pub use snapshot::{apply_snapshot, snapshot};
 pub use state::{IndexLock, clear_stale_index_lock, hidden_edits, reflog_only};
 pub use status::{Scan, Status, ignored_size, status};
+pub use worktree::REMOVING_LOCK;
 
 /// Variables git sets for hooks and aliases that would redirect a child git.
 const GIT_ENV: &[&str] = &[

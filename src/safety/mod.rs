@@ -313,7 +313,10 @@ pub fn assess(s: &Subject) -> Result<Report> {
         unmerged_unpushed,
         never_pushed: status.upstream.is_none() && inst.pushed.is_none(),
         reflog_only,
-        locked: repo.lock_reason(inst.admin()),
+        // Our own lock of a quarantined tree is no reason to keep it.
+        locked: repo
+            .lock_reason(inst.admin())
+            .filter(|r| r != git::REMOVING_LOCK),
         instances_inside: instances_inside(s),
         processes: procs::inside(dir),
         found,
