@@ -26,6 +26,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use crate::error::UserError;
 
 mod fetch;
+mod heal;
 mod integrated;
 mod marks;
 mod racy;
@@ -34,12 +35,13 @@ mod state;
 mod status;
 mod worktree;
 
+pub use heal::{
+    HELPER_ARG as HEAL_HELPER_ARG, heal_later, run_helper as run_heal_helper,
+    stop_helper as stop_heal_helper,
+};
 pub use integrated::{DefaultBranch, Subject, Verdict};
 pub use marks::{branch_just_created, mark_warned, warned};
-pub use racy::{
-    HELPER_ARG as HEAL_HELPER_ARG, enable_untracked_cache, heal as heal_racy_index, heal_later,
-    needs_heal, run_helper as run_heal_helper, stop_helper as stop_heal_helper,
-};
+pub use racy::{enable_untracked_cache, heal as heal_racy_index, needs_heal};
 pub use snapshot::{apply_snapshot, snapshot};
 pub use state::{IndexLock, clear_stale_index_lock, hidden_edits, reflog_only};
 pub use status::{Scan, Status, ignored_size, status};

@@ -7,6 +7,7 @@ mod common;
 mod copy;
 mod crash;
 mod crash_matrix;
+mod heal;
 mod hooks;
 mod json;
 mod kill;
