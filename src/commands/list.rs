@@ -18,7 +18,7 @@ use crate::config::Config;
 use crate::env;
 use crate::error::UserError;
 use crate::git::{self, Repo};
-use crate::registry::{Instance, Kind, Pushed, State};
+use crate::registry::{Instance, Kind, Pushed, SETUP_INTERRUPTED, SETUP_RUNNING, State};
 use crate::target;
 use crate::ui;
 
@@ -53,8 +53,9 @@ pub struct Row {
     /// How its branch's work reached the default branch: `fast-forward`, `merged`,
     /// `squashed` or `rebased`; null when it has not, or has no commits of its own.
     pub integrated: Option<String>,
-    /// Whether its `[commands] setup` ran: `done`, `failed`, `not-trusted`, `skipped`; null
-    /// when the project has none.
+    /// Whether its `[commands] setup` ran: `done`, `failed`, `not-trusted`, `skipped`;
+    /// `running` while it runs, `interrupted` when the process running it is gone (killed):
+    /// `git sandbox setup` runs it again; null when the project has none.
     pub setup: Option<String>,
 }
 
@@ -158,7 +159,7 @@ fn empty_row(i: &Instance) -> Row {
         never_pushed: i.pushed.is_none(),
         pushed: i.pushed.clone(),
         integrated: None,
-        setup: i.setup.clone(),
+        setup: i.setup_state(),
         services_up: None,
         error: None,
     }
@@ -371,11 +372,7 @@ pub fn list(ctx: &Ctx, args: ListArgs) -> Result<i32> {
         .iter()
         .map(|r| {
             let mut cells = vec![
-                if r.state == State::Ready {
-                    r.name.clone()
-                } else {
-                    format!("{} ({:?})", r.name, r.state).to_lowercase()
-                },
+                name_cell(r),
                 r.slot.to_string(),
                 r.branch.clone().unwrap_or_else(|| "(detached)".into()),
                 changes(r),
@@ -401,6 +398,18 @@ pub fn list(ctx: &Ctx, args: ListArgs) -> Result<i32> {
         ui::out(&line);
     }
     config_verdict(&rows)
+}
+
+/// The NAME cell: the name, with an operation under way or a setup that did not finish.
+fn name_cell(r: &Row) -> String {
+    if r.state != State::Ready {
+        return format!("{} ({:?})", r.name, r.state).to_lowercase();
+    }
+    match r.setup.as_deref() {
+        Some(SETUP_RUNNING) => format!("{} (setting up)", r.name),
+        Some(SETUP_INTERRUPTED) => format!("{} (setup interrupted)", r.name),
+        _ => r.name.clone(),
+    }
 }
 
 /// After the rows are out: a `.sandbox.toml` that does not parse is an error (exit 1), so its
@@ -454,7 +463,11 @@ pub fn show(inst: &Instance, json: bool) -> Result<i32> {
     if let Some(s) = r.setup.as_ref().filter(|s| *s != "done") {
         lines.push((
             "setup",
-            format!("{s} (`git sandbox setup {}` runs it)", r.name),
+            if s == SETUP_RUNNING {
+                s.clone()
+            } else {
+                format!("{s} (`git sandbox setup {}` runs it)", r.name)
+            },
         ));
     }
     if r.state != State::Ready {

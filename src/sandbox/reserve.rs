@@ -46,6 +46,7 @@ pub(super) fn creating_entry(
         admin,
         moving: None,
         setup: None,
+        setup_pid: None,
     }
 }
 
