@@ -5,7 +5,7 @@
 //! It never makes the user's (or an agent's) git fail. git takes `index.lock` with no waiting,
 //! so the helper never holds it while it works; it refreshes a copy and swaps it in, git's own
 //! lockfile protocol for the one instant of the swap:
-//! 1. `index.git-sandbox-heal` in the admin dir, a hard link to the index (same bytes, same
+//! 1. `index.git-sandbox-heal.<pid>` in the admin dir, a hard link to the index (same bytes, same
 //!    mtime: git sees the same racy entries and checks them as it would in the index);
 //! 2. `update-index --untracked-cache` and a `status` allowed to write, with `GIT_INDEX_FILE`
 //!    naming the copy: git writes the refreshed copy (by its own rename), the index untouched;
@@ -15,7 +15,8 @@
 //!    changed: the lock removed, nothing swapped.
 //!
 //! SIGTERM (`rm` and `mv` stop the helper, [`stop_helper`]) only sets a flag, checked before
-//! the swap, so a stop never leaves `index.lock` behind.
+//! the swap, so a stop never leaves `index.lock` behind. `list`'s status of a still racy
+//! index (`status.rs`) heals the same way ([`through_copy`]).
 
 use std::fs;
 use std::os::unix::fs::MetadataExt;
@@ -30,7 +31,7 @@ use super::racy::{HEALED, enable_untracked_cache, needs_heal};
 const WORTH_HEALING: u64 = 64 * 1024;
 /// The helper's pid, in the worktree's admin dir.
 const HELPER_PID: &str = "git-sandbox-heal.pid";
-/// The copy the helper refreshes, in the worktree's admin dir.
+/// The copy a helper (or `list`) refreshes, in the worktree's admin dir, `.<pid>` after it.
 const COPY: &str = "index.git-sandbox-heal";
 /// The hidden argument that runs the helper.
 pub const HELPER_ARG: &str = "__heal";
@@ -115,22 +116,32 @@ fn version(path: &Path) -> Option<Version> {
 
 /// Steps 1-3 of the module doc; `true` when the healed index is in place.
 fn heal_by_copy(worktree: &Path, admin: &Path) -> bool {
+    through_copy(admin, |copy| refresh(worktree, copy)).is_some_and(|((), swapped)| swapped)
+}
+
+/// This process's copy of the index in `admin`.
+fn copy_path(admin: &Path, pid: u32) -> std::path::PathBuf {
+    admin.join(format!("{COPY}.{pid}"))
+}
+
+/// Runs `refresh` with `GIT_INDEX_FILE` naming a hard-linked copy of the index (step 1), then
+/// swaps the copy in (step 3) if git wrote it. With its result, whether the copy went in;
+/// `None` when no copy could be made (then nothing ran).
+pub fn through_copy<T>(admin: &Path, refresh: impl FnOnce(&Path) -> T) -> Option<(T, bool)> {
     let index = admin.join("index");
-    let copy = admin.join(COPY);
+    let copy = copy_path(admin, std::process::id());
     let _ = fs::remove_file(&copy);
-    let Some(before) = version(&index) else {
-        return false;
-    };
+    let before = version(&index)?;
     if fs::hard_link(&index, &copy).is_err() || version(&copy) != Some(before) {
         let _ = fs::remove_file(&copy);
-        return false;
+        return None;
     }
-    refresh(worktree, &copy);
+    let out = refresh(&copy);
     // git wrote the copy only if it had something to write (its rename: another inode).
     let written = version(&copy).is_some_and(|v| v.ino != before.ino);
     let swapped = written && !stopped() && swap_in(&copy, admin, &before);
     let _ = fs::remove_file(&copy);
-    swapped
+    Some((out, swapped))
 }
 
 /// Step 2: the refresh a plain `git status` does, and git's untracked cache, into `copy`.
@@ -201,5 +212,9 @@ pub fn stop_helper(worktree: &Path) {
         }
     }
     let _ = fs::remove_file(file);
-    let _ = fs::remove_file(admin.join(COPY));
+    // What a killed helper (or its killed git) may have left: its copy and the copy's lock.
+    if let Ok(pid) = u32::try_from(pid) {
+        let _ = fs::remove_file(admin.join(format!("{COPY}.{pid}.lock")));
+        let _ = fs::remove_file(copy_path(&admin, pid));
+    }
 }
