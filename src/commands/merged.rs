@@ -72,8 +72,14 @@ fn candidate(repo: &Repo, inst: &Instance, default: &DefaultBranch) -> Result<St
             Ok(format!("{}, into {}", how.as_str(), short(&into)))
         }
         Ok(Verdict::NoCommits) => Err("no commits of its own".into()),
-        Ok(Verdict::Itself { name }) => Err(format!(
-            "it is {name}, the default branch, or at its tip: never merged into itself"
+        Ok(Verdict::Itself {
+            name,
+            at_tip: false,
+        }) => Err(format!(
+            "it is {name}, the default branch: never merged into itself"
+        )),
+        Ok(Verdict::Itself { name, at_tip: true }) => Err(format!(
+            "it is at {name}'s tip: never counted as merged into itself (it is once {name} moves on)"
         )),
         Ok(Verdict::NothingToMerge { only_here: true }) => {
             Err("nothing to merge; its commits are only here".into())

@@ -57,9 +57,11 @@ impl Integration {
 pub enum Verdict {
     /// No commits beyond where it started: nothing to integrate.
     NoCommits,
-    /// It is the default branch `name`, or sits at its tip: never merged into itself.
+    /// It is the default branch `name` (`at_tip`: or sits at its tip): never merged into
+    /// itself.
     Itself {
         name: String,
+        at_tip: bool,
     },
     /// Its commits change nothing in all (added then removed, empty commits): nothing to
     /// merge. `only_here`: no other ref holds those commits.
@@ -135,7 +137,7 @@ impl Repo {
     pub fn integration(&self, subject: &Subject, default: &DefaultBranch) -> Result<Verdict> {
         let repo = self.open()?;
         if subject.branch == Some(default.name.as_str()) {
-            return Ok(itself(default));
+            return Ok(itself(default, false));
         }
         let (tip, base) = match self.pr_head(&repo, subject)? {
             Some(head) => (head, None),
@@ -147,7 +149,7 @@ impl Repo {
             return Ok(Verdict::NoCommits);
         }
         if default.refs.iter().any(|(_, oid)| oid == subject.tip) {
-            return Ok(itself(default));
+            return Ok(itself(default, true));
         }
         if let Some(v) = reached(&repo, tip, &default.refs)? {
             return Ok(v);
@@ -230,9 +232,10 @@ impl Repo {
 
 /// Step 1: the default branch itself (by name), or a branch at one of its refs' commits:
 /// never merged into itself.
-fn itself(default: &DefaultBranch) -> Verdict {
+fn itself(default: &DefaultBranch, at_tip: bool) -> Verdict {
     Verdict::Itself {
         name: default.name.clone(),
+        at_tip,
     }
 }
 
