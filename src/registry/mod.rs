@@ -174,7 +174,9 @@ impl Instance {
     /// power cut) is `interrupted`.
     pub fn setup_state(&self) -> Option<String> {
         let setup = self.setup.as_deref()?;
-        let gone = self.setup_pid.is_none_or(|p| !crate::procs::alive(p));
+        let gone = self
+            .setup_pid
+            .is_none_or(|p| !crate::procs::alive_git_sandbox(p));
         Some(if setup == SETUP_RUNNING && gone {
             SETUP_INTERRUPTED.to_string()
         } else {

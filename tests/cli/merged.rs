@@ -203,6 +203,13 @@ fn a_branch_that_only_changes_modes_or_undoes_itself_is_kept() {
     );
     assert!(said.contains("would keep rn: not merged"), "{said}");
     assert!(said.contains("would keep rv: not merged"), "{said}");
+    // Pushed, its commits are elsewhere too: still nothing to merge.
+    t.git(&ar, &["push", "-q", "origin", "ar"]);
+    let said = dry_run(&t);
+    assert!(
+        said.contains("would keep ar: nothing to merge (its changes undo themselves)"),
+        "{said}"
+    );
     let rows = integrated(&t);
     assert!(rows.iter().all(|(_, v)| v.is_null()), "{rows:?}");
 
