@@ -23,7 +23,7 @@ use anyhow::{Context, Result};
 use crate::config::{Config, Verdict};
 use crate::error::UserError;
 use crate::git::Repo;
-use crate::registry::{Instance, Registry};
+use crate::registry::{Instance, Registry, SETUP_RUNNING};
 use crate::{env, trust, ui};
 
 pub use crate::trust::Consent;
@@ -105,6 +105,12 @@ pub fn run(
     approve(phase, repo, cfg, reg, consent).map_err(NotRun::NotTrusted)?;
     vouch(phase, repo, reg, inst, dir, consent).map_err(NotRun::Foreign)?;
     let vars = env::vars(cfg, inst).map_err(NotRun::Failed)?;
+    if phase == Phase::Setup {
+        // Before the first step: a kill from here on leaves `running` with a dead pid, which
+        // `list` and `status` show as interrupted.
+        record_setup(reg, &inst.id, SETUP_RUNNING).map_err(NotRun::Failed)?;
+        crate::fault::point("setup:running").map_err(NotRun::Failed)?;
+    }
     // The project's commands run git in the sandbox: no index-healing helper of ours may hold
     // its index.lock meanwhile. It starts again afterwards.
     crate::git::stop_heal_helper(dir);
@@ -177,6 +183,18 @@ fn vouch(
     Err(UserError::new(format!("{what}, so it did not run"))
         .hint(how)
         .into())
+}
+
+/// Records how `id`'s setup went (`done`, `failed`, …), or that it is `running` now (with
+/// this process's pid).
+pub fn record_setup(reg: &Registry, id: &str, state: &str) -> Result<()> {
+    reg.update(|d| {
+        if let Some(e) = d.find_mut(id) {
+            e.setup = Some(state.to_string());
+            e.setup_pid = (state == SETUP_RUNNING).then(std::process::id);
+        }
+        Ok(())
+    })
 }
 
 /// One command through `sh -c`, in `dir`, with the sandbox's env; its stdout goes to stderr.

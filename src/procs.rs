@@ -6,6 +6,7 @@
 //! users that cannot be read are skipped. Elsewhere than Linux the list is empty.
 
 use std::fs;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -114,6 +115,20 @@ pub fn alive(pid: u32) -> bool {
             .is_none_or(|state| state != "Z"),
         Err(_) => false,
     }
+}
+
+/// Whether `pid` is a running git-sandbox (its `argv[0]` names it; a pid a crashed one left
+/// may have been given to another program since). Elsewhere than Linux: [`alive`].
+pub fn alive_git_sandbox(pid: u32) -> bool {
+    if !alive(pid) {
+        return false;
+    }
+    let Ok(cmdline) = fs::read(format!("/proc/{pid}/cmdline")) else {
+        return !Path::new("/proc/self").exists();
+    };
+    let argv0 = cmdline.split(|b| *b == 0).next().unwrap_or_default();
+    let name = Path::new(std::ffi::OsStr::from_bytes(argv0)).file_name();
+    name.is_some_and(|n| n.to_string_lossy().starts_with("git-sandbox"))
 }
 
 /// Stops the processes: SIGTERM, up to `grace` for them to exit, then SIGKILL. Returns those

@@ -18,7 +18,7 @@ use crate::config::Config;
 use crate::env;
 use crate::error::UserError;
 use crate::git::{self, Repo};
-use crate::registry::{Instance, Kind, MadeBy, Pushed, State};
+use crate::registry::{Instance, Kind, MadeBy, Pushed, SETUP_INTERRUPTED, SETUP_RUNNING, State};
 use crate::target;
 use crate::ui;
 
@@ -53,8 +53,9 @@ pub struct Row {
     /// How its branch's work reached the default branch: `fast-forward`, `merged`,
     /// `squashed` or `rebased`; null when it has not, or has no commits of its own.
     pub integrated: Option<String>,
-    /// Whether its `[commands] setup` ran: `done`, `failed`, `not-trusted`, `skipped`; null
-    /// when the project has none.
+    /// Whether its `[commands] setup` ran: `done`, `failed`, `not-trusted`, `skipped`;
+    /// `running` while it runs, `interrupted` when the process running it is gone (killed):
+    /// `git sandbox setup` runs it again; null when the project has none.
     pub setup: Option<String>,
     /// Who made it: `{"by": "user"}`, `{"by": "agent", "session": …}` (the agent hook) or
     /// `{"by": "adopt"}`; the agent hook hands out and removes only its own.
@@ -161,7 +162,7 @@ fn empty_row(i: &Instance) -> Row {
         never_pushed: i.pushed.is_none(),
         pushed: i.pushed.clone(),
         integrated: None,
-        setup: i.setup.clone(),
+        setup: i.setup_state(),
         made_by: i.maker(),
         services_up: None,
         error: None,
@@ -230,7 +231,12 @@ fn row(i: &Instance, ctx: Option<&(Repo, Config)>, has_compose: bool) -> Row {
                 r.unpushed = Some(0);
             }
             if let Some(head) = &st.head {
-                r.integrated = integrated(repo, head, i.base_commit.as_deref());
+                let subject = git::Subject {
+                    branch: st.branch.as_deref(),
+                    tip: head,
+                    base: i.base_commit.as_deref(),
+                };
+                r.integrated = integrated(repo, &subject);
             }
         }
         Err(e) => r.error = Some(format!("{e:#}")),
@@ -239,11 +245,11 @@ fn row(i: &Instance, ctx: Option<&(Repo, Config)>, has_compose: bool) -> Row {
 }
 
 /// How `head` is integrated into the default branch, if it is (see `git::Verdict`).
-fn integrated(repo: &Repo, head: &str, base: Option<&str>) -> Option<String> {
-    let targets = repo.default_branch_refs().ok()?;
-    match repo.integration(head, base, &targets).ok()? {
+fn integrated(repo: &Repo, subject: &git::Subject) -> Option<String> {
+    let default = repo.default_branch().ok()??;
+    match repo.integration(subject, &default).ok()? {
         git::Verdict::Integrated { how, .. } => Some(how.as_str().to_string()),
-        git::Verdict::NoCommits | git::Verdict::NotIntegrated => None,
+        _ => None,
     }
 }
 
@@ -370,11 +376,7 @@ pub fn list(ctx: &Ctx, args: ListArgs) -> Result<i32> {
         .iter()
         .map(|r| {
             let mut cells = vec![
-                if r.state == State::Ready {
-                    r.name.clone()
-                } else {
-                    format!("{} ({:?})", r.name, r.state).to_lowercase()
-                },
+                name_cell(r),
                 r.slot.to_string(),
                 r.branch.clone().unwrap_or_else(|| "(detached)".into()),
                 changes(r),
@@ -400,6 +402,18 @@ pub fn list(ctx: &Ctx, args: ListArgs) -> Result<i32> {
         ui::out(&line);
     }
     config_verdict(&rows)
+}
+
+/// The NAME cell: the name, with an operation under way or a setup that did not finish.
+fn name_cell(r: &Row) -> String {
+    if r.state != State::Ready {
+        return format!("{} ({:?})", r.name, r.state).to_lowercase();
+    }
+    match r.setup.as_deref() {
+        Some(SETUP_RUNNING) => format!("{} (setting up)", r.name),
+        Some(SETUP_INTERRUPTED) => format!("{} (setup interrupted)", r.name),
+        _ => r.name.clone(),
+    }
 }
 
 /// After the rows are out: a `.sandbox.toml` that does not parse is an error (exit 1), so its
@@ -453,7 +467,11 @@ pub fn show(inst: &Instance, json: bool) -> Result<i32> {
     if let Some(s) = r.setup.as_ref().filter(|s| *s != "done") {
         lines.push((
             "setup",
-            format!("{s} (`git sandbox setup {}` runs it)", r.name),
+            if s == SETUP_RUNNING {
+                s.clone()
+            } else {
+                format!("{s} (`git sandbox setup {}` runs it)", r.name)
+            },
         ));
     }
     if r.made_by != MadeBy::User {

@@ -13,7 +13,7 @@ use anyhow::Result;
 use crate::cli::RmFlags;
 use crate::commands::{Ctx, rm};
 use crate::error::{EXIT_REFUSED, UserError};
-use crate::git::{self, Repo, Verdict};
+use crate::git::{self, DefaultBranch, Repo, Subject, Verdict};
 use crate::registry::{Instance, Kind, State};
 use crate::ui;
 
@@ -32,8 +32,7 @@ pub fn run(ctx: &Ctx, dry_run: bool) -> Result<i32> {
         &ctx.reg,
         crate::trust::Consent::stored_only(),
     );
-    let targets = repo.default_branch_refs()?;
-    let Some((default, _)) = targets.first() else {
+    let Some(default) = repo.default_branch()? else {
         return Err(
             UserError::new("this repo has no default branch to compare with")
                 .hint("it looks for the remote's HEAD, init.defaultBranch, main and master")
@@ -42,13 +41,13 @@ pub fn run(ctx: &Ctx, dry_run: bool) -> Result<i32> {
     };
     ui::info(&format!(
         "integrated means: its work is in {}",
-        short(default)
+        default.name
     ));
     let mut insts: Vec<Instance> = ctx.reg.load()?.of_repo(&repo.root).cloned().collect();
     insts.sort_by(|a, b| a.name.cmp(&b.name));
     let mut fates = Vec::new();
     for inst in &insts {
-        let fate = match candidate(&repo, inst, &targets) {
+        let fate = match candidate(&repo, inst, &default) {
             Err(why) => Fate::Stays(why),
             Ok(how) => remove(ctx, &repo, &cfg, inst, dry_run, how),
         };
@@ -58,7 +57,7 @@ pub fn run(ctx: &Ctx, dry_run: bool) -> Result<i32> {
 }
 
 /// Why `inst` is not a candidate, or how its branch was integrated.
-fn candidate(repo: &Repo, inst: &Instance, targets: &[(String, String)]) -> Result<String, String> {
+fn candidate(repo: &Repo, inst: &Instance, default: &DefaultBranch) -> Result<String, String> {
     if inst.kind == Kind::LocalProd {
         return Err("local-prod is never pruned".into());
     }
@@ -68,11 +67,32 @@ fn candidate(repo: &Repo, inst: &Instance, targets: &[(String, String)]) -> Resu
     let Some(head) = git::worktree_head(&inst.path) else {
         return Err("its directory is missing or has no commit".into());
     };
-    match repo.integration(&head, inst.base_commit.as_deref(), targets) {
+    let branch = git::worktree_branch(&inst.path);
+    let subject = Subject {
+        branch: branch.as_deref(),
+        tip: &head,
+        base: inst.base_commit.as_deref(),
+    };
+    match repo.integration(&subject, default) {
         Ok(Verdict::Integrated { how, into }) => {
             Ok(format!("{}, into {}", how.as_str(), short(&into)))
         }
         Ok(Verdict::NoCommits) => Err("no commits of its own".into()),
+        Ok(Verdict::Itself {
+            name,
+            at_tip: false,
+        }) => Err(format!(
+            "it is {name}, the default branch: never merged into itself"
+        )),
+        Ok(Verdict::Itself { name, at_tip: true }) => Err(format!(
+            "it is at {name}'s tip: never counted as merged into itself (it is once {name} moves on)"
+        )),
+        Ok(Verdict::NothingToMerge { only_here: true }) => {
+            Err("nothing to merge; its commits are only here".into())
+        }
+        Ok(Verdict::NothingToMerge { only_here: false }) => {
+            Err("nothing to merge (its changes undo themselves)".into())
+        }
         Ok(Verdict::NotIntegrated) => Err("not merged".into()),
         Err(e) => Err(format!("could not tell: {e:#}")),
     }

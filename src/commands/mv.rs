@@ -47,7 +47,7 @@ pub fn run(ctx: &Ctx, args: MvArgs) -> Result<i32> {
     let moved = sandbox::move_sandbox(&repo, &cfg, &ctx.reg, &plan)?;
     // git's untracked cache names the directory it was made in: made again for the new one
     // (else every `git status` there warns that it is disabled).
-    crate::git::enable_untracked_cache(&moved.path);
+    crate::git::enable_untracked_cache(&moved.path, None);
     rerender(&cfg, &moved);
     ui::info(&format!(
         "{} {} to {} (branch {} and id {} unchanged)",

@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::error::UserError;
 use crate::git::Repo;
 use crate::lifecycle::{self, Consent, Phase};
-use crate::registry::{Instance, Registry};
+use crate::registry::{Instance, Registry, SETUP_INTERRUPTED, SETUP_RUNNING};
 use crate::trust;
 use crate::ui;
 
@@ -85,12 +85,7 @@ pub fn set_up(
 }
 
 fn record(reg: &Registry, id: &str, state: &str) {
-    let _ = reg.update(|d| {
-        if let Some(e) = d.find_mut(id) {
-            e.setup = Some(state.to_string());
-        }
-        Ok(())
-    });
+    let _ = lifecycle::record_setup(reg, id, state);
 }
 
 /// `setup [NAME] [--yes]`: runs the setup commands again.
@@ -102,6 +97,21 @@ pub fn run(ctx: &Ctx, args: SetupArgs) -> Result<i32> {
     if cfg.setup.is_empty() {
         ui::info("this project has no [commands] setup");
         return Ok(0);
+    }
+    if inst.setup_state().as_deref() == Some(SETUP_RUNNING) {
+        return Err(UserError::new(format!(
+            "the setup of {} is running (pid {})",
+            inst.name,
+            inst.setup_pid.unwrap_or_default()
+        ))
+        .hint("wait for it to finish; an interrupted setup (its process gone) runs again")
+        .into());
+    }
+    if inst.setup_state().as_deref() == Some(SETUP_INTERRUPTED) {
+        ui::info(&format!(
+            "the last setup of {} was interrupted; running it again",
+            inst.name
+        ));
     }
     let consent = Consent {
         yes: args.yes,

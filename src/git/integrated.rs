@@ -1,22 +1,32 @@
 //! Whether a sandbox's branch is integrated into the default branch: its work is there, so
-//! the sandbox can go (`list` shows it, `prune --merged` acts on it).
+//! the sandbox can go (`list` shows it, `prune --merged` acts on it). Exact, and when unsure
+//! it says "not": unmerged work is never called merged.
 //!
-//! Cheapest first, per operation:
-//! - reachability with libgit2 (`graph_descendant_of`): in-process, no spawn; fast-forward
-//!   versus merge by a first-parent walk of the default branch back to the tip's time;
-//! - squash and rebase merges by tree equality, first in-process (libgit2): does the default
-//!   branch hold the branch's version of every path the branch changed? All of them: merged;
-//!   none: not (no spawn, the usual case for work in progress). Only a mix needs
-//!   `git merge-tree --write-tree` (the git CLI: libgit2 has no merge-ort), which merges the
-//!   branch into the default branch: if the result is the default branch's own tree, the
-//!   branch adds nothing to it;
-//! - rebase told from squash by patch ids (`git cherry`, git CLI: libgit2 has no patch-id),
-//!   only once the tree check said "integrated".
+//! The steps, each a named function:
+//! 1. The default branch itself (by name) is never "merged into itself"; nor, after step 3,
+//!    a branch sitting at one of its refs' commits.
+//! 2. `pr_head`: a pull-request sandbox (`pr-N`, see `pr.rs`) is measured by the request's
+//!    head (`refs/remotes/<remote>/pr/N`, its upstream here) while the branch holds nothing
+//!    beyond it, and from its fork point, not from where the tool made it.
+//! 3. No commits since the tool made it: nothing to integrate.
+//! 4. Reachability with libgit2 (`graph_descendant_of`): in-process, no spawn; fast-forward
+//!    versus merge by a first-parent walk of the default branch back to the tip's time.
+//! 5. Squash and rebase merges by tree equality (`trees.rs`), first in-process: does the
+//!    default branch hold the branch's version, mode included, of every path the branch
+//!    changed since it forked? All: merged; none: not (no spawn). Only a mix needs `git
+//!    merge-tree --write-tree` (libgit2 has no merge-ort): if merging the branch changes
+//!    nothing, the branch adds nothing. A branch whose net change is empty is never merged
+//!    ("nothing to merge"), whatever its commits did.
+//! 6. Rebase told from squash by patch ids (`git cherry`), only once the tree said "merged".
+//!    Patch ids alone never decide: a later revert on the default branch keeps the patch id.
+
+mod trees;
 
 use anyhow::Result;
 use git2::Oid;
 
-use super::{Repo, run};
+use super::Repo;
+use trees::Found;
 
 /// How a branch's work reached the default branch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,6 +57,17 @@ impl Integration {
 pub enum Verdict {
     /// No commits beyond where it started: nothing to integrate.
     NoCommits,
+    /// It is the default branch `name` (`at_tip`: or sits at its tip): never merged into
+    /// itself.
+    Itself {
+        name: String,
+        at_tip: bool,
+    },
+    /// Its commits change nothing in all (added then removed, empty commits): nothing to
+    /// merge. `only_here`: no other ref holds those commits.
+    NothingToMerge {
+        only_here: bool,
+    },
     /// Its work is in `into` (a ref name), as `how`.
     Integrated {
         how: Integration,
@@ -55,10 +76,27 @@ pub enum Verdict {
     NotIntegrated,
 }
 
+/// The default branch: its name and its refs, local and remote-tracking, as `(ref, commit)`.
+#[derive(Clone, Debug, Default)]
+pub struct DefaultBranch {
+    pub name: String,
+    pub refs: Vec<(String, String)>,
+}
+
+/// What is measured: the branch a sandbox has checked out.
+#[derive(Clone, Copy, Debug)]
+pub struct Subject<'a> {
+    /// The branch (short name); `None` for a detached HEAD.
+    pub branch: Option<&'a str>,
+    pub tip: &'a str,
+    /// Where the tool made it (the registry's `base_commit`).
+    pub base: Option<&'a str>,
+}
+
 impl Repo {
-    /// The default branch, local and remote-tracking, as `(ref, commit)`: the remote's HEAD
-    /// (`refs/remotes/<remote>/HEAD`) if known, else `init.defaultBranch`, `main`, `master`.
-    pub fn default_branch_refs(&self) -> Result<Vec<(String, String)>> {
+    /// The default branch: the remote's HEAD (`refs/remotes/<remote>/HEAD`) if known, else
+    /// `init.defaultBranch`, `main`, `master`; `None` when none of them exists.
+    pub fn default_branch(&self) -> Result<Option<DefaultBranch>> {
         let repo = self.open()?;
         let remote = self.default_remote()?.unwrap_or_else(|| "origin".into());
         let from_remote_head = repo
@@ -89,135 +127,137 @@ impl Repo {
             })
             .collect();
             if !refs.is_empty() {
-                return Ok(refs);
+                return Ok(Some(DefaultBranch { name, refs }));
             }
         }
-        Ok(Vec::new())
+        Ok(None)
     }
 
-    /// Whether `tip` (started at `base`) is integrated into one of `targets`.
-    pub fn integration(
-        &self,
-        tip: &str,
-        base: Option<&str>,
-        targets: &[(String, String)],
-    ) -> Result<Verdict> {
+    /// Whether `subject` is integrated into `default` (see the module doc for the steps).
+    pub fn integration(&self, subject: &Subject, default: &DefaultBranch) -> Result<Verdict> {
         let repo = self.open()?;
-        let tip_oid = Oid::from_str(tip)?;
+        if subject.branch == Some(default.name.as_str()) {
+            return Ok(itself(default, false));
+        }
+        let (tip, base) = match self.pr_head(&repo, subject)? {
+            Some(head) => (head, None),
+            None => (Oid::from_str(subject.tip)?, subject.base),
+        };
         if let Some(base) = base.and_then(|b| Oid::from_str(b).ok())
-            && (tip_oid == base || repo.graph_descendant_of(base, tip_oid).unwrap_or(false))
+            && (tip == base || repo.graph_descendant_of(base, tip).unwrap_or(false))
         {
             return Ok(Verdict::NoCommits);
         }
-        for (name, target) in targets {
-            let target_oid = Oid::from_str(target)?;
-            if target_oid == tip_oid || repo.graph_descendant_of(target_oid, tip_oid)? {
-                let how = if on_first_parents(&repo, target_oid, tip_oid)? {
-                    Integration::FastForward
-                } else {
-                    Integration::Merged
-                };
-                return Ok(Verdict::Integrated {
-                    how,
-                    into: name.clone(),
-                });
-            }
+        if default.refs.iter().any(|(_, oid)| oid == subject.tip) {
+            return Ok(itself(default, true));
         }
+        if let Some(v) = reached(&repo, tip, &default.refs)? {
+            return Ok(v);
+        }
+        let own = subject.branch.map(|b| format!("refs/heads/{b}"));
+        self.by_trees(&repo, tip, own.as_deref(), &default.refs)
+    }
+
+    /// Step 2: the request's head a `pr-N` sandbox is measured by, when its remote-tracking
+    /// ref exists and the branch holds nothing beyond it; else (local commits on top, or no
+    /// such ref) its own tip, from its fork point (`Some(tip)`), or `None` for no request.
+    fn pr_head(&self, repo: &git2::Repository, subject: &Subject) -> Result<Option<Oid>> {
+        let Some(n) = subject
+            .branch
+            .and_then(|b| b.strip_prefix("pr-"))
+            .filter(|n| !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()))
+        else {
+            return Ok(None);
+        };
+        let remote = self.default_remote()?.unwrap_or_else(|| "origin".into());
+        let head = ["pr", "mr"].iter().find_map(|kind| {
+            repo.refname_to_id(&format!("refs/remotes/{remote}/{kind}/{n}"))
+                .ok()
+        });
+        let Some(head) = head else {
+            return Ok(None);
+        };
+        let tip = Oid::from_str(subject.tip)?;
+        if tip == head || repo.graph_descendant_of(head, tip).unwrap_or(false) {
+            return Ok(Some(head));
+        }
+        Ok(Some(tip))
+    }
+
+    /// Step 5-6: the tree looks against each distinct target commit.
+    fn by_trees(
+        &self,
+        repo: &git2::Repository,
+        tip: Oid,
+        own: Option<&str>,
+        targets: &[(String, String)],
+    ) -> Result<Verdict> {
+        let tip_hex = tip.to_string();
         let mut seen = Vec::new();
+        let mut into = None;
         for (name, target) in targets {
-            // The local and remote-tracking default branch are often one commit: merge once.
+            // The local and remote-tracking default branch are often one commit: look once.
             if seen.contains(target) {
                 continue;
             }
             seen.push(target.clone());
             let target_commit = repo.find_commit(Oid::from_str(target)?)?;
             let own_tree = target_commit.tree_id().to_string();
-            let found = match changes_found(&repo, &target_commit, tip_oid)? {
+            let holds = match trees::changes_found(repo, &target_commit, tip)? {
+                // Changing nothing, measured from any of them, is never "merged".
+                Found::Empty => {
+                    return Ok(Verdict::NothingToMerge {
+                        only_here: trees::only_here(repo, own, tip)?,
+                    });
+                }
                 Found::All => true,
                 Found::None => false,
-                Found::Some => adds_nothing(self, target, tip, &own_tree),
+                Found::Some => trees::adds_nothing(self, target, &tip_hex, &own_tree),
             };
-            if found {
-                let how = if all_patches_in(self, target, tip)? {
-                    Integration::Rebased
-                } else {
-                    Integration::Squashed
-                };
-                return Ok(Verdict::Integrated {
-                    how,
-                    into: name.clone(),
-                });
+            if holds && into.is_none() {
+                into = Some((name.clone(), target.clone()));
             }
         }
-        Ok(Verdict::NotIntegrated)
-    }
-}
-
-/// How many of a branch's changes the default branch already holds.
-enum Found {
-    All,
-    Some,
-    None,
-}
-
-/// The cheap look, in-process: for each path the branch changed since it forked from
-/// `target`, does `target` hold the branch's version? All: its work is there. None: it is not
-/// (no spawn, the common case for work in progress). Some: only a real merge can tell.
-fn changes_found(repo: &git2::Repository, target: &git2::Commit, tip: Oid) -> Result<Found> {
-    let base = repo.merge_base(target.id(), tip)?;
-    let base_tree = repo.find_commit(base)?.tree()?;
-    let tip_tree = repo.find_commit(tip)?.tree()?;
-    let target_tree = target.tree()?;
-    let diff = repo.diff_tree_to_tree(Some(&base_tree), Some(&tip_tree), None)?;
-    let (mut there, mut total) = (0usize, 0usize);
-    for delta in diff.deltas() {
-        total += 1;
-        let new = delta.new_file();
-        let Some(path) = new.path().or(delta.old_file().path()) else {
-            continue;
+        let Some((name, target)) = into else {
+            return Ok(Verdict::NotIntegrated);
         };
-        let held = target_tree.get_path(path).ok().map(|e| e.id());
-        let wanted = (delta.status() != git2::Delta::Deleted).then(|| new.id());
-        if held == wanted {
-            there += 1;
-        }
-    }
-    Ok(match there {
-        // No change at all (empty commits) adds nothing either.
-        n if n == total => Found::All,
-        0 => Found::None,
-        _ => Found::Some,
-    })
-}
-
-/// Whether `tip` is on `target`'s first-parent line (walked back to `tip`'s time).
-fn on_first_parents(repo: &git2::Repository, target: Oid, tip: Oid) -> Result<bool> {
-    let since = repo.find_commit(tip)?.time().seconds();
-    let mut at = repo.find_commit(target)?;
-    loop {
-        if at.id() == tip {
-            return Ok(true);
-        }
-        if at.time().seconds() < since {
-            return Ok(false);
-        }
-        let Ok(parent) = at.parent(0) else {
-            return Ok(false);
+        let how = if trees::all_patches_in(self, &target, &tip_hex)? {
+            Integration::Rebased
+        } else {
+            Integration::Squashed
         };
-        at = parent;
+        Ok(Verdict::Integrated { how, into: name })
     }
 }
 
-/// Whether merging `tip` into `target` changes nothing: the merge's tree is `own_tree`.
-fn adds_nothing(repo: &Repo, target: &str, tip: &str, own_tree: &str) -> bool {
-    // A conflict exits 1: then the branch certainly adds something.
-    run(&repo.root, &["merge-tree", "--write-tree", target, tip])
-        .is_ok_and(|out| out.lines().next().is_some_and(|l| l.trim() == own_tree))
+/// Step 1: the default branch itself (by name), or a branch at one of its refs' commits:
+/// never merged into itself.
+fn itself(default: &DefaultBranch, at_tip: bool) -> Verdict {
+    Verdict::Itself {
+        name: default.name.clone(),
+        at_tip,
+    }
 }
 
-/// Whether every commit of `tip` since it forked has an equal patch in `target` (`git
-/// cherry` marks those `-`).
-fn all_patches_in(repo: &Repo, target: &str, tip: &str) -> Result<bool> {
-    let out = run(&repo.root, &["cherry", target, tip])?;
-    Ok(!out.trim().is_empty() && out.lines().all(|l| l.starts_with('-')))
+/// Step 4: the tip reachable from a target: fast-forwarded or merged into it.
+fn reached(
+    repo: &git2::Repository,
+    tip: Oid,
+    targets: &[(String, String)],
+) -> Result<Option<Verdict>> {
+    for (name, target) in targets {
+        let target_oid = Oid::from_str(target)?;
+        if target_oid == tip || repo.graph_descendant_of(target_oid, tip)? {
+            let how = if trees::on_first_parents(repo, target_oid, tip)? {
+                Integration::FastForward
+            } else {
+                Integration::Merged
+            };
+            return Ok(Some(Verdict::Integrated {
+                how,
+                into: name.clone(),
+            }));
+        }
+    }
+    Ok(None)
 }

@@ -27,6 +27,7 @@ use crate::error::UserError;
 
 mod branch_config;
 mod fetch;
+mod heal;
 mod hooks_path;
 mod index_state;
 mod integrated;
@@ -40,18 +41,20 @@ mod state;
 mod status;
 mod worktree;
 
+pub use heal::{
+    HELPER_ARG as HEAL_HELPER_ARG, heal_later, run_helper as run_heal_helper,
+    stop_helper as stop_heal_helper,
+};
 pub use hooks_path::{TrackedHooks, hooks_dir, tracked_hooks};
-pub use integrated::Verdict;
+pub use integrated::{DefaultBranch, Subject, Verdict};
 pub use marks::{branch_just_created, mark_warned, warned};
 pub use operation::in_progress as operation_in_progress;
-pub use racy::{
-    HELPER_ARG as HEAL_HELPER_ARG, enable_untracked_cache, heal as heal_racy_index, heal_later,
-    needs_heal, run_helper as run_heal_helper, stop_helper as stop_heal_helper,
-};
+pub use racy::{enable_untracked_cache, heal as heal_racy_index, needs_heal};
 pub use remotes::{branch_on_remote, remote_refs_of};
 pub use snapshot::{apply_snapshot, snapshot};
 pub use state::{IndexLock, clear_stale_index_lock, hidden_edits, reflog_only};
 pub use status::{Scan, Status, ignored_size, status};
+pub use worktree::REMOVING_LOCK;
 
 /// Variables git sets for hooks and aliases that would redirect a child git.
 const GIT_ENV: &[&str] = &[

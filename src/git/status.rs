@@ -2,6 +2,7 @@
 //! large trees, and it honours the user's untracked cache and fsmonitor).
 
 use std::path::Path;
+use std::process::{Command, Output};
 
 use anyhow::{Context, Result};
 
@@ -48,14 +49,41 @@ impl Status {
 /// honours the user's untracked cache and fsmonitor). `--no-optional-locks` keeps it read-only
 /// (but see `racy.rs`).
 pub fn status(worktree: &Path, scan: Scan) -> Result<Status> {
+    // Read-only, except for a fresh checkout's racily clean index (`racy.rs`): `list` then
+    // lets git write the refreshed index, once, as any plain `git status` would, but into a
+    // copy swapped in for an instant (`heal.rs`): it never holds the index's lock meanwhile.
+    let healed = (scan == Scan::Quick && super::needs_heal(worktree))
+        .then(|| healing_status(worktree))
+        .flatten();
+    let out = match healed {
+        Some(out) => out,
+        None => command(worktree, scan, true)
+            .output()
+            .context("cannot run git status")?,
+    };
+    check(&out, "git status")?;
+    Ok(parse_status(&out.stdout))
+}
+
+/// `list`'s status of a racily clean index, allowed to write it (through a copy).
+fn healing_status(worktree: &Path) -> Option<Output> {
+    let admin = super::gitfile_target(worktree)?;
+    let (out, _) = super::heal::through_copy(&admin, |copy| {
+        command(worktree, Scan::Quick, false)
+            .env("GIT_INDEX_FILE", copy)
+            .output()
+    })?;
+    out.ok()
+}
+
+/// The `git status` command of one look; `read_only`: `--no-optional-locks`.
+fn command(worktree: &Path, scan: Scan, read_only: bool) -> Command {
     // rm's full scan can take seconds on a big tree: it dies with us.
     let mut cmd = match scan {
         Scan::Quick => git_cmd(worktree),
         Scan::Full | Scan::Quarantined => git_cmd_guarded(worktree),
     };
-    // Read-only, except for a fresh checkout's racily clean index (`racy.rs`): `list` then
-    // lets git write the refreshed index, once, as any plain `git status` would.
-    if !(scan == Scan::Quick && super::needs_heal(worktree)) {
+    if read_only {
         cmd.arg("--no-optional-locks");
     }
     if scan != Scan::Quick {
@@ -73,9 +101,7 @@ pub fn status(worktree: &Path, scan: Scan) -> Result<Status> {
         // `matching` lists an ignored directory once (`node_modules/`), not every file in it.
         Scan::Full | Scan::Quarantined => cmd.args(["--untracked-files=all", "--ignored=matching"]),
     };
-    let out = cmd.output().context("cannot run git status")?;
-    check(&out, "git status")?;
-    Ok(parse_status(&out.stdout))
+    cmd
 }
 
 fn parse_status(bytes: &[u8]) -> Status {

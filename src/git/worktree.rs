@@ -9,6 +9,9 @@ use anyhow::{Context, Result};
 
 use super::*;
 
+/// The reason in a worktree's `locked` file while `rm` has its tree quarantined.
+pub const REMOVING_LOCK: &str = "git-sandbox: removing";
+
 impl Repo {
     /// Which worktree, if any, has branch `name` checked out.
     pub fn branch_checked_out_at(&self, name: &str) -> Result<Option<PathBuf>> {
@@ -160,6 +163,43 @@ impl Repo {
             return false;
         };
         gitfile_target(path).and_then(|p| fs::canonicalize(p).ok()) == Some(entry)
+    }
+
+    /// Locks the admin entry `id` against git's own cleanup (`git worktree prune`, `gc`,
+    /// which drop an entry whose directory is gone) while `rm` has the tree quarantined: the
+    /// `locked` file `git worktree lock` writes, with [`REMOVING_LOCK`]. A lock already there
+    /// (the user's) is left as it is: it protects the entry just as well.
+    pub fn lock_for_removal(&self, id: &str) -> Result<()> {
+        let path = self.admin_dir(id).join("locked");
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path);
+        match file {
+            Ok(mut f) => {
+                use std::io::Write;
+                f.write_all(REMOVING_LOCK.as_bytes())
+                    .and_then(|()| f.sync_all())
+                    .with_context(|| format!("cannot write {}", path.display()))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+            Err(e) => Err(e).with_context(|| format!("cannot lock {}", path.display())),
+        }
+    }
+
+    /// Removes the lock [`lock_for_removal`](Self::lock_for_removal) wrote, and only that one:
+    /// a lock with any other reason is the user's and stays.
+    pub fn unlock_after_removal(&self, id: &str) -> Result<()> {
+        if self.lock_reason(id).as_deref() != Some(REMOVING_LOCK) {
+            return Ok(());
+        }
+        let path = self.admin_dir(id).join("locked");
+        match fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(e).with_context(|| format!("cannot unlock {}", path.display()))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Whether the linked worktree `id` is locked, and why.

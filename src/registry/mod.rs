@@ -156,12 +156,16 @@ pub struct Instance {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub moving: Option<Moving>,
     /// Whether its `[commands] setup` ran: `done`, or why not (`failed`, `not-trusted`,
-    /// `skipped`); absent when the project has none or it was never asked for.
+    /// `skipped`), or `running` (recorded, with `setup_pid`, before its first step); absent
+    /// when the project has none or it was never asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub setup: Option<String>,
     /// Who made it (absent: the user, as every entry older than the field).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub made_by: Option<MadeBy>,
+    /// The process running its setup, while `setup` is `running`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup_pid: Option<u32>,
 }
 
 impl Instance {
@@ -174,7 +178,26 @@ impl Instance {
     pub fn admin(&self) -> &str {
         self.admin.as_deref().unwrap_or(&self.id)
     }
+
+    /// Its setup as `list` and `status` show it: `running` whose process is gone (killed, a
+    /// power cut) is `interrupted`.
+    pub fn setup_state(&self) -> Option<String> {
+        let setup = self.setup.as_deref()?;
+        let gone = self
+            .setup_pid
+            .is_none_or(|p| !crate::procs::alive_git_sandbox(p));
+        Some(if setup == SETUP_RUNNING && gone {
+            SETUP_INTERRUPTED.to_string()
+        } else {
+            setup.to_string()
+        })
+    }
 }
+
+/// `setup` while the commands run (with `setup_pid`).
+pub const SETUP_RUNNING: &str = "running";
+/// `running` whose process is gone: shown, never stored.
+pub const SETUP_INTERRUPTED: &str = "interrupted";
 
 /// The whole file.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]

@@ -192,8 +192,11 @@ fn set_removal(reg: &Registry, id: &str, removal: &Removal) -> Result<()> {
     })
 }
 
-/// Renames the worktree into the trash directory (atomic, same filesystem).
+/// Locks git's admin entry (a directory gone from its path is what `git worktree prune`
+/// drops, index and all), then renames the worktree into the trash directory (atomic, same
+/// filesystem). `roll_back` unlocks; `finish` drops the entry.
 fn quarantine(job: &Job, trash: &TrashDir) -> Result<()> {
+    job.repo.lock_for_removal(job.inst.admin())?;
     fs::rename(job.path, trash.tree()).with_context(|| {
         format!(
             "cannot move {} into {}; nothing was removed",
@@ -299,6 +302,7 @@ pub fn roll_back(
         fs::rename(trash.tree(), &inst.path)
             .with_context(|| format!("cannot move the tree back to {}", inst.path.display()))?;
     }
+    repo.unlock_after_removal(inst.admin())?;
     let _ = repo.delete_ref(refname);
     trash::drop_if_empty(trash);
     reg.update(|d| {

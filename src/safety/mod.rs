@@ -244,7 +244,10 @@ pub fn assess(s: &Subject) -> Result<Report> {
         remote_refs,
         at_base: status.head.is_some() && status.head == inst.base_commit,
         reflog_only,
-        locked: repo.lock_reason(inst.admin()),
+        // Our own lock of a quarantined tree is no reason to keep it.
+        locked: repo
+            .lock_reason(inst.admin())
+            .filter(|r| r != git::REMOVING_LOCK),
         operation: git::operation_in_progress(&admin).map(String::from),
         instances_inside: instances_inside(s),
         processes: procs::inside(dir),

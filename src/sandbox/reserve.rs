@@ -47,6 +47,7 @@ pub(super) fn creating_entry(
         moving: None,
         setup: None,
         made_by: None,
+        setup_pid: None,
     }
 }
 

@@ -210,3 +210,87 @@ fn prune_never_deletes_an_adopted_worktree() {
     assert!(hand.join("README.md").is_file());
     assert_eq!(t.entries().len(), 1);
 }
+
+/// `git worktree list --porcelain`'s stanza for `path`, if git still lists it.
+fn worktree_stanza(t: &TestEnv, path: &std::path::Path) -> Option<String> {
+    let list = t.git(&t.repo, &["worktree", "list", "--porcelain"]);
+    let want = format!("worktree {}", path.display());
+    list.split("\n\n")
+        .find(|s| s.lines().next() == Some(want.as_str()))
+        .map(str::to_string)
+}
+
+#[test]
+fn git_worktree_prune_cannot_take_a_quarantined_tree() {
+    let mut t = TestEnv::new();
+    for point in ["rm:marked", "rm:moved", "rm:saved", "rm:kept"] {
+        let p = t.new_sandbox("victim");
+        // A staged version and a different unstaged one of the same file, and an untracked file.
+        t.write(&p, "CHANGES", "staged\n");
+        t.git(&p, &["add", "CHANGES"]);
+        t.write(&p, "CHANGES", "unstaged\n");
+        t.write(&p, "new.txt", "untracked\n");
+        crash(&mut t, point, &["rm", "victim", "--yes", "--force"]);
+        // git's own cleanup, as `git gc` or a user would run it: it must keep the entry.
+        t.git(&t.repo, &["worktree", "prune"]);
+        assert!(
+            t.admin_entries().contains(&"repo--victim".to_string()),
+            "{point}: git pruned the entry of a quarantined tree"
+        );
+        if !p.exists() {
+            let stanza = worktree_stanza(&t, &p).unwrap_or_default();
+            assert!(
+                stanza.contains("locked git-sandbox: removing"),
+                "{point}: {stanza}"
+            );
+        }
+        t.ok(&t.repo, &["prune"]);
+        assert_consistent(&t, point);
+        // Back as it was: a worktree, unlocked, its staged and unstaged versions and files.
+        let stanza = worktree_stanza(&t, &p).expect("git lists it again");
+        assert!(!stanza.contains("locked"), "{point}: {stanza}");
+        assert_eq!(t.git(&p, &["show", ":CHANGES"]), "staged\n", "{point}");
+        assert_eq!(
+            fs::read_to_string(p.join("CHANGES")).expect("c"),
+            "unstaged\n",
+            "{point}"
+        );
+        assert_eq!(
+            fs::read_to_string(p.join("new.txt")).expect("n"),
+            "untracked\n",
+            "{point}"
+        );
+        t.ok(&t.repo, &["rm", "victim", "--yes", "--force"]);
+    }
+}
+
+#[test]
+fn a_users_own_worktree_lock_is_never_replaced_or_removed() {
+    let mut t = TestEnv::new();
+    let p = t.new_sandbox("held");
+    t.git(
+        &t.repo,
+        &[
+            "worktree",
+            "lock",
+            "--reason",
+            "on a USB disk",
+            p.to_str().expect("utf8"),
+        ],
+    );
+    let said = t.fails(&t.repo, &["rm", "held", "--yes"], 3);
+    assert!(said.contains("locked (on a USB disk)"), "{said}");
+    // A forced removal rolled back after a crash in quarantine leaves their lock as it was.
+    crash(&mut t, "rm:moved", &["rm", "held", "--yes", "--force"]);
+    let lock = t.repo.join(".git/worktrees/repo--held/locked");
+    assert_eq!(
+        fs::read_to_string(&lock).expect("lock").trim(),
+        "on a USB disk"
+    );
+    t.ok(&t.repo, &["prune"]);
+    assert!(p.join(".git").is_file());
+    assert_eq!(
+        fs::read_to_string(&lock).expect("lock").trim(),
+        "on a USB disk"
+    );
+}

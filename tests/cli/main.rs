@@ -9,6 +9,7 @@ mod copy;
 mod crash;
 mod crash_matrix;
 mod fidelity;
+mod heal;
 mod hooks;
 mod hooks_path;
 mod json;

@@ -159,3 +159,160 @@ fn prune_merged_removes_exactly_the_integrated_clean_ones() {
     assert_eq!(t.git(&back, &["rev-parse", "HEAD"]).trim(), sq_tip);
     assert!(Path::new(&back.join("sq-1.txt")).exists());
 }
+
+fn make_executable(file: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+}
+
+/// `prune --merged --dry-run`'s messages (it must succeed).
+fn dry_run(t: &TestEnv) -> String {
+    let out = t.run(&t.repo, &["prune", "--merged", "--dry-run"]);
+    let said = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{said}");
+    said
+}
+
+#[test]
+fn a_branch_that_only_changes_modes_or_undoes_itself_is_kept() {
+    let t = TestEnv::new();
+    // Mode only: the same blob, now executable. Main holds the blob, not the mode.
+    let mo = t.new_sandbox("mo");
+    make_executable(&mo.join("CHANGES"));
+    t.git(&mo, &["commit", "-q", "-a", "-m", "executable"]);
+    // Added, then removed again: the net change is empty, the commits are only here.
+    let ar = t.new_sandbox("ar");
+    t.commit_file(&ar, "scratch.txt", "draft only here\n", "add scratch");
+    t.git(&ar, &["rm", "-q", "scratch.txt"]);
+    t.git(&ar, &["commit", "-q", "-m", "drop scratch"]);
+    // A rename only: merged once main has the file under the new name.
+    let rn = t.new_sandbox("rn");
+    t.git(&rn, &["mv", "src/lib.rs", "src/core.rs"]);
+    t.git(&rn, &["commit", "-q", "-m", "rename"]);
+    // Squashed into main, then main reverted it: the patch id still matches, the work is not
+    // there.
+    let rv = with_work(&t, "rv", 2);
+    main_git(&t, &["merge", "-q", "--squash", "rv"]);
+    main_git(&t, &["commit", "-q", "-m", "squashed rv"]);
+    main_git(&t, &["revert", "--no-edit", "HEAD"]);
+    let said = dry_run(&t);
+    assert!(said.contains("would keep mo: not merged"), "{said}");
+    assert!(
+        said.contains("would keep ar: nothing to merge; its commits are only here"),
+        "{said}"
+    );
+    assert!(said.contains("would keep rn: not merged"), "{said}");
+    assert!(said.contains("would keep rv: not merged"), "{said}");
+    // Pushed, its commits are elsewhere too: still nothing to merge.
+    t.git(&ar, &["push", "-q", "origin", "ar"]);
+    let said = dry_run(&t);
+    assert!(
+        said.contains("would keep ar: nothing to merge (its changes undo themselves)"),
+        "{said}"
+    );
+    let rows = integrated(&t);
+    assert!(rows.iter().all(|(_, v)| v.is_null()), "{rows:?}");
+
+    // Now main takes the mode and the rename (squashed): those two count, the rest do not.
+    make_executable(&t.repo.join("CHANGES"));
+    main_git(&t, &["commit", "-q", "-a", "-m", "executable too"]);
+    let rn_tip = t.git(&rn, &["rev-parse", "HEAD"]).trim().to_string();
+    main_git(&t, &["cherry-pick", &rn_tip]);
+    let said = dry_run(&t);
+    assert!(said.contains("would remove mo: merged"), "{said}");
+    assert!(said.contains("would remove rn: merged"), "{said}");
+    assert!(said.contains("would keep ar: nothing to merge"), "{said}");
+    assert!(said.contains("would keep rv: not merged"), "{said}");
+    t.ok(&t.repo, &["prune", "--merged"]);
+    assert!(ar.join(".git").exists() && rv.exists() && !mo.exists() && !rn.exists());
+    // The add-then-remove branch's commits are still on their branch.
+    assert_eq!(
+        t.git(&t.repo, &["rev-list", "--count", "main..ar"]).trim(),
+        "2"
+    );
+}
+
+#[test]
+fn the_default_branch_is_never_merged_into_itself() {
+    let t = TestEnv::new();
+    main_git(&t, &["branch", "develop"]);
+    main_git(&t, &["push", "-q", "origin", "develop"]);
+    main_git(&t, &["remote", "set-head", "origin", "develop"]);
+    // The default branch's own sandbox, with a commit pushed: its tip is origin/develop's.
+    let dev = t.new_sandbox("develop");
+    assert_eq!(t.git(&dev, &["branch", "--show-current"]).trim(), "develop");
+    t.commit_file(&dev, "d.txt", "develop work\n", "develop work");
+    let said = dry_run(&t);
+    assert!(
+        said.contains("would keep develop: it is develop, the default branch"),
+        "{said}"
+    );
+    t.git(&dev, &["push", "-q", "origin", "develop"]);
+    // Another branch that develop's ref now is (fast-forwarded onto it): not "merged" either.
+    let side = t.new_sandbox("side");
+    t.git(&side, &["merge", "-q", "--ff-only", "develop"]);
+    t.commit_file(&side, "s.txt", "side work\n", "side work");
+    t.git(&dev, &["merge", "-q", "--ff-only", "side"]);
+    let said = dry_run(&t);
+    assert!(said.contains("would keep develop: it is develop"), "{said}");
+    assert!(
+        said.contains("would keep side: it is at develop's tip"),
+        "{said}"
+    );
+    t.ok(&t.repo, &["prune", "--merged"]);
+    assert!(dev.exists() && side.exists());
+    assert!(t.branches().contains(&"develop".to_string()));
+    // Once develop moves on, the side branch it holds is merged; develop itself never is.
+    t.commit_file(&dev, "d2.txt", "more\n", "more develop work");
+    let said = dry_run(&t);
+    assert!(
+        said.contains("would remove side: merged (fast-forward"),
+        "{said}"
+    );
+    assert!(said.contains("would keep develop: it is develop"), "{said}");
+}
+
+/// Pushes two commits on top of main to `refs/pull/<n>/head` of the bare remote from a clone;
+/// returns the clone.
+fn push_pull_request(t: &TestEnv, n: u32) -> PathBuf {
+    let work = t.root.join(format!("contrib-{n}"));
+    let remote = t.remote.to_str().expect("utf8");
+    t.git(
+        &t.root,
+        &["clone", "-q", remote, work.to_str().expect("utf8")],
+    );
+    t.commit_file(&work, "pr-a.txt", "a\n", "pr part a");
+    t.commit_file(&work, "pr-b.txt", "b\n", "pr part b");
+    let to = format!("HEAD:refs/pull/{n}/head");
+    t.git(&work, &["push", "-q", "origin", &to]);
+    work
+}
+
+#[test]
+fn a_pull_request_sandbox_goes_once_the_request_is_squash_merged() {
+    let t = TestEnv::new();
+    let contrib = push_pull_request(&t, 42);
+    let pr = std::path::PathBuf::from(t.ok(&t.repo, &["new", "--pr", "42"]).trim());
+    let said = dry_run(&t);
+    assert!(said.contains("would keep pr-42: not merged"), "{said}");
+    // The request is squash-merged on the remote (its two commits as one, other ids).
+    t.git(&contrib, &["reset", "-q", "--hard", "origin/main"]);
+    t.git(&contrib, &["fetch", "-q", "origin", "refs/pull/42/head"]);
+    t.git(&contrib, &["merge", "-q", "--squash", "FETCH_HEAD"]);
+    t.git(&contrib, &["commit", "-q", "-m", "Squashed #42"]);
+    t.git(&contrib, &["push", "-q", "origin", "HEAD:main"]);
+    t.git(&t.repo, &["fetch", "-q", "origin"]);
+    let said = dry_run(&t);
+    assert!(
+        said.contains("would remove pr-42: merged (squashed"),
+        "{said}"
+    );
+    // A local commit on top that the request never had: kept.
+    t.commit_file(&pr, "mine.txt", "local only\n", "local follow-up");
+    let said = dry_run(&t);
+    assert!(said.contains("would keep pr-42: not merged"), "{said}");
+    t.git(&pr, &["reset", "-q", "--hard", "HEAD~1"]);
+    t.ok(&t.repo, &["prune", "--merged"]);
+    assert!(!pr.exists());
+    assert!(!t.branches().contains(&"pr-42".to_string()));
+}

@@ -127,3 +127,87 @@ fn a_failing_teardown_stops_rm_unless_forced() {
     t.ok(&t.repo, &["rm", "a", "--yes", "--force"]);
     assert!(!a.exists());
 }
+
+/// `list --json`'s `setup` of sandbox `name`.
+fn listed_setup(t: &TestEnv, name: &str) -> serde_json::Value {
+    let v: serde_json::Value =
+        serde_json::from_str(&t.ok(&t.repo, &["list", "--json"])).expect("json");
+    v["sandboxes"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["name"] == name)
+        .map(|r| r["setup"].clone())
+        .expect("listed")
+}
+
+#[test]
+fn a_crash_during_setup_leaves_it_interrupted_and_setup_runs_it_again() {
+    let mut t = TestEnv::new();
+    with_commands(&t, r#""echo ran >> setup.log""#, "");
+    t.ok(&t.repo, &["trust"]);
+    t.extra_env = vec![("GIT_SANDBOX_FAULT".into(), "setup:running".into())];
+    let out = t.run(&t.repo, &["new", "a"]);
+    t.extra_env.clear();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("fault injected at setup:running"), "{err}");
+    let a = t.sandbox_path("a");
+    assert!(a.is_dir() && !a.join("setup.log").exists());
+    // Never "null" (the project has none) nor "running" (its process is gone).
+    assert_eq!(listed_setup(&t, "a"), "interrupted");
+    assert_eq!(row(&t, "a")["setup"], "interrupted");
+    assert!(t.ok(&t.repo, &["list"]).contains("a (setup interrupted)"));
+    let status = t.ok(&t.repo, &["status", "a"]);
+    assert!(
+        status.contains("interrupted (`git sandbox setup a` runs it)"),
+        "{status}"
+    );
+    let out = t.run(&t.repo, &["setup", "a"]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("was interrupted; running it again"), "{said}");
+    assert_eq!(
+        fs::read_to_string(a.join("setup.log")).expect("ran"),
+        "ran\n"
+    );
+    assert_eq!(listed_setup(&t, "a"), "done");
+}
+
+#[test]
+fn a_setup_killed_mid_step_is_running_then_interrupted() {
+    let t = TestEnv::new();
+    // The first run stops in its step (its pid written, then asleep); the second finishes.
+    with_commands(
+        &t,
+        r#""if [ -e once ]; then echo ok > setup.out; else : > once; echo $$ > step.pid; exec sleep 30; fi""#,
+        "",
+    );
+    t.ok(&t.repo, &["trust"]);
+    let mut new = t
+        .cmd(&t.repo)
+        .args(["new", "a"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("new");
+    let a = t.sandbox_path("a");
+    let start = std::time::Instant::now();
+    while fs::read_to_string(a.join("step.pid")).map_or(true, |p| !p.ends_with('\n')) {
+        assert!(start.elapsed().as_secs() < 20, "setup never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(listed_setup(&t, "a"), "running");
+    let refused = t.fails(&t.repo, &["setup", "a"], 1);
+    assert!(refused.contains("is running"), "{refused}");
+    new.kill().expect("kill -9");
+    let _ = new.wait();
+    let step = fs::read_to_string(a.join("step.pid")).expect("pid");
+    t.program("kill", &t.root)
+        .args(["-9", step.trim()])
+        .status()
+        .expect("kill");
+    assert_eq!(listed_setup(&t, "a"), "interrupted");
+    t.ok(&t.repo, &["setup", "a"]);
+    assert!(a.join("setup.out").exists());
+    assert_eq!(listed_setup(&t, "a"), "done");
+}
