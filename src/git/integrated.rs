@@ -148,7 +148,10 @@ impl Repo {
         {
             return Ok(Verdict::NoCommits);
         }
-        if default.refs.iter().any(|(_, oid)| oid == subject.tip) {
+        // At the default branch's tip with no known start (an adopted worktree): it may be
+        // that branch under another name, so it is never "merged into itself". With a known
+        // start and commits since, it is a fast-forward merge, measured below.
+        if base.is_none() && default.refs.iter().any(|(_, oid)| oid == subject.tip) {
             return Ok(itself(default, true));
         }
         if let Some(v) = reached(&repo, tip, &default.refs)? {

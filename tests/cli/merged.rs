@@ -248,7 +248,8 @@ fn the_default_branch_is_never_merged_into_itself() {
         "{said}"
     );
     t.git(&dev, &["push", "-q", "origin", "develop"]);
-    // Another branch that develop's ref now is (fast-forwarded onto it): not "merged" either.
+    // A branch develop was fast-forwarded onto: its own commits are in develop, so it is
+    // merged (fast-forward); develop itself, at the same commit, never is.
     let side = t.new_sandbox("side");
     t.git(&side, &["merge", "-q", "--ff-only", "develop"]);
     t.commit_file(&side, "s.txt", "side work\n", "side work");
@@ -256,19 +257,21 @@ fn the_default_branch_is_never_merged_into_itself() {
     let said = dry_run(&t);
     assert!(said.contains("would keep develop: it is develop"), "{said}");
     assert!(
-        said.contains("would keep side: it is at develop's tip"),
-        "{said}"
-    );
-    t.ok(&t.repo, &["prune", "--merged"]);
-    assert!(dev.exists() && side.exists());
-    assert!(t.branches().contains(&"develop".to_string()));
-    // Once develop moves on, the side branch it holds is merged; develop itself never is.
-    t.commit_file(&dev, "d2.txt", "more\n", "more develop work");
-    let said = dry_run(&t);
-    assert!(
         said.contains("would remove side: merged (fast-forward"),
         "{said}"
     );
+    // A sandbox made at develop's tip with no commits of its own is not merged either.
+    let fresh = t.new_sandbox("fresh");
+    let said = dry_run(&t);
+    assert!(
+        said.contains("would keep fresh: no commits of its own"),
+        "{said}"
+    );
+    t.ok(&t.repo, &["prune", "--merged"]);
+    assert!(dev.exists() && !side.exists() && fresh.exists());
+    assert!(t.branches().contains(&"develop".to_string()));
+    t.commit_file(&dev, "d2.txt", "more\n", "more develop work");
+    let said = dry_run(&t);
     assert!(said.contains("would keep develop: it is develop"), "{said}");
 }
 
