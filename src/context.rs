@@ -41,11 +41,13 @@ pub fn ours(file: &Path) -> bool {
             .unwrap_or(false)
 }
 
-/// The ignored paths of sandbox `dir` that are git-sandbox's own: the context page, the
-/// rendered compose file, and the `.sandbox/` directory when it holds only those.
+/// The ignored paths of sandbox `dir` that are git-sandbox's own, by their mark and never by
+/// their name alone: the context page, the rendered compose file, the `.sandbox/` directory
+/// when it holds only those, and an env file in the root (under the configured name or a
+/// previous one). A file there without our mark is the user's.
 pub fn is_ours(dir: &Path, ignored: &str) -> bool {
     match ignored {
-        REL => true,
+        REL => ours(&path(dir)),
         crate::compose::render::REL => crate::compose::render::ours(&dir.join(ignored)),
         ".sandbox/" => fs::read_dir(dir.join(".sandbox")).is_ok_and(|rd| {
             rd.flatten().all(|e| match e.file_name().to_str() {
@@ -54,6 +56,7 @@ pub fn is_ours(dir: &Path, ignored: &str) -> bool {
                 _ => false,
             })
         }),
+        p if !p.contains('/') => env::ours(&dir.join(p)),
         _ => false,
     }
 }

@@ -51,8 +51,11 @@ pub struct Report {
     pub found: scan::Found,
     /// Registered instances whose directory is inside this one.
     pub instances_inside: Vec<String>,
-    /// Processes with their cwd or an open file inside.
+    /// Processes with their cwd or an open file inside, and containers (other mount
+    /// namespaces) with a bind mount of it or of something inside it.
     pub processes: Vec<Proc>,
+    /// How far the look for containers could see.
+    pub process_check: procs::Check,
     pub ignored: Vec<Ignored>,
     /// What the pre-push hook last recorded.
     pub pushed: Option<Pushed>,
@@ -268,13 +271,16 @@ pub fn assess(s: &Subject) -> Result<Report> {
         (status, reach.join(), reflog.join())
     });
     let mut status = status?;
-    // git-sandbox's own files: rewritten whenever the sandbox is made, never the user's work.
-    // (The rendered compose file only when it carries our mark: `context::is_ours`.)
-    let ours = [s.cfg.env_file.clone(), crate::context::REL.to_string()];
-    status
+    // git-sandbox's own files, recognised by their mark whatever the config names now (a
+    // renamed `env_file` is the user's file if we did not write it; an old env file under a
+    // previous name is ours): rewritten whenever the sandbox is made, never the user's work.
+    let ours: Vec<String> = status
         .ignored
-        .retain(|p| !ours.contains(p) && !crate::context::is_ours(dir, p));
-    let ours = ours.to_vec();
+        .iter()
+        .filter(|p| crate::context::is_ours(dir, p))
+        .cloned()
+        .collect();
+    status.ignored.retain(|p| !ours.contains(p));
     let (unpushed, unmerged_unpushed) = match reach {
         Ok(r) => r?,
         Err(_) => anyhow::bail!("checking which commits are pushed failed"),
@@ -307,6 +313,7 @@ pub fn assess(s: &Subject) -> Result<Report> {
             found.worktrees.push(rel);
         }
     }
+    let (processes, process_check) = procs::working_in(dir, &inst.path);
     Ok(Report {
         hidden: git::hidden_edits(dir),
         unpushed,
@@ -315,7 +322,8 @@ pub fn assess(s: &Subject) -> Result<Report> {
         reflog_only,
         locked: repo.lock_reason(inst.admin()),
         instances_inside: instances_inside(s),
-        processes: procs::inside(dir),
+        processes,
+        process_check,
         found,
         ignored,
         pushed: inst.pushed.clone(),

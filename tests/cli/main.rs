@@ -4,6 +4,7 @@
 mod agent;
 mod agents_new;
 mod common;
+mod containers;
 mod copy;
 mod crash;
 mod crash_matrix;

@@ -1,0 +1,340 @@
+//! Processes still working inside a directory, read from Linux's `/proc`, and stopping them.
+//!
+//! A process is "inside" when its current directory, its root, or one of its open files is at
+//! or under the directory. git-sandbox's own process and its ancestors (the shell and the `git`
+//! that ran it, waiting for it) are never counted: they are not writing. Processes of other
+//! users that cannot be read are skipped. Elsewhere than Linux the list is empty.
+//!
+//! Containers count as processes ([`working_in`]): a mount namespace whose mounts reach the
+//! directory ([`mounts`], the kernel's own tables, any engine or none) is one entry, named
+//! through its engine where one answers ([`engine`]: container name and image), else "a
+//! process in another mount namespace". What could not be looked into is said ([`Check`]).
+
+pub mod engine;
+pub mod mounts;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// One process found inside (or one container, or one other mount namespace).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Proc {
+    pub pid: u32,
+    /// Its command name (`/proc/<pid>/comm`).
+    pub name: String,
+    /// What ties it to the directory: `cwd`, `root`, an open file's path, or a bind mount.
+    pub holds: String,
+    /// The container it is, when an engine named it.
+    pub container: Option<Container>,
+    /// It lives in another mount namespace (a container, named or not).
+    pub other_ns: bool,
+    /// Every process of that namespace (stopped together), `pid` first.
+    pub pids: Vec<u32>,
+}
+
+/// A container, as its engine names it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Container {
+    /// `docker` or `podman`.
+    pub engine: String,
+    pub id: String,
+    pub name: String,
+    pub image: String,
+}
+
+impl Proc {
+    pub fn describe(&self) -> String {
+        match &self.container {
+            Some(c) => format!(
+                "container {} (image {}, {}, pid {}): {}",
+                c.name, c.image, c.engine, self.pid, self.holds
+            ),
+            None if self.other_ns => format!(
+                "a process in another mount namespace (pid {}, {}): {}",
+                self.pid, self.name, self.holds
+            ),
+            None => format!("{} (pid {}): {}", self.name, self.pid, self.holds),
+        }
+    }
+
+    fn plain(pid: u32, holds: String) -> Proc {
+        Proc {
+            pid,
+            name: comm(pid),
+            holds,
+            container: None,
+            other_ns: false,
+            pids: vec![pid],
+        }
+    }
+}
+
+/// How far the look for containers could see.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Check {
+    /// Processes whose mount namespace could not be read.
+    pub unreadable: Vec<u32>,
+    /// The container engines that answered (their containers are seen through them too).
+    pub engines: Vec<String>,
+}
+
+impl Check {
+    /// What the plan says when a container could have been missed.
+    pub fn partial(&self) -> Option<String> {
+        if self.unreadable.is_empty() || !self.engines.is_empty() {
+            return None;
+        }
+        let n = self.unreadable.len();
+        let some: Vec<String> = self
+            .unreadable
+            .iter()
+            .take(3)
+            .map(|p| format!("pid {p} {}", comm(*p)))
+            .collect();
+        Some(format!(
+            "could not look into {n} process(es) ({}{}) and no container engine answered: a container among them writing in it would not be seen",
+            some.join(", "),
+            if n > 3 { ", …" } else { "" }
+        ))
+    }
+}
+
+/// Every process and container working in `dir`, which was at `was` before a rename (the
+/// engines name bind sources by the old path), and how far the look could see.
+pub fn working_in(dir: &Path, was: &Path) -> (Vec<Proc>, Check) {
+    let skip = ancestors();
+    let look = mounts::look(dir, &skip);
+    let mut out = inside(dir);
+    let mut check = Check {
+        unreadable: look.unreadable.clone(),
+        engines: Vec::new(),
+    };
+    if look.found.is_empty() && look.unreadable.is_empty() {
+        return (out, check);
+    }
+    let engines = engine::running();
+    check.engines = engines.asked.iter().map(|e| e.to_string()).collect();
+    let mut found = named(&look.found, &engines.running);
+    found.extend(unseen(dir, was, &engines.running, &found));
+    out.retain(|p| !found.iter().any(|f| f.pids.contains(&p.pid)));
+    out.extend(found);
+    out.sort_by_key(|p| p.pid);
+    (out, check)
+}
+
+/// The namespaces the mount tables found, named by the container whose main pid is in one.
+fn named(found: &[mounts::Namespace], running: &[engine::Running]) -> Vec<Proc> {
+    found
+        .iter()
+        .map(|ns| {
+            let c = running
+                .iter()
+                .find(|c| c.pid != 0 && mounts::ns_of(c.pid).as_deref() == Some(ns.id.as_str()));
+            let pid = c
+                .map(|c| c.pid)
+                .filter(|p| ns.pids.contains(p))
+                .unwrap_or(ns.pids[0]);
+            let mut pids = vec![pid];
+            pids.extend(ns.pids.iter().filter(|p| **p != pid));
+            Proc {
+                pid,
+                name: comm(pid),
+                holds: ns.holds.clone(),
+                container: c.map(container),
+                other_ns: true,
+                pids,
+            }
+        })
+        .collect()
+}
+
+/// Containers the kernel could not be asked about (their namespace is unreadable) whose
+/// engine says a bind source is inside `dir` (or `was`).
+fn unseen(dir: &Path, was: &Path, running: &[engine::Running], found: &[Proc]) -> Vec<Proc> {
+    let inside = |src: &Path| {
+        let real = fs::canonicalize(src).unwrap_or_else(|_| src.to_path_buf());
+        [src, real.as_path()]
+            .iter()
+            .any(|s| s.starts_with(dir) || s.starts_with(was))
+    };
+    running
+        .iter()
+        .filter(|c| c.pid == 0 || mounts::ns_of(c.pid).is_none())
+        .filter(|c| {
+            !found
+                .iter()
+                .any(|f| f.container.as_ref().is_some_and(|x| x.id == c.id))
+        })
+        .filter_map(|c| {
+            let (src, dest) = c.binds.iter().find(|(s, _)| inside(s))?;
+            Some(Proc {
+                pid: c.pid,
+                name: comm(c.pid),
+                holds: format!("bind mount of {} at {dest}", src.display()),
+                container: Some(container(c)),
+                other_ns: true,
+                pids: vec![c.pid],
+            })
+        })
+        .collect()
+}
+
+fn container(c: &engine::Running) -> Container {
+    Container {
+        engine: c.engine.to_string(),
+        id: c.id.clone(),
+        name: c.name.clone(),
+        image: c.image.clone(),
+    }
+}
+
+/// Every process (but ours and our ancestors) with its cwd, root or an open file under `dir`.
+pub fn inside(dir: &Path) -> Vec<Proc> {
+    let Ok(rd) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let skip = ancestors();
+    let mut out = Vec::new();
+    for e in rd.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            continue;
+        };
+        if skip.contains(&pid) {
+            continue;
+        }
+        if let Some(holds) = holding(&e.path(), dir) {
+            out.push(Proc::plain(pid, holds));
+        }
+    }
+    out.sort_by_key(|p| p.pid);
+    out
+}
+
+/// What of process `proc_dir` is under `dir`, if anything.
+fn holding(proc_dir: &Path, dir: &Path) -> Option<String> {
+    let under = |p: &Path| p.starts_with(dir);
+    for link in ["cwd", "root"] {
+        if let Ok(t) = fs::read_link(proc_dir.join(link))
+            && under(&t)
+            && !(link == "root" && t == Path::new("/"))
+        {
+            return Some(format!("{link} {}", t.display()));
+        }
+    }
+    let fds = fs::read_dir(proc_dir.join("fd")).ok()?;
+    for fd in fds.flatten() {
+        if let Ok(t) = fs::read_link(fd.path())
+            && under(&t)
+        {
+            return Some(format!("open file {}", t.display()));
+        }
+    }
+    None
+}
+
+/// Our pid and every ancestor's.
+fn ancestors() -> Vec<u32> {
+    let mut out = vec![std::process::id()];
+    let mut pid = std::process::id();
+    while let Some(parent) = parent_of(pid) {
+        if parent == 0 || out.contains(&parent) {
+            break;
+        }
+        out.push(parent);
+        pid = parent;
+    }
+    out
+}
+
+fn parent_of(pid: u32) -> Option<u32> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // `pid (comm) state ppid …`; comm may hold spaces and parentheses: split after the last ')'.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn comm(pid: u32) -> String {
+    fs::read_to_string(format!("/proc/{pid}/comm"))
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "?".into())
+}
+
+/// Whether a process is running (Linux: `/proc`; elsewhere assumed alive).
+pub fn alive(pid: u32) -> bool {
+    let proc = Path::new("/proc");
+    if !proc.join("self").exists() {
+        return true;
+    }
+    // A zombie has exited: it holds nothing any more.
+    match fs::read_to_string(proc.join(pid.to_string()).join("stat")) {
+        Ok(stat) => stat
+            .rfind(')')
+            .and_then(|i| stat[i + 1..].split_whitespace().next())
+            .is_none_or(|state| state != "Z"),
+        Err(_) => false,
+    }
+}
+
+/// Stops the processes: containers through their engine (`stop`), the rest (and containers
+/// it did not stop) by SIGTERM, up to `grace` for them to exit, then SIGKILL. Returns those
+/// still alive after that (e.g. another user's). Uses the `kill` program: no unsafe code.
+pub fn stop(procs: &[Proc], grace: Duration) -> Vec<Proc> {
+    let live = |p: &&Proc| p.pids.iter().any(|pid| alive(*pid));
+    for p in procs {
+        if let Some(c) = &p.container {
+            engine::stop(&c.engine, &c.id, grace);
+        }
+    }
+    let rest: Vec<Proc> = procs.iter().filter(live).cloned().collect();
+    signal(&rest, "TERM");
+    let start = Instant::now();
+    while start.elapsed() < grace && rest.iter().any(|p| live(&p)) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let left: Vec<Proc> = rest.iter().filter(live).cloned().collect();
+    if left.is_empty() {
+        return left;
+    }
+    signal(&left, "KILL");
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(2) && left.iter().any(|p| live(&p)) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    left.iter().filter(live).cloned().collect()
+}
+
+fn signal(procs: &[Proc], sig: &str) {
+    if procs.is_empty() {
+        return;
+    }
+    let _ = std::process::Command::new("kill")
+        .arg(format!("-{sig}"))
+        .args(procs.iter().flat_map(|p| &p.pids).map(|p| p.to_string()))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+}
+
+/// Whether any process (but ours) has `file` open.
+pub fn file_open(file: &Path) -> bool {
+    let Ok(rd) = fs::read_dir("/proc") else {
+        return false;
+    };
+    let me = std::process::id();
+    let file: PathBuf = file.to_path_buf();
+    rd.flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .and_then(|s| s.parse::<u32>().ok())
+                .is_some_and(|p| p != me)
+        })
+        .any(|e| {
+            fs::read_dir(e.path().join("fd")).is_ok_and(|fds| {
+                fds.flatten()
+                    .any(|fd| fs::read_link(fd.path()).is_ok_and(|t| t == file))
+            })
+        })
+}

@@ -1,0 +1,203 @@
+//! Containers count as processes: a container (of no compose project) that bind-mounts the
+//! sandbox, a subdirectory of it, or its parent with its cwd inside, is named by `rm`, refuses
+//! it unless `--force`, keeps the whole tree with `--force` (no byte it writes is lost), and is
+//! stopped by `--kill`; one that starts during `rm` is seen by the re-check. On the machine's
+//! real engine, with a `FROM scratch` busybox image (skipped without one, like the other
+//! service tests).
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::common::TestEnv;
+use crate::services::{IMAGE, docker_ready};
+
+/// A container, force-removed when dropped.
+struct Running(String);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = Command::new("docker").args(["rm", "-f", &self.0]).output();
+    }
+}
+
+impl Running {
+    /// `docker run -d` of `script` under busybox's sh, with `-v` binds and a workdir.
+    fn start(tag: &str, binds: &[String], workdir: Option<&str>, script: &str) -> Running {
+        let name = format!("gs-test-{}-{tag}", std::process::id());
+        let _ = Command::new("docker").args(["rm", "-f", &name]).output();
+        let mut cmd = Command::new("docker");
+        cmd.args(["run", "-d", "--name", &name]);
+        for b in binds {
+            cmd.args(["-v", b]);
+        }
+        if let Some(w) = workdir {
+            cmd.args(["-w", w]);
+        }
+        let out = cmd
+            .args([IMAGE, "sh", "-c", script])
+            .output()
+            .expect("docker run");
+        assert!(
+            out.status.success(),
+            "docker run: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Running(name)
+    }
+
+    fn running(&self) -> bool {
+        let out = Command::new("docker")
+            .args(["inspect", "-f", "{{.State.Running}}", &self.0])
+            .output()
+            .expect("docker inspect");
+        String::from_utf8_lossy(&out.stdout).trim() == "true"
+    }
+
+    fn remove(&self) {
+        let _ = Command::new("docker").args(["rm", "-f", &self.0]).output();
+    }
+}
+
+/// Appends 1, 2, 3 … to `file`, one line every 50 ms.
+fn counter(file: &str) -> String {
+    format!("i=0; while true; do i=$((i+1)); echo $i >> {file}; /busybox sleep 0.05; done")
+}
+
+/// A pushed sandbox whose `log` is ignored (so only the container stands in the way).
+fn sandbox(t: &TestEnv, name: &str) -> std::path::PathBuf {
+    t.ignore("log\n");
+    let p = t.new_sandbox(name);
+    t.git(&p, &["push", "-q", "-u", "origin", name]);
+    p
+}
+
+fn wait_for_lines(file: &Path, n: usize) {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(20) {
+        if fs::read_to_string(file).is_ok_and(|t| t.lines().count() >= n) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("{} never got {n} lines", file.display());
+}
+
+/// The counter's lines are 1..=n with no gap and no repeat: nothing it wrote was lost.
+fn unbroken(text: &str) -> usize {
+    let got: Vec<usize> = text.lines().filter_map(|l| l.parse().ok()).collect();
+    let want: Vec<usize> = (1..=got.len()).collect();
+    assert_eq!(got, want, "lines of the counter were lost");
+    got.len()
+}
+
+#[test]
+fn a_container_writing_in_the_sandbox_refuses_rm_and_is_named() {
+    if !docker_ready() {
+        return;
+    }
+    let t = TestEnv::new();
+    let p = sandbox(&t, "s");
+    let c = Running::start(
+        "whole",
+        &[format!("{}:/work", p.display())],
+        None,
+        &counter("/work/log"),
+    );
+    wait_for_lines(&p.join("log"), 2);
+    let err = t.fails(&t.repo, &["rm", "s", "--yes"], 3);
+    assert!(err.contains(&format!("container {}", c.0)), "{err}");
+    assert!(err.contains(IMAGE) && err.contains("--kill"), "{err}");
+    // The dry run and the JSON name it too (fields added: container, other_mount_namespace).
+    let out = t.run(&t.repo, &["rm", "s", "--dry-run", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let procs = v["report"]["processes"].as_array().expect("processes");
+    assert!(
+        procs.iter().any(|p| p["container"]["name"] == c.0.as_str()
+            && p["container"]["image"] == IMAGE
+            && p["other_mount_namespace"] == true),
+        "{v:#}"
+    );
+    assert!(c.running() && p.join("log").is_file());
+    assert_eq!(t.entries()[0].2, "ready");
+}
+
+#[test]
+fn a_forced_rm_keeps_every_byte_a_container_writes() {
+    if !docker_ready() {
+        return;
+    }
+    let t = TestEnv::new();
+    let p = sandbox(&t, "s");
+    let c = Running::start(
+        "forced",
+        &[format!("{}:/work", p.display())],
+        None,
+        &counter("/work/log"),
+    );
+    wait_for_lines(&p.join("log"), 2);
+    let out = t.run(&t.repo, &["rm", "s", "--yes", "--force"]);
+    assert!(out.status.success(), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("whole tree is kept"), "{err}");
+    // It goes on writing after rm; then it stops, and restore brings back every line.
+    std::thread::sleep(Duration::from_millis(400));
+    c.remove();
+    t.ok(&t.repo, &["restore", "s"]);
+    let n = unbroken(&fs::read_to_string(p.join("log")).expect("log"));
+    assert!(n >= 8, "only {n} lines");
+}
+
+#[test]
+fn kill_stops_the_container_and_its_file_is_kept() {
+    if !docker_ready() {
+        return;
+    }
+    let t = TestEnv::new();
+    let p = sandbox(&t, "s");
+    let c = Running::start(
+        "kill",
+        &[format!("{}:/work", p.display())],
+        None,
+        &counter("/work/log"),
+    );
+    wait_for_lines(&p.join("log"), 2);
+    let out = t.run(&t.repo, &["rm", "s", "--yes", "--kill"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(!c.running(), "the container still runs");
+    t.ok(&t.repo, &["restore", "s"]);
+    unbroken(&fs::read_to_string(p.join("log")).expect("log"));
+}
+
+#[test]
+fn a_bind_of_a_subdirectory_or_of_the_parent_with_its_cwd_inside_counts() {
+    if !docker_ready() {
+        return;
+    }
+    let t = TestEnv::new();
+    let p = sandbox(&t, "s");
+    fs::create_dir_all(p.join("data")).expect("mkdir");
+    let sub = Running::start(
+        "sub",
+        &[format!("{}:/data", p.join("data").display())],
+        None,
+        &counter("/data/log"),
+    );
+    wait_for_lines(&p.join("data/log"), 1);
+    let err = t.fails(&t.repo, &["rm", "s", "--yes"], 3);
+    assert!(err.contains(&format!("container {}", sub.0)), "{err}");
+    assert!(err.contains("bind mount of data at /data"), "{err}");
+    drop(sub);
+    let parent = p.parent().expect("parent");
+    let name = p.file_name().expect("name").to_string_lossy().into_owned();
+    let up = Running::start(
+        "parent",
+        &[format!("{}:/host", parent.display())],
+        Some(&format!("/host/{name}")),
+        "while true; do /busybox sleep 1; done",
+    );
+    let err = t.fails(&t.repo, &["rm", "s", "--yes"], 3);
+    assert!(err.contains(&format!("container {}", up.0)), "{err}");
+    assert!(err.contains("through the bind mount at /host"), "{err}");
+}
