@@ -103,8 +103,9 @@ pub struct Process {
     pub name: String,
     /// `cwd`, `root`, the path of a file it holds open, or the bind mount that reaches it.
     pub holds: String,
-    /// It lives in another mount namespace (a container, named by its engine or not).
-    pub other_mount_namespace: bool,
+    /// The mount namespace it lives in (`mnt:[…]`), when it is not ours: a container, named
+    /// by its engine or not.
+    pub mount_namespace: Option<String>,
     /// The container, when an engine named it.
     pub container: Option<Container>,
 }
@@ -271,7 +272,7 @@ fn process(p: &crate::procs::Proc) -> Process {
         pid: p.pid,
         name: p.name.clone(),
         holds: p.holds.clone(),
-        other_mount_namespace: p.other_ns,
+        mount_namespace: p.ns.clone(),
         container: p.container.as_ref().map(|c| Container {
             engine: c.engine.clone(),
             id: c.id.clone(),

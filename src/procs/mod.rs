@@ -27,9 +27,10 @@ pub struct Proc {
     pub holds: String,
     /// The container it is, when an engine named it.
     pub container: Option<Container>,
-    /// It lives in another mount namespace (a container, named or not).
-    pub other_ns: bool,
-    /// Every process of that namespace (stopped together), `pid` first.
+    /// The mount namespace it lives in (`mnt:[…]`), when it is not ours: a container, named
+    /// or not. Everything in it is stopped together.
+    pub ns: Option<String>,
+    /// Its processes when it was found, `pid` first.
     pub pids: Vec<u32>,
 }
 
@@ -50,7 +51,7 @@ impl Proc {
                 "container {} (image {}, {}, pid {}): {}",
                 c.name, c.image, c.engine, self.pid, self.holds
             ),
-            None if self.other_ns => format!(
+            None if self.ns.is_some() => format!(
                 "a process in another mount namespace (pid {}, {}): {}",
                 self.pid, self.name, self.holds
             ),
@@ -64,7 +65,7 @@ impl Proc {
             name: comm(pid),
             holds,
             container: None,
-            other_ns: false,
+            ns: None,
             pids: vec![pid],
         }
     }
@@ -142,7 +143,7 @@ fn named(found: &[mounts::Namespace], running: &[engine::Running]) -> Vec<Proc> 
                 name: comm(pid),
                 holds: ns.holds.clone(),
                 container: c.map(container),
-                other_ns: true,
+                ns: Some(ns.id.clone()),
                 pids,
             }
         })
@@ -173,7 +174,7 @@ fn unseen(dir: &Path, was: &Path, running: &[engine::Running], found: &[Proc]) -
                 name: comm(c.pid),
                 holds: format!("bind mount of {} at {dest}", src.display()),
                 container: Some(container(c)),
-                other_ns: true,
+                ns: mounts::ns_of(c.pid).or_else(|| Some(format!("container {}", c.id))),
                 pids: vec![c.pid],
             })
         })
@@ -277,40 +278,66 @@ pub fn alive(pid: u32) -> bool {
 }
 
 /// Stops the processes: containers through their engine (`stop`), the rest (and containers
-/// it did not stop) by SIGTERM, up to `grace` for them to exit, then SIGKILL. Returns those
-/// still alive after that (e.g. another user's). Uses the `kill` program: no unsafe code.
+/// it did not stop) by SIGTERM, up to `grace` for them to exit, then SIGKILL; a namespace's
+/// processes are listed again at each signal (a shell's next child is caught too). Returns
+/// those still alive after that (e.g. another user's). Uses the `kill` program: no unsafe code.
 pub fn stop(procs: &[Proc], grace: Duration) -> Vec<Proc> {
-    let live = |p: &&Proc| p.pids.iter().any(|pid| alive(*pid));
     for p in procs {
         if let Some(c) = &p.container {
             engine::stop(&c.engine, &c.id, grace);
         }
     }
-    let rest: Vec<Proc> = procs.iter().filter(live).cloned().collect();
-    signal(&rest, "TERM");
-    let start = Instant::now();
-    while start.elapsed() < grace && rest.iter().any(|p| live(&p)) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let left: Vec<Proc> = rest.iter().filter(live).cloned().collect();
+    let left = signal_until_gone(procs, "TERM", grace);
     if left.is_empty() {
         return left;
     }
-    signal(&left, "KILL");
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(2) && left.iter().any(|p| live(&p)) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    left.iter().filter(live).cloned().collect()
+    signal_until_gone(&left, "KILL", Duration::from_secs(2))
 }
 
-fn signal(procs: &[Proc], sig: &str) {
-    if procs.is_empty() {
+/// Sends `sig` to what is left of each of `procs` until all are gone or `time` is up; returns
+/// those left.
+fn signal_until_gone(procs: &[Proc], sig: &str, time: Duration) -> Vec<Proc> {
+    let start = Instant::now();
+    let mut sent = 0;
+    loop {
+        let left: Vec<(Proc, Vec<u32>)> = procs
+            .iter()
+            .map(|p| (p.clone(), live_pids(p)))
+            .filter(|(_, pids)| !pids.is_empty())
+            .collect();
+        if left.is_empty() || start.elapsed() >= time {
+            return left.into_iter().map(|(p, _)| p).collect();
+        }
+        // Again every 100 ms: a namespace may have started another process meanwhile.
+        if sent % 5 == 0 {
+            signal(left.iter().flat_map(|(_, pids)| pids), sig);
+        }
+        sent += 1;
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The processes of `p` still alive: for another mount namespace, all of its processes now.
+fn live_pids(p: &Proc) -> Vec<u32> {
+    let mut pids: Vec<u32> = p.pids.iter().copied().filter(|q| alive(*q)).collect();
+    if let Some(ns) = p.ns.as_deref().filter(|n| n.starts_with("mnt:")) {
+        for q in mounts::pids_in(ns) {
+            if !pids.contains(&q) && alive(q) {
+                pids.push(q);
+            }
+        }
+    }
+    pids
+}
+
+fn signal<'a>(pids: impl Iterator<Item = &'a u32>, sig: &str) {
+    let pids: Vec<String> = pids.map(|p| p.to_string()).collect();
+    if pids.is_empty() {
         return;
     }
     let _ = std::process::Command::new("kill")
         .arg(format!("-{sig}"))
-        .args(procs.iter().flat_map(|p| &p.pids).map(|p| p.to_string()))
+        .args(pids)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

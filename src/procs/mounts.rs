@@ -91,6 +91,14 @@ pub fn ns_of(pid: u32) -> Option<String> {
         .map(|p| p.to_string_lossy().into_owned())
 }
 
+/// The processes in mount namespace `ns` now.
+pub fn pids_in(ns: &str) -> Vec<u32> {
+    pids()
+        .into_iter()
+        .filter(|p| ns_of(*p).as_deref() == Some(ns))
+        .collect()
+}
+
 /// Every pid in `/proc`, ascending.
 fn pids() -> Vec<u32> {
     let Ok(rd) = fs::read_dir("/proc") else {

@@ -226,7 +226,9 @@ impl Report {
             out.push("the checked-out branch changed".into());
         }
         for p in &again.processes {
-            if !self.processes.iter().any(|q| q.pid == p.pid) {
+            // A namespace is the same one whichever of its processes stands for it.
+            let known = |q: &Proc| q.pid == p.pid || (p.ns.is_some() && q.ns == p.ns);
+            if !self.processes.iter().any(known) {
                 out.push(format!("process {}", p.describe()));
             }
         }

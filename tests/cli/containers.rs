@@ -109,14 +109,14 @@ fn a_container_writing_in_the_sandbox_refuses_rm_and_is_named() {
     let err = t.fails(&t.repo, &["rm", "s", "--yes"], 3);
     assert!(err.contains(&format!("container {}", c.0)), "{err}");
     assert!(err.contains(IMAGE) && err.contains("--kill"), "{err}");
-    // The dry run and the JSON name it too (fields added: container, other_mount_namespace).
+    // The dry run and the JSON name it too (fields added: container, mount_namespace).
     let out = t.run(&t.repo, &["rm", "s", "--dry-run", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     let procs = v["report"]["processes"].as_array().expect("processes");
     assert!(
         procs.iter().any(|p| p["container"]["name"] == c.0.as_str()
             && p["container"]["image"] == IMAGE
-            && p["other_mount_namespace"] == true),
+            && p["mount_namespace"].is_string()),
         "{v:#}"
     );
     assert!(c.running() && p.join("log").is_file());
@@ -141,8 +141,12 @@ fn a_forced_rm_keeps_every_byte_a_container_writes() {
     assert!(out.status.success(), "{out:?}");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("whole tree is kept"), "{err}");
-    // It goes on writing after rm; then it stops, and restore brings back every line.
+    // It goes on writing after rm, into the kept tree: restore waits for it to stop.
     std::thread::sleep(Duration::from_millis(400));
+    let err = t.fails(&t.repo, &["restore", "s"], 3);
+    assert!(err.contains(&format!("container {}", c.0)), "{err}");
+    assert!(!p.exists());
+    // Once it stops, restore brings back every line it wrote.
     c.remove();
     t.ok(&t.repo, &["restore", "s"]);
     let n = unbroken(&fs::read_to_string(p.join("log")).expect("log"));
@@ -200,4 +204,118 @@ fn a_bind_of_a_subdirectory_or_of_the_parent_with_its_cwd_inside_counts() {
     let err = t.fails(&t.repo, &["rm", "s", "--yes"], 3);
     assert!(err.contains(&format!("container {}", up.0)), "{err}");
     assert!(err.contains("through the bind mount at /host"), "{err}");
+}
+
+/// Runs `rm s --yes` (plus `extra`) paused for 5 s once confirmed, starting `during` there.
+fn paused_rm(t: &TestEnv, extra: &[&str], during: impl FnOnce()) -> std::process::Output {
+    let flag = t.root.join(format!("paused-{}", std::process::id()));
+    let _ = fs::remove_file(&flag);
+    let child = t
+        .cmd(&t.repo)
+        .args(["rm", "s", "--yes"])
+        .args(extra)
+        .env("GIT_SANDBOX_PAUSE", "rm:confirmed:5000")
+        .env("GIT_SANDBOX_PAUSED", &flag)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    crate::common::wait_until_paused(&flag, "rm:confirmed");
+    during();
+    child.wait_with_output().expect("wait")
+}
+
+#[test]
+fn a_container_that_starts_during_rm_is_seen_by_the_recheck_of_the_quarantined_tree() {
+    if !docker_ready() {
+        return;
+    }
+    for force in [false, true] {
+        let t = TestEnv::new();
+        let p = sandbox(&t, "s");
+        let mut c = None;
+        let extra: &[&str] = if force { &["--force"] } else { &[] };
+        let out = paused_rm(&t, extra, || {
+            let tag = format!("late-{force}");
+            c = Some(Running::start(
+                &tag,
+                &[format!("{}:/work", p.display())],
+                None,
+                &counter("/work/log"),
+            ));
+            wait_for_lines(&p.join("log"), 1);
+        });
+        let c = c.expect("started");
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(err.contains(&format!("container {}", c.0)), "{err}");
+        if !force {
+            // The first look did not see it; the second, on the renamed tree, did.
+            assert_eq!(out.status.code(), Some(3), "{err}");
+            assert!(err.contains("changed after the check"), "{err}");
+            assert_eq!(t.entries()[0].2, "ready");
+            assert!(c.running());
+            let before = fs::read_to_string(p.join("log")).expect("log").len();
+            std::thread::sleep(Duration::from_millis(300));
+            assert!(fs::read_to_string(p.join("log")).expect("log").len() > before);
+            continue;
+        }
+        assert!(out.status.success(), "{err}");
+        assert!(err.contains("whole tree is kept"), "{err}");
+        c.remove();
+        t.ok(&t.repo, &["restore", "s"]);
+        unbroken(&fs::read_to_string(p.join("log")).expect("log"));
+    }
+}
+
+#[test]
+fn a_mount_namespace_no_engine_knows_is_named_by_pid_and_stopped_by_kill() {
+    let t = TestEnv::new();
+    let p = sandbox(&t, "s");
+    let at = t.root.join("elsewhere");
+    fs::create_dir_all(&at).expect("mkdir");
+    // `unshare` needs the right to make a mount namespace (root here): skipped without it.
+    let script = format!(
+        "mount --bind '{}' '{}' && cd / && while true; do echo x >> '{}/log'; sleep 0.05; done",
+        p.display(),
+        at.display(),
+        at.display()
+    );
+    let mut child = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c", &script])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("unshare");
+    let start = Instant::now();
+    while !p.join("log").exists() {
+        if start.elapsed() > Duration::from_secs(5) || child.try_wait().ok().flatten().is_some() {
+            let _ = child.kill();
+            crate::common::skip(
+                "mount namespace test",
+                "unshare --mount is not allowed here",
+            );
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let err = t.fails(&t.repo, &["rm", "s", "--yes"], 3);
+    assert!(
+        err.contains(&format!(
+            "a process in another mount namespace (pid {}, sh): bind mount of . at {}",
+            child.id(),
+            at.display()
+        )),
+        "{err}"
+    );
+    t.ok(&t.repo, &["rm", "s", "--yes", "--kill"]);
+    let start = Instant::now();
+    while child.try_wait().ok().flatten().is_none() {
+        assert!(start.elapsed() < Duration::from_secs(5), "still running");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    t.ok(&t.repo, &["restore", "s"]);
+    assert!(
+        fs::read_to_string(p.join("log"))
+            .expect("log")
+            .starts_with("x\n")
+    );
 }
