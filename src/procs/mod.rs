@@ -365,3 +365,49 @@ pub fn file_open(file: &Path) -> bool {
             })
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the check costs here: `GIT_SANDBOX_CHECK_DIR=<dir> cargo test --bins
+    /// check_cost -- --ignored --nocapture` (the figures in the report of issue 18).
+    #[test]
+    #[ignore]
+    fn check_cost() {
+        let dir = std::env::var_os("GIT_SANDBOX_CHECK_DIR").map_or_else(
+            || std::env::current_dir().expect("cwd"),
+            std::path::PathBuf::from,
+        );
+        let mut times: Vec<Duration> = (0..20)
+            .map(|_| {
+                let start = Instant::now();
+                let (found, _) = working_in(&dir, &dir);
+                std::hint::black_box(found);
+                start.elapsed()
+            })
+            .collect();
+        times.sort();
+        let (found, check) = working_in(&dir, &dir);
+        println!(
+            "working_in: min {:?}, median {:?}; found {}, unreadable {}, engines {:?}",
+            times[0],
+            times[10],
+            found.len(),
+            check.unreadable.len(),
+            check.engines
+        );
+    }
+
+    #[test]
+    fn a_partial_check_is_said_only_when_no_engine_answered() {
+        let mut c = Check {
+            unreadable: vec![1],
+            engines: Vec::new(),
+        };
+        assert!(c.partial().is_some_and(|n| n.contains("pid 1")));
+        c.engines.push("docker".into());
+        assert_eq!(c.partial(), None);
+        assert_eq!(Check::default().partial(), None);
+    }
+}

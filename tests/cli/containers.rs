@@ -267,15 +267,12 @@ fn a_container_that_starts_during_rm_is_seen_by_the_recheck_of_the_quarantined_t
     }
 }
 
-#[test]
-fn a_mount_namespace_no_engine_knows_is_named_by_pid_and_stopped_by_kill() {
-    let t = TestEnv::new();
-    let p = sandbox(&t, "s");
-    let at = t.root.join("elsewhere");
-    fs::create_dir_all(&at).expect("mkdir");
-    // `unshare` needs the right to make a mount namespace (root here): skipped without it.
+/// A shell in a mount namespace of its own (`unshare`, no engine) with the sandbox bound at
+/// `at`, appending to `log` and starting a `sleep` child every 10 ms; `None` where making a
+/// mount namespace is not allowed.
+fn unshared(p: &Path, at: &Path) -> Option<std::process::Child> {
     let script = format!(
-        "mount --bind '{}' '{}' && cd / && while true; do echo x >> '{}/log'; sleep 0.05; done",
+        "mount --bind '{}' '{}' && cd / && while true; do echo x >> '{}/log'; sleep 0.01; done",
         p.display(),
         at.display(),
         at.display()
@@ -289,33 +286,45 @@ fn a_mount_namespace_no_engine_knows_is_named_by_pid_and_stopped_by_kill() {
     while !p.join("log").exists() {
         if start.elapsed() > Duration::from_secs(5) || child.try_wait().ok().flatten().is_some() {
             let _ = child.kill();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Some(child)
+}
+
+#[test]
+fn a_mount_namespace_no_engine_knows_is_named_by_pid_and_stopped_by_kill() {
+    let t = TestEnv::new();
+    let p = sandbox(&t, "s");
+    let at = t.root.join("elsewhere");
+    fs::create_dir_all(&at).expect("mkdir");
+    // Each round races the shell's next `sleep` child against `--kill`: every round must stop
+    // the whole namespace, and every round must remove the sandbox.
+    for round in 0..5 {
+        let _ = fs::remove_file(p.join("log"));
+        let Some(mut child) = unshared(&p, &at) else {
             crate::common::skip(
                 "mount namespace test",
                 "unshare --mount is not allowed here",
             );
             return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let err = t.fails(&t.repo, &["rm", "s", "--yes"], 3);
-    assert!(
-        err.contains(&format!(
+        };
+        let err = t.fails(&t.repo, &["rm", "s", "--yes"], 3);
+        let named = format!(
             "a process in another mount namespace (pid {}, sh): bind mount of . at {}",
             child.id(),
             at.display()
-        )),
-        "{err}"
-    );
-    t.ok(&t.repo, &["rm", "s", "--yes", "--kill"]);
-    let start = Instant::now();
-    while child.try_wait().ok().flatten().is_none() {
-        assert!(start.elapsed() < Duration::from_secs(5), "still running");
-        std::thread::sleep(Duration::from_millis(20));
+        );
+        assert!(err.contains(&named), "round {round}: {err}");
+        t.ok(&t.repo, &["rm", "s", "--yes", "--kill"]);
+        let start = Instant::now();
+        while child.try_wait().ok().flatten().is_none() {
+            assert!(start.elapsed() < Duration::from_secs(5), "still running");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        t.ok(&t.repo, &["restore", "s"]);
+        let log = fs::read_to_string(p.join("log")).expect("log");
+        assert!(log.starts_with("x\n"), "round {round}");
     }
-    t.ok(&t.repo, &["restore", "s"]);
-    assert!(
-        fs::read_to_string(p.join("log"))
-            .expect("log")
-            .starts_with("x\n")
-    );
 }
