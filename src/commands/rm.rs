@@ -237,7 +237,7 @@ fn refusal(inst: &Instance, report: &Report, r: &plan::Refusal, path: &Path) -> 
     } else {
         err = err.hint("commit or stash the work and push the branch first; or `--force` removes it anyway: its work is saved under refs/sandbox/trash and its other files kept in a trash directory (`git sandbox restore` brings it all back)");
         if !report.processes.is_empty() {
-            err = err.hint("`--kill` stops the processes still running in it");
+            err = err.hint("`--kill` stops the processes still running in it (containers through their engine's `stop`)");
         }
     }
     if report.locked.is_some() {

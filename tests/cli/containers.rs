@@ -109,6 +109,9 @@ fn a_container_writing_in_the_sandbox_refuses_rm_and_is_named() {
     let err = t.fails(&t.repo, &["rm", "s", "--yes"], 3);
     assert!(err.contains(&format!("container {}", c.0)), "{err}");
     assert!(err.contains(IMAGE) && err.contains("--kill"), "{err}");
+    // `mv` will not move it from under the container either.
+    let err = t.fails(&t.repo, &["mv", "s", "s2"], 1);
+    assert!(err.contains(&format!("container {}", c.0)), "{err}");
     // The dry run and the JSON name it too (fields added: container, mount_namespace).
     let out = t.run(&t.repo, &["rm", "s", "--dry-run", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
