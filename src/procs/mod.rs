@@ -12,6 +12,9 @@
 
 pub mod engine;
 pub mod mounts;
+mod working;
+
+pub use working::{Check, working_in};
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -59,7 +62,7 @@ impl Proc {
         }
     }
 
-    fn plain(pid: u32, holds: String) -> Proc {
+    pub(crate) fn plain(pid: u32, holds: String) -> Proc {
         Proc {
             pid,
             name: comm(pid),
@@ -71,127 +74,9 @@ impl Proc {
     }
 }
 
-/// How far the look for containers could see.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
-pub struct Check {
-    /// Processes whose mount namespace could not be read.
-    pub unreadable: Vec<u32>,
-    /// The container engines that answered (their containers are seen through them too).
-    pub engines: Vec<String>,
-}
-
-impl Check {
-    /// What the plan says when a container could have been missed.
-    pub fn partial(&self) -> Option<String> {
-        if self.unreadable.is_empty() || !self.engines.is_empty() {
-            return None;
-        }
-        let n = self.unreadable.len();
-        let some: Vec<String> = self
-            .unreadable
-            .iter()
-            .take(3)
-            .map(|p| format!("pid {p} {}", comm(*p)))
-            .collect();
-        Some(format!(
-            "could not look into {n} process(es) ({}{}) and no container engine answered: a container among them writing in it would not be seen",
-            some.join(", "),
-            if n > 3 { ", …" } else { "" }
-        ))
-    }
-}
-
-/// Every process and container working in `dir`, which was at `was` before a rename (the
-/// engines name bind sources by the old path), and how far the look could see.
-pub fn working_in(dir: &Path, was: &Path) -> (Vec<Proc>, Check) {
-    let skip = ancestors();
-    let look = mounts::look(dir, &skip);
-    let mut out = inside(dir);
-    let mut check = Check {
-        unreadable: look.unreadable.clone(),
-        engines: Vec::new(),
-    };
-    if look.found.is_empty() && look.unreadable.is_empty() {
-        return (out, check);
-    }
-    let engines = engine::running();
-    check.engines = engines.asked.iter().map(|e| e.to_string()).collect();
-    let mut found = named(&look.found, &engines.running);
-    found.extend(unseen(dir, was, &engines.running, &found));
-    out.retain(|p| !found.iter().any(|f| f.pids.contains(&p.pid)));
-    out.extend(found);
-    out.sort_by_key(|p| p.pid);
-    (out, check)
-}
-
-/// The namespaces the mount tables found, named by the container whose main pid is in one.
-fn named(found: &[mounts::Namespace], running: &[engine::Running]) -> Vec<Proc> {
-    found
-        .iter()
-        .map(|ns| {
-            let c = running
-                .iter()
-                .find(|c| c.pid != 0 && mounts::ns_of(c.pid).as_deref() == Some(ns.id.as_str()));
-            let pid = c
-                .map(|c| c.pid)
-                .filter(|p| ns.pids.contains(p))
-                .unwrap_or(ns.pids[0]);
-            let mut pids = vec![pid];
-            pids.extend(ns.pids.iter().filter(|p| **p != pid));
-            Proc {
-                pid,
-                name: comm(pid),
-                holds: ns.holds.clone(),
-                container: c.map(container),
-                ns: Some(ns.id.clone()),
-                pids,
-            }
-        })
-        .collect()
-}
-
-/// Containers the kernel could not be asked about (their namespace is unreadable) whose
-/// engine says a bind source is inside `dir` (or `was`).
-fn unseen(dir: &Path, was: &Path, running: &[engine::Running], found: &[Proc]) -> Vec<Proc> {
-    let inside = |src: &Path| {
-        let real = fs::canonicalize(src).unwrap_or_else(|_| src.to_path_buf());
-        [src, real.as_path()]
-            .iter()
-            .any(|s| s.starts_with(dir) || s.starts_with(was))
-    };
-    running
-        .iter()
-        .filter(|c| c.pid == 0 || mounts::ns_of(c.pid).is_none())
-        .filter(|c| {
-            !found
-                .iter()
-                .any(|f| f.container.as_ref().is_some_and(|x| x.id == c.id))
-        })
-        .filter_map(|c| {
-            let (src, dest) = c.binds.iter().find(|(s, _)| inside(s))?;
-            Some(Proc {
-                pid: c.pid,
-                name: comm(c.pid),
-                holds: format!("bind mount of {} at {dest}", src.display()),
-                container: Some(container(c)),
-                ns: mounts::ns_of(c.pid).or_else(|| Some(format!("container {}", c.id))),
-                pids: vec![c.pid],
-            })
-        })
-        .collect()
-}
-
-fn container(c: &engine::Running) -> Container {
-    Container {
-        engine: c.engine.to_string(),
-        id: c.id.clone(),
-        name: c.name.clone(),
-        image: c.image.clone(),
-    }
-}
-
-/// Every process (but ours and our ancestors) with its cwd, root or an open file under `dir`.
-pub fn inside(dir: &Path) -> Vec<Proc> {
+/// Every process (but ours and our ancestors) with its cwd, root or an open file under one of
+/// `dirs` (see [`working_in`] for containers too).
+fn inside(dirs: &[&Path]) -> Vec<Proc> {
     let Ok(rd) = fs::read_dir("/proc") else {
         return Vec::new();
     };
@@ -204,7 +89,7 @@ pub fn inside(dir: &Path) -> Vec<Proc> {
         if skip.contains(&pid) {
             continue;
         }
-        if let Some(holds) = holding(&e.path(), dir) {
+        if let Some(holds) = dirs.iter().find_map(|d| holding(&e.path(), d)) {
             out.push(Proc::plain(pid, holds));
         }
     }
@@ -235,7 +120,7 @@ fn holding(proc_dir: &Path, dir: &Path) -> Option<String> {
 }
 
 /// Our pid and every ancestor's.
-fn ancestors() -> Vec<u32> {
+pub(crate) fn ancestors() -> Vec<u32> {
     let mut out = vec![std::process::id()];
     let mut pid = std::process::id();
     while let Some(parent) = parent_of(pid) {
@@ -255,7 +140,7 @@ fn parent_of(pid: u32) -> Option<u32> {
     rest.split_whitespace().nth(1)?.parse().ok()
 }
 
-fn comm(pid: u32) -> String {
+pub(crate) fn comm(pid: u32) -> String {
     fs::read_to_string(format!("/proc/{pid}/comm"))
         .map(|s| s.trim().to_string())
         .unwrap_or_else(|_| "?".into())
@@ -364,50 +249,4 @@ pub fn file_open(file: &Path) -> bool {
                     .any(|fd| fs::read_link(fd.path()).is_ok_and(|t| t == file))
             })
         })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// What the check costs here: `GIT_SANDBOX_CHECK_DIR=<dir> cargo test --bins
-    /// check_cost -- --ignored --nocapture` (the figures in the report of issue 18).
-    #[test]
-    #[ignore]
-    fn check_cost() {
-        let dir = std::env::var_os("GIT_SANDBOX_CHECK_DIR").map_or_else(
-            || std::env::current_dir().expect("cwd"),
-            std::path::PathBuf::from,
-        );
-        let mut times: Vec<Duration> = (0..20)
-            .map(|_| {
-                let start = Instant::now();
-                let (found, _) = working_in(&dir, &dir);
-                std::hint::black_box(found);
-                start.elapsed()
-            })
-            .collect();
-        times.sort();
-        let (found, check) = working_in(&dir, &dir);
-        println!(
-            "working_in: min {:?}, median {:?}; found {}, unreadable {}, engines {:?}",
-            times[0],
-            times[10],
-            found.len(),
-            check.unreadable.len(),
-            check.engines
-        );
-    }
-
-    #[test]
-    fn a_partial_check_is_said_only_when_no_engine_answered() {
-        let mut c = Check {
-            unreadable: vec![1],
-            engines: Vec::new(),
-        };
-        assert!(c.partial().is_some_and(|n| n.contains("pid 1")));
-        c.engines.push("docker".into());
-        assert_eq!(c.partial(), None);
-        assert_eq!(Check::default().partial(), None);
-    }
 }

@@ -84,6 +84,22 @@ pub fn look(dir: &Path, skip: &[u32]) -> Look {
     look
 }
 
+/// The other places in our own namespace where `dir` or something inside it is mounted (a
+/// `mount --bind` of the sandbox elsewhere): a process working there works in `dir`.
+pub fn aliases(dir: &Path) -> Vec<PathBuf> {
+    let Some(t) = target(dir) else {
+        return Vec::new();
+    };
+    let Ok(text) = fs::read_to_string("/proc/self/mountinfo") else {
+        return Vec::new();
+    };
+    parse(&text)
+        .into_iter()
+        .filter(|m| m.dev == t.dev && m.root.starts_with(&t.root) && !m.point.starts_with(dir))
+        .map(|m| m.point)
+        .collect()
+}
+
 /// The mount namespace of `pid` (`mnt:[…]`), if it can be read.
 pub fn ns_of(pid: u32) -> Option<String> {
     fs::read_link(format!("/proc/{pid}/ns/mnt"))

@@ -182,7 +182,8 @@ fn a_bind_of_a_subdirectory_or_of_the_parent_with_its_cwd_inside_counts() {
     if !docker_ready() {
         return;
     }
-    let t = TestEnv::new();
+    // A path with a space and a tab: mountinfo escapes them (`\040`, `\011`).
+    let t = TestEnv::named("my repo\tx");
     let p = sandbox(&t, "s");
     fs::create_dir_all(p.join("data")).expect("mkdir");
     let sub = Running::start(
@@ -330,4 +331,45 @@ fn a_mount_namespace_no_engine_knows_is_named_by_pid_and_stopped_by_kill() {
         let log = fs::read_to_string(p.join("log")).expect("log");
         assert!(log.starts_with("x\n"), "round {round}");
     }
+}
+
+/// Unmounts (lazily) when dropped.
+struct Unmount(std::path::PathBuf);
+
+impl Drop for Unmount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_process_in_a_bind_mount_of_the_sandbox_elsewhere_counts() {
+    let t = TestEnv::new();
+    let p = sandbox(&t, "s");
+    let at = t.root.join("alias");
+    fs::create_dir_all(&at).expect("mkdir");
+    let mounted = Command::new("mount")
+        .arg("--bind")
+        .args([&p, &at])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        crate::common::skip("bind mount test", "mount --bind is not allowed here");
+        return;
+    }
+    let guard = Unmount(at.clone());
+    let mut child = Command::new("sleep")
+        .arg("60")
+        .current_dir(&at)
+        .spawn()
+        .expect("sleep");
+    let err = t.fails(&t.repo, &["rm", "s", "--yes"], 3);
+    assert!(
+        err.contains(&format!("sleep (pid {}): cwd {}", child.id(), at.display())),
+        "{err}"
+    );
+    t.ok(&t.repo, &["rm", "s", "--yes", "--kill"]);
+    assert!(child.wait().is_ok_and(|s| !s.success()));
+    drop(guard);
 }
