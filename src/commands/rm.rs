@@ -357,7 +357,7 @@ fn tell(
     }
     if done.kept_whole {
         ui::warn(
-            "a process was still running in it, so its whole tree is kept in the trash directory (nothing of it was deleted)",
+            "a process or container was still running in it, so its whole tree is kept in the trash directory (nothing of it was deleted)",
         );
     }
     if let Some(t) = &done.trash_dir {
