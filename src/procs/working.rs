@@ -66,18 +66,15 @@ pub fn working_in(dir: &Path, was: &Path) -> (Vec<Proc>, Check) {
     (out, check)
 }
 
-/// The namespaces the mount tables found, named by the container whose main pid is in one.
+/// The namespaces the mount tables found, each named by the container whose main process is
+/// in it.
 fn named(found: &[mounts::Namespace], running: &[engine::Running]) -> Vec<Proc> {
     found
         .iter()
         .map(|ns| {
-            let c = running
-                .iter()
-                .find(|c| c.pid != 0 && mounts::ns_of(c.pid).as_deref() == Some(ns.id.as_str()));
-            let pid = c
-                .map(|c| c.pid)
-                .filter(|p| ns.pids.contains(p))
-                .unwrap_or(ns.pids[0]);
+            // The container whose main process is one of the namespace's.
+            let c = running.iter().find(|c| ns.pids.contains(&c.pid));
+            let pid = c.map_or(ns.pids.first().copied().unwrap_or(0), |c| c.pid);
             let mut pids = vec![pid];
             pids.extend(ns.pids.iter().filter(|p| **p != pid));
             Proc {
