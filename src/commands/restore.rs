@@ -51,7 +51,7 @@ fn refuse_writers(s: &Saved) -> Result<()> {
     if std::fs::symlink_metadata(&kept).is_err() {
         return Ok(());
     }
-    let (procs, _) = crate::procs::working_in(&kept, &kept);
+    let (procs, _) = crate::procs::working_in(&kept, &kept, None);
     let writers: Vec<String> = procs
         .iter()
         .filter(|p| p.ns.is_some())

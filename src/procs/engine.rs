@@ -25,6 +25,8 @@ pub struct Running {
     pub pid: u32,
     /// Its bind mounts: (source on this machine, destination in the container).
     pub binds: Vec<(PathBuf, String)>,
+    /// Its compose project (`com.docker.compose.project`), if any.
+    pub project: Option<String>,
 }
 
 /// What the engines answered.
@@ -104,6 +106,8 @@ struct Inspect {
 struct InspectConfig {
     #[serde(default)]
     image: String,
+    #[serde(default)]
+    labels: Option<std::collections::BTreeMap<String, String>>,
 }
 
 #[derive(Deserialize)]
@@ -130,6 +134,11 @@ impl Inspect {
             engine,
             id: self.id,
             name: self.name.trim_start_matches('/').to_string(),
+            project: self
+                .config
+                .as_ref()
+                .and_then(|c| c.labels.as_ref())
+                .and_then(|l| l.get("com.docker.compose.project").cloned()),
             image: self.config.map(|c| c.image).unwrap_or_default(),
             pid: self
                 .state

@@ -41,8 +41,10 @@ impl Check {
 }
 
 /// Every process and container working in `dir`, which was at `was` before a rename (the
-/// engines name bind sources by the old path), and how far the look could see.
-pub fn working_in(dir: &Path, was: &Path) -> (Vec<Proc>, Check) {
+/// engines name bind sources by the old path), and how far the look could see. The
+/// containers of compose project `own` (the sandbox's own services, which `rm` stops itself)
+/// are left out.
+pub fn working_in(dir: &Path, was: &Path, own: Option<&str>) -> (Vec<Proc>, Check) {
     let look = mounts::look(dir, &super::ancestors());
     let aliases = mounts::aliases(dir);
     let dirs: Vec<&Path> = std::iter::once(dir)
@@ -56,9 +58,19 @@ pub fn working_in(dir: &Path, was: &Path) -> (Vec<Proc>, Check) {
     if look.found.is_empty() && look.unreadable.is_empty() {
         return (out, check);
     }
-    let engines = engine::running();
+    let mut engines = engine::running();
+    // Its own services are told apart only by an engine that names them.
+    let (theirs, others): (Vec<_>, Vec<_>) = std::mem::take(&mut engines.running)
+        .into_iter()
+        .partition(|c| own.is_some() && c.project.as_deref() == own);
+    engines.running = others;
     check.engines = engines.asked.iter().map(|e| e.to_string()).collect();
-    let mut found = named(&look.found, &engines.running);
+    let found_ns: Vec<mounts::Namespace> = look
+        .found
+        .into_iter()
+        .filter(|ns| !theirs.iter().any(|c| ns.pids.contains(&c.pid)))
+        .collect();
+    let mut found = named(&found_ns, &engines.running);
     found.extend(unseen(dir, was, &engines.running, &found));
     out.retain(|p| !found.iter().any(|f| f.pids.contains(&p.pid)));
     out.extend(found);
@@ -147,13 +159,13 @@ mod tests {
         let mut times: Vec<Duration> = (0..20)
             .map(|_| {
                 let start = Instant::now();
-                let (found, _) = working_in(&dir, &dir);
+                let (found, _) = working_in(&dir, &dir, None);
                 std::hint::black_box(found);
                 start.elapsed()
             })
             .collect();
         times.sort();
-        let (found, check) = working_in(&dir, &dir);
+        let (found, check) = working_in(&dir, &dir, None);
         println!(
             "working_in: min {:?}, median {:?}; found {}, unreadable {}, engines {:?}",
             times[0],

@@ -315,7 +315,10 @@ pub fn assess(s: &Subject) -> Result<Report> {
             found.worktrees.push(rel);
         }
     }
-    let (processes, process_check) = procs::working_in(dir, &inst.path);
+    // Its own services are stopped by `rm` before the second look, which sees any left.
+    let own = (!s.quarantined && crate::compose::has_file(dir, s.cfg))
+        .then(|| crate::env::compose_project(&inst.id));
+    let (processes, process_check) = procs::working_in(dir, &inst.path, own.as_deref());
     Ok(Report {
         hidden: git::hidden_edits(dir),
         unpushed,

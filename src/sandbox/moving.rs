@@ -173,7 +173,7 @@ fn refuse_busy(repo: &Repo, inst: &Instance, from: &Path) -> Result<()> {
     }
     crate::git::stop_heal_helper(from);
     // Containers too: one with the sandbox bind-mounted would keep the old directory.
-    let (procs, _) = procs::working_in(from, from);
+    let (procs, _) = procs::working_in(from, from, None);
     if !procs.is_empty() {
         let list: Vec<String> = procs
             .iter()

@@ -373,3 +373,56 @@ fn a_process_in_a_bind_mount_of_the_sandbox_elsewhere_counts() {
     assert!(child.wait().is_ok_and(|s| !s.success()));
     drop(guard);
 }
+
+/// A compose stack whose one service bind-mounts the checkout (`.:/src`), as dev stacks do.
+const BINDING_STACK: &str = r#"services:
+  dev:
+    image: git-sandbox-test-httpd:1
+    entrypoint: ["/busybox"]
+    command: ["sh", "-c", "while true; do /busybox sleep 1; done"]
+    volumes:
+      - .:/src
+"#;
+
+#[test]
+fn the_sandboxs_own_services_are_stopped_by_rm_not_counted_but_other_containers_are() {
+    if !docker_ready() {
+        return;
+    }
+    let t = TestEnv::named(&format!("own{}", std::process::id()));
+    let _clean = crate::services::Cleanup(t.repo_name());
+    t.ignore("log\n");
+    t.write(&t.repo, "docker-compose.sandbox.yml", BINDING_STACK);
+    t.git(&t.repo, &["add", "."]);
+    t.git(&t.repo, &["commit", "-q", "-m", "stack"]);
+    t.git(&t.repo, &["push", "-q"]);
+    let p = t.new_sandbox("s");
+    t.git(&p, &["push", "-q", "-u", "origin", "s"]);
+    t.ok(&p, &["up"]);
+    // Its service does bind the sandbox (so the kernel sees it, and rm must tell it apart).
+    let project = format!("{}--s", t.repo_name());
+    let out = Command::new("docker")
+        .args(["ps", "--no-trunc", "--format", "{{.Mounts}}", "--filter"])
+        .arg(format!("label=com.docker.compose.project={project}"))
+        .output()
+        .expect("docker ps");
+    let mounts = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        mounts.contains(&*p.to_string_lossy()),
+        "{project}: {mounts}"
+    );
+    // A container of no compose project with the same bind is not the sandbox's to stop.
+    let other = Running::start(
+        "otherproject",
+        &[format!("{}:/src", p.display())],
+        None,
+        "while true; do /busybox sleep 1; done",
+    );
+    let err = t.fails(&t.repo, &["rm", "s", "--yes"], 3);
+    assert!(err.contains(&format!("container {}", other.0)), "{err}");
+    assert!(!err.contains("_dev_") && !err.contains("-dev-"), "{err}");
+    other.remove();
+    // Its own services alone: stopped by rm's services step, and the sandbox removed.
+    t.ok(&t.repo, &["rm", "s", "--yes"]);
+    assert!(!p.exists());
+}
