@@ -426,3 +426,77 @@ fn the_sandboxs_own_services_are_stopped_by_rm_not_counted_but_other_containers_
     t.ok(&t.repo, &["rm", "s", "--yes"]);
     assert!(!p.exists());
 }
+
+#[test]
+fn a_user_who_cannot_read_roots_processes_is_told_or_the_engine_names_the_container() {
+    if !docker_ready() {
+        return;
+    }
+    let t = TestEnv::new();
+    let p = sandbox(&t, "s");
+    let c = Running::start(
+        "unseen",
+        &[format!("{}:/work", p.display())],
+        None,
+        &counter("/work/log"),
+    );
+    wait_for_lines(&p.join("log"), 1);
+    // As a user who can read neither root's processes nor the engine's socket.
+    let chown = Command::new("chown")
+        .args(["-R", "65534:65534"])
+        .arg(&t.root)
+        .status()
+        .is_ok_and(|s| s.success());
+    let nobody = |groups: &str| {
+        t.program("setpriv", &t.repo)
+            .args(["--reuid=65534", "--regid=65534", groups, "--"])
+            .arg(crate::common::BIN)
+            .args(["rm", "s", "--dry-run", "--json"])
+            .output()
+            .expect("setpriv")
+    };
+    let out = nobody("--clear-groups");
+    if !chown || out.stdout.is_empty() {
+        crate::common::skip("unprivileged look", "cannot run git-sandbox as nobody here");
+        return;
+    }
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let check = &v["report"]["process_check"];
+    assert!(check["unreadable"].as_u64().is_some_and(|n| n > 0), "{v:#}");
+    assert_eq!(check["engines"], serde_json::json!([]), "{v:#}");
+    assert!(
+        check["partial"]
+            .as_str()
+            .is_some_and(|n| n.contains("no container engine answered")),
+        "{v:#}"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("could not look into"), "{err}");
+    // In the engine's group, the engine names the container by its bind source instead.
+    let Some(gid) = docker_gid() else {
+        return;
+    };
+    let out = nobody(&format!("--groups={gid}"));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        v["report"]["process_check"]["engines"][0], "docker",
+        "{v:#}"
+    );
+    assert_eq!(
+        v["report"]["process_check"]["partial"],
+        serde_json::Value::Null
+    );
+    let procs = v["report"]["processes"].as_array().expect("processes");
+    assert!(
+        procs.iter().any(|p| p["container"]["name"] == c.0.as_str()),
+        "{v:#}"
+    );
+    assert_eq!(v["outcome"], "refused", "{v:#}");
+}
+
+/// The group that may use the engine's socket, when it is not root's alone.
+fn docker_gid() -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    let gid = fs::metadata("/var/run/docker.sock").ok()?.gid();
+    (gid != 0).then_some(gid)
+}
