@@ -103,8 +103,8 @@ pub struct Process {
     pub name: String,
     /// `cwd`, `root`, the path of a file it holds open, or the bind mount that reaches it.
     pub holds: String,
-    /// The mount namespace it lives in (`mnt:[…]`), when it is not ours: a container, named
-    /// by its engine or not.
+    /// The mount namespace it lives in (`mnt:[…]`, or `container <id>` when only its engine
+    /// could see it), when it is not ours: a container, named by its engine or not.
     pub mount_namespace: Option<String>,
     /// The container, when an engine named it.
     pub container: Option<Container>,

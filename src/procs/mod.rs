@@ -30,8 +30,9 @@ pub struct Proc {
     pub holds: String,
     /// The container it is, when an engine named it.
     pub container: Option<Container>,
-    /// The mount namespace it lives in (`mnt:[…]`), when it is not ours: a container, named
-    /// or not. Everything in it is stopped together.
+    /// The mount namespace it lives in (`mnt:[…]`, or `container <id>` when only its engine
+    /// could see it), when it is not ours: a container, named or not. Everything in it is
+    /// stopped together.
     pub ns: Option<String>,
     /// Its processes when it was found, `pid` first.
     pub pids: Vec<u32>,

@@ -125,7 +125,8 @@ fn unseen(dir: &Path, was: &Path, running: &[engine::Running], found: &[Proc]) -
                 name: comm(c.pid),
                 holds: format!("bind mount of {} at {dest}", src.display()),
                 container: Some(container(c)),
-                ns: mounts::ns_of(c.pid).or_else(|| Some(format!("container {}", c.id))),
+                // Its namespace cannot be read: the container stands for it.
+                ns: Some(format!("container {}", c.id)),
                 pids: vec![c.pid],
             })
         })
