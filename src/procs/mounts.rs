@@ -9,8 +9,9 @@
 //! (`/proc/<pid>/ns/mnt`) has its `/proc/<pid>/mountinfo` read once, and counts when
 //! - one of its mounts has its source at or inside the directory (`docker run -v
 //!   "$PWD:/work"`, a subdirectory, a single file), read-only or not; or
-//! - a writable mount's source is a parent of the directory and one of the namespace's
-//!   processes has its cwd, root or an open file inside the directory through it.
+//! - a mount's source is a parent of the directory and one of the namespace's processes has
+//!   its cwd, root or an open file inside the directory through it (a devcontainer with the
+//!   repository's parent mounted and a shell in the sandbox).
 //!
 //! The kernel prints a mount's root from the directory itself, so the match follows a rename:
 //! the re-check of a quarantined tree sees the same containers. Processes whose namespace
@@ -162,19 +163,15 @@ fn reaches(t: &Target, pids: &[u32]) -> Option<String> {
         let ro = if m.writable { "" } else { " (read-only)" };
         return Some(format!("bind mount of {rel} at {}{ro}", m.point.display()));
     }
-    let parents: Vec<&Mount> = same_fs()
-        .filter(|m| m.writable && t.root.starts_with(&m.root))
-        .collect();
-    if parents.is_empty() {
+    if !same_fs().any(|m| t.root.starts_with(&m.root)) {
         return None;
     }
-    pids.iter()
-        .find_map(|&pid| through_parent(t, &parents, pid))
+    pids.iter().find_map(|&pid| through_parent(t, &table, pid))
 }
 
-/// A link of process `pid` (cwd, root, an open file) inside the target through one of the
-/// mounts of a parent directory.
-fn through_parent(t: &Target, parents: &[&Mount], pid: u32) -> Option<String> {
+/// A link of process `pid` (cwd, root, an open file) inside the target through the mount that
+/// serves it in the process's table (a mount of a parent directory of the target).
+fn through_parent(t: &Target, table: &[Mount], pid: u32) -> Option<String> {
     let dir = PathBuf::from(format!("/proc/{pid}"));
     let mut links: Vec<(String, PathBuf)> = ["cwd", "root"]
         .iter()
@@ -187,16 +184,18 @@ fn through_parent(t: &Target, parents: &[&Mount], pid: u32) -> Option<String> {
         );
     }
     links.into_iter().find_map(|(what, p)| {
-        parents.iter().find_map(|m| {
-            let rest = p.strip_prefix(&m.point).ok()?;
-            let inside = m.root.join(rest).starts_with(&t.root) && m.point != Path::new("/");
-            inside.then(|| {
-                format!(
-                    "{what} {} (pid {pid}), through the bind mount at {}",
-                    p.display(),
-                    m.point.display()
-                )
-            })
+        // The deepest mount point above the path serves it (the last one mounted there).
+        let m = table
+            .iter()
+            .filter(|m| p.starts_with(&m.point))
+            .max_by_key(|m| m.point.components().count())?;
+        let rest = p.strip_prefix(&m.point).ok()?;
+        (m.dev == t.dev && m.root.join(rest).starts_with(&t.root)).then(|| {
+            format!(
+                "{what} {} (pid {pid}), through the mount at {}",
+                p.display(),
+                m.point.display()
+            )
         })
     })
 }

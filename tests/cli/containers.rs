@@ -207,7 +207,7 @@ fn a_bind_of_a_subdirectory_or_of_the_parent_with_its_cwd_inside_counts() {
     );
     let err = t.fails(&t.repo, &["rm", "s", "--yes"], 3);
     assert!(err.contains(&format!("container {}", up.0)), "{err}");
-    assert!(err.contains("through the bind mount at /host"), "{err}");
+    assert!(err.contains("through the mount at /host"), "{err}");
 }
 
 /// Runs `rm s --yes` (plus `extra`) paused for 5 s once confirmed, starting `during` there.
