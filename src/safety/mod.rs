@@ -11,7 +11,10 @@
 //! [`Report::refusals`] sorts what stops a removal: `hard` ones stop it even with `--force`
 //! (another worktree or instance inside, a mount point), `soft` ones unless `--force`.
 
+pub mod ignored;
 pub mod scan;
+
+pub use ignored::{Ignored, human_bytes};
 
 use std::path::Path;
 
@@ -21,16 +24,6 @@ use crate::config::Config;
 use crate::git::{self, Repo, Status};
 use crate::procs::{self, Proc};
 use crate::registry::{Instance, Pushed};
-
-/// One ignored path (a file, or a directory collapsed as `dir/`).
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Ignored {
-    pub path: String,
-    pub files: u64,
-    pub bytes: u64,
-    /// Matches a `disposable` glob: deleted, not kept.
-    pub disposable: bool,
-}
 
 /// What would be lost or touched.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -273,16 +266,7 @@ pub fn assess(s: &Subject) -> Result<Report> {
         (status, reach.join(), reflog.join())
     });
     let mut status = status?;
-    // git-sandbox's own files, recognised by their mark whatever the config names now (a
-    // renamed `env_file` is the user's file if we did not write it; an old env file under a
-    // previous name is ours): rewritten whenever the sandbox is made, never the user's work.
-    let ours: Vec<String> = status
-        .ignored
-        .iter()
-        .filter(|p| crate::context::is_ours(dir, p))
-        .cloned()
-        .collect();
-    status.ignored.retain(|p| !ours.contains(p));
+    let ours = ignored::take_ours(dir, &mut status.ignored);
     let (unpushed, unmerged_unpushed) = match reach {
         Ok(r) => r?,
         Err(_) => anyhow::bail!("checking which commits are pushed failed"),
@@ -291,7 +275,7 @@ pub fn assess(s: &Subject) -> Result<Report> {
         Ok(r) => r?,
         Err(_) => anyhow::bail!("reading the worktree's reflog failed"),
     };
-    let ignored = classify_ignored(dir, &status.ignored, &s.cfg.disposable);
+    let ignored = ignored::classify(dir, &status.ignored, &s.cfg.disposable);
     // Disposable directories are deleted unread; the env file is git-sandbox's own.
     let skip: Vec<String> = ignored
         .iter()
@@ -350,35 +334,6 @@ fn instances_inside(s: &Subject) -> Vec<String> {
         .collect()
 }
 
-/// Sizes each ignored path and marks those matching a disposable glob.
-fn classify_ignored(dir: &Path, ignored: &[String], disposable: &[String]) -> Vec<Ignored> {
-    ignored
-        .iter()
-        .map(|p| {
-            let (files, bytes) = git::ignored_size(dir, std::slice::from_ref(p));
-            Ignored {
-                path: p.clone(),
-                files,
-                bytes,
-                disposable: is_disposable(p, disposable),
-            }
-        })
-        .collect()
-}
-
-/// Whether an ignored path (`dir/` for a directory) lies in or is a disposable one.
-pub fn is_disposable(path: &str, globs: &[String]) -> bool {
-    let is_dir = path.ends_with('/');
-    let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-    parts.iter().enumerate().any(|(i, part)| {
-        let part_is_dir = i + 1 < parts.len() || is_dir;
-        globs.iter().any(|g| {
-            let dir_only = g.ends_with('/');
-            (!dir_only || part_is_dir) && crate::names::wildcard(g.trim_end_matches('/'), part)
-        })
-    })
-}
-
 /// Commits reachable from `head` on no remote-tracking ref, and how many of those are on no
 /// other local branch either (lost if the branch went).
 fn lost_commits(repo: &Repo, head: Option<&str>, branch: Option<&str>) -> Result<(u32, u32)> {
@@ -400,19 +355,4 @@ fn lost_commits(repo: &Repo, head: Option<&str>, branch: Option<&str>) -> Result
     elsewhere.push("--branches".to_string());
     elsewhere.extend(repo.main_head());
     Ok((unpushed, repo.unpushed_count(head, &elsewhere)?))
-}
-
-pub fn human_bytes(b: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = b as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{b} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
 }
