@@ -69,10 +69,11 @@ fn containers(engine: &'static str) -> Option<Vec<Running>> {
     Some(list.into_iter().map(|i| i.running(engine)).collect())
 }
 
-/// Stops a container through its engine (up to `grace`, then the engine kills it).
-pub fn stop(engine: &str, id: &str, grace: Duration) -> bool {
+/// Stops containers of one engine, all at once (each gets up to `grace`, then the engine kills
+/// it).
+pub fn stop(engine: &str, ids: &[&str], grace: Duration) -> bool {
     let secs = grace.as_secs().max(1).to_string();
-    output(Command::new(engine).args(["stop", "-t", &secs, id])).is_some()
+    ids.is_empty() || output(Command::new(engine).args(["stop", "-t", &secs]).args(ids)).is_some()
 }
 
 fn output(cmd: &mut Command) -> Option<String> {

@@ -168,10 +168,20 @@ pub fn alive(pid: u32) -> bool {
 /// processes are listed again at each signal (a shell's next child is caught too). Returns
 /// those still alive after that (e.g. another user's). Uses the `kill` program: no unsafe code.
 pub fn stop(procs: &[Proc], grace: Duration) -> Vec<Proc> {
-    for p in procs {
-        if let Some(c) = &p.container {
-            engine::stop(&c.engine, &c.id, grace);
-        }
+    let mut engines: Vec<&str> = procs
+        .iter()
+        .filter_map(|p| Some(p.container.as_ref()?.engine.as_str()))
+        .collect();
+    engines.sort_unstable();
+    engines.dedup();
+    for e in engines {
+        let ids: Vec<&str> = procs
+            .iter()
+            .filter_map(|p| p.container.as_ref())
+            .filter(|c| c.engine == e)
+            .map(|c| c.id.as_str())
+            .collect();
+        engine::stop(e, &ids, grace);
     }
     let left = signal_until_gone(procs, "TERM", grace);
     if left.is_empty() {

@@ -169,10 +169,18 @@ fn kill_stops_the_container_and_its_file_is_kept() {
         None,
         &counter("/work/log"),
     );
+    // A second one, on a subdirectory: one `stop` for both.
+    fs::create_dir_all(p.join("data")).expect("mkdir");
+    let d = Running::start(
+        "kill2",
+        &[format!("{}:/data", p.join("data").display())],
+        None,
+        "while true; do /busybox sleep 1; done",
+    );
     wait_for_lines(&p.join("log"), 2);
     let out = t.run(&t.repo, &["rm", "s", "--yes", "--kill"]);
     assert!(out.status.success(), "{out:?}");
-    assert!(!c.running(), "the container still runs");
+    assert!(!c.running() && !d.running(), "a container still runs");
     t.ok(&t.repo, &["restore", "s"]);
     unbroken(&fs::read_to_string(p.join("log")).expect("log"));
 }
