@@ -6,7 +6,8 @@
 //! - It is disposable tool output, like the env file: written whenever the env file is
 //!   (`new`, `adopt`, `restore`, `local-prod new`, and a compose command that finds the env
 //!   file gone), git-ignored through `$GIT_COMMON_DIR/info/exclude`, and not work `rm`
-//!   protects ([`crate::safety`] leaves it out of the ignored files it keeps).
+//!   protects ([`crate::safety`] leaves it out of the ignored files it keeps) — when it
+//!   carries our mark: a page there without it is the user's, kept like any ignored file.
 //! - Written atomically (temp file, fsync, rename) and never through a link or over a file
 //!   git-sandbox did not write: such a file is left alone and the write is skipped.
 

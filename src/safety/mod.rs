@@ -5,8 +5,10 @@
 //! `--assume-unchanged`/`--skip-worktree`; commits on no remote-tracking ref (no upstream counts
 //! as never pushed); commits only the worktree's HEAD reflog holds; a lock; populated
 //! submodules, nested repositories, other worktrees and registered instances inside; mount
-//! points; processes still working inside; and, as information, special files, empty
-//! directories, odd permissions and ignored files (kept vs disposable, with sizes).
+//! points; processes still working inside, containers included (any mount namespace with a
+//! bind of it: [`crate::procs::working_in`]), and how far that look could see; and, as
+//! information, special files, empty directories, odd permissions and ignored files (kept vs
+//! disposable, with sizes; git-sandbox's own known by their mark: [`ignored::take_ours`]).
 //!
 //! [`Report::refusals`] sorts what stops a removal: `hard` ones stop it even with `--force`
 //! (another worktree or instance inside, a mount point), `soft` ones unless `--force`.
