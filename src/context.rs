@@ -6,7 +6,8 @@
 //! - It is disposable tool output, like the env file: written whenever the env file is
 //!   (`new`, `adopt`, `restore`, `local-prod new`, and a compose command that finds the env
 //!   file gone), git-ignored through `$GIT_COMMON_DIR/info/exclude`, and not work `rm`
-//!   protects ([`crate::safety`] leaves it out of the ignored files it keeps).
+//!   protects ([`crate::safety`] leaves it out of the ignored files it keeps) — when it
+//!   carries our mark: a page there without it is the user's, kept like any ignored file.
 //! - Written atomically (temp file, fsync, rename) and never through a link or over a file
 //!   git-sandbox did not write: such a file is left alone and the write is skipped.
 
@@ -41,11 +42,13 @@ pub fn ours(file: &Path) -> bool {
             .unwrap_or(false)
 }
 
-/// The ignored paths of sandbox `dir` that are git-sandbox's own: the context page, the
-/// rendered compose file, and the `.sandbox/` directory when it holds only those.
+/// The ignored paths of sandbox `dir` that are git-sandbox's own, by their mark and never by
+/// their name alone: the context page, the rendered compose file, the `.sandbox/` directory
+/// when it holds only those, and an env file in the root (under the configured name or a
+/// previous one). A file there without our mark is the user's.
 pub fn is_ours(dir: &Path, ignored: &str) -> bool {
     match ignored {
-        REL => true,
+        REL => ours(&path(dir)),
         crate::compose::render::REL => crate::compose::render::ours(&dir.join(ignored)),
         ".sandbox/" => fs::read_dir(dir.join(".sandbox")).is_ok_and(|rd| {
             rd.flatten().all(|e| match e.file_name().to_str() {
@@ -54,6 +57,7 @@ pub fn is_ours(dir: &Path, ignored: &str) -> bool {
                 _ => false,
             })
         }),
+        p if !p.contains('/') => env::ours(&dir.join(p)),
         _ => false,
     }
 }

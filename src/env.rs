@@ -113,23 +113,32 @@ pub fn check_var(key: &str, value: &str) -> Result<()> {
 /// The first line of every env file git-sandbox writes.
 const HEADER: &str = "# Written by git-sandbox. Do not edit or commit: it is rewritten.\n";
 
+/// Whether `file` is an env file git-sandbox wrote: a regular file (not a link) whose first
+/// line is our header, whatever its name.
+pub fn ours(file: &Path) -> bool {
+    use std::io::Read;
+    let is_file = std::fs::symlink_metadata(file).is_ok_and(|m| m.file_type().is_file());
+    let mut head = Vec::with_capacity(HEADER.len());
+    is_file
+        && std::fs::File::open(file)
+            .and_then(|f| f.take(HEADER.len() as u64).read_to_end(&mut head))
+            .is_ok()
+        && head == HEADER.as_bytes()
+}
+
 /// Writes the env file atomically. Never over a file git-sandbox did not write (a tracked
 /// `.env`, the user's own): `env_file` naming one is refused, and nothing is changed.
 pub fn write(path: &Path, vars: &[(String, String)]) -> Result<()> {
     let dir = path
         .parent()
         .context("the env file has no parent directory")?;
-    if let Ok(m) = std::fs::symlink_metadata(path) {
-        let ours =
-            m.is_file() && std::fs::read(path).is_ok_and(|b| b.starts_with(HEADER.as_bytes()));
-        if !ours {
-            return Err(UserError::new(format!(
-                "{} is not an env file git-sandbox wrote (a file of the project's or yours); it was left alone",
-                path.display()
-            ))
-            .hint("set env_file in .sandbox.toml to a name of its own, e.g. \".env.sandbox\"")
-            .into());
-        }
+    if std::fs::symlink_metadata(path).is_ok() && !ours(path) {
+        return Err(UserError::new(format!(
+            "{} is not an env file git-sandbox wrote (a file of the project's or yours); it was left alone",
+            path.display()
+        ))
+        .hint("set env_file in .sandbox.toml to a name of its own, e.g. \".env.sandbox\"")
+        .into());
     }
     let mut text = String::from(HEADER);
     for (k, v) in vars {

@@ -45,6 +45,38 @@ struct Saved {
     trash_dir: Option<std::path::PathBuf>,
 }
 
+/// A container still writing in the kept files (a forced `rm` kept the tree whole around
+/// it): what it wrote after the restore moved them would stay behind, so the restore waits.
+fn refuse_writers(s: &Saved) -> Result<()> {
+    let Some(kept) = s
+        .trash_dir
+        .as_deref()
+        .map(|d| trash::TrashDir::at(d).kept())
+    else {
+        return Ok(());
+    };
+    if std::fs::symlink_metadata(&kept).is_err() {
+        return Ok(());
+    }
+    let (procs, _) = crate::procs::working_in(&kept, &kept, None);
+    let writers: Vec<String> = procs
+        .iter()
+        .filter(|p| p.ns.is_some())
+        .map(crate::procs::Proc::describe)
+        .collect();
+    if writers.is_empty() {
+        return Ok(());
+    }
+    Err(UserError::refused(format!(
+        "refusing to restore {}: still working in its kept files ({}): {}",
+        s.name,
+        kept.display(),
+        writers.join("; ")
+    ))
+    .hint("stop it (`docker stop NAME` for a container), then restore again: nothing was changed")
+    .into())
+}
+
 fn saved_states(repo: &Repo, id: Option<&str>) -> Result<Vec<Saved>> {
     let prefix = match id {
         Some(id) => format!("{TRASH}{id}/"),
@@ -163,6 +195,7 @@ pub fn restore(ctx: &Ctx, args: RestoreArgs) -> Result<i32> {
         .as_deref()
         .map(|d| trash::TrashDir::at(d).kept_size())
         .unwrap_or((0, 0));
+    refuse_writers(s)?;
     let created = sandbox::create(&repo, &cfg, &ctx.reg, &spec)?;
     super::new::report_created(&created);
     put_back_branch_config(&repo, s, &head);

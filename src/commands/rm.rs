@@ -244,7 +244,7 @@ fn refusal(inst: &Instance, report: &Report, r: &plan::Refusal, path: &Path) -> 
     } else {
         err = err.hint("commit or stash the work and push the branch first; or `--force` removes it anyway: its work is saved under refs/sandbox/trash and its other files kept in a trash directory (`git sandbox restore` brings it all back)");
         if !report.processes.is_empty() {
-            err = err.hint("`--kill` stops the processes still running in it");
+            err = err.hint("`--kill` stops the processes still running in it (containers through their engine's `stop`)");
         }
     }
     if report.locked.is_some() {
@@ -369,7 +369,7 @@ fn tell(
     }
     if done.kept_whole {
         ui::warn(
-            "a process was still running in it, so its whole tree is kept in the trash directory (nothing of it was deleted)",
+            "a process or container was still running in it, so its whole tree is kept in the trash directory (nothing of it was deleted)",
         );
     }
     if let Some(t) = &done.trash_dir {

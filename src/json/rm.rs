@@ -96,18 +96,47 @@ pub struct LossReport {
     pub odd_modes: Vec<String>,
     pub unreadable_names: Vec<String>,
     pub processes: Vec<Process>,
+    /// How far the look for processes and containers could see.
+    pub process_check: ProcessCheck,
     /// Ignored paths: kept in the trash directory, or deleted when disposable.
     pub ignored: Vec<Ignored>,
     pub pushed: Option<Pushed>,
 }
 
-/// A process working inside the sandbox.
+/// A process working inside the sandbox, or a container (another mount namespace) with a bind
+/// mount of it or of something inside it.
 #[derive(Serialize, JsonSchema)]
 pub struct Process {
     pub pid: u32,
     pub name: String,
-    /// `cwd`, `root` or the path of a file it holds open.
+    /// `cwd`, `root`, the path of a file it holds open, or the bind mount that reaches it.
     pub holds: String,
+    /// The mount namespace it lives in (`mnt:[…]`, or `container <id>` when only its engine
+    /// could see it), when it is not ours: a container, named by its engine or not.
+    pub mount_namespace: Option<String>,
+    /// The container, when an engine named it.
+    pub container: Option<Container>,
+}
+
+/// A container, as its engine names it.
+#[derive(Serialize, JsonSchema)]
+pub struct Container {
+    /// `docker` or `podman`.
+    pub engine: String,
+    pub id: String,
+    pub name: String,
+    pub image: String,
+}
+
+/// How far the look for processes and containers could see.
+#[derive(Serialize, JsonSchema)]
+pub struct ProcessCheck {
+    /// Processes whose mount namespace could not be read.
+    pub unreadable: u32,
+    /// The container engines that answered (their containers were checked through them).
+    pub engines: Vec<String>,
+    /// Said when a container could have been missed (unreadable processes, no engine).
+    pub partial: Option<String>,
 }
 
 /// An ignored path (a directory ends in `/`).
@@ -251,6 +280,13 @@ fn process(p: &crate::procs::Proc) -> Process {
         pid: p.pid,
         name: p.name.clone(),
         holds: p.holds.clone(),
+        mount_namespace: p.ns.clone(),
+        container: p.container.as_ref().map(|c| Container {
+            engine: c.engine.clone(),
+            id: c.id.clone(),
+            name: c.name.clone(),
+            image: c.image.clone(),
+        }),
     }
 }
 
@@ -284,6 +320,11 @@ fn loss_report(r: &Report) -> LossReport {
         odd_modes: f.odd_modes.clone(),
         unreadable_names: f.unreadable_names.clone(),
         processes: r.processes.iter().map(process).collect(),
+        process_check: ProcessCheck {
+            unreadable: u32::try_from(r.process_check.unreadable.len()).unwrap_or(u32::MAX),
+            engines: r.process_check.engines.clone(),
+            partial: r.process_check.partial(),
+        },
         ignored: r
             .ignored
             .iter()

@@ -52,6 +52,9 @@ pub fn report_lines(r: &Report) -> Vec<String> {
     list("mount point(s) inside", &f.mounts, &mut out);
     let procs: Vec<String> = r.processes.iter().map(Proc::describe).collect();
     list("process(es) running in it", &procs, &mut out);
+    if let Some(note) = r.process_check.partial() {
+        out.push(format!("  {note}"));
+    }
     list(
         "special file(s) git cannot store (kept in the trash directory)",
         &f.specials,

@@ -5,14 +5,19 @@
 //! `--assume-unchanged`/`--skip-worktree`; commits on no remote-tracking ref (no upstream counts
 //! as never pushed); commits only the worktree's HEAD reflog holds; a lock; populated
 //! submodules, nested repositories, other worktrees and registered instances inside; mount
-//! points; processes still working inside; and, as information, special files, empty
-//! directories, odd permissions and ignored files (kept vs disposable, with sizes).
+//! points; processes still working inside, containers included (any mount namespace with a
+//! bind of it: [`crate::procs::working_in`]), and how far that look could see; and, as
+//! information, special files, empty directories, odd permissions and ignored files (kept vs
+//! disposable, with sizes; git-sandbox's own known by their mark: [`ignored::take_ours`]).
 //!
 //! [`Report::refusals`] sorts what stops a removal: `hard` ones stop it even with `--force`
 //! (another worktree or instance inside, a mount point), `soft` ones unless `--force`.
 
+pub mod ignored;
 mod refuse;
 pub mod scan;
+
+pub use ignored::{Ignored, human_bytes};
 
 use std::path::Path;
 
@@ -22,16 +27,6 @@ use crate::config::Config;
 use crate::git::{self, Repo, Status};
 use crate::procs::{self, Proc};
 use crate::registry::{Instance, Pushed};
-
-/// One ignored path (a file, or a directory collapsed as `dir/`).
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Ignored {
-    pub path: String,
-    pub files: u64,
-    pub bytes: u64,
-    /// Matches a `disposable` glob: deleted, not kept.
-    pub disposable: bool,
-}
 
 /// What would be lost or touched.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -59,8 +54,11 @@ pub struct Report {
     pub found: scan::Found,
     /// Registered instances whose directory is inside this one.
     pub instances_inside: Vec<String>,
-    /// Processes with their cwd or an open file inside.
+    /// Processes with their cwd or an open file inside, and containers (other mount
+    /// namespaces) with a bind mount of it or of something inside it.
     pub processes: Vec<Proc>,
+    /// How far the look for containers could see.
+    pub process_check: procs::Check,
     pub ignored: Vec<Ignored>,
     /// What the pre-push hook last recorded.
     pub pushed: Option<Pushed>,
@@ -149,7 +147,9 @@ impl Report {
             out.push(format!("{op} started"));
         }
         for p in &again.processes {
-            if !self.processes.iter().any(|q| q.pid == p.pid) {
+            // A namespace is the same one whichever of its processes stands for it.
+            let known = |q: &Proc| q.pid == p.pid || (p.ns.is_some() && q.ns == p.ns);
+            if !self.processes.iter().any(known) {
                 out.push(format!("process {}", p.describe()));
             }
         }
@@ -194,13 +194,7 @@ pub fn assess(s: &Subject) -> Result<Report> {
         (status, reach.join(), reflog.join())
     });
     let mut status = status?;
-    // git-sandbox's own files: rewritten whenever the sandbox is made, never the user's work.
-    // (The rendered compose file only when it carries our mark: `context::is_ours`.)
-    let ours = [s.cfg.env_file.clone(), crate::context::REL.to_string()];
-    status
-        .ignored
-        .retain(|p| !ours.contains(p) && !crate::context::is_ours(dir, p));
-    let ours = ours.to_vec();
+    let ours = ignored::take_ours(dir, &mut status.ignored);
     let (unpushed, unmerged_unpushed) = match reach {
         Ok(r) => r?,
         Err(_) => anyhow::bail!("checking which commits are pushed failed"),
@@ -209,7 +203,7 @@ pub fn assess(s: &Subject) -> Result<Report> {
         Ok(r) => r?,
         Err(_) => anyhow::bail!("reading the worktree's reflog failed"),
     };
-    let ignored = classify_ignored(dir, &status.ignored, &s.cfg.disposable);
+    let ignored = ignored::classify(dir, &status.ignored, &s.cfg.disposable);
     // Disposable directories are deleted unread; the env file is git-sandbox's own.
     let skip: Vec<String> = ignored
         .iter()
@@ -236,6 +230,10 @@ pub fn assess(s: &Subject) -> Result<Report> {
     let remote_refs = (status.branch.as_deref())
         .map(|b| git::remote_refs_of(&repo.root, b))
         .unwrap_or_default();
+    // Its own services are stopped by `rm` before the second look, which sees any left.
+    let own = (!s.quarantined && crate::compose::has_file(dir, s.cfg))
+        .then(|| crate::env::compose_project(&inst.id));
+    let (processes, process_check) = procs::working_in(dir, &inst.path, own.as_deref());
     Ok(Report {
         hidden: git::hidden_edits(dir),
         unpushed,
@@ -250,7 +248,8 @@ pub fn assess(s: &Subject) -> Result<Report> {
             .filter(|r| r != git::REMOVING_LOCK),
         operation: git::operation_in_progress(&admin).map(String::from),
         instances_inside: instances_inside(s),
-        processes: procs::inside(dir),
+        processes,
+        process_check,
         found,
         ignored,
         pushed: inst.pushed.clone(),
@@ -270,35 +269,6 @@ fn instances_inside(s: &Subject) -> Vec<String> {
         })
         .map(|o| format!("{} ({})", o.id, o.path.display()))
         .collect()
-}
-
-/// Sizes each ignored path and marks those matching a disposable glob.
-fn classify_ignored(dir: &Path, ignored: &[String], disposable: &[String]) -> Vec<Ignored> {
-    ignored
-        .iter()
-        .map(|p| {
-            let (files, bytes) = git::ignored_size(dir, std::slice::from_ref(p));
-            Ignored {
-                path: p.clone(),
-                files,
-                bytes,
-                disposable: is_disposable(p, disposable),
-            }
-        })
-        .collect()
-}
-
-/// Whether an ignored path (`dir/` for a directory) lies in or is a disposable one.
-pub fn is_disposable(path: &str, globs: &[String]) -> bool {
-    let is_dir = path.ends_with('/');
-    let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-    parts.iter().enumerate().any(|(i, part)| {
-        let part_is_dir = i + 1 < parts.len() || is_dir;
-        globs.iter().any(|g| {
-            let dir_only = g.ends_with('/');
-            (!dir_only || part_is_dir) && crate::names::wildcard(g.trim_end_matches('/'), part)
-        })
-    })
 }
 
 /// Commits reachable from `head` on no remote-tracking ref, and how many of those are on no
@@ -322,19 +292,4 @@ fn lost_commits(repo: &Repo, head: Option<&str>, branch: Option<&str>) -> Result
     elsewhere.push("--branches".to_string());
     elsewhere.extend(repo.main_head());
     Ok((unpushed, repo.unpushed_count(head, &elsewhere)?))
-}
-
-pub fn human_bytes(b: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = b as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{b} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
 }

@@ -120,9 +120,8 @@ fn linked_admin(repo: &Repo, path: &Path) -> Result<String> {
 /// Where the env file goes, refusing a file of that name git-sandbox did not write.
 fn env_file_free(cfg: &Config, path: &Path) -> Result<PathBuf> {
     let env_path = path.join(&cfg.env_file);
-    if let Ok(text) = fs::read_to_string(&env_path)
-        && !text.starts_with("# Written by git-sandbox")
-    {
+    // By its mark (`env::ours`): a link, a directory or a file without it is not ours.
+    if fs::symlink_metadata(&env_path).is_ok() && !crate::env::ours(&env_path) {
         return Err(UserError::new(format!(
             "{} already exists and git-sandbox did not write it",
             env_path.display()

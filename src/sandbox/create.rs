@@ -218,13 +218,14 @@ fn build(
         .context("the registry entry vanished while creating")?;
     inst.path = path.clone();
     inst.slot = slot;
-    env::write(&path.join(&cfg.env_file), &env::vars(cfg, &inst)?)?;
+    let users_env = write_env(cfg, spec, &inst, &path)?;
     fault::point("new:env")?;
     let copied = copy_files(repo, cfg, &path)?;
     if let Some(line) = copied.summary() {
         crate::ui::info(&line);
     }
     let mut warnings = copied.skipped;
+    warnings.extend(users_env);
     fault::point("new:copied")?;
     if let Some(r) = &spec.restoring {
         // From the first restored byte on, the tree is the user's work: a failure leaves it
@@ -250,4 +251,34 @@ fn build(
     // second from now, so no later `git status` re-hashes them.
     git::heal_later(&path);
     Ok((inst, warnings))
+}
+
+/// Writes the env file, unless a restore brings back the user's own file at its name (a
+/// file rm kept that git-sandbox did not write): that one comes back as it was, and nothing
+/// generated is put in its place, even for a moment. Returns the warning that says so.
+fn write_env(
+    cfg: &Config,
+    spec: &CreateSpec,
+    inst: &Instance,
+    path: &std::path::Path,
+) -> Result<Option<String>> {
+    let kept = spec
+        .restoring
+        .as_ref()
+        .and_then(|r| r.trash_dir.as_ref())
+        .map(|d| {
+            crate::removal::trash::TrashDir::at(d)
+                .kept()
+                .join(&cfg.env_file)
+        });
+    if let Some(k) = kept.filter(|k| fs::symlink_metadata(k).is_ok() && !env::ours(k)) {
+        return Ok(Some(format!(
+            "{} is your own file (kept by rm, put back as it was), so git-sandbox's env file was not written; set env_file in .sandbox.toml to a name of its own",
+            k.file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default()
+        )));
+    }
+    env::write(&path.join(&cfg.env_file), &env::vars(cfg, inst)?)?;
+    Ok(None)
 }

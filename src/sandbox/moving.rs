@@ -161,7 +161,8 @@ fn refuse_busy(repo: &Repo, inst: &Instance, from: &Path) -> Result<()> {
         .into());
     }
     crate::git::stop_heal_helper(from);
-    let procs = procs::inside(from);
+    // Containers too: one with the sandbox bind-mounted would keep the old directory.
+    let (procs, _) = procs::working_in(from, from, None);
     if !procs.is_empty() {
         let list: Vec<String> = procs
             .iter()
@@ -172,7 +173,7 @@ fn refuse_busy(repo: &Repo, inst: &Instance, from: &Path) -> Result<()> {
             from.display(),
             list.join("\n")
         ))
-        .hint("stop them (leave that directory, close editors and agents), then run this again")
+        .hint("stop them (leave that directory, close editors and agents, stop the containers), then run this again")
         .into());
     }
     let running = compose::running_projects().map_err(|e| {

@@ -5,6 +5,7 @@ mod agent;
 mod agents_new;
 mod common;
 mod confine;
+mod containers;
 mod copy;
 mod crash;
 mod crash_matrix;

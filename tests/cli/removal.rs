@@ -879,3 +879,44 @@ fn a_users_file_where_the_rendered_compose_file_goes_is_kept() {
         "services: {mine: {image: x}}\n"
     );
 }
+
+#[test]
+fn a_users_file_at_a_renamed_env_file_name_is_kept_and_restored_byte_for_byte() {
+    let t = TestEnv::new();
+    t.ignore(".env.local\n");
+    let p = pushed(&t, "s");
+    // The user's own ignored file, never written by git-sandbox, and their own context page.
+    let mine: &[u8] = b"API_KEY=s3cret\r\n# mine \xc3\xa9\nno newline at the end";
+    fs::write(p.join(".env.local"), mine).expect("write");
+    t.write(&p, ".sandbox/context.md", "my notes, not git-sandbox's\n");
+    // A teammate renames env_file to that name; the sandbox's old `.env.sandbox` carries our
+    // mark under a name the config no longer gives: it is still ours.
+    t.write(&t.repo, ".sandbox.toml", "env_file = \".env.local\"\n");
+    t.git(&t.repo, &["add", ".sandbox.toml"]);
+    t.git(&t.repo, &["commit", "-q", "-m", "rename env_file"]);
+    t.git(&t.repo, &["push", "-q"]);
+    assert!(p.join(".env.sandbox").is_file());
+    let out = t.run(&t.repo, &["rm", "s", "--dry-run", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let keep = v["plan"]["keep"].as_array().expect("keep");
+    assert!(keep.contains(&".env.local".into()), "{v:#}");
+    assert!(keep.contains(&".sandbox/context.md".into()), "{v:#}");
+    assert!(!keep.contains(&".env.sandbox".into()), "{v:#}");
+    let err =
+        String::from_utf8_lossy(&t.run(&t.repo, &["rm", "s", "--dry-run"]).stderr).into_owned();
+    assert!(err.contains(".env.local"), "{err}");
+    t.ok(&t.repo, &["rm", "s", "--yes"]);
+    let trash = trash_dir(&t);
+    assert_eq!(fs::read(trash.join("kept/.env.local")).expect("kept"), mine);
+    assert!(!trash.join("kept/.env.sandbox").exists());
+    let out = t.run(&t.repo, &["restore", "s"]);
+    assert!(out.status.success(), "{out:?}");
+    // Nothing generated was put in the place of the user's file, and the user is told.
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(".env.local is your own file"), "{err}");
+    assert_eq!(fs::read(p.join(".env.local")).expect("restored"), mine);
+    assert_eq!(
+        fs::read_to_string(p.join(".sandbox/context.md")).expect("restored"),
+        "my notes, not git-sandbox's\n"
+    );
+}

@@ -4,30 +4,81 @@
 //! or under the directory. git-sandbox's own process and its ancestors (the shell and the `git`
 //! that ran it, waiting for it) are never counted: they are not writing. Processes of other
 //! users that cannot be read are skipped. Elsewhere than Linux the list is empty.
+//!
+//! Containers count as processes ([`working_in`]): a mount namespace whose mounts reach the
+//! directory ([`mounts`], the kernel's own tables, any engine or none) is one entry, named
+//! through its engine where one answers ([`engine`]: container name and image), else "a
+//! process in another mount namespace". What could not be looked into is said ([`Check`]).
+
+pub mod engine;
+pub mod mounts;
+mod working;
+
+pub use working::{Check, working_in};
 
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// One process found inside.
+/// One process found inside (or one container, or one other mount namespace).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Proc {
     pub pid: u32,
     /// Its command name (`/proc/<pid>/comm`).
     pub name: String,
-    /// What ties it to the directory: `cwd`, `root` or an open file's path.
+    /// What ties it to the directory: `cwd`, `root`, an open file's path, or a bind mount.
     pub holds: String,
+    /// The container it is, when an engine named it.
+    pub container: Option<Container>,
+    /// The mount namespace it lives in (`mnt:[…]`, or `container <id>` when only its engine
+    /// could see it), when it is not ours: a container, named or not. Everything in it is
+    /// stopped together.
+    pub ns: Option<String>,
+    /// Its processes when it was found, `pid` first.
+    pub pids: Vec<u32>,
+}
+
+/// A container, as its engine names it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Container {
+    /// `docker` or `podman`.
+    pub engine: String,
+    pub id: String,
+    pub name: String,
+    pub image: String,
 }
 
 impl Proc {
     pub fn describe(&self) -> String {
-        format!("{} (pid {}): {}", self.name, self.pid, self.holds)
+        match &self.container {
+            Some(c) => format!(
+                "container {} (image {}, {}, pid {}): {}",
+                c.name, c.image, c.engine, self.pid, self.holds
+            ),
+            None if self.ns.is_some() => format!(
+                "a process in another mount namespace (pid {}, {}): {}",
+                self.pid, self.name, self.holds
+            ),
+            None => format!("{} (pid {}): {}", self.name, self.pid, self.holds),
+        }
+    }
+
+    pub(crate) fn plain(pid: u32, holds: String) -> Proc {
+        Proc {
+            pid,
+            name: comm(pid),
+            holds,
+            container: None,
+            ns: None,
+            pids: vec![pid],
+        }
     }
 }
 
-/// Every process (but ours and our ancestors) with its cwd, root or an open file under `dir`.
-pub fn inside(dir: &Path) -> Vec<Proc> {
+/// Every process (but ours and our ancestors) with its cwd, root or an open file under one of
+/// `dirs` (see [`working_in`] for containers too).
+fn inside(dirs: &[&Path]) -> Vec<Proc> {
     let Ok(rd) = fs::read_dir("/proc") else {
         return Vec::new();
     };
@@ -40,12 +91,8 @@ pub fn inside(dir: &Path) -> Vec<Proc> {
         if skip.contains(&pid) {
             continue;
         }
-        if let Some(holds) = holding(&e.path(), dir) {
-            out.push(Proc {
-                pid,
-                name: comm(pid),
-                holds,
-            });
+        if let Some(holds) = dirs.iter().find_map(|d| holding(&e.path(), d)) {
+            out.push(Proc::plain(pid, holds));
         }
     }
     out.sort_by_key(|p| p.pid);
@@ -75,7 +122,7 @@ fn holding(proc_dir: &Path, dir: &Path) -> Option<String> {
 }
 
 /// Our pid and every ancestor's.
-fn ancestors() -> Vec<u32> {
+pub(crate) fn ancestors() -> Vec<u32> {
     let mut out = vec![std::process::id()];
     let mut pid = std::process::id();
     while let Some(parent) = parent_of(pid) {
@@ -95,7 +142,7 @@ fn parent_of(pid: u32) -> Option<u32> {
     rest.split_whitespace().nth(1)?.parse().ok()
 }
 
-fn comm(pid: u32) -> String {
+pub(crate) fn comm(pid: u32) -> String {
     fs::read_to_string(format!("/proc/{pid}/comm"))
         .map(|s| s.trim().to_string())
         .unwrap_or_else(|_| "?".into())
@@ -131,33 +178,77 @@ pub fn alive_git_sandbox(pid: u32) -> bool {
     name.is_some_and(|n| n.to_string_lossy().starts_with("git-sandbox"))
 }
 
-/// Stops the processes: SIGTERM, up to `grace` for them to exit, then SIGKILL. Returns those
-/// still alive after that (e.g. another user's). Uses the `kill` program: no unsafe code.
+/// Stops the processes: containers through their engine (`stop`), the rest (and containers
+/// it did not stop) by SIGTERM, up to `grace` for them to exit, then SIGKILL; a namespace's
+/// processes are listed again at each signal (a shell's next child is caught too). Returns
+/// those still alive after that (e.g. another user's). Uses the `kill` program: no unsafe code.
 pub fn stop(procs: &[Proc], grace: Duration) -> Vec<Proc> {
-    signal(procs, "TERM");
-    let start = Instant::now();
-    while start.elapsed() < grace && procs.iter().any(|p| alive(p.pid)) {
-        std::thread::sleep(Duration::from_millis(20));
+    let mut engines: Vec<&str> = procs
+        .iter()
+        .filter_map(|p| Some(p.container.as_ref()?.engine.as_str()))
+        .collect();
+    engines.sort_unstable();
+    engines.dedup();
+    for e in engines {
+        let ids: Vec<&str> = procs
+            .iter()
+            .filter_map(|p| p.container.as_ref())
+            .filter(|c| c.engine == e)
+            .map(|c| c.id.as_str())
+            .collect();
+        engine::stop(e, &ids, grace);
     }
-    let left: Vec<Proc> = procs.iter().filter(|p| alive(p.pid)).cloned().collect();
+    let left = signal_until_gone(procs, "TERM", grace);
     if left.is_empty() {
         return left;
     }
-    signal(&left, "KILL");
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(2) && left.iter().any(|p| alive(p.pid)) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    left.into_iter().filter(|p| alive(p.pid)).collect()
+    signal_until_gone(&left, "KILL", Duration::from_secs(2))
 }
 
-fn signal(procs: &[Proc], sig: &str) {
-    if procs.is_empty() {
+/// Sends `sig` to what is left of each of `procs` until all are gone or `time` is up; returns
+/// those left.
+fn signal_until_gone(procs: &[Proc], sig: &str, time: Duration) -> Vec<Proc> {
+    let start = Instant::now();
+    let mut sent = 0;
+    loop {
+        let left: Vec<(Proc, Vec<u32>)> = procs
+            .iter()
+            .map(|p| (p.clone(), live_pids(p)))
+            .filter(|(_, pids)| !pids.is_empty())
+            .collect();
+        if left.is_empty() || start.elapsed() >= time {
+            return left.into_iter().map(|(p, _)| p).collect();
+        }
+        // Again every 100 ms: a namespace may have started another process meanwhile.
+        if sent % 5 == 0 {
+            signal(left.iter().flat_map(|(_, pids)| pids), sig);
+        }
+        sent += 1;
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The processes of `p` still alive: for another mount namespace, all of its processes now.
+fn live_pids(p: &Proc) -> Vec<u32> {
+    let mut pids: Vec<u32> = p.pids.iter().copied().filter(|q| alive(*q)).collect();
+    if let Some(ns) = p.ns.as_deref().filter(|n| n.starts_with("mnt:")) {
+        for q in mounts::pids_in(ns) {
+            if !pids.contains(&q) && alive(q) {
+                pids.push(q);
+            }
+        }
+    }
+    pids
+}
+
+fn signal<'a>(pids: impl Iterator<Item = &'a u32>, sig: &str) {
+    let pids: Vec<String> = pids.map(|p| p.to_string()).collect();
+    if pids.is_empty() {
         return;
     }
     let _ = std::process::Command::new("kill")
         .arg(format!("-{sig}"))
-        .args(procs.iter().map(|p| p.pid.to_string()))
+        .args(pids)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
