@@ -186,7 +186,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<i32> {
         Command::Compose(a) => commands::services::compose(ctx, a),
         Command::ComposeFile(a) => commands::services::compose_file(ctx, a),
         Command::Adopt(a) => commands::new::adopt(ctx, a),
-        Command::Ports(a) => commands::services::ports(ctx, a),
+        Command::Ports(a) => commands::ports::run(ctx, a),
         Command::LocalProd(c) => commands::local_prod::run(ctx, c),
         Command::Hooks(c) => commands::hooks::manage(ctx, c),
         Command::Hook(c) => commands::hooks::run(ctx, c),

@@ -9,6 +9,7 @@ pub mod local_prod;
 pub mod merged;
 pub mod mv;
 pub mod new;
+pub mod ports;
 pub mod prune;
 pub mod restore;
 pub mod rm;

@@ -26,6 +26,7 @@ mod rollback;
 mod services;
 mod setup;
 mod shell;
+mod slots;
 mod snapshots_ui;
 mod volumes;
 mod zero_edit;
