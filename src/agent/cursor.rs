@@ -12,13 +12,13 @@
 //! file as it is, so a file nobody touched since is restored byte for byte. A script path
 //! (a string) is the user's script, which git-sandbox does not edit: it says what to add.
 
-use std::ops::Range;
 use std::path::Path;
 
 use anyhow::Result;
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use super::files::{cut, refuse, splice};
+use super::files::refuse;
+use super::jsonsplice::{Place, cuts, elements, insert, open_of};
 
 /// The file, under the repo's root.
 pub const FILE: &str = ".cursor/worktrees.json";
@@ -36,11 +36,6 @@ pub fn template() -> String {
 
 fn quoted() -> String {
     Value::String(LINE.into()).to_string()
-}
-
-/// The member inserted into an object that has neither key.
-fn member() -> String {
-    format!("\"{UNIX_KEY}\": [{}]", quoted())
 }
 
 /// The file with our command added (`None`: it was there already); `None` text: no file.
@@ -70,13 +65,13 @@ pub fn install(text: Option<&str>, path: &Path) -> Result<Option<String>> {
                 return Ok(None);
             }
             list.insert(0, Value::String(LINE.into()));
-            let items = Scan::new(text).member_value(key)?;
-            insert_first(text, items, &quoted())
+            let open = open_of(text, &[key]).ok_or_else(|| refuse(path, "it moved", "retry"))?;
+            insert(text, open, None, &json!(LINE), Place::First)
         }
         None => {
-            obj.shift_insert(0, UNIX_KEY.into(), Value::Array(vec![LINE.into()]));
-            let at = Scan::new(text).root_open()?;
-            insert_first(text, at, &member())
+            obj.shift_insert(0, UNIX_KEY.into(), json!([LINE]));
+            let root = open_of(text, &[]).ok_or_else(|| refuse(path, "no object", "fix it"))?;
+            insert(text, root, Some(UNIX_KEY), &json!([LINE]), Place::First)
         }
     };
     if parse(&next, path)? != want || !same_order(&parse(&next, path)?, &want) {
@@ -107,12 +102,19 @@ pub fn uninstall(text: Option<&str>, path: &Path) -> Result<Option<Option<String
         return Ok(None);
     };
     let mut candidates = Vec::new();
-    let scan = Scan::new(text);
-    if let Ok(open) = scan.root_open() {
-        candidates.extend(first_cut(text, open, &member()));
+    if let Some(root) = open_of(text, &[]) {
+        let members = elements(text, root);
+        if let Some(i) = members.iter().rposition(|e| e.key.as_deref() == Some(*key)) {
+            candidates.extend(cuts(text, root, i));
+        }
     }
-    if let Ok(open) = scan.member_value(key) {
-        candidates.extend(first_cut(text, open, &quoted()));
+    if let Some(open) = open_of(text, &[key]) {
+        let items = elements(text, open);
+        for (i, e) in items.iter().enumerate() {
+            if text[e.span.clone()] == quoted() {
+                candidates.extend(cuts(text, open, i));
+            }
+        }
     }
     for c in candidates {
         if install(Some(&c), path).ok().flatten().as_deref() == Some(text) {
@@ -137,126 +139,6 @@ fn same_order(a: &Value, b: &Value) -> bool {
     match (a.as_object(), b.as_object()) {
         (Some(a), Some(b)) => a.keys().eq(b.keys()),
         _ => true,
-    }
-}
-
-/// Puts `item` first in the list or object whose opening bracket ends at `open`: before the
-/// first element, in the spacing the list uses after its bracket.
-fn insert_first(text: &str, open: usize, item: &str) -> String {
-    let ws = text[open..].len() - text[open..].trim_start().len();
-    let next = text[open + ws..].chars().next();
-    if matches!(next, Some(']') | Some('}')) {
-        return splice(text, open, item);
-    }
-    splice(text, open, &format!("{}{item},", &text[open..open + ws]))
-}
-
-/// The texts an earlier `insert_first` of `item` at `open` could have come from.
-fn first_cut(text: &str, open: usize, item: &str) -> Vec<String> {
-    let ws = text[open..].len() - text[open..].trim_start().len();
-    let mut out = Vec::new();
-    if text[open..].starts_with(item) {
-        out.push(cut(text, open, item.len()));
-    }
-    let spaced = format!("{}{item},", &text[open..open + ws]);
-    if text[open..].starts_with(&spaced) {
-        out.push(cut(text, open, spaced.len()));
-    }
-    out
-}
-
-/// Byte positions in a JSON text already known to be valid.
-struct Scan<'a> {
-    s: &'a [u8],
-}
-
-impl<'a> Scan<'a> {
-    fn new(text: &'a str) -> Scan<'a> {
-        Scan { s: text.as_bytes() }
-    }
-
-    fn ws(&self, mut i: usize) -> usize {
-        while i < self.s.len() && self.s[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        i
-    }
-
-    /// Just past the root object's `{`.
-    fn root_open(&self) -> Result<usize> {
-        let i = self.ws(0);
-        match self.s.get(i) {
-            Some(b'{') => Ok(i + 1),
-            _ => Err(anyhow::anyhow!("the root is not an object")),
-        }
-    }
-
-    /// Just past the opening bracket of the root member `key`'s value (the last one of
-    /// that key, as parsers read it).
-    fn member_value(&self, key: &str) -> Result<usize> {
-        let mut i = self.root_open()?;
-        let mut found = None;
-        loop {
-            i = self.ws(i);
-            if self.s.get(i) != Some(&b'"') {
-                break;
-            }
-            let k = self.string(i);
-            let name: String = serde_json::from_slice(&self.s[k.clone()])?;
-            let v = self.ws(self.ws(k.end) + 1);
-            let end = self.value(v);
-            if name == key {
-                found = Some(v + 1);
-            }
-            i = self.ws(end);
-            if self.s.get(i) != Some(&b',') {
-                break;
-            }
-            i += 1;
-        }
-        found.ok_or_else(|| anyhow::anyhow!("no member {key}"))
-    }
-
-    /// The string starting at `i`, quotes included.
-    fn string(&self, i: usize) -> Range<usize> {
-        let mut j = i + 1;
-        while j < self.s.len() && self.s[j] != b'"' {
-            j += if self.s[j] == b'\\' { 2 } else { 1 };
-        }
-        i..j + 1
-    }
-
-    /// Just past the value starting at `i`.
-    fn value(&self, i: usize) -> usize {
-        match self.s.get(i) {
-            Some(b'"') => self.string(i).end,
-            Some(b'[') | Some(b'{') => {
-                let mut depth = 0usize;
-                let mut j = i;
-                while j < self.s.len() {
-                    match self.s[j] {
-                        b'"' => j = self.string(j).end - 1,
-                        b'[' | b'{' => depth += 1,
-                        b']' | b'}' => {
-                            depth -= 1;
-                            if depth == 0 {
-                                return j + 1;
-                            }
-                        }
-                        _ => {}
-                    }
-                    j += 1;
-                }
-                j
-            }
-            _ => {
-                let mut j = i;
-                while j < self.s.len() && !b",]} \t\r\n".contains(&self.s[j]) {
-                    j += 1;
-                }
-                j
-            }
-        }
     }
 }
 

@@ -275,3 +275,41 @@ fn cursor_setup_adopts_and_prune_drops_what_cursor_deletes() {
     t.ok(&t.repo, &["prune"]);
     assert!(t.entries().is_empty(), "{:?}", t.entries());
 }
+
+#[test]
+fn claude_compact_settings_stay_compact_and_remove_restores_bytes() {
+    let t = env();
+    let file = t.repo.join(".claude/settings.json");
+    let original = r#"{"model":"opus","permissions":{"allow":["Bash(ls)"]},"hooks":{"Stop":[{"hooks":[{"type":"command","command":"say done"}]}]},"env":{"Z":"1","A":"2"}}"#;
+    t.write(&t.repo, ".claude/settings.json", original);
+    t.ok(&t.repo, &["agent-setup", "claude"]);
+    let added = fs::read_to_string(&file).expect("settings");
+    assert!(!added.contains('\n'), "no longer one line: {added}");
+    assert!(
+        added.starts_with(r#"{"model":"opus","permissions":{"allow":["Bash(ls)"]},"hooks":{"Stop":[{"hooks":[{"type":"command","command":"say done"}]}],"WorktreeCreate":"#),
+        "{added}"
+    );
+    assert!(added.ends_with(r#"]},"env":{"Z":"1","A":"2"}}"#), "{added}");
+    let v: serde_json::Value = serde_json::from_str(&added).expect("json");
+    assert_eq!(
+        v["hooks"]["WorktreeRemove"][0]["hooks"][0]["command"],
+        "git sandbox agent-hook worktree-remove"
+    );
+    t.ok(&t.repo, &["agent-setup", "claude"]);
+    assert_eq!(fs::read_to_string(&file).expect("settings"), added);
+    t.ok(&t.repo, &["agent-setup", "claude", "--remove"]);
+    assert_eq!(fs::read_to_string(&file).expect("settings"), original);
+    // A pretty file with an odd indentation and no hooks: the same, byte for byte.
+    let pretty = "{\n   \"model\" : \"opus\"\n}\n";
+    t.write(&t.repo, ".claude/settings.json", pretty);
+    t.ok(&t.repo, &["agent-setup", "claude"]);
+    let added = fs::read_to_string(&file).expect("settings");
+    assert!(
+        added.starts_with(
+            "{\n   \"model\" : \"opus\",\n   \"hooks\" : {\n      \"WorktreeCreate\": [\n"
+        ),
+        "{added}"
+    );
+    t.ok(&t.repo, &["agent-setup", "claude", "--remove"]);
+    assert_eq!(fs::read_to_string(&file).expect("settings"), pretty);
+}
