@@ -4,8 +4,8 @@
 //! Loading proves the plan sound before anything uses it: every port of every slot
 //! `0..=max_slots` (local-prod's overrides included for slot 0) lies in 1024..=65535 and no two
 //! collide; otherwise the error names both owners. Without `max_slots`, a repo with ports gets
-//! as many slots as its plan fits (at most 1000), and one without ports has no slot limit. Unknown keys and wrong types are errors
-//! naming the file, the line and the key.
+//! as many slots as its plan fits (at most 1000), and one without ports has no slot limit.
+//! Unknown keys and wrong types are errors naming the file, the line and the key.
 //!
 //! Slot `s` gets `base + s` for a single port and `base + s*stride + 0..count` for a group.
 

@@ -1,6 +1,7 @@
 //! Step 2 of creation: under the registry lock, refuse a clashing entry, take a slot whose
 //! ports are free, make git ignore the env file, and record the entry.
 
+use std::collections::{BTreeMap, HashSet};
 use std::fs;
 use std::path::Path;
 
@@ -127,12 +128,11 @@ fn pick_slot(
     let mut clashing = Vec::new();
     for slot in 1..=limit {
         let ports = cfg.ports_for(slot);
-        let taken_elsewhere = match &theirs {
-            _ if ports.is_empty() => false,
-            // Another repo's config could not be read: its slot numbers count as taken.
-            None => data.instances.iter().any(|i| i.slot == slot),
-            Some(t) => ports.iter().any(|p| t.contains(&p.port)),
-        };
+        // A repo without ports takes nothing from anyone. Another repo whose config cannot
+        // be read has its sandboxes' slot numbers counted as taken.
+        let taken_elsewhere = !ports.is_empty()
+            && (theirs.unknown_slots.contains(&slot)
+                || ports.iter().any(|p| theirs.ports.contains(&p.port)));
         if mine.contains(&slot) {
             continue;
         }
@@ -202,19 +202,31 @@ fn out_of_slots(
     err.into()
 }
 
-/// Every port other repos' sandboxes hold (their slot in their own plan); `None` when one
-/// of their configs cannot be read.
-fn others_ports(parent: &std::path::Path, data: &registry::Data) -> Option<Vec<u32>> {
-    let mut configs: std::collections::BTreeMap<&std::path::Path, Config> = Default::default();
-    let mut ports = Vec::new();
+/// What other repos' sandboxes hold: their ports (their slot in their own plan), and the slot
+/// numbers of those whose repo's config cannot be read.
+#[derive(Default)]
+struct Others {
+    ports: HashSet<u32>,
+    unknown_slots: HashSet<u32>,
+}
+
+fn others_ports(parent: &std::path::Path, data: &registry::Data) -> Others {
+    let mut configs: BTreeMap<&std::path::Path, Option<Config>> = BTreeMap::new();
+    let mut others = Others::default();
     for i in data.instances.iter().filter(|i| i.parent_repo != parent) {
-        if !configs.contains_key(i.parent_repo.as_path()) {
-            configs.insert(&i.parent_repo, Config::load(&i.parent_repo).ok()?);
+        let cfg = configs
+            .entry(&i.parent_repo)
+            .or_insert_with(|| Config::load(&i.parent_repo).ok());
+        match cfg {
+            Some(cfg) => others
+                .ports
+                .extend(cfg.ports_for(i.slot).iter().map(|p| p.port)),
+            None => {
+                others.unknown_slots.insert(i.slot);
+            }
         }
-        let cfg = configs.get(i.parent_repo.as_path())?;
-        ports.extend(cfg.ports_for(i.slot).iter().map(|p| p.port));
     }
-    Some(ports)
+    others
 }
 
 /// Makes git ignore `line` (a pattern) in every worktree (`$GIT_COMMON_DIR/info/exclude`).

@@ -179,3 +179,22 @@ fn forty_agent_worktrees_in_a_repo_without_ports_come_and_go_eight_at_a_time() {
     assert_eq!(t.branches(), branches);
     assert_eq!(t.siblings(), siblings);
 }
+
+#[test]
+fn an_unreadable_config_elsewhere_holds_only_its_own_slot_numbers() {
+    let t = TestEnv::new();
+    let other = other_repo(&t, "other");
+    t.ok(&other, &["new", "o1"]);
+    t.ok(&other, &["new", "o2"]);
+    // Its config breaks: its ports are unknown, so its slot numbers count as taken.
+    t.write(&other, ".sandbox.toml", "[ports\n");
+    commit_config(&t, &t.repo, "[ports]\nweb = 18600\n");
+    let p = t.new_sandbox("mine");
+    let env = std::fs::read_to_string(p.join(".env.sandbox")).expect("env");
+    assert!(env.contains("SANDBOX_SLOT=3"), "{env}");
+    // A repo without ports takes nothing from anyone: slot 1 is its own.
+    let third = other_repo(&t, "third");
+    let out = t.ok(&third, &["new", "t1"]);
+    let env = std::fs::read_to_string(PathBuf::from(out.trim()).join(".env.sandbox")).expect("env");
+    assert!(env.contains("SANDBOX_SLOT=1"), "{env}");
+}
