@@ -255,53 +255,86 @@ fn quoting(token: &str) -> (bool, bool) {
 
 /// Where to insert, what, and the script's value after.
 fn insertion(text: &str, sc: &Script, s: Section) -> (usize, String, String) {
-    let (multi, literal) = quoting(&text[sc.span.clone()]);
-    let (line, v) = (s.line, &sc.value);
-    let escaped = line.replace('\\', "\\\\").replace('"', "\\\"");
-    if s.first {
-        let at = start(text, sc, multi);
-        return match (multi, literal) {
-            (true, _) => (at, format!("{line}\n"), format!("{line}\n{v}")),
-            (false, true) => (at, format!("{line}; "), format!("{line}; {v}")),
-            (false, false) => (at, format!("{escaped}\\n"), format!("{line}\n{v}")),
-        };
-    }
-    let at = sc.span.end - if multi { 3 } else { 1 };
-    match (multi, literal) {
-        (true, _) if v.is_empty() || v.ends_with('\n') => {
-            (at, format!("{line}\n"), format!("{v}{line}\n"))
-        }
-        (true, _) => (at, format!("\n{line}"), format!("{v}\n{line}")),
-        (false, true) => (at, format!("; {line}"), format!("{v}; {line}")),
-        (false, false) => (at, format!("\\n{escaped}"), format!("{v}\n{line}")),
-    }
+    let v = &sc.value;
+    let ends_line = v.is_empty() || v.ends_with('\n');
+    let Form {
+        at, insert, raw, ..
+    } = forms(text, sc, s)
+        .into_iter()
+        .find(|f| f.ends_line.is_none_or(|e| e == ends_line))
+        .unwrap_or_default();
+    let value = if s.first {
+        format!("{raw}{v}")
+    } else {
+        format!("{v}{raw}")
+    };
+    (at, insert, value)
 }
 
-/// Every place and run of bytes an earlier `add` could have put into this script.
+/// Every place and run of bytes an earlier `add` could have put into this script (one at the
+/// end now sits just before the closing quote).
 fn insertions(text: &str, sc: &Script, s: Section) -> Vec<(usize, String)> {
+    forms(text, sc, s)
+        .into_iter()
+        .filter_map(|f| {
+            let at = if s.first {
+                f.at
+            } else {
+                f.at.checked_sub(f.insert.len())?
+            };
+            Some((at, f.insert))
+        })
+        .collect()
+}
+
+/// One way our line goes into a script.
+#[derive(Default)]
+struct Form {
+    /// Where, in the text without it.
+    at: usize,
+    /// The bytes (escaped for a basic string).
+    insert: String,
+    /// What they add to the script's value.
+    raw: String,
+    /// At the end of a multi-line string: whether the form is for a value whose last line is
+    /// ended (`\n` then goes after our line) or not.
+    ends_line: Option<bool>,
+}
+
+/// The ways our line goes into a script of this quoting.
+fn forms(text: &str, sc: &Script, s: Section) -> Vec<Form> {
     let (multi, literal) = quoting(&text[sc.span.clone()]);
     let line = s.line;
     let escaped = line.replace('\\', "\\\\").replace('"', "\\\"");
+    let mut out = Vec::new();
+    let mut push = |at: usize, insert: String, raw: String, ends_line: Option<bool>| {
+        out.push(Form {
+            at,
+            insert,
+            raw,
+            ends_line,
+        });
+    };
     if s.first {
         let at = start(text, sc, multi);
-        let insert = match (multi, literal) {
-            (true, _) => format!("{line}\n"),
-            (false, true) => format!("{line}; "),
-            (false, false) => format!("{escaped}\\n"),
-        };
-        return vec![(at, insert)];
+        match (multi, literal) {
+            (true, _) => push(at, format!("{line}\n"), format!("{line}\n"), None),
+            (false, true) => push(at, format!("{line}; "), format!("{line}; "), None),
+            (false, false) => push(at, format!("{escaped}\\n"), format!("{line}\n"), None),
+        }
+        return out;
     }
     let end = sc.span.end - if multi { 3 } else { 1 };
-    let inserts = match (multi, literal) {
-        (true, _) => vec![format!("{line}\n"), format!("\n{line}")],
-        (false, true) => vec![format!("; {line}")],
-        (false, false) => vec![format!("\\n{escaped}")],
-    };
-    inserts
-        .into_iter()
-        .filter(|i| end >= i.len())
-        .map(|i| (end - i.len(), i))
-        .collect()
+    match (multi, literal) {
+        (true, _) => {
+            let (a, b) = (format!("{line}\n"), format!("\n{line}"));
+            push(end, a.clone(), a.clone(), Some(true));
+            push(end, b.clone(), b.clone(), Some(false));
+        }
+        (false, true) => push(end, format!("; {line}"), format!("; {line}"), None),
+        (false, false) => push(end, format!("\\n{escaped}"), format!("\n{line}"), None),
+    }
+    out
 }
 
 /// Where a script's value starts: after the quote, and for a multi-line string after the
