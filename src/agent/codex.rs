@@ -13,13 +13,13 @@
 //! nothing else may change; `--remove` cuts the same bytes and proves that adding them again
 //! gives back the file as it was, so a file nobody touched since is restored byte for byte.
 
-use std::ops::Range;
 use std::path::Path;
 
 use anyhow::Result;
 use serde::Deserialize;
 
 use super::files::{cut, refuse, splice};
+use super::tomlscript::{self, Script};
 
 /// Where the environments live, under the repo's root.
 pub const DIR: &str = ".codex/environments";
@@ -125,12 +125,6 @@ pub fn uninstall(text: Option<&str>, name: &str, path: &Path) -> Result<Change> 
     Ok(change)
 }
 
-/// A section's script as written: the string's bytes (quotes included) and its value.
-struct Script {
-    span: Range<usize>,
-    value: String,
-}
-
 #[derive(Deserialize)]
 struct Doc {
     setup: Option<Table>,
@@ -185,7 +179,7 @@ fn add(text: &str, s: Section, path: &Path) -> Result<Option<String>> {
     let (next, value) = match script(text, s, path)? {
         Some(Some(sc)) if sc.value.contains(s.line) => return Ok(None),
         Some(Some(sc)) => {
-            let (at, insert, value) = insertion(text, &sc, s);
+            let (at, insert, value) = tomlscript::insertion(text, &sc, s.line, s.first);
             (splice(text, at, &insert), value)
         }
         Some(None) => {
@@ -227,7 +221,7 @@ fn take(text: &str, s: Section, path: &Path) -> Result<Option<String>> {
     if text.ends_with(&block(s)) {
         candidates.push(text[..text.len() - block(s).len()].to_string());
     }
-    for (at, insert) in insertions(text, &sc, s) {
+    for (at, insert) in tomlscript::insertions(text, &sc, s.line, s.first) {
         if text.get(at..at + insert.len()) == Some(insert.as_str()) {
             candidates.push(cut(text, at, insert.len()));
         }
@@ -245,113 +239,6 @@ fn take(text: &str, s: Section, path: &Path) -> Result<Option<String>> {
         ),
         &format!("remove the line `{}` by hand", s.line),
     ))
-}
-
-/// The string's quoting: multi-line or not, literal (`'`) or basic (`"`).
-fn quoting(token: &str) -> (bool, bool) {
-    let multi = token.starts_with("'''") || token.starts_with("\"\"\"");
-    (multi, token.starts_with('\''))
-}
-
-/// Where to insert, what, and the script's value after.
-fn insertion(text: &str, sc: &Script, s: Section) -> (usize, String, String) {
-    let v = &sc.value;
-    let ends_line = v.is_empty() || v.ends_with('\n');
-    let Form {
-        at, insert, raw, ..
-    } = forms(text, sc, s)
-        .into_iter()
-        .find(|f| f.ends_line.is_none_or(|e| e == ends_line))
-        .unwrap_or_default();
-    let value = if s.first {
-        format!("{raw}{v}")
-    } else {
-        format!("{v}{raw}")
-    };
-    (at, insert, value)
-}
-
-/// Every place and run of bytes an earlier `add` could have put into this script (one at the
-/// end now sits just before the closing quote).
-fn insertions(text: &str, sc: &Script, s: Section) -> Vec<(usize, String)> {
-    forms(text, sc, s)
-        .into_iter()
-        .filter_map(|f| {
-            let at = if s.first {
-                f.at
-            } else {
-                f.at.checked_sub(f.insert.len())?
-            };
-            Some((at, f.insert))
-        })
-        .collect()
-}
-
-/// One way our line goes into a script.
-#[derive(Default)]
-struct Form {
-    /// Where, in the text without it.
-    at: usize,
-    /// The bytes (escaped for a basic string).
-    insert: String,
-    /// What they add to the script's value.
-    raw: String,
-    /// At the end of a multi-line string: whether the form is for a value whose last line is
-    /// ended (`\n` then goes after our line) or not.
-    ends_line: Option<bool>,
-}
-
-/// The ways our line goes into a script of this quoting.
-fn forms(text: &str, sc: &Script, s: Section) -> Vec<Form> {
-    let (multi, literal) = quoting(&text[sc.span.clone()]);
-    let line = s.line;
-    let escaped = line.replace('\\', "\\\\").replace('"', "\\\"");
-    let mut out = Vec::new();
-    let mut push = |at: usize, insert: String, raw: String, ends_line: Option<bool>| {
-        out.push(Form {
-            at,
-            insert,
-            raw,
-            ends_line,
-        });
-    };
-    if s.first {
-        let at = start(text, sc, multi);
-        match (multi, literal) {
-            (true, _) => push(at, format!("{line}\n"), format!("{line}\n"), None),
-            (false, true) => push(at, format!("{line}; "), format!("{line}; "), None),
-            (false, false) => push(at, format!("{escaped}\\n"), format!("{line}\n"), None),
-        }
-        return out;
-    }
-    let end = sc.span.end - if multi { 3 } else { 1 };
-    match (multi, literal) {
-        (true, _) => {
-            let (a, b) = (format!("{line}\n"), format!("\n{line}"));
-            push(end, a.clone(), a.clone(), Some(true));
-            push(end, b.clone(), b.clone(), Some(false));
-        }
-        (false, true) => push(end, format!("; {line}"), format!("; {line}"), None),
-        (false, false) => push(end, format!("\\n{escaped}"), format!("\n{line}"), None),
-    }
-    out
-}
-
-/// Where a script's value starts: after the quote, and for a multi-line string after the
-/// newline that directly follows it (TOML trims that one).
-fn start(text: &str, sc: &Script, multi: bool) -> usize {
-    if !multi {
-        return sc.span.start + 1;
-    }
-    let at = sc.span.start + 3;
-    let rest = &text[at..];
-    at + if rest.starts_with("\r\n") {
-        2
-    } else if rest.starts_with('\n') {
-        1
-    } else {
-        0
-    }
 }
 
 /// A warning when the section has entries besides `script` (platform-specific scripts run

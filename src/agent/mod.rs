@@ -11,3 +11,4 @@ pub mod jsonsplice;
 pub mod payload;
 pub mod settings;
 pub mod settings_bytes;
+pub mod tomlscript;
