@@ -37,7 +37,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Parser;
 
-use cli::{Cli, Command};
+use cli::{AgentSetupCommand, Cli, Command};
 use commands::Ctx;
 use error::UserError;
 
@@ -188,12 +188,14 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<i32> {
         Command::Compose(a) => commands::services::compose(ctx, a),
         Command::ComposeFile(a) => commands::services::compose_file(ctx, a),
         Command::Adopt(a) => commands::new::adopt(ctx, a),
-        Command::Ports(a) => commands::services::ports(ctx, a),
+        Command::Ports(a) => commands::ports::run(ctx, a),
         Command::LocalProd(c) => commands::local_prod::run(ctx, c),
         Command::Hooks(c) => commands::hooks::manage(ctx, c),
         Command::Hook(c) => commands::hooks::run(ctx, c),
         Command::AgentHook(c) => commands::agent::hook(ctx, c),
-        Command::AgentSetup(c) => commands::agent::setup(ctx, c),
+        Command::AgentSetup(AgentSetupCommand::Claude(a)) => commands::agent::setup(ctx, a),
+        Command::AgentSetup(AgentSetupCommand::Codex(a)) => commands::agent_setup::codex(ctx, a),
+        Command::AgentSetup(AgentSetupCommand::Cursor(a)) => commands::agent_setup::cursor(ctx, a),
         Command::Completions { shell } => print_completions(&shell),
         Command::Complete { words } => complete(ctx, &words),
         Command::Init => commands::init::run(ctx),

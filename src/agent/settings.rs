@@ -2,9 +2,10 @@
 //!
 //! The file is the user's: it is parsed keeping its keys in order, only our two entries are
 //! added or removed (`hooks.WorktreeCreate` / `hooks.WorktreeRemove`, each a group
-//! `{"hooks": [{"type": "command", "command": …}]}`), and it is written back in its own
-//! indentation, with or without its final newline as it was, through a temp file and a
-//! rename. Nothing to change writes nothing, so a second `agent-setup` is byte-stable.
+//! `{"hooks": [{"type": "command", "command": …}]}`), and the bytes written are the file's own
+//! with our entries spliced in or cut out (`settings_bytes`: every other byte kept, a compact
+//! file stays compact, `--remove` gives back the original bytes), through a temp file and a
+//! rename; only a file edited around our entries is written again in its own indentation. Nothing to change writes nothing, so a second `agent-setup` is byte-stable.
 //! Invalid JSON, or a `hooks` of the wrong shape, refuses before anything is written.
 
 use std::fs;
@@ -147,6 +148,8 @@ pub struct SettingsFile {
     mode: Option<u32>,
     indent: String,
     final_newline: bool,
+    /// The file's text as read, which our entries are spliced into or cut out of.
+    text: Option<String>,
 }
 
 impl SettingsFile {
@@ -184,13 +187,25 @@ impl SettingsFile {
             indent: indent_of(text),
             final_newline: bytes.is_none() || text.ends_with('\n'),
             existed: bytes.is_some(),
+            text: bytes.is_some().then(|| text.to_string()),
             path,
             value,
         })
     }
 
-    /// The bytes to write: the value in the file's own indentation.
+    /// The bytes to write: the file's own bytes with our entries spliced in or cut out
+    /// (`settings_bytes`), else (a new file, or one edited around our entries) the value in
+    /// the file's own indentation.
     pub fn render(&self) -> Result<Vec<u8>> {
+        if let Some(text) = self.text.as_deref().filter(|t| !t.trim().is_empty()) {
+            if let Some(spliced) = super::settings_bytes::splice_to(text, &self.value) {
+                return Ok(spliced.into_bytes());
+            }
+            crate::ui::warn(&format!(
+                "{} was edited around git-sandbox's entries; it is written again in its indentation",
+                self.path.display()
+            ));
+        }
         let mut out = Vec::new();
         let fmt = serde_json::ser::PrettyFormatter::with_indent(self.indent.as_bytes());
         self.value

@@ -45,6 +45,19 @@ pub enum AgentHookCommand {
 pub enum AgentSetupCommand {
     /// Add the WorktreeCreate/WorktreeRemove hooks to Claude Code's settings.json.
     Claude(AgentSetupArgs),
+    /// Add `git sandbox adopt` to the setup script and `git sandbox rm --yes` to the cleanup
+    /// script of Codex's local environments (.codex/environments/*.toml).
+    Codex(AgentFileArgs),
+    /// Add `git sandbox adopt .` to Cursor's worktree setup (.cursor/worktrees.json); Cursor
+    /// has no removal hook (`git sandbox prune` drops what its deletions leave).
+    Cursor(AgentFileArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct AgentFileArgs {
+    /// Remove our lines instead, leaving the file as it was before (deleted if we made it).
+    #[arg(long)]
+    pub remove: bool,
 }
 
 #[derive(Args, Debug)]

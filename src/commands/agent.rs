@@ -30,7 +30,7 @@ use serde_json::Value;
 
 use crate::agent::payload::{self, CreateRequest, RemoveRequest};
 use crate::agent::settings::{self, SettingsFile};
-use crate::cli::{AgentHookCommand, AgentSetupArgs, AgentSetupCommand, RmFlags};
+use crate::cli::{AgentHookCommand, AgentSetupArgs, RmFlags};
 use crate::commands::{Ctx, new, rm};
 use crate::config::Config;
 use crate::error::{EXIT_ERROR, UserError};
@@ -283,8 +283,7 @@ fn worktree_remove(ctx: &Ctx, v: &Value) -> Result<i32> {
 }
 
 /// `agent-setup claude [--user|--project] [--remove]`.
-pub fn setup(ctx: &Ctx, cmd: AgentSetupCommand) -> Result<i32> {
-    let AgentSetupCommand::Claude(args) = cmd;
+pub fn setup(ctx: &Ctx, args: AgentSetupArgs) -> Result<i32> {
     let path = settings_path(ctx, &args)?;
     let mut file = SettingsFile::load(&path)?;
     let changed = if args.remove {

@@ -2,6 +2,7 @@
 //! calls the domain modules. [`Ctx`] carries what every command needs.
 
 pub mod agent;
+pub mod agent_setup;
 pub mod hooks;
 pub mod init;
 pub mod list;
@@ -9,6 +10,7 @@ pub mod local_prod;
 pub mod merged;
 pub mod mv;
 pub mod new;
+pub mod ports;
 pub mod prune;
 pub mod restore;
 pub mod rm;

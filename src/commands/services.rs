@@ -5,14 +5,13 @@ use std::process::Stdio;
 
 use anyhow::{Context, Result};
 
-use crate::cli::{DownArgs, EnvArgs, ExecArgs, LogsArgs, OptNameArg, PortsArgs, UpArgs};
+use crate::cli::{DownArgs, EnvArgs, ExecArgs, LogsArgs, OptNameArg, UpArgs};
 use crate::commands::Ctx;
 use crate::compose;
 use crate::config::Config;
 use crate::env;
 use crate::error::UserError;
 use crate::git::Repo;
-use crate::json::{PlanPort, PlanSlot};
 use crate::registry::Instance;
 use crate::target;
 use crate::ui;
@@ -299,61 +298,4 @@ pub fn logs(ctx: &Ctx, args: LogsArgs) -> Result<i32> {
 pub fn ps(ctx: &Ctx, args: OptNameArg) -> Result<i32> {
     let (repo, cfg, inst) = instance(ctx, args.name.as_deref())?;
     compose_run(&repo, &cfg, &inst, &["ps"])
-}
-
-pub fn ports(ctx: &Ctx, args: PortsArgs) -> Result<i32> {
-    let (repo, cfg) = ctx.repo_config()?;
-    let data = ctx.reg.load()?;
-    let slots: Vec<PlanSlot> = (0..=cfg.max_slots)
-        .map(|slot| PlanSlot {
-            slot,
-            owner: data
-                .instances
-                .iter()
-                // Slot numbers are per repo (other repos are kept off this plan's ports).
-                .find(|i| i.slot == slot && i.parent_repo == repo.root)
-                .map(|i| i.id.clone()),
-            ports: cfg
-                .ports_for(slot)
-                .into_iter()
-                .map(|port| PlanPort {
-                    busy: !env::port_free(port.port),
-                    port,
-                })
-                .collect(),
-        })
-        .collect();
-    if args.json {
-        crate::json::print(&crate::json::Ports {
-            version: crate::json::Version,
-            slots,
-        })?;
-        return Ok(0);
-    }
-    if cfg.ports.is_empty() {
-        ui::info("no ports are configured; add a [ports] table to .sandbox.toml");
-    }
-    let rows: Vec<Vec<String>> = slots
-        .iter()
-        .map(|s| {
-            let ports: Vec<(String, u32, bool)> = s
-                .ports
-                .iter()
-                .map(|p| (p.port.label(), p.port.port, p.busy))
-                .collect();
-            vec![
-                if s.slot == 0 {
-                    "0 (local-prod)".to_string()
-                } else {
-                    s.slot.to_string()
-                },
-                s.owner.clone().unwrap_or_else(|| "-".into()),
-                ui::ports_line(&ports),
-            ]
-        })
-        .collect();
-    for l in ui::table(&["SLOT", "OWNER", "PORTS (* = busy now)"], &rows) {
-        ui::out(&l);
-    }
-    Ok(0)
 }

@@ -3,8 +3,9 @@
 //!
 //! Loading proves the plan sound before anything uses it: every port of every slot
 //! `0..=max_slots` (local-prod's overrides included for slot 0) lies in 1024..=65535 and no two
-//! collide; otherwise the error names both owners. Unknown keys and wrong types are errors
-//! naming the file, the line and the key.
+//! collide; otherwise the error names both owners. Without `max_slots`, a repo with ports gets
+//! as many slots as its plan fits (at most 1000), and one without ports has no slot limit.
+//! Unknown keys and wrong types are errors naming the file, the line and the key.
 //!
 //! Slot `s` gets `base + s` for a single port and `base + s*stride + 0..count` for a group.
 
@@ -26,7 +27,7 @@ use crate::error::UserError;
 
 pub use asks::{Asks, Verdict};
 pub use names::{env_name, expand_template, word};
-pub use plan::{Port, PortSpec};
+pub use plan::{MAX_SLOTS, Port, PortSpec};
 
 /// The file name at the repo root.
 pub const FILE_NAME: &str = ".sandbox.toml";
@@ -37,7 +38,13 @@ pub const DEFAULT_DISPOSABLE: &[&str] = &["node_modules/", "target/", ".venv/", 
 #[derive(Clone, Debug)]
 pub struct Config {
     pub env_prefix: String,
-    pub max_slots: u32,
+    /// `max_slots` as the file says it, if it does.
+    pub max_slots: Option<u32>,
+    /// The slots a sandbox of this repo may take (`1..=limit`): `max_slots` when set, else as
+    /// many as the port plan fits; `None` (no limit) for a repo without ports.
+    pub slot_limit: Option<u32>,
+    /// Why the plan fits no more than `slot_limit` slots, when the plan set the limit.
+    pub limit_reason: Option<String>,
     pub env_file: String,
     pub path_template: String,
     pub copy: Vec<String>,
@@ -71,7 +78,9 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             env_prefix: String::new(),
-            max_slots: 10,
+            max_slots: None,
+            slot_limit: None,
+            limit_reason: None,
             env_file: ".env.sandbox".into(),
             path_template: "../{repo}--{name}".into(),
             copy: Vec::new(),
@@ -142,7 +151,7 @@ impl Config {
         parse::lists(&mut cfg, &raw).map_err(bad)?;
         parse::ports(&mut cfg, &raw).map_err(bad)?;
         parse::local_prod(&mut cfg, &raw).map_err(bad)?;
-        cfg.validate_plan().map_err(bad)?;
+        cfg.prove_plan().map_err(bad)?;
         cfg.withhold(file.parent());
         Ok(cfg)
     }

@@ -18,10 +18,13 @@ pub(super) fn top_level(cfg: &mut Config, raw: &RawConfig) -> Result<(), String>
         cfg.env_prefix = p.clone();
     }
     if let Some(m) = raw.max_slots {
-        if !(1..=1000).contains(&m) {
-            return Err(format!("max_slots = {m} must be between 1 and 1000"));
+        if !(1..=super::MAX_SLOTS).contains(&m) {
+            return Err(format!(
+                "max_slots = {m} must be between 1 and {}",
+                super::MAX_SLOTS
+            ));
         }
-        cfg.max_slots = m;
+        cfg.max_slots = Some(m);
     }
     if let Some(f) = &raw.env_file {
         if f.is_empty() || f.contains('/') || f.contains('\\') || f == "." || f == ".." {

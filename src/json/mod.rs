@@ -76,6 +76,9 @@ pub struct Env {
 pub struct Ports {
     pub version: Version,
     pub slots: Vec<PlanSlot>,
+    /// The slots a sandbox of this repo may take (`1..=slot_limit`): `max_slots`, else as many
+    /// as the port plan fits; null when the repo has no ports (no limit).
+    pub slot_limit: Option<u32>,
 }
 
 /// One slot of the port plan.

@@ -1,6 +1,7 @@
 //! Step 2 of creation: under the registry lock, refuse a clashing entry, take a slot whose
 //! ports are free, make git ignore the env file, and record the entry.
 
+use std::collections::{BTreeMap, HashSet};
 use std::fs;
 use std::path::Path;
 
@@ -12,7 +13,6 @@ use crate::error::UserError;
 use crate::git::Repo;
 use crate::registry::{self, Instance, Kind, Registry, State};
 
-/// The lowest free slot in 1..=max_slots whose ports are all free, and the slots passed over.
 /// A registry entry for an instance about to be made (`creating`, owned by this process).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn creating_entry(
@@ -110,7 +110,8 @@ pub(super) type Skipped = Vec<(u32, Vec<Port>)>;
 
 /// The lowest slot no sandbox of this repo holds, whose ports no other repo's sandbox uses
 /// (the check across repos is on actual port numbers: a repo with no ports takes no number
-/// from anyone), and whose ports are free right now.
+/// from anyone, and has no slot limit unless `max_slots` sets one), and whose ports are free
+/// right now.
 fn pick_slot(
     cfg: &Config,
     parent: &std::path::Path,
@@ -123,14 +124,22 @@ fn pick_slot(
         .map(|i| i.slot)
         .collect();
     let theirs = others_ports(parent, data);
+    // Without a limit, one of the first `mine.len() + 1` slots is always free.
+    let limit = cfg.slot_limit.unwrap_or(mine.len() as u32 + 1);
     let mut skipped = Vec::new();
-    for slot in 1..=cfg.max_slots {
-        let taken_elsewhere = match &theirs {
-            // Another repo's config could not be read: its slot numbers count as taken.
-            None => data.instances.iter().any(|i| i.slot == slot),
-            Some(t) => cfg.ports_for(slot).iter().any(|p| t.contains(&p.port)),
-        };
-        if mine.contains(&slot) || taken_elsewhere {
+    let mut clashing = Vec::new();
+    for slot in 1..=limit {
+        let ports = cfg.ports_for(slot);
+        // A repo without ports takes nothing from anyone. Another repo whose config cannot
+        // be read has its sandboxes' slot numbers counted as taken.
+        let taken_elsewhere = !ports.is_empty()
+            && (theirs.unknown_slots.contains(&slot)
+                || ports.iter().any(|p| theirs.ports.contains(&p.port)));
+        if mine.contains(&slot) {
+            continue;
+        }
+        if taken_elsewhere {
+            clashing.push(slot);
             continue;
         }
         let busy = env::busy_ports(cfg, slot);
@@ -139,10 +148,22 @@ fn pick_slot(
         }
         skipped.push((slot, busy));
     }
+    Err(out_of_slots(cfg, parent, data, &skipped, &clashing))
+}
+
+/// "All N slots are taken", naming this repo's sandboxes (other repos' slot numbers are their
+/// own), the slots other repos' ports keep, and the free slots whose ports are busy.
+fn out_of_slots(
+    cfg: &Config,
+    parent: &std::path::Path,
+    data: &registry::Data,
+    skipped: &Skipped,
+    clashing: &[u32],
+) -> anyhow::Error {
     let mut holders: Vec<(u32, String)> = data
         .instances
         .iter()
-        .filter(|i| i.slot > 0)
+        .filter(|i| i.slot > 0 && i.parent_repo == parent)
         .map(|i| {
             let line = format!("  slot {}: {} ({})", i.slot, i.id, i.path.display());
             (i.slot, line)
@@ -150,13 +171,27 @@ fn pick_slot(
         .collect();
     holders.sort();
     let lines: Vec<String> = holders.into_iter().map(|(_, l)| l).collect();
+    let limit = cfg.slot_limit.unwrap_or_default();
+    let raise = match (cfg.max_slots, &cfg.limit_reason) {
+        (Some(_), _) => "or raise max_slots in .sandbox.toml".to_string(),
+        (None, Some(why)) => format!("the port plan fits {limit} slots ({why})"),
+        (None, None) => format!("the port plan fits at most {limit} slots"),
+    };
     let mut err = UserError::new(format!(
-        "all {} slots are taken:\n{}",
-        cfg.max_slots,
+        "all {limit} slots are taken:\n{}",
         lines.join("\n")
     ))
-    .hint("remove a sandbox you no longer need (`git sandbox rm NAME`), or raise max_slots in .sandbox.toml");
-    for (slot, busy) in &skipped {
+    .hint(format!(
+        "remove a sandbox you no longer need (`git sandbox rm NAME`); {raise}"
+    ));
+    if !clashing.is_empty() {
+        let list: Vec<String> = clashing.iter().map(u32::to_string).collect();
+        err = err.hint(format!(
+            "slot(s) {} would use ports another repo's sandboxes hold",
+            list.join(", ")
+        ));
+    }
+    for (slot, busy) in skipped {
         let ports: Vec<String> = busy
             .iter()
             .map(|p| format!("{} ({})", p.port, p.label()))
@@ -166,22 +201,34 @@ fn pick_slot(
             ports.join(", ")
         ));
     }
-    Err(err.into())
+    err.into()
 }
 
-/// Every port other repos' sandboxes hold (their slot in their own plan); `None` when one
-/// of their configs cannot be read.
-fn others_ports(parent: &std::path::Path, data: &registry::Data) -> Option<Vec<u32>> {
-    let mut configs: std::collections::BTreeMap<&std::path::Path, Config> = Default::default();
-    let mut ports = Vec::new();
+/// What other repos' sandboxes hold: their ports (their slot in their own plan), and the slot
+/// numbers of those whose repo's config cannot be read.
+#[derive(Default)]
+struct Others {
+    ports: HashSet<u32>,
+    unknown_slots: HashSet<u32>,
+}
+
+fn others_ports(parent: &std::path::Path, data: &registry::Data) -> Others {
+    let mut configs: BTreeMap<&std::path::Path, Option<Config>> = BTreeMap::new();
+    let mut others = Others::default();
     for i in data.instances.iter().filter(|i| i.parent_repo != parent) {
-        if !configs.contains_key(i.parent_repo.as_path()) {
-            configs.insert(&i.parent_repo, Config::load(&i.parent_repo).ok()?);
+        let cfg = configs
+            .entry(&i.parent_repo)
+            .or_insert_with(|| Config::load(&i.parent_repo).ok());
+        match cfg {
+            Some(cfg) => others
+                .ports
+                .extend(cfg.ports_for(i.slot).iter().map(|p| p.port)),
+            None => {
+                others.unknown_slots.insert(i.slot);
+            }
         }
-        let cfg = configs.get(i.parent_repo.as_path())?;
-        ports.extend(cfg.ports_for(i.slot).iter().map(|p| p.port));
     }
-    Some(ports)
+    others
 }
 
 /// Makes git ignore `line` (a pattern) in every worktree (`$GIT_COMMON_DIR/info/exclude`).

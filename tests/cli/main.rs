@@ -2,6 +2,7 @@
 //! bare repository as the remote.
 
 mod agent;
+mod agent_files;
 mod agents_new;
 mod common;
 mod confine;
@@ -34,6 +35,7 @@ mod rollback;
 mod services;
 mod setup;
 mod shell;
+mod slots;
 mod snapshots_ui;
 mod trust;
 mod volumes;

@@ -16,7 +16,7 @@ fn collision_is_found_and_both_owners_named() {
     t.write(
         &t.repo,
         ".sandbox.toml",
-        "[ports]\nbackend = 8000\nadmin = 8005\n",
+        "max_slots = 10\n[ports]\nbackend = 8000\nadmin = 8005\n",
     );
     let err = t.fails(&t.repo, &["ports"], 1);
     assert!(err.contains("port 8005 is planned twice"), "{err}");
@@ -81,10 +81,25 @@ ports = { workers = { count = 8 } }
 #[test]
 fn out_of_range_and_unknown_keys_are_errors_naming_line_and_key() {
     let t = TestEnv::new();
-    t.write(&t.repo, ".sandbox.toml", "[ports]\nbackend = 65530\n");
+    t.write(
+        &t.repo,
+        ".sandbox.toml",
+        "max_slots = 10\n[ports]\nbackend = 65530\n",
+    );
     let err = t.fails(&t.repo, &["ports"], 1);
     assert!(err.contains("outside 1024..=65535"), "{err}");
     assert!(err.contains("lower the base"), "{err}");
+    // Without max_slots the plan takes the 5 slots that fit; one that fits none is an error.
+    t.write(&t.repo, ".sandbox.toml", "[ports]\nbackend = 65530\n");
+    let json: serde_json::Value =
+        serde_json::from_str(&t.ok(&t.repo, &["ports", "--json"])).expect("json");
+    assert_eq!(json["slot_limit"], 5, "{json}");
+    t.write(&t.repo, ".sandbox.toml", "[ports]\nbackend = 65535\n");
+    let err = t.fails(&t.repo, &["ports"], 1);
+    assert!(
+        err.contains("slot 1's backend would be port 65536"),
+        "{err}"
+    );
     // Port 80 is too low: the fix goes the other way.
     t.write(&t.repo, ".sandbox.toml", "[ports]\nweb = 80\n");
     let err = t.fails(&t.repo, &["ports"], 1);

@@ -82,7 +82,7 @@ fn port_collision_error() {
     t.write(
         &t.repo,
         ".sandbox.toml",
-        "[ports]\nbackend = 8000\nadmin = 8005\n",
+        "max_slots = 10\n[ports]\nbackend = 8000\nadmin = 8005\n",
     );
     let err = t.fails(&t.repo, &["ports"], 1);
     insta::assert_snapshot!(normalise(&t, &err));

@@ -1,0 +1,133 @@
+//! `agent-setup codex` and `agent-setup cursor`: git-sandbox's lines in the files those agents
+//! read when they make a worktree (`agent::codex`, `agent::cursor`), added or, with `--remove`,
+//! taken out again. Every file is edited in memory first and any refusal stops before a byte
+//! is written; then each changed file is written atomically (or deleted, when it is still the
+//! one git-sandbox made), and one that needs no change is not touched.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+
+use crate::agent::files::ConfigFile;
+use crate::agent::{codex, cursor};
+use crate::cli::AgentFileArgs;
+use crate::commands::Ctx;
+use crate::ui;
+
+/// One file's edit, computed before anything is written.
+struct Edit {
+    file: ConfigFile,
+    new: Option<String>,
+    what: String,
+}
+
+/// `agent-setup codex`: every environment in `.codex/environments/`, or a new
+/// `environment.toml` when there is none.
+pub fn codex(ctx: &Ctx, args: AgentFileArgs) -> Result<i32> {
+    let root = ctx.repo()?.root;
+    let name = root
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "sandbox".into());
+    let mut edits = Vec::new();
+    let mut warnings = Vec::new();
+    for path in codex_files(&root)? {
+        let file = ConfigFile::load(&path)?;
+        let text = file.text.as_deref();
+        let change = if args.remove {
+            codex::uninstall(text, &name, &file.path)?
+        } else {
+            codex::install(text, &name, &file.path)?
+        };
+        warnings.extend(change.warnings);
+        let what = format!("the {} script(s)", change.changed.join(" and "));
+        let new = if change.changed.is_empty() {
+            file.text.clone()
+        } else {
+            change.text
+        };
+        edits.push(Edit { file, new, what });
+    }
+    for w in &warnings {
+        ui::warn(w);
+    }
+    apply(&edits, args.remove)?;
+    if !args.remove {
+        ui::info(
+            "  Codex runs setup in each worktree it makes (`git sandbox adopt`: a slot, ports, the env file) and cleanup before it deletes one (`git sandbox rm --yes`: never forced; a worktree with work it would lose is kept and the cleanup fails)",
+        );
+        ui::info(
+            "  a worktree Codex deletes without running cleanup leaves an entry: `git sandbox prune` drops it",
+        );
+    }
+    Ok(0)
+}
+
+/// `agent-setup cursor`: the repo's `.cursor/worktrees.json`.
+pub fn cursor(ctx: &Ctx, args: AgentFileArgs) -> Result<i32> {
+    let root = ctx.repo()?.root;
+    let file = ConfigFile::load(&root.join(cursor::FILE))?;
+    let text = file.text.as_deref();
+    let new = if args.remove {
+        cursor::uninstall(text, &file.path)?.unwrap_or_else(|| file.text.clone())
+    } else {
+        cursor::install(text, &file.path)?.or_else(|| file.text.clone())
+    };
+    let what = "the worktree setup".to_string();
+    apply(&[Edit { file, new, what }], args.remove)?;
+    if !args.remove {
+        ui::info(
+            "  Cursor runs it in each worktree it makes; it has no hook for removing one and deletes its worktrees itself: `git sandbox prune` drops the entries they leave",
+        );
+    }
+    Ok(0)
+}
+
+/// The Codex environment files to edit: each `*.toml` in `.codex/environments/`, sorted, or
+/// the default one when there is none.
+fn codex_files(root: &Path) -> Result<Vec<PathBuf>> {
+    let dir = root.join(codex::DIR);
+    let mut files: Vec<PathBuf> = match fs::read_dir(&dir) {
+        Ok(rd) => rd
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    files.sort();
+    if files.is_empty() {
+        files.push(dir.join(codex::DEFAULT_FILE));
+    }
+    Ok(files)
+}
+
+/// Writes every changed file (all were computed first), and says what changed.
+fn apply(edits: &[Edit], remove: bool) -> Result<()> {
+    for e in edits {
+        let path = e.file.path.display();
+        let existed = e.file.text.is_some();
+        if !e.file.store(e.new.as_deref())? {
+            let state = if remove {
+                "has no git-sandbox lines"
+            } else {
+                "already runs git-sandbox"
+            };
+            ui::info(&format!("{path} {state}; nothing changed"));
+            continue;
+        }
+        match (remove, existed, e.new.is_some()) {
+            (true, _, false) => ui::info(&format!("removed {path} (git-sandbox had made it)")),
+            (true, _, true) => ui::info(&format!(
+                "removed git-sandbox's line from {} in {path}",
+                e.what
+            )),
+            (false, false, _) => ui::info(&format!("wrote {path} (the file is new)")),
+            (false, true, _) => {
+                ui::info(&format!("added git-sandbox's line to {} in {path}", e.what))
+            }
+        }
+    }
+    Ok(())
+}
