@@ -1,7 +1,10 @@
 //! Whose code a commit is, for the second gate on setup: trust approves a command set, but the
 //! code those commands run (`./scripts/setup.sh`, a Makefile, `package.json`'s scripts) comes
 //! from the checked-out commit. It is the user's own when every commit it brings that no
-//! local branch already held was made by the user (`user.email` as author or committer).
+//! local branch already held was made here: recorded by `git commit` in a local reflog (a
+//! branch's or HEAD's `commit:`, `commit (amend):`, `commit (merge):` entries). An author or
+//! committer email proves nothing: anyone can write the user's address into a commit they
+//! push as a pull request.
 //!
 //! libgit2 (in-process, read-only): one revision walk from the commit, hiding every local
 //! branch the caller counts as the user's (not, say, a `pr-N` branch made from a pull
@@ -40,12 +43,7 @@ impl Repo {
         counts: impl Fn(&str) -> bool,
     ) -> Result<Option<Stranger>> {
         let repo = self.open()?;
-        let me = repo
-            .config()
-            .and_then(|c| c.get_string("user.email"))
-            .ok()
-            .map(|e| e.trim().to_ascii_lowercase())
-            .filter(|e| !e.is_empty());
+        let made_here = made_here(&repo);
         let mut walk = repo.revwalk()?;
         walk.push(git2::Oid::from_str(tip)?)?;
         for b in repo.branches(Some(git2::BranchType::Local))? {
@@ -57,13 +55,10 @@ impl Repo {
                 walk.hide(oid)?;
             }
         }
-        let mine = |s: git2::Signature| {
-            let email = s.email().ok().map(|e| e.trim().to_ascii_lowercase());
-            me.is_some() && email == me
-        };
         for (n, oid) in walk.enumerate() {
-            let c = repo.find_commit(oid?)?;
-            if n + 1 >= LIMIT || !(mine(c.author()) || mine(c.committer())) {
+            let oid = oid?;
+            if n + 1 >= LIMIT || !made_here.contains(&oid) {
+                let c = repo.find_commit(oid)?;
                 return Ok(Some(Stranger {
                     short: c
                         .as_object()
@@ -82,4 +77,33 @@ impl Repo {
         }
         Ok(None)
     }
+}
+
+/// The commits `git commit` made in this repository: the new ids of the `commit…` entries of
+/// HEAD's reflog and every local branch's.
+fn made_here(repo: &git2::Repository) -> std::collections::HashSet<git2::Oid> {
+    let mut names = vec!["HEAD".to_string()];
+    if let Ok(branches) = repo.branches(Some(git2::BranchType::Local)) {
+        for (b, _) in branches.flatten() {
+            if let Ok(name) = b.get().name() {
+                names.push(name.to_string());
+            }
+        }
+    }
+    let mut out = std::collections::HashSet::new();
+    for name in names {
+        let Ok(log) = repo.reflog(&name) else {
+            continue;
+        };
+        for e in log.iter() {
+            if e.message()
+                .ok()
+                .flatten()
+                .is_some_and(|m| m.starts_with("commit"))
+            {
+                out.insert(e.id_new());
+            }
+        }
+    }
+    out
 }

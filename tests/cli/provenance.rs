@@ -26,6 +26,11 @@ fn trusted_setup() -> TestEnv {
 
 /// A stranger's clone pushes a commit whose setup script writes `$HOME/pwned` to `remote_ref`.
 fn stranger_pushes(t: &TestEnv, remote_ref: &str) -> String {
+    stranger_pushes_as(t, remote_ref, "stranger@example.org")
+}
+
+/// The same, the commit written with `email` as its author's and committer's address.
+fn stranger_pushes_as(t: &TestEnv, remote_ref: &str, email: &str) -> String {
     let work = t.root.join("stranger");
     if !work.exists() {
         let remote = t.remote.to_str().expect("utf8");
@@ -44,9 +49,9 @@ fn stranger_pushes(t: &TestEnv, remote_ref: &str) -> String {
         .git_cmd(&work)
         .args(["commit", "-q", "-m", "improve setup"])
         .env("GIT_AUTHOR_NAME", "Stranger")
-        .env("GIT_AUTHOR_EMAIL", "stranger@example.org")
+        .env("GIT_AUTHOR_EMAIL", email)
         .env("GIT_COMMITTER_NAME", "Stranger")
-        .env("GIT_COMMITTER_EMAIL", "stranger@example.org")
+        .env("GIT_COMMITTER_EMAIL", email)
         .output()
         .expect("commit");
     assert!(out.status.success(), "{out:?}");
@@ -80,7 +85,7 @@ fn new_skips(t: &TestEnv, args: &[&str], name: &str, short: &str) -> PathBuf {
         err.contains(short) && err.contains("improve setup"),
         "{err}"
     );
-    assert!(err.contains("Stranger <stranger@example.org>"), "{err}");
+    assert!(err.contains("by Stranger <"), "{err}");
     assert!(
         err.contains(&format!("git sandbox setup {name} --yes")),
         "{err}"
@@ -118,6 +123,32 @@ fn a_remote_only_branch_is_someone_elses_through_new_and_the_agent_hook() {
     let y = create(&t, &t.repo, &input.to_string());
     assert!(!pwned(&t) && !y.join("setup.out").exists());
     assert_eq!(setup_state(&t, "y"), "skipped");
+}
+
+#[test]
+fn a_pull_request_written_with_the_users_email_is_still_someone_elses() {
+    let t = trusted_setup();
+    // Anyone can put the user's address on a commit: only `git commit` here makes it theirs.
+    let short = stranger_pushes_as(&t, "refs/pull/9/head", "test@example.com");
+    new_skips(&t, &["new", "--pr", "9"], "pr-9", &short);
+    assert_eq!(setup_state(&t, "pr-9"), "skipped");
+    // A remote-only branch of it too.
+    t.git(
+        &t.repo,
+        &[
+            "fetch",
+            "-q",
+            "origin",
+            "refs/pull/9/head:refs/remotes/origin/spoofed",
+        ],
+    );
+    new_skips(
+        &t,
+        &["new", "spoof", "--from", "origin/spoofed"],
+        "spoof",
+        &short,
+    );
+    assert!(!pwned(&t));
 }
 
 #[test]
