@@ -16,7 +16,7 @@
 
 use std::os::fd::AsFd;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use anyhow::{Context, Result};
 
@@ -199,7 +199,9 @@ pub fn record_setup(reg: &Registry, id: &str, state: &str) -> Result<()> {
 
 /// One command through `sh -c`, in `dir`, with the sandbox's env; its stdout goes to stderr.
 fn step(cmd: &str, dir: &Path, vars: &[(String, String)]) -> Result<()> {
-    let mut c = Command::new("sh");
+    // Under the supervisor: a killed git-sandbox takes the step and all it started with it,
+    // so an interrupted setup is never still running when `setup` runs it again.
+    let mut c = crate::supervise::command("sh");
     c.arg("-c").arg(cmd).current_dir(dir).stdin(Stdio::null());
     crate::git::without_git_env(&mut c);
     c.envs(vars.iter().map(|(k, v)| (k, v)));

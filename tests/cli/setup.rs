@@ -201,11 +201,25 @@ fn a_setup_killed_mid_step_is_running_then_interrupted() {
     assert!(refused.contains("is running"), "{refused}");
     new.kill().expect("kill -9");
     let _ = new.wait();
+    // The step dies with git-sandbox (its supervisor kills what it started): never left
+    // running beside the setup that runs it again.
     let step = fs::read_to_string(a.join("step.pid")).expect("pid");
-    t.program("kill", &t.root)
-        .args(["-9", step.trim()])
-        .status()
-        .expect("kill");
+    let stat = format!("/proc/{}/stat", step.trim());
+    let gone = |s: &str| {
+        fs::read_to_string(s).map_or(true, |st| {
+            st.rsplit(')')
+                .next()
+                .is_some_and(|r| r.trim_start().starts_with('Z'))
+        })
+    };
+    let start = std::time::Instant::now();
+    while !gone(&stat) {
+        assert!(
+            start.elapsed().as_secs() < 5,
+            "the setup step outlived git-sandbox"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     assert_eq!(listed_setup(&t, "a"), "interrupted");
     t.ok(&t.repo, &["setup", "a"]);
     assert!(a.join("setup.out").exists());
