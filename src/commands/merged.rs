@@ -93,6 +93,10 @@ fn candidate(repo: &Repo, inst: &Instance, default: &DefaultBranch) -> Result<St
         Ok(Verdict::NothingToMerge { only_here: false }) => {
             Err("nothing to merge (its changes undo themselves)".into())
         }
+        Ok(Verdict::Reverted { into }) => Err(format!(
+            "merged into {}, then reverted there: its changes are not all in it",
+            short(&into)
+        )),
         Ok(Verdict::NotIntegrated) => Err("not merged".into()),
         Err(e) => Err(format!("could not tell: {e:#}")),
     }

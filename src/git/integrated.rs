@@ -10,7 +10,9 @@
 //!    beyond it, and from its fork point, not from where the tool made it.
 //! 3. No commits since the tool made it: nothing to integrate.
 //! 4. Reachability with libgit2 (`graph_descendant_of`): in-process, no spawn; fast-forward
-//!    versus merge by a first-parent walk of the default branch back to the tip's time.
+//!    versus merge by a first-parent walk of the default branch back to the tip's time. Then
+//!    `undone_since`: a path the branch changed that the default branch holds as it was before
+//!    (a revert after the merge) makes it "reverted", not merged.
 //! 5. Squash and rebase merges by tree equality (`trees.rs`), first in-process: does the
 //!    default branch hold the branch's version, mode included, of every path the branch
 //!    changed since it forked? All: merged; none: not (no spawn). Only a mix needs `git
@@ -71,6 +73,11 @@ pub enum Verdict {
     /// Its work is in `into` (a ref name), as `how`.
     Integrated {
         how: Integration,
+        into: String,
+    },
+    /// Merged into `into` by ancestry, but `into` has since undone some of its changes (a
+    /// revert): the default branch does not hold its work.
+    Reverted {
         into: String,
     },
     NotIntegrated,
@@ -155,7 +162,7 @@ impl Repo {
             return Ok(itself(default, true));
         }
         if let Some(v) = reached(&repo, tip, &default.refs)? {
-            return Ok(v);
+            return undone_since(&repo, base, tip, default, v);
         }
         let own = subject.branch.map(|b| format!("refs/heads/{b}"));
         self.by_trees(&repo, tip, own.as_deref(), &default.refs)
@@ -240,6 +247,27 @@ fn itself(default: &DefaultBranch, at_tip: bool) -> Verdict {
         name: default.name.clone(),
         at_tip,
     }
+}
+
+/// Step 4, second half: reachable is not enough when the default branch reverted some of the
+/// branch's changes since (measured from where the tool made the branch; an adopted branch
+/// of unknown start is taken as reached).
+fn undone_since(
+    repo: &git2::Repository,
+    base: Option<&str>,
+    tip: Oid,
+    default: &DefaultBranch,
+    reached: Verdict,
+) -> Result<Verdict> {
+    let Some(base) = base.and_then(|b| Oid::from_str(b).ok()) else {
+        return Ok(reached);
+    };
+    for (name, target) in &default.refs {
+        if trees::undone(repo, base, tip, Oid::from_str(target)?)? {
+            return Ok(Verdict::Reverted { into: name.clone() });
+        }
+    }
+    Ok(reached)
 }
 
 /// Step 4: the tip reachable from a target: fast-forwarded or merged into it.

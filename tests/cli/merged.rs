@@ -319,3 +319,35 @@ fn a_pull_request_sandbox_goes_once_the_request_is_squash_merged() {
     assert!(!pr.exists());
     assert!(!t.branches().contains(&"pr-42".to_string()));
 }
+
+#[test]
+fn a_branch_merged_then_reverted_on_the_default_branch_is_kept() {
+    let t = TestEnv::new();
+    let rv = t.new_sandbox("rv");
+    t.commit_file(&rv, "r.txt", "r\n", "add r");
+    t.commit_file(&rv, "s.txt", "s\n", "add s");
+    let later = t.new_sandbox("later");
+    t.commit_file(&later, "l.txt", "one\n", "add l");
+    main_git(&t, &["merge", "-q", "--no-ff", "rv", "-m", "merge rv"]);
+    main_git(
+        &t,
+        &["merge", "-q", "--no-ff", "later", "-m", "merge later"],
+    );
+    // Both merged: both would go.
+    let said = dry_run(&t);
+    assert!(said.contains("would remove rv: merged"), "{said}");
+    // rv's merge reverted: main no longer holds its changes. later's file edited again on
+    // main after its merge: its work evolved, it is still merged.
+    main_git(&t, &["revert", "--no-edit", "-m", "1", "HEAD~1"]);
+    t.commit_file(&t.repo, "l.txt", "two\n", "edit l on main");
+    main_git(&t, &["push", "-q", "origin", "main"]);
+    let said = dry_run(&t);
+    assert!(
+        said.contains("would keep rv: merged into main, then reverted there"),
+        "{said}"
+    );
+    assert!(said.contains("would remove later: merged"), "{said}");
+    t.ok(&t.repo, &["prune", "--merged", "--yes"]);
+    assert!(rv.join("r.txt").exists() && !later.exists());
+    assert!(t.branches().contains(&"rv".to_string()));
+}

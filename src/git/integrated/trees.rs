@@ -106,3 +106,33 @@ pub fn only_here(repo: &Repository, own: Option<&str>, tip: Oid) -> Result<bool>
     }
     Ok(true)
 }
+
+/// Whether `target` undid some of the branch's work after it was merged: a path the branch
+/// changed from `base` to `tip` that `target` holds as it was at `base` (absent, for a file
+/// the branch added). A path changed again since is not undone: the work evolved.
+pub fn undone(repo: &Repository, base: Oid, tip: Oid, target: Oid) -> Result<bool> {
+    let base_tree = repo.find_commit(base)?.tree()?;
+    let tip_tree = repo.find_commit(tip)?.tree()?;
+    let target_tree = repo.find_commit(target)?.tree()?;
+    let mut opts = git2::DiffOptions::new();
+    opts.include_typechange(true).include_typechange_trees(true);
+    let diff = repo.diff_tree_to_tree(Some(&base_tree), Some(&tip_tree), Some(&mut opts))?;
+    let entry = |path: &std::path::Path| {
+        target_tree
+            .get_path(path)
+            .ok()
+            .map(|e| (e.id(), e.filemode()))
+    };
+    for delta in diff.deltas() {
+        let (old, new) = (delta.old_file(), delta.new_file());
+        let Some(path) = new.path().or(old.path()) else {
+            continue;
+        };
+        let side = |f: git2::DiffFile| f.exists().then(|| (f.id(), i32::from(f.mode())));
+        let held = entry(path);
+        if held == side(old) && held != side(new) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
