@@ -1,6 +1,7 @@
 //! Where a branch is on the remotes: an upstream, or a remote-tracking ref of its name on any
 //! remote (`backup/feature`), which counts as pushed there though it is not the upstream
-//! (libgit2: no spawn; the post-checkout hook asks on every checkout).
+//! (libgit2: no spawn; the post-checkout hook asks on every checkout). A pull request's
+//! branch is on the remote as the request's head.
 
 use std::path::Path;
 
@@ -36,6 +37,32 @@ pub fn remote_refs_of(worktree: &Path, branch: &str) -> Vec<String> {
                 .is_some_and(|remote| repo.find_remote(remote).is_ok())
         })
         .collect();
+    out.extend(request_refs(&repo, branch));
     out.sort();
+    out
+}
+
+/// A pull/merge request's branch (`pr-N`, see `pr.rs`) is on the remote as the request's
+/// head: `refs/remotes/<remote>/pr/N` or `…/mr/N`, which `new --pr` fetched. Its commits are
+/// pushed there: the request is its upstream for this purpose.
+fn request_refs(repo: &git2::Repository, branch: &str) -> Vec<String> {
+    let Some(n) = branch
+        .strip_prefix("pr-")
+        .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    else {
+        return Vec::new();
+    };
+    let Ok(remotes) = repo.remotes() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for remote in remotes.iter().flatten().flatten() {
+        for kind in ["pr", "mr"] {
+            let name = format!("{remote}/{kind}/{n}");
+            if repo.find_reference(&format!("refs/remotes/{name}")).is_ok() {
+                out.push(name);
+            }
+        }
+    }
     out
 }

@@ -298,6 +298,19 @@ fn a_pull_request_sandbox_goes_once_the_request_is_squash_merged() {
     let pr = std::path::PathBuf::from(t.ok(&t.repo, &["new", "--pr", "42"]).trim());
     let said = dry_run(&t);
     assert!(said.contains("would keep pr-42: not merged"), "{said}");
+    // Its commits are on the remote as the request's head: pushed, never "never pushed".
+    let plan = t.ok(&t.repo, &["rm", "pr-42", "--dry-run", "--json"]);
+    let plan: serde_json::Value = serde_json::from_str(&plan).expect("json");
+    assert_eq!(plan["report"]["never_pushed"], false, "{plan}");
+    assert_eq!(plan["report"]["unpushed"], 0, "{plan}");
+    let listed: serde_json::Value =
+        serde_json::from_str(&t.ok(&t.repo, &["list", "--json"])).expect("json");
+    let rows = listed["sandboxes"].as_array().expect("rows");
+    assert!(
+        rows.iter()
+            .any(|r| r["name"] == "pr-42" && r["never_pushed"] == false),
+        "{listed}"
+    );
     // The request is squash-merged on the remote (its two commits as one, other ids).
     t.git(&contrib, &["reset", "-q", "--hard", "origin/main"]);
     t.git(&contrib, &["fetch", "-q", "origin", "refs/pull/42/head"]);
