@@ -145,7 +145,12 @@ fn step(cmd: &str, dir: &Path, vars: &[(String, String)]) -> Result<()> {
 
 /// The commands' fingerprint: a hash of both lists (libgit2's blob hash, in-process).
 fn fingerprint(cfg: &Config) -> String {
-    let text = serde_json::json!({ "setup": cfg.setup, "teardown": cfg.teardown }).to_string();
+    let mut json = serde_json::json!({ "setup": cfg.setup, "teardown": cfg.teardown });
+    // Only when set, so the approvals given before it existed still hold.
+    if cfg.delete_volumes {
+        json["delete_volumes"] = true.into();
+    }
+    let text = json.to_string();
     git2::Oid::hash_object(git2::ObjectType::Blob, text.as_bytes())
         .map(|o| o.to_string())
         .unwrap_or(text)
@@ -215,6 +220,11 @@ pub fn listing(cfg: &Config) -> Vec<String> {
         for c in list {
             out.push(format!("  {key}: {c}"));
         }
+    }
+    if cfg.delete_volumes {
+        out.push(
+            "  [compose] delete_volumes = true (rm deletes a sandbox's volumes at once)".into(),
+        );
     }
     out
 }

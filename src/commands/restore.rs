@@ -4,15 +4,16 @@
 //! A saved state is one commit: its tree the working files, parent 1 the branch tip, parent 2
 //! the staged state, and its message the sandbox's name, branch and kind. Restoring makes the
 //! sandbox anew (branch, worktree, slot, ports, env file) at the tip, then puts the index and
-//! the working files back, so staged, unstaged and untracked files return as they were. Saved
-//! states stay until `trash purge` deletes them.
-
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+//! the working files back, so staged, unstaged and untracked files return as they were. The
+//! state also names the sandbox's uuid, compose project and kept volumes: the restored
+//! sandbox gets the same uuid and project, so `up` runs it on the same volumes. Saved states
+//! (`commands/trash.rs`) stay until `trash purge` deletes them.
 
 use anyhow::Result;
 
-use crate::cli::{PurgeArgs, RestoreArgs, TrashCommand};
+use crate::cli::RestoreArgs;
 use crate::commands::Ctx;
+use crate::compose::owner;
 use crate::config;
 use crate::error::UserError;
 use crate::git::Repo;
@@ -26,19 +27,24 @@ use crate::ui;
 const TRASH: &str = "refs/sandbox/trash/";
 
 /// One saved state.
-struct Saved {
-    refname: String,
-    commit: String,
-    name: String,
-    branch: String,
+pub(super) struct Saved {
+    pub(super) refname: String,
+    pub(super) commit: String,
+    pub(super) name: String,
+    pub(super) branch: String,
     kind: Kind,
     created_branch: bool,
-    saved_at: String,
+    pub(super) saved_at: String,
     /// The removal's trash directory (kept files), if it is still there.
-    trash_dir: Option<std::path::PathBuf>,
+    pub(super) trash_dir: Option<std::path::PathBuf>,
+    /// The removed sandbox's uuid and compose project (absent from older states).
+    pub(super) uuid: Option<String>,
+    project: Option<String>,
+    /// Its own compose volumes, kept with this state.
+    pub(super) volumes: Vec<String>,
 }
 
-fn saved_states(repo: &Repo, id: Option<&str>) -> Result<Vec<Saved>> {
+pub(super) fn saved_states(repo: &Repo, id: Option<&str>) -> Result<Vec<Saved>> {
     let prefix = match id {
         Some(id) => format!("{TRASH}{id}/"),
         None => TRASH.to_string(),
@@ -63,6 +69,14 @@ fn saved_states(repo: &Repo, id: Option<&str>) -> Result<Vec<Saved>> {
             created_branch: field("created-branch") == "true",
             saved_at: field("saved-at"),
             trash_dir: trash_dir_of(&refname, &field("trash-dir")),
+            // A state's message is not trusted: only well-formed values are read.
+            uuid: Some(field("instance-uuid")).filter(|u| owner::is_uuid(u)),
+            project: Some(field("compose-project")).filter(|p| owner::is_project(p)),
+            volumes: field("volumes")
+                .split_whitespace()
+                .filter(|v| owner::is_volume_name(v))
+                .map(String::from)
+                .collect(),
             refname,
             commit,
         });
@@ -141,6 +155,8 @@ pub fn restore(ctx: &Ctx, args: RestoreArgs) -> Result<i32> {
             state: s.commit.clone(),
             trash_dir: s.trash_dir.clone(),
             applied: false,
+            uuid: s.uuid.clone(),
+            project: s.project.clone(),
         }),
         progress: ui::progress(),
     };
@@ -155,6 +171,12 @@ pub fn restore(ctx: &Ctx, args: RestoreArgs) -> Result<i32> {
         "restored from {} (kept; `git sandbox trash purge` deletes it)",
         s.refname
     ));
+    if !s.volumes.is_empty() && created.instance.uuid == s.uuid {
+        ui::info(&format!(
+            "its volumes are its again ({}): `git sandbox up` starts it on them",
+            s.volumes.join(", ")
+        ));
+    }
     let consent = crate::lifecycle::Consent {
         yes: args.setup.yes,
         never_ask: false,
@@ -178,21 +200,6 @@ pub fn restore(ctx: &Ctx, args: RestoreArgs) -> Result<i32> {
     };
     crate::json::print(&json::Restore::of(&cfg, &created, from)?)?;
     Ok(code)
-}
-
-/// `  kept: 12 file(s), 3.4 MiB in <dir>` when the removal kept files.
-fn kept_note(s: &Saved) -> String {
-    match &s.trash_dir {
-        Some(dir) => {
-            let (files, bytes) = trash::size(dir);
-            format!(
-                "  kept: {files} file(s), {} in {}",
-                crate::safety::human_bytes(bytes),
-                dir.display()
-            )
-        }
-        None => String::new(),
-    }
 }
 
 /// The trash directory a saved state's message names, if it verifies as that state's own
@@ -242,87 +249,4 @@ fn start_point(repo: &Repo, s: &Saved, branch: &str) -> Result<Option<String>> {
         .into()),
         None => Ok(Some(tip)),
     }
-}
-
-pub fn trash(ctx: &Ctx, cmd: TrashCommand) -> Result<i32> {
-    let repo = ctx.repo()?;
-    match cmd {
-        TrashCommand::List => {
-            let states = saved_states(&repo, None)?;
-            if states.is_empty() {
-                ui::info("nothing is saved");
-            }
-            for s in &states {
-                ui::out(&format!(
-                    "{}  {}  {}  branch {}{}",
-                    s.refname,
-                    s.saved_at,
-                    s.name,
-                    s.branch,
-                    kept_note(s)
-                ));
-            }
-            Ok(0)
-        }
-        TrashCommand::Purge(a) => purge(&repo, a),
-    }
-}
-
-fn purge(repo: &Repo, a: PurgeArgs) -> Result<i32> {
-    let cutoff = match &a.older_than {
-        None => None,
-        Some(age) => {
-            let d = humantime::parse_duration(age).map_err(|e| {
-                UserError::usage(format!("--older-than {age:?}: {e}"))
-                    .hint("use a duration such as 30d or 12h")
-            })?;
-            Some(SystemTime::now().checked_sub(d).unwrap_or(UNIX_EPOCH))
-        }
-    };
-    let states = saved_states(repo, None)?;
-    let mut doomed = Vec::new();
-    for s in states {
-        let t = repo.commit_time(&s.commit)?;
-        let when = UNIX_EPOCH + Duration::from_secs(u64::try_from(t).unwrap_or(0));
-        if cutoff.is_none_or(|c| when < c) {
-            doomed.push(s);
-        }
-    }
-    if doomed.is_empty() {
-        ui::info("nothing to purge");
-        return Ok(0);
-    }
-    for s in &doomed {
-        ui::info(&format!("  {}  ({})", s.refname, s.saved_at));
-    }
-    if !a.yes {
-        if !ui::interactive() {
-            return Err(UserError::usage(
-                "not purging without confirmation: there is no terminal to ask on",
-            )
-            .hint("pass --yes to confirm")
-            .into());
-        }
-        if !ui::confirm(&format!(
-            "Delete these {} saved state(s) for good?",
-            doomed.len()
-        )) {
-            return Err(UserError::new("not confirmed; nothing was deleted").into());
-        }
-    }
-    for s in &doomed {
-        if let Some(dir) = &s.trash_dir {
-            let left = trash::purge(&trash::TrashDir::at(dir))?;
-            if !left.is_empty() {
-                ui::warn(&format!(
-                    "left in place in {} (another filesystem, or a directory holding a .git): {}",
-                    dir.display(),
-                    left.len()
-                ));
-            }
-        }
-        repo.delete_ref(&s.refname)?;
-    }
-    ui::info(&format!("deleted {} saved state(s)", doomed.len()));
-    Ok(0)
 }

@@ -108,7 +108,7 @@ impl Sandbox {
             created_at: inst.created_at.clone(),
             env_file: inst.path.join(&cfg.env_file).display().to_string(),
             context_file: crate::context::ours(&context).then(|| context.display().to_string()),
-            compose_project: env::compose_project(&inst.id),
+            compose_project: crate::compose::owner::project(inst),
             ports,
             urls,
             env: env::vars(cfg, inst)?.into_iter().collect(),

@@ -28,6 +28,17 @@ impl Data {
                     i.id
                 ));
             }
+            if !i.uuid.as_deref().is_none_or(crate::compose::owner::is_uuid)
+                || !i
+                    .project
+                    .as_deref()
+                    .is_none_or(crate::compose::owner::is_project)
+            {
+                return Err(format!(
+                    "entry {:?} has a uuid or compose project that is not one git-sandbox makes",
+                    i.id
+                ));
+            }
             let moved_from_relative = i.moving.as_ref().is_some_and(|m| !m.from.is_absolute());
             if !i.path.is_absolute() || !i.parent_repo.is_absolute() || moved_from_relative {
                 return Err(format!("entry {:?} has a relative path", i.id));

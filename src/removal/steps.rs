@@ -29,6 +29,8 @@ pub struct Job<'a> {
     pub path: &'a Path,
     /// Every registered instance (to find those inside).
     pub others: &'a [Instance],
+    /// Its own compose volumes kept with the trash state (`trash purge` deletes them).
+    pub volumes: &'a [String],
 }
 
 /// What a removal did.
@@ -204,7 +206,7 @@ fn record_state(
     let message = format!(
         "git-sandbox: saved {id} before removal\n\n\
          sandbox: {name}\nid: {id}\nkind: {kind}\nbranch: {branch}\ncreated-branch: {created}\n\
-         saved-at: {when}\ntrash-dir: {dir}\nuncommitted: {dirty}\n\n\
+         saved-at: {when}\ntrash-dir: {dir}\nuncommitted: {dirty}\n{identity}\n\
          The tree is the working files (tracked and untracked, not ignored); parent 1 is the\n\
          HEAD commit, parent 2 the staged state, further parents commits only the reflog held.\n\
          Bring it back with: git sandbox restore {name}\n",
@@ -224,11 +226,28 @@ fn record_state(
         } else {
             "no"
         },
+        identity = identity_lines(inst, job.volumes),
     );
     let snap = git::snapshot(dir, &report.changed_paths(), &report.reflog_only, &message)
         .map_err(|e| e.context("could not save the sandbox's work; nothing was removed"))?;
     job.repo
         .create_ref(refname, &snap.commit, "git-sandbox: saved before removal")
+}
+
+/// The lines that give a restored sandbox its identity back (its uuid and compose project, so
+/// its kept volumes are its again), and name those volumes for `trash list` and `purge`.
+fn identity_lines(inst: &Instance, volumes: &[String]) -> String {
+    let mut out = String::new();
+    if let (Some(uuid), false) = (&inst.uuid, crate::compose::owner::legacy(inst)) {
+        out.push_str(&format!(
+            "instance-uuid: {uuid}\ncompose-project: {}\n",
+            crate::compose::owner::project(inst)
+        ));
+    }
+    if !volumes.is_empty() {
+        out.push_str(&format!("volumes: {}\n", volumes.join(" ")));
+    }
+    out
 }
 
 /// Renames the worktree into the trash directory (atomic, same filesystem).
