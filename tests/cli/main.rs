@@ -15,6 +15,7 @@ mod local_prod;
 mod merged;
 mod mv;
 mod output;
+mod ownership;
 mod paths;
 mod ports;
 mod readme;

@@ -22,7 +22,7 @@ impl Drop for DropVolumes {
     }
 }
 
-fn docker(args: &[&str]) -> Output {
+pub(crate) fn docker(args: &[&str]) -> Output {
     let out = Command::new("docker").args(args).output().expect("docker");
     assert!(
         out.status.success(),
@@ -54,7 +54,7 @@ fn anonymous_volumes(project: &str) -> Vec<String> {
         .collect()
 }
 
-fn volume_exists(name: &str) -> bool {
+pub(crate) fn volume_exists(name: &str) -> bool {
     Command::new("docker")
         .args(["volume", "inspect", name])
         .output()
@@ -62,7 +62,7 @@ fn volume_exists(name: &str) -> bool {
 }
 
 /// Writes `text` into the file `db` of a volume, through a throwaway container.
-fn write_volume(volume: &str, text: &str) {
+pub(crate) fn write_volume(volume: &str, text: &str) {
     docker(&[
         "run",
         "--rm",
@@ -75,7 +75,7 @@ fn write_volume(volume: &str, text: &str) {
     ]);
 }
 
-fn read_volume(volume: &str) -> String {
+pub(crate) fn read_volume(volume: &str) -> String {
     let out = docker(&[
         "run",
         "--rm",
@@ -89,7 +89,7 @@ fn read_volume(volume: &str) -> String {
 }
 
 /// Runs git-sandbox, asserting success; returns stdout and stderr together.
-fn ok_all(t: &TestEnv, dir: &std::path::Path, args: &[&str]) -> String {
+pub(crate) fn ok_all(t: &TestEnv, dir: &std::path::Path, args: &[&str]) -> String {
     let out = t.run(dir, args);
     let text = format!(
         "{}{}",
