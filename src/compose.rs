@@ -1,16 +1,17 @@
 //! docker compose for one instance, isolated by project name and env file.
 //!
-//! Every call is `<compose> -p <instance id> --env-file <env file> -f <file> [--profile P] …`,
+//! Every call is `<compose> -p <project> --env-file <env file> -f <file> [--profile P] …`,
 //! run in the instance's directory with the env file's variables in its environment too, so
-//! two sandboxes' stacks never share containers, networks or volumes. `docker compose` is used
+//! two sandboxes' stacks never share containers, networks or volumes. The project is the one
+//! [`owner`] chose and stored (unique on the engine), and everything the stack creates carries
+//! the instance's uuid label, which is what proves it the instance's. `docker compose` is used
 //! where it exists, else the standalone `docker-compose`.
 //!
 //! Removal lives in [`removal`]: [`volume_plan`] lists, changing nothing, an instance's volumes
-//! as own (deleted by `rm` unless `--keep-volumes`) vs shared (a fixed `name:` or `external`,
-//! never deleted), as a [`removal::VolumePlan`]; [`down_for_removal`] runs `down` without
-//! `--volumes`, deletes exactly the own ones and returns a [`removal::DownReport`]. Both fail
-//! when the engine cannot be reached, which is never taken for "nothing running". The volumes
-//! of compose's model are read in `model` (`compose config`, else the file).
+//! as own (its label: kept with the trash state, or deleted with `--delete-volumes`) vs not its
+//! (never deleted), as a [`removal::VolumePlan`]; [`down_for_removal`] stops the stack and
+//! returns a [`removal::DownReport`]. Both fail when the engine cannot be reached, which is
+//! never taken for "nothing running". Volumes kept with trash states: [`kept`].
 
 pub mod kept;
 pub mod lint;

@@ -134,6 +134,8 @@ struct Found {
     volumes: Vec<(String, String, String)>,
     /// The volumes its containers mount.
     mounts: Vec<String>,
+    /// Its networks (legacy: its project's).
+    networks: Vec<String>,
 }
 
 impl Found {
@@ -154,6 +156,7 @@ impl Found {
             foreign: Vec::new(),
             volumes: Vec::new(),
             mounts: Vec::new(),
+            networks: Vec::new(),
         };
         for l in &in_project {
             let (id, o) = l.split_once('\t').unwrap_or((l, ""));
@@ -188,7 +191,18 @@ impl Found {
             found.volumes.push((name, p, o));
         }
         found.mounts = mounts(inst, &found.mine)?;
+        let filter = match (&inst.uuid, owner::legacy(inst)) {
+            (Some(u), false) => format!("label={LABEL}={u}"),
+            _ => format!("label={PROJECT_LABEL}={project}"),
+        };
+        found.networks =
+            lines(inst, &["network", "ls", "-q", "--filter", &filter])?.unwrap_or_default();
         Ok(Some(found))
+    }
+
+    /// Whether anything of it is there to stop.
+    fn running(&self) -> bool {
+        !self.mine.is_empty() || !self.networks.is_empty()
     }
 
     /// Sorts the volumes into its own, anonymous ones, and those that are not its.
@@ -259,15 +273,10 @@ pub fn stop_by_label(inst: &Instance) -> Result<bool> {
     let Some(found) = Found::look(inst)? else {
         return Ok(false);
     };
-    stop(inst, &found)
+    stop(&found)
 }
 
-fn stop(inst: &Instance, found: &Found) -> Result<bool> {
-    let filter = match (&inst.uuid, owner::legacy(inst)) {
-        (Some(u), false) => format!("label={LABEL}={u}"),
-        _ => format!("label={PROJECT_LABEL}={}", owner::project(inst)),
-    };
-    let networks = lines(inst, &["network", "ls", "-q", "--filter", &filter])?.unwrap_or_default();
+fn stop(found: &Found) -> Result<bool> {
     if !found.mine.is_empty() {
         for verb in ["stop", "rm"] {
             let mut args = vec![verb];
@@ -278,10 +287,10 @@ fn stop(inst: &Instance, found: &Found) -> Result<bool> {
             }
         }
     }
-    for n in &networks {
+    for n in &found.networks {
         let _ = docker(&["network", "rm", n]);
     }
-    Ok(!found.mine.is_empty() || !networks.is_empty())
+    Ok(found.running())
 }
 
 /// Stops an instance's stack before removal (compose `down`, never `--volumes`, when its
@@ -299,10 +308,10 @@ pub fn down_for_removal(
     let plan = found.plan(inst);
     // compose's own `down` (dependency order, its networks) when everything of its project
     // is the instance's; by label otherwise, leaving what is not its.
-    let stopped = if has_file(dir, cfg) && !found.mine.is_empty() && found.foreign.is_empty() {
+    let stopped = if has_file(dir, cfg) && found.running() && found.foreign.is_empty() {
         compose_down(cfg, inst, dir)?
     } else {
-        stop(inst, &found)?
+        stop(&found)?
     };
     let mut report = DownReport {
         stopped,

@@ -32,6 +32,7 @@
 
 pub mod plan;
 pub mod present;
+mod state;
 pub mod steps;
 pub mod trash;
 

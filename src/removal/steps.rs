@@ -11,9 +11,9 @@ use anyhow::{Context, Result};
 use crate::config::Config;
 use crate::error::UserError;
 use crate::fault;
-use crate::git::{self, IndexLock, Repo};
+use crate::git::{IndexLock, Repo};
 use crate::procs;
-use crate::registry::{self, Instance, Kind, Phase, Registry, Removal, State};
+use crate::registry::{self, Instance, Phase, Registry, Removal, State};
 use crate::safety::{self, Report};
 
 use super::plan::{self, Plan};
@@ -120,7 +120,7 @@ fn quarantine_and_check(
     }
     // Saved from the quarantined tree, which nothing can reach by its old path any more, so
     // the bytes saved are the bytes that were there: no window between saving and moving.
-    record_state(job, &trash.tree(), &again, trash, refname)?;
+    super::state::record(job, &trash.tree(), &again, trash, refname)?;
     fault::point("rm:saved")?;
     // What git cannot hold moves to `kept/` before the removal counts as verified: a file
     // that refuses to move (immutable, say) rolls everything back instead of sticking.
@@ -191,63 +191,6 @@ fn set_removal(reg: &Registry, id: &str, removal: &Removal) -> Result<()> {
         e.removal = Some(removal.clone());
         Ok(())
     })
-}
-
-/// The trash state: one commit holding the branch tip, the staged state, the reflog-only
-/// commits and (when there is any) the uncommitted work byte for byte.
-fn record_state(
-    job: &Job,
-    dir: &Path,
-    report: &Report,
-    trash: &TrashDir,
-    refname: &str,
-) -> Result<()> {
-    let inst = job.inst;
-    let message = format!(
-        "git-sandbox: saved {id} before removal\n\n\
-         sandbox: {name}\nid: {id}\nkind: {kind}\nbranch: {branch}\ncreated-branch: {created}\n\
-         saved-at: {when}\ntrash-dir: {dir}\nuncommitted: {dirty}\n{identity}\n\
-         The tree is the working files (tracked and untracked, not ignored); parent 1 is the\n\
-         HEAD commit, parent 2 the staged state, further parents commits only the reflog held.\n\
-         Bring it back with: git sandbox restore {name}\n",
-        id = inst.id,
-        name = inst.name,
-        kind = if inst.kind == Kind::LocalProd {
-            "local-prod"
-        } else {
-            "sandbox"
-        },
-        branch = report.status.branch.as_deref().unwrap_or(""),
-        created = inst.created_branch,
-        when = registry::now(),
-        dir = trash.dir.display(),
-        dirty = if report.has_uncommitted() {
-            "yes"
-        } else {
-            "no"
-        },
-        identity = identity_lines(inst, job.volumes),
-    );
-    let snap = git::snapshot(dir, &report.changed_paths(), &report.reflog_only, &message)
-        .map_err(|e| e.context("could not save the sandbox's work; nothing was removed"))?;
-    job.repo
-        .create_ref(refname, &snap.commit, "git-sandbox: saved before removal")
-}
-
-/// The lines that give a restored sandbox its identity back (its uuid and compose project, so
-/// its kept volumes are its again), and name those volumes for `trash list` and `purge`.
-fn identity_lines(inst: &Instance, volumes: &[String]) -> String {
-    let mut out = String::new();
-    if let (Some(uuid), false) = (&inst.uuid, crate::compose::owner::legacy(inst)) {
-        out.push_str(&format!(
-            "instance-uuid: {uuid}\ncompose-project: {}\n",
-            crate::compose::owner::project(inst)
-        ));
-    }
-    if !volumes.is_empty() {
-        out.push_str(&format!("volumes: {}\n", volumes.join(" ")));
-    }
-    out
 }
 
 /// Renames the worktree into the trash directory (atomic, same filesystem).

@@ -1,0 +1,72 @@
+//! The trash state of a removal: one commit holding the branch tip, the staged state, the
+//! reflog-only commits and the uncommitted work byte for byte, whose message names the sandbox
+//! (name, branch, kind, trash directory) and its identity on the engine (uuid, compose
+//! project, the volumes kept with it), which `restore` and `trash` read back.
+
+use std::path::Path;
+
+use anyhow::Result;
+
+use crate::git;
+use crate::registry::{self, Instance, Kind};
+use crate::safety::Report;
+
+use super::steps::Job;
+use super::trash::TrashDir;
+
+/// The trash state: one commit holding the branch tip, the staged state, the reflog-only
+/// commits and (when there is any) the uncommitted work byte for byte.
+pub(super) fn record(
+    job: &Job,
+    dir: &Path,
+    report: &Report,
+    trash: &TrashDir,
+    refname: &str,
+) -> Result<()> {
+    let inst = job.inst;
+    let message = format!(
+        "git-sandbox: saved {id} before removal\n\n\
+         sandbox: {name}\nid: {id}\nkind: {kind}\nbranch: {branch}\ncreated-branch: {created}\n\
+         saved-at: {when}\ntrash-dir: {dir}\nuncommitted: {dirty}\n{identity}\n\
+         The tree is the working files (tracked and untracked, not ignored); parent 1 is the\n\
+         HEAD commit, parent 2 the staged state, further parents commits only the reflog held.\n\
+         Bring it back with: git sandbox restore {name}\n",
+        id = inst.id,
+        name = inst.name,
+        kind = if inst.kind == Kind::LocalProd {
+            "local-prod"
+        } else {
+            "sandbox"
+        },
+        branch = report.status.branch.as_deref().unwrap_or(""),
+        created = inst.created_branch,
+        when = registry::now(),
+        dir = trash.dir.display(),
+        dirty = if report.has_uncommitted() {
+            "yes"
+        } else {
+            "no"
+        },
+        identity = identity_lines(inst, job.volumes),
+    );
+    let snap = git::snapshot(dir, &report.changed_paths(), &report.reflog_only, &message)
+        .map_err(|e| e.context("could not save the sandbox's work; nothing was removed"))?;
+    job.repo
+        .create_ref(refname, &snap.commit, "git-sandbox: saved before removal")
+}
+
+/// The lines that give a restored sandbox its identity back (its uuid and compose project, so
+/// its kept volumes are its again), and name those volumes for `trash list` and `purge`.
+fn identity_lines(inst: &Instance, volumes: &[String]) -> String {
+    let mut out = String::new();
+    if let (Some(uuid), false) = (&inst.uuid, crate::compose::owner::legacy(inst)) {
+        out.push_str(&format!(
+            "instance-uuid: {uuid}\ncompose-project: {}\n",
+            crate::compose::owner::project(inst)
+        ));
+    }
+    if !volumes.is_empty() {
+        out.push_str(&format!("volumes: {}\n", volumes.join(" ")));
+    }
+    out
+}
