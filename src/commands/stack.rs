@@ -67,7 +67,8 @@ fn services_step(
     }
     let mut step = "stop its services".to_string();
     match compose::volume_plan(cfg, inst, path) {
-        Ok(v) => {
+        Ok(mut v) => {
+            v.unrecorded = opts.keep_worktree;
             for l in v.lines(delete) {
                 step.push_str(&format!("\n  - {l}"));
             }
@@ -89,7 +90,7 @@ pub fn stop(
     opts: &Options,
     delete: bool,
 ) -> Result<Option<DownReport>> {
-    match compose::down_for_removal(cfg, inst, path, delete) {
+    match compose::down_for_removal(cfg, inst, path, delete, opts.keep_worktree) {
         Ok(report) => {
             report.print();
             Ok(Some(report))

@@ -23,6 +23,10 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result};
 
+mod found;
+
+use found::Found;
+
 use super::owner::{self, LABEL, PROJECT_LABEL};
 use super::{Tool, command, has_file};
 use crate::config::Config;
@@ -41,10 +45,16 @@ pub struct VolumePlan {
     pub shared: Vec<(String, String)>,
     /// Containers of its compose project that are not its: never stopped.
     pub foreign: Vec<String>,
+    /// No trash state records its kept volumes (`--keep-worktree` only unregisters it).
+    pub unrecorded: bool,
 }
 
 /// Why an own volume is kept by default.
 pub const KEPT: &str = "kept with the saved state: `git sandbox restore` brings it back, `git sandbox trash purge` deletes it";
+
+/// Why an own volume is kept when no trash state records it (`--keep-worktree`).
+const UNRECORDED: &str =
+    "kept, labelled as its; no saved state records it: `docker volume rm` it when done";
 
 /// Why an anonymous volume is kept by default.
 const ANON_KEPT: &str = "anonymous: `restore` cannot bring it back; `docker volume rm` it when done, or use --delete-volumes";
@@ -56,7 +66,7 @@ impl VolumePlan {
             if delete {
                 format!("delete volume {v} (--delete-volumes)")
             } else if self.own.contains(v) {
-                format!("keep volume {v} ({KEPT})")
+                format!("keep volume {v} ({})", self.why_kept())
             } else {
                 format!("keep volume {v} ({ANON_KEPT})")
             }
@@ -68,11 +78,19 @@ impl VolumePlan {
         mine.chain(shared).chain(foreign).collect()
     }
 
+    fn why_kept(&self) -> &'static str {
+        if self.unrecorded { UNRECORDED } else { KEPT }
+    }
+
     /// Each volume not deleted, and why.
     pub fn kept(&self, delete: bool) -> Vec<(String, String)> {
         let mut out: Vec<(String, String)> = self.shared.clone();
         if !delete {
-            out.extend(self.own.iter().map(|v| (v.clone(), KEPT.to_string())));
+            out.extend(
+                self.own
+                    .iter()
+                    .map(|v| (v.clone(), self.why_kept().to_string())),
+            );
             out.extend(
                 self.anonymous
                     .iter()
@@ -124,148 +142,6 @@ pub fn volume_plan(cfg: &Config, inst: &Instance, dir: &Path) -> Result<VolumePl
     Ok(found.plan(inst))
 }
 
-/// What the engine has of an instance: its containers, its project's, and every volume.
-struct Found {
-    /// Its containers (legacy: its project's).
-    mine: Vec<String>,
-    /// Containers of its project that are not its.
-    foreign: Vec<String>,
-    /// Every volume: name, compose project, owner uuid.
-    volumes: Vec<(String, String, String)>,
-    /// The volumes its containers mount.
-    mounts: Vec<String>,
-    /// Its networks (legacy: its project's).
-    networks: Vec<String>,
-}
-
-impl Found {
-    /// One look at the engine; `None` when docker is not installed.
-    fn look(inst: &Instance) -> Result<Option<Found>> {
-        let project = owner::project(inst);
-        let format = format!("{{{{.ID}}}}\t{{{{.Label \"{LABEL}\"}}}}");
-        let filter = format!("label={PROJECT_LABEL}={project}");
-        let Some(in_project) = lines(
-            inst,
-            &["ps", "-a", "--filter", &filter, "--format", &format],
-        )?
-        else {
-            return Ok(None);
-        };
-        let mut found = Found {
-            mine: Vec::new(),
-            foreign: Vec::new(),
-            volumes: Vec::new(),
-            mounts: Vec::new(),
-            networks: Vec::new(),
-        };
-        for l in &in_project {
-            let (id, o) = l.split_once('\t').unwrap_or((l, ""));
-            match (&inst.uuid, owner::legacy(inst)) {
-                (Some(u), false) if o.trim() != u => found.foreign.push(id.to_string()),
-                (_, true) if !o.trim().is_empty() => found.foreign.push(id.to_string()),
-                _ => found.mine.push(id.to_string()),
-            }
-        }
-        if let (Some(u), false) = (&inst.uuid, owner::legacy(inst)) {
-            let ours = lines(
-                inst,
-                &["ps", "-aq", "--filter", &format!("label={LABEL}={u}")],
-            )?;
-            for id in ours.unwrap_or_default() {
-                if !found
-                    .mine
-                    .iter()
-                    .any(|m| id.starts_with(m.as_str()) || m.starts_with(&id))
-                {
-                    found.mine.push(id);
-                }
-            }
-        }
-        let vformat = format!(
-            "{{{{.Name}}}}\t{{{{.Label \"{PROJECT_LABEL}\"}}}}\t{{{{.Label \"{LABEL}\"}}}}"
-        );
-        for l in lines(inst, &["volume", "ls", "--format", &vformat])?.unwrap_or_default() {
-            let mut f = l.split('\t').map(|s| s.trim().to_string());
-            let name = f.next().unwrap_or_default();
-            let (p, o) = (f.next().unwrap_or_default(), f.next().unwrap_or_default());
-            found.volumes.push((name, p, o));
-        }
-        found.mounts = mounts(inst, &found.mine)?;
-        let filter = match (&inst.uuid, owner::legacy(inst)) {
-            (Some(u), false) => format!("label={LABEL}={u}"),
-            _ => format!("label={PROJECT_LABEL}={project}"),
-        };
-        found.networks =
-            lines(inst, &["network", "ls", "-q", "--filter", &filter])?.unwrap_or_default();
-        Ok(Some(found))
-    }
-
-    /// Whether anything of it is there to stop.
-    fn running(&self) -> bool {
-        !self.mine.is_empty() || !self.networks.is_empty()
-    }
-
-    /// Sorts the volumes into its own, anonymous ones, and those that are not its.
-    fn plan(&self, inst: &Instance) -> VolumePlan {
-        let project = owner::project(inst);
-        let uuid = inst.uuid.as_deref().filter(|_| !owner::legacy(inst));
-        let mut plan = VolumePlan {
-            foreign: self.foreign.clone(),
-            ..VolumePlan::default()
-        };
-        for (name, p, o) in &self.volumes {
-            let mounted = self.mounts.contains(name);
-            if uuid.is_some_and(|u| u == o) {
-                plan.own.push(name.clone());
-            } else if is_anonymous(name) && mounted && o.is_empty() {
-                if uuid.is_some() {
-                    plan.anonymous.push(name.clone());
-                } else {
-                    plan.shared.push((name.clone(), LEGACY.into()));
-                }
-            } else if *p == project || mounted {
-                let why = match (o.is_empty(), uuid) {
-                    (false, _) => "it carries another sandbox's label",
-                    (true, None) => LEGACY,
-                    (true, Some(_)) if *p == project => {
-                        "it carries no label proving it is this sandbox's"
-                    }
-                    (true, Some(_)) => {
-                        "used by its services, not made by them (external or a fixed name:)"
-                    }
-                };
-                plan.shared.push((name.clone(), why.into()));
-            }
-        }
-        plan
-    }
-}
-
-/// Why an older entry's volumes are kept.
-const LEGACY: &str = "made by an older git-sandbox: no label proves it is this sandbox's";
-
-/// The volumes (named and anonymous) these containers mount.
-fn mounts(inst: &Instance, containers: &[String]) -> Result<Vec<String>> {
-    if containers.is_empty() {
-        return Ok(Vec::new());
-    }
-    let format = "{{range .Mounts}}{{if eq .Type \"volume\"}}{{.Name}}\n{{end}}{{end}}";
-    let mut args = vec!["inspect", "--type", "container", "--format", format];
-    args.extend(containers.iter().map(String::as_str));
-    let mut names: Vec<String> = lines(inst, &args)?
-        .unwrap_or_default()
-        .into_iter()
-        .map(|l| l.trim().to_string())
-        .collect();
-    names.sort();
-    names.dedup();
-    Ok(names)
-}
-
-fn is_anonymous(name: &str) -> bool {
-    name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
 /// Removes the instance's containers and networks by their labels (its uuid; an older entry's
 /// compose project), for `down` when no compose file is left and for `rm`; whether there was
 /// anything to stop. Containers that are not its are left alone.
@@ -301,11 +177,18 @@ pub fn down_for_removal(
     inst: &Instance,
     dir: &Path,
     delete: bool,
+    unrecorded: bool,
 ) -> Result<DownReport> {
+    // No compose file (and none rendered): two quick looks, as many as `rm` always took,
+    // before the full one, which only a stack left behind needs.
+    if !has_file(dir, cfg) && !anything_of(inst)? {
+        return Ok(DownReport::default());
+    }
     let Some(found) = Found::look(inst)? else {
         return Ok(DownReport::default());
     };
-    let plan = found.plan(inst);
+    let mut plan = found.plan(inst);
+    plan.unrecorded = unrecorded;
     // compose's own `down` (dependency order, its networks) when everything of its project
     // is the instance's; by label otherwise, leaving what is not its.
     let stopped = if has_file(dir, cfg) && found.running() && found.foreign.is_empty() {
@@ -332,6 +215,28 @@ pub fn down_for_removal(
         }
     }
     Ok(report)
+}
+
+/// Whether the engine holds a container or network of the instance's (by its label).
+fn anything_of(inst: &Instance) -> Result<bool> {
+    let filter = label_filter(inst);
+    for args in [
+        &["ps", "-aq", "--filter", &filter][..],
+        &["network", "ls", "-q", "--filter", &filter],
+    ] {
+        if lines(inst, args)?.is_some_and(|l| !l.is_empty()) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// The label filter of its containers and networks: its uuid (an older entry's project).
+pub(super) fn label_filter(inst: &Instance) -> String {
+    match (&inst.uuid, owner::legacy(inst)) {
+        (Some(u), false) => format!("label={LABEL}={u}"),
+        _ => format!("label={PROJECT_LABEL}={}", owner::project(inst)),
+    }
 }
 
 /// compose `down` on its project, never `--volumes`.
@@ -366,7 +271,7 @@ fn first_line(bytes: &[u8]) -> String {
 
 /// The lines `docker ARGS` prints; `None` when neither docker nor compose is installed (then
 /// nothing of the instance can be running); an error when the engine does not answer.
-fn lines(inst: &Instance, args: &[&str]) -> Result<Option<Vec<String>>> {
+pub(super) fn lines(inst: &Instance, args: &[&str]) -> Result<Option<Vec<String>>> {
     match owner::lines(args) {
         Ok(None) if Tool::detect().is_ok() => Err(unreachable(inst, "docker is not on PATH")),
         Ok(l) => Ok(l),
@@ -382,16 +287,4 @@ fn unreachable(inst: &Instance, detail: &str) -> anyhow::Error {
     .hint("start Docker (or point DOCKER_HOST at it) and try again")
     .hint("or pass --force to remove it anyway, leaving any of its containers running")
     .into()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn anonymous_volumes_are_64_hex_digits() {
-        assert!(is_anonymous(&"0a".repeat(32)));
-        assert!(!is_anonymous("p--a_data"));
-        assert!(!is_anonymous(&"0g".repeat(32)));
-    }
 }

@@ -43,6 +43,9 @@ pub(super) fn apply(doc: &mut Yaml, uuid: &str) {
             );
             if !external && !h.contains_key(&key("name")) {
                 set(h, uuid);
+            } else {
+                // Not the instance's: nor anyone's by a label the files wrote.
+                unset(h);
             }
         }
     }
@@ -73,6 +76,20 @@ fn set(h: &mut Hash, uuid: &str) {
     }
 }
 
+/// Drops our label from `labels:`, in either form.
+fn unset(h: &mut Hash) {
+    match h.get_mut(&key("labels")) {
+        Some(Yaml::Array(list)) => list.retain(|l| {
+            l.as_str()
+                .is_none_or(|s| s.split('=').next() != Some(LABEL))
+        }),
+        Some(Yaml::Hash(map)) => {
+            map.remove(&key(LABEL));
+        }
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use yaml_rust2::YamlLoader;
@@ -80,7 +97,7 @@ mod tests {
     #[test]
     fn what_the_stack_creates_carries_the_uuid_and_nothing_shared_does() {
         let mut doc = YamlLoader::load_from_str(
-            "services:\n  a: {image: x, labels: ['dev.git-sandbox.instance=forged', 'k=v']}\n  b: {image: x, labels: {k: v}}\n  c: {image: x}\nvolumes:\n  data:\n  fixed: {name: shared}\n  ext: {external: true}\nnetworks:\n  back: {}\n",
+            "services:\n  a: {image: x, labels: ['dev.git-sandbox.instance=forged', 'k=v']}\n  b: {image: x, labels: {k: v}}\n  c: {image: x}\nvolumes:\n  data:\n  fixed: {name: shared, labels: {dev.git-sandbox.instance: forged}}\n  ext: {external: true}\nnetworks:\n  back: {}\n",
         )
         .expect("yaml")
         .remove(0);
@@ -92,7 +109,7 @@ mod tests {
         assert_eq!(doc["services"]["b"]["labels"][l].as_str(), Some("u-1"));
         assert_eq!(doc["services"]["c"]["labels"][l].as_str(), Some("u-1"));
         assert_eq!(doc["volumes"]["data"]["labels"][l].as_str(), Some("u-1"));
-        assert!(doc["volumes"]["fixed"]["labels"].is_badvalue());
+        assert!(doc["volumes"]["fixed"]["labels"][l].is_badvalue());
         assert!(doc["volumes"]["ext"]["labels"].is_badvalue());
         assert_eq!(doc["networks"]["back"]["labels"][l].as_str(), Some("u-1"));
         assert_eq!(
