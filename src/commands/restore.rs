@@ -171,12 +171,7 @@ pub fn restore(ctx: &Ctx, args: RestoreArgs) -> Result<i32> {
         "restored from {} (kept; `git sandbox trash purge` deletes it)",
         s.refname
     ));
-    if !s.volumes.is_empty() && created.instance.uuid == s.uuid {
-        ui::info(&format!(
-            "its volumes are its again ({}): `git sandbox up` starts it on them",
-            s.volumes.join(", ")
-        ));
-    }
+    volumes_note(s, &created.instance);
     let consent = crate::lifecycle::Consent {
         yes: args.setup.yes,
         never_ask: false,
@@ -200,6 +195,25 @@ pub fn restore(ctx: &Ctx, args: RestoreArgs) -> Result<i32> {
     };
     crate::json::print(&json::Restore::of(&cfg, &created, from)?)?;
     Ok(code)
+}
+
+/// Says whether the state's volumes are the restored sandbox's again: the same uuid and
+/// compose project (another may have taken the project since).
+fn volumes_note(s: &Saved, inst: &crate::registry::Instance) {
+    if s.volumes.is_empty() {
+        return;
+    }
+    let list = s.volumes.join(", ");
+    if inst.uuid == s.uuid && inst.project == s.project {
+        ui::info(&format!(
+            "its volumes are its again ({list}): `git sandbox up` starts it on them"
+        ));
+    } else {
+        ui::warn(&format!(
+            "its volumes ({list}) could not be given back (its compose project or identity is taken now); they stay with {}",
+            s.refname
+        ));
+    }
 }
 
 /// The trash directory a saved state's message names, if it verifies as that state's own

@@ -174,13 +174,23 @@ fn two_users_on_one_engine_never_share_a_stack() {
     let _c = Cleanup(name.clone());
     // Two registries (two GIT_SANDBOX_HOMEs), the same repo path shape and sandbox name.
     let (t1, t2) = (TestEnv::named(&name), TestEnv::named(&name));
+    // Both made before either stack exists, so both first chose the same name: the second
+    // `up` finds the first's stack under it and takes another before starting.
     let mut dirs = Vec::new();
     for t in [&t1, &t2] {
         with_stack(t, &t.repo, &["data"]);
-        let s = PathBuf::from(t.ok(&t.repo, &["new", "x"]).trim());
-        t.ok(&s, &["up"]);
-        dirs.push(s);
+        dirs.push(PathBuf::from(t.ok(&t.repo, &["new", "x"]).trim()));
     }
+    assert_eq!(
+        entry(&t1, &dirs[0])["project"],
+        entry(&t2, &dirs[1])["project"]
+    );
+    t1.ok(&dirs[0], &["up"]);
+    let out = ok_all(&t2, &dirs[1], &["up"]);
+    assert!(
+        out.contains("is taken on this engine by another stack"),
+        "{out}"
+    );
     let (u1, u2) = (uuid(&t1, &dirs[0]), uuid(&t2, &dirs[1]));
     assert_ne!(
         entry(&t1, &dirs[0])["project"],
@@ -339,4 +349,26 @@ fn an_older_releases_sandbox_is_stopped_and_removed_without_losing_its_volume() 
     t.ok(&t.repo, &["trash", "purge", "--yes"]);
     assert_eq!(read_volume(&vol), "old-row");
     docker(&["volume", "rm", &vol]);
+}
+
+/// Without an engine: a state restored twice (the first restore renamed away) does not give
+/// two sandboxes one identity; `mv` keeps it.
+#[test]
+fn one_identity_is_never_given_twice() {
+    let t = TestEnv::new();
+    let s = t.new_sandbox("s");
+    let first = uuid(&t, &s);
+    let project = entry(&t, &s)["project"].clone();
+    t.ok(&t.repo, &["rm", "s", "--yes"]);
+    t.ok(&t.repo, &["restore", "s"]);
+    assert_eq!(uuid(&t, &s), first);
+    assert_eq!(entry(&t, &s)["project"], project);
+    t.ok(&t.repo, &["mv", "s", "moved"]);
+    let moved = t.sandbox_path("moved");
+    assert_eq!(uuid(&t, &moved), first, "mv changed its identity");
+    t.git(&moved, &["switch", "-q", "-c", "elsewhere"]);
+    t.ok(&t.repo, &["restore", "s"]);
+    let again = uuid(&t, &s);
+    assert_ne!(again, first, "two sandboxes carry one uuid");
+    assert_ne!(entry(&t, &s)["project"], entry(&t, &moved)["project"]);
 }
