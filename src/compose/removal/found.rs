@@ -22,62 +22,21 @@ pub(super) struct Found {
 impl Found {
     /// One look at the engine; `None` when docker is not installed.
     pub(super) fn look(inst: &Instance) -> Result<Option<Found>> {
-        let project = owner::project(inst);
-        let format = format!("{{{{.ID}}}}\t{{{{.Label \"{LABEL}\"}}}}");
-        let filter = format!("label={PROJECT_LABEL}={project}");
-        let Some(in_project) = lines(
-            inst,
-            &["ps", "-a", "--filter", &filter, "--format", &format],
-        )?
-        else {
+        let Some((mine, foreign)) = containers(inst)? else {
             return Ok(None);
         };
-        let mut found = Found {
-            mine: Vec::new(),
-            foreign: Vec::new(),
-            volumes: Vec::new(),
-            mounts: Vec::new(),
-            networks: Vec::new(),
-        };
-        for l in &in_project {
-            let (id, o) = l.split_once('\t').unwrap_or((l, ""));
-            match (&inst.uuid, owner::legacy(inst)) {
-                (Some(u), false) if o.trim() != u => found.foreign.push(id.to_string()),
-                (_, true) if !o.trim().is_empty() => found.foreign.push(id.to_string()),
-                _ => found.mine.push(id.to_string()),
-            }
-        }
-        if let (Some(u), false) = (&inst.uuid, owner::legacy(inst)) {
-            let ours = lines(
+        let mounts = mounts(inst, &mine)?;
+        Ok(Some(Found {
+            mine,
+            foreign,
+            volumes: volumes(inst)?,
+            mounts,
+            networks: lines(
                 inst,
-                &["ps", "-aq", "--filter", &format!("label={LABEL}={u}")],
-            )?;
-            for id in ours.unwrap_or_default() {
-                if !found
-                    .mine
-                    .iter()
-                    .any(|m| id.starts_with(m.as_str()) || m.starts_with(&id))
-                {
-                    found.mine.push(id);
-                }
-            }
-        }
-        let vformat = format!(
-            "{{{{.Name}}}}\t{{{{.Label \"{PROJECT_LABEL}\"}}}}\t{{{{.Label \"{LABEL}\"}}}}"
-        );
-        for l in lines(inst, &["volume", "ls", "--format", &vformat])?.unwrap_or_default() {
-            let mut f = l.split('\t').map(|s| s.trim().to_string());
-            let name = f.next().unwrap_or_default();
-            let (p, o) = (f.next().unwrap_or_default(), f.next().unwrap_or_default());
-            found.volumes.push((name, p, o));
-        }
-        found.mounts = mounts(inst, &found.mine)?;
-        found.networks = lines(
-            inst,
-            &["network", "ls", "-q", "--filter", &label_filter(inst)],
-        )?
-        .unwrap_or_default();
-        Ok(Some(found))
+                &["network", "ls", "-q", "--filter", &label_filter(inst)],
+            )?
+            .unwrap_or_default(),
+        }))
     }
 
     /// Whether anything of it is there to stop.
@@ -119,6 +78,59 @@ impl Found {
         }
         plan
     }
+}
+
+/// Its containers (its label; an older entry's: its project's without any uuid), and the
+/// containers of its project that are not its; `None` when docker is not installed.
+fn containers(inst: &Instance) -> Result<Option<(Vec<String>, Vec<String>)>> {
+    let format = format!("{{{{.ID}}}}\t{{{{.Label \"{LABEL}\"}}}}");
+    let filter = format!("label={PROJECT_LABEL}={}", owner::project(inst));
+    let Some(in_project) = lines(
+        inst,
+        &["ps", "-a", "--filter", &filter, "--format", &format],
+    )?
+    else {
+        return Ok(None);
+    };
+    let uuid = inst.uuid.as_deref().filter(|_| !owner::legacy(inst));
+    let (mut mine, mut foreign) = (Vec::new(), Vec::new());
+    for l in &in_project {
+        let (id, o) = l.split_once('\t').unwrap_or((l, ""));
+        let its = match uuid {
+            Some(u) => o.trim() == u,
+            None => o.trim().is_empty(),
+        };
+        if its { &mut mine } else { &mut foreign }.push(id.to_string());
+    }
+    // Its containers outside the project too (a compose run with another `-p`).
+    if let Some(u) = uuid {
+        let filter = format!("label={LABEL}={u}");
+        for id in lines(inst, &["ps", "-aq", "--filter", &filter])?.unwrap_or_default() {
+            if !mine.contains(&id) {
+                mine.push(id);
+            }
+        }
+    }
+    Ok(Some((mine, foreign)))
+}
+
+/// Every volume on the engine: name, compose project, owner uuid.
+fn volumes(inst: &Instance) -> Result<Vec<(String, String, String)>> {
+    let format =
+        format!("{{{{.Name}}}}\t{{{{.Label \"{PROJECT_LABEL}\"}}}}\t{{{{.Label \"{LABEL}\"}}}}");
+    Ok(lines(inst, &["volume", "ls", "--format", &format])?
+        .unwrap_or_default()
+        .iter()
+        .map(|l| {
+            let mut f = l.split('\t').map(|s| s.trim().to_string());
+            let name = f.next().unwrap_or_default();
+            (
+                name,
+                f.next().unwrap_or_default(),
+                f.next().unwrap_or_default(),
+            )
+        })
+        .collect())
 }
 
 /// Why an older entry's volumes are kept.
