@@ -90,7 +90,7 @@ pub fn remove(ctx: &Ctx, repo: &Repo, cfg: &Config, inst: &Instance, opts: Optio
     crate::fault::point("rm:confirmed")?;
     super::setup::teardown(repo, cfg, &ctx.reg, inst, &path, opts.force)?;
     // Without a compose file there was nothing to stop: no services in the JSON either.
-    let stopped = stack::stop(cfg, inst, &path, &opts, delete_volumes)?;
+    let mut stopped = stack::stop(cfg, inst, &path, &opts, delete_volumes)?;
     let job = Job {
         repo,
         reg: &ctx.reg,
@@ -98,11 +98,18 @@ pub fn remove(ctx: &Ctx, repo: &Repo, cfg: &Config, inst: &Instance, opts: Optio
         inst,
         path: &path,
         others: &others,
-        volumes: stopped.as_ref().map_or(&[], |d| &d.recorded),
+        volumes: &stopped
+            .as_ref()
+            .map(|d| d.recorded.clone())
+            .unwrap_or_default(),
     };
-    let down = stopped.as_ref().filter(|_| services.is_some());
     let done =
         steps::carry_out(&job, &report, &plan, lock).map_err(|e| late_refusal(&facts, &opts, e))?;
+    // `--delete-volumes`: only now that the removal is done.
+    if let Some(d) = stopped.as_mut() {
+        stack::delete_now(d);
+    }
+    let down = stopped.as_ref().filter(|_| services.is_some());
     tell(ctx, repo, inst, &plan, &done, &opts, &path);
     if opts.json {
         let outcome = if plan.remove_worktree {

@@ -82,7 +82,16 @@ fn services_step(
     Ok(Some((step, None)))
 }
 
-/// Stops the stack (by its labels), deleting its volumes only when `delete`.
+/// `--delete-volumes`, once the removal is done: deletes what [`stop`] listed, and says so.
+pub fn delete_now(report: &mut DownReport) {
+    if report.to_delete.is_empty() {
+        return;
+    }
+    compose::removal::delete_volumes(report);
+    report.print_volumes();
+}
+
+/// Stops the stack (by its labels); its volumes are deleted only by [`delete_now`].
 pub fn stop(
     cfg: &Config,
     inst: &Instance,

@@ -112,6 +112,8 @@ pub struct DownReport {
     pub kept: Vec<(String, String)>,
     /// Own volumes kept with the trash state.
     pub recorded: Vec<String>,
+    /// Volumes to delete once the removal is done (`--delete-volumes`).
+    pub to_delete: Vec<String>,
 }
 
 impl DownReport {
@@ -120,6 +122,13 @@ impl DownReport {
         if self.stopped {
             ui::info("stopped its services");
         }
+        if self.to_delete.is_empty() {
+            self.print_volumes();
+        }
+    }
+
+    /// Says what became of the volumes.
+    pub fn print_volumes(&self) {
         for v in &self.deleted {
             ui::info(&format!("deleted volume {v}"));
         }
@@ -170,8 +179,10 @@ fn stop(found: &Found) -> Result<bool> {
 }
 
 /// Stops an instance's stack before removal (compose `down`, never `--volumes`, when its
-/// project holds nothing else; else by its labels), then deletes its own and anonymous volumes only when `delete`.
-/// Fails, changing nothing, when the engine cannot be reached.
+/// project holds nothing else; else by its labels). Its own volumes are recorded for the trash
+/// state, or, when `delete`, listed for [`delete_volumes`] once the removal is done (a removal
+/// refused after this point must not have lost them). Fails, changing nothing, when the engine
+/// cannot be reached.
 pub fn down_for_removal(
     cfg: &Config,
     inst: &Instance,
@@ -198,14 +209,22 @@ pub fn down_for_removal(
     };
     let mut report = DownReport {
         stopped,
-        kept: plan.kept(delete),
+        kept: plan.shared.clone(),
         ..DownReport::default()
     };
-    if !delete {
+    if delete {
+        report.to_delete = plan.own.into_iter().chain(plan.anonymous).collect();
+    } else {
+        report.kept = plan.kept(false);
         report.recorded = plan.own;
-        return Ok(report);
     }
-    for v in plan.own.into_iter().chain(plan.anonymous) {
+    Ok(report)
+}
+
+/// `--delete-volumes`, after the removal: deletes the volumes [`down_for_removal`] listed; one
+/// the engine refuses (another container uses it) is kept, with its reason.
+pub fn delete_volumes(report: &mut DownReport) {
+    for v in std::mem::take(&mut report.to_delete) {
         match docker(&["volume", "rm", &v]) {
             Ok(o) if o.status.success() => report.deleted.push(v),
             Ok(o) => report
@@ -214,7 +233,6 @@ pub fn down_for_removal(
             Err(e) => report.kept.push((v, format!("not deleted: {e}"))),
         }
     }
-    Ok(report)
 }
 
 /// Whether the engine holds a container or network of the instance's (by its label).

@@ -372,3 +372,46 @@ fn one_identity_is_never_given_twice() {
     assert_ne!(again, first, "two sandboxes carry one uuid");
     assert_ne!(entry(&t, &s)["project"], entry(&t, &moved)["project"]);
 }
+
+/// `--delete-volumes` deletes only once the removal is done: one refused after the check
+/// (the tree changed during it) keeps its volumes, and `up` runs on them again.
+#[test]
+fn a_removal_refused_late_keeps_the_volumes_it_was_to_delete() {
+    if !docker_ready() {
+        return;
+    }
+    let name = format!("late{}", std::process::id());
+    let t = TestEnv::named(&name);
+    let _c = Cleanup(name.clone());
+    with_stack(&t, &t.repo, &["data"]);
+    let s = t.new_sandbox("s");
+    t.ok(&s, &["up"]);
+    let id = uuid(&t, &s);
+    let vol = volume(&id, "data");
+    write_volume(&vol, "kept-row");
+    let flag = t.root.join("paused");
+    let child = t
+        .cmd(&t.repo)
+        .args(["rm", "s", "--yes", "--delete-volumes"])
+        .env("GIT_SANDBOX_PAUSE", "rm:marked:1500")
+        .env("GIT_SANDBOX_PAUSED", &flag)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let start = std::time::Instant::now();
+    while !flag.exists() {
+        assert!(start.elapsed().as_secs() < 60, "never paused");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    t.write(&s, "late.txt", "written while rm ran\n");
+    let out = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(!err.contains("deleted volume"), "{err}");
+    assert_eq!(read_volume(&vol), "kept-row");
+    t.ok(&s, &["up"]);
+    assert_eq!(read_inside(&id, "data"), "kept-row");
+    std::fs::remove_file(s.join("late.txt")).expect("rm late");
+    t.ok(&t.repo, &["rm", "s", "--yes", "--delete-volumes"]);
+    assert!(!volume_exists(&vol));
+}
