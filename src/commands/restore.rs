@@ -192,6 +192,7 @@ pub fn restore(ctx: &Ctx, args: RestoreArgs) -> Result<i32> {
         kept_files: kept.0,
         kept_bytes: kept.1,
         branch_recreated: spec.start.is_some(),
+        volumes: s.volumes.clone(),
     };
     crate::json::print(&json::Restore::of(&cfg, &created, from)?)?;
     Ok(code)
