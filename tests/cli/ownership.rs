@@ -415,3 +415,48 @@ fn a_removal_refused_late_keeps_the_volumes_it_was_to_delete() {
     t.ok(&t.repo, &["rm", "s", "--yes", "--delete-volumes"]);
     assert!(!volume_exists(&vol));
 }
+
+/// Without an engine: `x_y` and `x-y` (one project name once `_` is gone) made at the same
+/// moment, round after round, always get two projects (chosen under the registry's lock).
+#[test]
+fn two_names_made_at_once_never_get_one_project() {
+    let t = TestEnv::new();
+    for round in 0..6 {
+        let (a, b) = (format!("x_{round}"), format!("x-{round}"));
+        let spawn = |n: &str| {
+            t.cmd(&t.repo)
+                .args(["new", n])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        };
+        let (ca, cb) = (spawn(&a), spawn(&b));
+        let (oa, ob) = (
+            ca.wait_with_output().expect("a"),
+            cb.wait_with_output().expect("b"),
+        );
+        assert!(
+            oa.status.success() && ob.status.success(),
+            "round {round}: {}{}",
+            String::from_utf8_lossy(&oa.stderr),
+            String::from_utf8_lossy(&ob.stderr)
+        );
+        let (pa, pb) = (
+            PathBuf::from(String::from_utf8_lossy(&oa.stdout).trim()),
+            PathBuf::from(String::from_utf8_lossy(&ob.stdout).trim()),
+        );
+        let (ea, eb) = (entry(&t, &pa), entry(&t, &pb));
+        assert_ne!(ea["project"], eb["project"], "round {round}");
+        assert_ne!(ea["uuid"], eb["uuid"], "round {round}");
+        for project in [&ea["project"], &eb["project"]] {
+            assert!(
+                !project.as_str().expect("project").contains('_'),
+                "{project}"
+            );
+        }
+        for n in [&a, &b] {
+            t.ok(&t.repo, &["rm", n, "--yes"]);
+        }
+    }
+}
