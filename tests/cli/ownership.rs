@@ -460,3 +460,27 @@ fn two_names_made_at_once_never_get_one_project() {
         }
     }
 }
+
+/// `[compose] delete_volumes = true` is the repo's config, not the user's: it counts only once
+/// the user trusts that config (`trust` shows it), and `--delete-volumes` always does.
+#[test]
+fn the_configs_delete_volumes_needs_trust() {
+    let t = TestEnv::new();
+    t.write(
+        &t.repo,
+        ".sandbox.toml",
+        "[compose]\ndelete_volumes = true\n",
+    );
+    t.git(&t.repo, &["add", "."]);
+    t.git(&t.repo, &["commit", "-q", "-m", "config"]);
+    t.new_sandbox("s");
+    let out = ok_all(&t, &t.repo, &["rm", "s", "--dry-run"]);
+    assert!(out.contains("is not applied"), "{out}");
+    assert!(
+        t.ok(&t.repo, &["trust", "--show"])
+            .contains("delete_volumes")
+    );
+    t.ok(&t.repo, &["trust"]);
+    let out = ok_all(&t, &t.repo, &["rm", "s", "--dry-run"]);
+    assert!(!out.contains("is not applied"), "{out}");
+}
