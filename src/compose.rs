@@ -1,19 +1,21 @@
 //! docker compose for one instance, isolated by project name and env file.
 //!
-//! Every call is `<compose> -p <instance id> --env-file <env file> -f <file> [--profile P] …`,
+//! Every call is `<compose> -p <project> --env-file <env file> -f <file> [--profile P] …`,
 //! run in the instance's directory with the env file's variables in its environment too, so
-//! two sandboxes' stacks never share containers, networks or volumes. `docker compose` is used
+//! two sandboxes' stacks never share containers, networks or volumes. The project is the one
+//! [`owner`] chose and stored (unique on the engine), and everything the stack creates carries
+//! the instance's uuid label, which is what proves it the instance's. `docker compose` is used
 //! where it exists, else the standalone `docker-compose`.
 //!
 //! Removal lives in [`removal`]: [`volume_plan`] lists, changing nothing, an instance's volumes
-//! as own (deleted by `rm` unless `--keep-volumes`) vs shared (a fixed `name:` or `external`,
-//! never deleted), as a [`removal::VolumePlan`]; [`down_for_removal`] runs `down` without
-//! `--volumes`, deletes exactly the own ones and returns a [`removal::DownReport`]. Both fail
-//! when the engine cannot be reached, which is never taken for "nothing running". The volumes
-//! of compose's model are read in `model` (`compose config`, else the file).
+//! as own (its label: kept with the trash state, or deleted with `--delete-volumes`) vs not its
+//! (never deleted), as a [`removal::VolumePlan`]; [`down_for_removal`] stops the stack and
+//! returns a [`removal::DownReport`]. Both fail when the engine cannot be reached, which is
+//! never taken for "nothing running". Volumes kept with trash states: [`kept`].
 
+pub mod kept;
 pub mod lint;
-mod model;
+pub mod owner;
 pub mod ports;
 pub mod raw;
 pub mod removal;
@@ -189,7 +191,7 @@ fn invocation(
     cmd.current_dir(&project)
         .args(&tool.pre_args)
         .arg("-p")
-        .arg(env::compose_project(&inst.id));
+        .arg(owner::project(inst));
     if let Some(e) = &env_arg {
         cmd.arg("--env-file").arg(e);
     }
@@ -269,37 +271,6 @@ fn config_text(mut cmd: Command) -> Option<String> {
     out.status
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-/// Compose projects with a running container (one `docker ps` call). Empty when docker is not
-/// installed (nothing can be running); an error naming the cause when the engine does not
-/// answer, so no caller mistakes "unknown" for "down".
-pub fn running_projects() -> Result<Vec<String>, String> {
-    let out = Command::new("docker")
-        .args([
-            "ps",
-            "--format",
-            "{{.Label \"com.docker.compose.project\"}}",
-        ])
-        .stdin(Stdio::null())
-        .output();
-    match out {
-        Ok(o) if o.status.success() => Ok(String::from_utf8_lossy(&o.stdout)
-            .lines()
-            .filter(|l| !l.is_empty())
-            .map(String::from)
-            .collect()),
-        Ok(o) => {
-            let err = String::from_utf8_lossy(&o.stderr);
-            let first = err.lines().map(str::trim).find(|l| !l.is_empty());
-            Err(format!(
-                "the Docker engine cannot be reached ({})",
-                first.unwrap_or("docker ps failed")
-            ))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(e) => Err(format!("cannot run docker: {e}")),
-    }
 }
 
 /// Whether `program` (a path, or a name looked up on PATH) is an executable file.

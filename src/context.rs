@@ -115,7 +115,15 @@ pub fn render(cfg: &Config, inst: &Instance, has_compose: bool) -> Result<String
         "{MARK} Do not edit or commit: it is rewritten with the env file. -->\n# {title}\n\n"
     );
     t.push_str(&format!("- name: `{}`\n", inst.name));
-    t.push_str(&format!("- id: `{}` (also the compose project)\n", inst.id));
+    let project = crate::compose::owner::project(inst);
+    if project == inst.id {
+        t.push_str(&format!("- id: `{}` (also the compose project)\n", inst.id));
+    } else {
+        t.push_str(&format!(
+            "- id: `{}`; compose project: `{project}`\n",
+            inst.id
+        ));
+    }
     if let Some(b) = &inst.branch {
         t.push_str(&format!("- branch: `{b}`\n"));
     }

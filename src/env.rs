@@ -23,7 +23,7 @@ pub fn vars(cfg: &Config, inst: &Instance) -> Result<Vec<(String, String)>> {
         ("SANDBOX_ID".to_string(), inst.id.clone()),
         (
             "COMPOSE_PROJECT_NAME".to_string(),
-            compose_project(&inst.id),
+            crate::compose::owner::project(inst),
         ),
     ];
     let ports = cfg.ports_for(inst.slot);
@@ -66,7 +66,8 @@ pub fn url(port: u32) -> String {
     format!("http://localhost:{port}")
 }
 
-/// Compose project names allow lower-case letters, digits, `-` and `_`, and start with a
+/// The project name an older git-sandbox derived from the id (entries without a stored
+/// project keep it; [`crate::compose::owner`] chooses new ones). Compose project names allow lower-case letters, digits, `-` and `_`, and start with a
 /// letter or digit. Ids are plain already ([`crate::names::id_part`]); this maps what is left
 /// (upper case, `.`, ids registered by older versions).
 pub fn compose_project(id: &str) -> String {

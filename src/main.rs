@@ -177,7 +177,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<i32> {
         Command::Rm(a) => commands::rm::run(ctx, a),
         Command::Mv(a) => commands::mv::run(ctx, a),
         Command::Restore(a) => commands::restore::restore(ctx, a),
-        Command::Trash(c) => commands::restore::trash(ctx, c),
+        Command::Trash(c) => commands::trash::run(ctx, c),
         Command::Prune(a) => commands::prune::run(ctx, a),
         Command::Env(a) => commands::services::env(ctx, a),
         Command::Exec(a) => commands::services::exec(ctx, a),

@@ -89,9 +89,14 @@ pub struct RmFlags {
     /// Show what would happen and change nothing.
     #[arg(long, short = 'n')]
     pub dry_run: bool,
-    /// Keep the compose volumes.
-    #[arg(long)]
+    /// Accepted for compatibility: the sandbox's own volumes are kept with its saved state by
+    /// default (`git sandbox restore` brings them back, `trash purge` deletes them).
+    #[arg(long, conflicts_with = "delete_volumes")]
     pub keep_volumes: bool,
+    /// Delete the sandbox's own compose volumes now (only those labelled as its) instead of
+    /// keeping them with its saved state.
+    #[arg(long)]
+    pub delete_volumes: bool,
     /// Stop services and unregister, but leave the directory and branch alone.
     #[arg(long, conflicts_with = "delete_branch")]
     pub keep_worktree: bool,
@@ -156,6 +161,9 @@ pub struct PruneArgs {
     /// (fast-forward, merge, squash or rebase), each through rm's checks, never forced.
     #[arg(long, conflicts_with = "all")]
     pub merged: bool,
+    /// With --merged: do not ask before each removal (each asks on a terminal, like rm).
+    #[arg(long, short = 'y', requires = "merged")]
+    pub yes: bool,
     /// Every repo's entries, not just this one's.
     #[arg(long)]
     pub all: bool,

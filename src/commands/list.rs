@@ -15,7 +15,6 @@ use crate::cli::{ListArgs, NameArg, StatusArgs};
 use crate::commands::Ctx;
 use crate::compose;
 use crate::config::Config;
-use crate::env;
 use crate::error::UserError;
 use crate::git::{self, Repo};
 use crate::registry::{Instance, Kind, MadeBy, Pushed, SETUP_INTERRUPTED, SETUP_RUNNING, State};
@@ -104,7 +103,7 @@ pub fn gather(insts: &[Instance]) -> Vec<Row> {
         .collect();
     let wants_docker = has_compose.contains(&true);
     std::thread::scope(|s| {
-        let docker = wants_docker.then(|| s.spawn(compose::running_projects));
+        let docker = wants_docker.then(|| s.spawn(compose::owner::running));
         let handles: Vec<_> = insts
             .iter()
             .zip(&has_compose)
@@ -120,16 +119,14 @@ pub fn gather(insts: &[Instance]) -> Vec<Row> {
                 "{e}; whether services run is unknown (SERVICES shows -)"
             ));
         }
-        let running: Option<Vec<String>> = running.and_then(Result::ok);
+        let running: Option<compose::owner::Running> = running.and_then(Result::ok);
         handles
             .into_iter()
             .zip(insts)
             .map(|(h, i)| {
                 let mut r = h.join().unwrap_or_else(|_| empty_row(i));
                 if r.services_up.is_some() {
-                    r.services_up = running
-                        .as_ref()
-                        .map(|up| up.contains(&env::compose_project(&i.id)));
+                    r.services_up = running.as_ref().map(|up| up.has(i));
                 }
                 if let Some(e) = bad_config.get(i.parent_repo.as_path()) {
                     r.error.get_or_insert_with(|| e.clone());

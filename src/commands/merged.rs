@@ -6,7 +6,9 @@
 //! plain `rm` would refuse them; their work is in the default branch, so here the branch the
 //! tool created is deleted after its tip is saved in the trash state (as `rm --delete-branch`
 //! does), and `git sandbox restore` brings it back. Everything else `rm` refuses (uncommitted
-//! or untracked files, processes, nested repositories …) is still refused.
+//! or untracked files, processes, nested repositories …) is still refused. Each removal asks on
+//! a terminal, as `rm` does (`--yes` does not), and keeps the sandbox's volumes with its saved
+//! state, as `rm` does.
 
 use anyhow::Result;
 
@@ -24,7 +26,14 @@ enum Fate {
     Failed(String),
 }
 
-pub fn run(ctx: &Ctx, dry_run: bool) -> Result<i32> {
+pub fn run(ctx: &Ctx, dry_run: bool, yes: bool) -> Result<i32> {
+    if !dry_run && !yes && !ui::interactive() {
+        return Err(UserError::usage(
+            "not removing merged sandboxes without confirmation: there is no terminal to ask on",
+        )
+        .hint("pass --yes to confirm (their volumes are kept with their saved states, as with rm)")
+        .into());
+    }
     let (repo, mut cfg) = ctx.repo_config()?;
     crate::trust::settle(
         &mut cfg,
@@ -49,7 +58,7 @@ pub fn run(ctx: &Ctx, dry_run: bool) -> Result<i32> {
     for inst in &insts {
         let fate = match candidate(&repo, inst, &default) {
             Err(why) => Fate::Stays(why),
-            Ok(how) => remove(ctx, &repo, &cfg, inst, dry_run, how),
+            Ok(how) => remove(ctx, &repo, &cfg, inst, (dry_run, yes), how),
         };
         fates.push((inst.name.clone(), fate));
     }
@@ -108,12 +117,12 @@ fn remove(
     repo: &Repo,
     cfg: &crate::config::Config,
     inst: &Instance,
-    dry_run: bool,
+    (dry_run, yes): (bool, bool),
     how: String,
 ) -> Fate {
     ui::info(&format!("--- {} ({how})", inst.name));
     let opts = RmFlags {
-        yes: true,
+        yes,
         dry_run,
         // Its work is in the default branch: the branch the tool made goes, its tip saved.
         delete_branch: inst.created_branch,
@@ -121,6 +130,7 @@ fn remove(
     };
     match rm::remove(ctx, repo, cfg, inst, opts) {
         Ok(0) => Fate::Goes(how),
+        Ok(1) => Fate::Stays("not confirmed".into()),
         Ok(code) => Fate::Failed(format!("rm exited {code}")),
         Err(e) => {
             let user = e.chain().find_map(|c| c.downcast_ref::<UserError>());

@@ -17,6 +17,8 @@ pub mod rm;
 pub mod services;
 pub mod setup;
 pub mod shell;
+pub mod stack;
+pub mod trash;
 
 use std::path::PathBuf;
 

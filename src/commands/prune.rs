@@ -18,7 +18,7 @@ use crate::ui;
 
 pub fn run(ctx: &Ctx, args: PruneArgs) -> Result<i32> {
     if args.merged {
-        return super::merged::run(ctx, args.dry_run);
+        return super::merged::run(ctx, args.dry_run, args.yes);
     }
     let here = ctx.repo();
     let data = ctx.reg.load()?;

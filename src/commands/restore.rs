@@ -6,15 +6,16 @@
 //! the branch's config. Restoring makes the sandbox anew (branch, worktree, slot, ports, env
 //! file) with HEAD where it was (its branch, another branch, or detached at the saved commit),
 //! then puts the index and the working files back, so staged, unstaged and untracked files
-//! return as they were, and the branch's upstream config if it went with the branch. Saved
-//! states stay until `trash purge` deletes them.
-
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+//! return as they were, and the branch's upstream config if it went with the branch. The
+//! state also names the sandbox's uuid, compose project and kept volumes: the restored
+//! sandbox gets the same uuid and project, so `up` runs it on the same volumes. Saved states
+//! (`commands/trash.rs`) stay until `trash purge` deletes them.
 
 use anyhow::Result;
 
-use crate::cli::{PurgeArgs, RestoreArgs, TrashCommand};
+use crate::cli::RestoreArgs;
 use crate::commands::Ctx;
+use crate::compose::owner;
 use crate::config;
 use crate::error::UserError;
 use crate::git::Repo;
@@ -28,21 +29,28 @@ use crate::ui;
 const TRASH: &str = "refs/sandbox/trash/";
 
 /// One saved state.
-struct Saved {
-    refname: String,
-    commit: String,
-    name: String,
+pub(super) struct Saved {
+    pub(super) refname: String,
+    pub(super) commit: String,
+    pub(super) name: String,
     /// The branch HEAD was on; empty when it was detached.
-    branch: String,
+    pub(super) branch: String,
     /// The branch the registry gave the sandbox (empty in states older than this field).
     sandbox_branch: String,
     /// Its `branch.<name>.*` config as it was (`branch-config: KEY=VALUE` lines).
     branch_config: Vec<(String, String)>,
+    /// Where the tool made the branch (empty in states older than this field).
+    base_commit: String,
     kind: Kind,
     created_branch: bool,
-    saved_at: String,
+    pub(super) saved_at: String,
     /// The removal's trash directory (kept files), if it is still there.
-    trash_dir: Option<std::path::PathBuf>,
+    pub(super) trash_dir: Option<std::path::PathBuf>,
+    /// The removed sandbox's uuid and compose project (absent from older states).
+    pub(super) uuid: Option<String>,
+    project: Option<String>,
+    /// Its own compose volumes, kept with this state.
+    pub(super) volumes: Vec<String>,
 }
 
 /// A container still writing in the kept files (a forced `rm` kept the tree whole around
@@ -77,7 +85,7 @@ fn refuse_writers(s: &Saved) -> Result<()> {
     .into())
 }
 
-fn saved_states(repo: &Repo, id: Option<&str>) -> Result<Vec<Saved>> {
+pub(super) fn saved_states(repo: &Repo, id: Option<&str>) -> Result<Vec<Saved>> {
     let prefix = match id {
         Some(id) => format!("{TRASH}{id}/"),
         None => TRASH.to_string(),
@@ -101,6 +109,10 @@ fn saved_states(repo: &Repo, id: Option<&str>) -> Result<Vec<Saved>> {
             branch: field("branch"),
             sandbox_branch: field("sandbox-branch"),
             branch_config,
+            // Only a commit id is taken from a message that is not trusted.
+            base_commit: Some(field("base-commit"))
+                .filter(|b| b.len() >= 40 && b.bytes().all(|c| c.is_ascii_hexdigit()))
+                .unwrap_or_default(),
             kind: if field("kind") == "local-prod" {
                 Kind::LocalProd
             } else {
@@ -109,6 +121,14 @@ fn saved_states(repo: &Repo, id: Option<&str>) -> Result<Vec<Saved>> {
             created_branch: field("created-branch") == "true",
             saved_at: field("saved-at"),
             trash_dir: trash_dir_of(&refname, &field("trash-dir")),
+            // A state's message is not trusted: only well-formed values are read.
+            uuid: Some(field("instance-uuid")).filter(|u| owner::is_uuid(u)),
+            project: Some(field("compose-project")).filter(|p| owner::is_project(p)),
+            volumes: field("volumes")
+                .split_whitespace()
+                .filter(|v| owner::is_volume_name(v))
+                .map(String::from)
+                .collect(),
             refname,
             commit,
         });
@@ -186,6 +206,8 @@ pub fn restore(ctx: &Ctx, args: RestoreArgs) -> Result<i32> {
             state: s.commit.clone(),
             trash_dir: s.trash_dir.clone(),
             applied: false,
+            uuid: s.uuid.clone(),
+            project: s.project.clone(),
         }),
         progress: ui::progress(),
         made_by: crate::registry::MadeBy::User,
@@ -196,7 +218,8 @@ pub fn restore(ctx: &Ctx, args: RestoreArgs) -> Result<i32> {
         .map(|d| trash::TrashDir::at(d).kept_size())
         .unwrap_or((0, 0));
     refuse_writers(s)?;
-    let created = sandbox::create(&repo, &cfg, &ctx.reg, &spec)?;
+    let mut created = sandbox::create(&repo, &cfg, &ctx.reg, &spec)?;
+    keep_base(ctx, s, &mut created.instance)?;
     super::new::report_created(&created);
     put_back_branch_config(&repo, s, &head);
     if let (true, Some(at)) = (head.detached, &head.start) {
@@ -209,6 +232,7 @@ pub fn restore(ctx: &Ctx, args: RestoreArgs) -> Result<i32> {
         "restored from {} (kept; `git sandbox trash purge` deletes it)",
         s.refname
     ));
+    volumes_note(s, &created.instance);
     let inst = &created.instance;
     let set_up =
         super::setup::after_create(&repo, &cfg, &ctx.reg, inst, consent, args.setup.no_setup);
@@ -225,23 +249,28 @@ pub fn restore(ctx: &Ctx, args: RestoreArgs) -> Result<i32> {
         kept_files: kept.0,
         kept_bytes: kept.1,
         branch_recreated: spec.start.is_some() && !spec.detach,
+        volumes: s.volumes.clone(),
     };
     crate::json::print(&json::Restore::of(&cfg, &created, from)?)?;
     Ok(code)
 }
 
-/// `  kept: 12 file(s), 3.4 MiB in <dir>` when the removal kept files.
-fn kept_note(s: &Saved) -> String {
-    match &s.trash_dir {
-        Some(dir) => {
-            let (files, bytes) = trash::size(dir);
-            format!(
-                "  kept: {files} file(s), {} in {}",
-                crate::safety::human_bytes(bytes),
-                dir.display()
-            )
-        }
-        None => String::new(),
+/// Says whether the state's volumes are the restored sandbox's again: the same uuid and
+/// compose project (another may have taken the project since).
+fn volumes_note(s: &Saved, inst: &crate::registry::Instance) {
+    if s.volumes.is_empty() {
+        return;
+    }
+    let list = s.volumes.join(", ");
+    if inst.uuid == s.uuid && inst.project == s.project {
+        ui::info(&format!(
+            "its volumes are its again ({list}): `git sandbox up` starts it on them"
+        ));
+    } else {
+        ui::warn(&format!(
+            "its volumes ({list}) could not be given back (its compose project or identity is taken now); they stay with {}",
+            s.refname
+        ));
     }
 }
 
@@ -352,85 +381,17 @@ fn start_point(repo: &Repo, s: &Saved, branch: &str) -> Result<Option<String>> {
     }
 }
 
-pub fn trash(ctx: &Ctx, cmd: TrashCommand) -> Result<i32> {
-    let repo = ctx.repo()?;
-    match cmd {
-        TrashCommand::List => {
-            let states = saved_states(&repo, None)?;
-            if states.is_empty() {
-                ui::info("nothing is saved");
-            }
-            for s in &states {
-                ui::out(&format!(
-                    "{}  {}  {}  branch {}{}",
-                    s.refname,
-                    s.saved_at,
-                    s.name,
-                    s.branch,
-                    kept_note(s)
-                ));
-            }
-            Ok(0)
-        }
-        TrashCommand::Purge(a) => purge(&repo, a),
+/// The restored sandbox starts where the removed one did (`base_commit`), not at its saved
+/// tip: its commits stay its own for `list`, `rm` and `prune --merged`.
+fn keep_base(ctx: &Ctx, s: &Saved, inst: &mut crate::registry::Instance) -> Result<()> {
+    if s.base_commit.is_empty() || inst.base_commit.as_deref() == Some(s.base_commit.as_str()) {
+        return Ok(());
     }
-}
-
-fn purge(repo: &Repo, a: PurgeArgs) -> Result<i32> {
-    let cutoff = match &a.older_than {
-        None => None,
-        Some(age) => {
-            let d = humantime::parse_duration(age).map_err(|e| {
-                UserError::usage(format!("--older-than {age:?}: {e}"))
-                    .hint("use a duration such as 30d or 12h")
-            })?;
-            Some(SystemTime::now().checked_sub(d).unwrap_or(UNIX_EPOCH))
+    inst.base_commit = Some(s.base_commit.clone());
+    ctx.reg.update(|d| {
+        if let Some(e) = d.find_mut(&inst.id) {
+            e.base_commit = Some(s.base_commit.clone());
         }
-    };
-    let states = saved_states(repo, None)?;
-    let mut doomed = Vec::new();
-    for s in states {
-        let t = repo.commit_time(&s.commit)?;
-        let when = UNIX_EPOCH + Duration::from_secs(u64::try_from(t).unwrap_or(0));
-        if cutoff.is_none_or(|c| when < c) {
-            doomed.push(s);
-        }
-    }
-    if doomed.is_empty() {
-        ui::info("nothing to purge");
-        return Ok(0);
-    }
-    for s in &doomed {
-        ui::info(&format!("  {}  ({})", s.refname, s.saved_at));
-    }
-    if !a.yes {
-        if !ui::interactive() {
-            return Err(UserError::usage(
-                "not purging without confirmation: there is no terminal to ask on",
-            )
-            .hint("pass --yes to confirm")
-            .into());
-        }
-        if !ui::confirm(&format!(
-            "Delete these {} saved state(s) for good?",
-            doomed.len()
-        )) {
-            return Err(UserError::new("not confirmed; nothing was deleted").into());
-        }
-    }
-    for s in &doomed {
-        if let Some(dir) = &s.trash_dir {
-            let left = trash::purge(&trash::TrashDir::at(dir))?;
-            if !left.is_empty() {
-                ui::warn(&format!(
-                    "left in place in {} (another filesystem, or a directory holding a .git): {}",
-                    dir.display(),
-                    left.len()
-                ));
-            }
-        }
-        repo.delete_ref(&s.refname)?;
-    }
-    ui::info(&format!("deleted {} saved state(s)", doomed.len()));
-    Ok(0)
+        Ok(())
+    })
 }

@@ -1,7 +1,8 @@
 //! `rm [NAME]`: remove a sandbox without losing work (also `local-prod rm`).
 //!
 //! Choose the target (never "the current directory" as such), verify its path, take its
-//! index lock, assess it, plan, show, refuse or confirm, stop its services, then hand over to
+//! index lock, assess it, plan, show, refuse or confirm, stop its services (`commands/stack.rs`:
+//! its own volumes are kept with the trash state unless `--delete-volumes`), then hand over to
 //! [`crate::removal::steps`] (quarantine, re-check, save, act).
 
 use std::path::Path;
@@ -9,11 +10,7 @@ use std::path::Path;
 use anyhow::Result;
 
 use crate::cli::{RmArgs, RmFlags};
-use crate::commands::Ctx;
-use crate::compose::{
-    self,
-    removal::{DownReport, VolumePlan},
-};
+use crate::commands::{Ctx, stack};
 use crate::config::Config;
 use crate::error::UserError;
 use crate::git::{IndexLock, Repo};
@@ -56,14 +53,6 @@ pub fn remove(ctx: &Ctx, repo: &Repo, cfg: &Config, inst: &Instance, opts: Optio
     crate::git::heal_racy_index(&path);
     let lock = IndexLock::take(&repo.admin_dir(inst.admin()), &path)?;
     let others = ctx.reg.load()?.instances;
-    let job = Job {
-        repo,
-        reg: &ctx.reg,
-        cfg,
-        inst,
-        path: &path,
-        others: &others,
-    };
     let report = safety::assess(&safety::Subject {
         repo,
         inst,
@@ -74,7 +63,8 @@ pub fn remove(ctx: &Ctx, repo: &Repo, cfg: &Config, inst: &Instance, opts: Optio
     })?;
     let plan = plan::decide(inst, &report, &opts);
     announce(ctx, inst, &path, &report, &plan, &opts);
-    let services = services_for(cfg, inst, &path, &plan, &opts)?;
+    let delete_volumes = stack::delete_volumes(cfg, &opts);
+    let services = stack::services_for(cfg, inst, &path, &plan, &opts, delete_volumes)?;
     let lines = present::steps(
         &plan,
         &path.display().to_string(),
@@ -88,7 +78,7 @@ pub fn remove(ctx: &Ctx, repo: &Repo, cfg: &Config, inst: &Instance, opts: Optio
         plan: &plan,
         steps: &lines,
         volumes: services.as_ref().and_then(|s| s.1.as_ref()),
-        keep_volumes: opts.keep_volumes,
+        delete_volumes,
     };
     if let Some(r) = &plan.refusal {
         json_out(
@@ -107,9 +97,26 @@ pub fn remove(ctx: &Ctx, repo: &Repo, cfg: &Config, inst: &Instance, opts: Optio
     crate::fault::point("rm:confirmed")?;
     super::setup::teardown(repo, cfg, &ctx.reg, inst, &path, opts.force)?;
     // Without a compose file there was nothing to stop: no services in the JSON either.
-    let down = stop_services(cfg, inst, &path, &opts)?.filter(|_| services.is_some());
+    let mut stopped = stack::stop(cfg, inst, &path, &opts, delete_volumes)?;
+    let job = Job {
+        repo,
+        reg: &ctx.reg,
+        cfg,
+        inst,
+        path: &path,
+        others: &others,
+        volumes: &stopped
+            .as_ref()
+            .map(|d| d.recorded.clone())
+            .unwrap_or_default(),
+    };
     let done =
         steps::carry_out(&job, &report, &plan, lock).map_err(|e| late_refusal(&facts, &opts, e))?;
+    // `--delete-volumes`: only now that the removal is done.
+    if let Some(d) = stopped.as_mut() {
+        stack::delete_now(d);
+    }
+    let down = stopped.as_ref().filter(|_| services.is_some());
     tell(ctx, repo, inst, &plan, &done, &opts, &path);
     if opts.json {
         let outcome = if plan.remove_worktree {
@@ -117,7 +124,7 @@ pub fn remove(ctx: &Ctx, repo: &Repo, cfg: &Config, inst: &Instance, opts: Optio
         } else {
             Outcome::Unregistered
         };
-        json::print(&json::rm::Rm::of(&facts, outcome, None).with_done(&done, down.as_ref()))?;
+        json::print(&json::rm::Rm::of(&facts, outcome, None).with_done(&done, down))?;
     }
     Ok(0)
 }
@@ -129,22 +136,6 @@ fn announce(ctx: &Ctx, inst: &Instance, path: &Path, report: &Report, plan: &Pla
         ui::detail(&format!("(the current directory is {})", ctx.cwd.display()));
     }
     show(report, plan, opts);
-}
-
-/// The services step. A refusal needs it only for its JSON, where an engine that cannot be
-/// reached is no news (the refusal is).
-fn services_for(
-    cfg: &Config,
-    inst: &Instance,
-    path: &Path,
-    plan: &Plan,
-    opts: &Options,
-) -> Result<Option<(String, Option<VolumePlan>)>> {
-    match &plan.refusal {
-        Some(_) if opts.json => Ok(services_step(cfg, inst, path, opts).unwrap_or(None)),
-        Some(_) => Ok(None),
-        None => services_step(cfg, inst, path, opts),
-    }
 }
 
 /// With `--json`: the JSON of a removal that stopped before acting.
@@ -299,57 +290,6 @@ fn ask(inst: &Instance, opts: &Options, lines: &[String]) -> Result<Answer> {
         return Ok(Answer::Declined);
     }
     Ok(Answer::Go)
-}
-
-/// The services step, with the volumes it deletes and keeps. An engine that cannot be reached
-/// refuses here, before anything is asked or changed (unless `--force`).
-fn services_step(
-    cfg: &Config,
-    inst: &Instance,
-    path: &Path,
-    opts: &Options,
-) -> Result<Option<(String, Option<VolumePlan>)>> {
-    if !compose::has_file(path, cfg) {
-        return Ok(None);
-    }
-    let mut step = "stop its services".to_string();
-    match compose::volume_plan(cfg, inst, path) {
-        Ok(v) => {
-            for l in v.lines(opts.keep_volumes) {
-                step.push_str(&format!("\n  - {l}"));
-            }
-            return Ok(Some((step, Some(v))));
-        }
-        Err(e) if opts.force => ui::warn(&format!(
-            "{e:#}; removing anyway (--force): its containers may keep running"
-        )),
-        Err(e) => return Err(e),
-    }
-    Ok(Some((step, None)))
-}
-
-fn stop_services(
-    cfg: &Config,
-    inst: &Instance,
-    path: &Path,
-    opts: &Options,
-) -> Result<Option<DownReport>> {
-    match compose::down_for_removal(cfg, inst, path, opts.keep_volumes) {
-        Ok(report) => {
-            report.print();
-            Ok(Some(report))
-        }
-        Err(e) if opts.force => {
-            ui::warn(&format!(
-                "could not stop its services ({e:#}); removing anyway (--force)"
-            ));
-            Ok(None)
-        }
-        Err(e) => Err(e.context(format!(
-            "stopping the services of {} failed, so it was not removed (--force removes it anyway)",
-            inst.name
-        ))),
-    }
 }
 
 fn tell(

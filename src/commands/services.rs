@@ -91,14 +91,15 @@ pub fn up_instance_with(
 ) -> Result<i32> {
     let path = target::verify(repo, inst)?;
     let tool = compose::Tool::detect()?;
+    let inst = &compose::owner::settle(&crate::registry::Registry::locate()?, inst)?;
     let rendered = render(repo, cfg, inst, &tool, &path)?;
     isolation(&rendered, inst, force)?;
-    let running = compose::running_projects()
+    let running = compose::owner::running()
         .map_err(|e| {
             UserError::new(format!("cannot start the services of {}: {e}", inst.name))
                 .hint("start Docker (or point DOCKER_HOST at it) and try again")
         })?
-        .contains(&env::compose_project(&inst.id));
+        .has(inst);
     if !running {
         let busy = env::busy_ports(cfg, inst.slot);
         if !busy.is_empty() {

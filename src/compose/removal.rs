@@ -1,16 +1,19 @@
-//! Stopping an instance's stack for `rm`, and which of its volumes that may delete.
+//! Stopping an instance's stack for `rm`, and what becomes of its volumes.
 //!
-//! `compose down --volumes` deletes every volume the compose file declares, a fixed `name:` one
-//! included whatever `-p` is, so a database volume shared by local-prod and the sandboxes would
-//! go with any sandbox's `rm`. So `rm` runs `down` without `--volumes` and then deletes only the
-//! instance's **own** volumes: labelled `com.docker.compose.project=<project>`, named compose's
-//! default `<project>_<key>` (`key` from the `com.docker.compose.volume` label), and not the name
-//! of a volume the compose model declares with a fixed `name:` or `external`. (A fixed-name volume
-//! carries the label of whichever project created it first, so the label alone proves nothing.)
-//! Anonymous volumes mounted by the project's containers (what `down --volumes` also removed) are
-//! own too; the engine refuses to delete one still used by any other container. Everything else
-//! is **shared** and never deleted. The model comes from `compose/model.rs`; when it cannot be
-//! read, no named volume counts as own.
+//! Ownership is proven by the instance's uuid label ([`super::owner`]), never by a name: its
+//! containers and networks are those carrying the label. When everything of its compose
+//! project is its, compose's `down` stops them (never `--volumes`); else they are stopped
+//! (`docker stop`, which keeps each container's stop signal and grace period) and removed by
+//! the label, and the rest is left alone. Its **own** volumes are
+//! those carrying the label. They are kept by default, recorded with the trash state (so
+//! `restore` brings the stack back on them and `trash purge` deletes them); `--delete-volumes`
+//! deletes them at once. Anonymous volumes its containers mount are kept too (they cannot come
+//! back with `restore`); `--delete-volumes` deletes them, and the engine refuses one another
+//! container still uses. A volume or container of its compose project, or mounted by it, that
+//! does not carry its label is **not its**: never stopped or deleted, only reported.
+//!
+//! Entries an older git-sandbox made have no uuid: their containers are found by the compose
+//! project label as before, and none of their volumes is deleted (none carries a label).
 //!
 //! An engine that cannot be reached is never taken for "nothing running": [`volume_plan`] and
 //! [`down_for_removal`] fail with an error naming it, and `rm` removes nothing unless `--force`.
@@ -20,50 +23,97 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result};
 
-use super::model::{Declared, Model, read_model};
+mod found;
+
+use found::Found;
+
+use super::owner::{self, LABEL, PROJECT_LABEL};
 use super::{Tool, command, has_file};
 use crate::config::Config;
-use crate::env;
 use crate::error::UserError;
 use crate::registry::Instance;
 use crate::ui;
-use Declared::{External, Fixed, Own};
 
-/// What `rm` would do with the volumes of an instance's compose project.
+/// What `rm` would do with the volumes of an instance's stack.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct VolumePlan {
-    /// The instance's own volumes: deleted by `rm` unless `--keep-volumes`.
+    /// Volumes carrying its label: kept with the trash state, or deleted (`--delete-volumes`).
     pub own: Vec<String>,
-    /// Volumes it uses or created that are, or may be, shared, and why: never deleted.
+    /// Anonymous volumes its containers mount: kept, or deleted (`--delete-volumes`).
+    pub anonymous: Vec<String>,
+    /// Volumes of its project or mounted by it that are not its, and why: never deleted.
     pub shared: Vec<(String, String)>,
+    /// Containers of its compose project that are not its: never stopped.
+    pub foreign: Vec<String>,
+    /// No trash state records its kept volumes (`--keep-worktree` only unregisters it).
+    pub unrecorded: bool,
 }
 
+/// Why an own volume is kept by default.
+pub const KEPT: &str = "kept with the saved state: `git sandbox restore` brings it back, `git sandbox trash purge` deletes it";
+
+/// Why an own volume is kept when no trash state records it (`--keep-worktree`).
+const UNRECORDED: &str =
+    "kept, labelled as its; no saved state records it: `docker volume rm` it when done";
+
+/// Why an anonymous volume is kept by default.
+const ANON_KEPT: &str = "anonymous: `restore` cannot bring it back; `docker volume rm` it when done, or use --delete-volumes";
+
 impl VolumePlan {
-    /// What `rm` would do with each volume, one line each (for `--dry-run`).
-    pub fn lines(&self, keep_volumes: bool) -> Vec<String> {
-        let own = self.own.iter().map(|v| {
-            if keep_volumes {
-                format!("keep volume {v} (--keep-volumes)")
+    /// What `rm` would do with each volume, one line each (for the plan).
+    pub fn lines(&self, delete: bool) -> Vec<String> {
+        let mine = self.own.iter().chain(&self.anonymous).map(|v| {
+            if delete {
+                format!("delete volume {v} (--delete-volumes)")
+            } else if self.own.contains(v) {
+                format!("keep volume {v} ({})", self.why_kept())
             } else {
-                format!("delete volume {v}")
+                format!("keep volume {v} ({ANON_KEPT})")
             }
         });
-        let shared = (self.shared.iter()).map(|(v, why)| format!("keep shared volume {v} ({why})"));
-        own.chain(shared).collect()
+        let shared =
+            (self.shared.iter()).map(|(v, why)| format!("keep volume {v}, not its ({why})"));
+        let foreign = (self.foreign.iter())
+            .map(|c| format!("leave container {c} running, not its (no label of this sandbox's)"));
+        mine.chain(shared).chain(foreign).collect()
+    }
+
+    fn why_kept(&self) -> &'static str {
+        if self.unrecorded { UNRECORDED } else { KEPT }
+    }
+
+    /// Each volume not deleted, and why.
+    pub fn kept(&self, delete: bool) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = self.shared.clone();
+        if !delete {
+            out.extend(
+                self.own
+                    .iter()
+                    .map(|v| (v.clone(), self.why_kept().to_string())),
+            );
+            out.extend(
+                self.anonymous
+                    .iter()
+                    .map(|v| (v.clone(), ANON_KEPT.to_string())),
+            );
+        }
+        out
     }
 }
 
 /// What [`down_for_removal`] did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct DownReport {
-    /// Whether `down` ran (the project had containers or networks).
+    /// Whether anything was stopped or removed.
     pub stopped: bool,
-    /// Own volumes deleted.
+    /// Volumes deleted (`--delete-volumes`).
     pub deleted: Vec<String>,
-    /// Shared volumes left alone, and why.
-    pub shared: Vec<(String, String)>,
-    /// Own volumes not deleted, and why (`--keep-volumes`, or the engine's refusal).
+    /// Volumes kept, and why.
     pub kept: Vec<(String, String)>,
+    /// Own volumes kept with the trash state.
+    pub recorded: Vec<String>,
+    /// Volumes to delete once the removal is done (`--delete-volumes`).
+    pub to_delete: Vec<String>,
 }
 
 impl DownReport {
@@ -72,152 +122,109 @@ impl DownReport {
         if self.stopped {
             ui::info("stopped its services");
         }
+        if self.to_delete.is_empty() {
+            self.print_volumes();
+        }
+    }
+
+    /// Says what became of the volumes.
+    pub fn print_volumes(&self) {
         for v in &self.deleted {
             ui::info(&format!("deleted volume {v}"));
         }
-        for (v, why) in &self.shared {
-            ui::info(&format!("kept shared volume {v} ({why})"));
-        }
         for (v, why) in &self.kept {
-            ui::warn(&format!("kept volume {v} ({why})"));
+            ui::info(&format!("kept volume {v} ({why})"));
         }
     }
 }
 
-/// The instance's volumes as own vs shared, changing nothing. Empty without a compose file or
-/// when the project has neither containers nor volumes; an error when the engine cannot be
-/// reached.
+/// The plan for the instance's volumes, changing nothing. Empty without a compose file (and,
+/// for an older entry, nothing of its project on the engine); an error when the engine cannot
+/// be reached.
 pub fn volume_plan(cfg: &Config, inst: &Instance, dir: &Path) -> Result<VolumePlan> {
-    if !has_file(dir, cfg) {
+    if !has_file(dir, cfg) && owner::legacy(inst) {
         return Ok(VolumePlan::default());
     }
-    match project_containers(inst)? {
-        Some(containers) => plan(cfg, inst, dir, &containers),
-        None => Ok(VolumePlan::default()),
-    }
-}
-
-/// The plan, reading the compose model only when the project has containers or volumes.
-fn plan(cfg: &Config, inst: &Instance, dir: &Path, containers: &[String]) -> Result<VolumePlan> {
-    let project = env::compose_project(&inst.id);
-    let Some(volumes) = engine_volumes(inst)? else {
+    let Some(found) = Found::look(inst)? else {
         return Ok(VolumePlan::default());
     };
-    if containers.is_empty() && !volumes.iter().any(|v| v.project == project) {
-        return Ok(VolumePlan::default());
-    }
-    let model = read_model(cfg, inst, dir);
-    let mut plan = classify(&project, model.as_ref(), &volumes);
-    for v in anonymous_mounts(inst, containers)? {
-        if !plan.own.contains(&v) && !plan.shared.iter().any(|(n, _)| *n == v) {
-            plan.own.push(v);
-        }
-    }
-    Ok(plan)
+    Ok(found.plan(inst))
 }
 
-/// The anonymous volumes (64 hex digits, no name given) mounted by these containers.
-fn anonymous_mounts(inst: &Instance, containers: &[String]) -> Result<Vec<String>> {
-    if containers.is_empty() {
-        return Ok(Vec::new());
-    }
-    let format = "{{range .Mounts}}{{if eq .Type \"volume\"}}{{.Name}}\n{{end}}{{end}}";
-    let mut args = vec!["inspect", "--type", "container", "--format", format];
-    args.extend(containers.iter().map(String::as_str));
-    let mut names: Vec<String> = docker_lines(inst, &args)?
-        .unwrap_or_default()
-        .into_iter()
-        .map(|l| l.trim().to_string())
-        .filter(|n| is_anonymous(n))
-        .collect();
-    names.sort();
-    names.dedup();
-    Ok(names)
-}
-
-fn is_anonymous(name: &str) -> bool {
-    name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
-/// The ids of the project's containers, running or not (see [`docker_lines`] for `None`).
-/// Removes the project's containers and networks by their compose labels (what `down` does),
-/// for when no compose file is left; whether there was anything to stop.
+/// Removes the instance's containers and networks by their labels (its uuid; an older entry's
+/// compose project), for `down` when no compose file is left and for `rm`; whether there was
+/// anything to stop. Containers that are not its are left alone.
 pub fn stop_by_label(inst: &Instance) -> Result<bool> {
-    let filter = format!(
-        "label=com.docker.compose.project={}",
-        env::compose_project(&inst.id)
-    );
-    let containers = project_containers(inst)?.unwrap_or_default();
-    let networks =
-        docker_lines(inst, &["network", "ls", "-q", "--filter", &filter])?.unwrap_or_default();
-    for c in &containers {
-        let out = docker(&["rm", "-f", c]).context("cannot run docker rm")?;
-        if !out.status.success() {
-            anyhow::bail!("docker rm -f {c} failed: {}", first_line(&out.stderr));
+    let Some(found) = Found::look(inst)? else {
+        return Ok(false);
+    };
+    stop(&found)
+}
+
+fn stop(found: &Found) -> Result<bool> {
+    if !found.mine.is_empty() {
+        for verb in ["stop", "rm"] {
+            let mut args = vec![verb];
+            args.extend(found.mine.iter().map(String::as_str));
+            let out = docker(&args).with_context(|| format!("cannot run docker {verb}"))?;
+            if !out.status.success() {
+                anyhow::bail!("docker {verb} failed: {}", first_line(&out.stderr));
+            }
         }
     }
-    for n in &networks {
+    for n in &found.networks {
         let _ = docker(&["network", "rm", n]);
     }
-    Ok(!containers.is_empty() || !networks.is_empty())
+    Ok(found.running())
 }
 
-fn project_containers(inst: &Instance) -> Result<Option<Vec<String>>> {
-    let filter = format!(
-        "label=com.docker.compose.project={}",
-        env::compose_project(&inst.id)
-    );
-    docker_lines(inst, &["ps", "-aq", "--filter", &filter])
-}
-
-/// Stops an instance's stack before removal: `down` (never `--volumes`), then deletes its own
-/// volumes unless `keep_volumes`. Fails, changing nothing, when the engine cannot be reached.
+/// Stops an instance's stack before removal (compose `down`, never `--volumes`, when its
+/// project holds nothing else; else by its labels). Its own volumes are recorded for the trash
+/// state, or, when `delete`, listed for [`delete_volumes`] once the removal is done (a removal
+/// refused after this point must not have lost them). Fails, changing nothing, when the engine
+/// cannot be reached.
 pub fn down_for_removal(
     cfg: &Config,
     inst: &Instance,
     dir: &Path,
-    keep_volumes: bool,
+    delete: bool,
+    unrecorded: bool,
 ) -> Result<DownReport> {
-    if !has_file(dir, cfg) {
-        // No compose file left to run compose on: the stack is stopped by its labels, never
-        // left running behind a removed sandbox.
-        return Ok(DownReport {
-            stopped: stop_by_label(inst)?,
-            ..DownReport::default()
-        });
+    // No compose file (and none rendered): two quick looks, as many as `rm` always took,
+    // before the full one, which only a stack left behind needs.
+    if !has_file(dir, cfg) && !anything_of(inst)? {
+        return Ok(DownReport::default());
     }
-    let Some(containers) = project_containers(inst)? else {
+    let Some(found) = Found::look(inst)? else {
         return Ok(DownReport::default());
     };
-    let plan = plan(cfg, inst, dir, &containers)?;
-    let filter = format!(
-        "label=com.docker.compose.project={}",
-        env::compose_project(&inst.id)
-    );
-    let running = !containers.is_empty()
-        || docker_lines(inst, &["network", "ls", "-q", "--filter", &filter])?
-            .is_some_and(|n| !n.is_empty());
+    let mut plan = found.plan(inst);
+    plan.unrecorded = unrecorded;
+    // compose's own `down` (dependency order, its networks) when everything of its project
+    // is the instance's; by label otherwise, leaving what is not its.
+    let stopped = if has_file(dir, cfg) && found.running() && found.foreign.is_empty() {
+        compose_down(cfg, inst, dir)?
+    } else {
+        stop(&found)?
+    };
     let mut report = DownReport {
-        shared: plan.shared,
+        stopped,
+        kept: plan.shared.clone(),
         ..DownReport::default()
     };
-    if running {
-        let tool = Tool::detect()?;
-        let status = command(&tool, cfg, inst, dir)?
-            .args(["down", "--remove-orphans"])
-            .stdin(Stdio::null())
-            .status()
-            .context("cannot run docker compose down")?;
-        if !status.success() {
-            anyhow::bail!("docker compose down failed ({status})");
-        }
-        report.stopped = true;
+    if delete {
+        report.to_delete = plan.own.into_iter().chain(plan.anonymous).collect();
+    } else {
+        report.kept = plan.kept(false);
+        report.recorded = plan.own;
     }
-    for v in plan.own {
-        if keep_volumes {
-            report.kept.push((v, "--keep-volumes".into()));
-            continue;
-        }
+    Ok(report)
+}
+
+/// `--delete-volumes`, after the removal: deletes the volumes [`down_for_removal`] listed; one
+/// the engine refuses (another container uses it) is kept, with its reason.
+pub fn delete_volumes(report: &mut DownReport) {
+    for v in std::mem::take(&mut report.to_delete) {
         match docker(&["volume", "rm", &v]) {
             Ok(o) if o.status.success() => report.deleted.push(v),
             Ok(o) => report
@@ -226,7 +233,42 @@ pub fn down_for_removal(
             Err(e) => report.kept.push((v, format!("not deleted: {e}"))),
         }
     }
-    Ok(report)
+}
+
+/// Whether the engine holds a container or network of the instance's (by its label).
+fn anything_of(inst: &Instance) -> Result<bool> {
+    let filter = label_filter(inst);
+    for args in [
+        &["ps", "-aq", "--filter", &filter][..],
+        &["network", "ls", "-q", "--filter", &filter],
+    ] {
+        if lines(inst, args)?.is_some_and(|l| !l.is_empty()) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// The label filter of its containers and networks: its uuid (an older entry's project).
+pub(super) fn label_filter(inst: &Instance) -> String {
+    match (&inst.uuid, owner::legacy(inst)) {
+        (Some(u), false) => format!("label={LABEL}={u}"),
+        _ => format!("label={PROJECT_LABEL}={}", owner::project(inst)),
+    }
+}
+
+/// compose `down` on its project, never `--volumes`.
+fn compose_down(cfg: &Config, inst: &Instance, dir: &Path) -> Result<bool> {
+    let tool = Tool::detect()?;
+    let status = command(&tool, cfg, inst, dir)?
+        .args(["down", "--remove-orphans"])
+        .stdin(Stdio::null())
+        .status()
+        .context("cannot run docker compose down")?;
+    if !status.success() {
+        anyhow::bail!("docker compose down failed ({status})");
+    }
+    Ok(true)
 }
 
 fn docker(args: &[&str]) -> std::io::Result<std::process::Output> {
@@ -247,24 +289,12 @@ fn first_line(bytes: &[u8]) -> String {
 
 /// The lines `docker ARGS` prints; `None` when neither docker nor compose is installed (then
 /// nothing of the instance can be running); an error when the engine does not answer.
-fn docker_lines(inst: &Instance, args: &[&str]) -> Result<Option<Vec<String>>> {
-    let out = match docker(args) {
-        Ok(o) => o,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && Tool::detect().is_err() => {
-            return Ok(None);
-        }
-        Err(e) => return Err(unreachable(inst, &format!("cannot run docker: {e}"))),
-    };
-    if !out.status.success() {
-        return Err(unreachable(inst, &first_line(&out.stderr)));
+pub(super) fn lines(inst: &Instance, args: &[&str]) -> Result<Option<Vec<String>>> {
+    match owner::lines(args) {
+        Ok(None) if Tool::detect().is_ok() => Err(unreachable(inst, "docker is not on PATH")),
+        Ok(l) => Ok(l),
+        Err(e) => Err(unreachable(inst, &e)),
     }
-    Ok(Some(
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(String::from)
-            .collect(),
-    ))
 }
 
 fn unreachable(inst: &Instance, detail: &str) -> anyhow::Error {
@@ -275,117 +305,4 @@ fn unreachable(inst: &Instance, detail: &str) -> anyhow::Error {
     .hint("start Docker (or point DOCKER_HOST at it) and try again")
     .hint("or pass --force to remove it anyway, leaving any of its containers running")
     .into()
-}
-
-/// One volume the engine has: its name, and its compose project and key labels.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct EngineVolume {
-    name: String,
-    project: String,
-    key: String,
-}
-
-/// Every volume on the engine (one `docker volume ls`).
-fn engine_volumes(inst: &Instance) -> Result<Option<Vec<EngineVolume>>> {
-    let format = "{{.Name}}\t{{.Label \"com.docker.compose.project\"}}\t{{.Label \"com.docker.compose.volume\"}}";
-    let lines = docker_lines(inst, &["volume", "ls", "--format", format])?;
-    Ok(lines.map(|lines| {
-        lines
-            .iter()
-            .map(|l| {
-                let mut f = l.split('\t').map(str::trim);
-                EngineVolume {
-                    name: f.next().unwrap_or_default().to_string(),
-                    project: f.next().unwrap_or_default().to_string(),
-                    key: f.next().unwrap_or_default().to_string(),
-                }
-            })
-            .filter(|v| !v.name.is_empty())
-            .collect()
-    }))
-}
-
-/// Sorts the engine's volumes that concern the project into own and shared.
-fn classify(project: &str, model: Option<&Model>, volumes: &[EngineVolume]) -> VolumePlan {
-    let mut plan = VolumePlan::default();
-    let declared_shared = |name: &str| -> Option<&'static str> {
-        model?.values().find_map(|d| match d {
-            Fixed(Some(n)) if n == name => Some("fixed name:"),
-            External(n) if n == name => Some("external: true"),
-            _ => None,
-        })
-    };
-    for v in volumes {
-        if let Some(why) = declared_shared(&v.name) {
-            plan.shared.push((v.name.clone(), why.into()));
-            continue;
-        }
-        if v.project != project {
-            continue;
-        }
-        let default_name = v.name == format!("{project}_{}", v.key);
-        let why = match model {
-            None => Some("the compose model could not be read".to_string()),
-            Some(_) if !default_name => Some(format!(
-                "not named {project}_<key>: created under a fixed name, so it may be shared"
-            )),
-            Some(m) => match m.get(&v.key) {
-                None | Some(Own) => None,
-                Some(_) => Some("the compose file now declares it shared".to_string()),
-            },
-        };
-        match why {
-            Some(why) => plan.shared.push((v.name.clone(), why)),
-            None => plan.own.push(v.name.clone()),
-        }
-    }
-    plan
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::compose::model::{parse_model, tests::FILE};
-
-    fn vol(name: &str, project: &str, key: &str) -> EngineVolume {
-        EngineVolume {
-            name: name.into(),
-            project: project.into(),
-            key: key.into(),
-        }
-    }
-
-    #[test]
-    fn anonymous_volumes_are_64_hex_digits() {
-        assert!(is_anonymous(&"0a".repeat(32)));
-        assert!(!is_anonymous("p--a_data"));
-        assert!(!is_anonymous(&"0g".repeat(32)));
-    }
-
-    #[test]
-    fn only_default_named_volumes_of_the_project_are_own() {
-        let m = parse_model("p--a", FILE).expect("model");
-        let volumes = [
-            vol("p--a_data", "p--a", "data"),
-            // A fixed-name volume this sandbox happened to create first.
-            vol("shared_pgdata", "p--a", "pg"),
-            vol("oldext", "", ""),
-            vol("ext", "p--lp", "ext"),
-            vol("p--b_data", "p--b", "data"),
-            vol("fixed_elsewhere", "p--a", "gone"),
-            vol("p--a_gone", "p--a", "gone"),
-        ];
-        let plan = classify("p--a", Some(&m), &volumes);
-        assert_eq!(plan.own, ["p--a_data", "p--a_gone"]);
-        let shared: Vec<&str> = plan.shared.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(
-            shared,
-            ["shared_pgdata", "oldext", "ext", "fixed_elsewhere"]
-        );
-        assert_eq!(plan.shared[0].1, "fixed name:");
-        assert_eq!(plan.shared[1].1, "external: true");
-        // No model: nothing is own.
-        let plan = classify("p--a", None, &volumes);
-        assert!(plan.own.is_empty());
-    }
 }

@@ -22,7 +22,6 @@ use super::ports::Host;
 use super::rewrite::{self, Note, PortMap};
 use super::{Tool, find_file, invocation};
 use crate::config::{Config, env_name};
-use crate::env;
 use crate::registry::{Instance, Kind};
 
 /// The rendered file, relative to the sandbox.
@@ -127,8 +126,13 @@ pub fn render(tool: &Tool, cfg: &Config, inst: &Instance, dir: &Path) -> Result<
     )?;
     let mut doc =
         super::raw::first_doc(&text).context("compose's model of the project is not YAML")?;
-    let project = env::compose_project(&inst.id);
-    let mut notes = rewrite::apply(&mut doc, &map, &project, inst.kind == Kind::Sandbox);
+    let project = super::owner::project(inst);
+    let who = rewrite::For {
+        project: &project,
+        sandbox: inst.kind == Kind::Sandbox,
+        uuid: inst.uuid.as_deref().filter(|_| !super::owner::legacy(inst)),
+    };
+    let mut notes = rewrite::apply(&mut doc, &map, &who);
     if let Some(why) = refused {
         notes.insert(
             0,

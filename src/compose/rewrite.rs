@@ -11,6 +11,8 @@
 //!    volume and network `name:`s to the project, and drops fixed subnets with the fixed
 //!    addresses in them. `external` stays shared on purpose.
 //! 3. What cannot be rewritten (`network_mode: host`) is a blocking note.
+//! 4. With the instance's uuid, [`labels`]: its label on every container, volume and network
+//!    the stack creates.
 
 use std::collections::BTreeSet;
 
@@ -19,6 +21,7 @@ use yaml_rust2::yaml::Hash;
 
 use super::ports::{Entry, Host};
 
+mod labels;
 mod names;
 use names::{built_images, container_names, externals, fixed_addresses, named};
 
@@ -77,9 +80,19 @@ fn key(s: &str) -> Yaml {
     Yaml::String(s.to_string())
 }
 
-/// Rewrites `doc` for an instance of compose project `project`; `sandbox` is false for
-/// local-prod. Returns the notes.
-pub fn apply(doc: &mut Yaml, map: &PortMap, project: &str, sandbox: bool) -> Vec<Note> {
+/// The instance a model is rewritten for.
+pub struct For<'a> {
+    /// Its compose project.
+    pub project: &'a str,
+    /// False for local-prod.
+    pub sandbox: bool,
+    /// Its uuid (absent for an entry an older git-sandbox made).
+    pub uuid: Option<&'a str>,
+}
+
+/// Rewrites `doc` for an instance. Returns the notes.
+pub fn apply(doc: &mut Yaml, map: &PortMap, who: &For) -> Vec<Note> {
+    let (project, sandbox) = (who.project, who.sandbox);
     let mut notes = Vec::new();
     ports(doc, map, &mut notes);
     if sandbox {
@@ -92,6 +105,9 @@ pub fn apply(doc: &mut Yaml, map: &PortMap, project: &str, sandbox: bool) -> Vec
         fixed_addresses(doc, &dropped, &mut notes);
     }
     host_network(doc, sandbox, &mut notes);
+    if let Some(uuid) = who.uuid {
+        labels::apply(doc, uuid);
+    }
     notes
 }
 
@@ -244,6 +260,14 @@ networks:
         }
     }
 
+    fn at(project: &str, sandbox: bool) -> For<'_> {
+        For {
+            project,
+            sandbox,
+            uuid: None,
+        }
+    }
+
     fn out(doc: &Yaml) -> String {
         let mut s = String::new();
         YamlEmitter::new(&mut s).dump(doc).expect("emits");
@@ -253,7 +277,7 @@ networks:
     #[test]
     fn a_sandbox_gets_its_ports_and_its_own_names() {
         let mut doc = YamlLoader::load_from_str(MODEL).expect("yaml").remove(0);
-        let notes = apply(&mut doc, &map(), "app--a", true);
+        let notes = apply(&mut doc, &map(), &at("app--a", true));
         let web = &doc["services"]["web"];
         let ports: Vec<Entry> = web["ports"]
             .as_vec()
@@ -286,7 +310,7 @@ networks:
     #[test]
     fn local_prod_keeps_names_and_host_networking_blocks_a_sandbox() {
         let mut doc = YamlLoader::load_from_str(MODEL).expect("yaml").remove(0);
-        apply(&mut doc, &map(), "app-prod", false);
+        apply(&mut doc, &map(), &at("app-prod", false));
         assert_eq!(
             doc["services"]["web"]["container_name"].as_str(),
             Some("myweb")
@@ -295,7 +319,7 @@ networks:
         let mut doc = YamlLoader::load_from_str("services:\n  a: {network_mode: host}\n")
             .expect("yaml")
             .remove(0);
-        let notes = apply(&mut doc, &map(), "p", true);
+        let notes = apply(&mut doc, &map(), &at("p", true));
         assert!(notes.iter().any(|n| n.blocking));
     }
 }

@@ -9,7 +9,7 @@
 //! Asked for: `[commands] setup/teardown` (they stay in the config; `lifecycle` gates their
 //! running), `path`, `local_prod.path`, `disposable` patterns beyond the tool's own default
 //! (`node_modules/`, `target/`…: the default is the tool's, not the repo's), `copy`, and the
-//! patterns of `.worktreeinclude`. A key that later runs, writes or deletes belongs here.
+//! patterns of `.worktreeinclude`, `[compose] delete_volumes`. A key that later runs, writes or deletes belongs here.
 //! Ports, names, the env file's name, compose's file and profile do none of that.
 
 use std::path::Path;
@@ -34,6 +34,9 @@ pub struct Asks {
     pub copy: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub worktreeinclude: Vec<String>,
+    /// `[compose] delete_volumes = true`: `rm` deletes a sandbox's volumes at once.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub delete_volumes: bool,
 }
 
 /// Whether this run applies the repository's requests.
@@ -63,6 +66,7 @@ impl Asks {
             ("disposable", self.disposable.is_some()),
             ("copy", !self.copy.is_empty()),
             (".worktreeinclude", !self.worktreeinclude.is_empty()),
+            ("compose.delete_volumes", self.delete_volumes),
         ] {
             if asked {
                 out.push(key);
@@ -103,6 +107,13 @@ impl Asks {
             let what = format!("{:?} (copied from the main worktree)", self.worktreeinclude);
             line(".worktreeinclude", what);
         }
+        if self.delete_volumes {
+            line(
+                "[compose] delete_volumes",
+                "true (rm deletes a sandbox's volumes at once, not kept with its saved state)"
+                    .into(),
+            );
+        }
         out
     }
 }
@@ -135,6 +146,7 @@ impl Config {
         }
         asks.copy = std::mem::take(&mut self.copy);
         asks.worktreeinclude = root.map(worktreeinclude).unwrap_or_default();
+        asks.delete_volumes = std::mem::take(&mut self.delete_volumes);
     }
 
     /// Puts the repository's requests in place: the user trusts them for this run.
@@ -151,6 +163,7 @@ impl Config {
         }
         self.copy = a.copy;
         self.worktreeinclude = a.worktreeinclude;
+        self.delete_volumes = a.delete_volumes;
         self.verdict = Verdict::Trusted;
     }
 }

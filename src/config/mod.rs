@@ -57,6 +57,10 @@ pub struct Config {
     pub ports: Vec<PortSpec>,
     pub compose_file: Option<String>,
     pub compose_profile: Option<String>,
+    /// `[compose] delete_volumes`: `rm` deletes the sandbox's own volumes at once instead of
+    /// keeping them with the trash state. Repo config, so it counts only once the repo is
+    /// trusted (`git sandbox trust`), like the commands.
+    pub delete_volumes: bool,
     pub local_prod_path: String,
     pub local_prod_profile: Option<String>,
     pub local_prod_ports: Vec<PortSpec>,
@@ -90,6 +94,7 @@ impl Default for Config {
             ports: Vec::new(),
             compose_file: None,
             compose_profile: None,
+            delete_volumes: false,
             local_prod_path: "../{repo}-prod".into(),
             local_prod_profile: None,
             local_prod_ports: Vec::new(),

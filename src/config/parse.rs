@@ -42,6 +42,7 @@ pub(super) fn top_level(cfg: &mut Config, raw: &RawConfig) -> Result<(), String>
     if let Some(c) = &raw.compose {
         cfg.compose_file = c.file.clone();
         cfg.compose_profile = c.profile.clone();
+        cfg.delete_volumes = c.delete_volumes.unwrap_or(false);
     }
     if let Some(c) = &raw.commands {
         for (key, list) in [("setup", &c.setup), ("teardown", &c.teardown)] {

@@ -74,6 +74,7 @@ pub(super) struct RawGroup {
 pub(super) struct RawCompose {
     pub(super) file: Option<String>,
     pub(super) profile: Option<String>,
+    pub(super) delete_volumes: Option<bool>,
 }
 
 #[derive(Deserialize, Default)]

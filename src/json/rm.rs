@@ -175,9 +175,11 @@ pub struct PlanOut {
 /// The compose step of a removal.
 #[derive(Serialize, JsonSchema)]
 pub struct Services {
-    /// The sandbox's own volumes, deleted (unless `--keep-volumes`).
+    /// The sandbox's own volumes (those labelled as its) and the anonymous ones its
+    /// containers mount, deleted with `--delete-volumes`.
     pub delete_volumes: Vec<String>,
-    /// Volumes kept, and why (shared, or `--keep-volumes`).
+    /// Volumes kept, and why: its own, with the saved state (the default); and those that
+    /// are not its (no label of its own), never deleted.
     pub keep_volumes: BTreeMap<String, String>,
 }
 
@@ -226,7 +228,7 @@ pub struct Facts<'a> {
     pub plan: &'a Plan,
     pub steps: &'a [String],
     pub volumes: Option<&'a VolumePlan>,
-    pub keep_volumes: bool,
+    pub delete_volumes: bool,
 }
 
 impl Rm {
@@ -259,7 +261,7 @@ impl Rm {
             services: down.map(|d| ServicesDone {
                 stopped: d.stopped,
                 deleted_volumes: d.deleted.clone(),
-                kept_volumes: d.kept.iter().chain(&d.shared).cloned().collect(),
+                kept_volumes: d.kept.iter().cloned().collect(),
             }),
         });
         self
@@ -344,7 +346,7 @@ fn plan(f: &Facts) -> PlanOut {
     PlanOut {
         steps: f.steps.to_vec(),
         stop_processes: p.kill.iter().map(process).collect(),
-        services: f.volumes.map(|v| services(v, f.keep_volumes)),
+        services: f.volumes.map(|v| services(v, f.delete_volumes)),
         save_snapshot: p.save_snapshot,
         keep: p.keep.clone(),
         dispose: p.dispose.clone(),
@@ -356,19 +358,11 @@ fn plan(f: &Facts) -> PlanOut {
     }
 }
 
-fn services(v: &VolumePlan, keep_volumes: bool) -> Services {
-    let mut keep: BTreeMap<String, String> = v.shared.iter().cloned().collect();
-    let mut delete = Vec::new();
-    for own in &v.own {
-        if keep_volumes {
-            keep.insert(own.clone(), "--keep-volumes".into());
-        } else {
-            delete.push(own.clone());
-        }
-    }
+fn services(v: &VolumePlan, delete: bool) -> Services {
+    let mine = v.own.iter().chain(&v.anonymous).cloned();
     Services {
-        delete_volumes: delete,
-        keep_volumes: keep,
+        delete_volumes: if delete { mine.collect() } else { Vec::new() },
+        keep_volumes: v.kept(delete).into_iter().collect(),
     }
 }
 

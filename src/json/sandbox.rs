@@ -38,7 +38,7 @@ pub struct Restore {
 #[derive(Serialize, JsonSchema)]
 pub struct Sandbox {
     pub name: String,
-    /// `<repo>--<name>`: also git's worktree entry name and the compose project.
+    /// `<repo>--<name>`: also git's worktree entry name.
     pub id: String,
     pub kind: Kind,
     pub slot: u32,
@@ -53,7 +53,11 @@ pub struct Sandbox {
     pub env_file: String,
     /// `.sandbox/context.md`'s absolute path (null if it could not be written).
     pub context_file: Option<String>,
+    /// Unique on the Docker engine: the id's, or with a `-2`, `-3` … suffix.
     pub compose_project: String,
+    /// Its identity: the `dev.git-sandbox.instance` label of everything its stack creates
+    /// (null for an entry an older git-sandbox made).
+    pub instance_uuid: Option<String>,
     /// Each port by its label (`backend`, `workers[0]`), as in `list --json`.
     pub ports: BTreeMap<String, u32>,
     /// `http://localhost:<port>` by the same labels.
@@ -83,6 +87,9 @@ pub struct Saved {
     pub kept_bytes: u64,
     /// Whether the branch was made again at the saved tip (false: it was still there).
     pub branch_recreated: bool,
+    /// The compose volumes kept with the state, the sandbox's again when its identity came
+    /// back with it (`sandbox.instance_uuid`).
+    pub volumes: Vec<String>,
 }
 
 impl Sandbox {
@@ -108,7 +115,8 @@ impl Sandbox {
             created_at: inst.created_at.clone(),
             env_file: inst.path.join(&cfg.env_file).display().to_string(),
             context_file: crate::context::ours(&context).then(|| context.display().to_string()),
-            compose_project: env::compose_project(&inst.id),
+            compose_project: crate::compose::owner::project(inst),
+            instance_uuid: inst.uuid.clone(),
             ports,
             urls,
             env: env::vars(cfg, inst)?.into_iter().collect(),

@@ -27,6 +27,8 @@ pub struct Running {
     pub binds: Vec<(PathBuf, String)>,
     /// Its compose project (`com.docker.compose.project`), if any.
     pub project: Option<String>,
+    /// The git-sandbox instance uuid it is labelled with (`dev.git-sandbox.instance`), if any.
+    pub instance: Option<String>,
 }
 
 /// What the engines answered.
@@ -140,6 +142,11 @@ impl Inspect {
                 .as_ref()
                 .and_then(|c| c.labels.as_ref())
                 .and_then(|l| l.get("com.docker.compose.project").cloned()),
+            instance: self
+                .config
+                .as_ref()
+                .and_then(|c| c.labels.as_ref())
+                .and_then(|l| l.get(crate::compose::owner::LABEL).cloned()),
             image: self.config.map(|c| c.image).unwrap_or_default(),
             pid: self
                 .state

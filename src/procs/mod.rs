@@ -14,7 +14,7 @@ pub mod engine;
 pub mod mounts;
 mod working;
 
-pub use working::{Check, working_in};
+pub use working::{Check, Own, working_in};
 
 use std::fs;
 use std::os::unix::ffi::OsStrExt;

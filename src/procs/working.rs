@@ -40,11 +40,27 @@ impl Check {
     }
 }
 
+/// The sandbox's own services: proven by its uuid label, or (an instance an older release
+/// made, whose containers carry no uuid) by its compose project.
+#[derive(Clone, Copy, Debug)]
+pub struct Own<'a> {
+    pub uuid: Option<&'a str>,
+    pub project: &'a str,
+}
+
+impl Own<'_> {
+    fn owns(&self, c: &engine::Running) -> bool {
+        match self.uuid {
+            Some(uuid) => c.instance.as_deref() == Some(uuid),
+            None => c.project.as_deref() == Some(self.project),
+        }
+    }
+}
+
 /// Every process and container working in `dir`, which was at `was` before a rename (the
 /// engines name bind sources by the old path), and how far the look could see. The
-/// containers of compose project `own` (the sandbox's own services, which `rm` stops itself)
-/// are left out.
-pub fn working_in(dir: &Path, was: &Path, own: Option<&str>) -> (Vec<Proc>, Check) {
+/// sandbox's `own` containers (its services, which `rm` stops itself) are left out.
+pub fn working_in(dir: &Path, was: &Path, own: Option<Own>) -> (Vec<Proc>, Check) {
     let look = mounts::look(dir, &super::ancestors());
     let aliases = mounts::aliases(dir);
     let dirs: Vec<&Path> = std::iter::once(dir)
@@ -62,7 +78,7 @@ pub fn working_in(dir: &Path, was: &Path, own: Option<&str>) -> (Vec<Proc>, Chec
     // Its own services are told apart only by an engine that names them.
     let (theirs, others): (Vec<_>, Vec<_>) = std::mem::take(&mut engines.running)
         .into_iter()
-        .partition(|c| own.is_some() && c.project.as_deref() == own);
+        .partition(|c| own.is_some_and(|o| o.owns(c)));
     engines.running = others;
     check.engines = engines.asked.iter().map(|e| e.to_string()).collect();
     let found_ns: Vec<mounts::Namespace> = look

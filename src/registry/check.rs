@@ -1,5 +1,6 @@
 //! What a hand-edited registry could turn against the user, refused when the file is read:
-//! ids and admin names that are not plain names, relative paths, two entries claiming one path
+//! ids and admin names that are not plain names, uuids and compose projects not of the form
+//! git-sandbox writes (they reach docker's filters), relative paths, two entries claiming one path
 //! or one worktree entry, and trash or sweep paths that are not git-sandbox's trash
 //! directories (so `prune` can never be pointed at the repo, its `.git` or a home directory).
 
@@ -25,6 +26,26 @@ impl Data {
             if !plain_name(&i.id) || !plain_name(i.admin()) {
                 return Err(format!(
                     "entry {:?} has an id or admin name that is not a plain name",
+                    i.id
+                ));
+            }
+            let restoring = i.restoring.as_ref();
+            let uuids = [i.uuid.as_deref(), restoring.and_then(|r| r.uuid.as_deref())];
+            let projects = [
+                i.project.as_deref(),
+                restoring.and_then(|r| r.project.as_deref()),
+            ];
+            if !uuids
+                .iter()
+                .flatten()
+                .all(|u| crate::compose::owner::is_uuid(u))
+                || !projects
+                    .iter()
+                    .flatten()
+                    .all(|p| crate::compose::owner::is_project(p))
+            {
+                return Err(format!(
+                    "entry {:?} has a uuid or compose project that is not one git-sandbox makes",
                     i.id
                 ));
             }

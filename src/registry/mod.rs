@@ -113,6 +113,11 @@ pub struct Restoring {
     /// The snapshot's files and index are in place.
     #[serde(default)]
     pub applied: bool,
+    /// The removed sandbox's uuid and compose project, so its kept volumes are its again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
 }
 
 /// A `mv` under way: where the sandbox was and what it was called. Recorded (with the pid)
@@ -166,6 +171,15 @@ pub struct Instance {
     /// The process running its setup, while `setup` is `running`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub setup_pid: Option<u32>,
+    /// Its identity on the Docker engine: a random uuid, the `dev.git-sandbox.instance` label
+    /// of everything its stack creates. Kept across `mv` and brought back by `restore`;
+    /// absent for entries an older git-sandbox made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<String>,
+    /// Its compose project name, chosen unique on the engine at creation; absent for entries
+    /// an older git-sandbox made (theirs is derived from the id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
 }
 
 impl Instance {

@@ -1,14 +1,16 @@
 //! The trash state `rm` records before anything is deleted: one commit (see
 //! [`crate::git::snapshot`]) whose message names the sandbox, its kind, its own branch and
-//! whether the tool made it, where HEAD was (`head: refs/heads/<b>` or `detached`), the
-//! branch's `branch.<name>.*` config, when and where the kept files are. `restore` reads it.
+//! whether the tool made it, where the tool made it (`base-commit:`), where HEAD was
+//! (`head: refs/heads/<b>` or `detached`), the branch's `branch.<name>.*` config, when and
+//! where the kept files are, and its identity on the engine (uuid, compose project, the
+//! volumes kept with it). `restore` and `trash` read it back.
 
 use std::path::Path;
 
 use anyhow::Result;
 
 use crate::git;
-use crate::registry::{self, Kind};
+use crate::registry::{self, Instance, Kind};
 use crate::safety::Report;
 
 use super::steps::Job;
@@ -27,8 +29,8 @@ pub(super) fn record_state(
     let message = format!(
         "git-sandbox: saved {id} before removal\n\n\
          sandbox: {name}\nid: {id}\nkind: {kind}\nbranch: {branch}\ncreated-branch: {created}\n\
-         sandbox-branch: {own}\nhead: {head}\n{config}\
-         saved-at: {when}\ntrash-dir: {dir}\nuncommitted: {dirty}\n\n\
+         sandbox-branch: {own}\nhead: {head}\nbase-commit: {base}\n{config}\
+         saved-at: {when}\ntrash-dir: {dir}\nuncommitted: {dirty}\n{identity}\n\
          The tree is the working files (tracked and untracked, not ignored); parent 1 is the\n\
          HEAD commit, parent 2 the staged state, further parents commits only the reflog held.\n\
          Bring it back with: git sandbox restore {name}\n",
@@ -46,6 +48,7 @@ pub(super) fn record_state(
             Some(b) => format!("refs/heads/{b}"),
             None => "detached".into(),
         },
+        base = inst.base_commit.as_deref().unwrap_or(""),
         config = branch_config_lines(job),
         when = registry::now(),
         dir = trash.dir.display(),
@@ -54,6 +57,7 @@ pub(super) fn record_state(
         } else {
             "no"
         },
+        identity = identity_lines(inst, job.volumes),
     );
     let snap = git::snapshot(dir, &report.changed_paths(), &report.reflog_only, &message)
         .map_err(|e| e.context("could not save the sandbox's work; nothing was removed"))?;
@@ -72,4 +76,20 @@ fn branch_config_lines(job: &Job) -> String {
         .iter()
         .map(|(k, v)| format!("branch-config: {k}={v}\n"))
         .collect()
+}
+
+/// The lines that give a restored sandbox its identity back (its uuid and compose project, so
+/// its kept volumes are its again), and name those volumes for `trash list` and `purge`.
+fn identity_lines(inst: &Instance, volumes: &[String]) -> String {
+    let mut out = String::new();
+    if let (Some(uuid), false) = (&inst.uuid, crate::compose::owner::legacy(inst)) {
+        out.push_str(&format!(
+            "instance-uuid: {uuid}\ncompose-project: {}\n",
+            crate::compose::owner::project(inst)
+        ));
+    }
+    if !volumes.is_empty() {
+        out.push_str(&format!("volumes: {}\n", volumes.join(" ")));
+    }
+    out
 }

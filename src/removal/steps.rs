@@ -30,6 +30,8 @@ pub struct Job<'a> {
     pub path: &'a Path,
     /// Every registered instance (to find those inside).
     pub others: &'a [Instance],
+    /// Its own compose volumes kept with the trash state (`trash purge` deletes them).
+    pub volumes: &'a [String],
 }
 
 /// What a removal did.

@@ -231,9 +231,15 @@ pub fn assess(s: &Subject) -> Result<Report> {
         .map(|b| git::remote_refs_of(&repo.root, b))
         .unwrap_or_default();
     // Its own services are stopped by `rm` before the second look, which sees any left.
-    let own = (!s.quarantined && crate::compose::has_file(dir, s.cfg))
-        .then(|| crate::env::compose_project(&inst.id));
-    let (processes, process_check) = procs::working_in(dir, &inst.path, own.as_deref());
+    let project = crate::compose::owner::project(inst);
+    let own = (!s.quarantined && crate::compose::has_file(dir, s.cfg)).then(|| procs::Own {
+        uuid: inst
+            .uuid
+            .as_deref()
+            .filter(|_| !crate::compose::owner::legacy(inst)),
+        project: &project,
+    });
+    let (processes, process_check) = procs::working_in(dir, &inst.path, own);
     Ok(Report {
         hidden: git::hidden_edits(dir),
         unpushed,

@@ -149,6 +149,11 @@ pub fn create(repo: &Repo, cfg: &Config, reg: &Registry, spec: &CreateSpec) -> R
     );
     entry.restoring = spec.restoring.clone();
     entry.made_by = Some(spec.made_by.clone());
+    if let Some(r) = spec.restoring.as_ref().filter(|r| r.uuid.is_some()) {
+        // Its identity back: the same labels and project, so compose finds its volumes.
+        entry.uuid = r.uuid.clone();
+        entry.project = r.project.clone();
+    }
     let (slot, skipped) = reserve(repo, cfg, reg, entry, |_| Ok(()))?;
     let mut done = Undo {
         repo,

@@ -176,14 +176,14 @@ fn refuse_busy(repo: &Repo, inst: &Instance, from: &Path) -> Result<()> {
         .hint("stop them (leave that directory, close editors and agents, stop the containers), then run this again")
         .into());
     }
-    let running = compose::running_projects().map_err(|e| {
+    let running = compose::owner::running().map_err(|e| {
         UserError::new(format!(
             "{e}: whether the services of {} run cannot be told, so it was not moved",
             inst.name
         ))
         .hint("start Docker (or point DOCKER_HOST at it) and try again")
     })?;
-    if running.contains(&env::compose_project(&inst.id)) {
+    if running.has(inst) {
         return Err(UserError::new(format!(
             "the services of {} are running (their mounts name its path); it was not moved",
             inst.name

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
+use crate::compose::owner;
 use crate::config::{Config, Port};
 use crate::env;
 use crate::error::UserError;
@@ -48,6 +49,8 @@ pub(super) fn creating_entry(
         setup: None,
         made_by: None,
         setup_pid: None,
+        uuid: Some(crate::compose::owner::new_uuid()),
+        project: None,
     }
 }
 
@@ -64,6 +67,11 @@ pub(super) fn reserve(
 ) -> Result<(u32, Skipped)> {
     // Every value that will reach the env file is checked before anything is recorded.
     env::vars(cfg, &entry)?;
+    // The engine is asked (before the lock) only when the project has a compose file; `up`
+    // checks again before the first start (`owner::settle`).
+    let claims = (entry.uuid.as_deref())
+        .filter(|_| crate::compose::has_file(&repo.root, cfg))
+        .and_then(owner::Claims::of_engine);
     reg.update(|data| {
         if let Some(other) = data.instances.iter().find(|i| {
             i.id == entry.id
@@ -84,6 +92,7 @@ pub(super) fn reserve(
             Kind::Sandbox => pick_slot(cfg, &entry.parent_repo, data)?,
         };
         entry.slot = slot;
+        name_project(&mut entry, data, claims.as_ref());
         exclude(
             repo,
             &format!("/{}", cfg.env_file),
@@ -103,6 +112,25 @@ pub(super) fn reserve(
         data.instances.push(entry);
         Ok((slot, skipped))
     })
+}
+
+/// Its compose project, unique among the registry's and on the engine: a restored sandbox's
+/// own when still free. A uuid another entry carries (a state restored twice) is replaced,
+/// and then the engine's answer, made for the old one, is not used.
+fn name_project(entry: &mut Instance, data: &registry::Data, claims: Option<&owner::Claims>) {
+    let mut claims = claims;
+    if entry.uuid.is_none() || data.instances.iter().any(|i| i.uuid == entry.uuid) {
+        entry.uuid = Some(owner::new_uuid());
+        entry.project = None;
+        claims = None;
+    }
+    let taken = owner::registry_taken(data, entry.uuid.as_deref());
+    entry.project = Some(owner::choose(
+        &entry.id,
+        entry.project.as_deref(),
+        claims,
+        &taken,
+    ));
 }
 
 /// Slots passed over, with their busy ports.

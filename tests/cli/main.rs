@@ -10,6 +10,7 @@ mod containers;
 mod copy;
 mod crash;
 mod crash_matrix;
+mod engine_ownership;
 mod fidelity;
 mod heal;
 mod hooks;

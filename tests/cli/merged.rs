@@ -135,7 +135,11 @@ fn prune_merged_removes_exactly_the_integrated_clean_ones() {
         .trim()
         .to_string();
 
-    let out = t.run(&t.repo, &["prune", "--merged"]);
+    // Like rm: no terminal to ask on and no --yes, nothing is removed.
+    let said = t.fails(&t.repo, &["prune", "--merged"], 2);
+    assert!(said.contains("pass --yes"), "{said}");
+    assert!(r.dirs.iter().all(|(_, d)| d.exists()), "{said}");
+    let out = t.run(&t.repo, &["prune", "--merged", "--yes"]);
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{said}");
     let id = |n: &str| format!("{}--{n}", t.repo_name());

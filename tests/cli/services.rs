@@ -216,17 +216,21 @@ fn two_sandboxes_serve_on_their_own_ports_and_stay_apart() {
     t.ok(&t.repo, &["up", "a"]);
     wait_for(19101);
 
-    // rm removes that sandbox's containers and volumes only.
+    // rm removes that sandbox's containers only; its volume is kept with its saved state.
     t.ok(&t.repo, &["rm", "a", "--yes"]);
-    assert_eq!(project_objects(&pa), (0, 0));
+    assert_eq!(project_objects(&pa), (0, 1));
     assert_eq!(project_objects(&pb), (1, 1));
     assert!(get(19102).expect("b serves").contains("b on 19102"));
     assert!(!a.exists());
 
-    // --keep-volumes keeps them.
+    // --keep-volumes (the default now) is still accepted.
     t.ok(&t.repo, &["rm", "b", "--yes", "--keep-volumes"]);
     assert_eq!(project_objects(&pb), (0, 1));
     assert!(!b.exists());
+    // `trash purge` deletes them with the saved states.
+    t.ok(&t.repo, &["trash", "purge", "--yes"]);
+    assert_eq!(project_objects(&pa), (0, 0));
+    assert_eq!(project_objects(&pb), (0, 0));
 }
 
 #[test]
@@ -317,7 +321,7 @@ fn local_prod_runs_its_profile_on_slot_zero() {
     t.ok(&s, &["local-prod", "down"]);
     assert!(get(19300).is_none());
     assert!(get(19310).is_none(), "the profile's service was stopped");
-    t.ok(&s, &["local-prod", "rm", "--yes"]);
+    t.ok(&s, &["local-prod", "rm", "--yes", "--delete-volumes"]);
     assert_eq!(
         project_objects(&format!("{}--local-prod", t.repo_name())),
         (0, 0)

@@ -1,5 +1,6 @@
 //! Compose volumes and the Docker engine during `rm`, on the machine's real engine (skipped
-//! without one, like the other service tests): only a sandbox's own volumes are deleted, a
+//! without one, like the other service tests): only a sandbox's own volumes (labelled as its)
+//! are deleted, and only with `--delete-volumes` (else they are kept with its saved state), a
 //! volume with a fixed `name:` or `external: true` (shared with local-prod) survives with its
 //! data, and an engine that cannot be reached stops `rm` unless `--force`.
 
@@ -21,7 +22,7 @@ impl Drop for DropVolumes {
     }
 }
 
-fn docker(args: &[&str]) -> Output {
+pub(crate) fn docker(args: &[&str]) -> Output {
     let out = Command::new("docker").args(args).output().expect("docker");
     assert!(
         out.status.success(),
@@ -53,7 +54,7 @@ fn anonymous_volumes(project: &str) -> Vec<String> {
         .collect()
 }
 
-fn volume_exists(name: &str) -> bool {
+pub(crate) fn volume_exists(name: &str) -> bool {
     Command::new("docker")
         .args(["volume", "inspect", name])
         .output()
@@ -61,7 +62,7 @@ fn volume_exists(name: &str) -> bool {
 }
 
 /// Writes `text` into the file `db` of a volume, through a throwaway container.
-fn write_volume(volume: &str, text: &str) {
+pub(crate) fn write_volume(volume: &str, text: &str) {
     docker(&[
         "run",
         "--rm",
@@ -74,7 +75,7 @@ fn write_volume(volume: &str, text: &str) {
     ]);
 }
 
-fn read_volume(volume: &str) -> String {
+pub(crate) fn read_volume(volume: &str) -> String {
     let out = docker(&[
         "run",
         "--rm",
@@ -88,7 +89,7 @@ fn read_volume(volume: &str) -> String {
 }
 
 /// Runs git-sandbox, asserting success; returns stdout and stderr together.
-fn ok_all(t: &TestEnv, dir: &std::path::Path, args: &[&str]) -> String {
+pub(crate) fn ok_all(t: &TestEnv, dir: &std::path::Path, args: &[&str]) -> String {
     let out = t.run(dir, args);
     let text = format!(
         "{}{}",
@@ -176,7 +177,7 @@ volumes:
     volumes.0.extend(anon1.iter().chain(&anon2).cloned());
 
     // The dry run says what would go and what stays, and changes nothing.
-    let dry = ok_all(&t, &t.repo, &["rm", "s1", "--dry-run"]);
+    let dry = ok_all(&t, &t.repo, &["rm", "s1", "--dry-run", "--delete-volumes"]);
     assert!(dry.contains(&format!("delete volume {p1}_data")), "{dry}");
     assert!(
         dry.contains(&format!("delete volume {}", anon1[0])),
@@ -185,20 +186,24 @@ volumes:
     assert!(dry.contains(&format!("delete volume {p1}_pg")), "{dry}");
     assert!(!dry.contains(&format!("delete volume {shared}")), "{dry}");
     assert!(
-        dry.contains(&format!("keep shared volume {ext} (external: true)")),
+        dry.contains(&format!("keep volume {ext}, not its")),
         "{dry}"
     );
     assert!(volume_exists(&format!("{p1}_data")));
+    // Without --delete-volumes, its own volumes are kept with the saved state.
+    let dry = ok_all(&t, &t.repo, &["rm", "s1", "--dry-run"]);
+    assert!(
+        dry.contains(&format!("keep volume {p1}_data (kept with the saved state")),
+        "{dry}"
+    );
+    assert!(!dry.contains("delete volume"), "{dry}");
 
     // Nothing holds the shared volume in use now: `down --volumes` would delete it.
     t.ok(&s2, &["down"]);
-    let out = ok_all(&t, &t.repo, &["rm", "s1", "--yes"]);
+    let out = ok_all(&t, &t.repo, &["rm", "s1", "--yes", "--delete-volumes"]);
     assert!(out.contains(&format!("deleted volume {p1}_data")), "{out}");
     assert!(out.contains(&format!("deleted volume {p1}_pg")), "{out}");
-    assert!(
-        out.contains(&format!("kept shared volume {ext} (external: true)")),
-        "{out}"
-    );
+    assert!(out.contains(&format!("kept volume {ext} (")), "{out}");
     assert!(!volume_exists(&format!("{p1}_data")));
     assert!(!volume_exists(&format!("{p1}_pg")));
     assert!(!volume_exists(&anon1[0]), "s1's anonymous volume is gone");
@@ -211,13 +216,13 @@ volumes:
     );
     assert_eq!(read_volume(&ext), "outside");
 
-    // --keep-volumes keeps the sandbox's own volume too.
+    // By default (--keep-volumes is the old spelling) the sandbox's own volumes stay.
     t.ok(&s2, &["up"]);
     let anon2 = anonymous_volumes(&p2);
     volumes.0.extend(anon2.iter().cloned());
     let out = ok_all(&t, &t.repo, &["rm", "s2", "--yes", "--keep-volumes"]);
     assert!(
-        out.contains(&format!("kept volume {p2}_data (--keep-volumes)")),
+        out.contains(&format!("kept volume {p2}_data (kept with the saved state")),
         "{out}"
     );
     assert!(volume_exists(&format!("{p2}_data")));
@@ -227,10 +232,15 @@ volumes:
     assert_eq!(project_objects(&p2).0, 0);
     assert_eq!(read_volume(&shared), "precious");
 
-    // local-prod's own rm keeps the shared volume (its fixed name is kept, and not its own).
+    // local-prod's own rm keeps the shared volume (its fixed name carries no label of its).
     t.ok(&t.repo, &["local-prod", "up"]);
-    let out = ok_all(&t, &t.repo, &["local-prod", "rm", "--yes"]);
+    let out = ok_all(
+        &t,
+        &t.repo,
+        &["local-prod", "rm", "--yes", "--delete-volumes"],
+    );
     assert!(out.contains(&format!("deleted volume {lp}_data")), "{out}");
+    assert!(out.contains(&format!("kept volume {shared} (")), "{out}");
     assert!(!volume_exists(&format!("{lp}_data")));
     assert_eq!(read_volume(&shared), "precious");
     assert_eq!(read_volume(&ext), "outside");

@@ -169,7 +169,8 @@ fn an_unedited_compose_project_runs_once_per_sandbox_beside_the_main_stack() {
         v.contains(&format!("{id_a}_data")) && v.contains(&format!("{id_b}_data")),
         "{v}"
     );
-    t.ok(&t.repo, &["rm", "a", "--yes"]);
+    // Its volume kept with the saved state by default; --delete-volumes deletes it now.
+    t.ok(&t.repo, &["rm", "a", "--yes", "--delete-volumes"]);
     let v = volumes();
     assert!(!v.contains(&format!("{id_a}_data")), "{v}");
     assert!(
