@@ -91,6 +91,7 @@ fn notice(cfg: &Config, yes_helps: bool) {
             "path" => "sandboxes go to the default path",
             "local_prod.path" => "local-prod goes to the default path",
             "disposable" => "every ignored file is kept in the trash",
+            "compose.delete_volumes" => "rm keeps a sandbox's volumes with its saved state",
             _ => "nothing is copied",
         };
         if !instead.contains(&what) {

@@ -251,7 +251,8 @@ fn itself(default: &DefaultBranch, at_tip: bool) -> Verdict {
 
 /// Step 4, second half: reachable is not enough when the default branch reverted some of the
 /// branch's changes since (measured from where the tool made the branch; an adopted branch
-/// of unknown start is taken as reached).
+/// of unknown start is taken as reached). Only the refs that reach the tip are measured: one
+/// the branch never reached (an unpushed merge) holds none of it and reverted nothing.
 fn undone_since(
     repo: &git2::Repository,
     base: Option<&str>,
@@ -262,12 +263,21 @@ fn undone_since(
     let Some(base) = base.and_then(|b| Oid::from_str(b).ok()) else {
         return Ok(reached);
     };
+    let mut reverted = None;
     for (name, target) in &default.refs {
-        if trees::undone(repo, base, tip, Oid::from_str(target)?)? {
-            return Ok(Verdict::Reverted { into: name.clone() });
+        let target = Oid::from_str(target)?;
+        if !(target == tip || repo.graph_descendant_of(target, tip)?) {
+            continue;
         }
+        if !trees::undone(repo, base, tip, target)? {
+            return Ok(reached);
+        }
+        reverted.get_or_insert_with(|| name.clone());
     }
-    Ok(reached)
+    Ok(match reverted {
+        Some(into) => Verdict::Reverted { into },
+        None => reached,
+    })
 }
 
 /// Step 4: the tip reachable from a target: fast-forwarded or merged into it.

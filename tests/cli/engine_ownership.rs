@@ -252,7 +252,7 @@ fn round_trip(t: &TestEnv, s: &Path, how: &[&str], row: &str) {
     let vol = volume(&id, "data");
     let out = ok_all(t, &t.repo, how);
     assert!(volume_exists(&vol), "{how:?} deleted the volume: {out}");
-    assert!(running_of(&id).is_empty(), "{how:?} left it running");
+    assert!(running_of(&id).is_empty(), "{how:?} left it running: {out}");
     let listed = t.ok(&t.repo, &["trash", "list"]);
     assert!(listed.contains(&format!("volume {vol}: ")), "{listed}");
     assert!(
@@ -475,12 +475,12 @@ fn the_configs_delete_volumes_needs_trust() {
     t.git(&t.repo, &["commit", "-q", "-m", "config"]);
     t.new_sandbox("s");
     let out = ok_all(&t, &t.repo, &["rm", "s", "--dry-run"]);
-    assert!(out.contains("is not applied"), "{out}");
+    assert!(out.contains("delete_volumes is not trusted yet"), "{out}");
     assert!(
         t.ok(&t.repo, &["trust", "--show"])
             .contains("delete_volumes")
     );
     t.ok(&t.repo, &["trust"]);
     let out = ok_all(&t, &t.repo, &["rm", "s", "--dry-run"]);
-    assert!(!out.contains("is not applied"), "{out}");
+    assert!(!out.contains("not trusted"), "{out}");
 }

@@ -206,22 +206,31 @@ fn the_healing_helper_never_makes_a_git_command_fail() {
         .as_nanos() as u64
         | 1;
     let started = Instant::now();
-    let seen: Vec<Seen> = std::thread::scope(|scope| {
-        let t = &t;
-        let workers: Vec<_> = (0..threads)
-            .map(|i| {
-                scope.spawn(move || rounds(t, i, per_thread, &mut Rng(seed.wrapping_mul(i + 7))))
-            })
-            .collect();
-        workers
-            .into_iter()
-            .map(|w| w.join().expect("rounds"))
-            .collect()
-    });
-    let total = threads * per_thread;
-    let in_window: u64 = seen.iter().map(|s| s.in_window).sum();
-    let healed: u64 = seen.iter().map(|s| s.healed).sum();
-    let gave_up: u64 = seen.iter().map(|s| s.gave_up).sum();
+    // Batches of rounds until the window was hit often enough (a loaded machine moves it):
+    // every round asserts; at most four batches.
+    let (mut total, mut in_window, mut healed, mut gave_up) = (0u64, 0u64, 0u64, 0u64);
+    for batch in 0..4u64 {
+        let seen: Vec<Seen> = std::thread::scope(|scope| {
+            let t = &t;
+            let workers: Vec<_> = (0..threads)
+                .map(|i| {
+                    let mut rng = Rng(seed.wrapping_mul(i + 7 + batch * threads));
+                    scope.spawn(move || rounds(t, i + batch * threads, per_thread, &mut rng))
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| w.join().expect("rounds"))
+                .collect()
+        });
+        total += threads * per_thread;
+        in_window += seen.iter().map(|s| s.in_window).sum::<u64>();
+        healed += seen.iter().map(|s| s.healed).sum::<u64>();
+        gave_up += seen.iter().map(|s| s.gave_up).sum::<u64>();
+        if in_window >= 50 && gave_up >= 20 && healed > 0 {
+            break;
+        }
+    }
     eprintln!(
         "{total} rounds ({} git commands): {in_window} while the helper ran, {healed} after it had healed, {gave_up} while it refreshed (it gave up); seed {seed}, {:?}",
         total * 2,
@@ -229,12 +238,12 @@ fn the_healing_helper_never_makes_a_git_command_fail() {
     );
     // The window was hit, often: the rounds tested what they claim to.
     assert!(
-        in_window * 4 >= total,
+        in_window >= 50,
         "only {in_window} of {total} rounds hit the helper's window"
     );
     assert!(healed > 0, "the helper never healed an index");
     assert!(
-        gave_up * 10 >= total,
+        gave_up >= 20,
         "only {gave_up} of {total} rounds came while it refreshed"
     );
 }

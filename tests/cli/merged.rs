@@ -227,7 +227,7 @@ fn a_branch_that_only_changes_modes_or_undoes_itself_is_kept() {
     assert!(said.contains("would remove rn: merged"), "{said}");
     assert!(said.contains("would keep ar: nothing to merge"), "{said}");
     assert!(said.contains("would keep rv: not merged"), "{said}");
-    t.ok(&t.repo, &["prune", "--merged"]);
+    t.ok(&t.repo, &["prune", "--merged", "--yes"]);
     assert!(ar.join(".git").exists() && rv.exists() && !mo.exists() && !rn.exists());
     // The add-then-remove branch's commits are still on their branch.
     assert_eq!(
@@ -271,7 +271,7 @@ fn the_default_branch_is_never_merged_into_itself() {
         said.contains("would keep fresh: no commits of its own"),
         "{said}"
     );
-    t.ok(&t.repo, &["prune", "--merged"]);
+    t.ok(&t.repo, &["prune", "--merged", "--yes"]);
     assert!(dev.exists() && !side.exists() && fresh.exists());
     assert!(t.branches().contains(&"develop".to_string()));
     t.commit_file(&dev, "d2.txt", "more\n", "more develop work");
@@ -332,7 +332,7 @@ fn a_pull_request_sandbox_goes_once_the_request_is_squash_merged() {
     let said = dry_run(&t);
     assert!(said.contains("would keep pr-42: not merged"), "{said}");
     t.git(&pr, &["reset", "-q", "--hard", "HEAD~1"]);
-    t.ok(&t.repo, &["prune", "--merged"]);
+    t.ok(&t.repo, &["prune", "--merged", "--yes"]);
     assert!(!pr.exists());
     assert!(!t.branches().contains(&"pr-42".to_string()));
 }

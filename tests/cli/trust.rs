@@ -61,7 +61,7 @@ fn untrusted_disposable_deletes_nothing_rm_keeps_every_ignored_file() {
     t.git(&p, &["push", "-q"]);
     t.git(&t.repo, &["merge", "-q", "--ff-only", "s"]);
     t.git(&t.repo, &["push", "-q"]);
-    let out = t.run(&t.repo, &["prune", "--merged"]);
+    let out = t.run(&t.repo, &["prune", "--merged", "--yes"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     assert!(!p.exists(), "{err}");
