@@ -32,12 +32,17 @@ pub enum HookCommand {
     PrePush { remote: String, url: String },
 }
 
-#[derive(Subcommand, Debug, Clone, Copy)]
+#[derive(Subcommand, Debug, Clone)]
 pub enum AgentHookCommand {
     /// WorktreeCreate: make the sandbox the JSON names, print only its path.
-    WorktreeCreate,
+    WorktreeCreate {
+        /// Name the branch PREFIX<name> (Claude Code's own naming is `worktree-`); the sandbox
+        /// keeps the name as given.
+        #[arg(long, value_name = "PREFIX")]
+        branch_prefix: Option<String>,
+    },
     /// WorktreeRemove: remove the sandbox at `worktree_path` through rm's checks, never
-    /// forced; whatever rm would refuse is kept, and the hook still exits 0.
+    /// forced; whatever rm would refuse is kept, and the hook exits non-zero (3) with one line.
     WorktreeRemove,
 }
 

@@ -2,6 +2,7 @@
 //! bare repository as the remote.
 
 mod agent;
+mod agent_contract;
 mod agent_files;
 mod agents_new;
 mod common;
