@@ -76,4 +76,8 @@ pub struct AgentSetupArgs {
     /// Remove our hooks instead, leaving everything else as it was.
     #[arg(long)]
     pub remove: bool,
+    /// Name each hook-made branch PREFIX<name> (`worktree-`: Claude Code's own naming);
+    /// default: the name as given. Written into the hook's command line.
+    #[arg(long, value_name = "PREFIX", conflicts_with = "remove")]
+    pub branch_prefix: Option<String>,
 }

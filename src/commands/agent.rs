@@ -29,7 +29,7 @@ use anyhow::Result;
 use serde_json::Value;
 
 use crate::agent::payload::{self, CreateRequest};
-use crate::agent::settings::{self, SettingsFile};
+use crate::agent::settings::{self, Commands, SettingsFile};
 use crate::cli::{AgentHookCommand, AgentSetupArgs};
 use crate::commands::{Ctx, new};
 use crate::config::Config;
@@ -238,10 +238,13 @@ fn healthy(repo: &Repo, inst: &crate::registry::Instance) -> Result<PathBuf> {
 pub fn setup(ctx: &Ctx, args: AgentSetupArgs) -> Result<i32> {
     let path = settings_path(ctx, &args)?;
     let mut file = SettingsFile::load(&path)?;
+    if !args.remove {
+        file = with_commands(file, Commands::new(args.branch_prefix.as_deref()))?;
+    }
     let changed = if args.remove {
         settings::uninstall(&mut file.value)
     } else {
-        let (added, warnings) = settings::install(&mut file.value, &file.path)?;
+        let (added, warnings) = settings::install(&mut file.value, &file.path, &file.commands)?;
         for w in &warnings {
             ui::warn(w);
         }
@@ -268,6 +271,21 @@ pub fn setup(ctx: &Ctx, args: AgentSetupArgs) -> Result<i32> {
         ui::detail("(the file is new)");
     }
     Ok(0)
+}
+
+/// The file set to add `wanted`: entries of ours with other options (another
+/// `--branch-prefix`) are cut out first, in their own bytes, and the file read again.
+fn with_commands(mut file: SettingsFile, wanted: Commands) -> Result<SettingsFile> {
+    if file.commands != wanted && !settings::uninstall(&mut file.value).is_empty() {
+        file.save()?;
+        ui::info(&format!(
+            "took out git-sandbox's hooks with other options from {}",
+            file.path.display()
+        ));
+        file = SettingsFile::load(&file.path)?;
+    }
+    file.commands = wanted;
+    Ok(file)
 }
 
 /// `~/.claude/settings.json` with `--user`, else the repo's `.claude/settings.json` (at the

@@ -285,3 +285,63 @@ fn an_untrusted_setup_names_the_one_command_a_person_runs() {
     assert!(err.contains("git sandbox trust"), "{err}");
     assert!(!err.contains("--yes"), "a hook cannot pass a flag: {err}");
 }
+
+#[test]
+fn the_branch_prefix_is_chosen_at_setup_and_read_from_the_hooks_command() {
+    let t = TestEnv::new();
+    let file = t.repo.join(".claude/settings.json");
+    let original = "{\"model\":\"opus\"}\n";
+    t.write(&t.repo, ".claude/settings.json", original);
+    let prefixed = ["agent-setup", "claude", "--branch-prefix", "worktree-"];
+    t.ok(&t.repo, &prefixed);
+    let written = fs::read_to_string(&file).expect("settings");
+    assert!(
+        !written.trim_end().contains('\n'),
+        "compact stays compact: {written}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&written).expect("json");
+    let command = v["hooks"]["WorktreeCreate"][0]["hooks"][0]["command"]
+        .as_str()
+        .expect("command")
+        .to_string();
+    assert_eq!(
+        command,
+        "git sandbox agent-hook worktree-create --branch-prefix worktree-"
+    );
+    t.ok(&t.repo, &prefixed);
+    assert_eq!(fs::read_to_string(&file).expect("settings"), written);
+
+    // The hook runs as written in the file.
+    let words: Vec<&str> = command.split_whitespace().skip(2).collect();
+    let mut cmd = t.cmd(&t.repo);
+    cmd.args(&words);
+    let out = drive(
+        cmd,
+        r#"{"hook_event_name": "WorktreeCreate", "name": "feat"}"#,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let path = PathBuf::from(last_line(&out));
+    assert_eq!(
+        t.git(&path, &["rev-parse", "--abbrev-ref", "HEAD"]).trim(),
+        "worktree-feat"
+    );
+
+    // Back to the name as given: our entry replaced, then removed to the original bytes.
+    t.ok(&t.repo, &["agent-setup", "claude"]);
+    let v: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&file).expect("settings")).expect("json");
+    assert_eq!(
+        v["hooks"]["WorktreeCreate"][0]["hooks"][0]["command"],
+        "git sandbox agent-hook worktree-create"
+    );
+    assert_eq!(
+        v["hooks"]["WorktreeCreate"].as_array().map(Vec::len),
+        Some(1)
+    );
+    t.ok(&t.repo, &["agent-setup", "claude", "--remove"]);
+    assert_eq!(fs::read_to_string(&file).expect("settings"), original);
+}
