@@ -8,6 +8,7 @@ pub mod hooks;
 pub mod init;
 pub mod list;
 pub mod local_prod;
+pub mod mcp;
 pub mod merged;
 pub mod mv;
 pub mod new;

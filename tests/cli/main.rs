@@ -20,6 +20,7 @@ mod kill;
 mod lifecycle;
 mod linked_files;
 mod local_prod;
+mod mcp;
 mod merged;
 mod mv;
 mod output;
