@@ -237,6 +237,15 @@ fn healthy(repo: &Repo, inst: &crate::registry::Instance) -> Result<PathBuf> {
 /// `agent-setup claude [--user|--project] [--remove]`.
 pub fn setup(ctx: &Ctx, args: AgentSetupArgs) -> Result<i32> {
     let path = settings_path(ctx, &args)?;
+    // The project's `.mcp.json` (computed first: a refusal writes nothing). The user scope's
+    // MCP servers live in ~/.claude.json, which is Claude Code's own state: not edited.
+    let mcp = match args.user {
+        true => None,
+        false => Some(super::agent_setup::mcp_edit(
+            &ctx.repo()?.root.join(crate::agent::mcp_entry::CLAUDE_FILE),
+            args.remove,
+        )?),
+    };
     let mut file = SettingsFile::load(&path)?;
     if !args.remove {
         file = with_commands(file, Commands::new(args.branch_prefix.as_deref()))?;
@@ -257,9 +266,22 @@ pub fn setup(ctx: &Ctx, args: AgentSetupArgs) -> Result<i32> {
             "already runs git-sandbox's hooks"
         };
         ui::info(&format!("{} {state}; nothing changed", file.path.display()));
-        return Ok(0);
+    } else {
+        file.save()?;
+        said(&args, &changed, &file);
     }
-    file.save()?;
+    match mcp {
+        Some(edit) => super::agent_setup::apply(&[edit], args.remove)?,
+        None if !args.remove => ui::info(
+            "  for the MCP server in every project: claude mcp add --scope user git-sandbox -- git-sandbox mcp",
+        ),
+        None => {}
+    }
+    Ok(0)
+}
+
+/// Says what changed in the settings file.
+fn said(args: &AgentSetupArgs, changed: &[&str], file: &SettingsFile) {
     let verb = if args.remove { "removed" } else { "added" };
     ui::info(&format!(
         "{verb} the {} hook(s) {} {}",
@@ -270,7 +292,6 @@ pub fn setup(ctx: &Ctx, args: AgentSetupArgs) -> Result<i32> {
     if !args.remove && !file.existed() {
         ui::detail("(the file is new)");
     }
-    Ok(0)
 }
 
 /// The file set to add `wanted`: entries of ours with other options (another

@@ -210,3 +210,86 @@ fn a_conversation_creates_inspects_plans_removes_and_is_refused() {
     // Still serving.
     structured(&s.call("list", json!({})), "list.json");
 }
+
+/// `agent-setup AGENT` writes the MCP server entry into `rel` in the agent's documented shape
+/// (checked by `check`), a second run changes no byte, and `--remove` gives back `original`
+/// (or no file, when there was none).
+fn setup_round_trip(t: &TestEnv, agent: &str, rel: &str, original: Option<&str>, check: fn(&str)) {
+    let file = t.repo.join(rel);
+    if let Some(o) = original {
+        t.write(&t.repo, rel, o);
+    }
+    t.ok(&t.repo, &["agent-setup", agent]);
+    let written = std::fs::read_to_string(&file).expect("written");
+    check(&written);
+    t.ok(&t.repo, &["agent-setup", agent]);
+    assert_eq!(std::fs::read_to_string(&file).expect("again"), written);
+    t.ok(&t.repo, &["agent-setup", agent, "--remove"]);
+    match original {
+        Some(o) => assert_eq!(std::fs::read_to_string(&file).expect("restored"), o),
+        None => assert!(!file.exists(), "{rel} was ours: deleted"),
+    }
+}
+
+fn json_entry(text: &str) {
+    let v: Value = serde_json::from_str(text).expect("json");
+    assert_eq!(
+        v["mcpServers"]["git-sandbox"],
+        json!({"command": "git-sandbox", "args": ["mcp"]}),
+        "{text}"
+    );
+}
+
+fn toml_entry(text: &str) {
+    let v: toml::Table = text.parse().expect("toml");
+    let e = &v["mcp_servers"]["git-sandbox"];
+    assert_eq!(e["command"].as_str(), Some("git-sandbox"), "{text}");
+    assert_eq!(
+        e["args"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>()),
+        Some(vec!["mcp"]),
+        "{text}"
+    );
+}
+
+#[test]
+fn agent_setup_writes_each_agents_mcp_entry_and_removes_it_byte_exactly() {
+    let t = TestEnv::new();
+    setup_round_trip(&t, "claude", ".mcp.json", None, json_entry);
+    setup_round_trip(
+        &t,
+        "claude",
+        ".mcp.json",
+        Some("{\"mcpServers\":{\"other\":{\"command\":\"other\"}}}"),
+        json_entry,
+    );
+    setup_round_trip(&t, "cursor", ".cursor/mcp.json", None, json_entry);
+    setup_round_trip(
+        &t,
+        "cursor",
+        ".cursor/mcp.json",
+        Some("{\n    \"mcpServers\": {\n        \"other\": {\"url\": \"https://x\"}\n    }\n}\n"),
+        json_entry,
+    );
+    setup_round_trip(&t, "codex", ".codex/config.toml", None, toml_entry);
+    setup_round_trip(
+        &t,
+        "codex",
+        ".codex/config.toml",
+        Some("model = \"o3\"\n\n[mcp_servers.other]\ncommand = \"other\"\n"),
+        toml_entry,
+    );
+    // A server of our name that runs something else is the user's: refused, nothing written.
+    let theirs = "{\"mcpServers\":{\"git-sandbox\":{\"command\":\"/opt/fork/git-sandbox\",\"args\":[\"mcp\"]}}}";
+    t.write(&t.repo, ".mcp.json", theirs);
+    let settings = t.repo.join(".claude/settings.json");
+    let before = settings.exists();
+    let err = t.fails(&t.repo, &["agent-setup", "claude"], 1);
+    assert!(err.contains("runs something else"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(t.repo.join(".mcp.json")).expect("mcp"),
+        theirs
+    );
+    assert_eq!(settings.exists(), before);
+}
