@@ -1,5 +1,5 @@
 //! The `urls` tool of `git sandbox mcp`: each of a sandbox's ports as a URL on localhost,
-//! built from `status --json`'s `ports`.
+//! built from `status --json`'s `ports` as `new --json`'s `urls` are (`env::url`).
 
 use std::collections::BTreeMap;
 
@@ -26,7 +26,10 @@ impl Urls {
             .get("ports")?
             .as_object()?
             .iter()
-            .filter_map(|(k, v)| Some((k.clone(), format!("http://localhost:{}", v.as_u64()?))))
+            .filter_map(|(k, v)| {
+                let port = u32::try_from(v.as_u64()?).ok()?;
+                Some((k.clone(), crate::env::url(port)))
+            })
             .collect();
         Some(Urls {
             version: Version,
