@@ -171,7 +171,7 @@ fn kept_by_rm(inst: &Instance, e: &anyhow::Error) -> Kept {
     let Some(u) = e.chain().find_map(|c| c.downcast_ref::<UserError>()) else {
         return Kept {
             why: one_line(e),
-            fix: Some(format!("remove it with git sandbox rm {name}")),
+            fix: Some(failed_fix(name)),
             code: EXIT_ERROR,
         };
     };
@@ -180,7 +180,7 @@ fn kept_by_rm(inst: &Instance, e: &anyhow::Error) -> Kept {
     if u.code != EXIT_REFUSED {
         return Kept {
             why,
-            fix: Some(format!("remove it with git sandbox rm {name}")),
+            fix: Some(failed_fix(name)),
             code: u.code,
         };
     }
@@ -195,6 +195,12 @@ fn kept_by_rm(inst: &Instance, e: &anyhow::Error) -> Kept {
         (false, None) => format!("remove with git sandbox rm {name} --force"),
     };
     Kept::refused(why, Some(fix))
+}
+
+/// The fix after a removal that failed (not a refusal): `rm` again once the cause is gone, or
+/// forced (its work saved first), as `rm` itself says.
+fn failed_fix(name: &str) -> String {
+    format!("remove it with git sandbox rm {name} once that is fixed (--force removes it anyway)")
 }
 
 /// A message as one line.
