@@ -293,3 +293,42 @@ fn agent_setup_writes_each_agents_mcp_entry_and_removes_it_byte_exactly() {
     );
     assert_eq!(settings.exists(), before);
 }
+
+#[test]
+fn up_urls_logs_and_down_drive_the_sandboxs_stack() {
+    use crate::services::{Cleanup, docker_env, docker_ready, get, wait_for};
+    if !docker_ready() {
+        return;
+    }
+    let t = docker_env("mcp", 19560);
+    let _cleanup = Cleanup(t.repo_name());
+    let mut s = Session::start(&t, &t.repo);
+    s.request(
+        "initialize",
+        json!({"protocolVersion": "2025-06-18", "capabilities": {},
+               "clientInfo": {"name": "test", "version": "1"}}),
+    );
+    s.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    structured(&s.call("create", json!({"name": "svc"})), "new.json");
+
+    let up = s.call("up", json!({"name": "svc"}));
+    assert_eq!(up["isError"], false, "{up:#}");
+    let urls = structured(&s.call("urls", json!({"name": "svc"})), "urls.json");
+    assert_eq!(urls["urls"]["web"], "http://localhost:19561", "{urls:#}");
+    assert!(wait_for(19561).contains("svc on 19561"));
+
+    // A tail beyond the bound is clamped, never an error; the text stays bounded.
+    let logs = s.call("logs", json!({"name": "svc", "tail": 100000}));
+    assert_eq!(logs["isError"], false, "{logs:#}");
+    let text = logs["content"][0]["text"].as_str().expect("text");
+    assert!(text.len() <= 64 * 1024 + 1, "{}", text.len());
+
+    let down = s.call("down", json!({"name": "svc"}));
+    assert_eq!(down["isError"], false, "{down:#}");
+    assert!(get(19561).is_none(), "still served after down");
+    let done = structured(
+        &s.call("remove", json!({"name": "svc", "dry_run": false})),
+        "rm.json",
+    );
+    assert_eq!(done["outcome"], "removed", "{done:#}");
+}
