@@ -345,3 +345,35 @@ fn the_branch_prefix_is_chosen_at_setup_and_read_from_the_hooks_command() {
     t.ok(&t.repo, &["agent-setup", "claude", "--remove"]);
     assert_eq!(fs::read_to_string(&file).expect("settings"), original);
 }
+
+#[test]
+fn a_container_working_in_it_is_one_line() {
+    use crate::services::{IMAGE, docker_ready};
+    if !docker_ready() {
+        return;
+    }
+    let t = TestEnv::new();
+    let path = create(&t, &t.repo, r#"{"name": "boxed"}"#);
+    let name = format!("gs-hook-{}", std::process::id());
+    let mount = format!("{}:/w", path.display());
+    let started = Command::new("docker")
+        .args([
+            "run", "-d", "--rm", "--name", &name, "-v", &mount, "-w", "/w", IMAGE,
+        ])
+        .args(["sleep", "300"])
+        .output()
+        .expect("docker run");
+    assert!(
+        started.status.success(),
+        "{}",
+        String::from_utf8_lossy(&started.stderr)
+    );
+    let cmd = hook_cmd(&t, &t.repo, &["worktree-remove"]);
+    let out = drive(cmd, &remove_payload(&t.repo, &path));
+    let _ = Command::new("docker").args(["rm", "-f", &name]).output();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    one_kept_line(&err, &path, "git sandbox rm boxed --force");
+    assert!(err.contains("container") || err.contains(&name), "{err}");
+    assert!(path.is_dir());
+}
