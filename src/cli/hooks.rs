@@ -48,13 +48,16 @@ pub enum AgentHookCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum AgentSetupCommand {
-    /// Add the WorktreeCreate/WorktreeRemove hooks to Claude Code's settings.json.
+    /// Add the WorktreeCreate/WorktreeRemove hooks to Claude Code's settings.json, and the
+    /// MCP server (`git-sandbox mcp`) to the project's .mcp.json.
     Claude(AgentSetupArgs),
     /// Add `git sandbox adopt` to the setup script and `git sandbox rm --yes` to the cleanup
-    /// script of Codex's local environments (.codex/environments/*.toml).
+    /// script of Codex's local environments (.codex/environments/*.toml), and the MCP server
+    /// to .codex/config.toml.
     Codex(AgentFileArgs),
-    /// Add `git sandbox adopt .` to Cursor's worktree setup (.cursor/worktrees.json); Cursor
-    /// has no removal hook (`git sandbox prune` drops what its deletions leave).
+    /// Add `git sandbox adopt .` to Cursor's worktree setup (.cursor/worktrees.json) and the
+    /// MCP server to .cursor/mcp.json; Cursor has no removal hook (`git sandbox prune` drops
+    /// what its deletions leave).
     Cursor(AgentFileArgs),
 }
 

@@ -7,19 +7,19 @@
 //! every child process (git, compose) writes to stderr. A failure is one line on stderr.
 //! - worktree-create: the sandbox `new NAME [--from BASE]` makes, in the repository of the
 //!   payload's `cwd` (else the current directory), recorded as made by the agent hook with the
-//!   payload's `session_id`. Agents own only what they made: a registered sandbox of that name
-//!   is handed out again only if this session made it; any other (the user's, another
-//!   session's, an adopted one) is left alone and a new sandbox gets the first free suffixed
-//!   name (`NAME-2`, `NAME-3`…, never one whose branch exists). A branch of the requested name
-//!   that exists is used as it is (a base is then ignored, as `new NAME` does without
-//!   `--from`). Failure exits non-zero.
-//! - worktree-remove: only a registered sandbox of that repository whose path is
-//!   `worktree_path` and that the agent hook made; anything else (the main worktree,
-//!   local-prod, the user's own or adopted sandboxes, a directory git-sandbox did not make) is
-//!   refused. The removal is `rm --yes`, never forced: when rm refuses or fails, everything is
-//!   kept and the sandbox stays listed. Exit 0 means the directory is gone; a refusal exits
-//!   non-zero with one stderr line that starts with the reason (Claude Code keeps the
-//!   worktree and quotes it).
+//!   payload's `session_id`; with `--branch-prefix P` (chosen at `agent-setup` time and
+//!   written into the hook's command line) its branch is `P<name>`. A payload of another
+//!   `hook_event_name` is refused. Agents own only what they made: a registered sandbox of
+//!   that name is handed out again only if this session made it; any other (the user's,
+//!   another session's, an adopted one) is left alone and a new sandbox gets the first free
+//!   suffixed name (`NAME-2`, `NAME-3`…, never one whose branch exists). A branch of the
+//!   requested name that exists is used as it is (a base is then ignored, as `new NAME` does
+//!   without `--from`). The answer is the path canonicalized (no `.`/`..`, no symlink: Claude
+//!   Code refuses those). Failure exits non-zero.
+//! - worktree-remove: `agent_remove`.
+//!
+//! `agent-setup claude` also writes the MCP server entry into the project's `.mcp.json`
+//! (`agent::mcp_entry`).
 
 use std::fs;
 use std::io::Write;
