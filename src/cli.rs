@@ -115,6 +115,9 @@ pub enum Command {
     /// Install the worktree hooks into a coding agent's settings.
     #[command(subcommand)]
     AgentSetup(AgentSetupCommand),
+    /// Serve the Model Context Protocol over stdio: tools create, list, status, remove (a dry
+    /// run first, never forced), up, down, logs and urls, for any agent that speaks MCP.
+    Mcp,
     /// Print a completion script (bash, zsh or fish); sandbox names complete too.
     Completions {
         /// The shell.

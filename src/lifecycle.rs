@@ -250,10 +250,19 @@ fn approve(
             return trust::trust(repo, cfg, reg);
         }
     }
+    // Where nothing is asked (an agent hook, rm) no `--yes` can approve them: the one command.
+    let how = if consent.never_ask {
+        format!(
+            "approve them by running `git sandbox trust` in {} (read them first: `git sandbox trust --show`)",
+            repo.root.display()
+        )
+    } else {
+        "read them (`git sandbox trust --show`), then approve them with `git sandbox trust`, or pass --yes for this run".into()
+    };
     Err(UserError::new(format!(
         "the project's {} commands are not trusted yet, so they did not run",
         phase.name()
     ))
-    .hint("read them (`git sandbox trust --show`), then approve them with `git sandbox trust`, or pass --yes for this run")
+    .hint(how)
     .into())
 }

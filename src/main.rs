@@ -20,6 +20,7 @@ mod json;
 mod launch;
 mod lifecycle;
 mod man;
+mod mcp;
 mod names;
 mod pr;
 mod procs;
@@ -196,6 +197,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<i32> {
         Command::AgentSetup(AgentSetupCommand::Claude(a)) => commands::agent::setup(ctx, a),
         Command::AgentSetup(AgentSetupCommand::Codex(a)) => commands::agent_setup::codex(ctx, a),
         Command::AgentSetup(AgentSetupCommand::Cursor(a)) => commands::agent_setup::cursor(ctx, a),
+        Command::Mcp => commands::mcp::run(ctx),
         Command::Completions { shell } => print_completions(&shell),
         Command::Complete { words } => complete(ctx, &words),
         Command::Init => commands::init::run(ctx),

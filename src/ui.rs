@@ -206,3 +206,40 @@ pub fn reserve_stdout() -> Option<std::fs::File> {
 pub fn reserve_stdout() -> Option<std::fs::File> {
     None
 }
+
+/// Stderr pointed at `/dev/null` until the guard drops (then it is stderr again): a hook's
+/// one line must be the only thing its caller reads, so the report and every child's output
+/// of the step it wraps go nowhere.
+#[cfg(target_os = "linux")]
+pub struct Hushed(Option<std::os::fd::OwnedFd>);
+
+#[cfg(target_os = "linux")]
+pub fn hush_stderr() -> Hushed {
+    use std::os::fd::AsFd;
+    let saved = rustix::io::fcntl_dupfd_cloexec(std::io::stderr().as_fd(), 0).ok();
+    let null = std::fs::OpenOptions::new().write(true).open("/dev/null");
+    match (saved, null) {
+        (Some(saved), Ok(null)) => {
+            let _ = rustix::stdio::dup2_stderr(null.as_fd());
+            Hushed(Some(saved))
+        }
+        _ => Hushed(None),
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl Drop for Hushed {
+    fn drop(&mut self) {
+        if let Some(saved) = self.0.take() {
+            let _ = rustix::stdio::dup2_stderr(&saved);
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+pub struct Hushed;
+
+#[cfg(not(target_os = "linux"))]
+pub fn hush_stderr() -> Hushed {
+    Hushed
+}

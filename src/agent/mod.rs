@@ -8,6 +8,7 @@ pub mod codex;
 pub mod cursor;
 pub mod files;
 pub mod jsonsplice;
+pub mod mcp_entry;
 pub mod payload;
 pub mod settings;
 pub mod settings_bytes;

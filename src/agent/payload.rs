@@ -5,7 +5,9 @@
 //! builds and the documented schema (`name` vs `worktree_name`; `base_commit`, `base_ref`,
 //! `source_ref`), so each request takes the first of its spellings that holds a non-empty
 //! string; `session_id` is kept (the registry records which session made a sandbox), every
-//! other field (`transcript_path`, `hook_event_name`, …) is ignored.
+//! other field (`transcript_path`, …) is ignored, except `hook_event_name`: when present it
+//! must be the event the handler serves ([`expect_event`]), so a `WorktreeRemove` payload sent
+//! to `worktree-create` makes nothing.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -61,6 +63,23 @@ fn text(v: &Value, keys: &[&str]) -> Option<String> {
         .map(String::from)
 }
 
+/// Refuses a payload whose `hook_event_name` names another event than `event` (absent: the
+/// older builds that do not send it, accepted).
+pub fn expect_event(v: &Value, event: &str) -> Result<()> {
+    match v.get("hook_event_name") {
+        None | Some(Value::Null) => Ok(()),
+        Some(Value::String(e)) if e == event => Ok(()),
+        Some(other) => Err(UserError::usage(format!(
+            "the hook's JSON is a {} event, not {event}: check which git-sandbox agent-hook \
+             command each hook runs in the agent's settings",
+            other
+                .as_str()
+                .map_or_else(|| other.to_string(), String::from)
+        ))
+        .into()),
+    }
+}
+
 impl CreateRequest {
     pub fn from_json(v: &Value) -> Result<CreateRequest> {
         let name = text(v, &["name", "worktree_name"]).ok_or_else(|| {
@@ -114,5 +133,16 @@ mod tests {
         assert!(CreateRequest::from_json(&serde_json::json!({"name": 3})).is_err());
         assert!(read_one(&b"[1]"[..]).is_err());
         assert!(read_one(&b""[..]).is_err());
+    }
+
+    #[test]
+    fn event_names() {
+        let remove = serde_json::json!({"hook_event_name": "WorktreeRemove"});
+        assert!(expect_event(&remove, "WorktreeRemove").is_ok());
+        assert!(expect_event(&remove, "WorktreeCreate").is_err());
+        assert!(expect_event(&serde_json::json!({}), "WorktreeCreate").is_ok());
+        assert!(
+            expect_event(&serde_json::json!({"hook_event_name": 3}), "WorktreeCreate").is_err()
+        );
     }
 }

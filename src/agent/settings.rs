@@ -18,18 +18,86 @@ use serde_json::{Map, Value, json};
 
 use crate::error::UserError;
 
-/// The command of our `WorktreeCreate` hook.
+/// The command of our `WorktreeCreate` hook (with `--branch-prefix P` when chosen).
 pub const CREATE_COMMAND: &str = "git sandbox agent-hook worktree-create";
 /// The command of our `WorktreeRemove` hook.
 pub const REMOVE_COMMAND: &str = "git sandbox agent-hook worktree-remove";
-/// Claude Code's events and the command we run for each.
+/// Claude Code's events and the base of the command we run for each.
 pub const EVENTS: [(&str, &str); 2] = [
     ("WorktreeCreate", CREATE_COMMAND),
     ("WorktreeRemove", REMOVE_COMMAND),
 ];
 
-/// Whether a hook's command is ours (`git sandbox …` or `git-sandbox …`, any spacing).
-fn is_ours(command: &str, ours: &str) -> bool {
+/// The commands our two entries run: the bases, the create hook's with the options chosen at
+/// `agent-setup` time (`--branch-prefix worktree-`), which is where the hook reads them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Commands {
+    pub create: String,
+    pub remove: String,
+}
+
+impl Default for Commands {
+    fn default() -> Commands {
+        Commands::new(None)
+    }
+}
+
+impl Commands {
+    pub fn new(branch_prefix: Option<&str>) -> Commands {
+        let create = match branch_prefix.filter(|p| !p.is_empty()) {
+            Some(p) => format!("{CREATE_COMMAND} --branch-prefix {p}"),
+            None => CREATE_COMMAND.to_string(),
+        };
+        Commands {
+            create,
+            remove: REMOVE_COMMAND.to_string(),
+        }
+    }
+
+    /// The command of `event`.
+    pub fn of(&self, event: &str) -> &str {
+        if event == "WorktreeCreate" {
+            &self.create
+        } else {
+            &self.remove
+        }
+    }
+
+    /// Our commands as the file holds them (the defaults for an event without ours).
+    pub fn found_in(settings: &Value) -> Commands {
+        let mut found = Commands::default();
+        for (event, base) in EVENTS {
+            let groups = settings
+                .get("hooks")
+                .and_then(|h| h.get(event))
+                .and_then(Value::as_array);
+            let hit = groups
+                .map(|g| commands(g.as_slice()))
+                .unwrap_or_default()
+                .into_iter()
+                .find(|c| is_ours(c, base));
+            if let Some(c) = hit {
+                match event {
+                    "WorktreeCreate" => found.create = c.to_string(),
+                    _ => found.remove = c.to_string(),
+                }
+            }
+        }
+        found
+    }
+}
+
+/// Whether a hook's command is ours (`git sandbox …` or `git-sandbox …`, any spacing, any
+/// options after the base).
+fn is_ours(command: &str, base: &str) -> bool {
+    let words: Vec<&str> = command.split_whitespace().collect();
+    let want: Vec<&str> = base.split_whitespace().collect();
+    words.starts_with(&want)
+        || (words.first() == Some(&"git-sandbox") && words[1..].starts_with(&want[2..]))
+}
+
+/// Whether `command` is exactly `ours` (word for word, either spelling).
+fn is_exactly(command: &str, ours: &str) -> bool {
     let words: Vec<&str> = command.split_whitespace().collect();
     let want: Vec<&str> = ours.split_whitespace().collect();
     words == want || (words.first() == Some(&"git-sandbox") && words[1..] == want[2..])
@@ -64,9 +132,14 @@ fn hooks_mut<'a>(settings: &'a mut Value, file: &Path) -> Result<&'a mut Map<Str
         .ok_or_else(|| shape("`hooks` is not an object"))
 }
 
-/// Adds our entry to each event that lacks it. Returns the events changed, and warnings about
+/// Adds our entry to each event that lacks it (word for word: an entry of ours with other
+/// options is taken out first by the caller, `Commands::found_in`). Returns the events changed, and warnings about
 /// other hooks of the same events (two `WorktreeCreate` hooks would both make a worktree).
-pub fn install(settings: &mut Value, file: &Path) -> Result<(Vec<&'static str>, Vec<String>)> {
+pub fn install(
+    settings: &mut Value,
+    file: &Path,
+    cmds: &Commands,
+) -> Result<(Vec<&'static str>, Vec<String>)> {
     let hooks = hooks_mut(settings, file)?;
     for (event, _) in EVENTS {
         if hooks.get(event).is_some_and(|v| !v.is_array()) {
@@ -79,18 +152,19 @@ pub fn install(settings: &mut Value, file: &Path) -> Result<(Vec<&'static str>, 
         }
     }
     let (mut added, mut warnings) = (Vec::new(), Vec::new());
-    for (event, ours) in EVENTS {
+    for (event, base) in EVENTS {
+        let ours = cmds.of(event);
         let list = hooks.entry(event).or_insert_with(|| json!([]));
         let Some(groups) = list.as_array_mut() else {
             continue;
         };
         let present = commands(groups.as_slice());
-        for other in present.iter().filter(|c| !is_ours(c, ours)) {
+        for other in present.iter().filter(|c| !is_ours(c, base)) {
             warnings.push(format!(
                 "{event} also runs `{other}`; remove one of the two hooks, or both will act"
             ));
         }
-        if present.iter().any(|c| is_ours(c, ours)) {
+        if present.iter().any(|c| is_exactly(c, ours)) {
             continue;
         }
         groups.push(json!({ "hooks": [{ "type": "command", "command": ours }] }));
@@ -150,6 +224,8 @@ pub struct SettingsFile {
     final_newline: bool,
     /// The file's text as read, which our entries are spliced into or cut out of.
     text: Option<String>,
+    /// The commands of our entries (what `install` adds, what the cut looks for).
+    pub commands: Commands,
 }
 
 impl SettingsFile {
@@ -188,6 +264,7 @@ impl SettingsFile {
             final_newline: bytes.is_none() || text.ends_with('\n'),
             existed: bytes.is_some(),
             text: bytes.is_some().then(|| text.to_string()),
+            commands: Commands::found_in(&value),
             path,
             value,
         })
@@ -198,7 +275,9 @@ impl SettingsFile {
     /// the file's own indentation.
     pub fn render(&self) -> Result<Vec<u8>> {
         if let Some(text) = self.text.as_deref().filter(|t| !t.trim().is_empty()) {
-            if let Some(spliced) = super::settings_bytes::splice_to(text, &self.value) {
+            if let Some(spliced) =
+                super::settings_bytes::splice_to(text, &self.value, &self.commands)
+            {
                 return Ok(spliced.into_bytes());
             }
             crate::ui::warn(&format!(
@@ -264,6 +343,14 @@ mod tests {
             CREATE_COMMAND
         ));
         assert!(!is_ours("my-script", CREATE_COMMAND));
+        assert!(is_ours(
+            "git sandbox agent-hook worktree-create --branch-prefix worktree-",
+            CREATE_COMMAND
+        ));
+        assert!(!is_exactly(
+            "git sandbox agent-hook worktree-create --branch-prefix worktree-",
+            CREATE_COMMAND
+        ));
         assert!(!is_ours("", CREATE_COMMAND));
     }
 
@@ -282,9 +369,10 @@ mod tests {
         let original =
             json!({"a": 1, "hooks": {"Stop": [{"hooks": [{"type": "command", "command": "x"}]}]}});
         let mut v = original.clone();
-        let (added, _) = install(&mut v, Path::new("s.json")).unwrap_or_default();
+        let cmds = Commands::default();
+        let (added, _) = install(&mut v, Path::new("s.json"), &cmds).unwrap_or_default();
         assert_eq!(added, ["WorktreeCreate", "WorktreeRemove"]);
-        let (again, _) = install(&mut v, Path::new("s.json")).unwrap_or_default();
+        let (again, _) = install(&mut v, Path::new("s.json"), &cmds).unwrap_or_default();
         assert!(again.is_empty());
         assert_eq!(uninstall(&mut v).len(), 2);
         assert_eq!(v, original);

@@ -10,19 +10,11 @@
 use serde_json::{Value, json};
 
 use super::jsonsplice::{Place, cuts, elements, insert, open_of};
-use super::settings::{EVENTS, install, uninstall};
+use super::settings::{Commands, install, uninstall};
 
 /// Our group for an event's command, as `install` writes it.
 fn group(command: &str) -> Value {
     json!({ "hooks": [{ "type": "command", "command": command }] })
-}
-
-/// The command of one of our events.
-fn command(event: &str) -> &'static str {
-    EVENTS
-        .iter()
-        .find(|(e, _)| *e == event)
-        .map_or("", |(_, c)| c)
 }
 
 /// Whether two values are the same, keys in the same order.
@@ -33,27 +25,27 @@ fn same(a: &Value, b: &Value) -> bool {
 
 /// The text that turns `text` into `target` by adding or removing our entries, if a splice
 /// proves out; `None` otherwise.
-pub fn splice_to(text: &str, target: &Value) -> Option<String> {
+pub fn splice_to(text: &str, target: &Value, cmds: &Commands) -> Option<String> {
     let orig: Value = serde_json::from_str(text).ok()?;
     let mut added = orig.clone();
-    if install(&mut added, std::path::Path::new("")).is_ok() && same(&added, target) {
-        return with_hooks(text);
+    if install(&mut added, std::path::Path::new(""), cmds).is_ok() && same(&added, target) {
+        return with_hooks(text, cmds);
     }
     let mut removed = orig;
     uninstall(&mut removed);
     if same(&removed, target) {
-        return without_hooks(text);
+        return without_hooks(text, cmds);
     }
     None
 }
 
 /// `text` with our entries spliced in, proved against `install`.
-pub fn with_hooks(text: &str) -> Option<String> {
+pub fn with_hooks(text: &str, cmds: &Commands) -> Option<String> {
     let mut want: Value = serde_json::from_str(text).ok()?;
-    let (events, _) = install(&mut want, std::path::Path::new("")).ok()?;
+    let (events, _) = install(&mut want, std::path::Path::new(""), cmds).ok()?;
     let mut cur = text.to_string();
     for event in events {
-        let g = group(command(event));
+        let g = group(cmds.of(event));
         cur = if let Some(list) = open_of(&cur, &["hooks", event]) {
             insert(&cur, list, None, &g, Place::Last)
         } else if let Some(hooks) = open_of(&cur, &["hooks"]) {
@@ -74,7 +66,7 @@ pub fn with_hooks(text: &str) -> Option<String> {
 }
 
 /// `text` without our entries: the first cut that adding them back turns into `text`.
-pub fn without_hooks(text: &str) -> Option<String> {
+pub fn without_hooks(text: &str, cmds: &Commands) -> Option<String> {
     let mut rest: Value = serde_json::from_str(text).ok()?;
     let events = uninstall(&mut rest);
     let mut candidates = Vec::new();
@@ -87,15 +79,15 @@ pub fn without_hooks(text: &str) -> Option<String> {
             candidates.extend(cuts(text, root, i));
         }
     }
-    candidates.extend(strip(text, &events));
+    candidates.extend(strip(text, &events, cmds));
     candidates
         .into_iter()
-        .find(|c| with_hooks(c).as_deref() == Some(text))
+        .find(|c| with_hooks(c, cmds).as_deref() == Some(text))
 }
 
 /// Every text without our entries of `events`, last event first: each cut as its event
 /// member, or as our group in its list.
-fn strip(text: &str, events: &[&str]) -> Vec<String> {
+fn strip(text: &str, events: &[&str], cmds: &Commands) -> Vec<String> {
     let Some((event, rest)) = events.split_last() else {
         return vec![text.to_string()];
     };
@@ -110,14 +102,14 @@ fn strip(text: &str, events: &[&str]) -> Vec<String> {
         }
     }
     if let Some(list) = open_of(text, &["hooks", event]) {
-        let ours = group(command(event));
+        let ours = group(cmds.of(event));
         for (i, e) in elements(text, list).iter().enumerate() {
             if serde_json::from_str::<Value>(&text[e.span.clone()]).ok() == Some(ours.clone()) {
                 here.extend(cuts(text, list, i));
             }
         }
     }
-    here.iter().flat_map(|t| strip(t, rest)).collect()
+    here.iter().flat_map(|t| strip(t, rest, cmds)).collect()
 }
 
 #[cfg(test)]
@@ -125,10 +117,20 @@ mod tests {
     use super::*;
 
     fn round_trip(original: &str) {
-        let added = with_hooks(original).expect("spliced");
-        let v: Value = serde_json::from_str(&added).expect("json");
-        assert!(v["hooks"]["WorktreeCreate"].is_array(), "{added}");
-        assert_eq!(without_hooks(&added).as_deref(), Some(original), "{added}");
+        for cmds in [Commands::default(), Commands::new(Some("worktree-"))] {
+            let added = with_hooks(original, &cmds).expect("spliced");
+            let v: Value = serde_json::from_str(&added).expect("json");
+            let last = v["hooks"]["WorktreeCreate"]
+                .as_array()
+                .and_then(|l| l.last());
+            let command = last.map(|g| g["hooks"][0]["command"].clone());
+            assert_eq!(command, Some(Value::from(cmds.create.clone())), "{added}");
+            assert_eq!(
+                without_hooks(&added, &cmds).as_deref(),
+                Some(original),
+                "{added}"
+            );
+        }
     }
 
     #[test]
@@ -144,7 +146,7 @@ mod tests {
 
     #[test]
     fn compact_stays_one_line() {
-        let added = with_hooks("{\"model\":\"opus\"}").expect("spliced");
+        let added = with_hooks("{\"model\":\"opus\"}", &Commands::default()).expect("spliced");
         assert!(!added.contains('\n'), "{added}");
         assert!(
             added.starts_with("{\"model\":\"opus\",\"hooks\":{"),

@@ -32,24 +32,32 @@ pub enum HookCommand {
     PrePush { remote: String, url: String },
 }
 
-#[derive(Subcommand, Debug, Clone, Copy)]
+#[derive(Subcommand, Debug, Clone)]
 pub enum AgentHookCommand {
     /// WorktreeCreate: make the sandbox the JSON names, print only its path.
-    WorktreeCreate,
+    WorktreeCreate {
+        /// Name the branch PREFIX<name> (Claude Code's own naming is `worktree-`); the sandbox
+        /// keeps the name as given.
+        #[arg(long, value_name = "PREFIX")]
+        branch_prefix: Option<String>,
+    },
     /// WorktreeRemove: remove the sandbox at `worktree_path` through rm's checks, never
-    /// forced; whatever rm would refuse is kept, and the hook still exits 0.
+    /// forced; whatever rm would refuse is kept, and the hook exits non-zero (3) with one line.
     WorktreeRemove,
 }
 
 #[derive(Subcommand, Debug)]
 pub enum AgentSetupCommand {
-    /// Add the WorktreeCreate/WorktreeRemove hooks to Claude Code's settings.json.
+    /// Add the WorktreeCreate/WorktreeRemove hooks to Claude Code's settings.json, and the
+    /// MCP server (`git-sandbox mcp`) to the project's .mcp.json.
     Claude(AgentSetupArgs),
     /// Add `git sandbox adopt` to the setup script and `git sandbox rm --yes` to the cleanup
-    /// script of Codex's local environments (.codex/environments/*.toml).
+    /// script of Codex's local environments (.codex/environments/*.toml), and the MCP server
+    /// to .codex/config.toml.
     Codex(AgentFileArgs),
-    /// Add `git sandbox adopt .` to Cursor's worktree setup (.cursor/worktrees.json); Cursor
-    /// has no removal hook (`git sandbox prune` drops what its deletions leave).
+    /// Add `git sandbox adopt .` to Cursor's worktree setup (.cursor/worktrees.json) and the
+    /// MCP server to .cursor/mcp.json; Cursor has no removal hook (`git sandbox prune` drops
+    /// what its deletions leave).
     Cursor(AgentFileArgs),
 }
 
@@ -71,4 +79,8 @@ pub struct AgentSetupArgs {
     /// Remove our hooks instead, leaving everything else as it was.
     #[arg(long)]
     pub remove: bool,
+    /// Name each hook-made branch PREFIX<name> (`worktree-`: Claude Code's own naming);
+    /// default: the name as given. Written into the hook's command line.
+    #[arg(long, value_name = "PREFIX", conflicts_with = "remove")]
+    pub branch_prefix: Option<String>,
 }

@@ -7,19 +7,19 @@
 //! every child process (git, compose) writes to stderr. A failure is one line on stderr.
 //! - worktree-create: the sandbox `new NAME [--from BASE]` makes, in the repository of the
 //!   payload's `cwd` (else the current directory), recorded as made by the agent hook with the
-//!   payload's `session_id`. Agents own only what they made: a registered sandbox of that name
-//!   is handed out again only if this session made it; any other (the user's, another
-//!   session's, an adopted one) is left alone and a new sandbox gets the first free suffixed
-//!   name (`NAME-2`, `NAME-3`…, never one whose branch exists). A branch of the requested name
-//!   that exists is used as it is (a base is then ignored, as `new NAME` does without
-//!   `--from`). Failure exits non-zero.
-//! - worktree-remove: only a registered sandbox of that repository whose path is
-//!   `worktree_path` and that the agent hook made; anything else (the main worktree,
-//!   local-prod, the user's own or adopted sandboxes, a directory git-sandbox did not make) is
-//!   refused. The removal is `rm --yes`, never forced: when rm refuses or fails, everything is
-//!   kept and the sandbox stays listed. Exit 0 means the directory is gone; a refusal exits
-//!   non-zero with one stderr line that starts with the reason (Claude Code keeps the
-//!   worktree and quotes it).
+//!   payload's `session_id`; with `--branch-prefix P` (chosen at `agent-setup` time and
+//!   written into the hook's command line) its branch is `P<name>`. A payload of another
+//!   `hook_event_name` is refused. Agents own only what they made: a registered sandbox of
+//!   that name is handed out again only if this session made it; any other (the user's,
+//!   another session's, an adopted one) is left alone and a new sandbox gets the first free
+//!   suffixed name (`NAME-2`, `NAME-3`…, never one whose branch exists). A branch of the
+//!   requested name that exists is used as it is (a base is then ignored, as `new NAME` does
+//!   without `--from`). The answer is the path canonicalized (no `.`/`..`, no symlink: Claude
+//!   Code refuses those). Failure exits non-zero.
+//! - worktree-remove: `agent_remove`.
+//!
+//! `agent-setup claude` also writes the MCP server entry into the project's `.mcp.json`
+//! (`agent::mcp_entry`).
 
 use std::fs;
 use std::io::Write;
@@ -28,10 +28,10 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use serde_json::Value;
 
-use crate::agent::payload::{self, CreateRequest, RemoveRequest};
-use crate::agent::settings::{self, SettingsFile};
-use crate::cli::{AgentHookCommand, AgentSetupArgs, RmFlags};
-use crate::commands::{Ctx, new, rm};
+use crate::agent::payload::{self, CreateRequest};
+use crate::agent::settings::{self, Commands, SettingsFile};
+use crate::cli::{AgentHookCommand, AgentSetupArgs};
+use crate::commands::{Ctx, new};
 use crate::config::Config;
 use crate::error::{EXIT_ERROR, UserError};
 use crate::git::{self, Repo};
@@ -46,23 +46,21 @@ pub fn hook(ctx: &Ctx, cmd: AgentHookCommand) -> Result<i32> {
     let stdout = ui::reserve_stdout();
     let input = payload::read_one(std::io::stdin().lock());
     match cmd {
-        AgentHookCommand::WorktreeCreate => match input.and_then(|v| worktree_create(ctx, &v)) {
-            Ok(path) => {
-                answer(stdout, &path.display().to_string());
-                Ok(0)
+        AgentHookCommand::WorktreeCreate { branch_prefix } => {
+            match input.and_then(|v| worktree_create(ctx, &v, branch_prefix.as_deref())) {
+                Ok(path) => {
+                    // Claude Code refuses `.`/`..` segments and symlinks below the repo root.
+                    let path = fs::canonicalize(&path).unwrap_or(path);
+                    answer(stdout, &path.display().to_string());
+                    Ok(0)
+                }
+                Err(e) => {
+                    eprintln!("git-sandbox: cannot create the worktree: {}", one_line(&e));
+                    Ok(exit_code(&e))
+                }
             }
-            Err(e) => {
-                eprintln!("git-sandbox: cannot create the worktree: {}", one_line(&e));
-                Ok(exit_code(&e))
-            }
-        },
-        AgentHookCommand::WorktreeRemove => match input.and_then(|v| worktree_remove(ctx, &v)) {
-            Ok(code) => Ok(code),
-            Err(e) => {
-                eprintln!("{}; git-sandbox removed nothing", one_line(&e));
-                Ok(exit_code(&e))
-            }
-        },
+        }
+        AgentHookCommand::WorktreeRemove => Ok(super::agent_remove::run(ctx, input)),
     }
 }
 
@@ -77,7 +75,7 @@ fn answer(stdout: Option<fs::File>, line: &str) {
 }
 
 /// An error as one line: its chain joined, any newline inside folded.
-fn one_line(err: &anyhow::Error) -> String {
+pub(super) fn one_line(err: &anyhow::Error) -> String {
     let text = format!("{err:#}");
     let lines: Vec<&str> = text
         .lines()
@@ -87,7 +85,7 @@ fn one_line(err: &anyhow::Error) -> String {
     lines.join("; ")
 }
 
-fn exit_code(err: &anyhow::Error) -> i32 {
+pub(super) fn exit_code(err: &anyhow::Error) -> i32 {
     err.chain()
         .find_map(|e| e.downcast_ref::<UserError>())
         .map_or(EXIT_ERROR, |u| u.code)
@@ -95,7 +93,7 @@ fn exit_code(err: &anyhow::Error) -> i32 {
 }
 
 /// The directory the hook works in: the payload's `cwd`, else the current directory.
-fn work_dir(ctx: &Ctx, dir: Option<&Path>) -> Result<PathBuf> {
+pub(super) fn work_dir(ctx: &Ctx, dir: Option<&Path>) -> Result<PathBuf> {
     let Some(d) = dir else {
         return Ok(ctx.cwd.clone());
     };
@@ -108,31 +106,34 @@ fn work_dir(ctx: &Ctx, dir: Option<&Path>) -> Result<PathBuf> {
     Ok(fs::canonicalize(&d).unwrap_or(d))
 }
 
-fn worktree_create(ctx: &Ctx, v: &Value) -> Result<PathBuf> {
+fn worktree_create(ctx: &Ctx, v: &Value, prefix: Option<&str>) -> Result<PathBuf> {
+    payload::expect_event(v, "WorktreeCreate")?;
     let req = CreateRequest::from_json(v)?;
-    let repo = Repo::discover(&work_dir(ctx, req.dir.as_deref())?)?;
+    let here = work_dir(ctx, req.dir.as_deref())?;
+    let repo = Repo::discover(&here)?;
     let mut cfg = Config::load(&repo.root)?;
     // A hook never asks: only what the user approved applies.
     crate::trust::settle(&mut cfg, &repo, &ctx.reg, Consent::stored_only());
-    let name = match claim(ctx, &repo, &req)? {
+    let name = match claim(ctx, &repo, &req, prefix)? {
         Claim::Ours(path) => return Ok(path),
         Claim::Free(name) => name,
     };
-    let slug = names::slugify(&name)?;
     let base = match req.base {
-        Some(b) if git::branch_name_valid(&slug) && repo.branch_tip(&slug)?.is_some() => {
+        Some(b)
+            if git::branch_name_valid(&name.branch) && repo.branch_tip(&name.branch)?.is_some() =>
+        {
             ui::info(&format!(
-                "branch {slug} exists, so it is used as it is (not started at {b})"
+                "branch {} exists, so it is used as it is (not started at {b})",
+                name.branch
             ));
             None
         }
         b => b,
     };
-    let here = work_dir(ctx, req.dir.as_deref())?;
     let made_by = MadeBy::Agent {
         session: req.session.clone(),
     };
-    let created = new::create_named(
+    let created = new::create_as(
         &repo,
         &cfg,
         &ctx.reg,
@@ -149,18 +150,38 @@ fn worktree_create(ctx: &Ctx, v: &Value) -> Result<PathBuf> {
     Ok(created.instance.path)
 }
 
+/// The slug and branch of a sandbox the hook makes: `new NAME`'s, or with `--branch-prefix`
+/// the branch `PREFIX<name>` (Claude Code's own naming is `worktree-<name>`).
+fn naming(name: &str, prefix: Option<&str>) -> Result<names::NewName> {
+    let plain = names::for_new(name)?;
+    let Some(p) = prefix.filter(|p| !p.is_empty()) else {
+        return Ok(plain);
+    };
+    let branch = format!("{p}{}", plain.branch);
+    if !git::branch_name_valid(&branch) {
+        return Err(UserError::usage(format!(
+            "the branch {branch:?} (--branch-prefix {p:?} and the name) is not a valid branch name"
+        ))
+        .into());
+    }
+    Ok(names::NewName {
+        slug: plain.slug,
+        branch,
+    })
+}
+
 /// What the hook may do with the name it was asked for.
 enum Claim {
     /// A sandbox this session made (healthy): its path is the answer.
     Ours(PathBuf),
     /// The name (as written, maybe suffixed `-2`, `-3`…) of a new sandbox to make.
-    Free(String),
+    Free(names::NewName),
 }
 
 /// The requested name, unless a sandbox of that name exists that this session did not make:
 /// then the first `NAME-2`, `NAME-3`… that no sandbox holds and no branch has (a suffixed
 /// name never lands on a branch of the user's).
-fn claim(ctx: &Ctx, repo: &Repo, req: &CreateRequest) -> Result<Claim> {
+fn claim(ctx: &Ctx, repo: &Repo, req: &CreateRequest, prefix: Option<&str>) -> Result<Claim> {
     let data = ctx.reg.load()?;
     for n in 1..=100u32 {
         let name = match n {
@@ -169,8 +190,9 @@ fn claim(ctx: &Ctx, repo: &Repo, req: &CreateRequest) -> Result<Claim> {
         };
         let slug = names::slugify(&name)?;
         let Some(inst) = data.of_repo(&repo.root).find(|i| i.name == slug) else {
-            let branch = names::for_new(&name)?.branch;
-            if n > 1 && git::branch_name_valid(&branch) && repo.branch_tip(&branch)?.is_some() {
+            let naming = naming(&name, prefix)?;
+            let branch = &naming.branch;
+            if n > 1 && git::branch_name_valid(branch) && repo.branch_tip(branch)?.is_some() {
                 continue;
             }
             if n > 1 {
@@ -179,7 +201,7 @@ fn claim(ctx: &Ctx, repo: &Repo, req: &CreateRequest) -> Result<Claim> {
                     names::slugify(&req.name)?
                 ));
             }
-            return Ok(Claim::Free(name));
+            return Ok(Claim::Free(naming));
         };
         if inst.maker().is_session(req.session.as_deref()) {
             ui::info(&format!(
@@ -212,84 +234,26 @@ fn healthy(repo: &Repo, inst: &crate::registry::Instance) -> Result<PathBuf> {
     target::verify(repo, inst)
 }
 
-/// Removes the sandbox at the payload's `worktree_path` if the hook made it and `rm` lets it
-/// go. Exit 0 only when it is gone; a refusal is one stderr line that starts with the reason.
-fn worktree_remove(ctx: &Ctx, v: &Value) -> Result<i32> {
-    let req = RemoveRequest::from_json(v)?;
-    let dir = work_dir(ctx, req.dir.as_deref())?;
-    let wt = dir.join(&req.path);
-    let wt = fs::canonicalize(&wt).unwrap_or(wt);
-    let repo = Repo::discover(&dir).or_else(|_| Repo::discover(&wt))?;
-    let keep = |why: String| {
-        eprintln!("{why}; git-sandbox kept {}", wt.display());
-        // Claude Code reads exit 0 as "removed": only true when the directory is gone.
-        Ok(if fs::symlink_metadata(&wt).is_ok() {
-            EXIT_ERROR
-        } else {
-            0
-        })
-    };
-    if wt == repo.root {
-        return keep("it is the repository's main worktree".into());
-    }
-    let data = ctx.reg.load()?;
-    let Some(inst) = data.of_repo(&repo.root).find(|i| i.path == wt).cloned() else {
-        return keep(format!(
-            "it is not a sandbox of {}; git-sandbox removes only sandboxes it made",
-            repo.root.display()
-        ));
-    };
-    if inst.kind == Kind::LocalProd {
-        return keep("it is this repository's local-prod".into());
-    }
-    if !inst.maker().is_agent() {
-        return keep(format!(
-            "sandbox {0} was made by {1}, not by an agent hook, so an agent does not remove it \
-             (`git sandbox rm {0}` does)",
-            inst.name,
-            inst.maker().describe()
-        ));
-    }
-    let here = Ctx {
-        cwd: dir,
-        reg: ctx.reg.clone(),
-    };
-    let flags = RmFlags {
-        yes: true,
-        ..Default::default()
-    };
-    let result = Config::load(&repo.root)
-        .and_then(|mut cfg| {
-            crate::trust::settle(&mut cfg, &repo, &ctx.reg, Consent::stored_only());
-            rm::remove(&here, &repo, &cfg, &inst, flags)
-        })
-        .and_then(|code| match code {
-            0 => Ok(()),
-            code => Err(anyhow::anyhow!("rm stopped with exit {code}")),
-        });
-    match result {
-        Ok(()) => Ok(0),
-        Err(e) => {
-            let why = e
-                .chain()
-                .find_map(|c| c.downcast_ref::<UserError>())
-                .map_or_else(|| one_line(&e), |u| u.message.clone());
-            keep(format!(
-                "{why}: kept sandbox {0} (still listed); remove it by hand with `git sandbox rm {0}`",
-                inst.name
-            ))
-        }
-    }
-}
-
 /// `agent-setup claude [--user|--project] [--remove]`.
 pub fn setup(ctx: &Ctx, args: AgentSetupArgs) -> Result<i32> {
     let path = settings_path(ctx, &args)?;
+    // The project's `.mcp.json` (computed first: a refusal writes nothing). The user scope's
+    // MCP servers live in ~/.claude.json, which is Claude Code's own state: not edited.
+    let mcp = match args.user {
+        true => None,
+        false => Some(super::agent_setup::mcp_edit(
+            &ctx.repo()?.root.join(crate::agent::mcp_entry::CLAUDE_FILE),
+            args.remove,
+        )?),
+    };
     let mut file = SettingsFile::load(&path)?;
+    if !args.remove {
+        file = with_commands(file, Commands::new(args.branch_prefix.as_deref()))?;
+    }
     let changed = if args.remove {
         settings::uninstall(&mut file.value)
     } else {
-        let (added, warnings) = settings::install(&mut file.value, &file.path)?;
+        let (added, warnings) = settings::install(&mut file.value, &file.path, &file.commands)?;
         for w in &warnings {
             ui::warn(w);
         }
@@ -302,9 +266,22 @@ pub fn setup(ctx: &Ctx, args: AgentSetupArgs) -> Result<i32> {
             "already runs git-sandbox's hooks"
         };
         ui::info(&format!("{} {state}; nothing changed", file.path.display()));
-        return Ok(0);
+    } else {
+        file.save()?;
+        said(&args, &changed, &file);
     }
-    file.save()?;
+    match mcp {
+        Some(edit) => super::agent_setup::apply(&[edit], args.remove)?,
+        None if !args.remove => ui::info(
+            "  for the MCP server in every project: claude mcp add --scope user git-sandbox -- git-sandbox mcp",
+        ),
+        None => {}
+    }
+    Ok(0)
+}
+
+/// Says what changed in the settings file.
+fn said(args: &AgentSetupArgs, changed: &[&str], file: &SettingsFile) {
     let verb = if args.remove { "removed" } else { "added" };
     ui::info(&format!(
         "{verb} the {} hook(s) {} {}",
@@ -315,7 +292,21 @@ pub fn setup(ctx: &Ctx, args: AgentSetupArgs) -> Result<i32> {
     if !args.remove && !file.existed() {
         ui::detail("(the file is new)");
     }
-    Ok(0)
+}
+
+/// The file set to add `wanted`: entries of ours with other options (another
+/// `--branch-prefix`) are cut out first, in their own bytes, and the file read again.
+fn with_commands(mut file: SettingsFile, wanted: Commands) -> Result<SettingsFile> {
+    if file.commands != wanted && !settings::uninstall(&mut file.value).is_empty() {
+        file.save()?;
+        ui::info(&format!(
+            "took out git-sandbox's hooks with other options from {}",
+            file.path.display()
+        ));
+        file = SettingsFile::load(&file.path)?;
+    }
+    file.commands = wanted;
+    Ok(file)
 }
 
 /// `~/.claude/settings.json` with `--user`, else the repo's `.claude/settings.json` (at the

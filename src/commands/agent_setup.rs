@@ -10,16 +10,36 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use crate::agent::files::ConfigFile;
-use crate::agent::{codex, cursor};
+use crate::agent::{codex, cursor, mcp_entry};
 use crate::cli::AgentFileArgs;
 use crate::commands::Ctx;
 use crate::ui;
 
 /// One file's edit, computed before anything is written.
-struct Edit {
+pub(super) struct Edit {
     file: ConfigFile,
     new: Option<String>,
     what: String,
+}
+
+/// The MCP server entry (`agent::mcp_entry`) in the JSON or TOML file at `path`, added or,
+/// with `remove`, taken out.
+pub(super) fn mcp_edit(path: &Path, remove: bool) -> Result<Edit> {
+    let file = ConfigFile::load(path)?;
+    let text = file.text.as_deref();
+    let toml = path.extension().is_some_and(|e| e == "toml");
+    let new = match (toml, remove) {
+        (false, false) => mcp_entry::json_install(text, &file.path)?.or_else(|| file.text.clone()),
+        (false, true) => {
+            mcp_entry::json_uninstall(text, &file.path)?.unwrap_or_else(|| file.text.clone())
+        }
+        (true, false) => mcp_entry::toml_install(text, &file.path)?.or_else(|| file.text.clone()),
+        (true, true) => {
+            mcp_entry::toml_uninstall(text, &file.path)?.unwrap_or_else(|| file.text.clone())
+        }
+    };
+    let what = "the MCP servers (`git-sandbox mcp`)".to_string();
+    Ok(Edit { file, new, what })
 }
 
 /// `agent-setup codex`: every environment in `.codex/environments/`, or a new
@@ -49,11 +69,15 @@ pub fn codex(ctx: &Ctx, args: AgentFileArgs) -> Result<i32> {
         };
         edits.push(Edit { file, new, what });
     }
+    edits.push(mcp_edit(&root.join(mcp_entry::CODEX_FILE), args.remove)?);
     for w in &warnings {
         ui::warn(w);
     }
     apply(&edits, args.remove)?;
     if !args.remove {
+        ui::info(
+            "  Codex reads the project's .codex/config.toml (the MCP server) once you trust the project",
+        );
         ui::info(
             "  Codex runs setup in each worktree it makes (`git sandbox adopt`: a slot, ports, the env file) and cleanup before it deletes one (`git sandbox rm --yes`: never forced; a worktree with work it would lose is kept and the cleanup fails)",
         );
@@ -75,7 +99,8 @@ pub fn cursor(ctx: &Ctx, args: AgentFileArgs) -> Result<i32> {
         cursor::install(text, &file.path)?.or_else(|| file.text.clone())
     };
     let what = "the worktree setup".to_string();
-    apply(&[Edit { file, new, what }], args.remove)?;
+    let mcp = mcp_edit(&root.join(mcp_entry::CURSOR_FILE), args.remove)?;
+    apply(&[Edit { file, new, what }, mcp], args.remove)?;
     if !args.remove {
         ui::info(
             "  Cursor runs it in each worktree it makes; it has no hook for removing one and deletes its worktrees itself: `git sandbox prune` drops the entries they leave",
@@ -104,7 +129,7 @@ fn codex_files(root: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// Writes every changed file (all were computed first), and says what changed.
-fn apply(edits: &[Edit], remove: bool) -> Result<()> {
+pub(super) fn apply(edits: &[Edit], remove: bool) -> Result<()> {
     for e in edits {
         let path = e.file.path.display();
         let existed = e.file.text.is_some();
@@ -120,13 +145,14 @@ fn apply(edits: &[Edit], remove: bool) -> Result<()> {
         match (remove, existed, e.new.is_some()) {
             (true, _, false) => ui::info(&format!("removed {path} (git-sandbox had made it)")),
             (true, _, true) => ui::info(&format!(
-                "removed git-sandbox's line from {} in {path}",
+                "removed git-sandbox's entry from {} in {path}",
                 e.what
             )),
             (false, false, _) => ui::info(&format!("wrote {path} (the file is new)")),
-            (false, true, _) => {
-                ui::info(&format!("added git-sandbox's line to {} in {path}", e.what))
-            }
+            (false, true, _) => ui::info(&format!(
+                "added git-sandbox's entry to {} in {path}",
+                e.what
+            )),
         }
     }
     Ok(())

@@ -2,11 +2,13 @@
 //! calls the domain modules. [`Ctx`] carries what every command needs.
 
 pub mod agent;
+pub mod agent_remove;
 pub mod agent_setup;
 pub mod hooks;
 pub mod init;
 pub mod list;
 pub mod local_prod;
+pub mod mcp;
 pub mod merged;
 pub mod mv;
 pub mod new;

@@ -117,22 +117,30 @@ fn start_for(repo: &Repo, branch: &str, from: Option<&str>, here: &Path) -> Resu
     Ok(start.map(|main_head| git::head_at(here, &repo.common_dir).unwrap_or(main_head)))
 }
 
-/// Makes the sandbox `name` (written as a branch: `feature/login`) on `branch` (default: the
-/// name), starting a new branch at `from` (default: the HEAD of `here`): what `new` does,
-/// shared with the agent hook (which says it `made_by` it).
-pub fn create_named(
+/// Makes the sandbox `name.slug` on `name.branch` (`names::for_new`; the agent hook's
+/// `--branch-prefix` names the branch `PREFIX<name>`), starting a new branch at `from`
+/// (default: the HEAD of `here`): what `new` does, shared with the agent hook (which says it
+/// `made_by` it).
+pub fn create_as(
     repo: &Repo,
     cfg: &Config,
     reg: &Registry,
-    name: &str,
+    name: &names::NewName,
     here: &Path,
     from: Option<&str>,
     made_by: MadeBy,
 ) -> Result<sandbox::Created> {
-    let name = names::for_new(name)?;
     reserved(&name.slug)?;
     let start = start_for(repo, &name.branch, from, here)?;
-    create_at(repo, cfg, reg, &name.slug, name.branch, start, made_by)
+    create_at(
+        repo,
+        cfg,
+        reg,
+        &name.slug,
+        name.branch.clone(),
+        start,
+        made_by,
+    )
 }
 
 /// Creates sandbox `slug` on `branch`, new at `start` or existing when `start` is `None`.

@@ -11,6 +11,7 @@
 
 pub mod rm;
 pub mod sandbox;
+pub mod urls;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -114,6 +115,7 @@ pub fn schemas() -> Vec<(&'static str, Schema)> {
         ("new.json", schema_for::<sandbox::New>()),
         ("restore.json", schema_for::<sandbox::Restore>()),
         ("rm.json", schema_for::<rm::Rm>()),
+        ("urls.json", schema_for::<urls::Urls>()),
     ]
 }
 

@@ -201,6 +201,7 @@ pub(crate) fn remove(t: &TestEnv, path: &Path, code: i32) -> String {
     let out = hook(t, &t.repo, "worktree-remove", &input.to_string());
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(code), "{err}");
+    assert!(err.lines().count() <= 1, "at most one line:\n{err}");
     assert!(
         out.stdout.is_empty(),
         "stdout: {}",
@@ -216,9 +217,12 @@ fn remove_keeps_a_dirty_sandbox() {
     t.write(&path, "notes/unsaved.txt", "precious\n");
     let before = tree(&path);
     let reg = t.registry();
-    let err = remove(&t, &path, 1);
-    assert!(err.contains("kept sandbox dirty"), "{err}");
-    assert!(err.contains("git sandbox rm dirty"), "{err}");
+    let err = remove(&t, &path, 3);
+    assert!(
+        err.starts_with(&format!("git-sandbox: kept {}: ", path.display())),
+        "{err}"
+    );
+    assert!(err.contains("git sandbox rm dirty --force"), "{err}");
     assert_eq!(tree(&path), before);
     assert_eq!(t.registry(), reg);
     assert!(t.ok(&t.repo, &["list"]).contains("dirty"));
@@ -231,7 +235,7 @@ fn remove_removes_a_clean_pushed_sandbox() {
     t.commit_file(&path, "feature.txt", "done\n", "feature");
     t.git(&path, &["push", "-q", "-u", "origin", "done"]);
     let err = remove(&t, &path, 0);
-    assert!(err.contains("removed sandbox done"), "{err}");
+    assert!(err.is_empty(), "{err}");
     assert!(!path.exists());
     assert!(t.entries().is_empty());
     assert!(!t.branches().contains(&"done".to_string()));
@@ -243,14 +247,14 @@ fn remove_leaves_what_is_not_a_sandbox() {
     let hand = t.hand_made_worktree("repo-by-hand", "by-hand");
     t.write(&hand, "wip.txt", "wip\n");
     let hand_before = tree(&hand);
-    let err = remove(&t, &hand, 1);
+    let err = remove(&t, &hand, 3);
     assert!(err.contains("not a sandbox"), "{err}");
     assert_eq!(tree(&hand), hand_before);
 
     let _ = create(&t, &t.repo, r#"{"name": "bystander"}"#);
     let reg = t.registry();
     let readme = fs::read(t.repo.join("README.md")).expect("readme");
-    let err = remove(&t, &t.repo, 1);
+    let err = remove(&t, &t.repo, 3);
     assert!(err.contains("main worktree"), "{err}");
     assert_eq!(fs::read(t.repo.join("README.md")).expect("readme"), readme);
     assert_eq!(t.registry(), reg);
@@ -258,7 +262,7 @@ fn remove_leaves_what_is_not_a_sandbox() {
 
     // local-prod, clean and on a pushed commit, is still not the agent's to remove.
     let lp = PathBuf::from(t.ok(&t.repo, &["local-prod", "new"]).trim());
-    let err = remove(&t, &lp, 1);
+    let err = remove(&t, &lp, 3);
     assert!(err.contains("local-prod"), "{err}");
     assert!(lp.join("README.md").is_file());
     assert!(

@@ -9,12 +9,12 @@ use serde_json::Value;
 
 use crate::common::{TestEnv, tree};
 
-fn schema_dir() -> PathBuf {
+pub(crate) fn schema_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("schema")
 }
 
 /// Validates `value` against the committed `schema/<name>`, panicking with boon's report.
-fn validate(name: &str, value: &Value) {
+pub(crate) fn validate(name: &str, value: &Value) {
     let file = schema_dir().join(name);
     let mut schemas = boon::Schemas::new();
     let mut compiler = boon::Compiler::new();

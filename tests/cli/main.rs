@@ -2,6 +2,7 @@
 //! bare repository as the remote.
 
 mod agent;
+mod agent_contract;
 mod agent_files;
 mod agents_new;
 mod common;
@@ -20,6 +21,7 @@ mod kill;
 mod lifecycle;
 mod linked_files;
 mod local_prod;
+mod mcp;
 mod merged;
 mod mv;
 mod output;

@@ -71,9 +71,9 @@ fn agent_remove_refuses_the_users_sandboxes_non_zero() {
     for (path, who) in [(&mine, "made by you"), (&hand, "made by you (adopted)")] {
         let before = tree(path);
         let reg = t.registry();
-        let err = remove(&t, path, 1);
+        let err = remove(&t, path, 3);
         assert_eq!(err.lines().count(), 1, "{err}");
-        assert!(err.starts_with("sandbox "), "{err}");
+        assert!(err.starts_with("git-sandbox: kept "), "{err}");
         assert!(err.contains(who), "{err}");
         assert!(err.contains("not by an agent hook"), "{err}");
         assert_eq!(tree(path), before);
@@ -81,7 +81,7 @@ fn agent_remove_refuses_the_users_sandboxes_non_zero() {
     }
     // An entry older than the field counts as the user's.
     t.tamper("repo--mine", "made_by", serde_json::Value::Null);
-    let err = remove(&t, &mine, 1);
+    let err = remove(&t, &mine, 3);
     assert!(err.contains("made by you"), "{err}");
     assert!(mine.join("notes.local").is_file());
 }

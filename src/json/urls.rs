@@ -1,0 +1,40 @@
+//! The `urls` tool of `git sandbox mcp`: each of a sandbox's ports as a URL on localhost,
+//! built from `status --json`'s `ports` as `new --json`'s `urls` are (`env::url`).
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::Version;
+
+/// A sandbox's ports as `http://localhost:PORT`, by port name.
+#[derive(Serialize, JsonSchema)]
+pub struct Urls {
+    pub version: Version,
+    pub name: String,
+    pub urls: BTreeMap<String, String>,
+}
+
+impl Urls {
+    /// From the JSON of `status --json` (schema/status.json); `None` if it is not that.
+    pub fn of_status(status: &Value) -> Option<Urls> {
+        let sandbox = status.get("sandbox")?;
+        let name = sandbox.get("name")?.as_str()?.to_string();
+        let urls = sandbox
+            .get("ports")?
+            .as_object()?
+            .iter()
+            .filter_map(|(k, v)| {
+                let port = u32::try_from(v.as_u64()?).ok()?;
+                Some((k.clone(), crate::env::url(port)))
+            })
+            .collect();
+        Some(Urls {
+            version: Version,
+            name,
+            urls,
+        })
+    }
+}
