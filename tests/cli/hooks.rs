@@ -519,11 +519,24 @@ fn a_users_linked_hook_is_kept_and_a_renamed_binary_knows_its_own_link() {
     let renamed = t.root.join("bin").join("git-sb");
     fs::copy(crate::common::BIN, &renamed).expect("copy");
     let sb = |args: &[&str]| {
-        let out = t
-            .program(renamed.to_str().expect("utf8"), &t.repo)
-            .args(args)
-            .output()
-            .expect("run");
+        // A fresh copy may be busy for an instant: another test thread's fork inherited its
+        // write descriptor until that child's exec closes it.
+        let run = || {
+            t.program(renamed.to_str().expect("utf8"), &t.repo)
+                .args(args)
+                .output()
+        };
+        let mut out = run();
+        for _ in 0..50 {
+            match &out {
+                Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    out = run();
+                }
+                _ => break,
+            }
+        }
+        let out = out.expect("run");
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
         String::from_utf8_lossy(&out.stdout).into_owned() + &stderr(&out)
     };
