@@ -1,0 +1,243 @@
+//! The rows of `list` and `status`: one per sandbox, gathered in parallel (one `git status`
+//! and one `git rev-list` per sandbox, one `docker ps` for all), and the JSON shape of a row.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::compose;
+use crate::config::Config;
+use crate::git::{self, Repo};
+use crate::registry::{Instance, Kind, MadeBy, Pushed, State};
+use crate::{target, ui};
+
+/// One sandbox as `list --json` shows it.
+#[derive(Serialize, JsonSchema, Clone, Debug)]
+pub struct Row {
+    pub name: String,
+    pub id: String,
+    pub kind: Kind,
+    pub slot: u32,
+    pub state: State,
+    pub path: String,
+    pub parent_repo: String,
+    /// The branch checked out now (the registered one when the directory is missing).
+    pub branch: Option<String>,
+    pub created_branch: bool,
+    pub base_commit: Option<String>,
+    pub created_at: String,
+    pub missing: bool,
+    /// Why the registered path cannot be trusted, if it cannot.
+    pub invalid: Option<String>,
+    pub ports: BTreeMap<String, u32>,
+    pub dirty: Option<Dirty>,
+    pub upstream: Option<Upstream>,
+    /// Commits on no remote-tracking ref.
+    pub unpushed: Option<u32>,
+    pub never_pushed: bool,
+    pub pushed: Option<Pushed>,
+    /// Whether a container of its compose project runs (null without a compose file).
+    pub services_up: Option<bool>,
+    pub error: Option<String>,
+    /// How its branch's work reached the default branch: `fast-forward`, `merged`,
+    /// `squashed` or `rebased`; null when it has not, or has no commits of its own.
+    pub integrated: Option<String>,
+    /// Whether its `[commands] setup` ran: `done`, `failed`, `not-trusted`, `skipped`;
+    /// `running` while it runs, `interrupted` when the process running it is gone (killed):
+    /// `git sandbox setup` runs it again; null when the project has none.
+    pub setup: Option<String>,
+    /// Who made it: `{"by": "user"}`, `{"by": "agent", "session": …}` (the agent hook) or
+    /// `{"by": "adopt"}`; the agent hook hands out and removes only its own.
+    pub made_by: MadeBy,
+}
+
+#[derive(Serialize, JsonSchema, Clone, Debug)]
+pub struct Dirty {
+    pub staged: usize,
+    pub unstaged: usize,
+    pub untracked: usize,
+    pub conflicted: usize,
+}
+
+#[derive(Serialize, JsonSchema, Clone, Debug)]
+pub struct Upstream {
+    pub name: String,
+    pub ahead: u32,
+    pub behind: u32,
+}
+
+/// Gathers rows for instances, in parallel.
+pub fn gather(insts: &[Instance]) -> Vec<Row> {
+    let mut repos: BTreeMap<&Path, Option<(Repo, Config)>> = BTreeMap::new();
+    // A .sandbox.toml that does not parse: its rows still show, with the error, never as a
+    // sandbox without ports.
+    let mut bad_config: BTreeMap<&Path, String> = BTreeMap::new();
+    for i in insts {
+        repos.entry(i.parent_repo.as_path()).or_insert_with(|| {
+            let repo = Repo::discover(&i.parent_repo).ok()?;
+            let cfg = Config::load(&repo.root).unwrap_or_else(|e| {
+                bad_config.insert(i.parent_repo.as_path(), format!("{e:#}"));
+                Config::default()
+            });
+            Some((repo, cfg))
+        });
+    }
+    let has_compose: Vec<bool> = insts
+        .iter()
+        .map(|i| {
+            repos
+                .get(i.parent_repo.as_path())
+                .and_then(|r| r.as_ref())
+                .is_some_and(|(_, cfg)| compose::has_file(&i.path, cfg))
+        })
+        .collect();
+    let wants_docker = has_compose.contains(&true);
+    std::thread::scope(|s| {
+        let docker = wants_docker.then(|| s.spawn(compose::owner::running));
+        let handles: Vec<_> = insts
+            .iter()
+            .zip(&has_compose)
+            .map(|(i, &compose)| {
+                let ctx = repos.get(i.parent_repo.as_path()).and_then(|r| r.as_ref());
+                s.spawn(move || row(i, ctx, compose))
+            })
+            .collect();
+        // An engine that does not answer leaves services unknown (null), never "down".
+        let running = docker.and_then(|h| h.join().ok());
+        if let Some(Err(e)) = &running {
+            ui::warn(&format!(
+                "{e}; whether services run is unknown (SERVICES shows -)"
+            ));
+        }
+        let running: Option<compose::owner::Running> = running.and_then(Result::ok);
+        handles
+            .into_iter()
+            .zip(insts)
+            .map(|(h, i)| {
+                let mut r = h.join().unwrap_or_else(|_| empty_row(i));
+                if r.services_up.is_some() {
+                    r.services_up = running.as_ref().map(|up| up.has(i));
+                }
+                if let Some(e) = bad_config.get(i.parent_repo.as_path()) {
+                    r.error.get_or_insert_with(|| e.clone());
+                }
+                r
+            })
+            .collect()
+    })
+}
+
+fn empty_row(i: &Instance) -> Row {
+    Row {
+        name: i.name.clone(),
+        id: i.id.clone(),
+        kind: i.kind,
+        slot: i.slot,
+        state: i.state,
+        path: i.path.display().to_string(),
+        parent_repo: i.parent_repo.display().to_string(),
+        branch: i.branch.clone(),
+        created_branch: i.created_branch,
+        base_commit: i.base_commit.clone(),
+        created_at: i.created_at.clone(),
+        missing: std::fs::symlink_metadata(&i.path).is_err(),
+        invalid: None,
+        ports: BTreeMap::new(),
+        dirty: None,
+        upstream: None,
+        unpushed: None,
+        never_pushed: i.pushed.is_none(),
+        pushed: i.pushed.clone(),
+        integrated: None,
+        setup: i.setup_state(),
+        made_by: i.maker(),
+        services_up: None,
+        error: None,
+    }
+}
+
+fn row(i: &Instance, ctx: Option<&(Repo, Config)>, has_compose: bool) -> Row {
+    let mut r = empty_row(i);
+    let Some((repo, cfg)) = ctx else {
+        r.error = Some(format!(
+            "the parent repo {} is gone",
+            i.parent_repo.display()
+        ));
+        return r;
+    };
+    for p in cfg.ports_for(i.slot) {
+        r.ports.insert(p.label(), p.port);
+    }
+    if r.missing {
+        return r;
+    }
+    if let Err(e) = target::verify(repo, i) {
+        r.invalid = Some(format!("{e:#}"));
+        return r;
+    }
+    if has_compose {
+        r.services_up = Some(false);
+    }
+    match git::status(&i.path, git::Scan::Quick) {
+        Ok(st) => {
+            r.dirty = Some(Dirty {
+                staged: st.staged.len(),
+                unstaged: st.unstaged.len(),
+                untracked: st.untracked.len(),
+                conflicted: st.conflicted.len(),
+            });
+            if st.branch.is_some() {
+                r.branch = st.branch.clone();
+            }
+            // The tool made the registered branch only; another one checked out by hand is not.
+            r.created_branch &= st.branch == i.branch;
+            r.upstream = st.upstream.as_ref().map(|u| Upstream {
+                name: u.clone(),
+                ahead: st.ahead,
+                behind: st.behind,
+            });
+            // A branch on any remote (a second one too) has been pushed, tracked or not.
+            r.never_pushed = st.upstream.is_none()
+                && i.pushed.is_none()
+                && !st
+                    .branch
+                    .as_deref()
+                    .is_some_and(|b| git::branch_on_remote(&i.path, b));
+            let on_upstream = st.upstream.is_some() && st.ahead == 0;
+            if let Some(head) = st.head.as_ref().filter(|_| !on_upstream) {
+                let count = if repo.is_remote_tip(head) {
+                    Ok(0)
+                } else {
+                    repo.unpushed_count(head, &[])
+                };
+                match count {
+                    Ok(n) => r.unpushed = Some(n),
+                    Err(e) => r.error = Some(format!("{e:#}")),
+                }
+            } else if on_upstream {
+                r.unpushed = Some(0);
+            }
+            if let Some(head) = &st.head {
+                let subject = git::Subject {
+                    branch: st.branch.as_deref(),
+                    tip: head,
+                    base: i.base_commit.as_deref(),
+                };
+                r.integrated = integrated(repo, &subject);
+            }
+        }
+        Err(e) => r.error = Some(format!("{e:#}")),
+    }
+    r
+}
+
+/// How `head` is integrated into the default branch, if it is (see `git::Verdict`).
+fn integrated(repo: &Repo, subject: &git::Subject) -> Option<String> {
+    let default = repo.default_branch().ok()??;
+    match repo.integration(subject, &default).ok()? {
+        git::Verdict::Integrated { how, .. } => Some(how.as_str().to_string()),
+        _ => None,
+    }
+}
