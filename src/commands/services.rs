@@ -92,6 +92,10 @@ pub fn up_instance_with(
     let path = target::verify(repo, inst)?;
     let tool = compose::Tool::detect()?;
     let inst = &compose::owner::settle(&crate::registry::Registry::locate()?, inst)?;
+    if compose::owner::legacy(inst) {
+        // An older entry's project was never checked against the engine.
+        refuse_foreign(inst)?;
+    }
     let rendered = render(repo, cfg, inst, &tool, &path)?;
     isolation(&rendered, inst, force)?;
     let running = compose::owner::running()
@@ -219,6 +223,7 @@ pub fn compose_run_on(
 ) -> Result<i32> {
     let path = target::verify(repo, inst)?;
     let tool = compose::Tool::detect()?;
+    refuse_foreign(inst)?;
     if !as_is && compose::render::existing(&path).is_none() && !cfg.degraded {
         render(repo, cfg, inst, &tool, &path)?;
     }
@@ -276,6 +281,18 @@ pub fn down_instance(repo: &Repo, cfg: &Config, inst: &Instance, volumes: bool) 
         });
         return Ok(0);
     }
+    let foreign = compose::removal::foreign(inst)?;
+    if !foreign.is_empty() && !compose::owner::legacy(inst) {
+        // Its project is shared on the engine: only what carries its uuid is stopped.
+        compose::stop_by_label(inst)?;
+        ui::warn(&format!(
+            "stopped {}'s own containers by their label; compose project {} also holds {}, which is not its and was left alone",
+            inst.name,
+            compose::owner::project(inst),
+            foreign.join(", ")
+        ));
+        return Ok(0);
+    }
     let mut a = vec!["down", "--remove-orphans"];
     if volumes {
         a.push("--volumes");
@@ -299,4 +316,25 @@ pub fn logs(ctx: &Ctx, args: LogsArgs) -> Result<i32> {
 pub fn ps(ctx: &Ctx, args: OptNameArg) -> Result<i32> {
     let (repo, cfg, inst) = instance(ctx, args.name.as_deref())?;
     compose_run(&repo, &cfg, &inst, &["ps"])
+}
+
+/// Compose acts on a whole project: while the instance's holds anything that is not its
+/// (another repo's or user's stack under the same name), no compose command runs on it.
+fn refuse_foreign(inst: &Instance) -> Result<()> {
+    let foreign = compose::removal::foreign(inst)?;
+    if foreign.is_empty() {
+        return Ok(());
+    }
+    Err(UserError::new(format!(
+        "compose project {} on this engine also holds what is not {}'s: {}; compose would act on it too",
+        compose::owner::project(inst),
+        inst.name,
+        foreign.join(", ")
+    ))
+    .hint(format!(
+        "see it with `docker ps -a --filter label=com.docker.compose.project={}`; `git sandbox down {}` stops only its own",
+        compose::owner::project(inst),
+        inst.name
+    ))
+    .into())
 }

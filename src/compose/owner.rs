@@ -236,7 +236,12 @@ pub fn choose(
     claims: Option<&Claims>,
     taken: &BTreeSet<String>,
 ) -> String {
-    let free = |p: &str| !taken.contains(p) && claims.is_none_or(|c| c.frees(p));
+    // Compose names volumes `<project>_<key>`: a project is free only when no registered one
+    // reads as it plus `_…` or the other way round (an older entry's derived name keeps `_`).
+    let clash = |p: &str, t: &str| {
+        p == t || t.starts_with(&format!("{p}_")) || p.starts_with(&format!("{t}_"))
+    };
+    let free = |p: &str| !taken.iter().any(|t| clash(p, t)) && claims.is_none_or(|c| c.frees(p));
     if let Some(p) = preferred.filter(|p| is_project(p) && free(p)) {
         return p.to_string();
     }
@@ -334,6 +339,9 @@ mod tests {
         assert_eq!(base("ShopX--x"), "shopx--x");
         let taken: BTreeSet<String> = ["shopx--x".to_string()].into();
         assert_eq!(choose("shopx--x", None, None, &taken), "shopx--x-2");
+        // An older entry's derived name keeps `_`: `r--feat`'s `test_db` would be its `db`.
+        let older: BTreeSet<String> = ["r--feat_test".to_string()].into();
+        assert_eq!(choose("r--feat", None, None, &older), "r--feat-2");
         let claims = Claims {
             projects: ["my-app--x".into()].into(),
             names: ["my-app--x-2_db".into()].into(),

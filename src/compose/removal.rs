@@ -154,6 +154,13 @@ pub fn volume_plan(cfg: &Config, inst: &Instance, dir: &Path) -> Result<VolumePl
 /// Removes the instance's containers and networks by their labels (its uuid; an older entry's
 /// compose project), for `down` when no compose file is left and for `rm`; whether there was
 /// anything to stop. Containers that are not its are left alone.
+/// What the instance's compose project holds on the engine that is not the instance's (see
+/// `found::foreign`): compose run on that project (`down`, `ps`, `logs`, `compose --`) would
+/// act on it too. Empty when docker is not installed.
+pub fn foreign(inst: &Instance) -> Result<Vec<String>> {
+    Ok(found::foreign(inst)?.unwrap_or_default())
+}
+
 pub fn stop_by_label(inst: &Instance) -> Result<bool> {
     let Some(found) = Found::look(inst)? else {
         return Ok(false);

@@ -209,6 +209,79 @@ fn two_users_on_one_engine_never_share_a_stack() {
     assert!(!volume_exists(&v1));
 }
 
+/// The second user's stack never started: its project is still the first user's running
+/// one. `down --volumes`, `ps`, `logs` and `compose --` act on a project as a whole, so none
+/// of them may run there: `down` stops only what carries its uuid, the others refuse.
+#[test]
+fn compose_commands_never_reach_another_users_stack_under_the_same_project() {
+    if !docker_ready() {
+        return;
+    }
+    let name = format!("samename{}", std::process::id());
+    let _c = Cleanup(name.clone());
+    let (t1, t2) = (TestEnv::named(&name), TestEnv::named(&name));
+    let mut dirs = Vec::new();
+    for t in [&t1, &t2] {
+        with_stack(t, &t.repo, &["data"]);
+        dirs.push(PathBuf::from(t.ok(&t.repo, &["new", "x"]).trim()));
+    }
+    t1.ok(&dirs[0], &["up"]);
+    let u1 = uuid(&t1, &dirs[0]);
+    let v1 = volume(&u1, "data");
+    write_volume(&v1, "first-users-row");
+    let before = running_of(&u1);
+    assert!(!before.is_empty());
+    for args in [
+        &["ps"][..],
+        &["logs"],
+        &["compose", "--", "exec", "-T", "db", "/busybox", "true"],
+    ] {
+        let out = t2.run(&dirs[1], args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains("also holds what is not x's"),
+            "{args:?}: {err}"
+        );
+    }
+    let out = ok_all(&t2, &dirs[1], &["down", "--volumes"]);
+    assert!(out.contains("left alone"), "{out}");
+    assert_eq!(running_of(&u1), before, "{out}");
+    assert_eq!(read_inside(&u1, "data"), "first-users-row");
+    t1.ok(&t1.repo, &["rm", "x", "--yes", "--delete-volumes"]);
+    t2.ok(&t2.repo, &["rm", "x", "--yes", "--delete-volumes"]);
+}
+
+/// An `external` volume whose name is 64 hex digits (an anonymous volume made elsewhere, then
+/// named in the compose file) looks like the stack's own anonymous one: it is never deleted.
+#[test]
+fn an_external_volume_named_like_an_anonymous_one_is_never_deleted() {
+    if !docker_ready() {
+        return;
+    }
+    let name = format!("hexvol{}", std::process::id());
+    let t = TestEnv::named(&name);
+    let _c = Cleanup(name.clone());
+    let hex: String = format!("{:0>64x}", std::process::id() as u128 * 7919 + 0xadd);
+    let made = docker(&["volume", "create", &hex]);
+    assert!(made.status.success());
+    write_volume(&hex, "someone-elses");
+    let file = format!(
+        "services:\n  db:\n    image: {IMAGE}\n    entrypoint: [\"/busybox\"]\n    command: [\"sleep\", \"100000\"]\n    stop_signal: SIGKILL\n    volumes: [\"data:/data\", \"old:/old\"]\nvolumes:\n  data:\n  old:\n    external: true\n    name: {hex}\n"
+    );
+    t.write(&t.repo, "docker-compose.sandbox.yml", &file);
+    t.write(&t.repo, ".sandbox.toml", "max_slots = 4\n");
+    t.git(&t.repo, &["add", "."]);
+    t.git(&t.repo, &["commit", "-q", "-m", "stack"]);
+    t.git(&t.repo, &["push", "-q"]);
+    let s = t.new_sandbox("x");
+    t.ok(&s, &["up"]);
+    let out = ok_all(&t, &t.repo, &["rm", "x", "--yes", "--delete-volumes"]);
+    assert!(volume_exists(&hex), "{out}");
+    assert_eq!(read_volume(&hex), "someone-elses");
+    let _ = docker(&["volume", "rm", "-f", &hex]);
+}
+
 #[test]
 fn feat_and_feat_test_get_distinct_volumes() {
     if !docker_ready() {

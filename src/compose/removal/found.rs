@@ -17,6 +17,9 @@ pub(super) struct Found {
     mounts: Vec<String>,
     /// Its networks (legacy: its project's).
     pub(super) networks: Vec<String>,
+    /// The volume names its rendered compose file fixes (`name:`, `external`); `None` when
+    /// there is no rendered file to read, and no 64-hex volume can be told from such a one.
+    fixed: Option<Vec<String>>,
 }
 
 impl Found {
@@ -36,6 +39,7 @@ impl Found {
                 &["network", "ls", "-q", "--filter", &label_filter(inst)],
             )?
             .unwrap_or_default(),
+            fixed: fixed_names(&inst.path),
         }))
     }
 
@@ -56,7 +60,11 @@ impl Found {
             let mounted = self.mounts.contains(name);
             if uuid.is_some_and(|u| u == o) {
                 plan.own.push(name.clone());
-            } else if is_anonymous(name) && mounted && o.is_empty() {
+            } else if is_anonymous(name)
+                && mounted
+                && o.is_empty()
+                && self.fixed.as_ref().is_some_and(|f| !f.contains(name))
+            {
                 if uuid.is_some() {
                     plan.anonymous.push(name.clone());
                 } else {
@@ -83,7 +91,8 @@ impl Found {
 /// Its containers (its label; an older entry's: its project's without any uuid), and the
 /// containers of its project that are not its; `None` when docker is not installed.
 fn containers(inst: &Instance) -> Result<Option<(Vec<String>, Vec<String>)>> {
-    let format = format!("{{{{.ID}}}}\t{{{{.Label \"{LABEL}\"}}}}");
+    let format =
+        format!("{{{{.ID}}}}\t{{{{.Label \"{LABEL}\"}}}}\t{{{{.Label \"{WORKING_DIR_LABEL}\"}}}}");
     let filter = format!("label={PROJECT_LABEL}={}", owner::project(inst));
     let Some(in_project) = lines(
         inst,
@@ -95,10 +104,20 @@ fn containers(inst: &Instance) -> Result<Option<(Vec<String>, Vec<String>)>> {
     let uuid = inst.uuid.as_deref().filter(|_| !owner::legacy(inst));
     let (mut mine, mut foreign) = (Vec::new(), Vec::new());
     for l in &in_project {
-        let (id, o) = l.split_once('\t').unwrap_or((l, ""));
+        let mut f = l.split('\t').map(str::trim);
+        let (id, o, dir) = (
+            f.next().unwrap_or(""),
+            f.next().unwrap_or(""),
+            f.next().unwrap_or(""),
+        );
         let its = match uuid {
-            Some(u) => o.trim() == u,
-            None => o.trim().is_empty(),
+            Some(u) => o == u,
+            // An older entry's containers carry no uuid: compose's record of the directory
+            // it ran in must be the sandbox's, else it is another stack under the same name.
+            None => {
+                o.is_empty()
+                    && (dir.is_empty() || std::path::Path::new(dir).starts_with(&inst.path))
+            }
         };
         if its { &mut mine } else { &mut foreign }.push(id.to_string());
     }
@@ -112,6 +131,34 @@ fn containers(inst: &Instance) -> Result<Option<(Vec<String>, Vec<String>)>> {
         }
     }
     Ok(Some((mine, foreign)))
+}
+
+/// compose's record of the directory a project's container was started from.
+const WORKING_DIR_LABEL: &str = "com.docker.compose.project.working_dir";
+
+/// What its project holds on the engine that is not its: containers of the project without
+/// its uuid (or, an older entry, started from elsewhere) and volumes `<project>_…` that carry
+/// another label (or, for a current entry, none). `None` when docker is not installed.
+pub(super) fn foreign(inst: &Instance) -> Result<Option<Vec<String>>> {
+    let Some((_, containers)) = containers(inst)? else {
+        return Ok(None);
+    };
+    let mut out: Vec<String> = containers
+        .iter()
+        .map(|id| format!("container {}", &id[..id.len().min(12)]))
+        .collect();
+    let under = format!("{}_", owner::project(inst));
+    let uuid = inst.uuid.as_deref().filter(|_| !owner::legacy(inst));
+    for (name, _, o) in volumes(inst)? {
+        let theirs = match uuid {
+            Some(u) => o != u,
+            None => !o.is_empty(),
+        };
+        if name.starts_with(&under) && theirs {
+            out.push(format!("volume {name}"));
+        }
+    }
+    Ok(Some(out))
 }
 
 /// Every volume on the engine: name, compose project, owner uuid.
@@ -131,6 +178,33 @@ fn volumes(inst: &Instance) -> Result<Vec<(String, String, String)>> {
             )
         })
         .collect())
+}
+
+/// The volume names the rendered compose file in `dir` fixes: an `external` volume's name (or
+/// key) and any `name:`. Such a volume may be 64 hex digits like an anonymous one, and is
+/// never the sandbox's to delete. `None` when the file is not there or does not parse.
+fn fixed_names(dir: &std::path::Path) -> Option<Vec<String>> {
+    let file = crate::compose::render::existing(dir)?;
+    let text = std::fs::read_to_string(file).ok()?;
+    let json: String = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let model: serde_json::Value = serde_json::from_str(&json).ok()?;
+    let mut out = Vec::new();
+    if let Some(vols) = model.get("volumes").and_then(|v| v.as_object()) {
+        for (key, v) in vols {
+            let name = v.get("name").and_then(|n| n.as_str());
+            let external = v.get("external").is_some_and(|e| e != false);
+            if let Some(n) = name {
+                out.push(n.to_string());
+            } else if external {
+                out.push(key.clone());
+            }
+        }
+    }
+    Some(out)
 }
 
 /// Why an older entry's volumes are kept.
