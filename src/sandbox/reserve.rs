@@ -115,9 +115,16 @@ pub(super) fn reserve(
 }
 
 /// Its compose project, unique among the registry's and on the engine: a restored sandbox's
-/// own when still free. A uuid another entry carries (a state restored twice) is replaced,
+/// own when still free (an older release's state: none, as its entry had). A uuid another entry carries (a state restored twice) is replaced,
 /// and then the engine's answer, made for the old one, is not used.
 fn name_project(entry: &mut Instance, data: &registry::Data, claims: Option<&owner::Claims>) {
+    if entry.restoring.as_ref().is_some_and(|r| r.uuid.is_none()) {
+        // A state an older release's entry left: it comes back as that entry was (no uuid,
+        // the project derived from its id), so `up` finds its unlabelled volumes again.
+        entry.uuid = None;
+        entry.project = None;
+        return;
+    }
     let mut claims = claims;
     if entry.uuid.is_none() || data.instances.iter().any(|i| i.uuid == entry.uuid) {
         entry.uuid = Some(owner::new_uuid());

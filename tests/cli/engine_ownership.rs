@@ -418,6 +418,20 @@ fn an_older_releases_sandbox_is_stopped_and_removed_without_losing_its_volume() 
     ]);
     assert!(left.is_empty(), "{left:?}");
     assert_eq!(read_volume(&vol), "old-row");
+    // Restored, it is the older entry again, and `up` runs on its kept volume.
+    t.ok(&t.repo, &["restore", "old"]);
+    assert!(entry(&t, &s)["project"].is_null(), "{}", entry(&t, &s));
+    t.ok(&s, &["up"]);
+    let inside = lines(&[
+        "ps",
+        "-q",
+        "--filter",
+        &format!("label=com.docker.compose.project={project}"),
+    ]);
+    assert_eq!(inside.len(), 1, "{inside:?}");
+    let out = docker(&["exec", &inside[0], "/busybox", "cat", "/data/db"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "old-row");
+    ok_all(&t, &t.repo, &["rm", "old", "--yes"]);
     // Purge never deletes what carries no label of ours.
     t.ok(&t.repo, &["trash", "purge", "--yes"]);
     assert_eq!(read_volume(&vol), "old-row");
