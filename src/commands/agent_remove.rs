@@ -82,7 +82,14 @@ fn locate(
     req: &RemoveRequest,
 ) -> std::result::Result<(PathBuf, Repo, PathBuf), (PathBuf, anyhow::Error)> {
     let raw = ctx.cwd.join(&req.path);
-    let wt = fs::canonicalize(&raw).unwrap_or(raw);
+    // Links resolved above the last part only: a link at the path itself is refused (`decide`),
+    // never followed to whatever sandbox it points at.
+    let wt = match (raw.parent(), raw.file_name()) {
+        (Some(parent), Some(name)) => fs::canonicalize(parent)
+            .map(|p| p.join(name))
+            .unwrap_or_else(|_| raw.clone()),
+        _ => fs::canonicalize(&raw).unwrap_or(raw),
+    };
     let dir = work_dir(ctx, req.dir.as_deref()).map_err(|e| (wt.clone(), e))?;
     let repo = Repo::discover(&dir)
         .or_else(|_| Repo::discover(&wt))
@@ -115,6 +122,12 @@ fn report(wt: &Path, outcome: std::result::Result<(), Kept>) -> i32 {
 fn decide(ctx: &Ctx, repo: &Repo, dir: &Path, wt: &Path) -> std::result::Result<(), Kept> {
     if wt == repo.root {
         return Err(Kept::refused("it is the repository's main worktree", None));
+    }
+    if fs::symlink_metadata(wt).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(Kept::refused(
+            "it is a symbolic link, not a sandbox's directory (a hook never follows one)",
+            None,
+        ));
     }
     let data = ctx.reg.load().map_err(|e| Kept {
         why: one_line(&e),

@@ -438,3 +438,29 @@ fn setup_writes_through_a_symlinked_settings_file() {
         "{\n\t\"model\": \"opus\"\n}"
     );
 }
+
+/// A link put where the hook's worktree was, pointing at another sandbox the hook made: the
+/// hook never follows it, and neither sandbox goes.
+#[test]
+fn remove_never_follows_a_link_to_another_sandbox() {
+    let t = TestEnv::new();
+    let payload = |name: &str, session: &str| {
+        serde_json::json!({
+            "session_id": session,
+            "hook_event_name": "WorktreeCreate",
+            "cwd": t.repo,
+            "name": name,
+        })
+        .to_string()
+    };
+    let a = create(&t, &t.repo, &payload("a", "s1"));
+    let b = create(&t, &t.repo, &payload("b", "s2"));
+    let moved = a.with_file_name("moved-a");
+    std::fs::rename(&a, &moved).expect("move a");
+    std::os::unix::fs::symlink(&b, &a).expect("link");
+    let err = remove(&t, &a, 3);
+    assert!(err.contains("symbolic link"), "{err}");
+    assert!(b.join(".git").exists() && moved.join(".git").exists());
+    let listed = t.ok(&t.repo, &["list", "--json"]);
+    assert!(listed.contains("\"b\""), "{listed}");
+}
