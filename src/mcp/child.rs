@@ -44,7 +44,12 @@ pub fn tail(text: &str, max: usize) -> &str {
         start += 1;
     }
     let rest = &text[start..];
-    rest.find('\n').map_or(rest, |i| &rest[i + 1..])
+    // The cut first line goes, unless it is all there is (one line longer than `max`): a
+    // tail is never empty when the text is not.
+    match rest.find('\n') {
+        Some(i) if i + 1 < rest.len() => &rest[i + 1..],
+        _ => rest,
+    }
 }
 
 /// Runs `git-sandbox -C DIR --color never ARGS…` and waits for it.
@@ -76,5 +81,13 @@ mod tests {
         assert_eq!(tail("abc", 10), "abc");
         assert_eq!(tail("one\ntwo\nthree", 7), "three");
         assert_eq!(tail("ééé", 3), "é");
+    }
+
+    #[test]
+    fn a_tail_is_never_empty_when_the_text_is_not() {
+        let long = format!("{}\n", "x".repeat(100));
+        assert_eq!(tail(&long, 10), "xxxxxxxxx\n");
+        let two = format!("{}\nend\n", "x".repeat(100));
+        assert_eq!(tail(&two, 10), "end\n");
     }
 }
