@@ -165,17 +165,12 @@ fn repos_whose_names_differ_by_case_or_dot_never_share_a_stack() {
     two_repos_stay_apart(&format!("my.app{pid}"), &format!("my-app{pid}"));
 }
 
-#[test]
-fn two_users_on_one_engine_never_share_a_stack() {
-    if !docker_ready() {
-        return;
-    }
-    let name = format!("twouser{}", std::process::id());
-    let _c = Cleanup(name.clone());
-    // Two registries (two GIT_SANDBOX_HOMEs), the same repo path shape and sandbox name.
-    let (t1, t2) = (TestEnv::named(&name), TestEnv::named(&name));
-    // Both made before either stack exists, so both first chose the same name: the second
-    // `up` finds the first's stack under it and takes another before starting.
+/// Two registries (two GIT_SANDBOX_HOMEs) with the same repo path shape, each with a sandbox
+/// `x` made before either stack exists, so both first chose the same project; the first
+/// user's stack is up with a row in its volume. Returns both envs, both sandboxes, and the
+/// first one's uuid.
+fn two_users_one_project(name: &str) -> (TestEnv, TestEnv, Vec<PathBuf>, String) {
+    let (t1, t2) = (TestEnv::named(name), TestEnv::named(name));
     let mut dirs = Vec::new();
     for t in [&t1, &t2] {
         with_stack(t, &t.repo, &["data"]);
@@ -186,18 +181,31 @@ fn two_users_on_one_engine_never_share_a_stack() {
         entry(&t2, &dirs[1])["project"]
     );
     t1.ok(&dirs[0], &["up"]);
+    let u1 = uuid(&t1, &dirs[0]);
+    write_volume(&volume(&u1, "data"), "first-users-row");
+    (t1, t2, dirs, u1)
+}
+
+#[test]
+fn two_users_on_one_engine_never_share_a_stack() {
+    if !docker_ready() {
+        return;
+    }
+    let name = format!("twouser{}", std::process::id());
+    let _c = Cleanup(name.clone());
+    // The second `up` finds the first's stack under the name and takes another before starting.
+    let (t1, t2, dirs, u1) = two_users_one_project(&name);
     let out = ok_all(&t2, &dirs[1], &["up"]);
     assert!(
         out.contains("is taken on this engine by another stack"),
         "{out}"
     );
-    let (u1, u2) = (uuid(&t1, &dirs[0]), uuid(&t2, &dirs[1]));
+    let u2 = uuid(&t2, &dirs[1]);
     assert_ne!(
         entry(&t1, &dirs[0])["project"],
         entry(&t2, &dirs[1])["project"]
     );
     let (v1, v2) = (volume(&u1, "data"), volume(&u2, "data"));
-    write_volume(&v1, "first-users-row");
     write_volume(&v2, "second-users-row");
     let before = running_of(&u1);
     let out = ok_all(&t2, &t2.repo, &["rm", "x", "--yes", "--delete-volumes"]);
@@ -219,16 +227,7 @@ fn compose_commands_never_reach_another_users_stack_under_the_same_project() {
     }
     let name = format!("samename{}", std::process::id());
     let _c = Cleanup(name.clone());
-    let (t1, t2) = (TestEnv::named(&name), TestEnv::named(&name));
-    let mut dirs = Vec::new();
-    for t in [&t1, &t2] {
-        with_stack(t, &t.repo, &["data"]);
-        dirs.push(PathBuf::from(t.ok(&t.repo, &["new", "x"]).trim()));
-    }
-    t1.ok(&dirs[0], &["up"]);
-    let u1 = uuid(&t1, &dirs[0]);
-    let v1 = volume(&u1, "data");
-    write_volume(&v1, "first-users-row");
+    let (t1, t2, dirs, u1) = two_users_one_project(&name);
     let before = running_of(&u1);
     assert!(!before.is_empty());
     for args in [
