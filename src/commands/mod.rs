@@ -16,6 +16,7 @@ pub mod ports;
 pub mod prune;
 pub mod restore;
 pub mod rm;
+mod saved;
 pub mod services;
 pub mod setup;
 pub mod shell;

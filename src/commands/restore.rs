@@ -15,7 +15,6 @@ use anyhow::Result;
 
 use crate::cli::RestoreArgs;
 use crate::commands::Ctx;
-use crate::compose::owner;
 use crate::config;
 use crate::error::UserError;
 use crate::git::Repo;
@@ -24,34 +23,9 @@ use crate::names;
 use crate::registry::{Kind, Restoring};
 use crate::removal::trash;
 use crate::sandbox::{self, CreateSpec};
+
+use super::saved::{Saved, states_of};
 use crate::ui;
-
-const TRASH: &str = "refs/sandbox/trash/";
-
-/// One saved state.
-pub(super) struct Saved {
-    pub(super) refname: String,
-    pub(super) commit: String,
-    pub(super) name: String,
-    /// The branch HEAD was on; empty when it was detached.
-    pub(super) branch: String,
-    /// The branch the registry gave the sandbox (empty in states older than this field).
-    sandbox_branch: String,
-    /// Its `branch.<name>.*` config as it was (`branch-config: KEY=VALUE` lines).
-    branch_config: Vec<(String, String)>,
-    /// Where the tool made the branch (empty in states older than this field).
-    base_commit: String,
-    kind: Kind,
-    created_branch: bool,
-    pub(super) saved_at: String,
-    /// The removal's trash directory (kept files), if it is still there.
-    pub(super) trash_dir: Option<std::path::PathBuf>,
-    /// The removed sandbox's uuid and compose project (absent from older states).
-    pub(super) uuid: Option<String>,
-    project: Option<String>,
-    /// Its own compose volumes, kept with this state.
-    pub(super) volumes: Vec<String>,
-}
 
 /// A container still writing in the kept files (a forced `rm` kept the tree whole around
 /// it): what it wrote after the restore moved them would stay behind, so the restore waits.
@@ -85,74 +59,6 @@ fn refuse_writers(s: &Saved) -> Result<()> {
     .into())
 }
 
-pub(super) fn saved_states(repo: &Repo, id: Option<&str>) -> Result<Vec<Saved>> {
-    let prefix = match id {
-        Some(id) => format!("{TRASH}{id}/"),
-        None => TRASH.to_string(),
-    };
-    let mut out = Vec::new();
-    for (refname, commit) in repo.refs_under(&prefix)? {
-        let msg = repo.commit_message(&commit)?;
-        let field = |k: &str| {
-            msg.lines()
-                .find_map(|l| l.strip_prefix(&format!("{k}: ")))
-                .unwrap_or_default()
-                .to_string()
-        };
-        let branch_config = msg
-            .lines()
-            .filter_map(|l| l.strip_prefix("branch-config: ")?.split_once('='))
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        out.push(Saved {
-            name: field("sandbox"),
-            branch: field("branch"),
-            sandbox_branch: field("sandbox-branch"),
-            branch_config,
-            // Only a commit id is taken from a message that is not trusted.
-            base_commit: Some(field("base-commit"))
-                .filter(|b| b.len() >= 40 && b.bytes().all(|c| c.is_ascii_hexdigit()))
-                .unwrap_or_default(),
-            kind: if field("kind") == "local-prod" {
-                Kind::LocalProd
-            } else {
-                Kind::Sandbox
-            },
-            created_branch: field("created-branch") == "true",
-            saved_at: field("saved-at"),
-            trash_dir: trash_dir_of(&refname, &field("trash-dir")),
-            // A state's message is not trusted: only well-formed values are read.
-            uuid: Some(field("instance-uuid")).filter(|u| owner::is_uuid(u)),
-            project: Some(field("compose-project")).filter(|p| owner::is_project(p)),
-            volumes: field("volumes")
-                .split_whitespace()
-                .filter(|v| owner::is_volume_name(v))
-                .map(String::from)
-                .collect(),
-            refname,
-            commit,
-        });
-    }
-    Ok(out)
-}
-
-/// The saved states of the sandbox named `slug`, oldest first: those saved under that name
-/// (under whatever id: a renamed sandbox keeps its first one), and unnamed ones under `id`.
-fn states_of(repo: &Repo, slug: &str, id: &str) -> Result<Vec<Saved>> {
-    let under_id = format!("{TRASH}{id}/");
-    let mut states: Vec<Saved> = saved_states(repo, None)?
-        .into_iter()
-        .filter(|s| s.name == slug || (s.name.is_empty() && s.refname.starts_with(&under_id)))
-        .collect();
-    states.sort_by(|a, b| {
-        a.refname
-            .rsplit('/')
-            .next()
-            .cmp(&b.refname.rsplit('/').next())
-    });
-    Ok(states)
-}
-
 pub fn restore(ctx: &Ctx, args: RestoreArgs) -> Result<i32> {
     let (repo, mut cfg) = ctx.repo_config()?;
     let consent = crate::lifecycle::Consent {
@@ -160,16 +66,7 @@ pub fn restore(ctx: &Ctx, args: RestoreArgs) -> Result<i32> {
         never_ask: false,
     };
     let slug = names::slugify(&args.name)?;
-    let id = sandbox::free_id(&repo, &ctx.reg.load()?, &slug);
-    let states = states_of(&repo, &slug, &repo.instance_id(&slug))?;
-    if states.is_empty() {
-        return Err(UserError::new(format!(
-            "nothing of {slug:?} is saved in {}",
-            repo.root.display()
-        ))
-        .hint("`git sandbox trash list` shows every saved state")
-        .into());
-    }
+    let states = saved_of(&repo, &slug)?;
     if args.list {
         for s in &states {
             ui::out(&format!(
@@ -182,36 +79,7 @@ pub fn restore(ctx: &Ctx, args: RestoreArgs) -> Result<i32> {
     let s = choose(&states, args.from.as_deref(), &slug)?;
     let head = Head::of(&repo, s, &slug)?;
     crate::trust::settle(&mut cfg, &repo, &ctx.reg, consent);
-    let template = if s.kind == Kind::LocalProd {
-        &cfg.local_prod_path
-    } else {
-        &cfg.path_template
-    };
-    let name = if s.name.is_empty() {
-        slug.clone()
-    } else {
-        s.name.clone()
-    };
-    let path = config::expand_template(template, &repo.root, &repo.name, &name, &id);
-    let spec = CreateSpec {
-        kind: s.kind,
-        name,
-        id,
-        path,
-        branch: head.branch.clone(),
-        created_branch: head.created_branch,
-        start: head.start.clone(),
-        detach: head.detached,
-        restoring: Some(Restoring {
-            state: s.commit.clone(),
-            trash_dir: s.trash_dir.clone(),
-            applied: false,
-            uuid: s.uuid.clone(),
-            project: s.project.clone(),
-        }),
-        progress: ui::progress(),
-        made_by: crate::registry::MadeBy::User,
-    };
+    let spec = spec_for(ctx, &repo, &cfg, s, &head, &slug)?;
     let kept = s
         .trash_dir
         .as_deref()
@@ -220,19 +88,8 @@ pub fn restore(ctx: &Ctx, args: RestoreArgs) -> Result<i32> {
     refuse_writers(s)?;
     let mut created = sandbox::create(&repo, &cfg, &ctx.reg, &spec)?;
     keep_base(ctx, s, &mut created.instance)?;
-    super::new::report_created(&created);
     put_back_branch_config(&repo, s, &head);
-    if let (true, Some(at)) = (head.detached, &head.start) {
-        ui::info(&format!(
-            "its HEAD is detached at {}, as it was",
-            &at[..at.len().min(12)]
-        ));
-    }
-    ui::info(&format!(
-        "restored from {} (kept; `git sandbox trash purge` deletes it)",
-        s.refname
-    ));
-    volumes_note(s, &created.instance);
+    announce(s, &head, &created);
     let inst = &created.instance;
     let set_up =
         super::setup::after_create(&repo, &cfg, &ctx.reg, inst, consent, args.setup.no_setup);
@@ -255,6 +112,79 @@ pub fn restore(ctx: &Ctx, args: RestoreArgs) -> Result<i32> {
     Ok(code)
 }
 
+/// The saved states of `slug` in this repo; an error saying where to look when there is none.
+fn saved_of(repo: &Repo, slug: &str) -> Result<Vec<Saved>> {
+    let states = states_of(repo, slug, &repo.instance_id(slug))?;
+    if states.is_empty() {
+        return Err(UserError::new(format!(
+            "nothing of {slug:?} is saved in {}",
+            repo.root.display()
+        ))
+        .hint("`git sandbox trash list` shows every saved state")
+        .into());
+    }
+    Ok(states)
+}
+
+/// The sandbox to make anew: its name, kind, path (the trusted template), HEAD as it was, and
+/// the state it is restored from (with its identity on the engine).
+fn spec_for(
+    ctx: &Ctx,
+    repo: &Repo,
+    cfg: &crate::config::Config,
+    s: &Saved,
+    head: &Head,
+    slug: &str,
+) -> Result<CreateSpec> {
+    let id = sandbox::free_id(repo, &ctx.reg.load()?, slug);
+    let template = if s.kind == Kind::LocalProd {
+        &cfg.local_prod_path
+    } else {
+        &cfg.path_template
+    };
+    let name = if s.name.is_empty() {
+        slug.to_string()
+    } else {
+        s.name.clone()
+    };
+    let path = config::expand_template(template, &repo.root, &repo.name, &name, &id);
+    Ok(CreateSpec {
+        kind: s.kind,
+        name,
+        id,
+        path,
+        branch: head.branch.clone(),
+        created_branch: head.created_branch,
+        start: head.start.clone(),
+        detach: head.detached,
+        restoring: Some(Restoring {
+            state: s.commit.clone(),
+            trash_dir: s.trash_dir.clone(),
+            applied: false,
+            uuid: s.uuid.clone(),
+            project: s.project.clone(),
+        }),
+        progress: ui::progress(),
+        made_by: crate::registry::MadeBy::User,
+    })
+}
+
+/// Says what came back: the sandbox, where its HEAD is, the state kept, its volumes.
+fn announce(s: &Saved, head: &Head, created: &sandbox::Created) {
+    super::new::report_created(created);
+    if let (true, Some(at)) = (head.detached, &head.start) {
+        ui::info(&format!(
+            "its HEAD is detached at {}, as it was",
+            &at[..at.len().min(12)]
+        ));
+    }
+    ui::info(&format!(
+        "restored from {} (kept; `git sandbox trash purge` deletes it)",
+        s.refname
+    ));
+    volumes_note(s, &created.instance);
+}
+
 /// Says whether the state's volumes are the restored sandbox's again: the same uuid and
 /// compose project (another may have taken the project since).
 fn volumes_note(s: &Saved, inst: &crate::registry::Instance) {
@@ -272,14 +202,6 @@ fn volumes_note(s: &Saved, inst: &crate::registry::Instance) {
             s.refname
         ));
     }
-}
-
-/// The trash directory a saved state's message names, if it verifies as that state's own
-/// (see [`trash::TrashDir::of_state`]).
-fn trash_dir_of(refname: &str, named: &str) -> Option<std::path::PathBuf> {
-    let rest = refname.strip_prefix(TRASH)?;
-    let (id, stamp) = rest.split_once('/')?;
-    trash::TrashDir::of_state(std::path::Path::new(named), id, stamp).map(|t| t.dir)
 }
 
 /// The newest saved state, or the one `--from` names.

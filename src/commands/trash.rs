@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Result;
 
-use super::restore::{Saved, saved_states};
+use super::saved::{Saved, saved_states};
 use crate::cli::{PurgeArgs, TrashCommand};
 use crate::commands::Ctx;
 use crate::compose::kept::{self, Purged};
