@@ -46,12 +46,7 @@ pub fn run(ctx: &Ctx, args: RmArgs) -> Result<i32> {
 pub fn remove(ctx: &Ctx, repo: &Repo, cfg: &Config, inst: &Instance, opts: Options) -> Result<i32> {
     check_state(inst)?;
     let path = target::verify(repo, inst)?;
-    // Held from the first look to the last step: a `git commit` there now fails loudly.
-    // A fresh checkout's racily clean index would make both looks below re-hash every file;
-    // refreshed once now (before anything is decided), they read stat data.
-    crate::git::stop_heal_helper(&path);
-    crate::git::heal_racy_index(&path);
-    let lock = IndexLock::take(&repo.admin_dir(inst.admin()), &path)?;
+    let lock = hold_index(repo, inst, &path)?;
     let others = ctx.reg.load()?.instances;
     let report = safety::assess(&safety::Subject {
         repo,
@@ -80,24 +75,17 @@ pub fn remove(ctx: &Ctx, repo: &Repo, cfg: &Config, inst: &Instance, opts: Optio
         volumes: services.as_ref().and_then(|s| s.1.as_ref()),
         delete_volumes,
     };
-    if let Some(r) = &plan.refusal {
-        json_out(
-            &facts,
-            &opts,
-            Outcome::Refused,
-            Some(json::rm::Refusal::of(r)),
-        )?;
-        return Err(refusal(inst, &report, r, &path));
-    }
-    match ask(inst, &opts, &lines)? {
-        Answer::Go => {}
-        Answer::DryRun => return json_out(&facts, &opts, Outcome::DryRun, None).map(|_| 0),
-        Answer::Declined => return Ok(1),
+    if let Some(code) = gate(&facts, &opts)? {
+        return Ok(code);
     }
     crate::fault::point("rm:confirmed")?;
     super::setup::teardown(repo, cfg, &ctx.reg, inst, &path, opts.force)?;
     // Without a compose file there was nothing to stop: no services in the JSON either.
     let mut stopped = stack::stop(cfg, inst, &path, &opts, delete_volumes)?;
+    let recorded = stopped
+        .as_ref()
+        .map(|d| d.recorded.clone())
+        .unwrap_or_default();
     let job = Job {
         repo,
         reg: &ctx.reg,
@@ -105,10 +93,7 @@ pub fn remove(ctx: &Ctx, repo: &Repo, cfg: &Config, inst: &Instance, opts: Optio
         inst,
         path: &path,
         others: &others,
-        volumes: &stopped
-            .as_ref()
-            .map(|d| d.recorded.clone())
-            .unwrap_or_default(),
+        volumes: &recorded,
     };
     let done =
         steps::carry_out(&job, &report, &plan, lock).map_err(|e| late_refusal(&facts, &opts, e))?;
@@ -116,17 +101,57 @@ pub fn remove(ctx: &Ctx, repo: &Repo, cfg: &Config, inst: &Instance, opts: Optio
     if let Some(d) = stopped.as_mut() {
         stack::delete_now(d);
     }
-    let down = stopped.as_ref().filter(|_| services.is_some());
     tell(ctx, repo, inst, &plan, &done, &opts, &path);
-    if opts.json {
-        let outcome = if plan.remove_worktree {
-            Outcome::Removed
-        } else {
-            Outcome::Unregistered
-        };
-        json::print(&json::rm::Rm::of(&facts, outcome, None).with_done(&done, down))?;
-    }
+    let down = stopped.as_ref().filter(|_| services.is_some());
+    done_json(&facts, &opts, &done, down)?;
     Ok(0)
+}
+
+/// Takes the worktree's `index.lock`, held from the first look to the last step: a `git
+/// commit` there now fails loudly. A fresh checkout's racily clean index would make both
+/// looks re-hash every file; refreshed once now (before anything is decided), they read stat
+/// data.
+fn hold_index(repo: &Repo, inst: &Instance, path: &Path) -> Result<IndexLock> {
+    crate::git::stop_heal_helper(path);
+    crate::git::heal_racy_index(path);
+    IndexLock::take(&repo.admin_dir(inst.admin()), path)
+}
+
+/// The gate before anything changes: a refusal (its JSON, then the error), a dry run (its
+/// JSON: exit 0) or a "no" (exit 1) end here; `None` goes on.
+fn gate(facts: &json::rm::Facts, opts: &Options) -> Result<Option<i32>> {
+    if let Some(r) = &facts.plan.refusal {
+        json_out(
+            facts,
+            opts,
+            Outcome::Refused,
+            Some(json::rm::Refusal::of(r)),
+        )?;
+        return Err(refusal(facts.inst, facts.report, r, facts.path));
+    }
+    match ask(facts.inst, opts, facts.steps)? {
+        Answer::Go => Ok(None),
+        Answer::DryRun => json_out(facts, opts, Outcome::DryRun, None).map(|_| Some(0)),
+        Answer::Declined => Ok(Some(1)),
+    }
+}
+
+/// `--json` after the removal: what was done, and the services' report.
+fn done_json(
+    facts: &json::rm::Facts,
+    opts: &Options,
+    done: &Done,
+    down: Option<&crate::compose::removal::DownReport>,
+) -> Result<()> {
+    if !opts.json {
+        return Ok(());
+    }
+    let outcome = if facts.plan.remove_worktree {
+        Outcome::Removed
+    } else {
+        Outcome::Unregistered
+    };
+    json::print(&json::rm::Rm::of(facts, outcome, None).with_done(done, down))
 }
 
 /// Says what is removed and where, and shows the report and the notes.

@@ -180,66 +180,14 @@ pub struct Subject<'a> {
 pub fn assess(s: &Subject) -> Result<Report> {
     let (repo, inst, dir) = (s.repo, s.inst, s.dir);
     let admin = repo.admin_dir(inst.admin());
-    let head = git::worktree_head(dir);
-    let branch = git::worktree_branch(dir);
-    let (status, reach, reflog) = std::thread::scope(|sc| {
-        let reach = sc.spawn(|| lost_commits(repo, head.as_deref(), branch.as_deref()));
-        let reflog = sc.spawn(|| git::reflog_only(&repo.root, &admin, head.as_deref()));
-        let scan = if s.quarantined {
-            git::Scan::Quarantined
-        } else {
-            git::Scan::Full
-        };
-        let status = git::status(dir, scan);
-        (status, reach.join(), reflog.join())
-    });
-    let mut status = status?;
+    let (mut status, (unpushed, unmerged_unpushed), reflog_only) = git_looks(s, &admin)?;
     let ours = ignored::take_ours(dir, &mut status.ignored);
-    let (unpushed, unmerged_unpushed) = match reach {
-        Ok(r) => r?,
-        Err(_) => anyhow::bail!("checking which commits are pushed failed"),
-    };
-    let reflog_only = match reflog {
-        Ok(r) => r?,
-        Err(_) => anyhow::bail!("reading the worktree's reflog failed"),
-    };
     let ignored = ignored::classify(dir, &status.ignored, &s.cfg.disposable);
-    // Disposable directories are deleted unread; the env file is git-sandbox's own.
-    let skip: Vec<String> = ignored
-        .iter()
-        .filter(|i| i.disposable)
-        .map(|i| i.path.clone())
-        .chain(ours)
-        .collect();
-    let mut found = scan::walk(dir, &skip);
-    // Worktrees of this repo anywhere inside, disposable directories included (git's entries
-    // say where they are: no walk needed).
-    for (admin, target) in repo.admin_entries() {
-        let Some(t) = target.filter(|_| admin != inst.admin()) else {
-            continue;
-        };
-        let rel = t
-            .strip_prefix(&inst.path)
-            .or_else(|_| t.strip_prefix(dir))
-            .ok()
-            .map(|r| r.to_string_lossy().into_owned());
-        if let Some(rel) = rel.filter(|r| !r.is_empty() && !found.worktrees.contains(r)) {
-            found.worktrees.push(rel);
-        }
-    }
+    let found = walk(s, &ignored, ours);
     let remote_refs = (status.branch.as_deref())
         .map(|b| git::remote_refs_of(&repo.root, b))
         .unwrap_or_default();
-    // Its own services are stopped by `rm` before the second look, which sees any left.
-    let project = crate::compose::owner::project(inst);
-    let own = (!s.quarantined && crate::compose::has_file(dir, s.cfg)).then(|| procs::Own {
-        uuid: inst
-            .uuid
-            .as_deref()
-            .filter(|_| !crate::compose::owner::legacy(inst)),
-        project: &project,
-    });
-    let (processes, process_check) = procs::working_in(dir, &inst.path, own);
+    let (processes, process_check) = working(s);
     Ok(Report {
         hidden: git::hidden_edits(dir),
         unpushed,
@@ -261,6 +209,76 @@ pub fn assess(s: &Subject) -> Result<Report> {
         pushed: inst.pushed.clone(),
         status,
     })
+}
+
+/// The git side, at once: the worktree's status, the commits no remote holds (and those also
+/// unmerged), and the commits only its reflog holds.
+fn git_looks(s: &Subject, admin: &Path) -> Result<(git::Status, (u32, u32), Vec<String>)> {
+    let (repo, dir) = (s.repo, s.dir);
+    let head = git::worktree_head(dir);
+    let branch = git::worktree_branch(dir);
+    let (status, reach, reflog) = std::thread::scope(|sc| {
+        let reach = sc.spawn(|| lost_commits(repo, head.as_deref(), branch.as_deref()));
+        let reflog = sc.spawn(|| git::reflog_only(&repo.root, admin, head.as_deref()));
+        let scan = if s.quarantined {
+            git::Scan::Quarantined
+        } else {
+            git::Scan::Full
+        };
+        let status = git::status(dir, scan);
+        (status, reach.join(), reflog.join())
+    });
+    let reach = match reach {
+        Ok(r) => r?,
+        Err(_) => anyhow::bail!("checking which commits are pushed failed"),
+    };
+    let reflog_only = match reflog {
+        Ok(r) => r?,
+        Err(_) => anyhow::bail!("reading the worktree's reflog failed"),
+    };
+    Ok((status?, reach, reflog_only))
+}
+
+/// The walk for what `git status` does not show (disposable directories are deleted unread,
+/// git-sandbox's own files are not the user's), and worktrees of this repo anywhere inside,
+/// disposable directories included (git's entries say where they are: no walk needed).
+fn walk(s: &Subject, ignored: &[Ignored], ours: Vec<String>) -> scan::Found {
+    let skip: Vec<String> = ignored
+        .iter()
+        .filter(|i| i.disposable)
+        .map(|i| i.path.clone())
+        .chain(ours)
+        .collect();
+    let mut found = scan::walk(s.dir, &skip);
+    for (admin, target) in s.repo.admin_entries() {
+        let Some(t) = target.filter(|_| admin != s.inst.admin()) else {
+            continue;
+        };
+        let rel = t
+            .strip_prefix(&s.inst.path)
+            .or_else(|_| t.strip_prefix(s.dir))
+            .ok()
+            .map(|r| r.to_string_lossy().into_owned());
+        if let Some(rel) = rel.filter(|r| !r.is_empty() && !found.worktrees.contains(r)) {
+            found.worktrees.push(rel);
+        }
+    }
+    found
+}
+
+/// Processes and containers working in the tree. Its own services are left out of the first
+/// look (`rm` stops them before the second, which sees any left), proven by its uuid label.
+fn working(s: &Subject) -> (Vec<procs::Proc>, procs::Check) {
+    let inst = s.inst;
+    let project = crate::compose::owner::project(inst);
+    let own = (!s.quarantined && crate::compose::has_file(s.dir, s.cfg)).then(|| procs::Own {
+        uuid: inst
+            .uuid
+            .as_deref()
+            .filter(|_| !crate::compose::owner::legacy(inst)),
+        project: &project,
+    });
+    procs::working_in(s.dir, &inst.path, own)
 }
 
 /// Registered instances (of any repo) whose path is strictly inside the sandbox's registered
