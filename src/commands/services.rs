@@ -94,7 +94,7 @@ pub fn up_instance_with(
     let inst = &compose::owner::settle(&crate::registry::Registry::locate()?, inst)?;
     if compose::owner::legacy(inst) {
         // An older entry's project was never checked against the engine.
-        refuse_foreign(inst)?;
+        refuse_foreign(inst, compose::removal::foreign(inst)?)?;
     }
     let rendered = render(repo, cfg, inst, &tool, &path)?;
     isolation(&rendered, inst, force)?;
@@ -210,10 +210,11 @@ pub fn compose_file(ctx: &Ctx, args: OptNameArg) -> Result<i32> {
 
 /// Runs one compose subcommand for an instance, passing its exit code through.
 pub fn compose_run(repo: &Repo, cfg: &Config, inst: &Instance, args: &[&str]) -> Result<i32> {
+    refuse_foreign(inst, compose::removal::foreign(inst)?)?;
     compose_run_on(repo, cfg, inst, args, false)
 }
 
-/// [`compose_run`]; `as_is` renders nothing (`down`: the file the stack was started from).
+/// [`compose_run`] without its look at the engine (the caller made it); `as_is` renders nothing (`down`: the file the stack was started from).
 pub fn compose_run_on(
     repo: &Repo,
     cfg: &Config,
@@ -223,7 +224,6 @@ pub fn compose_run_on(
 ) -> Result<i32> {
     let path = target::verify(repo, inst)?;
     let tool = compose::Tool::detect()?;
-    refuse_foreign(inst)?;
     if !as_is && compose::render::existing(&path).is_none() && !cfg.degraded {
         render(repo, cfg, inst, &tool, &path)?;
     }
@@ -293,6 +293,7 @@ pub fn down_instance(repo: &Repo, cfg: &Config, inst: &Instance, volumes: bool) 
         ));
         return Ok(0);
     }
+    refuse_foreign(inst, foreign)?;
     let mut a = vec!["down", "--remove-orphans"];
     if volumes {
         a.push("--volumes");
@@ -320,8 +321,7 @@ pub fn ps(ctx: &Ctx, args: OptNameArg) -> Result<i32> {
 
 /// Compose acts on a whole project: while the instance's holds anything that is not its
 /// (another repo's or user's stack under the same name), no compose command runs on it.
-fn refuse_foreign(inst: &Instance) -> Result<()> {
-    let foreign = compose::removal::foreign(inst)?;
+fn refuse_foreign(inst: &Instance, foreign: Vec<String>) -> Result<()> {
     if foreign.is_empty() {
         return Ok(());
     }

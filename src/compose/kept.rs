@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 
 use super::owner::LABEL;
+use super::removal::first_line;
 
 /// The sizes the engine reports for volumes (`docker system df -v`), by name; an error when
 /// the engine cannot be reached.
@@ -65,13 +66,4 @@ fn docker(args: &[&str]) -> Result<std::process::Output, String> {
         .stdin(Stdio::null())
         .output()
         .map_err(|e| format!("cannot run docker: {e}"))
-}
-
-fn first_line(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes)
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or("no message")
-        .to_string()
 }
