@@ -15,12 +15,14 @@
 
 pub mod kept;
 pub mod lint;
+pub mod merge_keys;
 pub mod owner;
 pub mod ports;
 pub mod raw;
 pub mod removal;
 pub mod render;
 pub mod rewrite;
+pub mod vars;
 
 pub use removal::{down_for_removal, stop_by_label, volume_plan};
 

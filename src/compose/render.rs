@@ -16,13 +16,17 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use anyhow::{Context, Result, bail};
-use yaml_rust2::{Yaml, YamlEmitter, YamlLoader};
+use yaml_rust2::{Yaml, YamlEmitter};
 
-use super::ports::Host;
-use super::rewrite::{self, Note, PortMap};
+use super::rewrite::{self, Note};
 use super::{Tool, find_file, invocation};
-use crate::config::{Config, env_name};
+use crate::config::Config;
 use crate::registry::{Instance, Kind};
+
+mod fallback;
+mod host_vars;
+pub use fallback::merged;
+pub use host_vars::port_map;
 
 /// The rendered file, relative to the sandbox.
 pub const REL: &str = ".sandbox/compose.yml";
@@ -110,20 +114,9 @@ fn compose_file_var(dir: &Path) -> Option<Vec<PathBuf>> {
 /// Renders the instance's compose file (see the module doc).
 pub fn render(tool: &Tool, cfg: &Config, inst: &Instance, dir: &Path) -> Result<Rendered> {
     let files = sources(dir, cfg)?;
-    let written = super::raw::ports(&files);
     let mut map = port_map(cfg, inst);
-    map.literals = written
-        .iter()
-        .flat_map(|(_, e)| e.host_ports(false))
-        .collect();
-    let (text, refused) = model_text(
-        tool,
-        cfg,
-        inst,
-        dir,
-        &files,
-        &port_vars(&written, &map, cfg, inst, dir),
-    )?;
+    let vars = host_vars::plan(&files, &mut map, cfg, inst, dir)?;
+    let (text, refused) = model_text(tool, cfg, inst, dir, &files, &vars)?;
     let mut doc =
         super::raw::first_doc(&text).context("compose's model of the project is not YAML")?;
     let project = super::owner::project(inst);
@@ -132,7 +125,8 @@ pub fn render(tool: &Tool, cfg: &Config, inst: &Instance, dir: &Path) -> Result<
         sandbox: inst.kind == Kind::Sandbox,
         uuid: inst.uuid.as_deref().filter(|_| !super::owner::legacy(inst)),
     };
-    let mut notes = rewrite::apply(&mut doc, &map, &who);
+    let mut notes = vars.notes;
+    notes.extend(rewrite::apply(&mut doc, &map, &who));
     if let Some(why) = refused {
         notes.insert(
             0,
@@ -193,20 +187,21 @@ fn to_json(y: &Yaml) -> serde_json::Value {
     }
 }
 
-/// Step 2: compose's `config` of the files, else the files merged here (with compose's reason
-/// for refusing them). Variables that publish a host port (`"${PORT}:8080"`) are set to this
-/// slot's port for it, so every other use of them (`PUBLIC_URL: http://localhost:${PORT}`)
-/// agrees with the port.
+/// Step 2: compose's `config` of the files, else the files merged here ([`fallback`], with
+/// compose's reason for refusing them). Variables that only publish a host port
+/// (`"${PORT}:8080"`) are set to this slot's port for it, so a loopback URL of it
+/// (`PUBLIC_URL: http://localhost:${PORT}`) agrees; those used inside the network too keep
+/// their value ([`host_vars`]).
 fn model_text(
     tool: &Tool,
     cfg: &Config,
     inst: &Instance,
     dir: &Path,
     files: &[PathBuf],
-    vars: &[(String, String)],
+    vars: &host_vars::Vars,
 ) -> Result<(String, Option<String>)> {
     let out = invocation(tool, cfg, inst, dir, files)?
-        .envs(vars.iter().map(|(k, v)| (k, v)))
+        .envs(vars.follow.iter().map(|(k, v)| (k, v)))
         .arg("config")
         .stdin(Stdio::null())
         .stderr(Stdio::piped())
@@ -224,120 +219,11 @@ fn model_text(
         .last()
         .unwrap_or("no reason given")
         .to_string();
-    let merged = merged(files).with_context(|| format!("compose refused it: {why}"))?;
+    let merged =
+        fallback::model(files, vars).with_context(|| format!("compose refused it: {why}"))?;
     let mut s = String::new();
     YamlEmitter::new(&mut s).dump(&merged)?;
     Ok((s, Some(why)))
-}
-
-/// The variables the files publish host ports from, set to this slot's port for each (only
-/// those the plan does not already set): their value from the environment, else the env
-/// file, else their default, mapped like a literal port.
-fn port_vars(
-    written: &[(String, super::ports::Entry)],
-    map: &PortMap,
-    cfg: &Config,
-    inst: &Instance,
-    dir: &Path,
-) -> Vec<(String, String)> {
-    let (_, env_file) = super::project_and_env(cfg, inst, dir);
-    let dotenv = env_file
-        .as_deref()
-        .map(super::raw::dotenv)
-        .unwrap_or_default();
-    let mut out = Vec::new();
-    for (service, entry) in written {
-        let Host::Var(var, default) = &entry.host else {
-            continue;
-        };
-        if map.vars.contains(var) || out.iter().any(|(v, _)| v == var) {
-            continue;
-        }
-        let value = std::env::var(var)
-            .ok()
-            .or_else(|| {
-                dotenv
-                    .iter()
-                    .find(|(k, _)| k == var)
-                    .map(|(_, v)| v.clone())
-            })
-            .and_then(|v| v.parse::<u32>().ok())
-            .or(*default);
-        if let Some(port) = value.and_then(|q| map.map(service, q)) {
-            out.push((var.clone(), port.to_string()));
-        }
-    }
-    out
-}
-
-/// The files' YAML, merged by compose's rules; an error names a file that is not YAML.
-pub fn merged(files: &[PathBuf]) -> Result<Yaml> {
-    let mut merged: Option<Yaml> = None;
-    for f in files {
-        let text = fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
-        let mut docs = YamlLoader::load_from_str(&text).map_err(|e| {
-            crate::error::UserError::new(format!("{}: {e}", f.display())).hint(
-                "fix the compose file; `docker compose config` shows what compose makes of it",
-            )
-        })?;
-        let doc = if docs.is_empty() {
-            Yaml::Null
-        } else {
-            docs.remove(0)
-        };
-        merged = Some(match merged {
-            None => doc,
-            Some(base) => merge(base, doc),
-        });
-    }
-    Ok(merged.unwrap_or(Yaml::Null))
-}
-
-/// Compose's merge of an override onto a file: maps merge key by key, `ports`-like lists add
-/// up, and anything else is replaced.
-fn merge(base: Yaml, over: Yaml) -> Yaml {
-    match (base, over) {
-        (Yaml::Hash(mut b), Yaml::Hash(o)) => {
-            for (k, v) in o {
-                let merged = match b.remove(&k) {
-                    Some(old) => merge(old, v),
-                    None => v,
-                };
-                b.insert(k, merged);
-            }
-            Yaml::Hash(b)
-        }
-        (Yaml::Array(mut b), Yaml::Array(o)) => {
-            b.extend(o);
-            Yaml::Array(b)
-        }
-        (_, o) => o,
-    }
-}
-
-/// This slot's ports, the compose port each plan entry stands for, and the plan's variables.
-pub fn port_map(cfg: &Config, inst: &Instance) -> PortMap {
-    let specs = if inst.slot == 0 {
-        &cfg.local_prod_ports
-    } else {
-        &cfg.ports
-    };
-    let ports = cfg.ports_for(inst.slot);
-    let mut map = PortMap::default();
-    for spec in specs {
-        let mine: Vec<u32> = ports
-            .iter()
-            .filter(|p| p.service == spec.name)
-            .map(|p| p.port)
-            .collect();
-        map.mine.extend(&mine);
-        let var = env_name(&cfg.env_prefix, &spec.name);
-        map.vars.insert(format!("{var}_PORT"));
-        map.vars
-            .extend((0..spec.count()).map(|i| format!("{var}_PORT_{i}")));
-        map.entries.push((spec.name.clone(), spec.origin(), mine));
-    }
-    map
 }
 
 /// Step 4: the text in `<dir>/.sandbox/compose.yml`, atomically.
@@ -362,23 +248,4 @@ fn write(dir: &Path, text: &str) -> Result<PathBuf> {
     tmp.persist(&file)
         .with_context(|| format!("cannot write {}", file.display()))?;
     Ok(file)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn override_lists_add_up_and_maps_merge() {
-        let load = |s: &str| YamlLoader::load_from_str(s).expect("yaml").remove(0);
-        let m = merge(
-            load("services:\n  web:\n    image: a\n    ports: ['8000:80']\n"),
-            load("services:\n  web:\n    image: b\n    ports: ['9000:90']\n"),
-        );
-        assert_eq!(m["services"]["web"]["image"].as_str(), Some("b"));
-        assert_eq!(
-            m["services"]["web"]["ports"].as_vec().map(Vec::len),
-            Some(2)
-        );
-    }
 }

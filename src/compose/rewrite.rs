@@ -5,7 +5,9 @@
 //! 1. [`ports`]: each published host port becomes the port the plan gives it in this slot
 //!    (`published` in `[ports]`, else the base, names the compose port an entry stands for); one
 //!    the plan does not know is published on a port compose picks; duplicates (override files
-//!    concatenate `ports:`) are dropped.
+//!    concatenate `ports:`) are dropped. Only the host side moves: the container side, and a
+//!    variable used elsewhere too, keep their values ([`super::vars`]).
+//!    Then [`urls`]: loopback URLs of a published port in environment values follow it.
 //! 2. Sandboxes only (local-prod keeps the originals): [`container_names`] drops
 //!    `container_name` and keeps the name reachable as a network alias; [`named`] scopes fixed
 //!    volume and network `name:`s to the project, and drops fixed subnets with the fixed
@@ -14,7 +16,7 @@
 //! 4. With the instance's uuid, [`labels`]: its label on every container, volume and network
 //!    the stack creates.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use yaml_rust2::Yaml;
 use yaml_rust2::yaml::Hash;
@@ -23,6 +25,7 @@ use super::ports::{Entry, Host};
 
 mod labels;
 mod names;
+pub mod urls;
 use names::{built_images, container_names, externals, fixed_addresses, named};
 
 /// The plan's ports as the renderer needs them.
@@ -37,6 +40,9 @@ pub struct PortMap {
     /// Host ports the files publish literally: the main checkout's own, mapped even when
     /// one equals a port of this slot's.
     pub literals: BTreeSet<u32>,
+    /// The main checkout's published host ports → this slot's, for URLs that name them
+    /// (filled from the files as written; the rewrite adds what it moved).
+    pub moved: BTreeMap<u32, u32>,
 }
 
 impl PortMap {
@@ -94,7 +100,9 @@ pub struct For<'a> {
 pub fn apply(doc: &mut Yaml, map: &PortMap, who: &For) -> Vec<Note> {
     let (project, sandbox) = (who.project, who.sandbox);
     let mut notes = Vec::new();
-    ports(doc, map, &mut notes);
+    let mut moved = map.moved.clone();
+    ports(doc, map, &mut moved, &mut notes);
+    urls::apply(doc, &moved, &mut notes);
     if sandbox {
         let external = externals(doc);
         container_names(doc, &external, &mut notes);
@@ -122,7 +130,7 @@ fn services(doc: &mut Yaml) -> Option<&mut Hash> {
 }
 
 /// Step 1: published host ports → this slot's.
-fn ports(doc: &mut Yaml, map: &PortMap, notes: &mut Vec<Note>) {
+fn ports(doc: &mut Yaml, map: &PortMap, moved: &mut BTreeMap<u32, u32>, notes: &mut Vec<Note>) {
     let Some(services) = services(doc) else {
         return;
     };
@@ -139,7 +147,15 @@ fn ports(doc: &mut Yaml, map: &PortMap, notes: &mut Vec<Note>) {
                 out.push(item.clone());
                 continue;
             };
+            let before = entry.host.clone();
             entry.host = host_for(&service, &entry, map, notes);
+            if let (Host::Ports(a, b), Host::Ports(first, _)) = (&before, &entry.host)
+                && first != a
+            {
+                for q in *a..=*b {
+                    moved.entry(q).or_insert(first + (q - a));
+                }
+            }
             if seen.contains(&entry) {
                 note(
                     notes,
@@ -257,6 +273,7 @@ networks:
                 ("web".into(), 8000, vec![8003]),
                 ("web_2".into(), 9000, vec![9103]),
             ],
+            ..PortMap::default()
         }
     }
 
