@@ -93,9 +93,10 @@ pub enum Command {
     Ps(OptNameArg),
     /// Run any docker compose command for the sandbox (its project, env file and compose file).
     Compose(ComposeArgs),
-    /// Print the compose file rendered for the sandbox (its ports, its own names).
+    /// Print the compose file rendered for the sandbox (its ports, its own names), or with
+    /// --explain what the rendering rewrote.
     #[command(name = "compose-file")]
-    ComposeFile(OptNameArg),
+    ComposeFile(ComposeFileArgs),
     /// Register a worktree made by hand as a sandbox (a slot and an env file).
     Adopt(AdoptArgs),
     /// Show the port plan and which ports are busy now.

@@ -18,6 +18,7 @@ pub mod lint;
 pub mod merge_keys;
 pub mod owner;
 pub mod ports;
+pub mod project_vars;
 pub mod raw;
 pub mod removal;
 pub mod render;

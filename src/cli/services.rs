@@ -70,6 +70,16 @@ pub struct LogsArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct ComposeFileArgs {
+    /// The sandbox (default: the one containing the current directory).
+    pub name: Option<String>,
+    /// List every value the rendering rewrote (ports, variables kept or followed, URLs, names
+    /// scoped…) and what it could not, one per line, instead of the file.
+    #[arg(long)]
+    pub explain: bool,
+}
+
+#[derive(Args, Debug)]
 pub struct ComposeArgs {
     /// The sandbox (default: the one containing the current directory).
     pub name: Option<String>,

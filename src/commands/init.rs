@@ -56,7 +56,7 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
     found.dedup_by(|a, b| a.service == b.service && a.port == b.port);
     let mut found = group_adjacent(found);
     let moved = place(&mut found, 10);
-    let prefix = env_prefix(&repo.name, &found);
+    let (prefix, clashes) = free_prefix(&repo.name, &found, &files);
     let mut names: BTreeMap<String, Found> = BTreeMap::new();
     for f in &found {
         let name = match &f.var {
@@ -103,6 +103,9 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
     for m in &moved {
         ui::info(&format!("  {m}"));
     }
+    if let Some(c) = clashes {
+        ui::info(&format!("  {c}"));
+    }
     ui::info(&format!(
         "  {file_name} needs no edit: each sandbox runs a copy rendered with its own ports and names (`git sandbox compose-file NAME` prints it)"
     ));
@@ -147,8 +150,30 @@ fn render(file: &str, prefix: &str, max_slots: u32, names: &BTreeMap<String, Fou
     t
 }
 
-/// `my-app` → `MY_APP_`, unless the compose file's port variables share another prefix.
-fn env_prefix(repo: &str, found: &[Found]) -> String {
+/// The env prefix (see [`env_prefix`]) when none of the project's own variables, but the port
+/// variables the plan takes over, starts with it; else the first free one (and why, for the
+/// user).
+fn free_prefix(
+    repo: &str,
+    found: &[Found],
+    files: &[std::path::PathBuf],
+) -> (String, Option<String>) {
+    let vars = compose::project_vars::ProjectVars::read(files);
+    let (wanted, from_repo) = env_prefix(repo, found);
+    let prefix = vars.free_prefix(&[&wanted, &from_repo]);
+    if prefix == wanted {
+        return (prefix, None);
+    }
+    let why = format!(
+        "env_prefix is {prefix:?}, not {wanted:?}: the project's own {} start(s) with {wanted:?}, and a sandbox's port variables must never override them",
+        vars.clashes(&wanted).join(", ")
+    );
+    (prefix, Some(why))
+}
+
+/// `my-app` → `MY_APP_`, unless the compose file's port variables share another prefix; and
+/// the repo's own.
+fn env_prefix(repo: &str, found: &[Found]) -> (String, String) {
     let from_repo = config::word(&crate::names::id_part(repo))
         .to_ascii_uppercase()
         .trim_matches('_')
@@ -160,7 +185,7 @@ fn env_prefix(repo: &str, found: &[Found]) -> String {
     };
     let vars: Vec<&String> = found.iter().filter_map(|f| f.var.as_ref()).collect();
     if vars.is_empty() || vars.iter().all(|v| v.starts_with(&from_repo)) {
-        return from_repo;
+        return (from_repo.clone(), from_repo);
     }
     // The longest common prefix, cut back to an underscore.
     let first = vars[0];
@@ -177,10 +202,11 @@ fn env_prefix(repo: &str, found: &[Found]) -> String {
     while !first.is_char_boundary(len) {
         len -= 1;
     }
-    match first[..len].rfind('_') {
+    let common = match first[..len].rfind('_') {
         Some(i) if vars.len() > 1 => first[..=i].to_string(),
         _ => String::new(),
-    }
+    };
+    (common, from_repo)
 }
 
 /// Fewer slots than this between two published ports, and the second one moves.

@@ -189,12 +189,23 @@ fn render(
     compose::render::render(tool, cfg, inst, path)
 }
 
-/// `compose-file [NAME]`: renders the sandbox's compose file and prints it.
-pub fn compose_file(ctx: &Ctx, args: OptNameArg) -> Result<i32> {
+/// `compose-file [NAME]`: renders the sandbox's compose file and prints it; `--explain`, the
+/// renderer's notes instead (the one list of what it rewrote), blocking ones marked.
+pub fn compose_file(ctx: &Ctx, args: crate::cli::ComposeFileArgs) -> Result<i32> {
     let (repo, cfg, inst) = instance(ctx, args.name.as_deref())?;
     let path = target::verify(&repo, &inst)?;
     let tool = compose::Tool::detect()?;
     let rendered = render(&repo, &cfg, &inst, &tool, &path)?;
+    if args.explain {
+        if rendered.notes.is_empty() {
+            ui::info("nothing was rewritten: the project's compose files run as they are");
+        }
+        for n in &rendered.notes {
+            let mark = if n.blocking { "refuses: " } else { "" };
+            println!("{mark}{}", n.text);
+        }
+        return Ok(0);
+    }
     let text = std::fs::read_to_string(&rendered.file)
         .with_context(|| format!("cannot read {}", rendered.file.display()))?;
     print!("{text}");

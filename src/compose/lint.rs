@@ -6,6 +6,8 @@
 //! network `name:`, a fixed subnet, literal host ports. Shared on purpose (said): `external`.
 //! Not isolable (`up` refuses): `network_mode: host`. Doubled (said, one is kept): a host port
 //! that the base file and an override file both publish, since compose adds `ports:` lists up.
+//! Port variables (said): one that sets only published host ports follows each sandbox's
+//! port; one also used inside the network keeps its value, and only the host side moves.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -40,7 +42,39 @@ pub fn lint(files: &[PathBuf]) -> Vec<Finding> {
         shared(&doc, "volumes", &mut out);
         shared(&doc, "networks", &mut out);
     }
+    variables(files, &mut out);
     out
+}
+
+/// Each variable that sets a published host port: whether it follows the sandbox's port.
+fn variables(files: &[PathBuf], out: &mut Vec<Finding>) {
+    for (var, u) in super::vars::usage(files) {
+        if u.host_ports.is_empty() {
+            continue;
+        }
+        let services = u.host_ports.join(", ");
+        if u.mixed() {
+            said(
+                out,
+                format!(
+                    "variable {var} sets {services}'s published host port and is also used in {}",
+                    u.elsewhere.join(", ")
+                ),
+                "sandboxes keep its value there and move only the host side of the published port",
+            );
+        } else {
+            let with = if u.host_urls.is_empty() {
+                String::new()
+            } else {
+                format!(" (and with it {})", u.host_urls.join(", "))
+            };
+            said(
+                out,
+                format!("variable {var} sets only published host ports ({services})"),
+                &format!("each sandbox sets it to its own port{with}"),
+            );
+        }
+    }
 }
 
 fn fixed(v: &Yaml) -> Option<&str> {
