@@ -32,6 +32,7 @@ mod provenance;
 mod readme;
 mod removal;
 mod render;
+mod render_vars;
 mod restore;
 mod rm;
 mod rollback;
