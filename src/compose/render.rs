@@ -4,10 +4,15 @@
 //!
 //! Rendering, step by step:
 //! 1. [`sources`]: the compose file, plus its `*.override.yml` when compose would read one.
-//! 2. [`model_text`]: compose's own `config` of them (variables resolved with the sandbox's
-//!    env, paths absolute, overrides merged), else the YAML merged by compose's rules.
-//! 3. [`super::rewrite::apply`] with this slot's [`port_map`].
-//! 4. [`write`]: atomically, git-ignored, never through a link or over a file git-sandbox did
+//! 2. [`host_vars::plan`]: which port variables follow the slot (only host ports) and which
+//!    keep their value (used inside the network too); a plan variable the files use for
+//!    anything else refuses.
+//! 3. [`model_text`]: compose's own `config` of them (variables resolved with the sandbox's
+//!    env, paths absolute, overrides merged), else [`fallback`]: the YAML merged by compose's
+//!    rules, merge keys resolved.
+//! 4. [`super::rewrite::apply`] with this slot's [`port_map`]; every rewrite is a note (what
+//!    `compose-file --explain` lists).
+//! 5. [`write`]: atomically, git-ignored, never through a link or over a file git-sandbox did
 //!    not write. `up` renders every time; other commands use the last one, or render it once.
 
 use std::fs;
@@ -187,7 +192,7 @@ fn to_json(y: &Yaml) -> serde_json::Value {
     }
 }
 
-/// Step 2: compose's `config` of the files, else the files merged here ([`fallback`], with
+/// Step 3: compose's `config` of the files, else the files merged here ([`fallback`], with
 /// compose's reason for refusing them). Variables that only publish a host port
 /// (`"${PORT}:8080"`) are set to this slot's port for it, so a loopback URL of it
 /// (`PUBLIC_URL: http://localhost:${PORT}`) agrees; those used inside the network too keep
@@ -226,7 +231,7 @@ fn model_text(
     Ok((s, Some(why)))
 }
 
-/// Step 4: the text in `<dir>/.sandbox/compose.yml`, atomically.
+/// Step 5: the text in `<dir>/.sandbox/compose.yml`, atomically.
 fn write(dir: &Path, text: &str) -> Result<PathBuf> {
     let folder = crate::context::folder(dir)?;
     let file = dir.join(REL);

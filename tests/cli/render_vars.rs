@@ -57,7 +57,10 @@ fn exec(id: &str, args: &[&str]) -> String {
 /// `KEY=value` lines of a container's environment.
 fn env_has(id: &str, line: &str) {
     let env = exec(id, &["env"]);
-    assert!(env.lines().any(|l| l == line), "{line} not in {id}'s env:\n{env}");
+    assert!(
+        env.lines().any(|l| l == line),
+        "{line} not in {id}'s env:\n{env}"
+    );
 }
 
 fn sandbox_compose(t: &TestEnv, name: &str) -> Command {
@@ -122,7 +125,11 @@ fn only_host_ports_move_and_loopback_urls_of_published_ports_follow() {
             port(&t, name, "_WEB_PORT"),
             port(&t, name, "_API_PORT"),
         );
-        assert!(![db, web, api].iter().any(|p| [26437, 26537, 26637].contains(p)));
+        assert!(
+            ![db, web, api]
+                .iter()
+                .any(|p| [26437, 26537, 26637].contains(p))
+        );
         // db's host side moved; inside, it still listens on the project's port.
         assert!(wait_for(db).contains("db-inside-26437"), "{name}");
         assert!(wait_for(web).contains("web") && wait_for(api).contains("api"));
@@ -143,11 +150,16 @@ fn only_host_ports_move_and_loopback_urls_of_published_ports_follow() {
         for line in [
             "variable APP_DB_PORT sets db's published host port and is also used in".to_string(),
             format!("it keeps its value 26437; only the host side moves (26437 → {db})"),
-            format!("variable APP_WEB_PORT sets only published host ports (web): it follows the slot, 26537 → {web}"),
+            format!(
+                "variable APP_WEB_PORT sets only published host ports (web): it follows the slot, 26537 → {web}"
+            ),
             format!("environment API_URL: http://127.0.0.1:26637/v1 → http://127.0.0.1:{api}/v1"),
             format!("environment SELF: http://[::1]:26637 → http://[::1]:{api}"),
         ] {
-            assert!(explained.contains(&line), "{line:?} not explained:\n{explained}");
+            assert!(
+                explained.contains(&line),
+                "{line:?} not explained:\n{explained}"
+            );
         }
         assert!(!explained.contains("OTHER_URL"), "{explained}");
     }
