@@ -7,7 +7,8 @@
 //! Not isolable (`up` refuses): `network_mode: host`. Doubled (said, one is kept): a host port
 //! that the base file and an override file both publish, since compose adds `ports:` lists up.
 //! Port variables (said): one that sets only published host ports follows each sandbox's
-//! port; one also used inside the network keeps its value, and only the host side moves.
+//! port; one also used inside the network keeps its value, and only the host side moves. A
+//! loopback URL of a published port in an environment value (said) follows it.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -43,7 +44,52 @@ pub fn lint(files: &[PathBuf]) -> Vec<Finding> {
         shared(&doc, "networks", &mut out);
     }
     variables(files, &mut out);
+    urls(files, &mut out);
     out
+}
+
+/// Loopback URLs of a published port in environment values: each sandbox names its own.
+fn urls(files: &[PathBuf], out: &mut Vec<Finding>) {
+    let Ok(doc) = super::render::merged(files) else {
+        return;
+    };
+    let Some(services) = doc["services"].as_hash() else {
+        return;
+    };
+    // Each published port, as if moved by one: a URL that changes names one.
+    let published: BTreeMap<u32, u32> = services
+        .values()
+        .flat_map(|s| s["ports"].as_vec().cloned().unwrap_or_default())
+        .filter_map(|p| Entry::parse(&p))
+        .flat_map(|e| e.host_ports(true))
+        .map(|q| (q, q + 1))
+        .collect();
+    for (name, svc) in services {
+        let values: Vec<(String, String)> = match &svc["environment"] {
+            Yaml::Hash(env) => env
+                .iter()
+                .filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.as_str()?.to_string())))
+                .collect(),
+            Yaml::Array(env) => env
+                .iter()
+                .filter_map(|i| i.as_str()?.split_once('='))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            _ => Vec::new(),
+        };
+        for (var, value) in values {
+            if super::rewrite::urls::rewrite(&value, &published).is_some() {
+                said(
+                    out,
+                    format!(
+                        "service {}'s environment {var} ({value}) names a port the compose file publishes",
+                        name.as_str().unwrap_or("?")
+                    ),
+                    "each sandbox's names its own port for it",
+                );
+            }
+        }
+    }
 }
 
 /// Each variable that sets a published host port: whether it follows the sandbox's port.

@@ -165,20 +165,21 @@ fn elsewhere(out: &mut BTreeMap<String, Usage>, s: &str, at: &str) {
 /// listen on: not on the container side), are host uses: the host's own port, told.
 fn value(out: &mut BTreeMap<String, Usage>, s: &str, at: &str, own: &[String]) {
     for r in refs(s) {
-        let mut all = names(&s[r.start..r.end]);
-        let whole = s.trim() == &s[r.start..r.end];
-        if super::rewrite::urls::loopback_before(s, r.start) || (whole && own.contains(&r.name)) {
-            all.pop();
-            let u = out.entry(r.name.clone()).or_default();
-            if !u.host_urls.iter().any(|w| w == at) {
-                u.host_urls.push(at.to_string());
-            }
+        let whole = &s[r.start..r.end];
+        // A default (`${URL:-http://localhost:${PORT}}`) is a value of its own.
+        if let Some(body) = whole.strip_prefix("${").and_then(|b| b.strip_suffix('}')) {
+            value(out, &body[r.name.len()..], at, &[]);
         }
-        for n in all {
-            let u = out.entry(n).or_default();
-            if !u.elsewhere.iter().any(|w| w == at) {
-                u.elsewhere.push(at.to_string());
-            }
+        let u = out.entry(r.name.clone()).or_default();
+        let host = super::rewrite::urls::loopback_before(s, r.start)
+            || (s.trim() == whole && own.contains(&r.name));
+        let list = if host {
+            &mut u.host_urls
+        } else {
+            &mut u.elsewhere
+        };
+        if !list.iter().any(|w| w == at) {
+            list.push(at.to_string());
         }
     }
 }
@@ -287,7 +288,7 @@ mod tests {
         let f = dir.path().join("c.yml");
         std::fs::write(
             &f,
-            "x-db: &db\n  ports: [\"${DB_PORT:-5432}:${DB_PORT:-5432}\"]\nservices:\n  db:\n    <<: *db\n  web:\n    ports: [{published: \"${WEB_PORT}\", target: 80}]\n    environment:\n      URL: http://localhost:${WEB_PORT}\n      DB: db:${DB_PORT}\n      OWN: ${WEB_PORT}\n    command: [\"$$HOME\", \"${CMD_ARG}\"]\n",
+            "x-db: &db\n  ports: [\"${DB_PORT:-5432}:${DB_PORT:-5432}\"]\nservices:\n  db:\n    <<: *db\n  web:\n    ports: [{published: \"${WEB_PORT}\", target: 80}]\n    environment:\n      URL: http://localhost:${WEB_PORT}\n      DB: db:${DB_PORT}\n      OWN: ${WEB_PORT}\n      D: ${PUB:-http://localhost:${WEB_PORT}}\n    command: [\"$$HOME\", \"${CMD_ARG}\"]\n",
         )
         .expect("write");
         let u = usage(&[f]);
@@ -307,7 +308,11 @@ mod tests {
         assert_eq!(u["WEB_PORT"].host_ports, ["web"]);
         assert_eq!(
             u["WEB_PORT"].host_urls,
-            ["web's environment URL", "web's environment OWN"]
+            [
+                "web's environment URL",
+                "web's environment OWN",
+                "web's environment D"
+            ]
         );
         assert!(!u["WEB_PORT"].mixed());
         assert_eq!(u["CMD_ARG"].elsewhere, ["web's command"]);

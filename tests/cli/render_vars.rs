@@ -106,12 +106,15 @@ fn only_host_ports_move_and_loopback_urls_of_published_ports_follow() {
     let said = init(&t);
     let cfg = std::fs::read_to_string(t.repo.join(".sandbox.toml")).expect("config");
     assert!(!cfg.contains("env_prefix = \"APP_\""), "{cfg}");
+    assert!(!said.contains("OTHER_URL"), "{said}");
     for line in [
         "the project's own APP_DB_PORT, APP_NAME start(s) with \"APP_\"",
         "variable APP_DB_PORT sets db's published host port and is also used in",
         "the container side of db's port",
         "web's environment DATABASE_URL",
         "variable APP_WEB_PORT sets only published host ports (web)",
+        "service web's environment API_URL (http://127.0.0.1:26637/v1) names a port the compose file publishes",
+        "service api's environment SELF (http://[::1]:26637) names a port",
     ] {
         assert!(said.contains(line), "{line:?} not said:\n{said}");
     }

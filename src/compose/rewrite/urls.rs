@@ -2,13 +2,16 @@
 //! `127.0.0.1:<port>`, `[::1]:<port>` and `0.0.0.0:<port>`, where `<port>` is a host port the
 //! compose file publishes, become this slot's port for it (`http://localhost:8000` →
 //! `http://localhost:8001`). A port the file does not publish, and any other host (a service
-//! name, `db:5432`), is left as it is. Both forms of `environment:` (map and list).
+//! name, `db:5432`), is left as it is, and so is a service's own port in its own environment
+//! when it listens on the same port inside (`5432:5432`: there `localhost` is itself). Both
+//! forms of `environment:` (map and list).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use yaml_rust2::Yaml;
 
 use super::{Note, key, note, services};
+use crate::compose::ports::{Entry, Host};
 
 /// The hosts that mean "this machine".
 const LOOPBACK: &[&str] = &["localhost", "127.0.0.1", "[::1]", "0.0.0.0"];
@@ -42,7 +45,10 @@ pub fn rewrite(s: &str, moved: &BTreeMap<u32, u32>) -> Option<String> {
         if end > i
             && (i == 0 || !b[i - 1].is_ascii_digit())
             && loopback_before(s, i)
-            && let Some(to) = s[i..end].parse::<u32>().ok().and_then(|p| moved.get(&p))
+            && let Some(to) = s[i..end]
+                .parse::<u32>()
+                .ok()
+                .and_then(|p| moved.get(&p).filter(|to| **to != p))
         {
             out.push_str(&s[at..i]);
             out.push_str(&to.to_string());
@@ -67,6 +73,12 @@ pub(super) fn apply(doc: &mut Yaml, moved: &BTreeMap<u32, u32>, notes: &mut Vec<
     for (name, svc) in services.iter_mut() {
         let service = name.as_str().unwrap_or_default().to_string();
         let Yaml::Hash(svc) = svc else { continue };
+        let own = own_ports(svc, moved);
+        let moved = &moved
+            .iter()
+            .filter(|(q, _)| !own.contains(q))
+            .map(|(q, p)| (*q, *p))
+            .collect();
         let mut said = |var: &str, from: &str, to: &str| {
             note(
                 notes,
@@ -100,6 +112,24 @@ pub(super) fn apply(doc: &mut Yaml, moved: &BTreeMap<u32, u32>, notes: &mut Vec<
             _ => {}
         }
     }
+}
+
+/// The ports a service publishes on the same port inside (`5432:5432`, `${P}:${P}`): in its
+/// own environment, `localhost:<port>` is itself, inside, where nothing moved.
+fn own_ports(svc: &yaml_rust2::yaml::Hash, moved: &BTreeMap<u32, u32>) -> BTreeSet<u32> {
+    let Some(Yaml::Array(list)) = svc.get(&key("ports")) else {
+        return BTreeSet::new();
+    };
+    list.iter()
+        .filter_map(Entry::parse)
+        .filter_map(|e| {
+            let target = e.target.parse::<u32>().ok()?;
+            let Host::Ports(h, _) = e.host else {
+                return None;
+            };
+            (moved.get(&target) == Some(&h) || h == target).then_some(target)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -140,7 +170,7 @@ mod tests {
     #[test]
     fn both_environment_forms_are_rewritten_and_said() {
         let mut doc = yaml_rust2::YamlLoader::load_from_str(
-            "services:\n  a:\n    environment: {URL: 'http://localhost:8000', DB: 'db:8000'}\n  b:\n    environment: ['URL=http://127.0.0.1:8000/x', 'N=8000']\n",
+            "services:\n  a:\n    environment: {URL: 'http://localhost:8000', DB: 'db:8000'}\n  db:\n    ports: ['8003:8000']\n    environment: {SELF: 'localhost:8000'}\n  b:\n    environment: ['URL=http://127.0.0.1:8000/x', 'N=8000']\n",
         )
         .expect("yaml")
         .remove(0);
@@ -152,6 +182,11 @@ mod tests {
         let b = &doc["services"]["b"]["environment"];
         assert_eq!(b[0].as_str(), Some("URL=http://127.0.0.1:8003/x"));
         assert_eq!(b[1].as_str(), Some("N=8000"));
+        assert_eq!(
+            doc["services"]["db"]["environment"]["SELF"].as_str(),
+            Some("localhost:8000"),
+            "a service's own port, inside"
+        );
         assert_eq!(notes.len(), 2, "{notes:?}");
     }
 }
