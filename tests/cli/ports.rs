@@ -378,9 +378,11 @@ fn compose_sees_the_projects_env_with_the_sandboxs_values_on_top() {
     t.write(
         &t.repo,
         "compose.yaml",
-        "services:\n  db:\n    image: x\n    environment:\n      PASSWORD: ${DB_PASSWORD}\n      PORT: ${WEB_PORT}\n      SLOT: ${SANDBOX_SLOT}\n",
+        "services:\n  db:\n    image: x\n    ports: [\"${WEB_PORT}:80\"]\n    environment:\n      PASSWORD: ${DB_PASSWORD}\n      PORT: ${WEB_PORT}\n      SLOT: ${SANDBOX_SLOT}\n",
     );
-    // The project's own .env: its credentials, and a port the sandbox must override.
+    // The project's own .env: its credentials, and a port the sandbox must override (a host
+    // port only: db is told its own published port; a plan variable the files used inside the
+    // network would be refused, `render_vars`).
     t.write(&t.repo, ".env", "DB_PASSWORD=s3cret\nWEB_PORT=80\n");
     commit_config(&t, "[ports]\nweb = 18800\n");
     t.git(&t.repo, &["add", "compose.yaml", ".env"]);
