@@ -218,7 +218,8 @@ fn out_of_slots(
     ))
     .hint(format!(
         "remove a sandbox you no longer need (`git sandbox rm NAME`); {raise}"
-    ));
+    ))
+    .short(short_out_of_slots(cfg, parent, data, limit));
     if !clashing.is_empty() {
         let list: Vec<String> = clashing.iter().map(u32::to_string).collect();
         err = err.hint(format!(
@@ -237,6 +238,32 @@ fn out_of_slots(
         ));
     }
     err.into()
+}
+
+/// The one-line form: `no free slot: all N slots of this repo are taken (a, b, …); remove
+/// one with git sandbox rm NAME or raise max_slots in .sandbox.toml` (the last part as the
+/// limit allows).
+fn short_out_of_slots(cfg: &Config, parent: &Path, data: &registry::Data, limit: u32) -> String {
+    let mut held: Vec<(u32, &str)> = data
+        .instances
+        .iter()
+        .filter(|i| i.slot > 0 && i.parent_repo == parent)
+        .map(|i| (i.slot, i.name.as_str()))
+        .collect();
+    held.sort();
+    let mut names: Vec<&str> = held.iter().take(6).map(|(_, n)| *n).collect();
+    if held.len() > names.len() {
+        names.push("…");
+    }
+    let raise = match (cfg.max_slots, &cfg.limit_reason) {
+        (Some(_), _) | (None, None) => "raise max_slots in .sandbox.toml".to_string(),
+        (None, Some(why)) => format!("change the port plan ({why})"),
+    };
+    format!(
+        "no free slot: all {limit} slots of this repo are taken ({}); remove one with git \
+         sandbox rm NAME or {raise}",
+        names.join(", ")
+    )
 }
 
 /// What other repos' sandboxes hold: their ports (their slot in their own plan), and the slot
