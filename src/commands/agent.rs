@@ -19,9 +19,10 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use crate::agent::payload;
+use crate::agent::receipt;
 use crate::agent::settings::{self, Commands, SettingsFile};
 use crate::cli::{AgentHookCommand, AgentSetupArgs};
 use crate::commands::Ctx;
@@ -138,9 +139,39 @@ pub fn setup(ctx: &Ctx, args: AgentSetupArgs) -> Result<i32> {
         )?),
     };
     let mut file = SettingsFile::load(&path)?;
-    if !args.remove {
-        file = with_commands(file, Commands::new(args.branch_prefix.as_deref()))?;
+    let original = file.text().map(String::from);
+    let record = receipt::matching(&ctx.reg, &file.path, original.as_deref());
+    match record.filter(|_| args.remove) {
+        Some(r) => put_back(ctx, &file, &r)?,
+        None => {
+            let made_dirs = receipt::missing_dirs(&file.path);
+            if !args.remove {
+                file = with_commands(file, Commands::new(args.branch_prefix.as_deref()))?;
+            }
+            if edit_settings(&args, &mut file)? {
+                let after = fs::read_to_string(&file.path).unwrap_or_default();
+                match args.remove {
+                    true => receipt::forget(&ctx.reg, &file.path, &[])?,
+                    false => {
+                        let before = original.as_deref();
+                        receipt::wrote(&ctx.reg, &file.path, before, &after, made_dirs)?
+                    }
+                }
+            }
+        }
     }
+    match mcp {
+        Some(edit) => super::agent_setup::apply(&ctx.reg, &[edit], args.remove)?,
+        None if !args.remove => ui::info(
+            "  for the MCP server in every project: claude mcp add --scope user git-sandbox -- git-sandbox mcp",
+        ),
+        None => {}
+    }
+    Ok(0)
+}
+
+/// Adds (or with `--remove` cuts) our hooks; whether the file was written.
+fn edit_settings(args: &AgentSetupArgs, file: &mut SettingsFile) -> Result<bool> {
     let changed = if args.remove {
         settings::uninstall(&mut file.value)
     } else {
@@ -157,18 +188,31 @@ pub fn setup(ctx: &Ctx, args: AgentSetupArgs) -> Result<i32> {
             "already runs git-sandbox's hooks"
         };
         ui::info(&format!("{} {state}; nothing changed", file.path.display()));
-    } else {
-        file.save()?;
-        said(&args, &changed, &file);
+        return Ok(false);
     }
-    match mcp {
-        Some(edit) => super::agent_setup::apply(&[edit], args.remove)?,
-        None if !args.remove => ui::info(
-            "  for the MCP server in every project: claude mcp add --scope user git-sandbox -- git-sandbox mcp",
-        ),
-        None => {}
+    file.save()?;
+    said(args, &changed, file);
+    Ok(true)
+}
+
+/// `--remove` on a settings file still exactly as `agent-setup` wrote it: the bytes it had
+/// back (a file it made deleted, with the directories it made, if empty).
+fn put_back(ctx: &Ctx, file: &SettingsFile, r: &receipt::Entry) -> Result<()> {
+    let path = &file.path;
+    match &r.before {
+        Some(bytes) => {
+            crate::atomic::write(path, bytes.as_bytes(), 0o644)?;
+            ui::info(&format!(
+                "removed the WorktreeCreate and WorktreeRemove hook(s) from {} (its bytes before agent-setup are back)",
+                path.display()
+            ));
+        }
+        None => {
+            fs::remove_file(path).with_context(|| format!("cannot remove {}", path.display()))?;
+            ui::info(&format!("removed {} (git-sandbox had made it)", path.display()));
+        }
     }
-    Ok(0)
+    receipt::forget(&ctx.reg, path, &r.made_dirs)
 }
 
 /// Says what changed in the settings file.
