@@ -92,13 +92,21 @@ pub fn wrote(
 /// Forgets `path`'s record (after `--remove`), and removes the directories it made, those
 /// that are empty, innermost first.
 pub fn forget(reg: &Registry, path: &Path, made_dirs: &[PathBuf]) -> Result<()> {
-    for d in made_dirs {
-        // Only an empty directory goes; anything in it is someone's.
-        let _ = fs::remove_dir(d);
-    }
+    remove_empty(made_dirs);
     let mut store = load(reg);
     if store.files.remove(path).is_some() {
         save(reg, store)?;
     }
     Ok(())
+}
+
+/// Removes the directories that are empty, deepest first (one holding another's file stays:
+/// that file's removal comes back here).
+pub fn remove_empty(dirs: &[PathBuf]) {
+    let mut dirs = dirs.to_vec();
+    dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+    for d in dirs {
+        // Only an empty directory goes; anything in it is someone's.
+        let _ = fs::remove_dir(d);
+    }
 }

@@ -133,6 +133,7 @@ fn codex_files(root: &Path) -> Result<Vec<PathBuf>> {
 /// Writes every changed file (all were computed first), and says what changed. `--remove` on
 /// a file still exactly as `agent-setup` wrote it puts back the bytes it had (`receipt`).
 pub(super) fn apply(reg: &Registry, edits: &[Edit], remove: bool) -> Result<()> {
+    let mut emptied = Vec::new();
     for e in edits {
         let path = e.file.path.display();
         let existed = e.file.text.is_some();
@@ -153,7 +154,10 @@ pub(super) fn apply(reg: &Registry, edits: &[Edit], remove: bool) -> Result<()> 
             continue;
         }
         match (&record, &new) {
-            (Some(r), _) => receipt::forget(reg, &e.file.path, &r.made_dirs)?,
+            (Some(r), _) => {
+                receipt::forget(reg, &e.file.path, &r.made_dirs)?;
+                emptied.extend(r.made_dirs.iter().cloned());
+            }
             (None, Some(after)) if !remove => {
                 receipt::wrote(reg, &e.file.path, before, after, made_dirs)?
             }
@@ -172,5 +176,7 @@ pub(super) fn apply(reg: &Registry, edits: &[Edit], remove: bool) -> Result<()> 
             )),
         }
     }
+    // A directory one file's record made may have held another's until just now.
+    receipt::remove_empty(&emptied);
     Ok(())
 }
