@@ -55,10 +55,11 @@ pub(super) fn run(ctx: &Ctx, v: &Value, prefix: Option<&str>) -> Result<PathBuf>
             Ok(created) => break created,
             Err(e) if attempt < ATTEMPTS && lost_race(&repo, &cfg, &ctx.reg, &name)? => {
                 attempt += 1;
-                ui::detail(&format!(
-                    "{} was taken meanwhile ({e:#}); choosing again",
+                ui::info(&format!(
+                    "{} was taken by another creation meanwhile; choosing again",
                     name.slug
                 ));
+                drop(e);
             }
             Err(e) => return Err(e),
         }

@@ -4,6 +4,7 @@
 mod agent;
 mod agent_contract;
 mod agent_files;
+mod agent_names;
 mod agents_new;
 mod common;
 mod confine;
