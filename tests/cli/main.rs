@@ -2,6 +2,7 @@
 //! bare repository as the remote.
 
 mod agent;
+mod agent_bytes;
 mod agent_contract;
 mod agent_files;
 mod agent_names;
