@@ -209,7 +209,10 @@ fn put_back(ctx: &Ctx, file: &SettingsFile, r: &receipt::Entry) -> Result<()> {
         }
         None => {
             fs::remove_file(path).with_context(|| format!("cannot remove {}", path.display()))?;
-            ui::info(&format!("removed {} (git-sandbox had made it)", path.display()));
+            ui::info(&format!(
+                "removed {} (git-sandbox had made it)",
+                path.display()
+            ));
         }
     }
     receipt::forget(&ctx.reg, path, &r.made_dirs)

@@ -2,12 +2,12 @@
 //! of the payload's `cwd` (else the current directory), recorded as made by the agent hook
 //! with the payload's `session_id`; with `--branch-prefix P` its branch is `P<name>`.
 //!
-//! Each call makes a new sandbox (agents own only what they made, and two calls are two
-//! worktrees, however alike their payloads). The name the agent asked for is a wish, never a
-//! reason to fail: a name that is taken gets the first free suffixed one (`NAME-2`,
-//! `NAME-3`…). Taken means: a sandbox of that name (anyone's, in any state), a branch of that
-//! name (any local branch: `main`, the user's own), or something at the sandbox's path or in
-//! git's worktree entries. The choice is settled by the registry lock: a concurrent hook that took the same name first
+//! The name the agent asked for is a wish, never a reason to fail: a name that is taken gets
+//! the first free suffixed one (`NAME-2`, `NAME-3`…). Taken means: a sandbox of that name
+//! (anyone's; this session's own while it is still being made), a branch of that name (any
+//! local branch: `main`, the user's own), or something at the sandbox's path or in
+//! git's worktree entries. A ready sandbox this session made (a non-empty `session_id`:
+//! `claude -w NAME --resume` asks again) is handed out again. The choice is settled by the registry lock: a concurrent hook that took the same name first
 //! makes this one's creation fail at the reservation, and the name is chosen again (up to
 //! [`ATTEMPTS`] times), so N hooks asking for one name at once all get sandboxes.
 
@@ -23,8 +23,9 @@ use crate::config::Config;
 use crate::error::UserError;
 use crate::git::{self, Repo};
 use crate::names;
-use crate::registry::{Data, MadeBy};
+use crate::registry::{Data, Kind, MadeBy, State};
 use crate::sandbox;
+use crate::target;
 use crate::trust::Consent;
 use crate::ui;
 
@@ -49,7 +50,10 @@ pub(super) fn run(ctx: &Ctx, v: &Value, prefix: Option<&str>) -> Result<PathBuf>
     };
     let mut attempt = 0;
     let created = loop {
-        let name = claim(&repo, &cfg, &ctx.reg.load()?, &req, prefix)?;
+        let name = match claim(&repo, &cfg, &ctx.reg.load()?, &req, prefix)? {
+            Claim::Ours(path) => return Ok(path),
+            Claim::Free(name) => name,
+        };
         let base = req.base.as_deref();
         match new::create_as(&repo, &cfg, &ctx.reg, &name, &here, base, made_by.clone()) {
             Ok(created) => break created,
@@ -99,6 +103,14 @@ fn naming(name: &str, prefix: Option<&str>) -> Result<names::NewName> {
     })
 }
 
+/// What the hook may do with the name it was asked for.
+enum Claim {
+    /// A ready sandbox this session made: its path is the answer.
+    Ours(PathBuf),
+    /// The name (as written, maybe suffixed `-2`, `-3`…) of a new sandbox to make.
+    Free(names::NewName),
+}
+
 /// The requested name, else the first free `NAME-2`, `NAME-3`…
 fn claim(
     repo: &Repo,
@@ -106,7 +118,7 @@ fn claim(
     data: &Data,
     req: &CreateRequest,
     prefix: Option<&str>,
-) -> Result<names::NewName> {
+) -> Result<Claim> {
     for n in 1..=SUFFIXES {
         let name = match n {
             1 => req.name.clone(),
@@ -115,8 +127,15 @@ fn claim(
         let Ok(naming) = naming(&name, prefix) else {
             continue;
         };
+        if let Some(path) = ours(repo, data, &naming, req.session.as_deref()) {
+            ui::info(&format!(
+                "sandbox {} exists (this session made it); using it",
+                naming.slug
+            ));
+            return Ok(Claim::Ours(path));
+        }
         if !taken(repo, cfg, data, &naming)? {
-            return Ok(naming);
+            return Ok(Claim::Free(naming));
         }
     }
     Err(UserError::new(format!(
@@ -124,6 +143,22 @@ fn claim(
         names::shown(&req.name)
     ))
     .into())
+}
+
+/// The path of the sandbox `naming` if this session (a non-empty id) made it and it is ready
+/// and verified.
+fn ours(
+    repo: &Repo,
+    data: &Data,
+    naming: &names::NewName,
+    session: Option<&str>,
+) -> Option<PathBuf> {
+    let session = session.filter(|s| !s.is_empty())?;
+    let inst = data.of_repo(&repo.root).find(|i| i.name == naming.slug)?;
+    let mine = matches!(inst.maker(), MadeBy::Agent { session: Some(s) } if s == session);
+    (mine && inst.kind == Kind::Sandbox && inst.state == State::Ready)
+        .then(|| target::verify(repo, inst).ok())
+        .flatten()
 }
 
 /// Whether `naming` is held: its slug by a sandbox of this repo, its branch, its path or its

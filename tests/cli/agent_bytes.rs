@@ -75,7 +75,11 @@ fn empty_containers_blank_files_and_no_file_come_back_exactly() {
         (
             "claude",
             ".claude/settings.json",
-            &["{\"hooks\":{}}", "{\n  \"hooks\": {}\n}\n", "{\"hooks\": {\"Stop\": []}}"],
+            &[
+                "{\"hooks\":{}}",
+                "{\n  \"hooks\": {}\n}\n",
+                "{\"hooks\": {\"Stop\": []}}",
+            ],
         ),
         (
             "claude",
@@ -88,7 +92,11 @@ fn empty_containers_blank_files_and_no_file_come_back_exactly() {
             ".cursor/worktrees.json",
             &["{\"setup-worktree\":[]}", "{\"setup-worktree-unix\": []}\n"],
         ),
-        ("codex", ".codex/config.toml", &["[mcp_servers]\n", "# none yet\n"]),
+        (
+            "codex",
+            ".codex/config.toml",
+            &["[mcp_servers]\n", "# none yet\n"],
+        ),
     ];
     for (agent, rel, shapes) in cases {
         let toml = rel.ends_with(".toml");
@@ -116,14 +124,21 @@ fn crlf_files_get_crlf_lines_and_come_back_exactly() {
         ("claude", ".mcp.json", servers),
         ("cursor", ".cursor/mcp.json", servers),
         ("cursor", ".cursor/worktrees.json", cursor),
-        ("codex", ".codex/config.toml", "model = \"o3\"\r\n[x]\r\ny = 1\r\n"),
+        (
+            "codex",
+            ".codex/config.toml",
+            "model = \"o3\"\r\n[x]\r\ny = 1\r\n",
+        ),
         ("codex", CODEX_ENV, environment),
     ];
     for (agent, rel, text) in cases {
         let written = round_trip(&t, agent, rel, Some(text));
         assert!(written.len() > text.len(), "{rel}: nothing added");
         let bare_lf = written.replace("\r\n", "");
-        assert!(!bare_lf.contains('\n'), "{rel}: an LF-only line in {written:?}");
+        assert!(
+            !bare_lf.contains('\n'),
+            "{rel}: an LF-only line in {written:?}"
+        );
     }
 }
 
@@ -135,7 +150,10 @@ fn codex_platform_scripts_get_the_line_and_windows_is_said() {
     fs::create_dir_all(path.parent().expect("dir")).expect("mkdir");
     fs::write(&path, original).expect("write");
     let err = setup(&t, "codex", false);
-    assert!(err.contains("[setup.win32]") && err.contains("Windows"), "{err}");
+    assert!(
+        err.contains("[setup.win32]") && err.contains("Windows"),
+        "{err}"
+    );
     let doc = toml_of(&path);
     let script = |k: &str, p: Option<&str>| -> String {
         let table = &doc[k];
@@ -146,15 +164,25 @@ fn codex_platform_scripts_get_the_line_and_windows_is_said() {
         assert!(script("setup", p).starts_with(CODEX_SETUP), "{p:?}");
     }
     for p in [None, Some("linux")] {
-        assert!(script("cleanup", p).trim_end().ends_with(CODEX_CLEANUP), "{p:?}");
+        assert!(
+            script("cleanup", p).trim_end().ends_with(CODEX_CLEANUP),
+            "{p:?}"
+        );
     }
     assert_eq!(script("setup", Some("win32")), "choco install jq");
-    assert_eq!(script("setup", Some("linux")), format!("{CODEX_SETUP}\napt-get install -y jq\n"));
+    assert_eq!(
+        script("setup", Some("linux")),
+        format!("{CODEX_SETUP}\napt-get install -y jq\n")
+    );
     // The Linux script, as Codex runs it here, makes the worktree a sandbox.
     let wt = codex_worktree(&t, "t1");
     let linux = script("setup", Some("linux")).replace("apt-get install -y jq", "true");
     let out = run_script(&t, &wt, &linux, &[("CODEX_WORKTREE_PATH", wt.as_path())]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(wt.join(".env.sandbox").is_file());
     setup(&t, "codex", true);
     assert_eq!(fs::read_to_string(&path).expect("read"), original);
@@ -162,7 +190,11 @@ fn codex_platform_scripts_get_the_line_and_windows_is_said() {
 
 /// A worktree where the Codex app puts its own: `…/worktrees/<id>/<repo name>`, detached.
 fn codex_worktree(t: &TestEnv, id: &str) -> PathBuf {
-    let path = t.root.join("codex-home/worktrees").join(id).join(t.repo_name());
+    let path = t
+        .root
+        .join("codex-home/worktrees")
+        .join(id)
+        .join(t.repo_name());
     let arg = path.to_str().expect("utf8");
     t.git(&t.repo, &["worktree", "add", "-q", "--detach", arg]);
     path
@@ -174,7 +206,10 @@ fn codex_worktrees_sharing_a_basename_all_become_sandboxes_and_go() {
     setup(&t, "codex", false);
     let doc = toml_of(&t.repo.join(CODEX_ENV));
     let setup_script = doc["setup"]["script"].as_str().expect("setup").to_string();
-    let cleanup = doc["cleanup"]["script"].as_str().expect("cleanup").to_string();
+    let cleanup = doc["cleanup"]["script"]
+        .as_str()
+        .expect("cleanup")
+        .to_string();
     let first = codex_worktree(&t, "a000");
     let run = |wt: &Path, script: &str| {
         let envs = [
@@ -184,20 +219,32 @@ fn codex_worktrees_sharing_a_basename_all_become_sandboxes_and_go() {
         run_script(&t, wt, script, &envs)
     };
     let out = run(&first, &setup_script);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // Four more at once, as parallel threads start.
-    let more: Vec<PathBuf> = (1..5).map(|i| codex_worktree(&t, &format!("a{i:03}"))).collect();
+    let more: Vec<PathBuf> = (1..5)
+        .map(|i| codex_worktree(&t, &format!("a{i:03}")))
+        .collect();
     let outs: Vec<_> = std::thread::scope(|s| {
-        let hs: Vec<_> = more.iter().map(|wt| s.spawn(|| run(wt, &setup_script))).collect();
+        let hs: Vec<_> = more
+            .iter()
+            .map(|wt| s.spawn(|| run(wt, &setup_script)))
+            .collect();
         hs.into_iter().map(|h| h.join().expect("thread")).collect()
     });
     for out in &outs {
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let entries = t.entries();
     assert_eq!(entries.len(), 5, "{entries:?}");
-    let names: std::collections::BTreeSet<String> = t
-        .registry()["instances"]
+    let names: std::collections::BTreeSet<String> = t.registry()["instances"]
         .as_array()
         .expect("instances")
         .iter()
@@ -211,7 +258,11 @@ fn codex_worktrees_sharing_a_basename_all_become_sandboxes_and_go() {
     for wt in std::iter::once(&first).chain(more.iter()) {
         assert!(wt.join(".env.sandbox").is_file(), "{wt:?}");
         let out = run(wt, &cleanup);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert!(!wt.exists(), "{wt:?}");
     }
     assert!(t.entries().is_empty());

@@ -139,6 +139,9 @@ fn cursor_file_has_the_documented_shape_and_remove_restores_bytes() {
     assert_eq!(v["setup-worktree-unix"], serde_json::json!([CURSOR_LINE]));
     stderr(&t, &t.repo, &["agent-setup", "cursor", "--remove"]);
     assert!(!file.exists());
+    // It made .cursor too: gone with its files.
+    assert!(!t.repo.join(".cursor").exists());
+    fs::create_dir_all(t.repo.join(".cursor")).expect("dir");
     // The user's file: compact, a generic list and a Windows script.
     let original = "{\"setup-worktree\":[\"npm ci\",\"cp $ROOT_WORKTREE_PATH/.env .env\"],\"setup-worktree-windows\":\"setup.ps1\"}";
     fs::write(&file, original).expect("write");

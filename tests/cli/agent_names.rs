@@ -82,14 +82,22 @@ fn a_name_held_by_a_branch_or_a_directory_is_suffixed_for_the_hook_only() {
 fn eight_hooks_asking_for_one_name_at_once_all_get_sandboxes() {
     let t = TestEnv::new();
     let mut lost_races = 0;
-    // Rounds until a creation lost its name to another at least once (the window hit);
-    // every round must give eight distinct sandboxes.
-    for round in 0..6 {
+    // Rounds until a creation lost its name to another at least once (the window hit), and
+    // both kinds of caller had their round; every round must give eight distinct sandboxes.
+    for round in 0..8 {
         let name = format!("x{round}");
         let outs: Vec<Output> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..8)
-                .map(|_| {
-                    let input = payload(&name, "same-session");
+                .map(|i| {
+                    // Eight sessions asking for one name; every other round, callers that
+                    // send no session at all.
+                    let mut input: serde_json::Value =
+                        serde_json::from_str(&payload(&name, &format!("s{round}-{i}")))
+                            .expect("json");
+                    if round % 2 == 1 {
+                        input.as_object_mut().map(|o| o.remove("session_id"));
+                    }
+                    let input = input.to_string();
                     let t = &t;
                     s.spawn(move || hook(t, &t.repo, "worktree-create", &input))
                 })
@@ -112,13 +120,30 @@ fn eight_hooks_asking_for_one_name_at_once_all_get_sandboxes() {
             .map(|n| t.sandbox_path(&n))
             .collect();
         assert_eq!(paths, want, "round {round}");
-        if lost_races > 0 {
+        if lost_races > 0 && round >= 1 {
             break;
         }
     }
     assert!(lost_races > 0, "no creation ever lost its name to another");
     let slots: BTreeSet<u64> = t.entries().into_iter().map(|e| e.1).collect();
     assert_eq!(slots.len(), t.entries().len(), "slots are distinct");
+}
+
+#[test]
+fn the_same_session_asking_again_gets_its_ready_sandbox_back() {
+    let t = TestEnv::new();
+    // `claude -w feat --resume`: the same session and name, once the first is ready.
+    let first = create(&t, &t.repo, &payload("feat", "s1"));
+    t.write(&first, "wip.txt", "in progress\n");
+    assert_eq!(create(&t, &t.repo, &payload("feat", "s1")), first);
+    // Another session, or none, gets its own.
+    assert_eq!(
+        create(&t, &t.repo, &payload("feat", "s2")),
+        t.sandbox_path("feat-2")
+    );
+    let anonymous = serde_json::json!({"name": "feat"}).to_string();
+    assert_eq!(create(&t, &t.repo, &anonymous), t.sandbox_path("feat-3"));
+    assert!(first.join("wip.txt").is_file());
 }
 
 #[test]
@@ -141,7 +166,11 @@ fn a_failure_starts_stderr_with_its_reason_and_out_of_slots_reads_as_one_line() 
          git sandbox rm NAME or raise max_slots in .sandbox.toml"
     );
     // Nothing of x-2 is left.
-    assert!(!t.branches().iter().any(|b| b == "x-2"), "{:?}", t.branches());
+    assert!(
+        !t.branches().iter().any(|b| b == "x-2"),
+        "{:?}",
+        t.branches()
+    );
     assert_eq!(t.entries().len(), 2);
 }
 
@@ -157,8 +186,15 @@ fn a_huge_name_is_refused_in_a_short_first_line() {
         first.starts_with("git-sandbox: invalid sandbox name \"nnnn"),
         "{first}"
     );
-    assert!(first.contains("…") && first.contains("longer than 64"), "{first}");
-    assert!(first.chars().count() < 300, "{} chars", first.chars().count());
+    assert!(
+        first.contains("…") && first.contains("longer than 64"),
+        "{first}"
+    );
+    assert!(
+        first.chars().count() < 300,
+        "{} chars",
+        first.chars().count()
+    );
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(t.entries().is_empty());
 }
