@@ -122,7 +122,7 @@ fn claim(
     for n in 1..=SUFFIXES {
         let name = match n {
             1 => req.name.clone(),
-            n => format!("{}-{n}", req.name),
+            n => suffixed(&req.name, n),
         };
         let Ok(naming) = naming(&name, prefix) else {
             continue;
@@ -143,6 +143,21 @@ fn claim(
         names::shown(&req.name)
     ))
     .into())
+}
+
+/// `NAME-n`, the name cut (at a character) until its slug fits the length a name may have.
+fn suffixed(name: &str, n: u32) -> String {
+    let mut base: String = name.to_string();
+    loop {
+        let candidate = format!("{base}-{n}");
+        // The name itself was valid: only the length can stop its suffixed form.
+        if names::slugify(&candidate).is_ok() || base.chars().count() <= 1 {
+            return candidate;
+        }
+        base.pop();
+        let trimmed = base.trim_end_matches(['-', '/', '.', '_', ' ']).len();
+        base.truncate(trimmed);
+    }
 }
 
 /// The path of the sandbox `naming` if this session (a non-empty id) made it and it is ready
@@ -196,4 +211,18 @@ fn lost_race(
     naming: &names::NewName,
 ) -> Result<bool> {
     taken(repo, cfg, &reg.load()?, naming)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_suffix_never_makes_a_name_too_long() {
+        let long = "a".repeat(64);
+        assert_eq!(suffixed(&long, 2), format!("{}-2", "a".repeat(62)));
+        assert_eq!(suffixed("feat", 12), "feat-12");
+        let dashed = format!("{}-b", "a".repeat(61));
+        assert_eq!(suffixed(&dashed, 2), format!("{}-2", "a".repeat(61)));
+    }
 }
