@@ -21,6 +21,9 @@ pub struct UserError {
     pub code: i32,
     pub message: String,
     pub hints: Vec<String>,
+    /// The error as one line, problem and fix, where the message and hints do not read well
+    /// joined (an agent hook's one stderr line).
+    pub short: Option<String>,
 }
 
 impl UserError {
@@ -30,6 +33,7 @@ impl UserError {
             code: EXIT_ERROR,
             message: message.into(),
             hints: Vec::new(),
+            short: None,
         }
     }
 
@@ -47,6 +51,12 @@ impl UserError {
             code: EXIT_REFUSED,
             ..UserError::new(message)
         }
+    }
+
+    /// Sets the one-line form (see `short`).
+    pub fn short(mut self, line: impl Into<String>) -> Self {
+        self.short = Some(line.into());
+        self
     }
 
     /// Adds a `hint:` line.

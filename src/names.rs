@@ -48,9 +48,24 @@ pub fn for_new(name: &str) -> Result<NewName> {
 }
 
 fn invalid(name: &str, why: &str) -> anyhow::Error {
-    UserError::usage(format!("invalid sandbox name {name:?}: {why}"))
+    UserError::usage(format!("invalid sandbox name {}: {why}", shown(name)))
         .hint("use letters, digits, -, _ and / as in a branch name (e.g. `git sandbox new feature/login`)")
         .into()
+}
+
+/// A name as an error shows it: quoted, and cut with `…` past 40 characters (a 10 000
+/// character name must not bury the reason).
+pub fn shown(name: &str) -> String {
+    const MAX: usize = 40;
+    if name.chars().count() <= MAX {
+        return format!("{name:?}");
+    }
+    let cut: String = name.chars().take(MAX).collect();
+    format!(
+        "{:?} ({} characters)",
+        format!("{cut}…"),
+        name.chars().count()
+    )
 }
 
 /// `My Feature!` → `my-feature`, `feature/login` → `feature-login`. Rejects what must never

@@ -125,7 +125,10 @@ pub fn interactive() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
 }
 
+mod held;
 mod table;
+
+pub use held::hold_stderr;
 
 /// Formats rows as aligned columns that fit the terminal (see [`table`]).
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> Vec<String> {

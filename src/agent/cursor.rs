@@ -40,7 +40,9 @@ fn quoted() -> String {
 
 /// The file with our command added (`None`: it was there already); `None` text: no file.
 pub fn install(text: Option<&str>, path: &Path) -> Result<Option<String>> {
-    let Some(text) = text else {
+    // An empty (or blank) file holds nothing: written as a new one (`--remove` puts the
+    // blank bytes back, `receipt`).
+    let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
         return Ok(Some(template()));
     };
     let root = parse(text, path)?;

@@ -89,6 +89,14 @@ pub fn cut(text: &str, at: usize, len: usize) -> String {
     out
 }
 
+/// The line ending a file uses: CRLF when its first line ends so, else LF.
+pub fn eol(text: &str) -> &'static str {
+    match text.find('\n') {
+        Some(i) if text[..i].ends_with('\r') => "\r\n",
+        _ => "\n",
+    }
+}
+
 /// The refusal for a file whose shape git-sandbox will not edit.
 pub fn refuse(path: &Path, what: &str, fix: &str) -> anyhow::Error {
     UserError::new(format!(

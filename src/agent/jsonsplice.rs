@@ -129,12 +129,18 @@ fn render(text: &str, w: &str, key: Option<&str>, value: &Value, els: &[Element]
     let body = match w.rfind('\n') {
         Some(nl) => {
             let base = &w[nl + 1..];
+            // A CRLF file's lines end in CRLF, ours too.
+            let eol = if w[..nl].ends_with('\r') {
+                "\r\n"
+            } else {
+                "\n"
+            };
             let mut out = Vec::new();
             let unit = indent_unit(text);
             let fmt = serde_json::ser::PrettyFormatter::with_indent(unit.as_bytes());
             let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
             let _ = value.serialize(&mut ser);
-            String::from_utf8_lossy(&out).replace('\n', &format!("\n{base}"))
+            String::from_utf8_lossy(&out).replace('\n', &format!("{eol}{base}"))
         }
         None => value.to_string(),
     };
@@ -236,5 +242,13 @@ mod tests {
         let one = insert(empty, a, None, &json!("x"), Place::Last);
         assert_eq!(one, "{\"a\": [\"x\"]}");
         assert_eq!(cuts(&one, a, 0), [empty]);
+        let crlf = "{\r\n  \"a\": 1\r\n}\r\n";
+        let root = open_of(crlf, &[]).expect("root");
+        let added = insert(crlf, root, Some("b"), &json!({"x": [1]}), Place::Last);
+        assert_eq!(
+            added,
+            "{\r\n  \"a\": 1,\r\n  \"b\": {\r\n    \"x\": [\r\n      1\r\n    ]\r\n  }\r\n}\r\n"
+        );
+        assert!(cuts(&added, root, 1).contains(&crlf.to_string()));
     }
 }

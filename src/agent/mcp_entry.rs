@@ -135,9 +135,9 @@ pub fn json_uninstall(text: Option<&str>, path: &Path) -> Result<Option<Option<S
     ))
 }
 
-/// Our TOML table, as appended.
-pub fn toml_block() -> String {
-    format!("[mcp_servers.{NAME}]\ncommand = \"git-sandbox\"\nargs = [\"mcp\"]\n")
+/// Our TOML table, as appended, its lines ended by `eol`.
+pub fn toml_block(eol: &str) -> String {
+    format!("[mcp_servers.{NAME}]{eol}command = \"git-sandbox\"{eol}args = [\"mcp\"]{eol}")
 }
 
 fn toml_parse(text: &str, path: &Path) -> Result<toml::Table> {
@@ -165,7 +165,7 @@ fn toml_entry() -> toml::Value {
 /// The TOML file with our table appended (`None`: there already); `None` text: no file.
 pub fn toml_install(text: Option<&str>, path: &Path) -> Result<Option<String>> {
     let Some(text) = text.filter(|t| !t.is_empty()) else {
-        return Ok(Some(toml_block()));
+        return Ok(Some(toml_block("\n")));
     };
     let table = toml_parse(text, path)?;
     match toml_ours(&table) {
@@ -181,7 +181,8 @@ pub fn toml_install(text: Option<&str>, path: &Path) -> Result<Option<String>> {
     }
     // A blank line before our table; a file without a final newline gets only the newline
     // (so `--remove` knows which it was).
-    let next = format!("{text}\n{}", toml_block());
+    let eol = super::files::eol(text);
+    let next = format!("{text}{eol}{}", toml_block(eol));
     let mut want = table;
     let servers = want
         .entry("mcp_servers")
@@ -206,14 +207,16 @@ pub fn toml_uninstall(text: Option<&str>, path: &Path) -> Result<Option<Option<S
     let Some(text) = text else {
         return Ok(None);
     };
-    if text == toml_block() {
+    if text == toml_block("\n") {
         return Ok(Some(None));
     }
     if toml_ours(&toml_parse(text, path)?) != Some(&toml_entry()) {
         return Ok(None);
     }
-    let block = toml_block();
-    let candidates = [text.strip_suffix(&format!("\n{block}")).map(str::to_string)];
+    let candidates = ["\n", "\r\n"].map(|eol| {
+        text.strip_suffix(&format!("{eol}{}", toml_block(eol)))
+            .map(str::to_string)
+    });
     for c in candidates.into_iter().flatten() {
         if toml_install(Some(&c), path).ok().flatten().as_deref() == Some(text) {
             return Ok(Some(Some(c)));
@@ -277,6 +280,10 @@ mod tests {
         toml_round_trip("model = \"o3\"\n");
         toml_round_trip("model = \"o3\"");
         toml_round_trip("[mcp_servers.other]\ncommand = \"x\"\n");
+        toml_round_trip("model = \"o3\"\r\n[x]\r\ny = 1\r\n");
+        let crlf = toml_install(Some("model = \"o3\"\r\n"), Path::new("c.toml"));
+        let crlf = crlf.expect("install").expect("changed");
+        assert!(!crlf.replace("\r\n", "").contains('\n'), "{crlf:?}");
         let refused = toml_install(
             Some("mcp_servers = { other = { command = \"x\" } }\n"),
             Path::new("c.toml"),

@@ -308,6 +308,11 @@ impl SettingsFile {
         crate::atomic::write(&self.path, &bytes, self.mode.unwrap_or(0o644))
     }
 
+    /// The file's text as read (`None`: there was none).
+    pub fn text(&self) -> Option<&str> {
+        self.text.as_deref()
+    }
+
     /// Whether the file existed before.
     pub fn existed(&self) -> bool {
         self.existed

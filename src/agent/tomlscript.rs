@@ -69,6 +69,9 @@ struct Form {
 /// The ways our line goes into a script of this quoting.
 fn forms(text: &str, sc: &Script, line: &str, first: bool) -> Vec<Form> {
     let (multi, literal) = quoting(&text[sc.span.clone()]);
+    // A CRLF file's script lines end in CRLF; the value holds what the parser makes of one.
+    let eol = super::files::eol(text);
+    let value_eol = value_eol(eol);
     let escaped = line.replace('\\', "\\\\").replace('"', "\\\"");
     let mut out = Vec::new();
     let mut push = |at: usize, insert: String, raw: String, ends_line: Option<bool>| {
@@ -82,7 +85,12 @@ fn forms(text: &str, sc: &Script, line: &str, first: bool) -> Vec<Form> {
     if first {
         let at = start(text, sc, multi);
         match (multi, literal) {
-            (true, _) => push(at, format!("{line}\n"), format!("{line}\n"), None),
+            (true, _) => push(
+                at,
+                format!("{line}{eol}"),
+                format!("{line}{value_eol}"),
+                None,
+            ),
             (false, true) => push(at, format!("{line}; "), format!("{line}; "), None),
             (false, false) => push(at, format!("{escaped}\\n"), format!("{line}\n"), None),
         }
@@ -91,14 +99,27 @@ fn forms(text: &str, sc: &Script, line: &str, first: bool) -> Vec<Form> {
     let end = sc.span.end - if multi { 3 } else { 1 };
     match (multi, literal) {
         (true, _) => {
-            let (a, b) = (format!("{line}\n"), format!("\n{line}"));
-            push(end, a.clone(), a.clone(), Some(true));
-            push(end, b.clone(), b.clone(), Some(false));
+            let (a, b) = (format!("{line}{eol}"), format!("{eol}{line}"));
+            let (ra, rb) = (format!("{line}{value_eol}"), format!("{value_eol}{line}"));
+            push(end, a, ra, Some(true));
+            push(end, b, rb, Some(false));
         }
         (false, true) => push(end, format!("; {line}"), format!("; {line}"), None),
         (false, false) => push(end, format!("\\n{escaped}"), format!("\n{line}"), None),
     }
     out
+}
+
+/// What a line end written as `eol` in a multi-line string becomes in its value, as this
+/// TOML parser reads it.
+pub fn value_eol(eol: &str) -> &'static str {
+    if eol != "\r\n" {
+        return "\n";
+    }
+    match toml::from_str::<toml::Table>("s = '''\r\na\r\nb'''") {
+        Ok(t) if t.get("s").and_then(|v| v.as_str()) == Some("a\r\nb") => "\r\n",
+        _ => "\n",
+    }
 }
 
 /// Where a script's value starts: after the quote, and for a multi-line string after the

@@ -52,8 +52,9 @@ pub enum AgentSetupCommand {
     /// MCP server (`git-sandbox mcp`) to the project's .mcp.json.
     Claude(AgentSetupArgs),
     /// Add `git sandbox adopt` to the setup script and `git sandbox rm --yes` to the cleanup
-    /// script of Codex's local environments (.codex/environments/*.toml), and the MCP server
-    /// to .codex/config.toml.
+    /// script of Codex's local environments (.codex/environments/*.toml), the Linux and macOS
+    /// scripts (`[setup.linux]`, `[setup.darwin]`…) included, Windows' left as they are; and
+    /// the MCP server to .codex/config.toml.
     Codex(AgentFileArgs),
     /// Add `git sandbox adopt .` to Cursor's worktree setup (.cursor/worktrees.json) and the
     /// MCP server to .cursor/mcp.json; Cursor has no removal hook (`git sandbox prune` drops

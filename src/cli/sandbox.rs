@@ -173,7 +173,8 @@ pub struct PruneArgs {
 pub struct AdoptArgs {
     /// The linked worktree's directory.
     pub path: PathBuf,
-    /// The sandbox's name (default: from the directory's name).
+    /// The sandbox's name (default: from the directory's name, suffixed -2, -3… when a
+    /// sandbox of this repo has it).
     #[arg(long)]
     pub name: Option<String>,
     /// Print the sandbox as JSON on stdout (schema/new.json), not its path.

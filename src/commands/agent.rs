@@ -5,16 +5,10 @@
 //! the end of the stream), and for `worktree-create` the sandbox's absolute path, alone, on
 //! stdout. From their first step stdout is reserved (`ui::reserve_stdout`): every message and
 //! every child process (git, compose) writes to stderr. A failure is one line on stderr.
-//! - worktree-create: the sandbox `new NAME [--from BASE]` makes, in the repository of the
-//!   payload's `cwd` (else the current directory), recorded as made by the agent hook with the
-//!   payload's `session_id`; with `--branch-prefix P` (chosen at `agent-setup` time and
-//!   written into the hook's command line) its branch is `P<name>`. A payload of another
-//!   `hook_event_name` is refused. Agents own only what they made: a registered sandbox of
-//!   that name is handed out again only if this session made it; any other (the user's,
-//!   another session's, an adopted one) is left alone and a new sandbox gets the first free
-//!   suffixed name (`NAME-2`, `NAME-3`…, never one whose branch exists). A branch of the
-//!   requested name that exists is used as it is (a base is then ignored, as `new NAME` does
-//!   without `--from`). The answer is the path canonicalized (no `.`/`..`, no symlink: Claude
+//! - worktree-create: `agent_create` (a taken name gets a suffixed sandbox). What it says
+//!   while working is held back (`ui::hold_stderr`): on success it follows; on failure the
+//!   one line that starts stderr is the reason (Claude Code quotes the start of stderr), and
+//!   nothing else. The answer is the path canonicalized (no `.`/`..`, no symlink: Claude
 //!   Code refuses those). Failure exits non-zero.
 //! - worktree-remove: `agent_remove`.
 //!
@@ -25,20 +19,14 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
-use serde_json::Value;
+use anyhow::{Context, Result};
 
-use crate::agent::payload::{self, CreateRequest};
+use crate::agent::payload;
+use crate::agent::receipt;
 use crate::agent::settings::{self, Commands, SettingsFile};
 use crate::cli::{AgentHookCommand, AgentSetupArgs};
-use crate::commands::{Ctx, new};
-use crate::config::Config;
+use crate::commands::Ctx;
 use crate::error::{EXIT_ERROR, UserError};
-use crate::git::{self, Repo};
-use crate::names;
-use crate::registry::{Kind, MadeBy, State};
-use crate::target;
-use crate::trust::Consent;
 use crate::ui;
 
 /// `agent-hook …`: never returns an error for `main` to print; it prints one line itself.
@@ -47,15 +35,21 @@ pub fn hook(ctx: &Ctx, cmd: AgentHookCommand) -> Result<i32> {
     let input = payload::read_one(std::io::stdin().lock());
     match cmd {
         AgentHookCommand::WorktreeCreate { branch_prefix } => {
-            match input.and_then(|v| worktree_create(ctx, &v, branch_prefix.as_deref())) {
+            // Everything said while working is held back: a failure's reason comes first.
+            let held = ui::hold_stderr();
+            let made =
+                input.and_then(|v| super::agent_create::run(ctx, &v, branch_prefix.as_deref()));
+            let said = held.release();
+            match made {
                 Ok(path) => {
+                    eprint!("{said}");
                     // Claude Code refuses `.`/`..` segments and symlinks below the repo root.
                     let path = fs::canonicalize(&path).unwrap_or(path);
                     answer(stdout, &path.display().to_string());
                     Ok(0)
                 }
                 Err(e) => {
-                    eprintln!("git-sandbox: cannot create the worktree: {}", one_line(&e));
+                    eprintln!("git-sandbox: {}", reason_line(&e));
                     Ok(exit_code(&e))
                 }
             }
@@ -85,6 +79,32 @@ pub(super) fn one_line(err: &anyhow::Error) -> String {
     lines.join("; ")
 }
 
+/// A failed creation as the one line the agent quotes: the error's own one-line form if it
+/// has one, else its chain and first hint; long words (a 10 000 character name) cut.
+fn reason_line(err: &anyhow::Error) -> String {
+    let user = err.chain().find_map(|e| e.downcast_ref::<UserError>());
+    let line = match user {
+        Some(UserError { short: Some(s), .. }) => s.clone(),
+        Some(UserError { hints, .. }) if !hints.is_empty() => {
+            format!("{}; {}", one_line(err), hints[0])
+        }
+        _ => one_line(err),
+    };
+    cut_words(&line, 200)
+}
+
+/// Every run of more than `max` characters without a space cut to `max` with `…`.
+fn cut_words(line: &str, max: usize) -> String {
+    let words: Vec<String> = line
+        .split(' ')
+        .map(|w| match w.chars().count() > max {
+            true => format!("{}…", w.chars().take(max).collect::<String>()),
+            false => w.to_string(),
+        })
+        .collect();
+    words.join(" ")
+}
+
 pub(super) fn exit_code(err: &anyhow::Error) -> i32 {
     err.chain()
         .find_map(|e| e.downcast_ref::<UserError>())
@@ -106,134 +126,6 @@ pub(super) fn work_dir(ctx: &Ctx, dir: Option<&Path>) -> Result<PathBuf> {
     Ok(fs::canonicalize(&d).unwrap_or(d))
 }
 
-fn worktree_create(ctx: &Ctx, v: &Value, prefix: Option<&str>) -> Result<PathBuf> {
-    payload::expect_event(v, "WorktreeCreate")?;
-    let req = CreateRequest::from_json(v)?;
-    let here = work_dir(ctx, req.dir.as_deref())?;
-    let repo = Repo::discover(&here)?;
-    let mut cfg = Config::load(&repo.root)?;
-    // A hook never asks: only what the user approved applies.
-    crate::trust::settle(&mut cfg, &repo, &ctx.reg, Consent::stored_only());
-    let name = match claim(ctx, &repo, &req, prefix)? {
-        Claim::Ours(path) => return Ok(path),
-        Claim::Free(name) => name,
-    };
-    let base = match req.base {
-        Some(b)
-            if git::branch_name_valid(&name.branch) && repo.branch_tip(&name.branch)?.is_some() =>
-        {
-            ui::info(&format!(
-                "branch {} exists, so it is used as it is (not started at {b})",
-                name.branch
-            ));
-            None
-        }
-        b => b,
-    };
-    let made_by = MadeBy::Agent {
-        session: req.session.clone(),
-    };
-    let created = new::create_as(
-        &repo,
-        &cfg,
-        &ctx.reg,
-        &name,
-        &here,
-        base.as_deref(),
-        made_by,
-    )?;
-    new::report_created(&created);
-    // The project's setup, if trusted: a hook never asks. Untrusted or failing, the sandbox is
-    // still the agent's to work in; stderr says how to finish it.
-    let consent = Consent::stored_only();
-    super::setup::after_create(&repo, &cfg, &ctx.reg, &created.instance, consent, false);
-    Ok(created.instance.path)
-}
-
-/// The slug and branch of a sandbox the hook makes: `new NAME`'s, or with `--branch-prefix`
-/// the branch `PREFIX<name>` (Claude Code's own naming is `worktree-<name>`).
-fn naming(name: &str, prefix: Option<&str>) -> Result<names::NewName> {
-    let plain = names::for_new(name)?;
-    let Some(p) = prefix.filter(|p| !p.is_empty()) else {
-        return Ok(plain);
-    };
-    let branch = format!("{p}{}", plain.branch);
-    if !git::branch_name_valid(&branch) {
-        return Err(UserError::usage(format!(
-            "the branch {branch:?} (--branch-prefix {p:?} and the name) is not a valid branch name"
-        ))
-        .into());
-    }
-    Ok(names::NewName {
-        slug: plain.slug,
-        branch,
-    })
-}
-
-/// What the hook may do with the name it was asked for.
-enum Claim {
-    /// A sandbox this session made (healthy): its path is the answer.
-    Ours(PathBuf),
-    /// The name (as written, maybe suffixed `-2`, `-3`…) of a new sandbox to make.
-    Free(names::NewName),
-}
-
-/// The requested name, unless a sandbox of that name exists that this session did not make:
-/// then the first `NAME-2`, `NAME-3`… that no sandbox holds and no branch has (a suffixed
-/// name never lands on a branch of the user's).
-fn claim(ctx: &Ctx, repo: &Repo, req: &CreateRequest, prefix: Option<&str>) -> Result<Claim> {
-    let data = ctx.reg.load()?;
-    for n in 1..=100u32 {
-        let name = match n {
-            1 => req.name.clone(),
-            n => format!("{}-{n}", req.name),
-        };
-        let slug = names::slugify(&name)?;
-        let Some(inst) = data.of_repo(&repo.root).find(|i| i.name == slug) else {
-            let naming = naming(&name, prefix)?;
-            let branch = &naming.branch;
-            if n > 1 && git::branch_name_valid(branch) && repo.branch_tip(branch)?.is_some() {
-                continue;
-            }
-            if n > 1 {
-                ui::info(&format!(
-                    "sandbox {} is not this agent's; making {slug} instead",
-                    names::slugify(&req.name)?
-                ));
-            }
-            return Ok(Claim::Free(naming));
-        };
-        if inst.maker().is_session(req.session.as_deref()) {
-            ui::info(&format!(
-                "sandbox {slug} exists (this session made it); using it"
-            ));
-            return Ok(Claim::Ours(healthy(repo, inst)?));
-        }
-    }
-    Err(UserError::new(format!(
-        "every name from {0} to {0}-100 is taken by sandboxes this agent did not make",
-        req.name
-    ))
-    .into())
-}
-
-/// The path of a registered sandbox the hook made, if it is healthy; an error if it is not.
-fn healthy(repo: &Repo, inst: &crate::registry::Instance) -> Result<PathBuf> {
-    if inst.kind != Kind::Sandbox || inst.state != State::Ready {
-        return Err(UserError::new(format!(
-            "{} is registered but is {} (run `git sandbox prune`, or pick another name)",
-            inst.id,
-            if inst.kind == Kind::Sandbox {
-                "not ready"
-            } else {
-                "local-prod"
-            }
-        ))
-        .into());
-    }
-    target::verify(repo, inst)
-}
-
 /// `agent-setup claude [--user|--project] [--remove]`.
 pub fn setup(ctx: &Ctx, args: AgentSetupArgs) -> Result<i32> {
     let path = settings_path(ctx, &args)?;
@@ -247,9 +139,39 @@ pub fn setup(ctx: &Ctx, args: AgentSetupArgs) -> Result<i32> {
         )?),
     };
     let mut file = SettingsFile::load(&path)?;
-    if !args.remove {
-        file = with_commands(file, Commands::new(args.branch_prefix.as_deref()))?;
+    let original = file.text().map(String::from);
+    let record = receipt::matching(&ctx.reg, &file.path, original.as_deref());
+    match record.filter(|_| args.remove) {
+        Some(r) => put_back(ctx, &file, &r)?,
+        None => {
+            let made_dirs = receipt::missing_dirs(&file.path);
+            if !args.remove {
+                file = with_commands(file, Commands::new(args.branch_prefix.as_deref()))?;
+            }
+            if edit_settings(&args, &mut file)? {
+                let after = fs::read_to_string(&file.path).unwrap_or_default();
+                match args.remove {
+                    true => receipt::forget(&ctx.reg, &file.path, &[])?,
+                    false => {
+                        let before = original.as_deref();
+                        receipt::wrote(&ctx.reg, &file.path, before, &after, made_dirs)?
+                    }
+                }
+            }
+        }
     }
+    match mcp {
+        Some(edit) => super::agent_setup::apply(&ctx.reg, &[edit], args.remove)?,
+        None if !args.remove => ui::info(
+            "  for the MCP server in every project: claude mcp add --scope user git-sandbox -- git-sandbox mcp",
+        ),
+        None => {}
+    }
+    Ok(0)
+}
+
+/// Adds (or with `--remove` cuts) our hooks; whether the file was written.
+fn edit_settings(args: &AgentSetupArgs, file: &mut SettingsFile) -> Result<bool> {
     let changed = if args.remove {
         settings::uninstall(&mut file.value)
     } else {
@@ -266,18 +188,34 @@ pub fn setup(ctx: &Ctx, args: AgentSetupArgs) -> Result<i32> {
             "already runs git-sandbox's hooks"
         };
         ui::info(&format!("{} {state}; nothing changed", file.path.display()));
-    } else {
-        file.save()?;
-        said(&args, &changed, &file);
+        return Ok(false);
     }
-    match mcp {
-        Some(edit) => super::agent_setup::apply(&[edit], args.remove)?,
-        None if !args.remove => ui::info(
-            "  for the MCP server in every project: claude mcp add --scope user git-sandbox -- git-sandbox mcp",
-        ),
-        None => {}
+    file.save()?;
+    said(args, &changed, file);
+    Ok(true)
+}
+
+/// `--remove` on a settings file still exactly as `agent-setup` wrote it: the bytes it had
+/// back (a file it made deleted, with the directories it made, if empty).
+fn put_back(ctx: &Ctx, file: &SettingsFile, r: &receipt::Entry) -> Result<()> {
+    let path = &file.path;
+    match &r.before {
+        Some(bytes) => {
+            crate::atomic::write(path, bytes.as_bytes(), 0o644)?;
+            ui::info(&format!(
+                "removed the WorktreeCreate and WorktreeRemove hook(s) from {} (its bytes before agent-setup are back)",
+                path.display()
+            ));
+        }
+        None => {
+            fs::remove_file(path).with_context(|| format!("cannot remove {}", path.display()))?;
+            ui::info(&format!(
+                "removed {} (git-sandbox had made it)",
+                path.display()
+            ));
+        }
     }
-    Ok(0)
+    receipt::forget(&ctx.reg, path, &r.made_dirs)
 }
 
 /// Says what changed in the settings file.

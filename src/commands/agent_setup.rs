@@ -10,9 +10,11 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use crate::agent::files::ConfigFile;
+use crate::agent::receipt;
 use crate::agent::{codex, cursor, mcp_entry};
 use crate::cli::AgentFileArgs;
 use crate::commands::Ctx;
+use crate::registry::Registry;
 use crate::ui;
 
 /// One file's edit, computed before anything is written.
@@ -73,7 +75,7 @@ pub fn codex(ctx: &Ctx, args: AgentFileArgs) -> Result<i32> {
     for w in &warnings {
         ui::warn(w);
     }
-    apply(&edits, args.remove)?;
+    apply(&ctx.reg, &edits, args.remove)?;
     if !args.remove {
         ui::info(
             "  Codex reads the project's .codex/config.toml (the MCP server) once you trust the project",
@@ -100,7 +102,7 @@ pub fn cursor(ctx: &Ctx, args: AgentFileArgs) -> Result<i32> {
     };
     let what = "the worktree setup".to_string();
     let mcp = mcp_edit(&root.join(mcp_entry::CURSOR_FILE), args.remove)?;
-    apply(&[Edit { file, new, what }, mcp], args.remove)?;
+    apply(&ctx.reg, &[Edit { file, new, what }, mcp], args.remove)?;
     if !args.remove {
         ui::info(
             "  Cursor runs it in each worktree it makes; it has no hook for removing one and deletes its worktrees itself: `git sandbox prune` drops the entries they leave",
@@ -128,12 +130,21 @@ fn codex_files(root: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Writes every changed file (all were computed first), and says what changed.
-pub(super) fn apply(edits: &[Edit], remove: bool) -> Result<()> {
+/// Writes every changed file (all were computed first), and says what changed. `--remove` on
+/// a file still exactly as `agent-setup` wrote it puts back the bytes it had (`receipt`).
+pub(super) fn apply(reg: &Registry, edits: &[Edit], remove: bool) -> Result<()> {
+    let mut emptied = Vec::new();
     for e in edits {
         let path = e.file.path.display();
         let existed = e.file.text.is_some();
-        if !e.file.store(e.new.as_deref())? {
+        let before = e.file.text.as_deref();
+        let record = receipt::matching(reg, &e.file.path, before).filter(|_| remove);
+        let new = match &record {
+            Some(r) => r.before.clone(),
+            None => e.new.clone(),
+        };
+        let made_dirs = receipt::missing_dirs(&e.file.path);
+        if !e.file.store(new.as_deref())? {
             let state = if remove {
                 "has no git-sandbox lines"
             } else {
@@ -142,7 +153,17 @@ pub(super) fn apply(edits: &[Edit], remove: bool) -> Result<()> {
             ui::info(&format!("{path} {state}; nothing changed"));
             continue;
         }
-        match (remove, existed, e.new.is_some()) {
+        match (&record, &new) {
+            (Some(r), _) => {
+                receipt::forget(reg, &e.file.path, &r.made_dirs)?;
+                emptied.extend(r.made_dirs.iter().cloned());
+            }
+            (None, Some(after)) if !remove => {
+                receipt::wrote(reg, &e.file.path, before, after, made_dirs)?
+            }
+            (None, _) => receipt::forget(reg, &e.file.path, &[])?,
+        }
+        match (remove, existed, new.is_some()) {
             (true, _, false) => ui::info(&format!("removed {path} (git-sandbox had made it)")),
             (true, _, true) => ui::info(&format!(
                 "removed git-sandbox's entry from {} in {path}",
@@ -155,5 +176,7 @@ pub(super) fn apply(edits: &[Edit], remove: bool) -> Result<()> {
             )),
         }
     }
+    // A directory one file's record made may have held another's until just now.
+    receipt::remove_empty(&emptied);
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! calls the domain modules. [`Ctx`] carries what every command needs.
 
 pub mod agent;
+mod agent_create;
 pub mod agent_remove;
 pub mod agent_setup;
 pub mod hooks;

@@ -219,33 +219,27 @@ fn sandbox_path(repo: &Repo, cfg: &Config, slug: &str, id: &str) -> Result<PathB
     Ok(path)
 }
 
-/// `adopt PATH [--name N]`: register a worktree made by hand.
+/// `adopt PATH [--name N]`: register a worktree made by hand. Without `--name` the name comes
+/// from the directory's (the `REPO--` of a sandbox's path dropped) and, when a sandbox of
+/// this repo has it, gets the first free `-2`, `-3`…: agents' worktrees often share a
+/// basename (every Codex worktree is `…/<id>/<repo>`), and each must become a sandbox, also
+/// when their setups run at once (a lost race chooses again).
 pub fn adopt(ctx: &Ctx, args: crate::cli::AdoptArgs) -> Result<i32> {
     let (repo, mut cfg) = ctx.repo_config()?;
     crate::trust::settle(&mut cfg, &repo, &ctx.reg, consent(args.setup));
     let path = ctx.cwd.join(&args.path);
-    let name = match &args.name {
-        Some(n) => names::slugify(n)?,
-        None => {
-            let base = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let plain = format!("{}--", names::id_part(&repo.name));
-            let base = base
-                .strip_prefix(&format!("{}--", repo.name))
-                .or_else(|| base.strip_prefix(&plain))
-                .unwrap_or(&base)
-                .to_string();
-            names::slugify(&base)?
+    let created = match &args.name {
+        Some(n) => {
+            let name = names::slugify(n)?;
+            if name == "local-prod" {
+                return Err(UserError::usage("the name local-prod is reserved")
+                    .hint("pass another --name")
+                    .into());
+            }
+            sandbox::adopt(&repo, &cfg, &ctx.reg, &path, &name)?
         }
+        None => adopt_derived(ctx, &repo, &cfg, &path)?,
     };
-    if name == "local-prod" {
-        return Err(UserError::usage("the name local-prod is reserved")
-            .hint("pass --name")
-            .into());
-    }
-    let created = sandbox::adopt(&repo, &cfg, &ctx.reg, &path, &name)?;
     report_made(&created, "adopted");
     print_created(&cfg, &created, args.json)?;
     Ok(
@@ -255,6 +249,60 @@ pub fn adopt(ctx: &Ctx, args: crate::cli::AdoptArgs) -> Result<i32> {
             1
         },
     )
+}
+
+/// `adopt` without `--name`: the directory's name, suffixed until no sandbox of this repo has
+/// it.
+fn adopt_derived(ctx: &Ctx, repo: &Repo, cfg: &Config, path: &Path) -> Result<sandbox::Created> {
+    let base = derived_name(repo, path)?;
+    let held = |name: &str| -> Result<bool> {
+        let data = ctx.reg.load()?;
+        Ok(name == "local-prod" || data.of_repo(&repo.root).any(|i| i.name == name))
+    };
+    let mut n = 1u32;
+    loop {
+        let name = match n {
+            1 => base.clone(),
+            n => format!("{base}-{n}"),
+        };
+        n += 1;
+        if n > 1000 {
+            return Err(UserError::new(format!(
+                "every name from {base} to {base}-999 is taken by sandboxes of this repo"
+            ))
+            .hint("pass --name")
+            .into());
+        }
+        if held(&name)? {
+            continue;
+        }
+        match sandbox::adopt(repo, cfg, &ctx.reg, path, &name) {
+            // Another adopt took the name between the look and the lock: the next one.
+            Err(_) if held(&name)? && !registered_at(ctx, path)? => continue,
+            done => return done,
+        }
+    }
+}
+
+/// The name a worktree's directory suggests (`shop--login` → `login`, `shop` → `shop`).
+fn derived_name(repo: &Repo, path: &Path) -> Result<String> {
+    let base = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let plain = format!("{}--", names::id_part(&repo.name));
+    let base = base
+        .strip_prefix(&format!("{}--", repo.name))
+        .or_else(|| base.strip_prefix(&plain))
+        .unwrap_or(&base)
+        .to_string();
+    names::slugify(&base)
+}
+
+/// Whether the worktree at `path` is registered (by anyone).
+fn registered_at(ctx: &Ctx, path: &Path) -> Result<bool> {
+    let real = git::canonical(path).unwrap_or_else(|_| path.to_path_buf());
+    Ok(ctx.reg.load()?.instances.iter().any(|i| i.path == real))
 }
 
 /// The data on stdout: the new sandbox's path, or with `--json` the sandbox as JSON.
@@ -288,7 +336,9 @@ fn report_made(created: &sandbox::Created, verb: &str) {
     }
     let i = &created.instance;
     let branch = i.branch.as_deref().unwrap_or("?");
-    let on = if i.created_branch || verb != "created" {
+    let on = if i.branch.is_none() {
+        "on a detached HEAD".to_string()
+    } else if i.created_branch || verb != "created" {
         format!("on branch {branch}")
     } else {
         format!("on the existing branch {branch} (reused, not created)")

@@ -26,11 +26,6 @@ impl MadeBy {
         matches!(self, MadeBy::Agent { .. })
     }
 
-    /// Made by the agent hook for this session: the one it may hand out again.
-    pub fn is_session(&self, id: Option<&str>) -> bool {
-        matches!(self, MadeBy::Agent { session } if session.as_deref() == id)
-    }
-
     /// How people read it: `you`, `an agent (session …)`, `adopt`.
     pub fn describe(&self) -> String {
         match self {

@@ -218,6 +218,9 @@ fn out_of_slots(
     ))
     .hint(format!(
         "remove a sandbox you no longer need (`git sandbox rm NAME`); {raise}"
+    ))
+    .short(short_out_of_slots(
+        cfg, parent, data, limit, skipped, clashing,
     ));
     if !clashing.is_empty() {
         let list: Vec<String> = clashing.iter().map(u32::to_string).collect();
@@ -237,6 +240,56 @@ fn out_of_slots(
         ));
     }
     err.into()
+}
+
+/// The one-line form: `no free slot: all N slots of this repo are taken (a, b, …); remove
+/// one with git sandbox rm NAME or raise max_slots in .sandbox.toml` (the last part as the
+/// limit allows; slots kept by busy ports or another repo's ports said too).
+fn short_out_of_slots(
+    cfg: &Config,
+    parent: &Path,
+    data: &registry::Data,
+    limit: u32,
+    skipped: &Skipped,
+    clashing: &[u32],
+) -> String {
+    let mut held: Vec<(u32, &str)> = data
+        .instances
+        .iter()
+        .filter(|i| i.slot > 0 && i.parent_repo == parent)
+        .map(|i| (i.slot, i.name.as_str()))
+        .collect();
+    held.sort();
+    let mut names: Vec<&str> = held.iter().take(6).map(|(_, n)| *n).collect();
+    if held.len() > names.len() {
+        names.push("…");
+    }
+    let raise = match (cfg.max_slots, &cfg.limit_reason) {
+        (Some(_), _) | (None, None) => "raise max_slots in .sandbox.toml".to_string(),
+        (None, Some(why)) => format!("change the port plan ({why})"),
+    };
+    // Slots no sandbox of this repo holds, said with what keeps them.
+    let mut others = Vec::new();
+    if !clashing.is_empty() {
+        let list: Vec<String> = clashing.iter().map(u32::to_string).collect();
+        others.push(format!(
+            "slot(s) {} would use another repo's ports",
+            list.join(", ")
+        ));
+    }
+    if !skipped.is_empty() {
+        let list: Vec<String> = skipped.iter().map(|(s, _)| s.to_string()).collect();
+        others.push(format!("slot(s) {} have busy ports", list.join(", ")));
+    }
+    let (what, others) = match others.is_empty() {
+        true => ("of this repo are taken", String::new()),
+        false => ("are taken or unusable", format!("; {}", others.join("; "))),
+    };
+    format!(
+        "no free slot: all {limit} slots {what} ({}){others}; remove one with git sandbox rm \
+         NAME or {raise}",
+        names.join(", ")
+    )
 }
 
 /// What other repos' sandboxes hold: their ports (their slot in their own plan), and the slot

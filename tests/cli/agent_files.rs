@@ -13,7 +13,7 @@ const CODEX_CLEANUP: &str = r#"cd "${CODEX_WORKTREE_PATH:-$PWD}" && git sandbox 
 const CURSOR_LINE: &str = "git sandbox adopt .";
 
 /// A TestEnv whose PATH has `git-sandbox` on it, as the agents' scripts need.
-fn env() -> TestEnv {
+pub(crate) fn env() -> TestEnv {
     let mut t = TestEnv::new();
     let bin = t.root.join("bin");
     fs::create_dir_all(&bin).expect("bin");
@@ -22,7 +22,7 @@ fn env() -> TestEnv {
     t
 }
 
-fn toml_of(path: &Path) -> toml::Table {
+pub(crate) fn toml_of(path: &Path) -> toml::Table {
     toml::from_str(&fs::read_to_string(path).expect("read")).expect("valid TOML")
 }
 
@@ -139,6 +139,9 @@ fn cursor_file_has_the_documented_shape_and_remove_restores_bytes() {
     assert_eq!(v["setup-worktree-unix"], serde_json::json!([CURSOR_LINE]));
     stderr(&t, &t.repo, &["agent-setup", "cursor", "--remove"]);
     assert!(!file.exists());
+    // It made .cursor too: gone with its files.
+    assert!(!t.repo.join(".cursor").exists());
+    fs::create_dir_all(t.repo.join(".cursor")).expect("dir");
     // The user's file: compact, a generic list and a Windows script.
     let original = "{\"setup-worktree\":[\"npm ci\",\"cp $ROOT_WORKTREE_PATH/.env .env\"],\"setup-worktree-windows\":\"setup.ps1\"}";
     fs::write(&file, original).expect("write");
@@ -166,7 +169,7 @@ fn cursor_file_has_the_documented_shape_and_remove_restores_bytes() {
 }
 
 /// Runs `script` with `sh -c` in `dir`, as an agent runs its setup or cleanup.
-fn run_script(
+pub(crate) fn run_script(
     t: &TestEnv,
     dir: &Path,
     script: &str,

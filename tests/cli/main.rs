@@ -2,8 +2,10 @@
 //! bare repository as the remote.
 
 mod agent;
+mod agent_bytes;
 mod agent_contract;
 mod agent_files;
+mod agent_names;
 mod agents_new;
 mod common;
 mod confine;

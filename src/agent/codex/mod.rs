@@ -30,33 +30,51 @@ pub const SETUP_LINE: &str = r#"git sandbox adopt "${CODEX_WORKTREE_PATH:-$PWD}"
 /// Our line in the cleanup script.
 pub const CLEANUP_LINE: &str = r#"cd "${CODEX_WORKTREE_PATH:-$PWD}" && git sandbox rm --yes"#;
 
-/// One script git-sandbox adds a line to.
+/// One script git-sandbox adds a line to: `[setup] script`, or a platform's own
+/// (`[setup.linux] script`), which Codex runs instead of the default on that platform.
 #[derive(Clone, Copy)]
 struct Section {
     key: &'static str,
+    platform: Option<&'static str>,
     line: &'static str,
     first: bool,
+}
+
+impl Section {
+    /// `setup`, `setup.linux`.
+    fn name(&self) -> String {
+        match self.platform {
+            Some(p) => format!("{}.{p}", self.key),
+            None => self.key.to_string(),
+        }
+    }
 }
 
 const SECTIONS: [Section; 2] = [
     Section {
         key: "setup",
+        platform: None,
         line: SETUP_LINE,
         first: true,
     },
     Section {
         key: "cleanup",
+        platform: None,
         line: CLEANUP_LINE,
         first: false,
     },
 ];
+
+/// The platforms whose own scripts get our line (git-sandbox runs where a POSIX shell does);
+/// `win32` is said, not edited.
+const PLATFORMS: [&str; 2] = ["linux", "darwin"];
 
 /// What adding or removing did: the file's new text (`None`: delete it), the scripts
 /// changed, and what the user should know.
 #[derive(Debug, Default)]
 pub struct Change {
     pub text: Option<String>,
-    pub changed: Vec<&'static str>,
+    pub changed: Vec<String>,
     pub warnings: Vec<String>,
 }
 
@@ -65,35 +83,59 @@ pub fn template(name: &str) -> String {
     let name = toml::Value::String(name.to_string()).to_string();
     let mut t = format!("version = 1\nname = {name}\n");
     for s in SECTIONS {
-        t.push_str(&block(s));
+        t.push_str(&block(s, "\n"));
     }
     t
 }
 
-/// The table appended for a section the file lacks.
-fn block(s: Section) -> String {
-    format!("\n[{}]\nscript = '''\n{}\n'''\n", s.key, s.line)
+/// The table appended for a section the file lacks, its lines ended by `eol`.
+fn block(s: Section, eol: &str) -> String {
+    format!(
+        "{eol}[{}]{eol}script = '''{eol}{}{eol}'''{eol}",
+        s.name(),
+        s.line
+    )
+}
+
+/// Every script to edit in `text`, in order: each default one, then its platforms' own that
+/// the file has.
+fn sections(text: &str, path: &Path) -> Result<Vec<Section>> {
+    let doc = parse(text, path)?;
+    let mut out = Vec::new();
+    for s in SECTIONS {
+        out.push(s);
+        let table = doc.get(s.key).and_then(toml::Value::as_table);
+        for p in PLATFORMS {
+            if table.is_some_and(|t| t.contains_key(p)) {
+                out.push(Section {
+                    platform: Some(p),
+                    ..s
+                });
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Adds our lines to an environment file (`None`: there is none; `name` names a new one).
 pub fn install(text: Option<&str>, name: &str, path: &Path) -> Result<Change> {
-    let Some(text) = text else {
+    let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
         return Ok(Change {
             text: Some(template(name)),
-            changed: SECTIONS.iter().map(|s| s.key).collect(),
+            changed: SECTIONS.iter().map(Section::name).collect(),
             warnings: Vec::new(),
         });
     };
     let mut change = Change {
         text: Some(text.to_string()),
+        warnings: windows_warning(text, path).into_iter().collect(),
         ..Change::default()
     };
-    for s in SECTIONS {
+    for s in sections(text, path)? {
         let cur = change.text.clone().unwrap_or_default();
-        change.warnings.extend(platform_warning(&cur, s, path));
         if let Some(next) = add(&cur, s, path)? {
             change.text = Some(next);
-            change.changed.push(s.key);
+            change.changed.push(s.name());
         }
     }
     Ok(change)
@@ -107,7 +149,7 @@ pub fn uninstall(text: Option<&str>, name: &str, path: &Path) -> Result<Change> 
     if text == template(name) {
         return Ok(Change {
             text: None,
-            changed: SECTIONS.iter().map(|s| s.key).collect(),
+            changed: SECTIONS.iter().map(Section::name).collect(),
             warnings: Vec::new(),
         });
     }
@@ -115,11 +157,11 @@ pub fn uninstall(text: Option<&str>, name: &str, path: &Path) -> Result<Change> 
         text: Some(text.to_string()),
         ..Change::default()
     };
-    for s in SECTIONS.iter().rev() {
+    for s in sections(text, path)?.into_iter().rev() {
         let cur = change.text.clone().unwrap_or_default();
-        if let Some(next) = take(&cur, *s, path)? {
+        if let Some(next) = take(&cur, s, path)? {
             change.text = Some(next);
-            change.changed.push(s.key);
+            change.changed.push(s.name());
         }
     }
     Ok(change)
@@ -133,6 +175,13 @@ struct Doc {
 
 #[derive(Deserialize)]
 struct Table {
+    script: Option<toml::Spanned<String>>,
+    linux: Option<Platform>,
+    darwin: Option<Platform>,
+}
+
+#[derive(Deserialize)]
+struct Platform {
     script: Option<toml::Spanned<String>>,
 }
 
@@ -154,7 +203,7 @@ fn script(text: &str, s: Section, path: &Path) -> Result<Option<Option<Script>>>
             path,
             &format!(
                 "its [{}] is not a table with a string script ({})",
-                s.key,
+                s.name(),
                 e.message()
             ),
             "fix it by hand",
@@ -165,49 +214,74 @@ fn script(text: &str, s: Section, path: &Path) -> Result<Option<Option<Script>>>
     } else {
         doc.cleanup
     };
-    Ok(table.map(|t| {
-        t.script.map(|sp| Script {
-            span: sp.span(),
-            value: sp.into_inner(),
-        })
-    }))
+    let spanned = match (table, s.platform) {
+        (None, _) => return Ok(None),
+        (Some(t), None) => t.script,
+        (Some(t), Some(p)) => {
+            let platform = if p == "linux" { t.linux } else { t.darwin };
+            match platform {
+                Some(p) => p.script,
+                None => return Ok(None),
+            }
+        }
+    };
+    Ok(Some(spanned.map(|sp| Script {
+        span: sp.span(),
+        value: sp.into_inner(),
+    })))
 }
 
 /// The text with our line added to the section, `None` if it is there already.
 fn add(text: &str, s: Section, path: &Path) -> Result<Option<String>> {
     let mut want = parse(text, path)?;
+    let eol = super::files::eol(text);
     let (next, value) = match script(text, s, path)? {
         Some(Some(sc)) if sc.value.contains(s.line) => return Ok(None),
         Some(Some(sc)) => {
             let (at, insert, value) = tomlscript::insertion(text, &sc, s.line, s.first);
             (splice(text, at, &insert), value)
         }
-        Some(None) => {
+        // No default table, or one made only by its platforms' (`[setup.linux]` alone): a
+        // `[setup]` appended, where TOML allows it, as the proof below says.
+        Some(None) | None if s.platform.is_none() => (
+            format!("{text}{}", block(s, eol)),
+            format!("{}{}", s.line, tomlscript::value_eol(eol)),
+        ),
+        _ => {
             return Err(refuse(
                 path,
-                &format!("its [{}] has no script", s.key),
+                &format!("its [{}] has no script", s.name()),
                 &format!("add `script = '''\\n{}\\n'''` to it by hand", s.line),
             ));
         }
-        None => (format!("{text}{}", block(s)), format!("{}\n", s.line)),
     };
-    let table = want
-        .entry(s.key)
-        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-    if let Some(t) = table.as_table_mut() {
-        t.insert("script".into(), toml::Value::String(value));
-    }
-    if parse(&next, path)? != want {
+    set_script(&mut want, s, value);
+    if parse(&next, path).ok().as_ref() != Some(&want) {
         return Err(refuse(
             path,
             &format!(
                 "its [{}] script is written in a way git-sandbox cannot add to safely",
-                s.key
+                s.name()
             ),
             &format!("add the line `{}` to it by hand", s.line),
         ));
     }
     Ok(Some(next))
+}
+
+/// `doc` with the section's script set to `value`.
+fn set_script(doc: &mut toml::Table, s: Section, value: String) {
+    let new_table = || toml::Value::Table(toml::Table::new());
+    let Some(mut table) = doc.entry(s.key).or_insert_with(new_table).as_table_mut() else {
+        return;
+    };
+    if let Some(p) = s.platform {
+        match table.entry(p).or_insert_with(new_table).as_table_mut() {
+            Some(t) => table = t,
+            None => return,
+        }
+    }
+    table.insert("script".into(), toml::Value::String(value));
 }
 
 /// The text without our line in the section, `None` if it is not there. Proven by adding it
@@ -218,8 +292,10 @@ fn take(text: &str, s: Section, path: &Path) -> Result<Option<String>> {
         _ => return Ok(None),
     };
     let mut candidates = Vec::new();
-    if text.ends_with(&block(s)) {
-        candidates.push(text[..text.len() - block(s).len()].to_string());
+    for eol in ["\n", "\r\n"] {
+        if let Some(c) = text.strip_suffix(&block(s, eol)) {
+            candidates.push(c.to_string());
+        }
     }
     for (at, insert) in tomlscript::insertions(text, &sc, s.line, s.first) {
         if text.get(at..at + insert.len()) == Some(insert.as_str()) {
@@ -235,76 +311,34 @@ fn take(text: &str, s: Section, path: &Path) -> Result<Option<String>> {
         path,
         &format!(
             "git-sandbox's line in the [{}] script was moved or changed",
-            s.key
+            s.name()
         ),
         &format!("remove the line `{}` by hand", s.line),
     ))
 }
 
-/// A warning when the section has entries besides `script` (platform-specific scripts run
-/// instead of the default one on their platform, without our line).
-fn platform_warning(text: &str, s: Section, path: &Path) -> Option<String> {
+/// A warning when the file has Windows scripts (`[setup.win32]`, `[cleanup.win32]`): Codex
+/// runs those instead of the default on Windows, where git-sandbox does not run, so they are
+/// left as they are.
+fn windows_warning(text: &str, path: &Path) -> Option<String> {
     let doc = parse(text, path).ok()?;
-    let table = doc.get(s.key)?.as_table()?;
-    let others: Vec<&str> = table
-        .keys()
-        .map(String::as_str)
-        .filter(|k| *k != "script")
+    let found: Vec<String> = SECTIONS
+        .iter()
+        .filter(|s| {
+            doc.get(s.key)
+                .and_then(toml::Value::as_table)
+                .is_some_and(|t| t.contains_key("win32"))
+        })
+        .map(|s| format!("[{}.win32]", s.key))
         .collect();
-    (!others.is_empty()).then(|| {
+    (!found.is_empty()).then(|| {
         format!(
-            "{}: [{}] also has {}; if one is a platform's own script, add `{}` to it too",
+            "{}: {} left as it is (git-sandbox does not run on Windows, so worktrees Codex makes there are not sandboxes)",
             path.display(),
-            s.key,
-            others.join(", "),
-            s.line
+            found.join(" and ")
         )
     })
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn round_trip(original: &str) {
-        let p = Path::new("e.toml");
-        let added = install(Some(original), "r", p).expect("install");
-        let text = added.text.expect("text");
-        assert_eq!(added.changed, ["setup", "cleanup"], "{text}");
-        let doc = parse(&text, p).expect("parses");
-        let setup = doc["setup"]["script"].as_str().expect("setup");
-        let cleanup = doc["cleanup"]["script"].as_str().expect("cleanup");
-        assert!(setup.starts_with(SETUP_LINE), "{setup:?}");
-        assert!(cleanup.trim_end().ends_with(CLEANUP_LINE), "{cleanup:?}");
-        let again = install(Some(&text), "r", p).expect("again");
-        assert!(again.changed.is_empty());
-        let removed = uninstall(Some(&text), "r", p).expect("uninstall");
-        assert_eq!(removed.text.as_deref(), Some(original), "{text}");
-    }
-
-    #[test]
-    fn every_quoting_round_trips() {
-        round_trip(
-            "version = 1\nname = \"x\"\n\n[setup]\nscript = '''\nnpm ci\n'''\n\n[cleanup]\nscript = '''\nmake clean\n'''\n",
-        );
-        round_trip("[setup]\nscript = \"npm ci\"\n[cleanup]\nscript = 'make clean'\n");
-        round_trip(
-            "[setup]\nscript = \"\"\"\nnpm ci\"\"\"\n[cleanup]\nscript = \"\"\"make clean\"\"\"",
-        );
-        round_trip("[setup]\nscript = ''\n[cleanup]\nscript = \"\"\n");
-        round_trip("version = 1\nname = \"no tables, no newline\"");
-        round_trip("");
-        round_trip(
-            "setup = { script = 'a' }\n[[actions]]\nname = \"Run\"\ncommand = \"npm start\"\n",
-        );
-    }
-
-    #[test]
-    fn a_new_file_is_the_template_and_goes_whole() {
-        let p = Path::new("e.toml");
-        let c = install(None, "shop", p).expect("install");
-        let text = c.text.expect("text");
-        assert!(parse(&text, p).is_ok());
-        assert_eq!(uninstall(Some(&text), "shop", p).expect("rm").text, None);
-    }
-}
+mod tests;
