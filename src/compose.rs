@@ -21,6 +21,7 @@ pub mod raw;
 pub mod removal;
 pub mod render;
 pub mod rewrite;
+pub mod taken;
 
 pub use removal::{down_for_removal, stop_by_label, volume_plan};
 

@@ -8,8 +8,10 @@
 //!    concatenate `ports:`) are dropped.
 //! 2. Sandboxes only (local-prod keeps the originals): [`container_names`] drops
 //!    `container_name` and keeps the name reachable as a network alias; [`named`] scopes fixed
-//!    volume and network `name:`s to the project, and drops fixed subnets with the fixed
-//!    addresses in them. `external` stays shared on purpose.
+//!    volume and network `name:`s to the project; [`subnets`] moves fixed subnets to the
+//!    sandbox's own (clear of [`For::taken`]), [`fixed_addresses`] drops the addresses that
+//!    could not move, and [`refs`] makes every reference follow: addresses, `dns`,
+//!    `extra_hosts`, environment values and labels. `external` stays shared on purpose.
 //! 3. What cannot be rewritten (`network_mode: host`) is a blocking note.
 //! 4. With the instance's uuid, [`labels`]: its label on every container, volume and network
 //!    the stack creates.
@@ -23,7 +25,11 @@ use super::ports::{Entry, Host};
 
 mod labels;
 mod names;
+mod ip;
+mod refs;
+mod subnets;
 use names::{built_images, container_names, externals, fixed_addresses, named};
+pub use ip::Net;
 
 /// The plan's ports as the renderer needs them.
 #[derive(Clone, Debug, Default)]
@@ -88,6 +94,9 @@ pub struct For<'a> {
     pub sandbox: bool,
     /// Its uuid (absent for an entry an older git-sandbox made).
     pub uuid: Option<&'a str>,
+    /// Subnets a moved one must not overlap: the engine's networks, other sandboxes' rendered
+    /// files, the host's routes (looked up by the renderer; this rewrite stays pure).
+    pub taken: &'a [Net],
 }
 
 /// Rewrites `doc` for an instance. Returns the notes.
@@ -97,12 +106,21 @@ pub fn apply(doc: &mut Yaml, map: &PortMap, who: &For) -> Vec<Note> {
     ports(doc, map, &mut notes);
     if sandbox {
         let external = externals(doc);
-        container_names(doc, &external, &mut notes);
+        let aliases = container_names(doc, &external, &mut notes);
         built_images(doc, &mut notes);
-        named(doc, "volumes", project, &mut notes);
-        let mut dropped = named(doc, "networks", project, &mut notes);
+        let mut names = named(doc, "volumes", project, &mut notes);
+        // A network and a volume of one fixed name: the value names the network.
+        names.extend(named(doc, "networks", project, &mut notes));
+        let seed = who.uuid.unwrap_or(project);
+        let (moves, mut dropped) = subnets::move_all(doc, who.taken, seed, &mut notes);
         dropped.extend(external);
         fixed_addresses(doc, &dropped, &mut notes);
+        let scoped = refs::Scoped {
+            names: &names,
+            aliases: &aliases,
+            moves: &moves,
+        };
+        refs::apply(doc, &scoped, &mut notes);
     }
     host_network(doc, sandbox, &mut notes);
     if let Some(uuid) = who.uuid {
@@ -265,6 +283,7 @@ networks:
             project,
             sandbox,
             uuid: None,
+            taken: &[],
         }
     }
 
@@ -295,7 +314,8 @@ networks:
             web["networks"]["back"]["aliases"][0].as_str(),
             Some("myweb")
         );
-        assert!(web["networks"]["back"]["ipv4_address"].is_badvalue());
+        let moved = web["networks"]["back"]["ipv4_address"].as_str().unwrap_or("");
+        assert!(moved.starts_with("10.") && moved.ends_with(".5"), "{moved}");
         assert_eq!(
             doc["services"]["side"]["network_mode"].as_str(),
             Some("service:web")
@@ -303,7 +323,8 @@ networks:
         assert!(doc["volumes"]["data"]["name"].is_badvalue());
         assert_eq!(doc["volumes"]["ext"]["name"].as_str(), Some("shared"));
         assert!(doc["networks"]["back"]["name"].is_badvalue());
-        assert!(doc["networks"]["back"]["ipam"]["config"].is_badvalue());
+        let subnet = doc["networks"]["back"]["ipam"]["config"][0]["subnet"].as_str();
+        assert_eq!(subnet, Some(format!("{}0/24", &moved[..moved.len() - 1]).as_str()));
         assert!(notes.iter().all(|n| !n.blocking), "{notes:?}");
     }
 
