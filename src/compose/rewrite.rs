@@ -23,13 +23,13 @@ use yaml_rust2::yaml::Hash;
 
 use super::ports::{Entry, Host};
 
+mod ip;
 mod labels;
 mod names;
-mod ip;
 mod refs;
 mod subnets;
-use names::{built_images, container_names, externals, fixed_addresses, named};
 pub use ip::Net;
+use names::{built_images, container_names, externals, fixed_addresses, named};
 
 /// The plan's ports as the renderer needs them.
 #[derive(Clone, Debug, Default)]
@@ -314,7 +314,9 @@ networks:
             web["networks"]["back"]["aliases"][0].as_str(),
             Some("myweb")
         );
-        let moved = web["networks"]["back"]["ipv4_address"].as_str().unwrap_or("");
+        let moved = web["networks"]["back"]["ipv4_address"]
+            .as_str()
+            .unwrap_or("");
         assert!(moved.starts_with("10.") && moved.ends_with(".5"), "{moved}");
         assert_eq!(
             doc["services"]["side"]["network_mode"].as_str(),
@@ -324,7 +326,10 @@ networks:
         assert_eq!(doc["volumes"]["ext"]["name"].as_str(), Some("shared"));
         assert!(doc["networks"]["back"]["name"].is_badvalue());
         let subnet = doc["networks"]["back"]["ipam"]["config"][0]["subnet"].as_str();
-        assert_eq!(subnet, Some(format!("{}0/24", &moved[..moved.len() - 1]).as_str()));
+        assert_eq!(
+            subnet,
+            Some(format!("{}0/24", &moved[..moved.len() - 1]).as_str())
+        );
         assert!(notes.iter().all(|n| !n.blocking), "{notes:?}");
     }
 

@@ -30,6 +30,7 @@ mod paths;
 mod ports;
 mod provenance;
 mod readme;
+mod references;
 mod removal;
 mod render;
 mod restore;

@@ -64,11 +64,7 @@ fn mask(bits: u32, len: u32) -> u128 {
     } else {
         (1u128 << bits) - 1
     };
-    if len == 0 {
-        0
-    } else {
-        all & !(all >> len)
-    }
+    if len == 0 { 0 } else { all & !(all >> len) }
 }
 
 fn show(value: u128, v6: bool) -> String {
@@ -103,7 +99,11 @@ pub fn pick(old: &Net, taken: &[Net], seed: &str) -> Option<Net> {
             continue;
         }
         let room = old.len - plen;
-        let count = if room >= 127 { u128::MAX } else { 1u128 << room };
+        let count = if room >= 127 {
+            u128::MAX
+        } else {
+            1u128 << room
+        };
         for i in 0..TRIES.min(count) {
             let n = start.wrapping_add(i) % count;
             let cand = Net {
@@ -234,7 +234,10 @@ mod tests {
         let b = pick(&old, &[old, a], "uuid-a/back/0").expect("free");
         assert_ne!(a, b);
         let c = pick(&old, &[net("10.0.0.0/8")], "uuid-a/back/0").expect("free");
-        assert!(c.to_string().starts_with("172.") && !c.overlaps(&old), "{c}");
+        assert!(
+            c.to_string().starts_with("172.") && !c.overlaps(&old),
+            "{c}"
+        );
         assert_eq!(pick(&net("10.0.0.0/7"), &[], "s"), None);
         let six = pick(&net("fd00:dead:beef::/48"), &[], "s").expect("free");
         assert_eq!(six.len, 48);
@@ -250,7 +253,9 @@ mod tests {
         assert_eq!(moves.addr("172.16.238.10").as_deref(), Some("10.9.8.10"));
         assert_eq!(moves.addr("172.16.239.10"), None);
         assert_eq!(
-            moves.text("http://172.16.238.10:80/x, 172.16.238.0/24.").as_deref(),
+            moves
+                .text("http://172.16.238.10:80/x, 172.16.238.0/24.")
+                .as_deref(),
             Some("http://10.9.8.10:80/x, 10.9.8.0/24.")
         );
         assert_eq!(

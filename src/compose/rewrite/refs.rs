@@ -292,7 +292,9 @@ mod tests {
             Some("wget -q http://10.7.7.10/")
         );
         let said = |s: &str| notes.iter().any(|n| n.text.contains(s));
-        assert!(said("service api: environment DOCKER_NETWORK=appwrite → p_appwrite"));
+        assert!(said(
+            "service api: environment DOCKER_NETWORK=appwrite → p_appwrite"
+        ));
         assert!(said("service api: environment PEER names sample-web: kept"));
         assert!(said("service side: dns 172.16.238.10 → 10.7.7.10"));
         assert!(notes.iter().all(|n| !n.blocking));

@@ -28,13 +28,16 @@ pub(super) fn move_all(
 ) -> (Moves, BTreeSet<String>) {
     let mut moves = Moves::default();
     let mut dropped = BTreeSet::new();
-    let Some(Yaml::Hash(nets)) = doc.as_mut_hash().and_then(|t| t.get_mut(&key("networks")))
-    else {
+    let Some(Yaml::Hash(nets)) = doc.as_mut_hash().and_then(|t| t.get_mut(&key("networks"))) else {
         return (moves, dropped);
     };
     let mut taken: Vec<Net> = taken.to_vec();
     for (_, v) in nets.iter() {
-        for c in v["ipam"]["config"].as_vec().map(Vec::as_slice).unwrap_or_default() {
+        for c in v["ipam"]["config"]
+            .as_vec()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+        {
             taken.extend(c["subnet"].as_str().and_then(Net::parse));
         }
     }
@@ -71,7 +74,11 @@ fn move_network(
     let mut all = true;
     for (i, c) in configs.iter_mut().enumerate() {
         let Yaml::Hash(c) = c else { continue };
-        let Some(old) = c.get(&key("subnet")).and_then(Yaml::as_str).and_then(Net::parse) else {
+        let Some(old) = c
+            .get(&key("subnet"))
+            .and_then(Yaml::as_str)
+            .and_then(Net::parse)
+        else {
             continue;
         };
         match pick(&old, taken, &format!("{seed}/{name}/{i}")) {

@@ -1,0 +1,299 @@
+//! References follow what was scoped, on the real engine: the checked-in fixtures
+//! (`tests/fixtures/refs-names`: a fixed network and volume name given by value in the
+//! environment and in labels, a container_name reached by name; `tests/fixtures/refs-subnet`:
+//! a fixed subnet whose fixed address is a `dns:` server, an `extra_hosts` entry and a URL in
+//! the environment) run unedited from the main checkout (plain `docker-compose up -d`) and from
+//! three sandboxes at once. Inside each stack's containers every value points at that stack's
+//! own network, volume, address and containers, and no two stacks share any of them.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::common::TestEnv;
+use crate::services::{Cleanup, docker_ready};
+use crate::volumes::docker;
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+const SANDBOXES: [&str; 3] = ["a", "b", "c"];
+
+/// `docker ARGS`'s output, trimmed; fails the test when docker does.
+fn dk(args: &[&str]) -> String {
+    String::from_utf8_lossy(&docker(args).stdout)
+        .trim()
+        .to_string()
+}
+
+/// Removes what a crashed earlier run may have left under a fixture's fixed names.
+fn clear(container: Option<&str>, network: &str, volume: Option<&str>) {
+    let mut runs: Vec<Vec<&str>> = vec![vec!["network", "rm", network]];
+    if let Some(c) = container {
+        runs.insert(0, vec!["rm", "-f", c]);
+    }
+    if let Some(v) = volume {
+        runs.push(vec!["volume", "rm", "-f", v]);
+    }
+    for args in runs {
+        let _ = Command::new("docker").args(&args).output();
+    }
+}
+
+/// A repo holding the fixture `name`, its main stack up as its users start it, and three
+/// sandboxes up beside it. Returns the compose project of each stack, main's first.
+fn three_beside_main(t: &TestEnv, name: &str) -> Vec<String> {
+    let file = Path::new(FIXTURES).join(name).join("compose.yaml");
+    std::fs::copy(file, t.repo.join("compose.yaml")).expect("fixture");
+    t.git(&t.repo, &["add", "."]);
+    t.git(&t.repo, &["commit", "-q", "-m", "the project"]);
+    let out = t
+        .program("docker-compose", &t.repo)
+        .args(["up", "-d"])
+        .output()
+        .expect("docker-compose");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    t.ok(&t.repo, &["init"]);
+    t.git(&t.repo, &["add", "."]);
+    t.git(&t.repo, &["commit", "-q", "-m", "init"]);
+    let mut projects = vec![t.repo_name()];
+    for s in SANDBOXES {
+        t.ok(&t.repo, &["new", s, "--up"]);
+        let reg = t.registry();
+        let inst = reg["instances"]
+            .as_array()
+            .and_then(|l| l.iter().find(|i| i["name"] == s))
+            .unwrap_or_else(|| panic!("{s} is not registered: {reg}"));
+        projects.push(inst["project"].as_str().expect("project").to_string());
+    }
+    projects
+}
+
+/// The one container of `service` in compose project `project`.
+fn container(project: &str, service: &str) -> String {
+    let id = dk(&[
+        "ps",
+        "-q",
+        "--filter",
+        &format!("label=com.docker.compose.project={project}"),
+        "--filter",
+        &format!("label=com.docker.compose.service={service}"),
+    ]);
+    assert_eq!(id.lines().count(), 1, "{project}/{service}: {id:?}");
+    id
+}
+
+fn inside(id: &str, args: &[&str]) -> String {
+    let mut all = vec!["exec", id, "/busybox"];
+    all.extend(args);
+    dk(&all)
+}
+
+/// The value of `key` in the container's environment, as its processes see it.
+fn env_of(id: &str, key: &str) -> String {
+    let env = inside(id, &["env"]);
+    env.lines()
+        .find_map(|l| l.strip_prefix(&format!("{key}=")))
+        .unwrap_or_else(|| panic!("no {key} in {env}"))
+        .to_string()
+}
+
+fn inspect(id: &str, format: &str) -> String {
+    dk(&["inspect", "--format", format, id])
+}
+
+fn all_differ(what: &str, values: &[String]) {
+    let mut v = values.to_vec();
+    v.sort();
+    v.dedup();
+    assert_eq!(v.len(), values.len(), "{what} shared: {values:?}");
+}
+
+#[test]
+fn names_given_by_value_follow_each_sandboxs_own_network_and_volume() {
+    if !docker_ready() {
+        return;
+    }
+    let t = TestEnv::named(&format!("rfn{}", std::process::id()));
+    let _cleanup = Cleanup(t.repo_name());
+    clear(
+        Some("refs-names-web"),
+        "refs-names-net",
+        Some("refs-names-data"),
+    );
+    let projects = three_beside_main(&t, "refs-names");
+    let (mut nets, mut vols, mut webs) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, p) in projects.iter().enumerate() {
+        let (app, web) = (container(p, "app"), container(p, "web"));
+        let net = env_of(&app, "DOCKER_NETWORK");
+        let vol = env_of(&app, "DATA_VOLUME");
+        if i == 0 {
+            assert_eq!(
+                (net.as_str(), vol.as_str()),
+                ("refs-names-net", "refs-names-data")
+            );
+        } else {
+            assert!(
+                net.starts_with(p.as_str()) && vol.starts_with(p.as_str()),
+                "{p}: {net} {vol}"
+            );
+        }
+        // The values name what this stack's containers really use.
+        let joined = inspect(
+            &app,
+            "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}",
+        );
+        assert_eq!(joined, net, "{p}: app joins {joined}, its env says {net}");
+        let mounts = inspect(&app, "{{range .Mounts}}{{.Name}}:{{.Destination}} {{end}}");
+        assert_eq!(mounts, format!("{vol}:/data"), "{p}");
+        for id in [&app, &web] {
+            let label = inspect(id, "{{index .Config.Labels \"traefik.docker.network\"}}");
+            assert_eq!(label, net, "{p}: the label in both forms");
+        }
+        // The container_name, now an alias, still reaches this stack's own web.
+        let peer = env_of(&app, "PEER");
+        assert_eq!(peer, "http://refs-names-web:80/", "{p}");
+        let page = inside(&app, &["wget", "-qO-", &peer]);
+        let own = inside(&web, &["hostname"]);
+        assert_eq!(
+            page,
+            format!("web={own}"),
+            "{p}: {peer} reached another stack"
+        );
+        nets.push(net);
+        vols.push(vol);
+        webs.push(own);
+    }
+    all_differ("networks", &nets);
+    all_differ("volumes", &vols);
+    all_differ("web containers", &webs);
+
+    // Each rewrite is said.
+    let out = t.run(&t.repo, &["compose-file", "-v", "a"]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    for line in [
+        "service app: environment DOCKER_NETWORK=refs-names-net → ",
+        "service app: environment DATA_VOLUME=refs-names-data → ",
+        "service app: labels traefik.docker.network=refs-names-net → ",
+        "service web: labels traefik.docker.network=refs-names-net → ",
+        "service app: environment PEER names refs-names-web: kept",
+    ] {
+        assert!(said.contains(line), "{line} not said:\n{said}");
+    }
+    let _ = t
+        .program("docker-compose", &t.repo)
+        .args(["down", "-v"])
+        .output();
+    clear(
+        Some("refs-names-web"),
+        "refs-names-net",
+        Some("refs-names-data"),
+    );
+}
+
+/// An IPv4 address or subnet as (number, prefix length).
+fn v4(s: &str) -> (u32, u32) {
+    let (a, len) = s.split_once('/').unwrap_or((s, "32"));
+    let a: std::net::Ipv4Addr = a.parse().unwrap_or_else(|_| panic!("not IPv4: {s}"));
+    (u32::from(a), len.parse().expect("length"))
+}
+
+fn within(addr: &str, subnet: &str) -> bool {
+    let ((a, _), (n, len)) = (v4(addr), v4(subnet));
+    let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+    a & mask == n & mask
+}
+
+#[test]
+fn a_fixed_subnet_moves_with_its_address_dns_hosts_and_urls() {
+    if !docker_ready() {
+        return;
+    }
+    let t = TestEnv::named(&format!("rfs{}", std::process::id()));
+    let _cleanup = Cleanup(t.repo_name());
+    clear(None, "refs-subnet-net", None);
+    let projects = three_beside_main(&t, "refs-subnet");
+    let (mut subnets, mut apis) = (Vec::new(), Vec::new());
+    for (i, p) in projects.iter().enumerate() {
+        let (api, client) = (container(p, "api"), container(p, "client"));
+        let net = inspect(
+            &api,
+            "{{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}",
+        );
+        let subnet = dk(&[
+            "network",
+            "inspect",
+            "--format",
+            "{{range .IPAM.Config}}{{.Subnet}}{{end}}",
+            &net,
+        ]);
+        let gateway = dk(&[
+            "network",
+            "inspect",
+            "--format",
+            "{{range .IPAM.Config}}{{.Gateway}}{{end}}",
+            &net,
+        ]);
+        let addr = inspect(
+            &api,
+            "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+        );
+        if i == 0 {
+            assert_eq!(
+                (subnet.as_str(), addr.as_str()),
+                ("172.16.213.0/24", "172.16.213.10")
+            );
+        }
+        assert!(
+            subnet.ends_with("/24") && within(&addr, &subnet),
+            "{p}: {addr} {subnet}"
+        );
+        assert_eq!(
+            v4(&addr).0 - v4(&subnet).0,
+            10,
+            "{p}: the address keeps its offset"
+        );
+        assert_eq!(v4(&gateway).0 - v4(&subnet).0, 1, "{p}: the gateway too");
+        // Every reference in the client is this stack's api.
+        let url = env_of(&client, "API_URL");
+        assert_eq!(url, format!("http://{addr}:80/"), "{p}");
+        let hosts = inside(&client, &["cat", "/etc/hosts"]);
+        assert!(
+            hosts.contains(&format!("{addr}\tapi.internal")),
+            "{p}: {hosts}"
+        );
+        let dns = inspect(&client, "{{range .HostConfig.Dns}}{{.}} {{end}}");
+        assert_eq!(dns, addr, "{p}: its dns server");
+        let own = format!("api={}", inside(&api, &["hostname"]));
+        for target in [url.as_str(), "http://api.internal/"] {
+            let page = inside(&client, &["wget", "-qO-", target]);
+            assert_eq!(page, own, "{p}: {target} reached another stack");
+        }
+        subnets.push(subnet);
+        apis.push(own);
+    }
+    all_differ("api containers", &apis);
+    for (i, a) in subnets.iter().enumerate() {
+        for b in &subnets[i + 1..] {
+            assert!(!within(a, b) && !within(b, a), "{a} and {b} overlap");
+        }
+    }
+    let out = t.run(&t.repo, &["compose-file", "-v", "b"]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    for line in [
+        "network back: fixed subnet 172.16.213.0/24 → ",
+        "network back: gateway 172.16.213.1 → ",
+        "service api: fixed address 172.16.213.10 on back → ",
+        "service client: dns 172.16.213.10 → ",
+        "service client: extra_hosts api.internal 172.16.213.10 → ",
+        "service client: environment API_URL=http://172.16.213.10:80/ → ",
+    ] {
+        assert!(said.contains(line), "{line} not said:\n{said}");
+    }
+    let _ = t
+        .program("docker-compose", &t.repo)
+        .args(["down", "-v"])
+        .output();
+    clear(None, "refs-subnet-net", None);
+}
