@@ -342,6 +342,14 @@ networks:
             Some("myweb")
         );
         assert_eq!(doc["volumes"]["data"]["name"].as_str(), Some("fixeddata"));
+        assert_eq!(
+            doc["networks"]["back"]["ipam"]["config"][0]["subnet"].as_str(),
+            Some("172.31.250.0/24")
+        );
+        assert_eq!(
+            doc["services"]["web"]["networks"]["back"]["ipv4_address"].as_str(),
+            Some("172.31.250.5")
+        );
         let mut doc = YamlLoader::load_from_str("services:\n  a: {network_mode: host}\n")
             .expect("yaml")
             .remove(0);

@@ -183,7 +183,7 @@ fn names_given_by_value_follow_each_sandboxs_own_network_and_volume() {
     }
     let _ = t
         .program("docker-compose", &t.repo)
-        .args(["down", "-v"])
+        .args(["down", "-v", "-t", "0"])
         .output();
     clear(
         Some("refs-names-web"),
@@ -279,8 +279,13 @@ fn a_fixed_subnet_moves_with_its_address_dns_hosts_and_urls() {
             assert!(!within(a, b) && !within(b, a), "{a} and {b} overlap");
         }
     }
+    // Rendered again while b's stack is up, b keeps the subnet its network has (its own
+    // network is not "taken"), so `up` again changes nothing.
     let out = t.run(&t.repo, &["compose-file", "-v", "b"]);
     let said = String::from_utf8_lossy(&out.stderr);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(&format!("\"{}\"", subnets[2])), "{text}");
+    t.ok(&t.repo, &["up", "b"]);
     for line in [
         "network back: fixed subnet 172.16.213.0/24 → ",
         "network back: gateway 172.16.213.1 → ",
@@ -293,7 +298,82 @@ fn a_fixed_subnet_moves_with_its_address_dns_hosts_and_urls() {
     }
     let _ = t
         .program("docker-compose", &t.repo)
-        .args(["down", "-v"])
+        .args(["down", "-v", "-t", "0"])
         .output();
     clear(None, "refs-subnet-net", None);
+}
+
+/// Rendering alone (compose's `config`, no engine): an IPv6 subnet and an IPv4 one with its
+/// `ip_range` and `aux_addresses`, each moved with every address in it, and the subnets of a
+/// second sandbox's rendered file left to it.
+#[test]
+fn ipv6_subnets_ranges_and_aux_addresses_move_and_a_second_sandbox_keeps_clear() {
+    let compose = Command::new("docker-compose").arg("version").output();
+    if !compose.is_ok_and(|o| o.status.success()) {
+        crate::common::skip("references::ipv6_*", "docker-compose is not installed");
+        return;
+    }
+    let t = TestEnv::new();
+    t.write(
+        &t.repo,
+        "compose.yaml",
+        "services:\n  db:\n    image: x\n    networks:\n      back:\n        ipv4_address: 172.16.214.20\n        ipv6_address: \"fd00:dead:beef::20\"\n  app:\n    image: x\n    dns: [\"fd00:dead:beef::20\"]\n    extra_hosts: [\"db6:fd00:dead:beef::20\"]\n    environment:\n      DB_URL: \"postgres://[fd00:dead:beef::20]:5432/x\"\n      TRUSTED: 172.16.214.0/24\n    networks: [back]\nnetworks:\n  back:\n    enable_ipv6: true\n    ipam:\n      config:\n        - subnet: 172.16.214.0/24\n          ip_range: 172.16.214.128/25\n          aux_addresses: {router: 172.16.214.2}\n        - subnet: \"fd00:dead:beef::/64\"\n",
+    );
+    t.git(&t.repo, &["add", "."]);
+    t.git(&t.repo, &["commit", "-q", "-m", "project"]);
+    let rendered = |name: &str| {
+        t.new_sandbox(name);
+        let text = t.ok(&t.repo, &["compose-file", name]);
+        let body: String = text.lines().filter(|l| !l.starts_with('#')).collect();
+        serde_json::from_str::<serde_json::Value>(&body).unwrap_or_else(|e| panic!("{e}: {text}"))
+    };
+    let a = rendered("a");
+    let cfg = &a["networks"]["back"]["ipam"]["config"];
+    let (v4net, v6net) = (
+        cfg[0]["subnet"].as_str().expect("v4"),
+        cfg[1]["subnet"].as_str().expect("v6"),
+    );
+    assert!(
+        v4net.ends_with(".0/24") && !v4net.starts_with("172.16.214."),
+        "{cfg}"
+    );
+    assert!(
+        v6net.starts_with("fd") && v6net.ends_with("::/64") && !v6net.contains("dead:beef"),
+        "{cfg}"
+    );
+    let v4 = v4net.trim_end_matches("0/24");
+    let v6 = v6net.trim_end_matches("/64");
+    assert_eq!(cfg[0]["ip_range"], format!("{v4}128/25"));
+    assert_eq!(cfg[0]["aux_addresses"]["router"], format!("{v4}2"));
+    let db = &a["services"]["db"]["networks"]["back"];
+    assert_eq!(db["ipv4_address"], format!("{v4}20"));
+    assert_eq!(db["ipv6_address"], format!("{v6}20"));
+    let app = &a["services"]["app"];
+    assert_eq!(app["dns"][0], format!("{v6}20"));
+    assert!(
+        app["extra_hosts"]
+            .to_string()
+            .contains(&format!("db6:{v6}20")),
+        "{app}"
+    );
+    assert_eq!(
+        app["environment"]["DB_URL"],
+        format!("postgres://[{v6}20]:5432/x")
+    );
+    assert_eq!(app["environment"]["TRUSTED"], format!("{v4}0/24"));
+    // b, given a's uuid (so its first pick would be a's), renders after a: a's rendered file
+    // claims those subnets, even with neither stack up, so b's are others.
+    t.new_sandbox("b");
+    let reg = t.registry();
+    let uuid = reg["instances"]
+        .as_array()
+        .and_then(|l| l.iter().find(|i| i["name"] == "a"))
+        .map(|i| i["uuid"].clone())
+        .expect("a's uuid");
+    t.tamper(&format!("{}--b", t.repo_name()), "uuid", uuid);
+    let b = t.ok(&t.repo, &["compose-file", "b"]);
+    assert!(!b.contains(v4net) && !b.contains(v6net), "{b}");
+    // And a renders the same subnets again, b's claim beside it.
+    let again = t.ok(&t.repo, &["compose-file", "a"]);
+    assert!(again.contains(v4net) && again.contains(v6net), "{again}");
 }
