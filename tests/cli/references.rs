@@ -147,6 +147,12 @@ fn names_given_by_value_follow_each_sandboxs_own_network_and_volume() {
         assert_eq!(joined, net, "{p}: app joins {joined}, its env says {net}");
         let mounts = inspect(&app, "{{range .Mounts}}{{.Name}}:{{.Destination}} {{end}}");
         assert_eq!(mounts, format!("{vol}:/data"), "{p}");
+        let argv = inside(&app, &["cat", "/proc/1/cmdline"]).replace('\0', " ");
+        let argv = argv.trim_end();
+        assert!(
+            argv.ends_with(&format!(" --providers.docker.network={net}")),
+            "{p}: {argv}"
+        );
         for id in [&app, &web] {
             let label = inspect(id, "{{index .Config.Labels \"traefik.docker.network\"}}");
             assert_eq!(label, net, "{p}: the label in both forms");
@@ -178,6 +184,7 @@ fn names_given_by_value_follow_each_sandboxs_own_network_and_volume() {
         "service app: labels traefik.docker.network=refs-names-net → ",
         "service web: labels traefik.docker.network=refs-names-net → ",
         "service app: environment PEER names refs-names-web: kept",
+        "service app: command: --providers.docker.network=refs-names-net → ",
     ] {
         assert!(said.contains(line), "{line} not said:\n{said}");
     }

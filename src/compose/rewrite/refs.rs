@@ -6,7 +6,9 @@
 //! - `environment` and `labels` (map and list form): a value equal to a scoped volume or network
 //!   name becomes the scoped name (`DOCKER_NETWORK=appwrite`, `traefik.docker.network=appwrite`);
 //!   addresses in a moved subnet move wherever they sit in a value (`http://172.16.238.10:80`);
-//! - `command`, `entrypoint` and `healthcheck.test`: addresses in a moved subnet move;
+//! - `command`, `entrypoint` and `healthcheck.test`: an option's value equal to a scoped name
+//!   follows it (traefik's `--providers.docker.network=appwrite`), addresses in a moved subnet
+//!   move;
 //! - a value naming a container_name that became an alias stays as it is (the alias answers),
 //!   and says so.
 //!
@@ -46,7 +48,7 @@ pub(super) fn apply(doc: &mut Yaml, s: &Scoped, notes: &mut Vec<Note>) {
                 values(section, v, s, &mut said);
             }
         }
-        commands(svc, s.moves, &mut said);
+        commands(svc, s, &mut said);
     }
 }
 
@@ -185,12 +187,18 @@ fn names_host(v: &str, host: &str) -> bool {
     })
 }
 
-/// Addresses in `command`, `entrypoint` and `healthcheck.test`, string or list.
-fn commands(svc: &mut Hash, moves: &Moves, said: &mut impl FnMut(String)) {
+/// `command`, `entrypoint` and `healthcheck.test`, string or list: an option's value equal to
+/// a scoped name (`--providers.docker.network=appwrite`), and addresses in a moved subnet.
+fn commands(svc: &mut Hash, s: &Scoped, said: &mut impl FnMut(String)) {
     let mut one = |what: &str, item: &mut Yaml| {
-        if let Yaml::String(text) = item
-            && let Some(moved) = moves.text(text)
-        {
+        let Yaml::String(text) = item else { return };
+        if let Some(named) = options(text, s.names) {
+            said(format!(
+                "{what}: {text} → {named} (the sandbox's own, scoped)"
+            ));
+            *text = named;
+        }
+        if let Some(moved) = s.moves.text(text) {
             said(format!("{what}: {text} → {moved} (its subnet moved)"));
             *text = moved;
         }
@@ -205,6 +213,22 @@ fn commands(svc: &mut Hash, moves: &Moves, said: &mut impl FnMut(String)) {
     if let Some(Yaml::Hash(h)) = svc.get_mut(&key("healthcheck")) {
         each("healthcheck", h.get_mut(&key("test")));
     }
+}
+
+/// `text` with each `--option=NAME` word whose NAME is a scoped name given the new one.
+fn options(text: &str, names: &BTreeMap<String, String>) -> Option<String> {
+    let mut changed = false;
+    let words: Vec<String> = text
+        .split(' ')
+        .map(|w| match w.split_once('=') {
+            Some((opt, v)) if opt.starts_with('-') && names.contains_key(v) => {
+                changed = true;
+                format!("{opt}={}", names[v])
+            }
+            _ => w.to_string(),
+        })
+        .collect();
+    changed.then(|| words.join(" "))
 }
 
 #[cfg(test)]
@@ -226,7 +250,7 @@ mod tests {
       UPSTREAM: http://172.16.238.10:80/x
       PEER: http://sample-web:8080
     labels: ['traefik.docker.network=appwrite', 'x=172.16.238.10']
-    command: [serve, --bind=172.16.238.10]
+    command: [serve, --bind=172.16.238.10, --providers.docker.network=appwrite, appwrite]
   side:
     image: x
     dns: 172.16.238.10
@@ -234,6 +258,7 @@ mod tests {
     environment: ['DOCKER_NETWORK=appwrite', 'VOLUME=data1']
     labels: {traefik.docker.network: appwrite}
     healthcheck: {test: 'wget -q http://172.16.238.10/'}
+    command: traefik --providers.docker.network=appwrite --log.level=INFO
 ";
 
     #[test]
@@ -275,6 +300,11 @@ mod tests {
         );
         assert_eq!(api["labels"][1].as_str(), Some("x=10.7.7.10"));
         assert_eq!(api["command"][1].as_str(), Some("--bind=10.7.7.10"));
+        assert_eq!(
+            api["command"][2].as_str(),
+            Some("--providers.docker.network=p_appwrite")
+        );
+        assert_eq!(api["command"][3].as_str(), Some("appwrite"));
         let side = &doc["services"]["side"];
         assert_eq!(side["dns"].as_str(), Some("10.7.7.10"));
         assert_eq!(side["extra_hosts"]["db.local"].as_str(), Some("10.7.7.11"));
@@ -290,6 +320,10 @@ mod tests {
         assert_eq!(
             side["healthcheck"]["test"].as_str(),
             Some("wget -q http://10.7.7.10/")
+        );
+        assert_eq!(
+            side["command"].as_str(),
+            Some("traefik --providers.docker.network=p_appwrite --log.level=INFO")
         );
         let said = |s: &str| notes.iter().any(|n| n.text.contains(s));
         assert!(said(
