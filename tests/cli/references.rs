@@ -3,7 +3,7 @@
 //! environment and in labels, a container_name reached by name; `tests/fixtures/refs-subnet`:
 //! a fixed subnet whose fixed address is a `dns:` server, an `extra_hosts` entry and a URL in
 //! the environment) run unedited from the main checkout (plain `docker-compose up -d`) and from
-//! three sandboxes at once. Inside each stack's containers every value points at that stack's
+//! three sandboxes at once (two of them started at the same moment). Inside each stack's containers every value points at that stack's
 //! own network, volume, address and containers, and no two stacks share any of them.
 
 use std::path::Path;
@@ -57,10 +57,32 @@ fn three_beside_main(t: &TestEnv, name: &str) -> Vec<String> {
     t.ok(&t.repo, &["init"]);
     t.git(&t.repo, &["add", "."]);
     t.git(&t.repo, &["commit", "-q", "-m", "init"]);
+    // a alone, then b and c started at once: each renders while the other does.
+    t.ok(&t.repo, &["new", "a", "--up"]);
+    t.ok(&t.repo, &["new", "b"]);
+    t.ok(&t.repo, &["new", "c"]);
+    let ups: Vec<_> = ["b", "c"]
+        .iter()
+        .map(|s| {
+            t.cmd(&t.repo)
+                .args(["up", s])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn up")
+        })
+        .collect();
+    for up in ups {
+        let out = up.wait_with_output().expect("up");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let reg = t.registry();
     let mut projects = vec![t.repo_name()];
     for s in SANDBOXES {
-        t.ok(&t.repo, &["new", s, "--up"]);
-        let reg = t.registry();
         let inst = reg["instances"]
             .as_array()
             .and_then(|l| l.iter().find(|i| i["name"] == s))
