@@ -101,32 +101,37 @@ pub struct For<'a> {
 
 /// Rewrites `doc` for an instance. Returns the notes.
 pub fn apply(doc: &mut Yaml, map: &PortMap, who: &For) -> Vec<Note> {
-    let (project, sandbox) = (who.project, who.sandbox);
     let mut notes = Vec::new();
     ports(doc, map, &mut notes);
-    if sandbox {
-        let external = externals(doc);
-        let aliases = container_names(doc, &external, &mut notes);
-        built_images(doc, &mut notes);
-        let mut names = named(doc, "volumes", project, &mut notes);
-        // A network and a volume of one fixed name: the value names the network.
-        names.extend(named(doc, "networks", project, &mut notes));
-        let seed = who.uuid.unwrap_or(project);
-        let (moves, mut dropped) = subnets::move_all(doc, who.taken, seed, &mut notes);
-        dropped.extend(external);
-        fixed_addresses(doc, &dropped, &mut notes);
-        let scoped = refs::Scoped {
-            names: &names,
-            aliases: &aliases,
-            moves: &moves,
-        };
-        refs::apply(doc, &scoped, &mut notes);
+    if who.sandbox {
+        own(doc, who, &mut notes);
     }
-    host_network(doc, sandbox, &mut notes);
+    host_network(doc, who.sandbox, &mut notes);
     if let Some(uuid) = who.uuid {
         labels::apply(doc, uuid);
     }
     notes
+}
+
+/// Step 2, a sandbox's own names and addresses, and every reference to them following.
+fn own(doc: &mut Yaml, who: &For, notes: &mut Vec<Note>) {
+    let project = who.project;
+    let external = externals(doc);
+    let aliases = container_names(doc, &external, notes);
+    built_images(doc, notes);
+    let mut names = named(doc, "volumes", project, notes);
+    // A network and a volume of one fixed name: the value names the network.
+    names.extend(named(doc, "networks", project, notes));
+    let seed = who.uuid.unwrap_or(project);
+    let (moves, mut dropped) = subnets::move_all(doc, who.taken, seed, notes);
+    dropped.extend(external);
+    fixed_addresses(doc, &dropped, notes);
+    let scoped = refs::Scoped {
+        names: &names,
+        aliases: &aliases,
+        moves: &moves,
+    };
+    refs::apply(doc, &scoped, notes);
 }
 
 fn services(doc: &mut Yaml) -> Option<&mut Hash> {
