@@ -24,6 +24,7 @@ pub mod removal;
 pub mod render;
 pub mod rewrite;
 pub mod vars;
+pub mod taken;
 
 pub use removal::{down_for_removal, stop_by_label, volume_plan};
 

@@ -223,7 +223,7 @@ fn shared(doc: &Yaml, kind: &str, out: &mut Vec<Finding>) {
             said(
                 out,
                 format!("{one} {key} has a fixed subnet"),
-                "sandboxes drop it and the engine picks a free one; fixed addresses in it go too",
+                "each sandbox moves it to a free subnet of its own, with the fixed addresses in it and every reference to them; local-prod keeps it",
             );
         }
     }

@@ -10,7 +10,8 @@
 //! 3. [`model_text`]: compose's own `config` of them (variables resolved with the sandbox's
 //!    env, paths absolute, overrides merged), else [`fallback`]: the YAML merged by compose's
 //!    rules, merge keys resolved.
-//! 4. [`super::rewrite::apply`] with this slot's [`port_map`]; every rewrite is a note (what
+//! 4. [`super::rewrite::apply`] with this slot's [`port_map`] and, for a sandbox, the subnets
+//!    it must stay clear of ([`super::taken`]); every rewrite is a note (what
 //!    `compose-file --explain` lists).
 //! 5. [`write`]: atomically, git-ignored, never through a link or over a file git-sandbox did
 //!    not write. `up` renders every time; other commands use the last one, or render it once.
@@ -125,10 +126,17 @@ pub fn render(tool: &Tool, cfg: &Config, inst: &Instance, dir: &Path) -> Result<
     let mut doc =
         super::raw::first_doc(&text).context("compose's model of the project is not YAML")?;
     let project = super::owner::project(inst);
+    let sandbox = inst.kind == Kind::Sandbox;
+    let taken = if sandbox {
+        super::taken::subnets(inst, &project)
+    } else {
+        Vec::new()
+    };
     let who = rewrite::For {
         project: &project,
-        sandbox: inst.kind == Kind::Sandbox,
+        sandbox,
         uuid: inst.uuid.as_deref().filter(|_| !super::owner::legacy(inst)),
+        taken: &taken,
     };
     let mut notes = vars.notes;
     notes.extend(rewrite::apply(&mut doc, &map, &who));

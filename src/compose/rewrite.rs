@@ -10,8 +10,10 @@
 //!    Then [`urls`]: loopback URLs of a published port in environment values follow it.
 //! 2. Sandboxes only (local-prod keeps the originals): [`container_names`] drops
 //!    `container_name` and keeps the name reachable as a network alias; [`named`] scopes fixed
-//!    volume and network `name:`s to the project, and drops fixed subnets with the fixed
-//!    addresses in them. `external` stays shared on purpose.
+//!    volume and network `name:`s to the project; [`subnets`] moves fixed subnets to the
+//!    sandbox's own (clear of [`For::taken`]), [`fixed_addresses`] drops the addresses that
+//!    could not move, and [`refs`] makes every reference follow: addresses, `dns`,
+//!    `extra_hosts`, environment values and labels. `external` stays shared on purpose.
 //! 3. What cannot be rewritten (`network_mode: host`) is a blocking note.
 //! 4. With the instance's uuid, [`labels`]: its label on every container, volume and network
 //!    the stack creates.
@@ -23,9 +25,13 @@ use yaml_rust2::yaml::Hash;
 
 use super::ports::{Entry, Host};
 
+mod ip;
 mod labels;
 mod names;
 pub mod urls;
+mod refs;
+mod subnets;
+pub use ip::Net;
 use names::{built_images, container_names, externals, fixed_addresses, named};
 
 /// The plan's ports as the renderer needs them.
@@ -94,29 +100,46 @@ pub struct For<'a> {
     pub sandbox: bool,
     /// Its uuid (absent for an entry an older git-sandbox made).
     pub uuid: Option<&'a str>,
+    /// Subnets a moved one must not overlap: the engine's networks, other sandboxes' rendered
+    /// files, the host's routes (looked up by the renderer; this rewrite stays pure).
+    pub taken: &'a [Net],
 }
 
 /// Rewrites `doc` for an instance. Returns the notes.
 pub fn apply(doc: &mut Yaml, map: &PortMap, who: &For) -> Vec<Note> {
-    let (project, sandbox) = (who.project, who.sandbox);
     let mut notes = Vec::new();
     let mut moved = map.moved.clone();
     ports(doc, map, &mut moved, &mut notes);
     urls::apply(doc, &moved, &mut notes);
-    if sandbox {
-        let external = externals(doc);
-        container_names(doc, &external, &mut notes);
-        built_images(doc, &mut notes);
-        named(doc, "volumes", project, &mut notes);
-        let mut dropped = named(doc, "networks", project, &mut notes);
-        dropped.extend(external);
-        fixed_addresses(doc, &dropped, &mut notes);
+    if who.sandbox {
+        own(doc, who, &mut notes);
     }
-    host_network(doc, sandbox, &mut notes);
+    host_network(doc, who.sandbox, &mut notes);
     if let Some(uuid) = who.uuid {
         labels::apply(doc, uuid);
     }
     notes
+}
+
+/// Step 2, a sandbox's own names and addresses, and every reference to them following.
+fn own(doc: &mut Yaml, who: &For, notes: &mut Vec<Note>) {
+    let project = who.project;
+    let external = externals(doc);
+    let aliases = container_names(doc, &external, notes);
+    built_images(doc, notes);
+    let mut names = named(doc, "volumes", project, notes);
+    // A network and a volume of one fixed name: the value names the network.
+    names.extend(named(doc, "networks", project, notes));
+    let seed = who.uuid.unwrap_or(project);
+    let (moves, mut dropped) = subnets::move_all(doc, who.taken, seed, notes);
+    dropped.extend(external);
+    fixed_addresses(doc, &dropped, notes);
+    let scoped = refs::Scoped {
+        names: &names,
+        aliases: &aliases,
+        moves: &moves,
+    };
+    refs::apply(doc, &scoped, notes);
 }
 
 fn services(doc: &mut Yaml) -> Option<&mut Hash> {
@@ -282,6 +305,7 @@ networks:
             project,
             sandbox,
             uuid: None,
+            taken: &[],
         }
     }
 
@@ -312,7 +336,10 @@ networks:
             web["networks"]["back"]["aliases"][0].as_str(),
             Some("myweb")
         );
-        assert!(web["networks"]["back"]["ipv4_address"].is_badvalue());
+        let moved = web["networks"]["back"]["ipv4_address"]
+            .as_str()
+            .unwrap_or("");
+        assert!(moved.starts_with("10.") && moved.ends_with(".5"), "{moved}");
         assert_eq!(
             doc["services"]["side"]["network_mode"].as_str(),
             Some("service:web")
@@ -320,7 +347,11 @@ networks:
         assert!(doc["volumes"]["data"]["name"].is_badvalue());
         assert_eq!(doc["volumes"]["ext"]["name"].as_str(), Some("shared"));
         assert!(doc["networks"]["back"]["name"].is_badvalue());
-        assert!(doc["networks"]["back"]["ipam"]["config"].is_badvalue());
+        let subnet = doc["networks"]["back"]["ipam"]["config"][0]["subnet"].as_str();
+        assert_eq!(
+            subnet,
+            Some(format!("{}0/24", &moved[..moved.len() - 1]).as_str())
+        );
         assert!(notes.iter().all(|n| !n.blocking), "{notes:?}");
     }
 
@@ -333,6 +364,14 @@ networks:
             Some("myweb")
         );
         assert_eq!(doc["volumes"]["data"]["name"].as_str(), Some("fixeddata"));
+        assert_eq!(
+            doc["networks"]["back"]["ipam"]["config"][0]["subnet"].as_str(),
+            Some("172.31.250.0/24")
+        );
+        assert_eq!(
+            doc["services"]["web"]["networks"]["back"]["ipv4_address"].as_str(),
+            Some("172.31.250.5")
+        );
         let mut doc = YamlLoader::load_from_str("services:\n  a: {network_mode: host}\n")
             .expect("yaml")
             .remove(0);

@@ -32,6 +32,7 @@ mod paths;
 mod ports;
 mod provenance;
 mod readme;
+mod references;
 mod removal;
 mod render;
 mod render_vars;

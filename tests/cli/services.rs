@@ -397,7 +397,7 @@ fn up_refuses_only_what_rendering_cannot_isolate_and_names_it() {
     // The rest is rewritten for the sandbox, and said.
     assert!(err.contains("container_name shop-web dropped"), "{err}");
     assert!(err.contains("host port 8080 is not in the plan"), "{err}");
-    assert!(err.contains("fixed subnet dropped"), "{err}");
+    assert!(err.contains("fixed subnet 172.28.0.0/16 → "), "{err}");
     assert!(err.contains("volume db: fixed name shop-db"), "{err}");
     let rendered = t.ok(&t.repo, &["compose-file", "a"]);
     assert!(

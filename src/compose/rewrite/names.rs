@@ -1,7 +1,8 @@
 //! The sandbox's own names (step 2 of the rewrite; local-prod keeps the originals): container
 //! names to aliases, built images untagged, fixed volume and network names scoped to the
-//! project, fixed subnets and the fixed addresses in them dropped (an IPv6 one replaced by a
-//! unique-local /64 of the sandbox's), nothing of the sandbox's on an external network.
+//! project (each old name and its new one returned, for [`super::refs`]), fixed addresses
+//! dropped where their subnet could not be moved, nothing of the sandbox's on an external
+//! network.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -54,9 +55,14 @@ pub(super) fn built_images(doc: &mut Yaml, notes: &mut Vec<Note>) {
 /// Step 2a: `container_name` dropped, kept reachable as an alias on the service's networks
 /// (not on external ones, which other stacks share); `network_mode: container:<name>` of such
 /// a name points at its service.
-pub(super) fn container_names(doc: &mut Yaml, external: &BTreeSet<String>, notes: &mut Vec<Note>) {
+/// Returns each dropped name and its service.
+pub(super) fn container_names(
+    doc: &mut Yaml,
+    external: &BTreeSet<String>,
+    notes: &mut Vec<Note>,
+) -> BTreeMap<String, String> {
     let Some(services) = services(doc) else {
-        return;
+        return BTreeMap::new();
     };
     let mut owners: BTreeMap<String, String> = BTreeMap::new();
     for (name, svc) in services.iter_mut() {
@@ -83,6 +89,7 @@ pub(super) fn container_names(doc: &mut Yaml, external: &BTreeSet<String>, notes
             *mode = format!("service:{owner}");
         }
     }
+    owners
 }
 
 /// Adds `name` to the aliases of each network of the service (`default` when it lists none),
@@ -118,20 +125,20 @@ fn alias(svc: &mut Hash, name: &str, external: &BTreeSet<String>) {
     }
 }
 
-/// Step 2b: fixed `name:`s of top-level `kind` (volumes, networks) scoped to the project, and
-/// fixed subnets dropped. Returns the keys whose subnets were dropped.
+/// Step 2b: fixed `name:`s of top-level `kind` (volumes, networks) scoped to the project.
+/// Returns each fixed name and the name it became, for the references to follow.
 pub(super) fn named(
     doc: &mut Yaml,
     kind: &str,
     project: &str,
     notes: &mut Vec<Note>,
-) -> BTreeSet<String> {
-    let mut dropped = BTreeSet::new();
+) -> BTreeMap<String, String> {
+    let mut scoped = BTreeMap::new();
     let Yaml::Hash(top) = doc else {
-        return dropped;
+        return scoped;
     };
     let Some(Yaml::Hash(items)) = top.get_mut(&key(kind)) else {
-        return dropped;
+        return scoped;
     };
     let one = kind.trim_end_matches('s');
     for (k, v) in items.iter_mut() {
@@ -148,67 +155,14 @@ pub(super) fn named(
             && *n != own
         {
             note(notes, format!("{one} {k}: fixed name {n} → {own}"));
+            scoped.insert(n.clone(), own);
             v.remove(&key("name"));
         }
-        if drop_subnets(v, &format!("{project}/{k}")) {
-            note(
-                notes,
-                format!("{one} {k}: fixed subnet dropped (the engine picks a free one)"),
-            );
-            dropped.insert(k);
-        }
     }
-    dropped
+    scoped
 }
 
-/// Removes `subnet`, `ip_range`, `gateway` and `aux_addresses` from an `ipam.config`. An
-/// IPv6 subnet becomes a /64 of its own in the unique-local range, drawn from `seed` (the
-/// engine has no IPv6 pool to pick from).
-fn drop_subnets(net: &mut Hash, seed: &str) -> bool {
-    let Some(Yaml::Hash(ipam)) = net.get_mut(&key("ipam")) else {
-        return false;
-    };
-    let Some(Yaml::Array(configs)) = ipam.get_mut(&key("config")) else {
-        return false;
-    };
-    let mut any = false;
-    for c in configs.iter_mut() {
-        let Yaml::Hash(c) = c else { continue };
-        let v6 = c
-            .get(&key("subnet"))
-            .and_then(Yaml::as_str)
-            .is_some_and(|s| s.contains(':'));
-        for k in ["subnet", "ip_range", "gateway", "aux_addresses"] {
-            any |= c.remove(&key(k)).is_some();
-        }
-        if v6 {
-            c.insert(key("subnet"), Yaml::String(unique_local(seed)));
-        }
-    }
-    configs.retain(|c| c.as_hash().is_none_or(|h| !h.is_empty()));
-    if configs.is_empty() {
-        ipam.remove(&key("config"));
-    }
-    any
-}
-
-/// `fdXX:XXXX:XXXX:XXXX::/64`, from a hash of `seed` (FNV-1a: stable across runs).
-fn unique_local(seed: &str) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in seed.bytes() {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-    }
-    let g = |i: u32| (h >> (48 - 16 * i)) & 0xffff;
-    format!(
-        "fd{:02x}:{:04x}:{:04x}:{:04x}::/64",
-        g(0) & 0xff,
-        g(1),
-        g(2),
-        g(3)
-    )
-}
-
-/// Step 2c: a fixed address on a network whose subnet was dropped goes too, and on an
+/// Step 2d: a fixed address on a network whose subnet was dropped goes too, and on an
 /// external network (the main checkout's stack holds it there).
 pub(super) fn fixed_addresses(doc: &mut Yaml, nets: &BTreeSet<String>, notes: &mut Vec<Note>) {
     if nets.is_empty() {
