@@ -6,6 +6,10 @@
 //! network `name:`, a fixed subnet, literal host ports. Shared on purpose (said): `external`.
 //! Not isolable (`up` refuses): `network_mode: host`. Doubled (said, one is kept): a host port
 //! that the base file and an override file both publish, since compose adds `ports:` lists up.
+//! Shared between the main stack and every sandbox (said per service, [`shared`]): bind mounts
+//! of the engine socket, of home directories, of absolute host paths, `/` and `/tmp`.
+
+mod shared;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -25,6 +29,11 @@ pub struct Finding {
 
 /// The findings for the compose files (the base, then overrides); unreadable ones are skipped.
 pub fn lint(files: &[PathBuf]) -> Vec<Finding> {
+    let root = files
+        .first()
+        .and_then(|f| f.parent())
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
     let mut out = Vec::new();
     let mut published: BTreeMap<(String, u32, String), String> = BTreeMap::new();
     for file in files {
@@ -39,9 +48,23 @@ pub fn lint(files: &[PathBuf]) -> Vec<Finding> {
         doubled(&doc, &name, &mut published, &mut out);
         shared(&doc, "volumes", &mut out);
         shared(&doc, "networks", &mut out);
+        shared::shared(&doc, &root, &mut out);
     }
+    let mut seen = std::collections::BTreeSet::new();
+    out.retain(|f| seen.insert(f.what.clone()));
     out
 }
+
+/// The findings that name what stays shared between the main stack and every sandbox.
+pub fn shared_only(files: &[PathBuf]) -> Vec<Finding> {
+    lint(files)
+        .into_iter()
+        .filter(|f| f.fix.starts_with(SHARED))
+        .collect()
+}
+
+/// How a "stays shared" finding's fix starts.
+pub(crate) const SHARED: &str = "shared between the main stack and every sandbox";
 
 fn fixed(v: &Yaml) -> Option<&str> {
     v.as_str().filter(|s| !s.contains("${"))

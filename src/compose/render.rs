@@ -20,7 +20,7 @@ use yaml_rust2::{Yaml, YamlEmitter, YamlLoader};
 
 use super::ports::Host;
 use super::rewrite::{self, Note, PortMap};
-use super::{Tool, find_file, invocation};
+use super::{Tool, invocation};
 use crate::config::{Config, env_name};
 use crate::registry::{Instance, Kind};
 
@@ -65,47 +65,8 @@ pub fn ours(file: &Path) -> bool {
         && fs::read_to_string(file).is_ok_and(|t| t.starts_with(MARK))
 }
 
-/// Step 1: the compose files compose itself would read for this directory: a standard-named
-/// file brings its `.override` beside it, as `docker compose up` in the main checkout does.
-pub fn sources(dir: &Path, cfg: &Config) -> Result<Vec<PathBuf>> {
-    if cfg.compose_file.is_none()
-        && let Some(listed) = compose_file_var(dir)
-    {
-        return Ok(listed);
-    }
-    let file = find_file(dir, cfg)?;
-    let mut out = vec![file.clone()];
-    let name = file
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or_default();
-    if super::CANDIDATES[1..].contains(&name)
-        && let Some(at) = file.parent()
-        && let Some(o) = OVERRIDES.iter().map(|o| at.join(o)).find(|p| p.is_file())
-    {
-        out.push(o);
-    }
-    Ok(out)
-}
-
-/// The override files compose reads beside a standard-named one, first found wins.
-const OVERRIDES: &[&str] = &[
-    "compose.override.yaml",
-    "compose.override.yml",
-    "docker-compose.override.yml",
-    "docker-compose.override.yaml",
-];
-
-/// `COMPOSE_FILE` in the project's `.env` (`a.yml:b.yml`), as compose reads it there, when
-/// every file it lists exists.
-fn compose_file_var(dir: &Path) -> Option<Vec<PathBuf>> {
-    let env = super::raw::dotenv(&dir.join(".env"));
-    let value = |key: &str| env.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
-    let list = value("COMPOSE_FILE").filter(|v| !v.is_empty())?;
-    let sep = value("COMPOSE_PATH_SEPARATOR").unwrap_or_else(|| ":".into());
-    let files: Vec<PathBuf> = list.split(sep.as_str()).map(|f| dir.join(f)).collect();
-    files.iter().all(|f| f.is_file()).then_some(files)
-}
+/// Step 1: the compose files compose itself would read for this directory ([`super::files`]).
+pub use super::files::sources;
 
 /// Renders the instance's compose file (see the module doc).
 pub fn render(tool: &Tool, cfg: &Config, inst: &Instance, dir: &Path) -> Result<Rendered> {

@@ -51,3 +51,30 @@ pub fn branch_just_created(worktree: &Path, branch: &str) -> bool {
     let log = common.join("logs/refs/heads").join(branch);
     fs::read_to_string(log).is_ok_and(|s| s.lines().count() <= 1)
 }
+
+/// What `up` already said about this worktree's stack (the lint's "shared" lines), said once.
+const SAID: &str = "git-sandbox-said";
+
+/// The lines `up` already said in this worktree.
+pub fn said(worktree: &Path) -> Vec<String> {
+    gitfile_target(worktree)
+        .and_then(|admin| fs::read_to_string(admin.join(SAID)).ok())
+        .map(|s| s.lines().map(String::from).collect())
+        .unwrap_or_default()
+}
+
+/// Records lines `up` said (an append; losing it only means saying them again).
+pub fn mark_said(worktree: &Path, lines: &[String]) -> std::io::Result<()> {
+    let Some(admin) = gitfile_target(worktree) else {
+        return Ok(());
+    };
+    let mut f = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(admin.join(SAID))?;
+    let text: String = lines
+        .iter()
+        .map(|l| format!("{}\n", l.replace('\n', " ")))
+        .collect();
+    f.write_all(text.as_bytes())
+}

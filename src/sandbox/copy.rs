@@ -103,6 +103,44 @@ pub fn copy_files(repo: &Repo, cfg: &Config, dest: &Path) -> Result<Copied> {
     Ok(copied)
 }
 
+/// Brings one path (relative to both trees) from the main worktree `root` into `dest` as
+/// `copy` does: only through real directories on both sides, never over anything there.
+/// `Ok(false)` when the destination exists; `Err` says why it was skipped.
+pub fn bring_one(
+    root: &Path,
+    dest: &Path,
+    rel: &Path,
+    copied: &mut Copied,
+) -> Result<bool, String> {
+    let mut so_far = PathBuf::new();
+    for part in rel.parent().into_iter().flat_map(Path::components) {
+        so_far.push(part);
+        match fs::symlink_metadata(root.join(&so_far)) {
+            Ok(m) if m.is_dir() => {}
+            _ => {
+                return Err(format!(
+                    "{} is a symbolic link (or not a directory) in the main worktree",
+                    so_far.display()
+                ));
+            }
+        }
+    }
+    let mut tally = Tally::default();
+    let result = copy_one(root, dest, rel, &mut tally);
+    copied.files += tally.files;
+    copied.cloned += tally.cloned;
+    copied.bytes += tally.bytes;
+    match result {
+        Ok(()) => Ok(true),
+        Err(Skip::Exists) => Ok(false),
+        Err(Skip::Link(at)) => Err(format!(
+            "{} is a symbolic link in the sandbox",
+            at.display()
+        )),
+        Err(Skip::Failed(e)) => Err(e.to_string()),
+    }
+}
+
 /// Counts of what [`copy_tree`] wrote.
 #[derive(Default)]
 struct Tally {

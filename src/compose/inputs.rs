@@ -1,0 +1,179 @@
+//! Everything the stack reads comes along: the compose inputs git ignores in the main
+//! checkout (override files compose would load, the project's `.env`, `env_file:`s, secret and
+//! config files, bind-mounted files and directories inside the repo) are brought into a
+//! sandbox the way `copy` does (copy-on-write where the filesystem can, never over a file
+//! there, never through a symbolic link), and `init` records them in `.worktreeinclude`.
+//!
+//! [`bring_along`], step by step:
+//! 1. The compose files and `.env` the main checkout's stack reads ([`super::files`]), brought
+//!    first: they decide which files the sandbox's stack is made of.
+//! 2. The inputs of the sandbox's own compose files ([`find`]).
+//! 3. Each one missing in the sandbox: brought when the main checkout has it and git ignores
+//!    it there; else, when compose cannot go without it, reported as [`Missing`].
+
+mod find;
+pub mod include;
+
+pub use find::{Input, What, bind_source, inputs};
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+
+use crate::config::Config;
+use crate::error::UserError;
+use crate::sandbox::Copied;
+
+/// What [`bring_along`] did.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// The paths brought, relative to the root.
+    pub brought: Vec<PathBuf>,
+    pub copied: Copied,
+    /// Inputs that could not be brought, with the reason (links, unreadable files).
+    pub skipped: Vec<String>,
+    /// Required inputs missing in the sandbox, that the main checkout cannot give.
+    pub missing: Vec<Missing>,
+}
+
+/// A required input the sandbox lacks.
+#[derive(Debug)]
+pub struct Missing {
+    pub input: Input,
+    /// The main checkout has it, but git does not ignore it (untracked, or committed on
+    /// another branch only).
+    pub in_main: bool,
+}
+
+/// The compose inputs the main checkout's stack reads that git ignores there and that exist
+/// there: what `init` records in `.worktreeinclude`.
+pub fn ignored_in_main(root: &Path, files: &[PathBuf]) -> Result<Vec<Input>> {
+    let found: Vec<Input> = inputs(root, files)
+        .into_iter()
+        .filter(|i| std::fs::symlink_metadata(root.join(&i.rel)).is_ok())
+        .collect();
+    let rels: Vec<PathBuf> = found.iter().map(|i| i.rel.clone()).collect();
+    let ignored = crate::git::ignored(root, &rels)?;
+    Ok(found
+        .into_iter()
+        .filter(|i| ignored.contains(&i.rel))
+        .collect())
+}
+
+/// Brings the main checkout's (`root`) ignored compose inputs that `sandbox` lacks (see the
+/// module doc).
+pub fn bring_along(root: &Path, sandbox: &Path, cfg: &Config) -> Result<Report> {
+    let mut report = Report::default();
+    if sandbox == root {
+        return Ok(report);
+    }
+    // Step 1: what decides the sandbox's compose files.
+    let main_files = super::files::sources(root, cfg).unwrap_or_default();
+    let first: Vec<Input> = inputs(root, &main_files)
+        .into_iter()
+        .filter(|i| matches!(i.what, What::ComposeFile | What::DotEnv))
+        .collect();
+    bring(root, sandbox, first, &mut report)?;
+    // Step 2: the inputs of the sandbox's own files (a missing listed file is `up`'s error).
+    let Ok(files) = super::files::sources(sandbox, cfg) else {
+        return Ok(report);
+    };
+    bring(root, sandbox, inputs(sandbox, &files), &mut report)?;
+    Ok(report)
+}
+
+/// Step 3 for `found`: each input missing in the sandbox brought, or reported.
+fn bring(root: &Path, sandbox: &Path, found: Vec<Input>, report: &mut Report) -> Result<()> {
+    let lacking: Vec<Input> = found
+        .into_iter()
+        .filter(|i| std::fs::symlink_metadata(sandbox.join(&i.rel)).is_err())
+        .collect();
+    let in_main: Vec<PathBuf> = lacking
+        .iter()
+        .filter(|i| std::fs::symlink_metadata(root.join(&i.rel)).is_ok())
+        .map(|i| i.rel.clone())
+        .collect();
+    let ignored = crate::git::ignored(root, &in_main)?;
+    for input in lacking {
+        if ignored.contains(&input.rel) {
+            match crate::sandbox::bring_one(root, sandbox, &input.rel, &mut report.copied) {
+                Ok(true) => report.brought.push(input.rel.clone()),
+                Ok(false) => {}
+                Err(why) => report.skipped.push(format!(
+                    "{} ({}) was not brought from the main checkout: {why}",
+                    input.rel.display(),
+                    input.what.label()
+                )),
+            }
+        } else if input.required {
+            let in_main = in_main.contains(&input.rel);
+            report.missing.push(Missing { input, in_main });
+        }
+    }
+    Ok(())
+}
+
+impl Report {
+    /// One line for the user, when anything was brought.
+    pub fn summary(&self) -> Option<String> {
+        if self.brought.is_empty() {
+            return None;
+        }
+        let names: Vec<String> = self
+            .brought
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        let how = self.copied.summary().unwrap_or_default();
+        Some(format!(
+            "brought from the main checkout (git ignores them, the stack reads them): {} [{how}]",
+            names.join(", ")
+        ))
+    }
+
+    /// The refusal of `up` when a required input is missing, naming each, its service and the
+    /// fix; nothing has run yet.
+    pub fn refusal(&self, sandbox_name: &str) -> Option<UserError> {
+        let first = self.missing.first()?;
+        let lines: Vec<String> = self
+            .missing
+            .iter()
+            .map(|m| {
+                let who = m
+                    .input
+                    .service
+                    .as_deref()
+                    .map(|s| format!(" of service {s}"))
+                    .unwrap_or_default();
+                let why = if m.in_main {
+                    "the main checkout has it, but git does not ignore it there, so it is not brought"
+                } else {
+                    "the main checkout has none either"
+                };
+                format!(
+                    "{} {}{who} is missing ({why})",
+                    m.input.what.label(),
+                    m.input.rel.display()
+                )
+            })
+            .collect();
+        let fix = if first.in_main {
+            format!(
+                "commit {} on this branch, or add it to .worktreeinclude or copy = [...] and run `git sandbox copy {sandbox_name}`",
+                first.input.rel.display()
+            )
+        } else {
+            format!(
+                "create {} in the main checkout (git sandbox brings ignored inputs along at `up`), or in the sandbox; an env_file may be marked `required: false`",
+                first.input.rel.display()
+            )
+        };
+        Some(
+            UserError::new(format!(
+                "not starting the services of {sandbox_name}: {}",
+                lines.join("; ")
+            ))
+            .hint(fix),
+        )
+    }
+}
