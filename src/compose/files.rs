@@ -46,8 +46,11 @@ pub enum Origin {
 /// that is missing is an error naming it.
 pub fn chosen(dir: &Path, cfg: &Config) -> Result<(Vec<PathBuf>, Origin)> {
     if !cfg.compose_files.is_empty() {
-        let files: Vec<PathBuf> = cfg.compose_files.iter().map(|f| dir.join(f)).collect();
+        let mut files: Vec<PathBuf> = cfg.compose_files.iter().map(|f| dir.join(f)).collect();
         all_there(&files, "named in .sandbox.toml ([compose])")?;
+        if !cfg.compose_listed {
+            files.extend(override_of(&files[0]));
+        }
         return Ok((files, Origin::Config));
     }
     if let Some((files, origin)) = compose_file_var(dir) {
@@ -60,16 +63,20 @@ pub fn chosen(dir: &Path, cfg: &Config) -> Result<(Vec<PathBuf>, Origin)> {
     }
     let file = first_candidate(dir)?;
     let mut out = vec![file.clone()];
+    out.extend(override_of(&file));
+    Ok((out, Origin::Found))
+}
+
+/// The override file compose reads beside a standard-named file, when there is one.
+fn override_of(file: &Path) -> Option<PathBuf> {
     let name = file
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or_default();
-    if CANDIDATES[1..].contains(&name)
-        && let Some(o) = overrides_beside(&file).into_iter().find(|p| p.is_file())
-    {
-        out.push(o);
-    }
-    Ok((out, Origin::Found))
+    CANDIDATES[1..]
+        .contains(&name)
+        .then(|| overrides_beside(file).into_iter().find(|p| p.is_file()))
+        .flatten()
 }
 
 /// [`chosen`]'s files.

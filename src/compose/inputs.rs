@@ -177,3 +177,38 @@ impl Report {
         )
     }
 }
+
+/// The model's `env_file:` entries in the form every compose reads (compose v1 and v2 before
+/// 2.24 refuse `{path:, required:}`): each a path string, an optional one that is missing
+/// left out. Paths are relative to `project`, compose's project directory.
+pub fn settle_env_files(doc: &mut yaml_rust2::Yaml, project: &Path) {
+    use yaml_rust2::Yaml;
+    let Yaml::Hash(top) = doc else { return };
+    let Some(Yaml::Hash(services)) = top.get_mut(&Yaml::String("services".into())) else {
+        return;
+    };
+    let key = Yaml::String("env_file".into());
+    for (_, svc) in services.iter_mut() {
+        let Yaml::Hash(svc) = svc else { continue };
+        let Some(Yaml::Array(list)) = svc.get(&key).cloned() else {
+            continue;
+        };
+        let kept: Vec<Yaml> = list
+            .into_iter()
+            .filter_map(|item| match &item {
+                Yaml::Hash(_) => {
+                    let path = item["path"].as_str()?.to_string();
+                    let optional = item["required"].as_bool() == Some(false);
+                    let there = project.join(&path).exists();
+                    (there || !optional).then_some(Yaml::String(path))
+                }
+                _ => Some(item),
+            })
+            .collect();
+        if kept.is_empty() {
+            svc.remove(&key);
+        } else {
+            svc.insert(key.clone(), Yaml::Array(kept));
+        }
+    }
+}

@@ -87,6 +87,9 @@ pub fn render(tool: &Tool, cfg: &Config, inst: &Instance, dir: &Path) -> Result<
     )?;
     let mut doc =
         super::raw::first_doc(&text).context("compose's model of the project is not YAML")?;
+    if let Some(project) = files.first().and_then(|f| f.parent()) {
+        super::inputs::settle_env_files(&mut doc, project);
+    }
     let project = super::owner::project(inst);
     let who = rewrite::For {
         project: &project,

@@ -58,6 +58,9 @@ pub struct Config {
     /// `[compose] file` or `compose_files`: the compose files, in order, relative to the root
     /// (empty: found the way compose finds them, see `compose::files`).
     pub compose_files: Vec<String>,
+    /// `[compose] compose_files` gave the list: exactly those files (like `-f a -f b`); with
+    /// `file`, a standard-named file still brings its override, as compose reads it.
+    pub compose_listed: bool,
     pub compose_profile: Option<String>,
     /// `[compose] delete_volumes`: `rm` deletes the sandbox's own volumes at once instead of
     /// keeping them with the trash state. Repo config, so it counts only once the repo is
@@ -95,6 +98,7 @@ impl Default for Config {
             disposable: DEFAULT_DISPOSABLE.iter().map(|s| s.to_string()).collect(),
             ports: Vec::new(),
             compose_files: Vec::new(),
+            compose_listed: false,
             compose_profile: None,
             delete_volumes: false,
             local_prod_path: "../{repo}-prod".into(),

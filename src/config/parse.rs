@@ -41,6 +41,7 @@ pub(super) fn top_level(cfg: &mut Config, raw: &RawConfig) -> Result<(), String>
     }
     if let Some(c) = &raw.compose {
         cfg.compose_files = compose_files(c)?;
+        cfg.compose_listed = c.compose_files.is_some();
         cfg.compose_profile = c.profile.clone();
         cfg.delete_volumes = c.delete_volumes.unwrap_or(false);
     }
