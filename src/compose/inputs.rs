@@ -69,16 +69,23 @@ pub fn bring_along(root: &Path, sandbox: &Path, cfg: &Config) -> Result<Report> 
     }
     // Step 1: what decides the sandbox's compose files.
     let main_files = super::files::sources(root, cfg).unwrap_or_default();
+    let own = Path::new(&cfg.env_file);
     let first: Vec<Input> = inputs(root, &main_files)
         .into_iter()
-        .filter(|i| matches!(i.what, What::ComposeFile | What::DotEnv))
+        .filter(|i| matches!(i.what, What::ComposeFile | What::DotEnv) && i.rel != own)
         .collect();
     bring(root, sandbox, first, &mut report)?;
     // Step 2: the inputs of the sandbox's own files (a missing listed file is `up`'s error).
     let Ok(files) = super::files::sources(sandbox, cfg) else {
         return Ok(report);
     };
-    bring(root, sandbox, inputs(sandbox, &files), &mut report)?;
+    let own = Path::new(&cfg.env_file);
+    let found = inputs(sandbox, &files)
+        .into_iter()
+        // The sandbox's env file is git-sandbox's to write, never the main checkout's copy.
+        .filter(|i| i.rel != own)
+        .collect();
+    bring(root, sandbox, found, &mut report)?;
     Ok(report)
 }
 

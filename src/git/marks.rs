@@ -2,6 +2,9 @@
 //! warned about in a worktree. Everything else it reads from files git keeps (HEAD, the
 //! branch's reflog), with no libgit2 open and no spawn: the hook runs on every checkout.
 //!
+//! Also what `up` already said about a worktree's stack (the lint's "stays shared" lines),
+//! so it is said at the first `up` only.
+//!
 //! The marks live in the worktree's own admin dir (`<common>/worktrees/<id>/git-sandbox-warned`),
 //! one branch per line, so they go with the worktree and a checkout never touches the registry.
 

@@ -126,7 +126,12 @@ pub fn bring_one(
         }
     }
     let mut tally = Tally::default();
-    let result = copy_one(root, dest, rel, &mut tally);
+    let is_dir = fs::symlink_metadata(root.join(rel)).is_ok_and(|m| m.is_dir());
+    let result = if is_dir {
+        whole_dir(root, dest, rel, &mut tally)
+    } else {
+        copy_one(root, dest, rel, &mut tally)
+    };
     copied.files += tally.files;
     copied.cloned += tally.cloned;
     copied.bytes += tally.bytes;
@@ -139,6 +144,30 @@ pub fn bring_one(
         )),
         Err(Skip::Failed(e)) => Err(e.to_string()),
     }
+}
+
+/// A directory brought whole or not at all: copied beside its place under a temporary name,
+/// then renamed into it, so a copy that fails half-way (a file it cannot read) leaves nothing.
+fn whole_dir(root: &Path, dest: &Path, rel: &Path, tally: &mut Tally) -> Result<(), Skip> {
+    let (Some(parent), Some(name)) = (rel.parent(), rel.file_name()) else {
+        return Err(Skip::Exists);
+    };
+    let tmp = parent.join(format!(".{}.git-sandbox-bringing", name.to_string_lossy()));
+    if fs::symlink_metadata(dest.join(rel)).is_ok() {
+        return Err(Skip::Exists);
+    }
+    let _ = fs::remove_dir_all(dest.join(&tmp));
+    let made = copy_one_from(root, rel, dest, &tmp, tally);
+    let placed = made.and_then(|()| {
+        if fs::symlink_metadata(dest.join(rel)).is_ok() {
+            return Err(Skip::Exists);
+        }
+        fs::rename(dest.join(&tmp), dest.join(rel)).map_err(Skip::from)
+    });
+    if placed.is_err() {
+        let _ = fs::remove_dir_all(dest.join(&tmp));
+    }
+    placed
 }
 
 /// Counts of what [`copy_tree`] wrote.
@@ -166,6 +195,17 @@ impl From<io::Error> for Skip {
 
 /// Copies `root/rel` to `dest/rel`, making the directories on the way without following links.
 fn copy_one(root: &Path, dest: &Path, rel: &Path, tally: &mut Tally) -> Result<(), Skip> {
+    copy_one_from(root, rel, dest, rel, tally)
+}
+
+/// Copies `root/from` to `dest/rel` (see [`copy_one`]).
+fn copy_one_from(
+    root: &Path,
+    from: &Path,
+    dest: &Path,
+    rel: &Path,
+    tally: &mut Tally,
+) -> Result<(), Skip> {
     let mut at = dest.to_path_buf();
     let mut so_far = PathBuf::new();
     let parts: Vec<Component> = rel.components().collect();
@@ -188,7 +228,7 @@ fn copy_one(root: &Path, dest: &Path, rel: &Path, tally: &mut Tally) -> Result<(
         Ok(_) => return Err(Skip::Exists),
         Err(_) => {}
     }
-    copy_tree(&root.join(rel), &at, tally)?;
+    copy_tree(&root.join(from), &at, tally)?;
     Ok(())
 }
 

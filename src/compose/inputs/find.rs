@@ -1,5 +1,5 @@
-//! The paths a project's compose files read, as written: the compose files themselves and the
-//! project's `.env`, each service's `env_file:` (a string, a list, or `{path:, required:}`),
+//! The paths a project's compose files read, as written: the compose files themselves (and
+//! those they `include:` or `extends:` from), the project's `.env`, each service's `env_file:` (a string, a list, or `{path:, required:}`),
 //! the top-level `secrets:`/`configs:` `file:`s (required when a service uses them), and bind
 //! mount sources (`./x:/y`, `{type: bind, source:}`). Variables are resolved from the
 //! command's environment, then the project's `.env`, then their defaults; only paths inside
@@ -77,7 +77,24 @@ pub fn inputs(root: &Path, files: &[PathBuf]) -> Vec<Input> {
         for (name, svc) in services {
             let name = name.as_str().unwrap_or("?");
             env_files(&at, svc, name, &mut out);
+            if let Some(file) = key(svc, "extends")["file"].as_str() {
+                at.push(&mut out, file, What::ComposeFile, Some(name), true);
+            }
             binds(&at, svc, name, &mut out);
+        }
+    }
+    for item in doc["include"]
+        .as_vec()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+    {
+        let paths: Vec<&Yaml> = match &item["path"] {
+            Yaml::Array(list) => list.iter().collect(),
+            Yaml::BadValue => vec![item],
+            one => vec![one],
+        };
+        for p in paths.into_iter().filter_map(Yaml::as_str) {
+            at.push(&mut out, p, What::ComposeFile, None, true);
         }
     }
     top_level(&at, &doc, "secrets", &mut out);
