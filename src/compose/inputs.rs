@@ -40,9 +40,31 @@ pub struct Report {
 #[derive(Debug)]
 pub struct Missing {
     pub input: Input,
-    /// The main checkout has it, but git does not ignore it (untracked, or committed on
+    pub why: Why,
+}
+
+/// Why a required input could not be brought.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Why {
+    /// The main checkout has none either.
+    Nowhere,
+    /// The main checkout has it, but git does not ignore it there (untracked, or committed on
     /// another branch only).
-    pub in_main: bool,
+    NotIgnored,
+    /// Its path in the main checkout goes through a symbolic link, which is never followed.
+    ThroughLink,
+}
+
+/// Whether `rel` exists in `root`, reached through real directories only.
+fn present(root: &Path, rel: &Path) -> bool {
+    let mut at = root.to_path_buf();
+    for part in rel.parent().into_iter().flat_map(Path::components) {
+        at.push(part);
+        if !std::fs::symlink_metadata(&at).is_ok_and(|m| m.is_dir()) {
+            return false;
+        }
+    }
+    std::fs::symlink_metadata(root.join(rel)).is_ok()
 }
 
 /// The compose inputs the main checkout's stack reads that git ignores there and that exist
@@ -50,7 +72,7 @@ pub struct Missing {
 pub fn ignored_in_main(root: &Path, files: &[PathBuf]) -> Result<Vec<Input>> {
     let found: Vec<Input> = inputs(root, files)
         .into_iter()
-        .filter(|i| std::fs::symlink_metadata(root.join(&i.rel)).is_ok())
+        .filter(|i| present(root, &i.rel))
         .collect();
     let rels: Vec<PathBuf> = found.iter().map(|i| i.rel.clone()).collect();
     let ignored = crate::git::ignored(root, &rels)?;
@@ -97,7 +119,7 @@ fn bring(root: &Path, sandbox: &Path, found: Vec<Input>, report: &mut Report) ->
         .collect();
     let in_main: Vec<PathBuf> = lacking
         .iter()
-        .filter(|i| std::fs::symlink_metadata(root.join(&i.rel)).is_ok())
+        .filter(|i| present(root, &i.rel))
         .map(|i| i.rel.clone())
         .collect();
     let ignored = crate::git::ignored(root, &in_main)?;
@@ -113,8 +135,14 @@ fn bring(root: &Path, sandbox: &Path, found: Vec<Input>, report: &mut Report) ->
                 )),
             }
         } else if input.required {
-            let in_main = in_main.contains(&input.rel);
-            report.missing.push(Missing { input, in_main });
+            let why = if in_main.contains(&input.rel) {
+                Why::NotIgnored
+            } else if std::fs::symlink_metadata(root.join(&input.rel)).is_ok() {
+                Why::ThroughLink
+            } else {
+                Why::Nowhere
+            };
+            report.missing.push(Missing { input, why });
         }
     }
     Ok(())
@@ -152,10 +180,14 @@ impl Report {
                     .as_deref()
                     .map(|s| format!(" of service {s}"))
                     .unwrap_or_default();
-                let why = if m.in_main {
-                    "the main checkout has it, but git does not ignore it there, so it is not brought"
-                } else {
-                    "the main checkout has none either"
+                let why = match m.why {
+                    Why::NotIgnored => {
+                        "the main checkout has it, but git does not ignore it there, so it is not brought"
+                    }
+                    Why::ThroughLink => {
+                        "in the main checkout it lies behind a symbolic link, which is never followed"
+                    }
+                    Why::Nowhere => "the main checkout has none either",
                 };
                 format!(
                     "{} {}{who} is missing ({why})",
@@ -164,9 +196,14 @@ impl Report {
                 )
             })
             .collect();
-        let fix = if first.in_main {
+        let fix = if first.why == Why::NotIgnored {
             format!(
                 "commit {} on this branch, or add it to .worktreeinclude or copy = [...] and run `git sandbox copy {sandbox_name}`",
+                first.input.rel.display()
+            )
+        } else if first.why == Why::ThroughLink {
+            format!(
+                "put {} in the sandbox yourself (copy the file, not the link)",
                 first.input.rel.display()
             )
         } else {

@@ -49,6 +49,7 @@ pub fn lint(files: &[PathBuf]) -> Vec<Finding> {
         shared(&doc, "volumes", &mut out);
         shared(&doc, "networks", &mut out);
         shared::shared(&doc, &root, &mut out);
+        shared::bound_volumes(&doc, &root, &mut out);
     }
     let mut seen = std::collections::BTreeSet::new();
     out.retain(|f| seen.insert(f.what.clone()));

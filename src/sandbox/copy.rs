@@ -342,3 +342,51 @@ fn real_dirs_below(root: &Path, base: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bring_one_never_goes_through_a_link_and_never_over_a_file() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let (root, dest, outside) = (
+            tmp.path().join("main"),
+            tmp.path().join("sandbox"),
+            tmp.path().join("outside"),
+        );
+        for d in [&root, &dest, &outside] {
+            fs::create_dir_all(d).expect("mkdir");
+        }
+        fs::write(outside.join("token.txt"), "secret").expect("write");
+        std::os::unix::fs::symlink(&outside, root.join("secrets")).expect("link");
+        let mut copied = Copied::default();
+        let err = bring_one(&root, &dest, Path::new("secrets/token.txt"), &mut copied);
+        assert!(err.is_err_and(|e| e.contains("symbolic link")));
+        assert!(!dest.join("secrets").exists());
+
+        fs::create_dir_all(root.join("conf/sub")).expect("mkdir");
+        fs::write(root.join("conf/sub/a.conf"), "a").expect("write");
+        assert_eq!(
+            bring_one(&root, &dest, Path::new("conf"), &mut copied),
+            Ok(true)
+        );
+        assert_eq!(
+            fs::read_to_string(dest.join("conf/sub/a.conf"))
+                .ok()
+                .as_deref(),
+            Some("a")
+        );
+        assert!(!dest.join(".conf.git-sandbox-bringing").exists());
+        fs::write(root.join(".env"), "main").expect("write");
+        fs::write(dest.join(".env"), "mine").expect("write");
+        assert_eq!(
+            bring_one(&root, &dest, Path::new(".env"), &mut copied),
+            Ok(false)
+        );
+        assert_eq!(
+            fs::read_to_string(dest.join(".env")).ok().as_deref(),
+            Some("mine")
+        );
+    }
+}

@@ -403,6 +403,7 @@ fn the_lint_names_every_bind_mount_that_stays_shared() {
         "service worker bind-mounts /tmp (the host's /tmp)",
         "service worker bind-mounts /srv/shared-data (an absolute host path)",
         "service worker bind-mounts ${HOME}/.cache (a home directory)",
+        "volume host-logs binds /var/log/app (an absolute host path)",
     ] {
         assert!(said.contains(line), "{line} not said:\n{said}");
     }
@@ -410,7 +411,7 @@ fn the_lint_names_every_bind_mount_that_stays_shared() {
     assert_eq!(
         said.matches("shared between the main stack and every sandbox")
             .count(),
-        5,
+        6,
         "{said}"
     );
 }

@@ -41,6 +41,31 @@ pub fn shared(doc: &Yaml, root: &Path, out: &mut Vec<Finding>) {
     }
 }
 
+/// Named volumes bound to a host directory (`driver_opts: {type: none, o: bind, device:}`).
+pub fn bound_volumes(doc: &Yaml, root: &Path, out: &mut Vec<Finding>) {
+    let Some(volumes) = doc["volumes"].as_hash() else {
+        return;
+    };
+    for (key, v) in volumes {
+        let opts = &v["driver_opts"];
+        let bind = opts["o"]
+            .as_str()
+            .is_some_and(|o| o.split(',').any(|p| p == "bind"));
+        if let (true, Some(device)) = (bind, opts["device"].as_str())
+            && let Some(kind) = kind(device, root)
+        {
+            out.push(Finding {
+                what: format!(
+                    "volume {} binds {device} ({kind})",
+                    key.as_str().unwrap_or("?")
+                ),
+                fix: format!("{}; sandboxes cannot make it their own", super::SHARED),
+                collides: false,
+            });
+        }
+    }
+}
+
 /// A service's `volumes:`, also through a merge key.
 fn volumes(svc: &Yaml) -> Vec<&Yaml> {
     let mut out: Vec<&Yaml> = svc["volumes"]
