@@ -3,7 +3,7 @@
 //! sandbox as project directory, so the project's compose files need no edit.
 //!
 //! Rendering, step by step:
-//! 1. [`sources`]: the compose file, plus its `*.override.yml` when compose would read one.
+//! 1. [`sources`]: the compose files the project's users run ([`super::files`]).
 //! 2. [`model_text`]: compose's own `config` of them (variables resolved with the sandbox's
 //!    env, paths absolute, overrides merged), else the YAML merged by compose's rules.
 //! 3. [`super::rewrite::apply`] with this slot's [`port_map`].

@@ -139,11 +139,26 @@ fn ignored_override_env_file_and_secret_come_along_three_sandboxes_beside_main()
     let mut hosts = vec![host_of(&main_page)];
     let mut ports = vec![port];
     for name in ["a", "b", "c"] {
+        if name == "c" {
+            // Trusted, `new` applies the recorded .worktreeinclude itself; untrusted, `up` brings.
+            t.ok(&t.repo, &["trust"]);
+        }
         let dir = PathBuf::from(t.ok(&t.repo, &["new", name]).trim());
+        let recorded = ["compose.override.yaml", ".env", "secrets/token.txt"];
+        assert_eq!(
+            recorded.iter().all(|rel| dir.join(rel).is_file()),
+            name == "c",
+            "{name}: .worktreeinclude applies only once trusted"
+        );
         let first = t.run(&t.repo, &["up", name]);
         let said = stderr(&first);
         assert!(first.status.success(), "{name}: {said}");
-        for rel in ["compose.override.yaml", ".env", "secrets/token.txt"] {
+        assert_eq!(
+            said.contains("brought from the main checkout"),
+            name != "c",
+            "{name}:\n{said}"
+        );
+        for rel in recorded {
             assert!(
                 dir.join(rel).is_file(),
                 "{name}: {rel} was not brought:\n{said}"
