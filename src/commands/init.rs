@@ -104,15 +104,7 @@ pub fn run(ctx: &Ctx, given: &[PathBuf]) -> Result<i32> {
     for m in &moved {
         ui::info(&format!("  {m}"));
     }
-    let need = if files.len() > 1 { "need" } else { "needs" };
-    ui::info(&format!(
-        "  {file_name} {need} no edit: each sandbox runs a copy rendered with its own ports and names (`git sandbox compose-file NAME` prints it)"
-    ));
-    if let Err(e) = files::record_inputs(&repo.root, &files) {
-        ui::warn(&format!(
-            "the compose inputs git ignores were not recorded: {e:#}"
-        ));
-    }
+    files::tell(&repo.root, &chosen);
     for f in compose::lint::lint(&files) {
         let line = format!("{}: {}", f.what, f.fix);
         if f.collides {

@@ -85,9 +85,28 @@ fn inside(root: &Path, cwd: &Path, f: &Path) -> Result<PathBuf> {
     Ok(real)
 }
 
+/// What `init` says of the files it read once the config is written: they need no edit, and
+/// the inputs git ignores (recorded in `.worktreeinclude`).
+pub fn tell(root: &Path, chosen: &Chosen) {
+    let need = if chosen.files.len() > 1 {
+        "need"
+    } else {
+        "needs"
+    };
+    ui::info(&format!(
+        "  {} {need} no edit: each sandbox runs a copy rendered with its own ports and names (`git sandbox compose-file NAME` prints it)",
+        chosen.names()
+    ));
+    if let Err(e) = record_inputs(root, &chosen.files) {
+        ui::warn(&format!(
+            "the compose inputs git ignores were not recorded: {e:#}"
+        ));
+    }
+}
+
 /// Records the compose inputs git ignores in `.worktreeinclude` and says what it added, and
 /// which required inputs do not exist yet (a sandbox's `up` refuses until they do).
-pub fn record_inputs(root: &Path, files: &[PathBuf]) -> Result<()> {
+fn record_inputs(root: &Path, files: &[PathBuf]) -> Result<()> {
     let ignored = compose::inputs::ignored_in_main(root, files)?;
     let rels: Vec<PathBuf> = ignored.iter().map(|i| i.rel.clone()).collect();
     let added = compose::inputs::include::record(root, &rels)?;
