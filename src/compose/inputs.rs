@@ -95,13 +95,17 @@ pub fn bring_along(root: &Path, sandbox: &Path, cfg: &Config) -> Result<Report> 
     let first: Vec<Input> = inputs(root, &main_files)
         .into_iter()
         .filter(|i| matches!(i.what, What::ComposeFile | What::DotEnv) && i.rel != own)
+        // The sandbox's own list (step 2) says which of them it cannot go without.
+        .map(|i| Input {
+            required: false,
+            ..i
+        })
         .collect();
     bring(root, sandbox, first, &mut report)?;
     // Step 2: the inputs of the sandbox's own files (a missing listed file is `up`'s error).
     let Ok(files) = super::files::sources(sandbox, cfg) else {
         return Ok(report);
     };
-    let own = Path::new(&cfg.env_file);
     let found = inputs(sandbox, &files)
         .into_iter()
         // The sandbox's env file is git-sandbox's to write, never the main checkout's copy.
@@ -134,7 +138,14 @@ fn bring(root: &Path, sandbox: &Path, found: Vec<Input>, report: &mut Report) ->
                     input.what.label()
                 )),
             }
-        } else if input.required {
+        } else if !input.required {
+            if in_main.contains(&input.rel) && input.what == What::ComposeFile {
+                report.skipped.push(format!(
+                    "{} is in the main checkout, neither committed nor ignored: not brought (commit it, or list it in .worktreeinclude)",
+                    input.rel.display()
+                ));
+            }
+        } else {
             let why = if in_main.contains(&input.rel) {
                 Why::NotIgnored
             } else if std::fs::symlink_metadata(root.join(&input.rel)).is_ok() {
