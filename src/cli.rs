@@ -131,8 +131,14 @@ pub enum Command {
         #[arg(last = true, allow_hyphen_values = true)]
         words: Vec<String>,
     },
-    /// Write a starter .sandbox.toml from the project's compose file.
-    Init,
+    /// Write a starter .sandbox.toml from the project's compose files.
+    Init {
+        /// A compose file the project's users pass to compose (`-f a.yml -f b.yml`), in
+        /// order; written as `compose_files`. Default: COMPOSE_FILE (environment, then .env),
+        /// else the standard name and its override file.
+        #[arg(short = 'f', long = "file", value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
     /// Print a shell function that cds into sandboxes: eval "$(git sandbox shell-init bash)".
     ShellInit {
         /// The shell.

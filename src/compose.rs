@@ -13,6 +13,8 @@
 //! returns a [`removal::DownReport`]. Both fail when the engine cannot be reached, which is
 //! never taken for "nothing running". Volumes kept with trash states: [`kept`].
 
+pub mod files;
+pub mod inputs;
 pub mod kept;
 pub mod lint;
 pub mod merge_keys;
@@ -23,8 +25,8 @@ pub mod raw;
 pub mod removal;
 pub mod render;
 pub mod rewrite;
-pub mod vars;
 pub mod taken;
+pub mod vars;
 
 pub use removal::{down_for_removal, stop_by_label, volume_plan};
 
@@ -38,14 +40,7 @@ use crate::env;
 use crate::error::UserError;
 use crate::registry::{Instance, Kind};
 
-/// The compose files looked for, in order, when the config names none.
-pub const CANDIDATES: &[&str] = &[
-    "docker-compose.sandbox.yml",
-    "compose.yaml",
-    "compose.yml",
-    "docker-compose.yml",
-    "docker-compose.yaml",
-];
+pub use files::find_file;
 
 /// How to run compose on this machine.
 #[derive(Clone, Debug)]
@@ -109,34 +104,6 @@ impl Tool {
                 .into(),
         )
     }
-}
-
-/// The compose file of an instance's directory: the configured one, else the first candidate.
-pub fn find_file(dir: &Path, cfg: &Config) -> Result<PathBuf> {
-    if let Some(f) = &cfg.compose_file {
-        let p = dir.join(f);
-        if p.is_file() {
-            return Ok(p);
-        }
-        return Err(UserError::new(format!(
-            "the compose file {} named in .sandbox.toml does not exist",
-            p.display()
-        ))
-        .into());
-    }
-    for c in CANDIDATES {
-        let p = dir.join(c);
-        if p.is_file() {
-            return Ok(p);
-        }
-    }
-    Err(UserError::new(format!(
-        "no compose file in {}; looked for {}",
-        dir.display(),
-        CANDIDATES.join(", ")
-    ))
-    .hint("add one, or name it under [compose] file = … in .sandbox.toml")
-    .into())
 }
 
 /// Whether the directory has a compose file at all (a rendered one counts).

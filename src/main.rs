@@ -200,7 +200,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<i32> {
         Command::Mcp => commands::mcp::run(ctx),
         Command::Completions { shell } => print_completions(&shell),
         Command::Complete { words } => complete(ctx, &words),
-        Command::Init => commands::init::run(ctx),
+        Command::Init { files } => commands::init::run(ctx, &files),
         Command::ShellInit { shell, name } => commands::shell::run(&shell, &name),
         Command::Man => print_man(),
         Command::Schema { out } => json::schema_command(out.as_deref()),

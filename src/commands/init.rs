@@ -9,7 +9,10 @@
 //! ([`crate::compose::render`]). The isolation lint says what else sandboxes rewrite. The
 //! result must validate, and an existing file is never overwritten.
 
+mod files;
+
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use yaml_rust2::Yaml;
@@ -36,7 +39,7 @@ struct Found {
     count: u32,
 }
 
-pub fn run(ctx: &Ctx) -> Result<i32> {
+pub fn run(ctx: &Ctx, given: &[PathBuf]) -> Result<i32> {
     let repo = ctx.repo()?;
     let dest = repo.root.join(config::FILE_NAME);
     if dest.exists() {
@@ -47,8 +50,9 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
         .hint("edit it by hand, or move it aside and run init again")
         .into());
     }
-    let files = compose::render::sources(&repo.root, &Config::default())?;
-    let file = files[0].clone();
+    let chosen = files::choose(&repo.root, &ctx.cwd, given)?;
+    let files = chosen.files.clone();
+    ui::info(&format!("read {}", chosen.names()));
     let doc = model(&repo.root, &files)?;
     let mut found = published_ports(&doc, &raw_vars(&files));
     // tcp and udp on one port (`53:53/tcp`, `53:53/udp`) are one port of the plan.
@@ -77,13 +81,10 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
         }
         names.insert(unique, f.clone());
     }
-    let file_name = file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let file_name = chosen.names();
     let mut max_slots = 10;
     let toml = loop {
-        let t = render(&file_name, &prefix, max_slots, &names);
+        let t = render(&chosen, &prefix, max_slots, &names);
         match Config::parse(&t, &dest) {
             Ok(_) => break t,
             Err(_) if max_slots > 1 => max_slots -= 1,
@@ -106,9 +107,7 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
     if let Some(c) = clashes {
         ui::info(&format!("  {c}"));
     }
-    ui::info(&format!(
-        "  {file_name} needs no edit: each sandbox runs a copy rendered with its own ports and names (`git sandbox compose-file NAME` prints it)"
-    ));
+    files::tell(&repo.root, &chosen);
     for f in compose::lint::lint(&files) {
         let line = format!("{}: {}", f.what, f.fix);
         if f.collides {
@@ -120,10 +119,16 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
     Ok(0)
 }
 
-fn render(file: &str, prefix: &str, max_slots: u32, names: &BTreeMap<String, Found>) -> String {
+fn render(
+    chosen: &files::Chosen,
+    prefix: &str,
+    max_slots: u32,
+    names: &BTreeMap<String, Found>,
+) -> String {
     let mut t = format!(
-        "# Written by `git sandbox init` from {file}. See the README's Configuration section.\n\
-         env_prefix = \"{prefix}\"\nmax_slots = {max_slots}\n\n[ports]\n"
+        "# Written by `git sandbox init` from {}. See the README's Configuration section.\n\
+         env_prefix = \"{prefix}\"\nmax_slots = {max_slots}\n\n[ports]\n",
+        chosen.names()
     );
     for (name, f) in names {
         let published = (f.base != f.port).then(|| format!("published = {}", f.port));
@@ -146,7 +151,8 @@ fn render(file: &str, prefix: &str, max_slots: u32, names: &BTreeMap<String, Fou
             f.service
         ));
     }
-    t.push_str(&format!("\n[compose]\nfile = \"{file}\"\n"));
+    t.push('\n');
+    t.push_str(&chosen.section());
     t
 }
 

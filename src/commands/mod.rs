@@ -7,6 +7,7 @@ pub mod agent_remove;
 pub mod agent_setup;
 pub mod hooks;
 pub mod init;
+mod inputs;
 pub mod list;
 pub mod local_prod;
 pub mod mcp;

@@ -96,8 +96,13 @@ pub fn up_instance_with(
         // An older entry's project was never checked against the engine.
         refuse_foreign(inst, compose::removal::foreign(inst)?)?;
     }
+    // Before anything runs: the ignored files the stack reads, from the main checkout.
+    super::inputs::bring_or_refuse(repo, cfg, inst, &path)?;
     let rendered = render(repo, cfg, inst, &tool, &path)?;
     isolation(&rendered, inst, force)?;
+    if inst.kind == crate::registry::Kind::Sandbox {
+        super::inputs::say_shared_once(cfg, &path);
+    }
     let running = compose::owner::running()
         .map_err(|e| {
             UserError::new(format!("cannot start the services of {}: {e}", inst.name))
@@ -195,6 +200,7 @@ pub fn compose_file(ctx: &Ctx, args: crate::cli::ComposeFileArgs) -> Result<i32>
     let (repo, cfg, inst) = instance(ctx, args.name.as_deref())?;
     let path = target::verify(&repo, &inst)?;
     let tool = compose::Tool::detect()?;
+    super::inputs::bring(&repo, &cfg, &path)?;
     let rendered = render(&repo, &cfg, &inst, &tool, &path)?;
     if args.explain {
         if rendered.notes.is_empty() {

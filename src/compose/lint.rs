@@ -9,6 +9,10 @@
 //! Port variables (said): one that sets only published host ports follows each sandbox's
 //! port; one also used inside the network keeps its value, and only the host side moves. A
 //! loopback URL of a published port in an environment value (said) follows it.
+//! Shared between the main stack and every sandbox (said per service, [`shared`]): bind mounts
+//! of the engine socket, of home directories, of absolute host paths, `/` and `/tmp`.
+
+mod shared;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -28,6 +32,11 @@ pub struct Finding {
 
 /// The findings for the compose files (the base, then overrides); unreadable ones are skipped.
 pub fn lint(files: &[PathBuf]) -> Vec<Finding> {
+    let root = files
+        .first()
+        .and_then(|f| f.parent())
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
     let mut out = Vec::new();
     let mut published: BTreeMap<(String, u32, String), String> = BTreeMap::new();
     for file in files {
@@ -42,11 +51,26 @@ pub fn lint(files: &[PathBuf]) -> Vec<Finding> {
         doubled(&doc, &name, &mut published, &mut out);
         shared(&doc, "volumes", &mut out);
         shared(&doc, "networks", &mut out);
+        shared::shared(&doc, &root, &mut out);
+        shared::bound_volumes(&doc, &root, &mut out);
     }
     variables(files, &mut out);
     urls(files, &mut out);
+    let mut seen = std::collections::BTreeSet::new();
+    out.retain(|f| seen.insert(f.what.clone()));
     out
 }
+
+/// The findings that name what stays shared between the main stack and every sandbox.
+pub fn shared_only(files: &[PathBuf]) -> Vec<Finding> {
+    lint(files)
+        .into_iter()
+        .filter(|f| f.fix.starts_with(SHARED))
+        .collect()
+}
+
+/// How a "stays shared" finding's fix starts.
+pub(crate) const SHARED: &str = "shared between the main stack and every sandbox";
 
 /// Loopback URLs of a published port in environment values: each sandbox names its own.
 fn urls(files: &[PathBuf], out: &mut Vec<Finding>) {

@@ -3,7 +3,7 @@
 //! sandbox as project directory, so the project's compose files need no edit.
 //!
 //! Rendering, step by step:
-//! 1. [`sources`]: the compose file, plus its `*.override.yml` when compose would read one.
+//! 1. [`sources`]: the compose files the project's users run ([`super::files`]).
 //! 2. [`host_vars::plan`]: which port variables follow the slot (only host ports) and which
 //!    keep their value (used inside the network too); a plan variable the files use for
 //!    anything else refuses.
@@ -25,7 +25,7 @@ use anyhow::{Context, Result, bail};
 use yaml_rust2::{Yaml, YamlEmitter};
 
 use super::rewrite::{self, Note};
-use super::{Tool, find_file, invocation};
+use super::{Tool, invocation};
 use crate::config::Config;
 use crate::registry::{Instance, Kind};
 
@@ -75,47 +75,8 @@ pub fn ours(file: &Path) -> bool {
         && fs::read_to_string(file).is_ok_and(|t| t.starts_with(MARK))
 }
 
-/// Step 1: the compose files compose itself would read for this directory: a standard-named
-/// file brings its `.override` beside it, as `docker compose up` in the main checkout does.
-pub fn sources(dir: &Path, cfg: &Config) -> Result<Vec<PathBuf>> {
-    if cfg.compose_file.is_none()
-        && let Some(listed) = compose_file_var(dir)
-    {
-        return Ok(listed);
-    }
-    let file = find_file(dir, cfg)?;
-    let mut out = vec![file.clone()];
-    let name = file
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or_default();
-    if super::CANDIDATES[1..].contains(&name)
-        && let Some(at) = file.parent()
-        && let Some(o) = OVERRIDES.iter().map(|o| at.join(o)).find(|p| p.is_file())
-    {
-        out.push(o);
-    }
-    Ok(out)
-}
-
-/// The override files compose reads beside a standard-named one, first found wins.
-const OVERRIDES: &[&str] = &[
-    "compose.override.yaml",
-    "compose.override.yml",
-    "docker-compose.override.yml",
-    "docker-compose.override.yaml",
-];
-
-/// `COMPOSE_FILE` in the project's `.env` (`a.yml:b.yml`), as compose reads it there, when
-/// every file it lists exists.
-fn compose_file_var(dir: &Path) -> Option<Vec<PathBuf>> {
-    let env = super::raw::dotenv(&dir.join(".env"));
-    let value = |key: &str| env.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
-    let list = value("COMPOSE_FILE").filter(|v| !v.is_empty())?;
-    let sep = value("COMPOSE_PATH_SEPARATOR").unwrap_or_else(|| ":".into());
-    let files: Vec<PathBuf> = list.split(sep.as_str()).map(|f| dir.join(f)).collect();
-    files.iter().all(|f| f.is_file()).then_some(files)
-}
+/// Step 1: the compose files compose itself would read for this directory ([`super::files`]).
+pub use super::files::sources;
 
 /// Renders the instance's compose file (see the module doc).
 pub fn render(tool: &Tool, cfg: &Config, inst: &Instance, dir: &Path) -> Result<Rendered> {
@@ -125,6 +86,9 @@ pub fn render(tool: &Tool, cfg: &Config, inst: &Instance, dir: &Path) -> Result<
     let (text, refused) = model_text(tool, cfg, inst, dir, &files, &vars)?;
     let mut doc =
         super::raw::first_doc(&text).context("compose's model of the project is not YAML")?;
+    if let Some(project) = files.first().and_then(|f| f.parent()) {
+        super::inputs::settle_env_files(&mut doc, project);
+    }
     let project = super::owner::project(inst);
     let sandbox = inst.kind == Kind::Sandbox;
     let taken = if sandbox {

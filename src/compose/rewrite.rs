@@ -28,9 +28,9 @@ use super::ports::{Entry, Host};
 mod ip;
 mod labels;
 mod names;
-pub mod urls;
 mod refs;
 mod subnets;
+pub mod urls;
 pub use ip::Net;
 use names::{built_images, container_names, externals, fixed_addresses, named};
 

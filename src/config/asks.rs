@@ -176,6 +176,11 @@ fn worktreeinclude(root: &Path) -> Vec<String> {
     let Ok(text) = std::fs::read_to_string(root.join(".worktreeinclude")) else {
         return Vec::new();
     };
+    worktreeinclude_patterns(&text)
+}
+
+/// The `copy` patterns of a `.worktreeinclude` text (see [`worktreeinclude`]).
+pub fn worktreeinclude_patterns(text: &str) -> Vec<String> {
     text.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with('!'))

@@ -25,7 +25,7 @@ use anyhow::Result;
 
 use crate::error::UserError;
 
-pub use asks::{Asks, Verdict};
+pub use asks::{Asks, Verdict, worktreeinclude_patterns};
 pub use names::{env_name, expand_template, word};
 pub use plan::{MAX_SLOTS, Port, PortSpec};
 
@@ -55,7 +55,12 @@ pub struct Config {
     /// matched against each path component; a trailing `/` matches directories only).
     pub disposable: Vec<String>,
     pub ports: Vec<PortSpec>,
-    pub compose_file: Option<String>,
+    /// `[compose] file` or `compose_files`: the compose files, in order, relative to the root
+    /// (empty: found the way compose finds them, see `compose::files`).
+    pub compose_files: Vec<String>,
+    /// `[compose] compose_files` gave the list: exactly those files (like `-f a -f b`); with
+    /// `file`, a standard-named file still brings its override, as compose reads it.
+    pub compose_listed: bool,
     pub compose_profile: Option<String>,
     /// `[compose] delete_volumes`: `rm` deletes the sandbox's own volumes at once instead of
     /// keeping them with the trash state. Repo config, so it counts only once the repo is
@@ -92,7 +97,8 @@ impl Default for Config {
             protect: Vec::new(),
             disposable: DEFAULT_DISPOSABLE.iter().map(|s| s.to_string()).collect(),
             ports: Vec::new(),
-            compose_file: None,
+            compose_files: Vec::new(),
+            compose_listed: false,
             compose_profile: None,
             delete_volumes: false,
             local_prod_path: "../{repo}-prod".into(),

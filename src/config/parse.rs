@@ -40,7 +40,8 @@ pub(super) fn top_level(cfg: &mut Config, raw: &RawConfig) -> Result<(), String>
         cfg.path_template = p.clone();
     }
     if let Some(c) = &raw.compose {
-        cfg.compose_file = c.file.clone();
+        cfg.compose_files = compose_files(c)?;
+        cfg.compose_listed = c.compose_files.is_some();
         cfg.compose_profile = c.profile.clone();
         cfg.delete_volumes = c.delete_volumes.unwrap_or(false);
     }
@@ -54,6 +55,35 @@ pub(super) fn top_level(cfg: &mut Config, raw: &RawConfig) -> Result<(), String>
         cfg.teardown = c.teardown.clone();
     }
     Ok(())
+}
+
+/// `[compose] file` (one) or `compose_files` (a list, like `-f a -f b`), never both; each a
+/// path inside the repo.
+fn compose_files(c: &super::raw::RawCompose) -> Result<Vec<String>, String> {
+    let list = match (&c.file, &c.compose_files) {
+        (Some(_), Some(_)) => {
+            return Err(
+                "[compose] sets both file and compose_files; keep one (compose_files = [\"a.yml\", \"b.yml\"] holds several)"
+                    .into(),
+            );
+        }
+        (Some(f), None) => vec![f.clone()],
+        (None, Some(list)) if list.is_empty() => {
+            return Err(
+                "[compose] compose_files is empty; name at least one file, or leave it out".into(),
+            );
+        }
+        (None, Some(list)) => list.clone(),
+        (None, None) => return Ok(Vec::new()),
+    };
+    for f in &list {
+        if f.trim().is_empty() || f.starts_with('/') || f.split('/').any(|part| part == "..") {
+            return Err(format!(
+                "[compose] compose file {f:?} must be a path inside the repo, relative to its root"
+            ));
+        }
+    }
+    Ok(list)
 }
 
 /// A sandbox's directory is its own: the template's last part names it (`{name}` or `{id}`),

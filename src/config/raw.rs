@@ -73,6 +73,7 @@ pub(super) struct RawGroup {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawCompose {
     pub(super) file: Option<String>,
+    pub(super) compose_files: Option<Vec<String>>,
     pub(super) profile: Option<String>,
     pub(super) delete_volumes: Option<bool>,
 }

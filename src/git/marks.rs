@@ -2,6 +2,9 @@
 //! warned about in a worktree. Everything else it reads from files git keeps (HEAD, the
 //! branch's reflog), with no libgit2 open and no spawn: the hook runs on every checkout.
 //!
+//! Also what `up` already said about a worktree's stack (the lint's "stays shared" lines),
+//! so it is said at the first `up` only.
+//!
 //! The marks live in the worktree's own admin dir (`<common>/worktrees/<id>/git-sandbox-warned`),
 //! one branch per line, so they go with the worktree and a checkout never touches the registry.
 
@@ -50,4 +53,31 @@ pub fn branch_just_created(worktree: &Path, branch: &str) -> bool {
     };
     let log = common.join("logs/refs/heads").join(branch);
     fs::read_to_string(log).is_ok_and(|s| s.lines().count() <= 1)
+}
+
+/// What `up` already said about this worktree's stack (the lint's "shared" lines), said once.
+const SAID: &str = "git-sandbox-said";
+
+/// The lines `up` already said in this worktree.
+pub fn said(worktree: &Path) -> Vec<String> {
+    gitfile_target(worktree)
+        .and_then(|admin| fs::read_to_string(admin.join(SAID)).ok())
+        .map(|s| s.lines().map(String::from).collect())
+        .unwrap_or_default()
+}
+
+/// Records lines `up` said (an append; losing it only means saying them again).
+pub fn mark_said(worktree: &Path, lines: &[String]) -> std::io::Result<()> {
+    let Some(admin) = gitfile_target(worktree) else {
+        return Ok(());
+    };
+    let mut f = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(admin.join(SAID))?;
+    let text: String = lines
+        .iter()
+        .map(|l| format!("{}\n", l.replace('\n', " ")))
+        .collect();
+    f.write_all(text.as_bytes())
 }

@@ -29,6 +29,7 @@ mod branch_config;
 mod fetch;
 mod heal;
 mod hooks_path;
+mod ignored;
 mod index_state;
 mod integrated;
 mod marks;
@@ -47,8 +48,9 @@ pub use heal::{
     stop_helper as stop_heal_helper,
 };
 pub use hooks_path::{TrackedHooks, hooks_dir, tracked_hooks};
+pub use ignored::ignored;
 pub use integrated::{DefaultBranch, Subject, Verdict};
-pub use marks::{branch_just_created, mark_warned, warned};
+pub use marks::{branch_just_created, mark_said, mark_warned, said, warned};
 pub use operation::in_progress as operation_in_progress;
 pub use racy::{enable_untracked_cache, heal as heal_racy_index, needs_heal};
 pub use remotes::{branch_on_remote, remote_refs_of};

@@ -103,6 +103,73 @@ pub fn copy_files(repo: &Repo, cfg: &Config, dest: &Path) -> Result<Copied> {
     Ok(copied)
 }
 
+/// Brings one path (relative to both trees) from the main worktree `root` into `dest` as
+/// `copy` does: only through real directories on both sides, never over anything there.
+/// `Ok(false)` when the destination exists; `Err` says why it was skipped.
+pub fn bring_one(
+    root: &Path,
+    dest: &Path,
+    rel: &Path,
+    copied: &mut Copied,
+) -> Result<bool, String> {
+    let mut so_far = PathBuf::new();
+    for part in rel.parent().into_iter().flat_map(Path::components) {
+        so_far.push(part);
+        match fs::symlink_metadata(root.join(&so_far)) {
+            Ok(m) if m.is_dir() => {}
+            _ => {
+                return Err(format!(
+                    "{} is a symbolic link (or not a directory) in the main worktree",
+                    so_far.display()
+                ));
+            }
+        }
+    }
+    let mut tally = Tally::default();
+    let is_dir = fs::symlink_metadata(root.join(rel)).is_ok_and(|m| m.is_dir());
+    let result = if is_dir {
+        whole_dir(root, dest, rel, &mut tally)
+    } else {
+        copy_one(root, dest, rel, &mut tally)
+    };
+    copied.files += tally.files;
+    copied.cloned += tally.cloned;
+    copied.bytes += tally.bytes;
+    match result {
+        Ok(()) => Ok(true),
+        Err(Skip::Exists) => Ok(false),
+        Err(Skip::Link(at)) => Err(format!(
+            "{} is a symbolic link in the sandbox",
+            at.display()
+        )),
+        Err(Skip::Failed(e)) => Err(e.to_string()),
+    }
+}
+
+/// A directory brought whole or not at all: copied beside its place under a temporary name,
+/// then renamed into it, so a copy that fails half-way (a file it cannot read) leaves nothing.
+fn whole_dir(root: &Path, dest: &Path, rel: &Path, tally: &mut Tally) -> Result<(), Skip> {
+    let (Some(parent), Some(name)) = (rel.parent(), rel.file_name()) else {
+        return Err(Skip::Exists);
+    };
+    let tmp = parent.join(format!(".{}.git-sandbox-bringing", name.to_string_lossy()));
+    if fs::symlink_metadata(dest.join(rel)).is_ok() {
+        return Err(Skip::Exists);
+    }
+    let _ = fs::remove_dir_all(dest.join(&tmp));
+    let made = copy_one_from(root, rel, dest, &tmp, tally);
+    let placed = made.and_then(|()| {
+        if fs::symlink_metadata(dest.join(rel)).is_ok() {
+            return Err(Skip::Exists);
+        }
+        fs::rename(dest.join(&tmp), dest.join(rel)).map_err(Skip::from)
+    });
+    if placed.is_err() {
+        let _ = fs::remove_dir_all(dest.join(&tmp));
+    }
+    placed
+}
+
 /// Counts of what [`copy_tree`] wrote.
 #[derive(Default)]
 struct Tally {
@@ -128,6 +195,17 @@ impl From<io::Error> for Skip {
 
 /// Copies `root/rel` to `dest/rel`, making the directories on the way without following links.
 fn copy_one(root: &Path, dest: &Path, rel: &Path, tally: &mut Tally) -> Result<(), Skip> {
+    copy_one_from(root, rel, dest, rel, tally)
+}
+
+/// Copies `root/from` to `dest/rel` (see [`copy_one`]).
+fn copy_one_from(
+    root: &Path,
+    from: &Path,
+    dest: &Path,
+    rel: &Path,
+    tally: &mut Tally,
+) -> Result<(), Skip> {
     let mut at = dest.to_path_buf();
     let mut so_far = PathBuf::new();
     let parts: Vec<Component> = rel.components().collect();
@@ -150,7 +228,7 @@ fn copy_one(root: &Path, dest: &Path, rel: &Path, tally: &mut Tally) -> Result<(
         Ok(_) => return Err(Skip::Exists),
         Err(_) => {}
     }
-    copy_tree(&root.join(rel), &at, tally)?;
+    copy_tree(&root.join(from), &at, tally)?;
     Ok(())
 }
 
@@ -263,4 +341,52 @@ fn real_dirs_below(root: &Path, base: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bring_one_never_goes_through_a_link_and_never_over_a_file() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let (root, dest, outside) = (
+            tmp.path().join("main"),
+            tmp.path().join("sandbox"),
+            tmp.path().join("outside"),
+        );
+        for d in [&root, &dest, &outside] {
+            fs::create_dir_all(d).expect("mkdir");
+        }
+        fs::write(outside.join("token.txt"), "secret").expect("write");
+        std::os::unix::fs::symlink(&outside, root.join("secrets")).expect("link");
+        let mut copied = Copied::default();
+        let err = bring_one(&root, &dest, Path::new("secrets/token.txt"), &mut copied);
+        assert!(err.is_err_and(|e| e.contains("symbolic link")));
+        assert!(!dest.join("secrets").exists());
+
+        fs::create_dir_all(root.join("conf/sub")).expect("mkdir");
+        fs::write(root.join("conf/sub/a.conf"), "a").expect("write");
+        assert_eq!(
+            bring_one(&root, &dest, Path::new("conf"), &mut copied),
+            Ok(true)
+        );
+        assert_eq!(
+            fs::read_to_string(dest.join("conf/sub/a.conf"))
+                .ok()
+                .as_deref(),
+            Some("a")
+        );
+        assert!(!dest.join(".conf.git-sandbox-bringing").exists());
+        fs::write(root.join(".env"), "main").expect("write");
+        fs::write(dest.join(".env"), "mine").expect("write");
+        assert_eq!(
+            bring_one(&root, &dest, Path::new(".env"), &mut copied),
+            Ok(false)
+        );
+        assert_eq!(
+            fs::read_to_string(dest.join(".env")).ok().as_deref(),
+            Some("mine")
+        );
+    }
 }

@@ -28,7 +28,7 @@ mod restoring;
 mod undo;
 
 pub use adopt::adopt;
-pub use copy::copy_files;
+pub use copy::{Copied, bring_one, copy_files};
 pub use create::{CreateSpec, Created, create, start_point};
 pub use moving::{MoveRepair, execute as move_sandbox, free_id, plan as plan_move};
 pub use place::confine;

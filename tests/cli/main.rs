@@ -18,6 +18,7 @@ mod fidelity;
 mod heal;
 mod hooks;
 mod hooks_path;
+mod inputs;
 mod json;
 mod kill;
 mod lifecycle;
