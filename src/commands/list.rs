@@ -99,6 +99,27 @@ fn push_state(r: &Row) -> String {
     }
 }
 
+/// The branch, or as git says it, `HEAD detached at 197a0d1`.
+fn branch_text(r: &Row) -> String {
+    match (&r.branch, &r.detached_at) {
+        (Some(b), _) => b.clone(),
+        (None, Some(at)) => format!("HEAD detached at {}", &at[..at.len().min(7)]),
+        (None, None) => "(detached)".into(),
+    }
+}
+
+/// What fixes a row that is not what the registry says, for the line under the table.
+fn missing_hint(rows: &[Row]) -> Option<String> {
+    let names: Vec<&str> = rows.iter().filter(|r| r.missing).map(|r| r.name.as_str()).collect();
+    (!names.is_empty()).then(|| {
+        format!(
+            "MISSING DIRECTORY: the directory of {} is gone; `git sandbox prune` drops {} from the list",
+            names.join(", "),
+            if names.len() == 1 { "it" } else { "them" }
+        )
+    })
+}
+
 fn ports_text(r: &Row) -> String {
     if r.ports.is_empty() {
         return "-".into();
@@ -144,7 +165,7 @@ pub fn list(ctx: &Ctx, args: ListArgs) -> Result<i32> {
             let mut cells = vec![
                 name_cell(r),
                 r.slot.to_string(),
-                r.branch.clone().unwrap_or_else(|| "(detached)".into()),
+                branch_text(r),
                 changes(r),
                 push_state(r),
                 match r.services_up {
@@ -166,6 +187,9 @@ pub fn list(ctx: &Ctx, args: ListArgs) -> Result<i32> {
         .collect();
     for line in ui::table_styled(&header, &table, &state_colour) {
         ui::out(&line);
+    }
+    if let Some(hint) = missing_hint(&rows) {
+        ui::info(&hint);
     }
     config_verdict(&rows)
 }
@@ -218,10 +242,7 @@ pub fn show(inst: &Instance, json: bool) -> Result<i32> {
         ("slot", r.slot.to_string()),
         ("path", r.path.clone()),
         ("repo", r.parent_repo.clone()),
-        (
-            "branch",
-            r.branch.clone().unwrap_or_else(|| "(detached)".into()),
-        ),
+        ("branch", branch_text(&r)),
         ("created", r.created_at.clone()),
         ("changes", changes(&r)),
         ("push", push_state(&r)),
@@ -247,6 +268,12 @@ pub fn show(inst: &Instance, json: bool) -> Result<i32> {
         lines.push((
             "state",
             format!("{:?} (interrupted? run `git sandbox prune`)", r.state).to_lowercase(),
+        ));
+    }
+    if r.missing {
+        lines.push((
+            "missing",
+            "its directory is gone; `git sandbox prune` drops it from the list".to_string(),
         ));
     }
     if let Some(why) = &r.invalid {

@@ -1,0 +1,192 @@
+//! A newcomer's day (issue 22): each message says what is true and one next step, and the
+//! tests follow that step to prove it works.
+
+use std::fs;
+use std::path::PathBuf;
+
+use crate::common::TestEnv;
+
+#[test]
+fn a_detached_head_is_shown_as_detached_in_status_list_and_json() {
+    let t = TestEnv::new();
+    let s = t.new_sandbox("child");
+    t.git(&s, &["checkout", "-q", "--detach"]);
+    let head = t.git(&s, &["rev-parse", "HEAD"]).trim().to_string();
+    let short = &head[..7];
+    let status = t.ok(&t.repo, &["status", "child"]);
+    assert!(
+        status.contains(&format!("branch:   HEAD detached at {short}")),
+        "{status}"
+    );
+    let list = t.ok(&t.repo, &["list"]);
+    assert!(
+        list.contains(&format!("HEAD detached at {short}")),
+        "{list}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&t.ok(&t.repo, &["status", "child", "--json"])).expect("json");
+    assert_eq!(json["sandbox"]["branch"], serde_json::Value::Null, "{json}");
+    assert_eq!(json["sandbox"]["detached_at"], head.as_str(), "{json}");
+    // Back on its branch: the branch again, nothing detached.
+    t.git(&s, &["checkout", "-q", "child"]);
+    let json: serde_json::Value =
+        serde_json::from_str(&t.ok(&t.repo, &["list", "--json"])).expect("json");
+    assert_eq!(json["sandboxes"][0]["branch"], "child", "{json}");
+    assert_eq!(json["sandboxes"][0]["detached_at"], serde_json::Value::Null);
+}
+
+#[test]
+fn pr_whose_branch_is_checked_out_points_at_that_worktree_not_at_branch() {
+    let t = TestEnv::new();
+    let work = t.root.join("contrib");
+    let remote = t.remote.to_str().expect("utf8");
+    t.git(&t.root, &["clone", "-q", remote, work.to_str().expect("utf8")]);
+    t.commit_file(&work, "pr.txt", "pr\n", "a request");
+    t.git(&work, &["push", "-q", "origin", "HEAD:refs/pull/42/head"]);
+    let first = PathBuf::from(t.ok(&t.repo, &["new", "--pr", "42"]).trim());
+    let err = t.fails(&t.repo, &["new", "review", "--pr", "42"], 1);
+    assert!(err.contains("branch pr-42 is already checked out at"), "{err}");
+    assert!(
+        err.contains(&format!("cd \"{}\"", first.display())),
+        "the hint names the worktree that has it: {err}"
+    );
+    assert!(!err.contains("--branch"), "--branch cannot go with --pr: {err}");
+}
+
+#[test]
+fn restore_onto_a_taken_path_says_how_to_free_it_and_that_works() {
+    let t = TestEnv::new();
+    t.new_sandbox("x");
+    t.ok(&t.repo, &["rm", "x", "--yes", "--force"]);
+    t.new_sandbox("x");
+    let err = t.fails(&t.repo, &["restore", "x"], 1);
+    assert!(!err.contains("pick another name"), "{err}");
+    assert!(err.contains("git sandbox mv x OTHER-NAME"), "{err}");
+    // The next step it gives, then restore again.
+    t.ok(&t.repo, &["mv", "x", "other"]);
+    let err = t.fails(&t.repo, &["restore", "x"], 1);
+    let other = t.sandbox_path("other");
+    let step = format!("git -C \"{}\" switch -c OTHER-BRANCH", other.display());
+    assert!(err.contains(&step), "{err}");
+    assert!(!err.contains("--branch"), "restore has no --branch: {err}");
+    t.git(&other, &["switch", "-q", "-c", "other"]);
+    let back = PathBuf::from(t.ok(&t.repo, &["restore", "x"]).trim());
+    assert_eq!(back, t.sandbox_path("x"));
+}
+
+#[test]
+fn context_page_names_the_compose_project_the_env_file_sets() {
+    let t = TestEnv::named("Web-App");
+    let s = t.new_sandbox("t");
+    let env = fs::read_to_string(s.join(".env.sandbox")).expect("env file");
+    let project = env
+        .lines()
+        .find_map(|l| l.strip_prefix("COMPOSE_PROJECT_NAME="))
+        .expect("COMPOSE_PROJECT_NAME");
+    assert_eq!(project, "web-app--t");
+    let page = fs::read_to_string(s.join(".sandbox/context.md")).expect("context.md");
+    assert!(
+        page.contains(&format!("compose project: `{project}`")),
+        "{page}"
+    );
+    assert!(!page.contains("(also the compose project)"), "{page}");
+}
+
+#[test]
+fn man_page_says_every_rm_saves_to_the_trash() {
+    let t = TestEnv::new();
+    let man = t.ok(&t.repo, &["__man"]);
+    assert!(!man.contains("Work saved by a forced"), "{man}");
+    assert!(man.contains("The work of every removed sandbox"), "{man}");
+}
+
+#[test]
+fn missing_directory_in_list_says_prune_and_prune_clears_it() {
+    let t = TestEnv::new();
+    let gone = t.new_sandbox("gone");
+    t.new_sandbox("kept");
+    fs::remove_dir_all(&gone).expect("rm -r");
+    let out = t.run(&t.repo, &["list"]);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(stdout.contains("MISSING DIRECTORY"), "{stdout}");
+    assert!(
+        stderr.contains("MISSING DIRECTORY: the directory of gone is gone; `git sandbox prune`"),
+        "{stderr}"
+    );
+    let status = t.ok(&t.repo, &["status", "gone"]);
+    assert!(status.contains("`git sandbox prune` drops it"), "{status}");
+    t.ok(&t.repo, &["prune"]);
+    let out = t.run(&t.repo, &["list"]);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(!stdout.contains("gone") && stdout.contains("kept"), "{stdout}");
+    assert!(!stderr.contains("MISSING"), "{stderr}");
+}
+
+#[test]
+fn a_mistyped_command_never_suggests_a_hidden_one() {
+    let t = TestEnv::new();
+    for typo in ["complet", "__complet", "__ma", "hoo"] {
+        let err = t.fails(&t.repo, &[typo], 2);
+        assert!(err.contains("unrecognized subcommand"), "{err}");
+        for hidden in ["'__complete'", "'__man'", "'hook'", "'__schema'"] {
+            assert!(!err.contains(hidden), "{typo}: {err}");
+        }
+    }
+    let err = t.fails(&t.repo, &["complet"], 2);
+    assert!(err.contains("'completions'"), "{err}");
+}
+
+#[test]
+fn a_repo_with_no_commit_says_to_make_one_and_then_new_works() {
+    let t = TestEnv::new();
+    let fresh = t.root.join("work/fresh");
+    t.git(&t.root, &["init", "-q", fresh.to_str().expect("utf8")]);
+    let err = t.fails(&fresh, &["new", "x"], 1);
+    assert!(err.contains("has no commit yet"), "{err}");
+    assert!(!err.contains("--from"), "{err}");
+    assert!(err.contains("git commit --allow-empty -m"), "{err}");
+    t.git(&fresh, &["commit", "-q", "--allow-empty", "-m", "first commit"]);
+    let made = PathBuf::from(t.ok(&fresh, &["new", "x"]).trim());
+    assert!(made.join(".git").exists(), "{}", made.display());
+}
+
+#[test]
+fn a_bare_repo_says_to_clone_it_and_the_clone_works() {
+    let t = TestEnv::new();
+    let bare = t.root.join("work/shared.git");
+    t.git(&t.root, &["init", "-q", "--bare", bare.to_str().expect("utf8")]);
+    let err = t.fails(&bare, &["new", "x"], 1);
+    assert!(err.contains("is a bare repository"), "{err}");
+    assert!(err.contains("hint: run git sandbox in a clone"), "{err}");
+    assert!(err.contains("git clone"), "{err}");
+    let clone = t.root.join("work/shared");
+    let bare_dir = fs::canonicalize(&bare).expect("canonical");
+    t.git(
+        &t.root,
+        &["clone", "-q", bare_dir.to_str().expect("utf8"), clone.to_str().expect("utf8")],
+    );
+    t.git(&clone, &["commit", "-q", "--allow-empty", "-m", "first commit"]);
+    t.ok(&clone, &["new", "x"]);
+}
+
+#[test]
+fn copy_reports_small_sizes_in_bytes() {
+    let t = TestEnv::new();
+    t.write(&t.repo, ".gitignore", "small.txt\n");
+    t.write(&t.repo, ".sandbox.toml", "copy = [\"small.txt\"]\n");
+    t.git(&t.repo, &["add", "."]);
+    t.git(&t.repo, &["commit", "-q", "-m", "copy"]);
+    t.write(&t.repo, "small.txt", &"x".repeat(35));
+    t.ok(&t.repo, &["trust"]);
+    let out = t.run(&t.repo, &["new", "a"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("copied 1 file(s), 35 B"), "{err}");
+    assert!(!err.contains("MiB"), "{err}");
+}
