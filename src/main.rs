@@ -120,7 +120,10 @@ fn without_hidden_suggestions(mut e: clap::Error) -> clap::Error {
         .filter(|n| !hidden.contains(&n.as_str()))
         .cloned()
         .collect();
-    e.insert(ContextKind::SuggestedSubcommand, ContextValue::Strings(shown));
+    e.insert(
+        ContextKind::SuggestedSubcommand,
+        ContextValue::Strings(shown),
+    );
     e
 }
 

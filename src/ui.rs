@@ -125,7 +125,7 @@ pub fn interactive() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
 }
 
-mod table;
+pub mod table;
 
 /// Formats rows as aligned columns that fit the terminal (see [`table`]).
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> Vec<String> {
@@ -139,6 +139,16 @@ pub fn table_styled(
     style: &dyn Fn(&str, &str) -> Option<Style>,
 ) -> Vec<String> {
     table::render(header, rows, table::width_limit(), style)
+}
+
+/// A table whose columns say how they fit ([`table::Column`]), with `style(column header,
+/// cell)` colouring cells on a terminal; the lines and the headers of columns left out.
+pub fn table_columns(
+    columns: &[table::Column],
+    rows: &[Vec<String>],
+    style: &dyn Fn(&str, &str) -> Option<Style>,
+) -> (Vec<String>, Vec<String>) {
+    table::render_columns(columns, rows, table::width_limit(), style)
 }
 
 /// Ports as one short cell: `backend=8001 workers=5026-5031*`, a run of a group's

@@ -110,7 +110,11 @@ fn branch_text(r: &Row) -> String {
 
 /// What fixes a row that is not what the registry says, for the line under the table.
 fn missing_hint(rows: &[Row]) -> Option<String> {
-    let names: Vec<&str> = rows.iter().filter(|r| r.missing).map(|r| r.name.as_str()).collect();
+    let names: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.missing)
+        .map(|r| r.name.as_str())
+        .collect();
     (!names.is_empty()).then(|| {
         format!(
             "MISSING DIRECTORY: the directory of {} is gone; `git sandbox prune` drops {} from the list",
@@ -153,12 +157,7 @@ pub fn list(ctx: &Ctx, args: ListArgs) -> Result<i32> {
         ui::info("no sandboxes; make one with `git sandbox new <name>`");
         return Ok(0);
     }
-    let mut header = vec![
-        "NAME", "SLOT", "BRANCH", "CHANGES", "PUSH", "SERVICES", "PORTS",
-    ];
-    if args.all {
-        header.insert(0, "REPO");
-    }
+    let columns = columns(args.all);
     let table: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
@@ -185,13 +184,42 @@ pub fn list(ctx: &Ctx, args: ListArgs) -> Result<i32> {
             cells
         })
         .collect();
-    for line in ui::table_styled(&header, &table, &state_colour) {
+    let (lines, dropped) = ui::table_columns(&columns, &table, &state_colour);
+    for line in lines {
         ui::out(&line);
+    }
+    if !dropped.is_empty() {
+        ui::info(&format!(
+            "{} left out to fit {} columns (`git sandbox status NAME` or --json shows them)",
+            dropped.join(", "),
+            ui::table::width_limit().unwrap_or_default()
+        ));
     }
     if let Some(hint) = missing_hint(&rows) {
         ui::info(&hint);
     }
     config_verdict(&rows)
+}
+
+/// `list`'s columns in their order, each with how it gives up room on a narrow terminal and
+/// its rank: the name and branch matter most and are cut last; push state, changes and ports
+/// fold between words; the slot and services are left out before anything is cut.
+fn columns(all: bool) -> Vec<ui::table::Column<'static>> {
+    use ui::table::{Column, Fit};
+    let col = |header, fit, rank| Column { header, fit, rank };
+    let mut columns = vec![
+        col("NAME", Fit::Cut, 0),
+        col("SLOT", Fit::Drop, 7),
+        col("BRANCH", Fit::Cut, 2),
+        col("CHANGES", Fit::Fold, 4),
+        col("PUSH", Fit::Fold, 3),
+        col("SERVICES", Fit::Drop, 6),
+        col("PORTS", Fit::Fold, 5),
+    ];
+    if all {
+        columns.insert(0, col("REPO", Fit::Cut, 1));
+    }
+    columns
 }
 
 /// The NAME cell: the name, with an operation under way or a setup that did not finish.

@@ -66,9 +66,7 @@ fn precheck(repo: &Repo, spec: &CreateSpec) -> Result<Option<String>> {
                 name = spec.name,
                 path = spec.path.display()
             ),
-            None => {
-                "remove or rename it, pick another name, or set `path` in .sandbox.toml".into()
-            }
+            None => "remove or rename it, pick another name, or set `path` in .sandbox.toml".into(),
         };
         return Err(
             UserError::new(format!("{} already exists", spec.path.display()))

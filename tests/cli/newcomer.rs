@@ -40,17 +40,26 @@ fn pr_whose_branch_is_checked_out_points_at_that_worktree_not_at_branch() {
     let t = TestEnv::new();
     let work = t.root.join("contrib");
     let remote = t.remote.to_str().expect("utf8");
-    t.git(&t.root, &["clone", "-q", remote, work.to_str().expect("utf8")]);
+    t.git(
+        &t.root,
+        &["clone", "-q", remote, work.to_str().expect("utf8")],
+    );
     t.commit_file(&work, "pr.txt", "pr\n", "a request");
     t.git(&work, &["push", "-q", "origin", "HEAD:refs/pull/42/head"]);
     let first = PathBuf::from(t.ok(&t.repo, &["new", "--pr", "42"]).trim());
     let err = t.fails(&t.repo, &["new", "review", "--pr", "42"], 1);
-    assert!(err.contains("branch pr-42 is already checked out at"), "{err}");
+    assert!(
+        err.contains("branch pr-42 is already checked out at"),
+        "{err}"
+    );
     assert!(
         err.contains(&format!("cd \"{}\"", first.display())),
         "the hint names the worktree that has it: {err}"
     );
-    assert!(!err.contains("--branch"), "--branch cannot go with --pr: {err}");
+    assert!(
+        !err.contains("--branch"),
+        "--branch cannot go with --pr: {err}"
+    );
 }
 
 #[test]
@@ -124,7 +133,10 @@ fn missing_directory_in_list_says_prune_and_prune_clears_it() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr),
     );
-    assert!(!stdout.contains("gone") && stdout.contains("kept"), "{stdout}");
+    assert!(
+        !stdout.contains("gone") && stdout.contains("kept"),
+        "{stdout}"
+    );
     assert!(!stderr.contains("MISSING"), "{stderr}");
 }
 
@@ -151,7 +163,10 @@ fn a_repo_with_no_commit_says_to_make_one_and_then_new_works() {
     assert!(err.contains("has no commit yet"), "{err}");
     assert!(!err.contains("--from"), "{err}");
     assert!(err.contains("git commit --allow-empty -m"), "{err}");
-    t.git(&fresh, &["commit", "-q", "--allow-empty", "-m", "first commit"]);
+    t.git(
+        &fresh,
+        &["commit", "-q", "--allow-empty", "-m", "first commit"],
+    );
     let made = PathBuf::from(t.ok(&fresh, &["new", "x"]).trim());
     assert!(made.join(".git").exists(), "{}", made.display());
 }
@@ -160,7 +175,10 @@ fn a_repo_with_no_commit_says_to_make_one_and_then_new_works() {
 fn a_bare_repo_says_to_clone_it_and_the_clone_works() {
     let t = TestEnv::new();
     let bare = t.root.join("work/shared.git");
-    t.git(&t.root, &["init", "-q", "--bare", bare.to_str().expect("utf8")]);
+    t.git(
+        &t.root,
+        &["init", "-q", "--bare", bare.to_str().expect("utf8")],
+    );
     let err = t.fails(&bare, &["new", "x"], 1);
     assert!(err.contains("is a bare repository"), "{err}");
     assert!(err.contains("hint: run git sandbox in a clone"), "{err}");
@@ -169,9 +187,17 @@ fn a_bare_repo_says_to_clone_it_and_the_clone_works() {
     let bare_dir = fs::canonicalize(&bare).expect("canonical");
     t.git(
         &t.root,
-        &["clone", "-q", bare_dir.to_str().expect("utf8"), clone.to_str().expect("utf8")],
+        &[
+            "clone",
+            "-q",
+            bare_dir.to_str().expect("utf8"),
+            clone.to_str().expect("utf8"),
+        ],
     );
-    t.git(&clone, &["commit", "-q", "--allow-empty", "-m", "first commit"]);
+    t.git(
+        &clone,
+        &["commit", "-q", "--allow-empty", "-m", "first commit"],
+    );
     t.ok(&clone, &["new", "x"]);
 }
 
@@ -189,4 +215,31 @@ fn copy_reports_small_sizes_in_bytes() {
     assert!(out.status.success(), "{err}");
     assert!(err.contains("copied 1 file(s), 35 B"), "{err}");
     assert!(!err.contains("MiB"), "{err}");
+}
+
+#[test]
+fn list_on_a_narrow_terminal_folds_push_state_and_never_cuts_it() {
+    let t = TestEnv::new();
+    for name in ["login-page", "fix-typo-in-readme"] {
+        let s = t.new_sandbox(name);
+        t.commit_file(&s, "w.txt", "w\n", "work");
+        t.write(&s, "new.txt", "n\n");
+    }
+    for columns in ["80", "60"] {
+        let out = t
+            .cmd(&t.repo)
+            .args(["list"])
+            .env("COLUMNS", columns)
+            .output()
+            .expect("list");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let limit: usize = columns.parse().expect("n");
+        for l in text.lines() {
+            assert!(l.chars().count() <= limit, "{columns}: {l:?}\n{text}");
+        }
+        assert!(text.contains("never pushed,"), "{columns}: {text}");
+        assert!(text.contains("1 unpushed"), "{columns}: {text}");
+        assert!(!text.contains("pus…") && !text.contains("unp…"), "{text}");
+        assert!(text.contains("login-page"), "{columns}: {text}");
+    }
 }

@@ -227,7 +227,10 @@ fn on_pty(t: &TestEnv, sh: &str, script_text: &str) -> String {
 #[test]
 fn shell_function_runs_a_command_on_the_terminal_and_passes_every_other_word_through() {
     if Command::new("script").arg("--version").output().is_err() {
-        crate::common::skip("the shell-function pty test", "script(1) missing (util-linux)");
+        crate::common::skip(
+            "the shell-function pty test",
+            "script(1) missing (util-linux)",
+        );
         return;
     }
     let t = env_with_sandboxes();
