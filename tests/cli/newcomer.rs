@@ -243,3 +243,120 @@ fn list_on_a_narrow_terminal_folds_push_state_and_never_cuts_it() {
         assert!(text.contains("login-page"), "{columns}: {text}");
     }
 }
+
+/// `compose` without `--`: the first word is the sandbox only when one has that name; else it
+/// is compose's command, run for the current directory's sandbox, which is named.
+#[test]
+fn compose_takes_its_command_without_dashes_and_names_the_sandbox_it_used() {
+    let compose_runs = std::process::Command::new("docker-compose")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !compose_runs {
+        crate::common::skip("newcomer::compose_*", "docker-compose is not installed");
+        return;
+    }
+    let t = TestEnv::new();
+    t.write(
+        &t.repo,
+        "compose.yml",
+        "services:\n  web:\n    image: git-sandbox-test-httpd:1\n",
+    );
+    t.git(&t.repo, &["add", "."]);
+    t.git(&t.repo, &["commit", "-q", "-m", "compose"]);
+    let s = t.new_sandbox("s");
+    t.new_sandbox("other");
+    let run = |dir: &std::path::Path, args: &[&str]| {
+        let out = t.run(dir, args);
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{args:?}: {err}");
+        (String::from_utf8_lossy(&out.stdout).into_owned(), err)
+    };
+    let (out, err) = run(&s, &["compose", "config", "--services"]);
+    assert_eq!(out.trim(), "web", "{err}");
+    assert!(err.contains("sandbox s (the current directory's)"), "{err}");
+    // From a subdirectory too, and with its old spellings.
+    let sub = s.join("src");
+    let (out, _) = run(&sub, &["compose", "--", "config", "--services"]);
+    assert_eq!(out.trim(), "web");
+    // A sandbox's name first: that sandbox (named by the user, so not announced).
+    let (out, err) = run(&s, &["compose", "other", "config", "--services"]);
+    assert_eq!(out.trim(), "web");
+    assert!(!err.contains("current directory"), "{err}");
+    let (out, _) = run(&t.repo, &["compose", "other", "--", "config", "--services"]);
+    assert_eq!(out.trim(), "web");
+    // Nothing for compose: a usage error that says what to write.
+    let err = t.fails(&t.repo, &["compose", "other"], 2);
+    assert!(err.contains("no compose command given"), "{err}");
+    // `ps` on the engine, when there is one.
+    if crate::services::docker_ready() {
+        let (_, err) = run(&s, &["compose", "ps"]);
+        assert!(err.contains("sandbox s (the current directory's)"), "{err}");
+    }
+}
+
+#[test]
+fn exec_runs_in_the_same_subdirectory_as_the_current_one() {
+    let t = TestEnv::new();
+    let s = t.new_sandbox("s");
+    // From the main checkout's src/: the sandbox's src/.
+    let out = t.ok(&t.repo.join("src"), &["exec", "s", "--", "pwd"]);
+    assert_eq!(PathBuf::from(out.trim()), s.join("src"));
+    // From inside the sandbox's own src/, no name.
+    let out = t.ok(&s.join("src"), &["exec", "--", "pwd"]);
+    assert_eq!(PathBuf::from(out.trim()), s.join("src"));
+    // A directory the sandbox lacks: its root, and said.
+    fs::create_dir_all(t.repo.join("only-here")).expect("mkdir");
+    let o = t.run(&t.repo.join("only-here"), &["exec", "s", "--", "pwd"]);
+    assert!(o.status.success());
+    assert_eq!(PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()), s);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("s has no only-here: running in its root"),
+        "{err}"
+    );
+    // From the repo's root: the sandbox's root.
+    let out = t.ok(&t.repo, &["exec", "s", "--", "pwd"]);
+    assert_eq!(PathBuf::from(out.trim()), s);
+}
+
+/// `git sandbox rm | tail` from inside the sandbox: `tail` is the user's own pipeline, not a
+/// process working in it; a process of its own (here `sleep`, started before) still refuses,
+/// with the hint about processes only. Repeated: the pipeline's processes start in any order.
+#[test]
+fn rm_ignores_its_own_pipeline_and_says_so() {
+    let t = TestEnv::new();
+    for round in 0..3 {
+        let name = format!("p{round}");
+        let s = t.new_sandbox(&name);
+        let bin = crate::common::BIN;
+        let out = t
+            .program("sh", &s)
+            .args(["-c", &format!("{bin} rm --yes 2>&1 | cat")])
+            .output()
+            .expect("sh");
+        let shown = String::from_utf8_lossy(&out.stdout);
+        assert!(!shown.contains("refusing"), "{round}: {shown}");
+        assert!(
+            shown.contains("part of this command's own pipeline"),
+            "{round}: {shown}"
+        );
+        assert!(!s.exists(), "{round}: removed: {shown}");
+    }
+    // A process that is not of the pipeline still counts, and the hint is about it alone.
+    let s = t.new_sandbox("busy");
+    let mut sleeper = t.program("sleep", &s).arg("60").spawn().expect("sleep");
+    let out = t
+        .program("sh", &s)
+        .args(["-c", &format!("{} rm --yes 2>&1 | cat", crate::common::BIN)])
+        .output()
+        .expect("sh");
+    let _ = sleeper.kill();
+    let _ = sleeper.wait();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains("refusing to remove busy"), "{shown}");
+    assert!(shown.contains("sleep (pid"), "{shown}");
+    assert!(!shown.contains("commit or stash"), "{shown}");
+    assert!(shown.contains("--kill"), "{shown}");
+    assert!(s.exists());
+}
