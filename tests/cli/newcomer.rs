@@ -360,3 +360,27 @@ fn rm_ignores_its_own_pipeline_and_says_so() {
     assert!(shown.contains("--kill"), "{shown}");
     assert!(s.exists());
 }
+
+/// Every command a user can run (clap's visible ones, as `__complete` offers them) is in the
+/// README's command table, and so are the env file's `SANDBOX_URL_*` and `up --force`.
+#[test]
+fn the_readme_command_table_names_every_command() {
+    let t = TestEnv::new();
+    let readme = fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    let table: Vec<&str> = readme.lines().filter(|l| l.starts_with("| `")).collect();
+    let commands = t.ok(&t.repo, &["__complete", "--", ""]);
+    for cmd in commands.lines().filter(|c| *c != "help") {
+        let named = table.iter().any(|row| {
+            row.split('`')
+                .skip(1)
+                .step_by(2)
+                .any(|code| code.split([' ', '\\']).next() == Some(cmd) || code == cmd)
+        });
+        assert!(named, "{cmd} is missing from the README's command table");
+    }
+    let all = table.join("\n");
+    assert!(all.contains("SANDBOX_URL_"), "the env file's URLs");
+    assert!(all.contains("[--force]") && all.contains("up [NAME]"), "up --force");
+    assert!(readme.contains("cargo install --path . --locked"));
+}
