@@ -381,6 +381,9 @@ fn the_readme_command_table_names_every_command() {
     }
     let all = table.join("\n");
     assert!(all.contains("SANDBOX_URL_"), "the env file's URLs");
-    assert!(all.contains("[--force]") && all.contains("up [NAME]"), "up --force");
+    assert!(
+        all.contains("[--force]") && all.contains("up [NAME]"),
+        "up --force"
+    );
     assert!(readme.contains("cargo install --path . --locked"));
 }
