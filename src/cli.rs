@@ -92,6 +92,7 @@ pub enum Command {
     /// List the sandbox's containers.
     Ps(OptNameArg),
     /// Run any docker compose command for the sandbox (its project, env file and compose file).
+    #[command(override_usage = "git sandbox compose [NAME] [--] COMPOSE_ARGS...")]
     Compose(ComposeArgs),
     /// Print the compose file rendered for the sandbox (its ports, its own names), or with
     /// --explain what the rendering rewrote.

@@ -73,6 +73,7 @@ fn main() {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
+            let e = without_hidden_suggestions(e);
             let code = if e.use_stderr() {
                 error::EXIT_USAGE
             } else {
@@ -97,6 +98,33 @@ fn main() {
         Err(err) => report(&err),
     };
     std::process::exit(code);
+}
+
+/// clap's "similar subcommands" tip never names a hidden command (`__complete`, `hook`…): the
+/// user would be told to run an internal entry point.
+fn without_hidden_suggestions(mut e: clap::Error) -> clap::Error {
+    use clap::CommandFactory;
+    use clap::error::{ContextKind, ContextValue};
+    let Some(ContextValue::Strings(names)) = e.get(ContextKind::SuggestedSubcommand) else {
+        return e;
+    };
+    let cmd = Cli::command();
+    let hidden: Vec<&str> = cmd
+        .get_subcommands()
+        .flat_map(|c| std::iter::once(c).chain(c.get_subcommands()))
+        .filter(|c| c.is_hide_set())
+        .map(|c| c.get_name())
+        .collect();
+    let shown: Vec<String> = names
+        .iter()
+        .filter(|n| !hidden.contains(&n.as_str()))
+        .cloned()
+        .collect();
+    e.insert(
+        ContextKind::SuggestedSubcommand,
+        ContextValue::Strings(shown),
+    );
+    e
 }
 
 /// The post-checkout handler with no clap: a hook never breaks git (one line, exit 0, even

@@ -41,7 +41,8 @@ own container, volume and network names. Rendered on every \fBup\fR (\fBgit sand
 compose\-file\fR prints it); listed in \fI.git/info/exclude\fR.
 .TP
 \fIrefs/sandbox/trash/<id>/<time>\fR
-Work saved by a forced \fBrm\fR; \fBgit sandbox restore\fR brings it back.
+The work of every removed sandbox (each \fBrm\fR, forced or not, and \fBprune \-\-merged\fR saves
+it here first); \fBgit sandbox restore\fR brings it back, \fBgit sandbox trash\fR lists it.
 .SH ENVIRONMENT
 .TP
 \fBGIT_SANDBOX_HOME\fR

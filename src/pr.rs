@@ -42,6 +42,7 @@ pub fn is_branch(branch: &str) -> bool {
 
 /// Fetches pull/merge request `n` and gets its branch ready (see the module doc).
 pub fn take_in(repo: &Repo, n: u64) -> Result<PullRequest> {
+    let branch = branch_name(n);
     let remote = repo.default_remote()?.ok_or_else(|| {
         UserError::new("no remote to fetch the pull request from")
             .hint("add one (`git remote add origin URL`), or set the default branch's upstream")
@@ -64,9 +65,26 @@ pub fn take_in(repo: &Repo, n: u64) -> Result<PullRequest> {
     let tracking = format!("refs/remotes/{remote}/{kind}/{n}");
     ui::info(&format!("fetching {src} from {remote} into {tracking}"));
     let head = repo.fetch_ref(&remote, src, &tracking)?;
-    let branch = branch_name(n);
     let start = settle_branch(repo, &branch, &head, &tracking)?;
+    refuse_checked_out(repo, n, &branch)?;
     Ok(PullRequest { branch, start })
+}
+
+/// The request's branch, up to date, but checked out in another worktree: `--pr` fixes the
+/// branch (`--branch` cannot go with it), so the way on is that worktree.
+fn refuse_checked_out(repo: &Repo, n: u64, branch: &str) -> Result<()> {
+    let Some(at) = repo.branch_checked_out_at(branch)? else {
+        return Ok(());
+    };
+    Err(UserError::new(format!(
+        "pull request {n}'s branch {branch} is already checked out at {}",
+        at.display()
+    ))
+    .hint(format!(
+        "work on it there (`cd \"{}\"`), or switch that worktree to another branch and run this again",
+        at.display()
+    ))
+    .into())
 }
 
 /// Step 4: what to do with an existing `branch` given the fetched `head` (in `tracking`).

@@ -74,6 +74,35 @@ pub fn by_cwd(repo: &Repo, data: &Data, cwd: &Path) -> Result<Instance> {
     }
 }
 
+/// Where in the verified sandbox `root` to stand so as to be where `cwd` is: the same
+/// subdirectory of it as `cwd` is of the worktree holding it (the main one or a sandbox of this
+/// repo), when the sandbox has that directory; else its root, with the part it lacks.
+pub fn same_subdir(
+    repo: &Repo,
+    data: &Data,
+    cwd: &Path,
+    root: &Path,
+) -> (PathBuf, Option<PathBuf>) {
+    let cwd = fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_path_buf());
+    let holders = std::iter::once(repo.root.as_path())
+        .chain(data.of_repo(&repo.root).map(|i| i.path.as_path()));
+    let Some(rel) = holders
+        .filter_map(|h| cwd.strip_prefix(h).ok())
+        .min_by_key(|rel| rel.components().count())
+        .filter(|rel| !rel.as_os_str().is_empty())
+    else {
+        return (root.to_path_buf(), None);
+    };
+    // Only plain names below the root: never `..` or a link out of the sandbox.
+    let dir = root.join(rel);
+    let inside = fs::canonicalize(&dir).is_ok_and(|d| d.starts_with(root) && d.is_dir());
+    if inside {
+        (dir, None)
+    } else {
+        (root.to_path_buf(), Some(rel.to_path_buf()))
+    }
+}
+
 /// Checks that a registered path is the linked worktree `inst.id` of its parent repo, so that
 /// acting on it cannot touch anything else. Says what is wrong otherwise.
 pub fn verify(repo: &Repo, inst: &Instance) -> Result<PathBuf> {

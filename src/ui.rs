@@ -126,7 +126,7 @@ pub fn interactive() -> bool {
 }
 
 mod held;
-mod table;
+pub mod table;
 
 pub use held::hold_stderr;
 
@@ -142,6 +142,16 @@ pub fn table_styled(
     style: &dyn Fn(&str, &str) -> Option<Style>,
 ) -> Vec<String> {
     table::render(header, rows, table::width_limit(), style)
+}
+
+/// A table whose columns say how they fit ([`table::Column`]), with `style(column header,
+/// cell)` colouring cells on a terminal; the lines and the headers of columns left out.
+pub fn table_columns(
+    columns: &[table::Column],
+    rows: &[Vec<String>],
+    style: &dyn Fn(&str, &str) -> Option<Style>,
+) -> (Vec<String>, Vec<String>) {
+    table::render_columns(columns, rows, table::width_limit(), style)
 }
 
 /// Ports as one short cell: `backend=8001 workers=5026-5031*`, a run of a group's

@@ -81,11 +81,18 @@ pub struct ComposeFileArgs {
 
 #[derive(Args, Debug)]
 pub struct ComposeArgs {
-    /// The sandbox (default: the one containing the current directory).
-    pub name: Option<String>,
-    /// The compose command and its arguments (after `--`), e.g. `-- exec web sh`.
-    #[arg(last = true, required = true, value_name = "COMPOSE_ARGS")]
-    pub compose_args: Vec<String>,
+    /// `[NAME] COMPOSE_ARGS…`: the sandbox (default: the one containing the current
+    /// directory, named on stderr), then the compose command and its arguments, e.g.
+    /// `ps`, `exec web sh`, or `NAME -- logs -f` (`--` marks where they start).
+    #[arg(
+        id = "name",
+        required = true,
+        num_args = 1..,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "[NAME] COMPOSE_ARGS"
+    )]
+    pub words: Vec<String>,
 }
 
 #[derive(Args, Debug)]

@@ -99,6 +99,31 @@ fn push_state(r: &Row) -> String {
     }
 }
 
+/// The branch, or as git says it, `HEAD detached at 197a0d1`.
+fn branch_text(r: &Row) -> String {
+    match (&r.branch, &r.detached_at) {
+        (Some(b), _) => b.clone(),
+        (None, Some(at)) => format!("HEAD detached at {}", &at[..at.len().min(7)]),
+        (None, None) => "(detached)".into(),
+    }
+}
+
+/// What fixes a row that is not what the registry says, for the line under the table.
+fn missing_hint(rows: &[Row]) -> Option<String> {
+    let names: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.missing)
+        .map(|r| r.name.as_str())
+        .collect();
+    (!names.is_empty()).then(|| {
+        format!(
+            "MISSING DIRECTORY: the directory of {} is gone; `git sandbox prune` drops {} from the list",
+            names.join(", "),
+            if names.len() == 1 { "it" } else { "them" }
+        )
+    })
+}
+
 fn ports_text(r: &Row) -> String {
     if r.ports.is_empty() {
         return "-".into();
@@ -132,19 +157,14 @@ pub fn list(ctx: &Ctx, args: ListArgs) -> Result<i32> {
         ui::info("no sandboxes; make one with `git sandbox new <name>`");
         return Ok(0);
     }
-    let mut header = vec![
-        "NAME", "SLOT", "BRANCH", "CHANGES", "PUSH", "SERVICES", "PORTS",
-    ];
-    if args.all {
-        header.insert(0, "REPO");
-    }
+    let columns = columns(args.all);
     let table: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
             let mut cells = vec![
                 name_cell(r),
                 r.slot.to_string(),
-                r.branch.clone().unwrap_or_else(|| "(detached)".into()),
+                branch_text(r),
                 changes(r),
                 push_state(r),
                 match r.services_up {
@@ -164,10 +184,42 @@ pub fn list(ctx: &Ctx, args: ListArgs) -> Result<i32> {
             cells
         })
         .collect();
-    for line in ui::table_styled(&header, &table, &state_colour) {
+    let (lines, dropped) = ui::table_columns(&columns, &table, &state_colour);
+    for line in lines {
         ui::out(&line);
     }
+    if !dropped.is_empty() {
+        ui::info(&format!(
+            "{} left out to fit {} columns (`git sandbox status NAME` or --json shows them)",
+            dropped.join(", "),
+            ui::table::width_limit().unwrap_or_default()
+        ));
+    }
+    if let Some(hint) = missing_hint(&rows) {
+        ui::info(&hint);
+    }
     config_verdict(&rows)
+}
+
+/// `list`'s columns in their order, each with how it gives up room on a narrow terminal and
+/// its rank: the name and branch matter most and are cut last; push state, changes and ports
+/// fold between words; the slot and services are left out before anything is cut.
+fn columns(all: bool) -> Vec<ui::table::Column<'static>> {
+    use ui::table::{Column, Fit};
+    let col = |header, fit, rank| Column { header, fit, rank };
+    let mut columns = vec![
+        col("NAME", Fit::Cut, 0),
+        col("SLOT", Fit::Drop, 7),
+        col("BRANCH", Fit::Cut, 2),
+        col("CHANGES", Fit::Fold, 4),
+        col("PUSH", Fit::Fold, 3),
+        col("SERVICES", Fit::Drop, 6),
+        col("PORTS", Fit::Fold, 5),
+    ];
+    if all {
+        columns.insert(0, col("REPO", Fit::Cut, 1));
+    }
+    columns
 }
 
 /// The NAME cell: the name, with an operation under way or a setup that did not finish.
@@ -218,10 +270,7 @@ pub fn show(inst: &Instance, json: bool) -> Result<i32> {
         ("slot", r.slot.to_string()),
         ("path", r.path.clone()),
         ("repo", r.parent_repo.clone()),
-        (
-            "branch",
-            r.branch.clone().unwrap_or_else(|| "(detached)".into()),
-        ),
+        ("branch", branch_text(&r)),
         ("created", r.created_at.clone()),
         ("changes", changes(&r)),
         ("push", push_state(&r)),
@@ -247,6 +296,12 @@ pub fn show(inst: &Instance, json: bool) -> Result<i32> {
         lines.push((
             "state",
             format!("{:?} (interrupted? run `git sandbox prune`)", r.state).to_lowercase(),
+        ));
+    }
+    if r.missing {
+        lines.push((
+            "missing",
+            "its directory is gone; `git sandbox prune` drops it from the list".to_string(),
         ));
     }
     if let Some(why) = &r.invalid {

@@ -160,6 +160,12 @@ fn announce(ctx: &Ctx, inst: &Instance, path: &Path, report: &Report, plan: &Pla
     if !ctx.cwd.starts_with(path) {
         ui::detail(&format!("(the current directory is {})", ctx.cwd.display()));
     }
+    for p in crate::procs::pipeline_in(path) {
+        ui::info(&format!(
+            "not counted: {} (pid {}), part of this command's own pipeline",
+            p.name, p.pid
+        ));
+    }
     show(report, plan, opts);
 }
 
@@ -258,7 +264,11 @@ fn refusal(inst: &Instance, report: &Report, r: &plan::Refusal, path: &Path) -> 
             "move that out of the sandbox (or unmount it) first; --force does not override this",
         );
     } else {
-        err = err.hint("commit or stash the work and push the branch first; or `--force` removes it anyway: its work is saved under refs/sandbox/trash and its other files kept in a trash directory (`git sandbox restore` brings it all back)");
+        // Only processes stand in the way: there is no work to commit or stash.
+        let only_processes = r.reasons.iter().all(|s| s.starts_with("process(es)"));
+        if !only_processes {
+            err = err.hint("commit or stash the work and push the branch first; or `--force` removes it anyway: its work is saved under refs/sandbox/trash and its other files kept in a trash directory (`git sandbox restore` brings it all back)");
+        }
         if !report.processes.is_empty() {
             err = err.hint("`--kill` stops the processes still running in it (containers through their engine's `stop`)");
         }

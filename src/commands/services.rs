@@ -43,8 +43,11 @@ pub fn env(ctx: &Ctx, args: EnvArgs) -> Result<i32> {
     Ok(0)
 }
 
+/// `exec [NAME] -- CMD`: CMD in the sandbox, in the same subdirectory as the current one.
 pub fn exec(ctx: &Ctx, args: ExecArgs) -> Result<i32> {
-    let (repo, cfg, inst) = instance(ctx, args.name.as_deref())?;
+    let (repo, cfg) = ctx.repo_config()?;
+    let data = ctx.reg.load()?;
+    let inst = target::resolve(&repo, &data, args.name.as_deref(), &ctx.cwd)?;
     let path = target::verify(&repo, &inst)?;
     let vars = env::vars(&cfg, &inst)?;
     refresh_env_file(&path, &cfg, &vars);
@@ -53,7 +56,15 @@ pub fn exec(ctx: &Ctx, args: ExecArgs) -> Result<i32> {
             .hint("git sandbox exec NAME -- CMD…")
             .into());
     }
-    let err = crate::launch::exec(&args.command, &path, &vars);
+    let (dir, lacking) = target::same_subdir(&repo, &data, &ctx.cwd, &path);
+    if let Some(rel) = lacking {
+        ui::info(&format!(
+            "{} has no {}: running in its root",
+            inst.name,
+            rel.display()
+        ));
+    }
+    let err = crate::launch::exec(&args.command, &dir, &vars);
     Err(cannot_start(&args.command, &err).into())
 }
 
@@ -267,9 +278,36 @@ pub fn up(ctx: &Ctx, args: UpArgs) -> Result<i32> {
 }
 
 /// `compose [NAME] -- ARGS…`: any compose command, for that sandbox.
+/// `compose [NAME] [--] COMPOSE_ARGS…`: with `--`, what comes before it is the name; without,
+/// the first word is the name only when a sandbox of this repo has it, else it is the compose
+/// command (`git sandbox compose ps`) and the sandbox is the current directory's, named.
 pub fn compose(ctx: &Ctx, args: crate::cli::ComposeArgs) -> Result<i32> {
-    let (repo, cfg, inst) = instance(ctx, args.name.as_deref())?;
-    let a: Vec<&str> = args.compose_args.iter().map(String::as_str).collect();
+    let (repo, cfg) = ctx.repo_config()?;
+    let data = ctx.reg.load()?;
+    let words = args.words;
+    let (name, rest): (Option<&str>, &[String]) = match words.iter().position(|w| w == "--") {
+        Some(0) => (None, &words[1..]),
+        Some(1) => (Some(words[0].as_str()), &words[2..]),
+        Some(_) => {
+            return Err(UserError::usage("more than one word before `--`")
+                .hint("git sandbox compose [NAME] -- COMPOSE_ARGS…")
+                .into());
+        }
+        None if target::by_name(&repo, &data, &words[0]).is_ok() => {
+            (Some(words[0].as_str()), &words[1..])
+        }
+        None => (None, &words[..]),
+    };
+    if rest.is_empty() {
+        return Err(UserError::usage("no compose command given")
+            .hint("git sandbox compose [NAME] -- ps (or any docker compose command)")
+            .into());
+    }
+    let inst = target::resolve(&repo, &data, name, &ctx.cwd)?;
+    if name.is_none() {
+        ui::info(&format!("sandbox {} (the current directory's)", inst.name));
+    }
+    let a: Vec<&str> = rest.iter().map(String::as_str).collect();
     compose_run(&repo, &cfg, &inst, &a)
 }
 

@@ -89,6 +89,10 @@ impl Repo {
                 "{} is a bare repository; sandboxes need a main worktree",
                 common_dir.display()
             ))
+            .hint(format!(
+                "run git sandbox in a clone that has a working tree: `git clone \"{}\" DIR`, then `cd DIR`",
+                common_dir.display()
+            ))
             .into());
         }
         let root = match main.workdir() {
@@ -129,6 +133,15 @@ impl Repo {
     /// Resolves a revision to a commit id.
     pub fn resolve_commit(&self, rev: &str) -> Result<String> {
         let repo = self.open()?;
+        if repo.is_empty().unwrap_or(false) {
+            // A fresh `git init`: no commit anywhere, so no `--from` could help.
+            return Err(UserError::new(format!(
+                "{} has no commit yet, and a sandbox starts from one",
+                self.root.display()
+            ))
+            .hint("make a first commit (`git commit --allow-empty -m \"first commit\"` works even with no files), then run this again")
+            .into());
+        }
         let obj = repo.revparse_single(rev).map_err(|_| {
             UserError::new(format!(
                 "{rev:?} does not name a commit in {}",

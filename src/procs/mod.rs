@@ -2,7 +2,8 @@
 //!
 //! A process is "inside" when its current directory, its root, or one of its open files is at
 //! or under the directory. git-sandbox's own process and its ancestors (the shell and the `git`
-//! that ran it, waiting for it) are never counted: they are not writing. Processes of other
+//! that ran it, waiting for it) are never counted: they are not writing; nor is the rest of
+//! its own pipeline (`| tail`, [`pipeline`]), the user's own command line. Processes of other
 //! users that cannot be read are skipped. Elsewhere than Linux the list is empty.
 //!
 //! Containers count as processes ([`working_in`]): a mount namespace whose mounts reach the
@@ -12,6 +13,7 @@
 
 pub mod engine;
 pub mod mounts;
+mod pipeline;
 mod working;
 
 pub use working::{Check, Own, working_in};
@@ -76,13 +78,30 @@ impl Proc {
     }
 }
 
-/// Every process (but ours and our ancestors) with its cwd, root or an open file under one of
-/// `dirs` (see [`working_in`] for containers too).
+/// Every process (but ours, our ancestors and our pipeline's: [`pipeline`]) with its cwd, root
+/// or an open file under one of `dirs` (see [`working_in`] for containers too).
 fn inside(dirs: &[&Path]) -> Vec<Proc> {
+    let mut skip = ancestors();
+    skip.extend(pipeline::mates(&skip));
+    scan(dirs, &skip)
+}
+
+/// The processes of our own pipeline (`git sandbox rm | tail`) inside `dir`: left out of what
+/// works in it, and named so the user knows.
+pub fn pipeline_in(dir: &Path) -> Vec<Proc> {
+    let skip = ancestors();
+    let mates = pipeline::mates(&skip);
+    scan(&[dir], &skip)
+        .into_iter()
+        .filter(|p| mates.contains(&p.pid))
+        .collect()
+}
+
+/// Every process but `skip` holding something under one of `dirs`.
+fn scan(dirs: &[&Path], skip: &[u32]) -> Vec<Proc> {
     let Ok(rd) = fs::read_dir("/proc") else {
         return Vec::new();
     };
-    let skip = ancestors();
     let mut out = Vec::new();
     for e in rd.flatten() {
         let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {

@@ -50,9 +50,9 @@ impl Copied {
             format!("{} copy-on-write", self.cloned)
         };
         Some(format!(
-            "copied {} file(s), {:.1} MiB ({how})",
+            "copied {} file(s), {} ({how})",
             self.files,
-            self.bytes as f64 / (1024.0 * 1024.0)
+            crate::safety::human_bytes(self.bytes)
         ))
     }
 }

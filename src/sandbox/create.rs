@@ -56,14 +56,25 @@ pub struct Created {
 /// Checks that nothing is in the way of `spec`, without changing anything, and returns the
 /// commit the instance will start at.
 fn precheck(repo: &Repo, spec: &CreateSpec) -> Result<Option<String>> {
-    super::confine(repo, &spec.path)?;
+    // A taken path first: its hint is the one that fits the command (`restore` has no name
+    // to pick); `confine` refuses it too, in general words.
     if fs::symlink_metadata(&spec.path).is_ok() {
+        let hint = match &spec.restoring {
+            // `restore` has no other name to pick: the path has to be freed.
+            Some(_) => format!(
+                "free the path and run `git sandbox restore {name}` again: `git sandbox mv {name} OTHER-NAME` if a sandbox is there, else move {path} away",
+                name = spec.name,
+                path = spec.path.display()
+            ),
+            None => "remove or rename it, pick another name, or set `path` in .sandbox.toml".into(),
+        };
         return Err(
             UserError::new(format!("{} already exists", spec.path.display()))
-                .hint("remove or rename it, pick another name, or set `path` in .sandbox.toml")
+                .hint(hint)
                 .into(),
         );
     }
+    super::confine(repo, &spec.path)?;
     let admin = repo.admin_dir(&spec.id);
     if fs::symlink_metadata(&admin).is_ok() {
         return Err(UserError::new(format!(
@@ -107,7 +118,14 @@ fn precheck(repo: &Repo, spec: &CreateSpec) -> Result<Option<String>> {
                     spec.branch,
                     at.display()
                 ))
-                .hint("switch that worktree to another branch, or pass --branch with another name")
+                .hint(match &spec.restoring {
+                    Some(_) => format!(
+                        "switch that worktree to another branch (`git -C \"{}\" switch -c OTHER-BRANCH`), then run `git sandbox restore {}` again",
+                        at.display(),
+                        spec.name
+                    ),
+                    None => "switch that worktree to another branch, or pass --branch with another name".into(),
+                })
                 .into());
             }
         }

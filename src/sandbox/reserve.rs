@@ -84,7 +84,13 @@ pub(super) fn reserve(
                 other.id,
                 other.path.display()
             ))
-            .hint("pick another name, or `git sandbox prune` if it is stale")
+            .hint(match &entry.restoring {
+                Some(_) => format!(
+                    "`git sandbox mv {} OTHER-NAME` frees the name (or `git sandbox prune` if it is stale), then restore again",
+                    other.name
+                ),
+                None => "pick another name, or `git sandbox prune` if it is stale".into(),
+            })
             .into());
         }
         let (slot, skipped) = match entry.kind {

@@ -378,24 +378,21 @@ fn setup_refuses_invalid_settings() {
 /// stays the agent's.
 #[test]
 fn children_never_write_to_the_hooks_stdout() {
-    use std::os::unix::fs::PermissionsExt;
     let mut t = TestEnv::new();
     let bin = t.root.join("fakebin");
     // An engine with one network of the project (so `rm` runs `down`), and a compose that
     // talks on stdout.
-    t.write(
-        &bin,
-        "docker",
+    fs::create_dir_all(&bin).expect("fakebin");
+    crate::common::write_executable(
+        &bin.join("docker"),
         "#!/bin/sh\ncase \"$*\" in *'network ls'*) echo net1 ;; esac\nexit 0\n",
+        0o755,
     );
-    t.write(
-        &bin,
-        "compose",
+    crate::common::write_executable(
+        &bin.join("compose"),
         "#!/bin/sh\necho \"NOISE from compose $1\"\nexit 0\n",
+        0o755,
     );
-    for f in ["docker", "compose"] {
-        fs::set_permissions(bin.join(f), fs::Permissions::from_mode(0o755)).expect("chmod");
-    }
     t.path_prefix = vec![bin.clone()];
     t.extra_env.push((
         "GIT_SANDBOX_COMPOSE".into(),

@@ -473,3 +473,41 @@ impl TestEnv {
         Some((out.status.code().unwrap_or(-1), shown))
     }
 }
+
+/// Installs a copy of the executable `from` at `to`, safe to run at once while other test
+/// threads fork. A copy written by this process would hold a writable descriptor that every
+/// child forked by another thread inherits until its exec closes it; running the copy in that
+/// instant fails with "text file busy" (ETXTBSY). So the copy is written by a `cp` child
+/// (its descriptor never lives in this process) and made durable with `sync` before the run.
+pub fn install_executable(from: &Path, to: &Path) {
+    let tmp = to.with_extension("installing");
+    let out = Command::new("cp")
+        .arg("--")
+        .arg(from)
+        .arg(&tmp)
+        .output()
+        .expect("run cp");
+    assert!(
+        out.status.success(),
+        "cp {} {}: {}",
+        from.display(),
+        tmp.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Synced and closed by a process of its own, then renamed into place whole.
+    let synced = Command::new("sync").arg("--").arg(&tmp).status();
+    assert!(synced.is_ok_and(|s| s.success()), "sync {}", tmp.display());
+    fs::rename(&tmp, to).expect("rename the copy into place");
+}
+
+/// Writes an executable file (a script a test will run) the way [`install_executable`] does:
+/// the text goes into a scratch file of this process, the executable inode is written by a
+/// `cp` child only, so no fork of another test thread can hold it open for writing.
+pub fn write_executable(path: &Path, body: &str, mode: u32) {
+    let name = path.file_name().expect("a file name").to_string_lossy();
+    let scratch = path.with_file_name(format!(".{name}.text"));
+    fs::write(&scratch, body).expect("write the text");
+    install_executable(&scratch, path);
+    fs::remove_file(&scratch).expect("remove the scratch text");
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).expect("chmod");
+}

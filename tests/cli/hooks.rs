@@ -1,7 +1,6 @@
 //! The git hooks, driven by the real git CLI against a bare remote.
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::common::{BIN, TestEnv, tree};
@@ -18,9 +17,7 @@ fn hooked() -> TestEnv {
 
 fn write_hook(dir: &Path, name: &str, body: &str, mode: u32) {
     fs::create_dir_all(dir).expect("hooks dir");
-    let p = dir.join(name);
-    fs::write(&p, body).expect("hook");
-    fs::set_permissions(&p, fs::Permissions::from_mode(mode)).expect("chmod");
+    crate::common::write_executable(&dir.join(name), body, mode);
 }
 
 fn stderr(out: &std::process::Output) -> String {
@@ -304,7 +301,7 @@ fn without_git_sandbox_on_path_git_works_normally() {
     fs::create_dir_all(&bin).expect("bin");
     // An installed copy of the binary, which the user may later delete.
     let installed = bin.join("git-sandbox");
-    fs::copy(BIN, &installed).expect("copy");
+    crate::common::install_executable(Path::new(BIN), &installed);
     t.path_prefix = vec![bin.clone()];
     let out = t
         .program(installed.to_str().expect("utf8"), &t.repo)
@@ -501,9 +498,8 @@ fn a_users_linked_hook_is_kept_and_a_renamed_binary_knows_its_own_link() {
     fs::create_dir_all(&tools).expect("tools");
     let script = tools.join("git-sandbox-notify.sh");
     let mark = t.root.join("notified");
-    fs::write(&script, format!("#!/bin/sh\ntouch {}\n", mark.display())).expect("script");
-    fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-        .expect("mode");
+    let body = format!("#!/bin/sh\ntouch {}\n", mark.display());
+    crate::common::write_executable(&script, &body, 0o755);
     let hook = t.repo.join(".git/hooks/post-checkout");
     std::os::unix::fs::symlink(&script, &hook).expect("link");
     t.ok(&t.repo, &["hooks", "install"]);
@@ -517,25 +513,12 @@ fn a_users_linked_hook_is_kept_and_a_renamed_binary_knows_its_own_link() {
     // A binary installed under another name: its own link is its own, on every run.
     fs::remove_file(&hook).expect("rm");
     let renamed = t.root.join("bin").join("git-sb");
-    fs::copy(crate::common::BIN, &renamed).expect("copy");
+    crate::common::install_executable(Path::new(crate::common::BIN), &renamed);
     let sb = |args: &[&str]| {
-        // A fresh copy may be busy for an instant: another test thread's fork inherited its
-        // write descriptor until that child's exec closes it.
-        let run = || {
-            t.program(renamed.to_str().expect("utf8"), &t.repo)
-                .args(args)
-                .output()
-        };
-        let mut out = run();
-        for _ in 0..50 {
-            match &out {
-                Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy => {
-                    std::thread::sleep(std::time::Duration::from_millis(20));
-                    out = run();
-                }
-                _ => break,
-            }
-        }
+        let out = t
+            .program(renamed.to_str().expect("utf8"), &t.repo)
+            .args(args)
+            .output();
         let out = out.expect("run");
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
         String::from_utf8_lossy(&out.stdout).into_owned() + &stderr(&out)

@@ -3,7 +3,6 @@
 //! the lines to add to the project's hooks, and those lines work.
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use crate::common::{BIN, TestEnv, tree};
@@ -25,9 +24,7 @@ fn tracked_hooks() -> TestEnv {
 fn write_hook(worktree: &Path, name: &str, body: &str) {
     let dir = worktree.join(".githooks");
     fs::create_dir_all(&dir).expect("hooks dir");
-    let p = dir.join(name);
-    fs::write(&p, body).expect("hook");
-    fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).expect("chmod");
+    crate::common::write_executable(&dir.join(name), body, 0o755);
 }
 
 /// `hooks install` from `dir` refuses (exit 1, `--force` too) and changes no file anywhere.

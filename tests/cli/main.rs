@@ -27,6 +27,7 @@ mod local_prod;
 mod mcp;
 mod merged;
 mod mv;
+mod newcomer;
 mod output;
 mod ownership;
 mod paths;

@@ -3,7 +3,6 @@
 //! they were before it ran.
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 
 use crate::common::TestEnv;
 
@@ -144,8 +143,8 @@ fn a_failing_post_checkout_hook_of_the_project_leaves_nothing() {
     // git exits non-zero when the post-checkout hook fails, but keeps the worktree it made.
     let t = TestEnv::named("my repo");
     let hook = t.repo.join(".git/hooks/post-checkout");
-    fs::write(&hook, "#!/bin/sh\necho hook refuses >&2\nexit 1\n").expect("hook");
-    fs::set_permissions(&hook, fs::Permissions::from_mode(0o755)).expect("chmod");
+    let body = "#!/bin/sh\necho hook refuses >&2\nexit 1\n";
+    crate::common::write_executable(&hook, body, 0o755);
     let before = state(&t);
     let err = t.fails(&t.repo, &["new", "hooked"], 1);
     assert!(err.contains("hook refuses"), "{err}");

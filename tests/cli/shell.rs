@@ -204,3 +204,90 @@ fn completion_offers_shell_names_and_never_hidden_commands() {
     }
     assert!(complete(&[""]).contains(&"new".to_string()));
 }
+
+/// Runs `script_text` in `sh` on a real terminal (a pty from script(1)); what it showed.
+fn on_pty(t: &TestEnv, sh: &str, script_text: &str) -> String {
+    let file = t.root.join(format!("pty-{sh}.sh"));
+    std::fs::write(&file, script_text).expect("write the script");
+    let out = t
+        .program("script", &t.repo)
+        .args(["-qec", &format!("{sh} {}", file.display()), "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run script(1)");
+    let shown = String::from_utf8_lossy(&out.stdout).replace('\r', "");
+    assert!(out.status.success(), "{sh}: {shown}");
+    shown
+}
+
+/// `sb new NAME -- CMD` runs CMD on the terminal (its stdout is the terminal, never captured)
+/// and stays where it is; `sb new NAME` goes there; every command of the binary the function
+/// does not know (here `mv`, `copy`, `setup`, `trust`, `compose-file`, `agent-setup`,
+/// `completions`, `help`) reaches `git-sandbox` untouched, never read as a sandbox name.
+#[test]
+fn shell_function_runs_a_command_on_the_terminal_and_passes_every_other_word_through() {
+    if Command::new("script").arg("--version").output().is_err() {
+        crate::common::skip(
+            "the shell-function pty test",
+            "script(1) missing (util-linux)",
+        );
+        return;
+    }
+    let t = env_with_sandboxes();
+    for sh in ["bash", "zsh", "fish"] {
+        if !have(sh) {
+            continue;
+        }
+        let init = if sh == "fish" {
+            "git-sandbox shell-init fish | source".to_string()
+        } else {
+            format!(r#"eval "$(git-sandbox shell-init {sh})""#)
+        };
+        let words = "mv copy setup trust compose-file agent-setup completions help";
+        let pass = if sh == "fish" {
+            format!("for w in {words}; sb $w; echo \"[$w]\"; end")
+        } else {
+            format!("for w in {words}; do sb $w; echo \"[$w]\"; done")
+        };
+        let script_text = format!(
+            r#"{init}
+sb new cmd-{sh} -- sh -c 'if [ -t 1 ]; then echo "on a terminal"; fi; echo "ran in $(pwd)"'
+echo "then in $(pwd)"
+sb new plain-{sh} >/dev/null 2>&1; echo "plain in $(pwd)"
+sb
+sb mv plain-{sh} moved-{sh}
+sb moved-{sh}; echo "now in $(pwd)"
+sb
+{pass}
+"#
+        );
+        let shown = on_pty(&t, sh, &script_text);
+        let cmd_dir = t.sandbox_path(&format!("cmd-{sh}"));
+        assert!(shown.contains("on a terminal"), "{sh}: {shown}");
+        assert!(
+            shown.contains(&format!("ran in {}", cmd_dir.display())),
+            "{sh}: {shown}"
+        );
+        assert!(
+            shown.contains(&format!("then in {}\n", t.repo.display())),
+            "{sh}: a command given, no cd: {shown}"
+        );
+        assert!(!shown.contains("No such file"), "{sh}: {shown}");
+        let moved = t.sandbox_path(&format!("moved-{sh}"));
+        assert!(
+            shown.contains(&format!("now in {}", moved.display())),
+            "{sh}: {shown}"
+        );
+        let plain = t.sandbox_path(&format!("plain-{sh}"));
+        assert!(
+            shown.contains(&format!("plain in {}", plain.display())),
+            "{sh}: {shown}"
+        );
+        assert!(!shown.contains("no sandbox named"), "{sh}: {shown}");
+        for w in words.split(' ') {
+            assert!(shown.contains(&format!("[{w}]")), "{sh} {w}: {shown}");
+        }
+        // `sb help` is the binary's help; `sb completions` its usage error.
+        assert!(shown.contains("Usage:"), "{sh}: {shown}");
+    }
+}

@@ -23,8 +23,11 @@ pub struct Row {
     pub state: State,
     pub path: String,
     pub parent_repo: String,
-    /// The branch checked out now (the registered one when the directory is missing).
+    /// The branch checked out now (the registered one when the directory is missing); null
+    /// when HEAD is detached (see `detached_at`).
     pub branch: Option<String>,
+    /// The commit HEAD is detached at, when no branch is checked out; null on a branch.
+    pub detached_at: Option<String>,
     pub created_branch: bool,
     pub base_commit: Option<String>,
     pub created_at: String,
@@ -139,6 +142,7 @@ fn empty_row(i: &Instance) -> Row {
         path: i.path.display().to_string(),
         parent_repo: i.parent_repo.display().to_string(),
         branch: i.branch.clone(),
+        detached_at: None,
         created_branch: i.created_branch,
         base_commit: i.base_commit.clone(),
         created_at: i.created_at.clone(),
@@ -188,7 +192,9 @@ fn row(i: &Instance, ctx: Option<&(Repo, Config)>, has_compose: bool) -> Row {
                 untracked: st.untracked.len(),
                 conflicted: st.conflicted.len(),
             });
-            if st.branch.is_some() {
+            // Detached: no branch is checked out, whatever the registry recorded.
+            r.detached_at = st.head.clone().filter(|_| st.branch.is_none());
+            if st.branch.is_some() || r.detached_at.is_some() {
                 r.branch = st.branch.clone();
             }
             // The tool made the registered branch only; another one checked out by hand is not.
