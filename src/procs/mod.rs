@@ -82,15 +82,28 @@ impl Proc {
 /// or an open file under one of `dirs` (see [`working_in`] for containers too).
 fn inside(dirs: &[&Path]) -> Vec<Proc> {
     let mut skip = ancestors();
-    skip.extend(pipeline::mates(&skip));
+    skip.extend(idle_mates(dirs, &skip));
     scan(dirs, &skip)
+}
+
+/// Our pipeline's processes that hold nothing open under `dirs` (a cwd there is the shell's,
+/// `| tail` run from inside): a mate with an open file there (`writer | git sandbox rm`)
+/// still counts, since it may be writing.
+fn idle_mates(dirs: &[&Path], skip: &[u32]) -> Vec<u32> {
+    pipeline::mates(skip)
+        .into_iter()
+        .filter(|pid| {
+            let proc_dir = Path::new("/proc").join(pid.to_string());
+            dirs.iter().all(|d| open_file(&proc_dir, d).is_none())
+        })
+        .collect()
 }
 
 /// The processes of our own pipeline (`git sandbox rm | tail`) inside `dir`: left out of what
 /// works in it, and named so the user knows.
 pub fn pipeline_in(dir: &Path) -> Vec<Proc> {
     let skip = ancestors();
-    let mates = pipeline::mates(&skip);
+    let mates = idle_mates(&[dir], &skip);
     scan(&[dir], &skip)
         .into_iter()
         .filter(|p| mates.contains(&p.pid))
@@ -129,10 +142,15 @@ fn holding(proc_dir: &Path, dir: &Path) -> Option<String> {
             return Some(format!("{link} {}", t.display()));
         }
     }
+    open_file(proc_dir, dir)
+}
+
+/// An open file of process `proc_dir` under `dir`, if any.
+fn open_file(proc_dir: &Path, dir: &Path) -> Option<String> {
     let fds = fs::read_dir(proc_dir.join("fd")).ok()?;
     for fd in fds.flatten() {
         if let Ok(t) = fs::read_link(fd.path())
-            && under(&t)
+            && t.starts_with(dir)
         {
             return Some(format!("open file {}", t.display()));
         }

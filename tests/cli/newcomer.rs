@@ -361,6 +361,29 @@ fn rm_ignores_its_own_pipeline_and_says_so() {
     assert!(s.exists());
 }
 
+/// A pipeline mate that holds a file open in the sandbox (`writer | git sandbox rm`) may be
+/// writing: it still counts, and the sandbox and the file stay.
+#[test]
+fn a_pipeline_mate_with_a_file_open_inside_still_refuses() {
+    let t = TestEnv::new();
+    let s = t.new_sandbox("w");
+    let bin = crate::common::BIN;
+    // The writer holds `log` open for the whole pipeline, as `tee`, a build or an editor would.
+    let script = format!(
+        "exec 3>>log; echo one >&3; {{ sleep 1; echo two >&3; }} | {bin} rm --yes 2>&1; echo three >&3"
+    );
+    let out = t
+        .program("sh", &s)
+        .args(["-c", &script])
+        .output()
+        .expect("sh");
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains("refusing to remove w"), "{shown}");
+    assert!(s.exists(), "{shown}");
+    let log = fs::read_to_string(s.join("log")).expect("log kept");
+    assert_eq!(log, "one\ntwo\nthree\n", "{shown}");
+}
+
 /// Every command a user can run (clap's visible ones, as `__complete` offers them) is in the
 /// README's command table, and so are the env file's `SANDBOX_URL_*` and `up --force`.
 #[test]
