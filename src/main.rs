@@ -28,6 +28,7 @@ mod registry;
 mod removal;
 mod safety;
 mod sandbox;
+mod seed;
 mod supervise;
 mod target;
 mod trust;

@@ -75,6 +75,15 @@ pub(super) struct RawCompose {
     pub(super) file: Option<String>,
     pub(super) profile: Option<String>,
     pub(super) delete_volumes: Option<bool>,
+    pub(super) seed: Option<RawSeed>,
+}
+
+/// `seed = "all"` or `seed = ["dbdata", …]`.
+#[derive(Deserialize, Clone)]
+#[serde(untagged)]
+pub(super) enum RawSeed {
+    Word(String),
+    Keys(Vec<String>),
 }
 
 #[derive(Deserialize, Default)]

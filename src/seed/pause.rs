@@ -1,0 +1,89 @@
+//! A crash-consistent source: the running containers that mount a volume are paused
+//! (`docker pause`, never stopped) while it is copied, and unpaused when the [`Paused`] guard
+//! goes, whatever happened: an error, a caught Ctrl-C/SIGTERM (the copy stops, the guard
+//! drops), a panic. Only containers this guard paused are unpaused.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Containers paused for one copy.
+pub struct Paused {
+    ids: Vec<String>,
+    pub names: Vec<String>,
+    since: Instant,
+    took: Option<Duration>,
+}
+
+impl Paused {
+    /// Pauses every running container that mounts `volume`; an error names the engine's.
+    pub fn volume(volume: &str) -> Result<Paused, String> {
+        let filter = format!("volume={volume}");
+        let out = docker(&[
+            "ps",
+            "-q",
+            "--no-trunc",
+            "--filter",
+            &filter,
+            "--filter",
+            "status=running",
+            "--format",
+            "{{.ID}}\t{{.Names}}",
+        ])?;
+        let mut paused = Paused {
+            ids: Vec::new(),
+            names: Vec::new(),
+            since: Instant::now(),
+            took: None,
+        };
+        for line in out.lines().filter(|l| !l.trim().is_empty()) {
+            let (id, name) = line.split_once('\t').unwrap_or((line, line));
+            docker(&["pause", id.trim()])?;
+            // Recorded at once: a later failure still unpauses this one.
+            paused.ids.push(id.trim().to_string());
+            paused.names.push(name.trim().to_string());
+        }
+        paused.since = Instant::now();
+        Ok(paused)
+    }
+
+    /// Unpauses now; how long the containers were paused (zero when none were).
+    pub fn end(&mut self) -> Duration {
+        if let Some(t) = self.took {
+            return t;
+        }
+        let took = if self.ids.is_empty() {
+            Duration::ZERO
+        } else {
+            self.since.elapsed()
+        };
+        for id in &self.ids {
+            if let Err(e) = docker(&["unpause", id]) {
+                crate::ui::warn(&format!(
+                    "cannot unpause container {id}: {e}; run `docker unpause {id}`"
+                ));
+            }
+        }
+        self.took = Some(took);
+        took
+    }
+}
+
+impl Drop for Paused {
+    fn drop(&mut self) {
+        self.end();
+    }
+}
+
+/// `docker ARGS`' stdout, or the first line of its error.
+fn docker(args: &[&str]) -> Result<String, String> {
+    let out = Command::new("docker")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run docker: {e}"))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(super::first_line(&out.stderr))
+    }
+}
