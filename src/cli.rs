@@ -7,10 +7,12 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 mod hooks;
 mod sandbox;
+mod seed;
 mod services;
 
 pub use hooks::*;
 pub use sandbox::*;
+pub use seed::*;
 pub use services::*;
 
 /// One worktree, slot, port set, env file and compose stack per branch.
@@ -93,6 +95,11 @@ pub enum Command {
     Ps(OptNameArg),
     /// Run any docker compose command for the sandbox (its project, env file and compose file).
     Compose(ComposeArgs),
+    /// Copy the main checkout's (or local-prod's) volumes named by `[compose] seed` into the
+    /// sandbox's own; --reset replaces them (the old data kept), --undo puts it back.
+    Seed(SeedArgs),
+    /// List a sandbox's volumes: size, seeded from where and when, saved copies.
+    Volumes(VolumesArgs),
     /// Print the compose file rendered for the sandbox (its ports, its own names).
     #[command(name = "compose-file")]
     ComposeFile(OptNameArg),

@@ -188,6 +188,8 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<i32> {
         Command::Logs(a) => commands::services::logs(ctx, a),
         Command::Ps(a) => commands::services::ps(ctx, a),
         Command::Compose(a) => commands::services::compose(ctx, a),
+        Command::Seed(a) => commands::seed::seed(ctx, a),
+        Command::Volumes(a) => commands::seed::volumes(ctx, a),
         Command::ComposeFile(a) => commands::services::compose_file(ctx, a),
         Command::Adopt(a) => commands::new::adopt(ctx, a),
         Command::Ports(a) => commands::ports::run(ctx, a),

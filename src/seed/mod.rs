@@ -11,6 +11,7 @@
 //!    never half-written) and the record dropped.
 
 pub mod copy;
+pub mod listing;
 pub mod pause;
 pub mod progress;
 pub mod record;
@@ -25,6 +26,8 @@ use anyhow::Result;
 use crate::error::UserError;
 use progress::{Mode, Shown};
 use volumes::Target;
+
+pub use listing::saved_copies;
 
 /// One seed run's fixed parts.
 pub struct Job {
