@@ -35,6 +35,7 @@ mod render;
 mod restore;
 mod rm;
 mod rollback;
+mod seed;
 mod services;
 mod setup;
 mod shell;
