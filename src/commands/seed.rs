@@ -23,16 +23,22 @@ pub fn seed(ctx: &Ctx, args: SeedArgs) -> Result<i32> {
     let (repo, cfg) = ctx.repo_config()?;
     let inst = ctx.sandbox(&repo, &ctx.reg.load()?, args.name.as_deref())?;
     if cfg.seed == Seed::Keys(Vec::new()) {
-        return Err(UserError::new("nothing to seed: .sandbox.toml's [compose] seed names no volume")
-            .hint("add `seed = [\"<volume key>\"]` or `seed = \"all\"` under [compose]")
-            .into());
+        return Err(UserError::new(
+            "nothing to seed: .sandbox.toml's [compose] seed names no volume",
+        )
+        .hint("add `seed = [\"<volume key>\"]` or `seed = \"all\"` under [compose]")
+        .into());
     }
     let (job, targets) = prepare(ctx, &repo, &cfg, &inst, Mode::pick(args.json))?;
     let (origin_label, outcomes) = if args.undo {
         ("saved".to_string(), undo(&job, &targets)?)
     } else {
         let origin = origin(ctx, &repo, &cfg, args.from)?;
-        let existing = if args.reset { Existing::Replace } else { Existing::Refuse };
+        let existing = if args.reset {
+            Existing::Replace
+        } else {
+            Existing::Refuse
+        };
         let mut all = Vec::new();
         for t in &targets {
             let from = volumes::source(&origin, &t.key)?;
@@ -54,7 +60,12 @@ pub fn seed(ctx: &Ctx, args: SeedArgs) -> Result<i32> {
 
 /// `up`'s seed step (also `new --up`): the volumes `[compose] seed` names that do not exist
 /// yet are copied from the main checkout's stack; nothing else is touched.
-pub fn before_up(repo: &Repo, cfg: &Config, inst: &Instance, model: &std::path::Path) -> Result<()> {
+pub fn before_up(
+    repo: &Repo,
+    cfg: &Config,
+    inst: &Instance,
+    model: &std::path::Path,
+) -> Result<()> {
     if inst.kind != Kind::Sandbox || cfg.seed == Seed::Keys(Vec::new()) || owner::legacy(inst) {
         return Ok(());
     }
@@ -63,8 +74,12 @@ pub fn before_up(repo: &Repo, cfg: &Config, inst: &Instance, model: &std::path::
     let targets = volumes::chosen(volumes::of_model(model, &job.project)?, &cfg.seed)?;
     let missing: Vec<&Target> = targets
         .iter()
-        .filter(|t| volumes::inspect(&t.name).map(|o| o.is_none()).unwrap_or(false)
-            || stale(&job, t))
+        .filter(|t| {
+            volumes::inspect(&t.name)
+                .map(|o| o.is_none())
+                .unwrap_or(false)
+                || stale(&job, t)
+        })
         .collect();
     if missing.is_empty() {
         return Ok(());
@@ -87,7 +102,13 @@ fn stale(job: &Job, t: &Target) -> bool {
 }
 
 /// The job and the volumes to seed: the model rendered now, `[compose] seed`'s keys.
-fn prepare(ctx: &Ctx, repo: &Repo, cfg: &Config, inst: &Instance, mode: Mode) -> Result<(Job, Vec<Target>)> {
+fn prepare(
+    ctx: &Ctx,
+    repo: &Repo,
+    cfg: &Config,
+    inst: &Instance,
+    mode: Mode,
+) -> Result<(Job, Vec<Target>)> {
     let path = target::verify(repo, inst)?;
     let job = job(&ctx.reg, inst, mode)?;
     let tool = compose::Tool::detect()?;
@@ -158,9 +179,11 @@ fn undo(job: &Job, targets: &[Target]) -> Result<Vec<Outcome>> {
     for t in targets {
         let saved = domain::saved_copies(&job.uuid, &t.name)?;
         let Some(newest) = saved.last() else {
-            return Err(UserError::new(format!("volume {} has no saved copy to put back", t.name))
-                .hint("`git sandbox seed --reset` saves one before it replaces the data")
-                .into());
+            return Err(
+                UserError::new(format!("volume {} has no saved copy to put back", t.name))
+                    .hint("`git sandbox seed --reset` saves one before it replaces the data")
+                    .into(),
+            );
         };
         out.push(domain::one(job, t, newest, "saved", Existing::Replace)?);
         let _ = domain::docker(&["volume", "rm", newest]);
@@ -184,11 +207,22 @@ fn seeded(o: Outcome) -> json::seed::Seeded {
 
 /// compose's version for the label it reads back (`com.docker.compose.version`).
 fn compose_version() -> String {
-    let asks: [&[&str]; 2] = [&["docker-compose", "version", "--short"], &["docker", "compose", "version", "--short"]];
+    let asks: [&[&str]; 2] = [
+        &["docker-compose", "version", "--short"],
+        &["docker", "compose", "version", "--short"],
+    ];
     asks.iter()
         .find_map(|a| {
-            let o = std::process::Command::new(a[0]).args(&a[1..]).stdin(Stdio::null()).stderr(Stdio::null()).output().ok()?;
-            let v = String::from_utf8_lossy(&o.stdout).trim().trim_start_matches('v').to_string();
+            let o = std::process::Command::new(a[0])
+                .args(&a[1..])
+                .stdin(Stdio::null())
+                .stderr(Stdio::null())
+                .output()
+                .ok()?;
+            let v = String::from_utf8_lossy(&o.stdout)
+                .trim()
+                .trim_start_matches('v')
+                .to_string();
             (o.status.success() && !v.is_empty()).then_some(v)
         })
         .unwrap_or_else(|| "unknown".into())
@@ -225,7 +259,9 @@ pub fn volumes(ctx: &Ctx, args: VolumesArgs) -> Result<i32> {
                 v.size.clone().unwrap_or_else(|| "?".into()),
                 v.state.clone(),
                 from,
-                v.seeded_at.map(domain::listing::when).unwrap_or_else(|| "-".into()),
+                v.seeded_at
+                    .map(domain::listing::when)
+                    .unwrap_or_else(|| "-".into()),
             ]
         })
         .collect();

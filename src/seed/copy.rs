@@ -102,8 +102,16 @@ fn spawn(args: &[&str], input: bool) -> Result<Child, Stop> {
 
 /// The archive from the reader to the writer, counted.
 fn pump(pair: &mut Pair, tick: &mut dyn FnMut(u64)) -> Result<u64, Stop> {
-    let mut from = pair.reader.stdout.take().ok_or(Stop::Failed("no pipe".into()))?;
-    let mut into = pair.writer.stdin.take().ok_or(Stop::Failed("no pipe".into()))?;
+    let mut from = pair
+        .reader
+        .stdout
+        .take()
+        .ok_or(Stop::Failed("no pipe".into()))?;
+    let mut into = pair
+        .writer
+        .stdin
+        .take()
+        .ok_or(Stop::Failed("no pipe".into()))?;
     let mut buf = vec![0u8; 256 * 1024];
     let mut total = 0u64;
     loop {

@@ -63,9 +63,19 @@ pub fn saved_copies(uuid: &str, volume: &str) -> Result<Vec<String>> {
         &format!("label={SAVED_LABEL}={volume}"),
     ])
     .map_err(|e| UserError::new(format!("cannot ask the Docker engine: {e}")))?;
-    let mut names: Vec<String> = out.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect();
+    let mut names: Vec<String> = out
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect();
     // `<volume>.saved-<unix seconds>`: by the time in the name.
-    names.sort_by_key(|n| n.rsplit('-').next().and_then(|t| t.parse::<u64>().ok()).unwrap_or(0));
+    names.sort_by_key(|n| {
+        n.rsplit('-')
+            .next()
+            .and_then(|t| t.parse::<u64>().ok())
+            .unwrap_or(0)
+    });
     Ok(names)
 }
 

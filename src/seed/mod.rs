@@ -88,7 +88,11 @@ pub fn one(job: &Job, t: &Target, from: &str, origin: &str, existing: Existing) 
         Cleared::Saved(s) => out.saved = s,
     }
     let image = helper_image(t)?;
-    record::set(&job.dir, &t.name, Some(entry(job, t, from, origin, record::State::Copying, 0)))?;
+    record::set(
+        &job.dir,
+        &t.name,
+        Some(entry(job, t, from, origin, record::State::Copying, 0)),
+    )?;
     if let Err(e) = volumes::create(t, &job.project, &job.uuid, &job.compose_version) {
         record::set(&job.dir, &t.name, None)?;
         return Err(UserError::new(format!("cannot create volume {}: {e}", t.name)).into());
@@ -100,7 +104,11 @@ pub fn one(job: &Job, t: &Target, from: &str, origin: &str, existing: Existing) 
         Ok(bytes) => {
             out.bytes = bytes;
             out.result = "seeded".into();
-            record::set(&job.dir, &t.name, Some(entry(job, t, from, origin, record::State::Done, bytes)))?;
+            record::set(
+                &job.dir,
+                &t.name,
+                Some(entry(job, t, from, origin, record::State::Done, bytes)),
+            )?;
             Ok(out)
         }
         Err(stop) => {
@@ -111,7 +119,14 @@ pub fn one(job: &Job, t: &Target, from: &str, origin: &str, existing: Existing) 
     }
 }
 
-fn entry(job: &Job, t: &Target, from: &str, origin: &str, state: record::State, bytes: u64) -> record::Entry {
+fn entry(
+    job: &Job,
+    t: &Target,
+    from: &str,
+    origin: &str,
+    state: record::State,
+    bytes: u64,
+) -> record::Entry {
     record::Entry {
         uuid: job.uuid.clone(),
         key: t.key.clone(),
@@ -125,7 +140,13 @@ fn entry(job: &Job, t: &Target, from: &str, origin: &str, state: record::State, 
 
 /// Step 3: the source's running containers paused for the copy, unpaused after whatever
 /// happens (the guard), the pause's length said.
-fn copy_paused(job: &Job, t: &Target, from: &str, image: &str, out: &mut Outcome) -> Result<u64, copy::Stop> {
+fn copy_paused(
+    job: &Job,
+    t: &Target,
+    from: &str,
+    image: &str,
+    out: &mut Outcome,
+) -> Result<u64, copy::Stop> {
     let total = crate::compose::kept::sizes()
         .ok()
         .and_then(|s| s.get(from).and_then(|v| progress::parse_size(v)));
@@ -138,10 +159,18 @@ fn copy_paused(job: &Job, t: &Target, from: &str, image: &str, out: &mut Outcome
     let pause_text = if out.paused.is_empty() {
         "nothing was running on it".to_string()
     } else {
-        format!("{} paused for {:.2} s", out.paused.join(", "), took.as_secs_f64())
+        format!(
+            "{} paused for {:.2} s",
+            out.paused.join(", "),
+            took.as_secs_f64()
+        )
     };
     let line = match &copied {
-        Ok(b) => format!("seeded {} from {from}: {} ({pause_text})", t.name, progress::human(*b)),
+        Ok(b) => format!(
+            "seeded {} from {from}: {} ({pause_text})",
+            t.name,
+            progress::human(*b)
+        ),
         Err(_) => format!("seeding {} stopped ({pause_text})", t.name),
     };
     shown.done(
@@ -158,7 +187,10 @@ fn copy_paused(job: &Job, t: &Target, from: &str, image: &str, out: &mut Outcome
 fn failed(t: &Target, stop: copy::Stop, removed: Result<(), String>) -> anyhow::Error {
     let left = match removed {
         Ok(()) => format!("volume {} was deleted, not left half-written", t.name),
-        Err(e) => format!("volume {} could not be deleted ({e}): delete it with `docker volume rm {}`", t.name, t.name),
+        Err(e) => format!(
+            "volume {} could not be deleted ({e}): delete it with `docker volume rm {}`",
+            t.name, t.name
+        ),
     };
     match stop {
         copy::Stop::Interrupted => {
@@ -188,12 +220,21 @@ fn clear_target(job: &Job, t: &Target, existing: Existing) -> Result<Cleared> {
             "volume {} exists and does not carry {}'s identity: a seed never writes into it",
             t.name, job.name
         ))
-        .hint(format!("it is someone else's; `docker volume inspect {}` shows whose", t.name))
+        .hint(format!(
+            "it is someone else's; `docker volume inspect {}` shows whose",
+            t.name
+        ))
         .into());
     }
     let rec = record::get(&job.dir, &t.name)?;
-    if rec.as_ref().is_some_and(|r| r.state == record::State::Copying && r.uuid == job.uuid) {
-        crate::ui::warn(&format!("{}: a seed was cut short here; copying again", t.name));
+    if rec
+        .as_ref()
+        .is_some_and(|r| r.state == record::State::Copying && r.uuid == job.uuid)
+    {
+        crate::ui::warn(&format!(
+            "{}: a seed was cut short here; copying again",
+            t.name
+        ));
         drop_own(job, t)?;
         return Ok(Cleared::Saved(None));
     }
@@ -223,11 +264,17 @@ fn drop_own(job: &Job, t: &Target) -> Result<()> {
             t.name,
             running.join(", ")
         ))
-        .hint(format!("stop the stack first: `git sandbox down {}`", job.name))
+        .hint(format!(
+            "stop the stack first: `git sandbox down {}`",
+            job.name
+        ))
         .into());
     }
     for c in volumes::users(&t.name, false)? {
-        let format = format!("{{{{index .Config.Labels \"{}\"}}}}", crate::compose::owner::LABEL);
+        let format = format!(
+            "{{{{index .Config.Labels \"{}\"}}}}",
+            crate::compose::owner::LABEL
+        );
         let owner = docker(&["inspect", "--format", &format, &c]).unwrap_or_default();
         if owner.trim() != job.uuid {
             return Err(UserError::refused(format!(
@@ -236,9 +283,11 @@ fn drop_own(job: &Job, t: &Target) -> Result<()> {
             ))
             .into());
         }
-        docker(&["rm", &c]).map_err(|e| UserError::new(format!("cannot remove container {c}: {e}")))?;
+        docker(&["rm", &c])
+            .map_err(|e| UserError::new(format!("cannot remove container {c}: {e}")))?;
     }
-    remove_volume(&t.name).map_err(|e| UserError::new(format!("cannot delete volume {}: {e}", t.name)))?;
+    remove_volume(&t.name)
+        .map_err(|e| UserError::new(format!("cannot delete volume {}: {e}", t.name)))?;
     record::set(&job.dir, &t.name, None)
 }
 
@@ -252,7 +301,10 @@ fn save_aside(job: &Job, t: &Target) -> Result<String> {
     };
     let image = helper_image(t)?;
     let mut args = vec!["volume".to_string(), "create".into()];
-    for (k, v) in [(crate::compose::owner::LABEL, job.uuid.as_str()), (SAVED_LABEL, t.name.as_str())] {
+    for (k, v) in [
+        (crate::compose::owner::LABEL, job.uuid.as_str()),
+        (SAVED_LABEL, t.name.as_str()),
+    ] {
         args.extend(["--label".into(), format!("{k}={v}")]);
     }
     args.push(saved.name.clone());
@@ -263,7 +315,10 @@ fn save_aside(job: &Job, t: &Target) -> Result<String> {
         let removed = remove_volume(&saved.name);
         return Err(failed(&saved, stop, removed));
     }
-    crate::ui::info(&format!("the old data of {} is kept in volume {}", t.name, saved.name));
+    crate::ui::info(&format!(
+        "the old data of {} is kept in volume {}",
+        t.name, saved.name
+    ));
     Ok(saved.name)
 }
 

@@ -65,7 +65,9 @@ pub fn of_model(file: &Path, project: &str) -> Result<Vec<Target>> {
 }
 
 fn text_of(v: &Value) -> String {
-    v.as_str().map(String::from).unwrap_or_else(|| v.to_string())
+    v.as_str()
+        .map(String::from)
+        .unwrap_or_else(|| v.to_string())
 }
 
 /// The image of the first service that mounts volume `key`.
@@ -77,7 +79,8 @@ fn image_mounting(doc: &Value, key: &str) -> Option<String> {
             Value::String(s) => s.split(':').next() == Some(key),
             _ => m["source"].as_str() == Some(key),
         });
-        uses.then(|| s["image"].as_str().map(String::from)).flatten()
+        uses.then(|| s["image"].as_str().map(String::from))
+            .flatten()
     })
 }
 
@@ -93,7 +96,11 @@ pub fn chosen(all: Vec<Target>, seed: &Seed) -> Result<Vec<Target>> {
         ))
         .hint(format!(
             "name one of: {} (external volumes are shared, never seeded)",
-            if known.is_empty() { "none".to_string() } else { known.join(", ") }
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
         ))
         .into());
     }
@@ -129,10 +136,16 @@ pub fn main_project(dir: &Path) -> String {
         }
     }
     let env = crate::compose::raw::dotenv(&dir.join(".env"));
-    if let Some((_, v)) = env.iter().find(|(k, v)| k == "COMPOSE_PROJECT_NAME" && !v.is_empty()) {
+    if let Some((_, v)) = env
+        .iter()
+        .find(|(k, v)| k == "COMPOSE_PROJECT_NAME" && !v.is_empty())
+    {
         return v.clone();
     }
-    let base = dir.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+    let base = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
     let name: String = base
         .chars()
         .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-' || *c == '_')
@@ -188,7 +201,9 @@ pub fn inspect(name: &str) -> Result<Option<String>> {
     match docker(&["volume", "inspect", "--format", &format, name]) {
         Ok(owner) => Ok(Some(owner.trim().to_string())),
         Err(e) if e.to_lowercase().contains("no such volume") => Ok(None),
-        Err(e) => Err(UserError::new(format!("cannot ask the Docker engine about {name}: {e}")).into()),
+        Err(e) => {
+            Err(UserError::new(format!("cannot ask the Docker engine about {name}: {e}")).into())
+        }
     }
 }
 
@@ -199,8 +214,14 @@ pub fn users(name: &str, running_only: bool) -> Result<Vec<String>> {
     if !running_only {
         args.insert(1, "-a");
     }
-    let out = docker(&args).map_err(|e| UserError::new(format!("cannot ask the Docker engine: {e}")))?;
-    Ok(out.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect())
+    let out =
+        docker(&args).map_err(|e| UserError::new(format!("cannot ask the Docker engine: {e}")))?;
+    Ok(out
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect())
 }
 
 /// Creates `t` as compose would (its driver, options, labels, compose's own labels) so

@@ -34,7 +34,11 @@ fn setup(tag: &str, fill_mb: u32) -> (TestEnv, Cleanup, String) {
     let t = TestEnv::named(&format!("dkseed{tag}{}", std::process::id()));
     let cleanup = Cleanup(t.repo_name());
     t.write(&t.repo, "docker-compose.yml", &compose(fill_mb, ""));
-    t.write(&t.repo, ".sandbox.toml", "max_slots = 4\n[compose]\nseed = [\"data\"]\n");
+    t.write(
+        &t.repo,
+        ".sandbox.toml",
+        "max_slots = 4\n[compose]\nseed = [\"data\"]\n",
+    );
     t.git(&t.repo, &["add", "."]);
     t.git(&t.repo, &["commit", "-q", "-m", "compose"]);
     let main = main_up(&t);
@@ -48,11 +52,18 @@ fn main_up(t: &TestEnv) -> String {
         .current_dir(&t.repo)
         .output()
         .expect("docker-compose");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let vol = format!("{}_data", t.repo_name().to_lowercase());
     let start = Instant::now();
     while numbers(&vol).len() < 20 {
-        assert!(start.elapsed() < Duration::from_secs(60), "main's writer never wrote");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "main's writer never wrote"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     vol
@@ -61,7 +72,15 @@ fn main_up(t: &TestEnv) -> String {
 /// The numbers of the `n.<i>` files in a volume; panics on a torn one.
 fn numbers(volume: &str) -> Vec<u64> {
     let out = Command::new("docker")
-        .args(["run", "--rm", "-v", &format!("{volume}:/v:ro"), IMAGE, "sh", "-c"])
+        .args([
+            "run",
+            "--rm",
+            "-v",
+            &format!("{volume}:/v:ro"),
+            IMAGE,
+            "sh",
+            "-c",
+        ])
         .arg("cd /v && for f in n.*; do [ -e \"$f\" ] && echo \"$f $(cat $f)\"; done")
         .output()
         .expect("docker");
@@ -79,7 +98,15 @@ fn numbers(volume: &str) -> Vec<u64> {
 }
 
 fn main_container(t: &TestEnv) -> String {
-    let out = docker(&["ps", "-q", "--filter", &format!("label=com.docker.compose.project={}", t.repo_name().to_lowercase())]);
+    let out = docker(&[
+        "ps",
+        "-q",
+        "--filter",
+        &format!(
+            "label=com.docker.compose.project={}",
+            t.repo_name().to_lowercase()
+        ),
+    ]);
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
@@ -94,27 +121,63 @@ struct DropOwn(String);
 impl Drop for DropOwn {
     fn drop(&mut self) {
         let out = Command::new("docker")
-            .args(["volume", "ls", "-q", "--filter", &format!("label=dev.git-sandbox.instance={}", self.0)])
+            .args([
+                "volume",
+                "ls",
+                "-q",
+                "--filter",
+                &format!("label=dev.git-sandbox.instance={}", self.0),
+            ])
             .output();
-        for v in out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default().lines() {
-            let _ = Command::new("docker").args(["volume", "rm", "-f", v]).output();
+        for v in out
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default()
+            .lines()
+        {
+            let _ = Command::new("docker")
+                .args(["volume", "rm", "-f", v])
+                .output();
         }
     }
 }
 
 fn uuid_of(t: &TestEnv, name: &str) -> String {
     let reg = t.registry();
-    let e = reg["instances"].as_array().expect("instances").iter().find(|i| i["name"] == name).expect("entry").clone();
+    let e = reg["instances"]
+        .as_array()
+        .expect("instances")
+        .iter()
+        .find(|i| i["name"] == name)
+        .expect("entry")
+        .clone();
     e["uuid"].as_str().expect("uuid").to_string()
 }
 
 fn touch(volume: &str, file: &str) {
-    docker(&["run", "--rm", "-v", &format!("{volume}:/v"), IMAGE, "sh", "-c", &format!("echo x > /v/{file}")]);
+    docker(&[
+        "run",
+        "--rm",
+        "-v",
+        &format!("{volume}:/v"),
+        IMAGE,
+        "sh",
+        "-c",
+        &format!("echo x > /v/{file}"),
+    ]);
 }
 
 fn has(volume: &str, file: &str) -> bool {
     Command::new("docker")
-        .args(["run", "--rm", "-v", &format!("{volume}:/v:ro"), IMAGE, "test", "-e", &format!("/v/{file}")])
+        .args([
+            "run",
+            "--rm",
+            "-v",
+            &format!("{volume}:/v:ro"),
+            IMAGE,
+            "test",
+            "-e",
+            &format!("/v/{file}"),
+        ])
         .output()
         .is_ok_and(|o| o.status.success())
 }
@@ -139,12 +202,19 @@ fn new_up_seeds_a_crash_consistent_copy_while_main_runs_on() {
     }]);
     let copy_now = numbers(&ours);
     assert!(copy.len() >= 20);
-    assert_eq!(copy_now[..copy.len()], copy[..], "the copy itself was not changed by our look");
+    assert_eq!(
+        copy_now[..copy.len()],
+        copy[..],
+        "the copy itself was not changed by our look"
+    );
     let expected: Vec<u64> = (1..=copy_now.len() as u64).collect();
     // A prefix of main's sequence (the sandbox's own writer continued it from there).
     let main_now = numbers(&main);
     assert_eq!(copy_now, expected, "the copy is 1..k with no gap");
-    assert!(main_now.len() > copy.len(), "main's writer ran on after the copy");
+    assert!(
+        main_now.len() > copy.len(),
+        "main's writer ran on after the copy"
+    );
     // Independent both ways.
     touch(&ours, "only-in-sandbox");
     touch(&main, "only-in-main");
@@ -153,7 +223,13 @@ fn new_up_seeds_a_crash_consistent_copy_while_main_runs_on() {
     let list = t.ok(&t.repo, &["volumes", "a", "--json"]);
     let v: serde_json::Value = serde_json::from_str(&list).expect("json");
     assert_eq!(v["volumes"][0]["state"], "seeded", "{list}");
-    assert!(v["volumes"][0]["seeded_from"].as_str().unwrap_or("").starts_with(&main), "{list}");
+    assert!(
+        v["volumes"][0]["seeded_from"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with(&main),
+        "{list}"
+    );
 }
 
 #[test]
@@ -168,22 +244,41 @@ fn ctrl_c_mid_copy_unpauses_main_and_leaves_no_half_volume() {
     let main_id = main_container(&t);
     let mut hit = 0;
     for round in 0..5 {
-        let mut child = t.cmd(&sb).args(["seed"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("seed");
+        let mut child = t
+            .cmd(&sb)
+            .args(["seed"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("seed");
         let start = Instant::now();
-        while !paused(&main_id) && start.elapsed() < Duration::from_secs(30) && child.try_wait().ok().flatten().is_none() {
+        while !paused(&main_id)
+            && start.elapsed() < Duration::from_secs(30)
+            && child.try_wait().ok().flatten().is_none()
+        {
             std::thread::sleep(Duration::from_millis(5));
         }
         std::thread::sleep(Duration::from_millis(300));
-        let _ = Command::new("kill").args(["-INT", &child.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status();
         let out = child.wait_with_output().expect("wait");
         // Every round: main runs, whatever happened.
         assert!(!paused(&main_id), "round {round}: main left paused");
         if out.status.code() == Some(130) {
             hit += 1;
-            assert!(!volume_exists(&ours), "round {round}: a half-written volume was left");
+            assert!(
+                !volume_exists(&ours),
+                "round {round}: a half-written volume was left"
+            );
         } else {
             // The copy won the race: it is whole. Start again from nothing.
-            assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             docker(&["volume", "rm", &ours]);
         }
         if hit >= 2 {
@@ -203,10 +298,20 @@ fn a_full_disk_leaves_the_target_absent() {
     let sb = t.new_sandbox("f");
     let _own = DropOwn(uuid_of(&t, "f"));
     // The sandbox's data volume is a 1 MiB tmpfs: main's 4 MiB cannot fit.
-    t.write(&sb, "docker-compose.yml", &compose(4, "\n    driver_opts: {type: tmpfs, device: tmpfs, o: \"size=1m\"}"));
+    t.write(
+        &sb,
+        "docker-compose.yml",
+        &compose(
+            4,
+            "\n    driver_opts: {type: tmpfs, device: tmpfs, o: \"size=1m\"}",
+        ),
+    );
     let err = t.fails(&sb, &["seed"], 1);
     assert!(err.contains("seeding data failed"), "{err}");
-    assert!(!volume_exists(&format!("{}--f_data", t.repo_name().to_lowercase())));
+    assert!(!volume_exists(&format!(
+        "{}--f_data",
+        t.repo_name().to_lowercase()
+    )));
     assert!(!paused(&main_container(&t)));
     let _ = main;
 }
