@@ -158,6 +158,9 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// Unpause these containers when stdin closes without `done` (used internally by seed).
+    #[command(hide = true, name = "__unpause")]
+    Unpause { ids: Vec<String> },
     /// Delete a queued trash directory (used internally by rm).
     #[command(hide = true, name = "__sweep")]
     Sweep { dir: PathBuf },

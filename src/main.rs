@@ -207,6 +207,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<i32> {
         Command::ShellInit { shell, name } => commands::shell::run(&shell, &name),
         Command::Man => print_man(),
         Command::Schema { out } => json::schema_command(out.as_deref()),
+        Command::Unpause { ids } => Ok(seed::pause::watcher(&ids)),
         Command::Sweep { dir } => removal::sweep_now(&ctx.reg, &dir).map(|()| 0),
     }
 }

@@ -44,11 +44,28 @@ pub enum Stop {
     Failed(String),
 }
 
-/// Copies volume `from` into volume `to` with helper containers of `image`; `tick` hears the
-/// bytes streamed so far. Stops (killing both `docker cp`) at a caught Ctrl-C/SIGTERM.
-pub fn volume(image: &str, from: &str, to: &str, tick: &mut dyn FnMut(u64)) -> Result<u64, Stop> {
+/// The two helper containers of one copy (made before any pause, removed when dropped).
+pub struct Helpers {
+    src: Helper,
+    dst: Helper,
+}
+
+/// Creates the helpers for copying volume `from` into volume `to`, from `image`.
+pub fn helpers(image: &str, from: &str, to: &str) -> Result<Helpers, Stop> {
     let src = Helper::create(image, &format!("{from}:/from:ro")).map_err(Stop::Failed)?;
     let dst = Helper::create(image, &format!("{to}:/to")).map_err(Stop::Failed)?;
+    Ok(Helpers { src, dst })
+}
+
+/// Copies volume `from` into volume `to` with helper containers of `image`.
+pub fn volume(image: &str, from: &str, to: &str, tick: &mut dyn FnMut(u64)) -> Result<u64, Stop> {
+    run(&helpers(image, from, to)?, tick)
+}
+
+/// The copy through `h`; `tick` hears the bytes streamed so far. Stops (killing both `docker
+/// cp`) at a caught Ctrl-C/SIGTERM.
+pub fn run(h: &Helpers, tick: &mut dyn FnMut(u64)) -> Result<u64, Stop> {
+    let (src, dst) = (&h.src, &h.dst);
     let reader = spawn(&["cp", "-a", &format!("{}:/from/.", src.0), "-"], false)?;
     let writer = spawn(&["cp", "-a", "-", &format!("{}:/to", dst.0)], true)?;
     let mut pair = Pair { reader, writer };

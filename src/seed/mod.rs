@@ -150,9 +150,10 @@ fn copy_paused(
     let total = crate::compose::kept::sizes()
         .ok()
         .and_then(|s| s.get(from).and_then(|v| progress::parse_size(v)));
+    let helpers = copy::helpers(image, from, &t.name)?;
     let mut shown = Shown::start(job.mode, &t.key, from, total);
     let mut paused = pause::Paused::volume(from).map_err(copy::Stop::Failed)?;
-    let copied = copy::volume(image, from, &t.name, &mut |b| shown.tick(b));
+    let copied = copy::run(&helpers, &mut |b| shown.tick(b));
     let took = paused.end();
     out.paused = paused.names.clone();
     out.paused_ms = took.as_millis() as u64;

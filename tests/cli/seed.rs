@@ -337,3 +337,60 @@ fn reset_keeps_the_old_data_and_undo_brings_it_back() {
     assert!(has(&ours, "mine"), "undo put the old data back");
     let _ = (main, Path::new("."));
 }
+
+#[test]
+fn a_seed_killed_outright_never_leaves_main_paused_and_is_redone() {
+    if !docker_ready() {
+        return;
+    }
+    let (t, _cleanup, main) = setup("k", 300);
+    let sb = t.new_sandbox("k");
+    let _own = DropOwn(uuid_of(&t, "k"));
+    let ours = format!("{}--k_data", t.repo_name().to_lowercase());
+    let main_id = main_container(&t);
+    let mut hit = false;
+    for round in 0..5 {
+        let mut child = t
+            .cmd(&sb)
+            .args(["seed"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("seed");
+        let start = Instant::now();
+        while !paused(&main_id)
+            && start.elapsed() < Duration::from_secs(30)
+            && child.try_wait().ok().flatten().is_none()
+        {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        let _ = child.kill();
+        let status = child.wait().expect("wait");
+        // SIGKILL runs no guard: the watcher unpauses main within moments.
+        let start = Instant::now();
+        while paused(&main_id) {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "round {round}: main left paused"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if status.success() {
+            docker(&["volume", "rm", &ours]);
+            continue;
+        }
+        hit = true;
+        // Cut short: shown so, and the next seed deletes it and copies again, whole.
+        if volume_exists(&ours) {
+            let list = t.ok(&sb, &["volumes", "--json"]);
+            assert!(list.contains("\"incomplete\""), "{list}");
+        }
+        let text = ok_all(&t, &sb, &["seed"]);
+        assert!(text.contains("seeded"), "{text}");
+        assert!(has(&ours, "ballast") && !numbers(&ours).is_empty());
+        break;
+    }
+    assert!(hit, "no round was killed mid-copy");
+    let _ = main;
+}
