@@ -10,17 +10,37 @@ use std::process::{Child, Command, Stdio};
 
 use super::docker;
 
+/// The label of a helper container: the uuid of the sandbox whose seed made it.
+pub const HELPER_LABEL: &str = "dev.git-sandbox.seed-helper";
+
+/// Removes the helpers a killed seed of sandbox `uuid` left (never started, never running).
+pub fn sweep(uuid: &str) {
+    let filter = format!("label={HELPER_LABEL}={uuid}");
+    let ids = docker(&[
+        "ps",
+        "-aq",
+        "--filter",
+        &filter,
+        "--filter",
+        "status=created",
+    ]);
+    for id in ids.unwrap_or_default().split_whitespace() {
+        let _ = docker(&["rm", id]);
+    }
+}
+
 /// A created helper container, removed when dropped.
 struct Helper(String);
 
 impl Helper {
-    fn create(image: &str, mount: &str) -> Result<Helper, String> {
+    fn create(image: &str, mount: &str, uuid: &str) -> Result<Helper, String> {
+        let label = format!("{HELPER_LABEL}={uuid}");
         let id = docker(&[
             "create",
             "--network",
             "none",
             "--label",
-            "dev.git-sandbox.seed-helper=1",
+            &label,
             // Never started: the entrypoint need not exist in the image.
             "--entrypoint",
             "/git-sandbox-seed-helper-never-runs",
@@ -51,15 +71,21 @@ pub struct Helpers {
 }
 
 /// Creates the helpers for copying volume `from` into volume `to`, from `image`.
-pub fn helpers(image: &str, from: &str, to: &str) -> Result<Helpers, Stop> {
-    let src = Helper::create(image, &format!("{from}:/from:ro")).map_err(Stop::Failed)?;
-    let dst = Helper::create(image, &format!("{to}:/to")).map_err(Stop::Failed)?;
+pub fn helpers(image: &str, from: &str, to: &str, uuid: &str) -> Result<Helpers, Stop> {
+    let src = Helper::create(image, &format!("{from}:/from:ro"), uuid).map_err(Stop::Failed)?;
+    let dst = Helper::create(image, &format!("{to}:/to"), uuid).map_err(Stop::Failed)?;
     Ok(Helpers { src, dst })
 }
 
 /// Copies volume `from` into volume `to` with helper containers of `image`.
-pub fn volume(image: &str, from: &str, to: &str, tick: &mut dyn FnMut(u64)) -> Result<u64, Stop> {
-    run(&helpers(image, from, to)?, tick)
+pub fn volume(
+    image: &str,
+    from: &str,
+    to: &str,
+    uuid: &str,
+    tick: &mut dyn FnMut(u64),
+) -> Result<u64, Stop> {
+    run(&helpers(image, from, to, uuid)?, tick)
 }
 
 /// The copy through `h`; `tick` hears the bytes streamed so far. Stops (killing both `docker

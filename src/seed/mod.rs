@@ -15,6 +15,7 @@ pub mod listing;
 pub mod pause;
 pub mod progress;
 pub mod record;
+mod replace;
 pub mod volumes;
 
 use std::path::PathBuf;
@@ -25,6 +26,7 @@ use anyhow::Result;
 
 use crate::error::UserError;
 use progress::{Mode, Shown};
+use replace::{Cleared, clear_target};
 use volumes::Target;
 
 pub use listing::saved_copies;
@@ -83,6 +85,8 @@ pub fn one(job: &Job, t: &Target, from: &str, origin: &str, existing: Existing) 
         paused_ms: 0,
         saved: None,
     };
+    // Helpers a killed seed of this sandbox left would hold the target.
+    copy::sweep(&job.uuid);
     match clear_target(job, t, existing)? {
         Cleared::Keep => return Ok(out),
         Cleared::Saved(s) => out.saved = s,
@@ -150,7 +154,7 @@ fn copy_paused(
     let total = crate::compose::kept::sizes()
         .ok()
         .and_then(|s| s.get(from).and_then(|v| progress::parse_size(v)));
-    let helpers = copy::helpers(image, from, &t.name)?;
+    let helpers = copy::helpers(image, from, &t.name, &job.uuid)?;
     let mut shown = Shown::start(job.mode, &t.key, from, total);
     let mut paused = pause::Paused::volume(from).map_err(copy::Stop::Failed)?;
     let copied = copy::run(&helpers, &mut |b| shown.tick(b));
@@ -185,7 +189,7 @@ fn copy_paused(
     copied
 }
 
-fn failed(t: &Target, stop: copy::Stop, removed: Result<(), String>) -> anyhow::Error {
+pub(crate) fn failed(t: &Target, stop: copy::Stop, removed: Result<(), String>) -> anyhow::Error {
     let left = match removed {
         Ok(()) => format!("volume {} was deleted, not left half-written", t.name),
         Err(e) => format!(
@@ -206,129 +210,12 @@ fn failed(t: &Target, stop: copy::Stop, removed: Result<(), String>) -> anyhow::
     }
 }
 
-enum Cleared {
-    Keep,
-    Saved(Option<String>),
-}
-
-/// Step 1 (see the module doc).
-fn clear_target(job: &Job, t: &Target, existing: Existing) -> Result<Cleared> {
-    let Some(owner) = volumes::inspect(&t.name)? else {
-        return Ok(Cleared::Saved(None));
-    };
-    if owner != job.uuid {
-        return Err(UserError::refused(format!(
-            "volume {} exists and does not carry {}'s identity: a seed never writes into it",
-            t.name, job.name
-        ))
-        .hint(format!(
-            "it is someone else's; `docker volume inspect {}` shows whose",
-            t.name
-        ))
-        .into());
-    }
-    let rec = record::get(&job.dir, &t.name)?;
-    if rec
-        .as_ref()
-        .is_some_and(|r| r.state == record::State::Copying && r.uuid == job.uuid)
-    {
-        crate::ui::warn(&format!(
-            "{}: a seed was cut short here; copying again",
-            t.name
-        ));
-        drop_own(job, t)?;
-        return Ok(Cleared::Saved(None));
-    }
-    match existing {
-        Existing::Keep => Ok(Cleared::Keep),
-        Existing::Refuse => Err(UserError::new(format!(
-            "{} already has volume {}",
-            job.name, t.name
-        ))
-        .hint(format!("`git sandbox seed {} --reset` replaces it with a fresh copy (the old data is kept, undoable)", job.name))
-        .into()),
-        Existing::Replace => {
-            let saved = save_aside(job, t)?;
-            drop_own(job, t)?;
-            Ok(Cleared::Saved(Some(saved)))
-        }
-    }
-}
-
-/// Refuses while a running container of the sandbox uses the volume; removes the sandbox's
-/// stopped ones that do (compose makes them again), then the volume.
-fn drop_own(job: &Job, t: &Target) -> Result<()> {
-    let running = volumes::users(&t.name, true)?;
-    if !running.is_empty() {
-        return Err(UserError::refused(format!(
-            "volume {} is in use by running container(s) {}",
-            t.name,
-            running.join(", ")
-        ))
-        .hint(format!(
-            "stop the stack first: `git sandbox down {}`",
-            job.name
-        ))
-        .into());
-    }
-    for c in volumes::users(&t.name, false)? {
-        let format = format!(
-            "{{{{index .Config.Labels \"{}\"}}}}",
-            crate::compose::owner::LABEL
-        );
-        let owner = docker(&["inspect", "--format", &format, &c]).unwrap_or_default();
-        if owner.trim() != job.uuid {
-            return Err(UserError::refused(format!(
-                "container {c}, which is not {}'s, mounts volume {}",
-                job.name, t.name
-            ))
-            .into());
-        }
-        docker(&["rm", &c])
-            .map_err(|e| UserError::new(format!("cannot remove container {c}: {e}")))?;
-    }
-    remove_volume(&t.name)
-        .map_err(|e| UserError::new(format!("cannot delete volume {}: {e}", t.name)))?;
-    record::set(&job.dir, &t.name, None)
-}
-
-/// `--reset`'s undo: the old data copied into `<volume>.saved-<time>` (the sandbox's uuid,
-/// no compose labels, so compose never takes it), kept with the sandbox like its volumes.
-fn save_aside(job: &Job, t: &Target) -> Result<String> {
-    let saved = Target {
-        name: format!("{}.saved-{}", t.name, record::now()),
-        labels: vec![(SAVED_LABEL.into(), t.name.clone())],
-        ..t.clone()
-    };
-    let image = helper_image(t)?;
-    let mut args = vec!["volume".to_string(), "create".into()];
-    for (k, v) in [
-        (crate::compose::owner::LABEL, job.uuid.as_str()),
-        (SAVED_LABEL, t.name.as_str()),
-    ] {
-        args.extend(["--label".into(), format!("{k}={v}")]);
-    }
-    args.push(saved.name.clone());
-    let a: Vec<&str> = args.iter().map(String::as_str).collect();
-    docker(&a).map_err(|e| UserError::new(format!("cannot create {}: {e}", saved.name)))?;
-    let mut quiet = |_| {};
-    if let Err(stop) = copy::volume(&image, &t.name, &saved.name, &mut quiet) {
-        let removed = remove_volume(&saved.name);
-        return Err(failed(&saved, stop, removed));
-    }
-    crate::ui::info(&format!(
-        "the old data of {} is kept in volume {}",
-        t.name, saved.name
-    ));
-    Ok(saved.name)
-}
-
 /// The label a saved copy carries: the volume it was saved from.
 pub const SAVED_LABEL: &str = "dev.git-sandbox.saved-from";
 
 /// The helper containers' image: a service's that mounts the volume when the engine has it,
 /// else any local image.
-fn helper_image(t: &Target) -> Result<String> {
+pub(crate) fn helper_image(t: &Target) -> Result<String> {
     if let Some(i) = &t.image
         && docker(&["image", "inspect", "--format", "{{.Id}}", i]).is_ok()
     {
@@ -346,7 +233,7 @@ fn helper_image(t: &Target) -> Result<String> {
         })
 }
 
-fn remove_volume(name: &str) -> Result<(), String> {
+pub(crate) fn remove_volume(name: &str) -> Result<(), String> {
     docker(&["volume", "rm", name]).map(|_| ())
 }
 
