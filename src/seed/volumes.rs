@@ -247,3 +247,45 @@ pub fn create(t: &Target, project: &str, uuid: &str, version: &str) -> Result<()
     let a: Vec<&str> = args.iter().map(String::as_str).collect();
     docker(&a).map(|_| ())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(text: &str) -> Vec<Target> {
+        let dir = tempfile::tempdir().expect("tmp");
+        let file = dir.path().join("compose.yml");
+        std::fs::write(&file, format!("# Written by git-sandbox\n{text}")).expect("write");
+        of_model(&file, "app--a").expect("model")
+    }
+
+    #[test]
+    fn targets_are_the_volumes_the_stack_creates_under_its_project() {
+        let t = model(
+            r#"{"services": {"db": {"image": "pg:16", "volumes": ["dbdata:/var/lib/x:rw"]},
+                "w": {"image": "w", "volumes": [{"type": "volume", "source": "cache", "target": "/c"}]}},
+               "volumes": {"dbdata": {"driver_opts": {"type": "tmpfs", "o": "size=1m"},
+                                      "labels": {"a": "b"}},
+                           "cache": {}, "shared": {"external": true, "name": "s"}}}"#,
+        );
+        let names: Vec<&str> = t.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["app--a_dbdata", "app--a_cache"]);
+        assert_eq!(t[0].image.as_deref(), Some("pg:16"));
+        assert_eq!(t[1].image.as_deref(), Some("w"));
+        assert!(t[0].opts.contains(&("o".into(), "size=1m".into())));
+        let only = chosen(t.clone(), &Seed::Keys(vec!["dbdata".into()])).expect("known");
+        assert_eq!(only.len(), 1);
+        let err = chosen(t, &Seed::Keys(vec!["shared".into()])).expect_err("external");
+        assert!(err.to_string().contains("does not create"), "{err}");
+    }
+
+    #[test]
+    fn main_project_is_composes_default_for_the_directory() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let main = dir.path().join("My.App_1");
+        std::fs::create_dir(&main).expect("dir");
+        assert_eq!(main_project(&main), "myapp_1");
+        std::fs::write(main.join(".env"), "COMPOSE_PROJECT_NAME=custom\n").expect("env");
+        assert_eq!(main_project(&main), "custom");
+    }
+}

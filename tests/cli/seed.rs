@@ -329,9 +329,14 @@ fn reset_keeps_the_old_data_and_undo_brings_it_back() {
     touch(&ours, "mine");
     // Without --reset, existing data is never replaced.
     t.fails(&sb, &["seed"], 1);
-    ok_all(&t, &sb, &["seed", "--reset"]);
+    let out = t.ok(&sb, &["seed", "--reset", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("seed --json");
+    crate::json::validate("seed.json", &v);
+    assert_eq!(v["volumes"][0]["result"], "seeded", "{out}");
+    assert!(v["volumes"][0]["saved"].is_string(), "{out}");
     assert!(!has(&ours, "mine"), "reset copied main's again");
     let list = t.ok(&sb, &["volumes", "--json"]);
+    crate::json::validate("volumes.json", &serde_json::from_str(&list).expect("json"));
     assert!(list.contains("\"saved\""), "{list}");
     ok_all(&t, &sb, &["seed", "--undo"]);
     assert!(has(&ours, "mine"), "undo put the old data back");
