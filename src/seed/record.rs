@@ -65,8 +65,17 @@ pub fn get(dir: &Path, name: &str) -> Result<Option<Entry>> {
     Ok(load(&path(dir))?.volumes.remove(name))
 }
 
-/// Sets (or with `None` drops) the entry of volume `name`, atomically.
+/// Sets (or with `None` drops) the entry of volume `name`, atomically, under `seeds.lock`
+/// (two sandboxes' seeds at once each keep their entry).
 pub fn set(dir: &Path, name: &str, entry: Option<Entry>) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join("seeds.lock"))
+        .with_context(|| format!("cannot open the seed record's lock in {}", dir.display()))?;
+    lock.lock().context("cannot lock the seed record")?;
     let file = path(dir);
     let mut all = load(&file)?;
     all.version = 1;
@@ -74,7 +83,6 @@ pub fn set(dir: &Path, name: &str, entry: Option<Entry>) -> Result<()> {
         Some(e) => all.volumes.insert(name.to_string(), e),
         None => all.volumes.remove(name),
     };
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let bytes = serde_json::to_vec_pretty(&all)?;
     crate::atomic::write(&file, &bytes, 0o600)
 }

@@ -141,6 +141,17 @@ impl Drop for DropOwn {
     }
 }
 
+/// Removes one volume by name when dropped (one made by hand carries no project label).
+struct DropName(String);
+
+impl Drop for DropName {
+    fn drop(&mut self) {
+        let _ = Command::new("docker")
+            .args(["volume", "rm", "-f", &self.0])
+            .output();
+    }
+}
+
 fn uuid_of(t: &TestEnv, name: &str) -> String {
     let reg = t.registry();
     let e = reg["instances"]
@@ -329,6 +340,12 @@ fn reset_keeps_the_old_data_and_undo_brings_it_back() {
     touch(&ours, "mine");
     // Without --reset, existing data is never replaced.
     t.fails(&sb, &["seed"], 1);
+    // Never under a running container of the sandbox: refused (3), nothing changed.
+    ok_all(&t, &sb, &["up"]);
+    let err = t.fails(&sb, &["seed", "--reset"], 3);
+    assert!(err.contains("in use by running container"), "{err}");
+    assert!(has(&ours, "mine"));
+    ok_all(&t, &sb, &["down"]);
     let out = t.ok(&sb, &["seed", "--reset", "--json"]);
     let v: serde_json::Value = serde_json::from_str(&out).expect("seed --json");
     crate::json::validate("seed.json", &v);
