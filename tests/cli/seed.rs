@@ -319,11 +319,16 @@ fn a_full_disk_leaves_the_target_absent() {
     );
     let err = t.fails(&sb, &["seed"], 1);
     assert!(err.contains("seeding data failed"), "{err}");
-    assert!(!volume_exists(&format!(
-        "{}--f_data",
-        t.repo_name().to_lowercase()
-    )));
+    let ours = format!("{}--f_data", t.repo_name().to_lowercase());
+    assert!(!volume_exists(&ours));
     assert!(!paused(&main_container(&t)));
+    // A volume at that name without the sandbox's identity is never written: refused (3).
+    docker(&["volume", "create", &ours]);
+    let _theirs = DropName(ours.clone());
+    touch(&ours, "theirs");
+    let err = t.fails(&sb, &["seed"], 3);
+    assert!(err.contains("does not carry"), "{err}");
+    assert!(has(&ours, "theirs"));
     let _ = main;
 }
 
