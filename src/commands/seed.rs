@@ -39,10 +39,13 @@ pub fn seed(ctx: &Ctx, args: SeedArgs) -> Result<i32> {
         } else {
             Existing::Refuse
         };
+        // Every source found before anything is written.
+        let sources = (targets.iter())
+            .map(|t| volumes::source(&origin, &t.key))
+            .collect::<Result<Vec<_>>>()?;
         let mut all = Vec::new();
-        for t in &targets {
-            let from = volumes::source(&origin, &t.key)?;
-            all.push(domain::one(&job, t, &from, &origin.label, existing)?);
+        for (t, from) in targets.iter().zip(&sources) {
+            all.push(domain::one(&job, t, from, &origin.label, existing)?);
         }
         (origin.label, all)
     };
@@ -87,7 +90,17 @@ pub fn before_up(
     crate::interrupt::catch();
     let origin = main_origin(repo, cfg);
     for t in missing {
-        let from = volumes::source(&origin, &t.key)?;
+        // Nothing to copy (main's stack never ran): the stack starts, this volume empty.
+        let from = match volumes::source(&origin, &t.key) {
+            Ok(f) => f,
+            Err(e) => {
+                ui::warn(&format!(
+                    "{e:#}; {} starts empty (`git sandbox seed {} --reset` copies it later)",
+                    t.key, inst.name
+                ));
+                continue;
+            }
+        };
         domain::one(&job, t, &from, &origin.label, Existing::Keep)?;
     }
     Ok(())

@@ -421,3 +421,23 @@ fn a_seed_killed_outright_never_leaves_main_paused_and_is_redone() {
     assert!(hit, "no round was killed mid-copy");
     let _ = main;
 }
+
+#[test]
+fn up_without_mains_volume_starts_empty_and_says_so() {
+    if !docker_ready() {
+        return;
+    }
+    let t = TestEnv::named(&format!("dkseede{}", std::process::id()));
+    let _cleanup = Cleanup(t.repo_name());
+    t.write(&t.repo, "docker-compose.yml", &compose(1, ""));
+    t.write(&t.repo, ".sandbox.toml", "[compose]\nseed = \"all\"\n");
+    t.git(&t.repo, &["add", "."]);
+    t.git(&t.repo, &["commit", "-q", "-m", "compose"]);
+    let text = ok_all(&t, &t.repo, &["new", "e", "--up"]);
+    let _own = DropOwn(uuid_of(&t, "e"));
+    assert!(text.contains("data starts empty"), "{text}");
+    // The explicit command refuses instead, naming what is missing.
+    let sb = t.sandbox_path("e");
+    let err = t.fails(&sb, &["seed", "--reset"], 1);
+    assert!(err.contains("has no volume data to seed from"), "{err}");
+}
