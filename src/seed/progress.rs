@@ -19,7 +19,8 @@ impl Mode {
     pub fn pick(json: bool) -> Mode {
         if json {
             Mode::Json
-        } else if crate::ui::progress() {
+        } else if crate::ui::progress() && !ProgressDrawTarget::stderr().is_hidden() {
+            // (indicatif draws nothing on a terminal without `TERM` or with `TERM=dumb`.)
             Mode::Bar
         } else {
             Mode::Lines
@@ -68,6 +69,10 @@ impl Shown {
     /// Bytes copied so far.
     pub fn tick(&mut self, bytes: u64) {
         if let Some(b) = &self.bar {
+            // The archive carries headers and padding beyond the volume's own bytes.
+            if b.length().is_some_and(|l| bytes > l) {
+                b.set_length(bytes);
+            }
             b.set_position(bytes);
             return;
         }

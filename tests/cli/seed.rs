@@ -362,6 +362,16 @@ fn reset_keeps_the_old_data_and_undo_brings_it_back() {
     assert!(list.contains("\"saved\""), "{list}");
     ok_all(&t, &sb, &["seed", "--undo"]);
     assert!(has(&ours, "mine"), "undo put the old data back");
+    // On a terminal the copy shows a bar of bytes.
+    let mut t = t;
+    t.extra_env.push(("TERM".into(), "xterm".into()));
+    if let Some((code, shown)) = t.on_terminal(&sb, "seed --reset", "") {
+        assert_eq!(code, 0, "{shown}");
+        assert!(
+            shown.contains("seeding data [") && shown.contains("MiB"),
+            "{shown}"
+        );
+    }
     let _ = (main, Path::new("."));
 }
 
