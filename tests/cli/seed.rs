@@ -230,7 +230,9 @@ fn new_up_seeds_a_crash_consistent_copy_while_main_runs_on() {
     touch(&ours, "only-in-sandbox");
     touch(&main, "only-in-main");
     assert!(!has(&main, "only-in-sandbox") && !has(&ours, "only-in-main"));
-    // `volumes` names where it came from.
+    // `volumes` names where it came from, as a table and as JSON.
+    let table = t.ok(&t.repo, &["volumes", "a"]);
+    assert!(table.contains(&ours) && table.contains("seeded"), "{table}");
     let list = t.ok(&t.repo, &["volumes", "a", "--json"]);
     let v: serde_json::Value = serde_json::from_str(&list).expect("json");
     assert_eq!(v["volumes"][0]["state"], "seeded", "{list}");
@@ -450,4 +452,47 @@ fn up_without_mains_volume_starts_empty_and_says_so() {
     let sb = t.sandbox_path("e");
     let err = t.fails(&sb, &["seed", "--reset"], 1);
     assert!(err.contains("has no volume data to seed from"), "{err}");
+}
+
+#[test]
+fn seed_from_local_prod_reads_its_volume_and_pauses_its_container() {
+    if !docker_ready() {
+        return;
+    }
+    let t = TestEnv::named(&format!("dkseedl{}", std::process::id()));
+    let _cleanup = Cleanup(t.repo_name());
+    t.write(&t.repo, "docker-compose.yml", &compose(1, ""));
+    t.write(&t.repo, ".sandbox.toml", "[compose]\nseed = [\"data\"]\n");
+    t.git(&t.repo, &["add", "."]);
+    t.git(&t.repo, &["commit", "-q", "-m", "compose"]);
+    ok_all(&t, &t.repo, &["local-prod", "new"]);
+    ok_all(&t, &t.repo, &["local-prod", "up"]);
+    let lp = t.repo_name().to_lowercase() + "--local-prod";
+    let lp_volume = format!("{lp}_data");
+    let start = Instant::now();
+    while numbers(&lp_volume).len() < 20 {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "local-prod never wrote"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let sb = t.new_sandbox("l");
+    let _own = DropOwn(uuid_of(&t, "l"));
+    let out = t.ok(&sb, &["seed", "--from", "local-prod", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["from"], "local-prod", "{out}");
+    assert_eq!(v["volumes"][0]["source"], lp_volume.as_str(), "{out}");
+    assert!(
+        v["volumes"][0]["paused"][0]
+            .as_str()
+            .unwrap_or("")
+            .starts_with(&lp),
+        "{out}"
+    );
+    let ours = format!("{}--l_data", t.repo_name().to_lowercase());
+    let copy = numbers(&ours);
+    assert_eq!(copy, (1..=copy.len() as u64).collect::<Vec<_>>());
+    assert!(copy.len() >= 20);
+    ok_all(&t, &t.repo, &["local-prod", "down"]);
 }
