@@ -120,6 +120,22 @@ struct DropOwn(String);
 
 impl Drop for DropOwn {
     fn drop(&mut self) {
+        // Helpers a killed seed left hold its volumes.
+        let helpers = Command::new("docker")
+            .args([
+                "ps",
+                "-aq",
+                "--filter",
+                &format!("label=dev.git-sandbox.seed-helper={}", self.0),
+            ])
+            .output();
+        for c in helpers
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default()
+            .split_whitespace()
+        {
+            let _ = Command::new("docker").args(["rm", "-f", c]).output();
+        }
         let out = Command::new("docker")
             .args([
                 "volume",
