@@ -7,10 +7,12 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 mod hooks;
 mod sandbox;
+mod seed;
 mod services;
 
 pub use hooks::*;
 pub use sandbox::*;
+pub use seed::*;
 pub use services::*;
 
 /// One worktree, slot, port set, env file and compose stack per branch.
@@ -94,6 +96,11 @@ pub enum Command {
     /// Run any docker compose command for the sandbox (its project, env file and compose file).
     #[command(override_usage = "git sandbox compose [NAME] [--] COMPOSE_ARGS...")]
     Compose(ComposeArgs),
+    /// Copy the main checkout's (or local-prod's) volumes named by `[compose] seed` into the
+    /// sandbox's own; --reset replaces them (the old data kept), --undo puts it back.
+    Seed(SeedArgs),
+    /// List a sandbox's volumes: size, seeded from where and when, saved copies.
+    Volumes(VolumesArgs),
     /// Print the compose file rendered for the sandbox (its ports, its own names), or with
     /// --explain what the rendering rewrote.
     #[command(name = "compose-file")]
@@ -159,6 +166,9 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// Unpause these containers when stdin closes without `done` (used internally by seed).
+    #[command(hide = true, name = "__unpause")]
+    Unpause { ids: Vec<String> },
     /// Delete a queued trash directory (used internally by rm).
     #[command(hide = true, name = "__sweep")]
     Sweep { dir: PathBuf },

@@ -28,6 +28,7 @@ mod registry;
 mod removal;
 mod safety;
 mod sandbox;
+mod seed;
 mod supervise;
 mod target;
 mod trust;
@@ -215,6 +216,8 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<i32> {
         Command::Logs(a) => commands::services::logs(ctx, a),
         Command::Ps(a) => commands::services::ps(ctx, a),
         Command::Compose(a) => commands::services::compose(ctx, a),
+        Command::Seed(a) => commands::seed::seed(ctx, a),
+        Command::Volumes(a) => commands::seed::volumes(ctx, a),
         Command::ComposeFile(a) => commands::services::compose_file(ctx, a),
         Command::Adopt(a) => commands::new::adopt(ctx, a),
         Command::Ports(a) => commands::ports::run(ctx, a),
@@ -232,6 +235,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<i32> {
         Command::ShellInit { shell, name } => commands::shell::run(&shell, &name),
         Command::Man => print_man(),
         Command::Schema { out } => json::schema_command(out.as_deref()),
+        Command::Unpause { ids } => Ok(seed::pause::watcher(&ids)),
         Command::Sweep { dir } => removal::sweep_now(&ctx.reg, &dir).map(|()| 0),
     }
 }

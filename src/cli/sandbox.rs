@@ -20,6 +20,9 @@ pub struct NewArgs {
     /// Start its services once created.
     #[arg(long)]
     pub up: bool,
+    /// With --up: start on empty volumes, not on copies of `[compose] seed`'s.
+    #[arg(long)]
+    pub no_seed: bool,
     #[command(flatten)]
     pub setup: SetupFlags,
     /// Print the new sandbox as JSON on stdout (schema/new.json), not its path.

@@ -19,6 +19,7 @@ pub mod prune;
 pub mod restore;
 pub mod rm;
 mod saved;
+pub mod seed;
 pub mod services;
 pub mod setup;
 pub mod shell;

@@ -64,7 +64,8 @@ pub fn run(ctx: &Ctx, args: NewArgs) -> Result<i32> {
         return Ok(1);
     }
     if args.up {
-        let code = super::services::up_instance(&repo, &cfg, inst, false)?;
+        let code =
+            super::services::up_instance_with(&repo, &cfg, inst, false, &[], false, !args.no_seed)?;
         if code != 0 || args.command.is_empty() {
             return Ok(code);
         }

@@ -88,7 +88,7 @@ pub fn cannot_start(command: &[String], err: &std::io::Error) -> UserError {
 
 /// Starts an instance's stack after checking its ports are free.
 pub fn up_instance(repo: &Repo, cfg: &Config, inst: &Instance, attach: bool) -> Result<i32> {
-    up_instance_with(repo, cfg, inst, attach, &[], false)
+    up_instance_with(repo, cfg, inst, attach, &[], false, true)
 }
 
 /// [`up_instance`], with more arguments for `docker compose up` (`--build`, services).
@@ -99,6 +99,7 @@ pub fn up_instance_with(
     attach: bool,
     extra: &[String],
     force: bool,
+    seed: bool,
 ) -> Result<i32> {
     let path = target::verify(repo, inst)?;
     let tool = compose::Tool::detect()?;
@@ -135,6 +136,10 @@ pub fn up_instance_with(
             .hint("stop what listens there (e.g. `ss -ltnp`), or remove this sandbox and make a new one on a free slot")
             .into());
         }
+    }
+    if seed {
+        // Volumes `[compose] seed` names that do not exist yet start as copies of main's.
+        super::seed::before_up(repo, cfg, inst, &rendered.file)?;
     }
     let mut cmd = compose::command(&tool, cfg, inst, &path)?;
     cmd.arg("up");
@@ -274,6 +279,7 @@ pub fn up(ctx: &Ctx, args: UpArgs) -> Result<i32> {
         args.attach && !args.detach,
         &extra,
         args.force,
+        true,
     )
 }
 

@@ -66,6 +66,8 @@ pub struct Config {
     /// keeping them with the trash state. Repo config, so it counts only once the repo is
     /// trusted (`git sandbox trust`), like the commands.
     pub delete_volumes: bool,
+    /// `[compose] seed`: the volumes a sandbox's stack starts with a copy of (`crate::seed`).
+    pub seed: Seed,
     pub local_prod_path: String,
     pub local_prod_profile: Option<String>,
     pub local_prod_ports: Vec<PortSpec>,
@@ -81,6 +83,13 @@ pub struct Config {
     pub asks: Asks,
     /// Whether this run applies `asks`.
     pub verdict: Verdict,
+}
+
+/// `[compose] seed`: every volume the sandbox's stack creates, or these keys.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Seed {
+    All,
+    Keys(Vec<String>),
 }
 
 impl Default for Config {
@@ -101,6 +110,7 @@ impl Default for Config {
             compose_listed: false,
             compose_profile: None,
             delete_volumes: false,
+            seed: Seed::Keys(Vec::new()),
             local_prod_path: "../{repo}-prod".into(),
             local_prod_profile: None,
             local_prod_ports: Vec::new(),

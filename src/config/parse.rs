@@ -44,6 +44,16 @@ pub(super) fn top_level(cfg: &mut Config, raw: &RawConfig) -> Result<(), String>
         cfg.compose_listed = c.compose_files.is_some();
         cfg.compose_profile = c.profile.clone();
         cfg.delete_volumes = c.delete_volumes.unwrap_or(false);
+        cfg.seed = match &c.seed {
+            None => super::Seed::Keys(Vec::new()),
+            Some(super::raw::RawSeed::Word(w)) if w == "all" => super::Seed::All,
+            Some(super::raw::RawSeed::Word(w)) => {
+                return Err(format!(
+                    "[compose] seed = {w:?}: write \"all\" or a list of volume keys ([\"dbdata\"])"
+                ));
+            }
+            Some(super::raw::RawSeed::Keys(k)) => super::Seed::Keys(k.clone()),
+        };
     }
     if let Some(c) = &raw.commands {
         for (key, list) in [("setup", &c.setup), ("teardown", &c.teardown)] {

@@ -76,6 +76,15 @@ pub(super) struct RawCompose {
     pub(super) compose_files: Option<Vec<String>>,
     pub(super) profile: Option<String>,
     pub(super) delete_volumes: Option<bool>,
+    pub(super) seed: Option<RawSeed>,
+}
+
+/// `seed = "all"` or `seed = ["dbdata", …]`.
+#[derive(Deserialize, Clone)]
+#[serde(untagged)]
+pub(super) enum RawSeed {
+    Word(String),
+    Keys(Vec<String>),
 }
 
 #[derive(Deserialize, Default)]

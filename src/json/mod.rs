@@ -11,6 +11,7 @@
 
 pub mod rm;
 pub mod sandbox;
+pub mod seed;
 pub mod urls;
 
 use std::borrow::Cow;
@@ -116,6 +117,8 @@ pub fn schemas() -> Vec<(&'static str, Schema)> {
         ("restore.json", schema_for::<sandbox::Restore>()),
         ("rm.json", schema_for::<rm::Rm>()),
         ("urls.json", schema_for::<urls::Urls>()),
+        ("seed.json", schema_for::<seed::Seed>()),
+        ("volumes.json", schema_for::<seed::Volumes>()),
     ]
 }
 

@@ -41,6 +41,7 @@ mod render_vars;
 mod restore;
 mod rm;
 mod rollback;
+mod seed;
 mod services;
 mod setup;
 mod shell;
