@@ -140,7 +140,7 @@ fn an_unedited_compose_project_runs_once_per_sandbox_beside_the_main_stack() {
     let rendered = t.ok(&a, &["compose-file"]);
     assert!(!rendered.contains("container_name"), "{rendered}");
     assert!(
-        !rendered.contains("sample-data") && !rendered.contains("172.29.231"),
+        !rendered.contains("sample-data") && !rendered.contains("172.16.231"),
         "{rendered}"
     );
     assert!(
