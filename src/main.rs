@@ -155,11 +155,17 @@ fn post_checkout_now(prev: &str, flag: &str) {
 
 fn report(err: &anyhow::Error) -> i32 {
     let user = err.chain().find_map(|e| e.downcast_ref::<UserError>());
-    eprintln!("{} {err:#}", ui::paint_err(ui::Style::Red, "error:"));
+    ui::err_line(&format!(
+        "{} {err:#}",
+        ui::paint_err(ui::Style::Red, "error:")
+    ));
     match user {
         Some(u) => {
             for h in &u.hints {
-                eprintln!("{} {h}", ui::paint_err(ui::Style::Yellow, "hint:"));
+                ui::err_line(&format!(
+                    "{} {h}",
+                    ui::paint_err(ui::Style::Yellow, "hint:")
+                ));
             }
             u.code
         }

@@ -88,25 +88,31 @@ pub fn out(line: &str) {
 /// A message on stderr (not with `-q`).
 pub fn info(line: &str) {
     if LEVEL.load(Ordering::Relaxed) >= 1 {
-        eprintln!("{line}");
+        err_line(line);
     }
 }
 
 /// A detail on stderr (only with `-v`).
 pub fn detail(line: &str) {
     if LEVEL.load(Ordering::Relaxed) >= 2 {
-        eprintln!("{}", paint_err(Style::Dim, line));
+        err_line(&paint_err(Style::Dim, line));
     }
 }
 
 /// A warning on stderr (shown even with `-q`).
 pub fn warn(line: &str) {
-    eprintln!("{} {line}", paint_err(Style::Yellow, "warning:"));
+    err_line(&format!("{} {line}", paint_err(Style::Yellow, "warning:")));
+}
+
+/// A line on stderr. A closed stderr (`rm 2>&1 | head`, the reader gone) loses the message but
+/// never stops the command midway: a removal runs to its end either way.
+pub fn err_line(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 /// Asks a yes/no question on the terminal; anything but y/yes is no.
 pub fn confirm(question: &str) -> bool {
-    eprint!("{question} [y/N] ");
+    let _ = write!(std::io::stderr(), "{question} [y/N] ");
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
     if std::io::stdin().read_line(&mut answer).is_err() {

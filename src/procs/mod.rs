@@ -99,6 +99,12 @@ fn idle_mates(dirs: &[&Path], skip: &[u32]) -> Vec<u32> {
         .collect()
 }
 
+/// The pids of our own pipeline's other stages: never stopped by `--kill` (they are the
+/// user's command line, and killing `| tee log` would cut off this command's own output).
+pub fn own_pipeline() -> Vec<u32> {
+    pipeline::mates(&ancestors())
+}
+
 /// The processes of our own pipeline (`git sandbox rm | tail`) inside `dir`: left out of what
 /// works in it, and named so the user knows.
 pub fn pipeline_in(dir: &Path) -> Vec<Proc> {

@@ -3,50 +3,62 @@
 //! working in it.
 //!
 //! A pipeline mate is a process of our own process group (the shell puts one pipeline in one
-//! group) joined to us through pipes: its stdin or stdout is a pipe end we hold on stdin or
-//! stdout, or one a mate already found holds (`rm | grep x | tail`). A process of the group
-//! that no pipe joins to us (a job a script started with `&`) is not a mate.
+//! group) that is another stage of our pipeline: downstream, it reads the pipe we write
+//! (`rm | tail`), or the pipe such a stage writes (`rm | grep x | tail`); upstream, it writes
+//! the pipe we read (`yes | rm`), or the pipe such a stage reads. A process that merely shares
+//! our end of a pipe (a job started with `&` inside `{ job & rm; } | head`) is not a stage: it
+//! counts as any process does.
 
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
 
-/// The pids of our pipeline's other processes (never ours or an ancestor's: those are left out
+/// The pids of our pipeline's other stages (never ours or an ancestor's: those are left out
 /// anyway).
 pub fn mates(skip: &[u32]) -> Vec<u32> {
     let Some(group) = group_of("self") else {
         return Vec::new();
     };
-    let mut pipes: BTreeSet<String> = ends("self").into_iter().collect();
-    if pipes.is_empty() {
+    let (stdin, stdout) = ends("self");
+    let mut downstream: BTreeSet<String> = stdout.into_iter().collect();
+    let mut upstream: BTreeSet<String> = stdin.into_iter().collect();
+    if downstream.is_empty() && upstream.is_empty() {
         return Vec::new();
     }
     let Ok(rd) = fs::read_dir("/proc") else {
         return Vec::new();
     };
     // The group's other processes with their stdin/stdout pipes.
-    let mut group_procs: Vec<(u32, Vec<String>)> = rd
+    let mut rest: Vec<(u32, (Option<String>, Option<String>))> = rd
         .flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
         .filter(|pid| !skip.contains(pid))
         .filter(|pid| group_of(&pid.to_string()) == Some(group))
         .map(|pid| (pid, ends(&pid.to_string())))
-        .filter(|(_, e)| !e.is_empty())
+        .filter(|(_, (i, o))| i.is_some() || o.is_some())
         .collect();
     let mut out = Vec::new();
-    // Joined through pipes, transitively: each round takes in those touching a known pipe.
+    // Stage by stage, each direction on its own: a reader of a downstream pipe passes its own
+    // stdout on; a writer of an upstream pipe passes its own stdin on.
     loop {
-        let (joined, rest): (Vec<_>, Vec<_>) = group_procs
-            .into_iter()
-            .partition(|(_, e)| e.iter().any(|p| pipes.contains(p)));
-        if joined.is_empty() {
+        let before = out.len();
+        rest.retain(|(pid, (i, o))| {
+            let down = i.as_ref().is_some_and(|p| downstream.contains(p));
+            let up = o.as_ref().is_some_and(|p| upstream.contains(p));
+            if down {
+                downstream.extend(o.clone());
+            }
+            if up {
+                upstream.extend(i.clone());
+            }
+            if down || up {
+                out.push(*pid);
+            }
+            !(down || up)
+        });
+        if out.len() == before {
             break;
         }
-        for (pid, e) in joined {
-            out.push(pid);
-            pipes.extend(e);
-        }
-        group_procs = rest;
     }
     out.sort_unstable();
     out
@@ -60,12 +72,13 @@ fn group_of(pid: &str) -> Option<u32> {
     rest.split_whitespace().nth(2)?.parse().ok()
 }
 
-/// The pipes on stdin and stdout of `/proc/<pid>` (`pipe:[inode]`).
-fn ends(pid: &str) -> Vec<String> {
-    ["0", "1"]
-        .iter()
-        .filter_map(|fd| fs::read_link(Path::new("/proc").join(pid).join("fd").join(fd)).ok())
-        .map(|t| t.to_string_lossy().into_owned())
-        .filter(|t| t.starts_with("pipe:"))
-        .collect()
+/// The pipes on stdin and stdout of `/proc/<pid>` (`pipe:[inode]`), each if it is one.
+fn ends(pid: &str) -> (Option<String>, Option<String>) {
+    let pipe = |fd: &str| {
+        fs::read_link(Path::new("/proc").join(pid).join("fd").join(fd))
+            .ok()
+            .map(|t| t.to_string_lossy().into_owned())
+            .filter(|t| t.starts_with("pipe:"))
+    };
+    (pipe("0"), pipe("1"))
 }

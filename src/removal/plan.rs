@@ -37,14 +37,14 @@ pub struct Plan {
 /// Decides what removing `inst` would do given `report` and `flags`.
 pub fn decide(inst: &Instance, report: &Report, flags: &RmFlags) -> Plan {
     let mut notes = Vec::new();
-    let refusal = refusal(report, flags);
+    let mut refusal = refusal(report, flags);
     let delete_branch = if flags.keep_worktree {
         None
     } else {
         branch_fate(inst, report, flags, &mut notes)
     };
     let kill = if flags.kill {
-        report.processes.clone()
+        spare_own_pipeline(report, &mut refusal)
     } else {
         Vec::new()
     };
@@ -64,6 +64,38 @@ pub fn decide(inst: &Instance, report: &Report, flags: &RmFlags) -> Plan {
         remove_worktree: !flags.keep_worktree,
         force: flags.force,
     }
+}
+
+/// `--kill`'s processes: all that work inside but the stages of this command's own pipeline
+/// (`rm --kill 2>&1 | tee log`), which are never stopped; one that holds a file open inside
+/// (`tee` writing `log` there) refuses the removal, whatever the flags.
+fn spare_own_pipeline(report: &Report, refusal: &mut Option<Refusal>) -> Vec<Proc> {
+    let own = crate::procs::own_pipeline();
+    let (mine, kill): (Vec<Proc>, Vec<Proc>) = report
+        .processes
+        .iter()
+        .cloned()
+        .partition(|p| own.contains(&p.pid));
+    if !mine.is_empty() {
+        let names: Vec<String> = mine.iter().map(Proc::describe).collect();
+        let reason = format!(
+            "this command's own pipeline writes in it ({}): run it without a stage that writes into the sandbox",
+            names.join("; ")
+        );
+        match refusal {
+            Some(r) => {
+                r.hard = true;
+                r.reasons.insert(0, reason);
+            }
+            None => {
+                *refusal = Some(Refusal {
+                    hard: true,
+                    reasons: vec![reason],
+                })
+            }
+        }
+    }
+    kill
 }
 
 fn refusal(report: &Report, flags: &RmFlags) -> Option<Refusal> {

@@ -384,6 +384,54 @@ fn a_pipeline_mate_with_a_file_open_inside_still_refuses() {
     assert_eq!(log, "one\ntwo\nthree\n", "{shown}");
 }
 
+/// A job started with `&` that shares rm's end of the pipe (`{ job & rm; } | head`) is not a
+/// stage of the pipeline but work going on inside: it counts, and its write lands.
+#[test]
+fn a_background_job_sharing_rms_pipe_still_counts() {
+    let t = TestEnv::new();
+    let s = t.new_sandbox("bg");
+    let bin = crate::common::BIN;
+    let script =
+        format!("{{ sh -c 'sleep 2; echo late > late.txt' & {bin} rm --yes; }} 2>&1 | cat; wait");
+    let out = t
+        .program("sh", &s)
+        .args(["-c", &script])
+        .output()
+        .expect("sh");
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains("refusing to remove bg"), "{shown}");
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert_eq!(
+        fs::read_to_string(s.join("late.txt")).expect("the job's write landed"),
+        "late\n",
+        "{shown}"
+    );
+}
+
+/// `rm --kill --force 2>&1 | tee log` inside the sandbox: `tee` is the command's own pipeline
+/// and writes in the sandbox; it is never killed, the removal is refused (even forced), and
+/// every line of the refusal reaches the log.
+#[test]
+fn kill_never_stops_its_own_pipeline_and_a_stage_writing_inside_refuses() {
+    let t = TestEnv::new();
+    let s = t.new_sandbox("tee");
+    let bin = crate::common::BIN;
+    let out = t
+        .program("sh", &s)
+        .args([
+            "-c",
+            &format!("{bin} rm --kill --force --yes 2>&1 | tee log.txt; echo \"rc=$?\""),
+        ])
+        .output()
+        .expect("sh");
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains("own pipeline writes in it"), "{shown}");
+    assert!(shown.contains("rc=0"), "tee was not killed: {shown}");
+    assert!(s.exists(), "{shown}");
+    let log = fs::read_to_string(s.join("log.txt")).expect("log");
+    assert!(log.contains("own pipeline writes in it"), "{log}");
+}
+
 /// Every command a user can run (clap's visible ones, as `__complete` offers them) is in the
 /// README's command table, and so are the env file's `SANDBOX_URL_*` and `up --force`.
 #[test]
