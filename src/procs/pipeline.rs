@@ -29,7 +29,7 @@ pub fn mates(skip: &[u32]) -> Vec<u32> {
         return Vec::new();
     };
     // The group's other processes with their stdin/stdout pipes.
-    let mut rest: Vec<(u32, (Option<String>, Option<String>))> = rd
+    let mut rest: Vec<(u32, Ends)> = rd
         .flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
         .filter(|pid| !skip.contains(pid))
@@ -72,8 +72,11 @@ fn group_of(pid: &str) -> Option<u32> {
     rest.split_whitespace().nth(2)?.parse().ok()
 }
 
-/// The pipes on stdin and stdout of `/proc/<pid>` (`pipe:[inode]`), each if it is one.
-fn ends(pid: &str) -> (Option<String>, Option<String>) {
+/// A process's stdin and stdout pipes (`pipe:[inode]`), each if it is one.
+type Ends = (Option<String>, Option<String>);
+
+/// The pipes on stdin and stdout of `/proc/<pid>`.
+fn ends(pid: &str) -> Ends {
     let pipe = |fd: &str| {
         fs::read_link(Path::new("/proc").join(pid).join("fd").join(fd))
             .ok()
