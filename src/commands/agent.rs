@@ -128,6 +128,9 @@ pub(super) fn work_dir(ctx: &Ctx, dir: Option<&Path>) -> Result<PathBuf> {
 
 /// `agent-setup claude [--user|--project] [--remove]`.
 pub fn setup(ctx: &Ctx, args: AgentSetupArgs) -> Result<i32> {
+    if let Some(p) = args.branch_prefix.as_deref().filter(|p| !p.is_empty()) {
+        crate::agent::prefix::check_prefix(p)?;
+    }
     let path = settings_path(ctx, &args)?;
     // The project's `.mcp.json` (computed first: a refusal writes nothing). The user scope's
     // MCP servers live in ~/.claude.json, which is Claude Code's own state: not edited.

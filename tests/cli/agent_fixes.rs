@@ -1,0 +1,95 @@
+//! What an adversary found in the agent backends: a sandbox still being made is never handed
+//! out again, `--branch-prefix` never reaches a shell as code.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::PathBuf;
+
+use crate::agent::create;
+use crate::common::TestEnv;
+
+/// The registry id of the sandbox `name`.
+fn id_of(t: &TestEnv, name: &str) -> String {
+    let r = t.registry();
+    let found = r["instances"]
+        .as_array()
+        .expect("instances")
+        .iter()
+        .find(|i| i["name"] == name)
+        .map(|i| i["id"].as_str().expect("id").to_string());
+    found.unwrap_or_else(|| panic!("no sandbox {name} in {r}"))
+}
+
+#[test]
+fn a_sandbox_still_being_made_is_not_handed_out_to_its_session() {
+    let t = TestEnv::new();
+    let ask = r#"{"name": "made", "session_id": "s"}"#;
+    let first = create(&t, &t.repo, ask);
+    let id = id_of(&t, "made");
+    for (setup, pid) in [("running", serde_json::json!(std::process::id()))] {
+        t.tamper(&id, "setup", serde_json::json!(setup));
+        t.tamper(&id, "setup_pid", pid);
+        let other = create(&t, &t.repo, ask);
+        assert_ne!(other, first, "setup {setup}: handed out while being made");
+    }
+    // Ready and made: handed out again.
+    t.tamper(&id, "setup", serde_json::json!("done"));
+    assert_eq!(create(&t, &t.repo, ask), first);
+}
+
+#[test]
+fn concurrent_calls_of_one_session_never_share_a_path() {
+    for round in 0..2 {
+        let t = TestEnv::new();
+        let ask = r#"{"name": "same", "session_id": "one"}"#;
+        let paths: Vec<PathBuf> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| s.spawn(|| create(&t, &t.repo, ask)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("thread"))
+                .collect()
+        });
+        let distinct: BTreeSet<_> = paths.iter().collect();
+        assert_eq!(distinct.len(), 8, "round {round}: {paths:?}");
+    }
+}
+
+#[test]
+fn a_branch_prefix_a_shell_would_run_is_refused_and_nothing_written() {
+    let t = TestEnv::new();
+    let file = t.repo.join(".claude/settings.json");
+    let marker = t.repo.join("pwned");
+    for bad in [
+        format!("wt;touch {};", marker.display()),
+        "$(id)".to_string(),
+        "a b".to_string(),
+        "a..".to_string(),
+        "x".repeat(65),
+    ] {
+        let err = t.fails(
+            &t.repo,
+            &["agent-setup", "claude", "--branch-prefix", &bad],
+            2,
+        );
+        assert!(err.contains("--branch-prefix"), "{err}");
+        assert!(!file.exists(), "{bad:?}: a file was written");
+        // The hook itself refuses it too.
+        let mut cmd = t.cmd(&t.repo);
+        cmd.args(["agent-hook", "worktree-create", "--branch-prefix", &bad]);
+        let out = crate::agent::hook_with(cmd, r#"{"name": "feat"}"#);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+    }
+    assert!(!marker.exists());
+    t.ok(
+        &t.repo,
+        &["agent-setup", "claude", "--branch-prefix", "wt/x_1.-"],
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&file).expect("settings")).expect("json");
+    assert_eq!(
+        v["hooks"]["WorktreeCreate"][0]["hooks"][0]["command"],
+        "git sandbox agent-hook worktree-create --branch-prefix wt/x_1.-"
+    );
+}
