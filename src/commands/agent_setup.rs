@@ -81,7 +81,7 @@ pub fn codex(ctx: &Ctx, args: AgentFileArgs) -> Result<i32> {
             "  Codex reads the project's .codex/config.toml (the MCP server) once you trust the project",
         );
         ui::info(
-            "  Codex runs setup in each worktree it makes (`git sandbox adopt`: a slot, ports, the env file) and cleanup before it deletes one (`git sandbox rm --yes`: never forced; a worktree with work it would lose is kept and the cleanup fails)",
+            "  Codex runs setup in each worktree it makes (`git sandbox adopt`: a slot, ports, the env file) and cleanup before it deletes one (`git sandbox rm --yes --if-sandbox`: never forced; a worktree that is not a sandbox is a no-op; a worktree with work it would lose is kept and the cleanup fails)",
         );
         ui::info(
             "  a worktree Codex deletes without running cleanup leaves an entry: `git sandbox prune` drops it",

@@ -38,6 +38,13 @@ pub fn run(ctx: &Ctx, args: RmArgs) -> Result<i32> {
         crate::trust::Consent::stored_only(),
     );
     let data = ctx.reg.load()?;
+    if args.if_sandbox && target::by_cwd(&repo, &data, &ctx.cwd).is_err() {
+        ui::info(&format!(
+            "note: {} is not inside a sandbox; nothing to remove (--if-sandbox)",
+            ctx.cwd.display()
+        ));
+        return Ok(0);
+    }
     let inst = ctx.sandbox(&repo, &data, args.name.as_deref())?;
     remove(ctx, &repo, &cfg, &inst, args.flags)
 }

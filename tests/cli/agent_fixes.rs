@@ -93,3 +93,42 @@ fn a_branch_prefix_a_shell_would_run_is_refused_and_nothing_written() {
         "git sandbox agent-hook worktree-create --branch-prefix wt/x_1.-"
     );
 }
+
+#[test]
+fn adopting_a_sandbox_again_succeeds_and_names_it() {
+    let t = TestEnv::new();
+    let wt = t.hand_made_worktree("shop-hand", "hand");
+    let first = t.ok(&t.repo, &["adopt", wt.to_str().expect("utf-8")]);
+    let again = t.run(&wt, &["adopt", "."]);
+    assert_eq!(again.status.code(), Some(0), "{again:?}");
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(err.contains("already the sandbox"), "{err}");
+    assert_eq!(String::from_utf8_lossy(&again.stdout), first);
+    let json: serde_json::Value =
+        serde_json::from_str(&t.ok(&wt, &["adopt", ".", "--json"])).expect("json");
+    assert_eq!(
+        json["sandbox"]["path"].as_str().map(PathBuf::from),
+        Some(wt.canonicalize().expect("real"))
+    );
+    assert_eq!(t.entries().len(), 1, "adopted once");
+}
+
+#[test]
+fn codex_cleanup_passes_over_a_worktree_that_is_no_sandbox_but_never_a_refusal() {
+    let t = TestEnv::new();
+    let wt = t.hand_made_worktree("shop-plain", "plain");
+    let out = t.run(&wt, &["rm", "--yes", "--if-sandbox"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not inside a sandbox"));
+    assert!(
+        wt.exists(),
+        "a worktree that is not a sandbox is never removed"
+    );
+    // Without the flag the same line still fails, as before.
+    t.fails(&wt, &["rm", "--yes"], 2);
+    // A real sandbox with work it would lose: still refused (exit 3).
+    let sb = t.new_sandbox("dirty");
+    t.write(&sb, "work.txt", "unsaved\n");
+    t.fails(&sb, &["rm", "--yes", "--if-sandbox"], 3);
+    assert!(sb.join("work.txt").exists());
+}

@@ -2,7 +2,7 @@
 //! and a project commits): a `[setup] script` Codex runs in each new worktree it makes, and a
 //! `[cleanup] script` it runs before it deletes one. git-sandbox adds one line to each: setup
 //! adopts the worktree (`git sandbox adopt`: a slot, ports, the env file, the project's setup
-//! commands under trust), cleanup removes it through `rm`'s gate (`rm --yes`, never forced: a
+//! commands under trust), cleanup removes it through `rm`'s gate (`rm --yes --if-sandbox`: a worktree that is not a sandbox is a no-op, exit 0; a refusal of a real one still fails; never forced: a
 //! refusal keeps the worktree's work and exits 3). What Codex deletes anyway, or a cleanup
 //! Codex does not run, leaves an entry `git sandbox prune` drops.
 //!
@@ -28,7 +28,8 @@ pub const DEFAULT_FILE: &str = "environment.toml";
 /// Our line in the setup script.
 pub const SETUP_LINE: &str = r#"git sandbox adopt "${CODEX_WORKTREE_PATH:-$PWD}""#;
 /// Our line in the cleanup script.
-pub const CLEANUP_LINE: &str = r#"cd "${CODEX_WORKTREE_PATH:-$PWD}" && git sandbox rm --yes"#;
+pub const CLEANUP_LINE: &str =
+    r#"cd "${CODEX_WORKTREE_PATH:-$PWD}" && git sandbox rm --yes --if-sandbox"#;
 
 /// One script git-sandbox adds a line to: `[setup] script`, or a platform's own
 /// (`[setup.linux] script`), which Codex runs instead of the default on that platform.
