@@ -202,7 +202,12 @@ fn edit_settings(args: &AgentSetupArgs, file: &mut SettingsFile) -> Result<bool>
 /// back (a file it made deleted, with the directories it made, if empty).
 fn put_back(ctx: &Ctx, file: &SettingsFile, r: &receipt::Entry) -> Result<()> {
     let path = &file.path;
-    match &r.before {
+    // A file git tracks is never deleted: with nothing to put back it stays, our hooks cut.
+    let before = match &r.before {
+        None if crate::git::is_tracked(path) => Some("{}\n".to_string()),
+        b => b.clone(),
+    };
+    match &before {
         Some(bytes) => {
             crate::atomic::write(path, bytes.as_bytes(), 0o644)?;
             ui::info(&format!(

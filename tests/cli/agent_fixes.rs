@@ -132,3 +132,56 @@ fn codex_cleanup_passes_over_a_worktree_that_is_no_sandbox_but_never_a_refusal()
     t.fails(&sb, &["rm", "--yes", "--if-sandbox"], 3);
     assert!(sb.join("work.txt").exists());
 }
+
+/// The files `agent-setup claude|codex|cursor` write in a repo without any.
+const WRITTEN: [&str; 6] = [
+    ".claude/settings.json",
+    ".mcp.json",
+    ".codex/environments/environment.toml",
+    ".codex/config.toml",
+    ".cursor/worktrees.json",
+    ".cursor/mcp.json",
+];
+
+fn set_up_all(t: &TestEnv) {
+    for agent in ["claude", "codex", "cursor"] {
+        t.ok(&t.repo, &["agent-setup", agent]);
+    }
+    for f in WRITTEN {
+        assert!(t.repo.join(f).exists(), "{f} written");
+    }
+}
+
+fn remove_all_and_check_kept(t: &TestEnv, why: &str) {
+    for agent in ["claude", "codex", "cursor"] {
+        t.ok(&t.repo, &["agent-setup", agent, "--remove"]);
+    }
+    for f in WRITTEN {
+        let text =
+            fs::read_to_string(t.repo.join(f)).unwrap_or_else(|_| panic!("{why}: {f} was deleted"));
+        assert!(
+            !text.contains("git sandbox") && !text.contains("git-sandbox"),
+            "{why}: {f}: {text}"
+        );
+    }
+}
+
+#[test]
+fn remove_never_deletes_a_file_it_has_no_record_of_making() {
+    let t = TestEnv::new();
+    set_up_all(&t);
+    fs::remove_file(t.reg_home.join("agent-setup.json")).expect("the records");
+    remove_all_and_check_kept(&t, "no record");
+}
+
+#[test]
+fn remove_never_deletes_a_file_git_tracks() {
+    let t = TestEnv::new();
+    set_up_all(&t);
+    t.git(
+        &t.repo,
+        &["add", "-f", ".claude", ".mcp.json", ".codex", ".cursor"],
+    );
+    t.git(&t.repo, &["commit", "-qm", "team files"]);
+    remove_all_and_check_kept(&t, "tracked");
+}

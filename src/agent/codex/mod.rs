@@ -89,6 +89,13 @@ pub fn template(name: &str) -> String {
     t
 }
 
+/// What is left of [`template`] with our tables cut out: a file that must stay (one
+/// git tracks, or that git-sandbox has no record of writing) is never deleted.
+pub fn bare(name: &str) -> String {
+    let name = toml::Value::String(name.to_string()).to_string();
+    format!("version = 1\nname = {name}\n")
+}
+
 /// The table appended for a section the file lacks, its lines ended by `eol`.
 fn block(s: Section, eol: &str) -> String {
     format!(
