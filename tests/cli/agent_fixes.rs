@@ -185,3 +185,38 @@ fn remove_never_deletes_a_file_git_tracks() {
     t.git(&t.repo, &["commit", "-qm", "team files"]);
     remove_all_and_check_kept(&t, "tracked");
 }
+
+#[test]
+fn an_empty_codex_setup_table_gets_a_script_with_our_line() {
+    for (original, eol) in [
+        ("version = 1\nname = \"x\"\n\n[setup]\n", "\n"),
+        (
+            "version = 1\r\nname = \"x\"\r\n[setup] # ours later\r\n\r\n[cleanup]\r\n",
+            "\r\n",
+        ),
+        ("version = 1\nname = \"x\"\n[setup]", "\n"),
+    ] {
+        let t = TestEnv::new();
+        let rel = ".codex/environments/environment.toml";
+        t.write(&t.repo, rel, original);
+        t.ok(&t.repo, &["agent-setup", "codex"]);
+        let text = fs::read_to_string(t.repo.join(rel)).expect("file");
+        let v: toml::Table = text.parse().expect("valid TOML");
+        let setup = v["setup"]["script"].as_str().expect("a setup script");
+        assert!(setup.contains("git sandbox adopt"), "{text}");
+        let cleanup = v["cleanup"]["script"].as_str().expect("a cleanup script");
+        assert!(
+            cleanup.contains("git sandbox rm --yes --if-sandbox"),
+            "{text}"
+        );
+        for line in original.lines() {
+            assert!(text.contains(line), "{line:?} kept: {text:?}");
+        }
+        if eol == "\r\n" {
+            assert!(
+                !text.replace("\r\n", "").contains('\n'),
+                "CRLF kept: {text:?}"
+            );
+        }
+    }
+}

@@ -249,6 +249,21 @@ fn add(text: &str, s: Section, path: &Path) -> Result<Option<String>> {
             let (at, insert, value) = tomlscript::insertion(text, &sc, s.line, s.first);
             (splice(text, at, &insert), value)
         }
+        // The table is there without a script (`[setup]` alone, or with other keys): a
+        // script with our line, right under its header.
+        Some(None) if header_end(text, &s.name()).is_some() => {
+            let at = header_end(text, &s.name()).unwrap_or(text.len());
+            let sep = if at == text.len() && !text.ends_with('\n') {
+                eol
+            } else {
+                ""
+            };
+            let script = format!("{sep}script = '''{eol}{}{eol}'''{eol}", s.line);
+            (
+                splice(text, at, &script),
+                format!("{}{}", s.line, tomlscript::value_eol(eol)),
+            )
+        }
         // No default table, or one made only by its platforms' (`[setup.linux]` alone): a
         // `[setup]` appended, where TOML allows it, as the proof below says.
         Some(None) | None if s.platform.is_none() => (
@@ -275,6 +290,22 @@ fn add(text: &str, s: Section, path: &Path) -> Result<Option<String>> {
         ));
     }
     Ok(Some(next))
+}
+
+/// Where the line after the table header `[name]` starts (the end of the text when the
+/// header is its last line); `None` when no line is that header.
+fn header_end(text: &str, name: &str) -> Option<usize> {
+    let want = format!("[{name}]");
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        let code = line.split('#').next().unwrap_or_default();
+        let code = code.replace([' ', '\t', '\r', '\n'], "");
+        at += line.len();
+        if code == want {
+            return Some(at);
+        }
+    }
+    None
 }
 
 /// `doc` with the section's script set to `value`.
