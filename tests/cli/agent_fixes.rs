@@ -220,3 +220,27 @@ fn an_empty_codex_setup_table_gets_a_script_with_our_line() {
         }
     }
 }
+
+#[test]
+fn out_of_slots_with_no_sandbox_of_this_repo_says_what_blocks_them() {
+    let t = TestEnv::new();
+    // A port this test holds (the OS's choice: no other test can hold it): slot 1's.
+    let held = std::net::TcpListener::bind(("0.0.0.0", 0)).expect("bind");
+    let port = held.local_addr().expect("addr").port();
+    let config = format!("max_slots = 1\n[ports]\nweb = {}\n", port - 1);
+    t.write(&t.repo, ".sandbox.toml", &config);
+    t.git(&t.repo, &["add", ".sandbox.toml"]);
+    t.git(&t.repo, &["commit", "-qm", "config"]);
+    let err = t.fails(&t.repo, &["new", "one"], 1);
+    assert!(err.contains("this repo has no sandboxes"), "{err}");
+    assert!(
+        err.contains(&port.to_string()),
+        "the busy port named: {err}"
+    );
+    assert!(!err.contains("()") && !err.contains("taken:\n\n"), "{err}");
+    assert!(
+        !err.contains("git sandbox rm NAME"),
+        "nothing of this repo's to remove: {err}"
+    );
+    drop(held);
+}
