@@ -244,3 +244,36 @@ fn out_of_slots_with_no_sandbox_of_this_repo_says_what_blocks_them() {
     );
     drop(held);
 }
+
+#[test]
+fn a_remove_that_loses_to_another_says_wait_never_force() {
+    let t = TestEnv::new();
+    let mut lost = 0;
+    for round in 0..6 {
+        let name = format!("race{round}");
+        t.new_sandbox(&name);
+        let outs: Vec<std::process::Output> = std::thread::scope(|s| {
+            let hs: Vec<_> = (0..4)
+                .map(|_| s.spawn(|| t.run(&t.repo, &["rm", "--yes", &name])))
+                .collect();
+            hs.into_iter().map(|h| h.join().expect("thread")).collect()
+        });
+        let ok = outs.iter().filter(|o| o.status.success()).count();
+        assert!(ok >= 1, "round {round}: nobody removed it: {outs:?}");
+        for o in outs.iter().filter(|o| !o.status.success()) {
+            let err = String::from_utf8_lossy(&o.stderr);
+            if err.contains("no sandbox named") {
+                continue; // began after the winner was done
+            }
+            lost += 1;
+            eprintln!("round {round}: {err}");
+            assert!(!err.contains("--force"), "round {round}: {err}");
+            assert!(
+                err.contains("wait") || err.contains("again"),
+                "round {round}: {err}"
+            );
+        }
+        assert!(!t.sandbox_path(&name).exists(), "round {round}");
+    }
+    eprintln!("losers seen: {lost}");
+}
