@@ -277,3 +277,47 @@ fn a_remove_that_loses_to_another_says_wait_never_force() {
     }
     eprintln!("losers seen: {lost}");
 }
+
+fn remove_hook(t: &TestEnv, path: &std::path::Path) -> std::process::Output {
+    let payload = serde_json::json!({
+        "session_id": "s",
+        "hook_event_name": "WorktreeRemove",
+        "cwd": t.repo,
+        "worktree_path": path,
+    });
+    crate::agent::hook(t, &t.repo, "worktree-remove", &payload.to_string())
+}
+
+#[test]
+fn hook_refusals_name_the_command_that_fixes_them() {
+    let t = TestEnv::new();
+    // A worktree made before the hook was set up: git's command removes it.
+    let hand = t.hand_made_worktree("shop-before", "before");
+    let out = remove_hook(&t, &hand);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    let real = hand.canonicalize().expect("real");
+    assert!(
+        err.contains(&format!("git worktree remove {}", real.display())),
+        "{err}"
+    );
+    assert!(hand.is_dir());
+
+    // A teardown nobody approved: `git sandbox trust` is the fix.
+    t.write(
+        &t.repo,
+        ".sandbox.toml",
+        "[commands]\nteardown = [\"true\"]\n",
+    );
+    t.git(&t.repo, &["add", ".sandbox.toml"]);
+    t.git(&t.repo, &["commit", "-qm", "teardown"]);
+    let path = create(&t, &t.repo, r#"{"name": "td", "session_id": "s"}"#);
+    let out = remove_hook(&t, &path);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("git sandbox trust in"), "{err}");
+    assert!(!err.contains("--yes"), "a hook cannot pass a flag: {err}");
+    assert!(path.is_dir());
+}
