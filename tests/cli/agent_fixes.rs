@@ -26,7 +26,8 @@ fn a_sandbox_still_being_made_is_not_handed_out_to_its_session() {
     let ask = r#"{"name": "made", "session_id": "s"}"#;
     let first = create(&t, &t.repo, ask);
     let id = id_of(&t, "made");
-    for (setup, pid) in [("running", serde_json::json!(std::process::id()))] {
+    let running = ("running", serde_json::json!(std::process::id()));
+    for (setup, pid) in [running, ("failed", serde_json::Value::Null)] {
         t.tamper(&id, "setup", serde_json::json!(setup));
         t.tamper(&id, "setup_pid", pid);
         let other = create(&t, &t.repo, ask);
