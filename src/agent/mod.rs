@@ -11,6 +11,7 @@ pub mod files;
 pub mod jsonsplice;
 pub mod mcp_entry;
 pub mod payload;
+pub mod prefix;
 pub mod receipt;
 pub mod settings;
 pub mod settings_bytes;

@@ -45,7 +45,10 @@ impl Default for Commands {
 impl Commands {
     pub fn new(branch_prefix: Option<&str>) -> Commands {
         let create = match branch_prefix.filter(|p| !p.is_empty()) {
-            Some(p) => format!("{CREATE_COMMAND} --branch-prefix {p}"),
+            Some(p) => format!(
+                "{CREATE_COMMAND} --branch-prefix {}",
+                crate::agent::prefix::shell_quoted(p)
+            ),
             None => CREATE_COMMAND.to_string(),
         };
         Commands {

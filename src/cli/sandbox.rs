@@ -72,6 +72,10 @@ pub struct OptNameArg {
 pub struct RmArgs {
     /// The sandbox (default: the one containing the current directory).
     pub name: Option<String>,
+    /// When the current directory is not inside a sandbox, say so and exit 0 (a cleanup
+    /// script's line: Codex's); any refusal of a real sandbox still fails.
+    #[arg(long, conflicts_with = "name")]
+    pub if_sandbox: bool,
     #[command(flatten)]
     pub flags: RmFlags,
 }

@@ -128,6 +128,9 @@ pub(super) fn work_dir(ctx: &Ctx, dir: Option<&Path>) -> Result<PathBuf> {
 
 /// `agent-setup claude [--user|--project] [--remove]`.
 pub fn setup(ctx: &Ctx, args: AgentSetupArgs) -> Result<i32> {
+    if let Some(p) = args.branch_prefix.as_deref().filter(|p| !p.is_empty()) {
+        crate::agent::prefix::check_prefix(p)?;
+    }
     let path = settings_path(ctx, &args)?;
     // The project's `.mcp.json` (computed first: a refusal writes nothing). The user scope's
     // MCP servers live in ~/.claude.json, which is Claude Code's own state: not edited.
@@ -199,7 +202,12 @@ fn edit_settings(args: &AgentSetupArgs, file: &mut SettingsFile) -> Result<bool>
 /// back (a file it made deleted, with the directories it made, if empty).
 fn put_back(ctx: &Ctx, file: &SettingsFile, r: &receipt::Entry) -> Result<()> {
     let path = &file.path;
-    match &r.before {
+    // A file git tracks is never deleted: with nothing to put back it stays, our hooks cut.
+    let before = match &r.before {
+        None if crate::git::is_tracked(path) => Some("{}\n".to_string()),
+        b => b.clone(),
+    };
+    match &before {
         Some(bytes) => {
             crate::atomic::write(path, bytes.as_bytes(), 0o644)?;
             ui::info(&format!(

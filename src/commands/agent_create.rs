@@ -7,7 +7,11 @@
 //! (anyone's; this session's own while it is still being made), a branch of that name (any
 //! local branch: `main`, the user's own), or something at the sandbox's path or in
 //! git's worktree entries. A ready sandbox this session made (a non-empty `session_id`:
-//! `claude -w NAME --resume` asks again) is handed out again. The choice is settled by the registry lock: a concurrent hook that took the same name first
+//! `claude -w NAME --resume` asks again) is handed out again, but only once it is made: its
+//! setup done or absent. From the moment it is ready until its hook is through, a sandbox a
+//! hook makes is marked `setup: running` (this pid), so a concurrent call of the same session
+//! never gets it (it gets `NAME-2`); one whose setup failed, was not trusted or was
+//! interrupted is not handed out either, nor one that became ready after this call began. The choice is settled by the registry lock: a concurrent hook that took the same name first
 //! makes this one's creation fail at the reservation, and the name is chosen again (up to
 //! [`ATTEMPTS`] times), so N hooks asking for one name at once all get sandboxes.
 
@@ -48,9 +52,16 @@ pub(super) fn run(ctx: &Ctx, v: &Value, prefix: Option<&str>) -> Result<PathBuf>
     let made_by = MadeBy::Agent {
         session: req.session.clone(),
     };
+    // Only a sandbox made before this call began is handed out again: one that becomes
+    // ready while this call runs is a concurrent call's.
+    let at_start = ctx.reg.load()?;
     let mut attempt = 0;
     let created = loop {
-        let name = match claim(&repo, &cfg, &ctx.reg.load()?, &req, prefix)? {
+        let seen = Seen {
+            at_start: &at_start,
+            now: &ctx.reg.load()?,
+        };
+        let name = match claim(&repo, &cfg, &seen, &req, prefix)? {
             Claim::Ours(path) => return Ok(path),
             Claim::Free(name) => name,
         };
@@ -79,7 +90,25 @@ pub(super) fn run(ctx: &Ctx, v: &Value, prefix: Option<&str>) -> Result<PathBuf>
         Consent::stored_only(),
         false,
     );
+    made(&ctx.reg, &created.instance.id)?;
     Ok(created.instance.path)
+}
+
+/// The end of the mark `sandbox::create` puts on a sandbox an agent hook makes (`setup`
+/// `running` with this process's pid, from the moment it is ready): a project without setup
+/// records nothing else, so the mark comes off here, and the sandbox may be handed out again.
+fn made(reg: &crate::registry::Registry, id: &str) -> Result<()> {
+    let me = std::process::id();
+    reg.update(|d| {
+        if let Some(e) = d.find_mut(id)
+            && e.setup.as_deref() == Some(crate::registry::SETUP_RUNNING)
+            && e.setup_pid == Some(me)
+        {
+            e.setup = None;
+            e.setup_pid = None;
+        }
+        Ok(())
+    })
 }
 
 /// The slug and branch of a sandbox the hook makes: `new NAME`'s, or with `--branch-prefix`
@@ -89,6 +118,7 @@ fn naming(name: &str, prefix: Option<&str>) -> Result<names::NewName> {
     let Some(p) = prefix.filter(|p| !p.is_empty()) else {
         return Ok(plain);
     };
+    crate::agent::prefix::check_prefix(p)?;
     let branch = format!("{p}{}", plain.branch);
     if !git::branch_name_valid(&branch) {
         return Err(UserError::usage(format!(
@@ -111,11 +141,17 @@ enum Claim {
     Free(names::NewName),
 }
 
+/// The registry as this call found it when it began, and as it is now.
+struct Seen<'a> {
+    at_start: &'a Data,
+    now: &'a Data,
+}
+
 /// The requested name, else the first free `NAME-2`, `NAME-3`…
 fn claim(
     repo: &Repo,
     cfg: &Config,
-    data: &Data,
+    seen: &Seen,
     req: &CreateRequest,
     prefix: Option<&str>,
 ) -> Result<Claim> {
@@ -127,14 +163,14 @@ fn claim(
         let Ok(naming) = naming(&name, prefix) else {
             continue;
         };
-        if let Some(path) = ours(repo, data, &naming, req.session.as_deref()) {
+        if let Some(path) = ours(repo, seen.at_start, &naming, req.session.as_deref()) {
             ui::info(&format!(
                 "sandbox {} exists (this session made it); using it",
                 naming.slug
             ));
             return Ok(Claim::Ours(path));
         }
-        if !taken(repo, cfg, data, &naming)? {
+        if !taken(repo, cfg, seen.now, &naming)? {
             return Ok(Claim::Free(naming));
         }
     }
@@ -171,7 +207,10 @@ fn ours(
     let session = session.filter(|s| !s.is_empty())?;
     let inst = data.of_repo(&repo.root).find(|i| i.name == naming.slug)?;
     let mine = matches!(inst.maker(), MadeBy::Agent { session: Some(s) } if s == session);
-    (mine && inst.kind == Kind::Sandbox && inst.state == State::Ready)
+    // One still being made (its hook or setup running, or interrupted) is not ready: a
+    // concurrent call of the same session gets a sandbox of its own.
+    let made = matches!(inst.setup_state().as_deref(), None | Some("done"));
+    (mine && made && inst.kind == Kind::Sandbox && inst.state == State::Ready)
         .then(|| target::verify(repo, inst).ok())
         .flatten()
 }

@@ -135,12 +135,14 @@ fn decide(ctx: &Ctx, repo: &Repo, dir: &Path, wt: &Path) -> std::result::Result<
         code: exit_code(&e),
     })?;
     let Some(inst) = data.of_repo(&repo.root).find(|i| i.path == wt).cloned() else {
+        // Made before the hook was set up, or by hand: git's own command removes it.
+        let path = crate::agent::prefix::shell_quoted(&wt.display().to_string());
         return Err(Kept::refused(
             format!(
                 "it is not a sandbox of {} (an agent hook removes only sandboxes it made)",
                 repo.root.display()
             ),
-            None,
+            Some(format!("remove it with git worktree remove {path}")),
         ));
     };
     if inst.kind == Kind::LocalProd {
@@ -190,6 +192,18 @@ fn kept_by_rm(inst: &Instance, e: &anyhow::Error) -> Kept {
     };
     let prefix = format!("refusing to remove {name}: ");
     let why = fold(u.message.strip_prefix(&prefix).unwrap_or(&u.message));
+    // Unapproved commands (its teardown): approving them is the fix (a hook passes no --yes).
+    if u.hints.iter().any(|h| h.contains("`git sandbox trust`")) {
+        let fix = format!(
+            "approve them with git sandbox trust in {} (read them first: git sandbox trust --show), then remove it again",
+            inst.parent_repo.display()
+        );
+        return Kept {
+            why,
+            fix: Some(fix),
+            code: u.code.max(EXIT_ERROR),
+        };
+    }
     if u.code != EXIT_REFUSED {
         return Kept {
             why,

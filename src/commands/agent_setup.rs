@@ -2,7 +2,7 @@
 //! read when they make a worktree (`agent::codex`, `agent::cursor`), added or, with `--remove`,
 //! taken out again. Every file is edited in memory first and any refusal stops before a byte
 //! is written; then each changed file is written atomically (or deleted, when it is still the
-//! one git-sandbox made), and one that needs no change is not touched.
+//! one git-sandbox made for this user, by its record, and git does not track it), and one that needs no change is not touched.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -14,6 +14,7 @@ use crate::agent::receipt;
 use crate::agent::{codex, cursor, mcp_entry};
 use crate::cli::AgentFileArgs;
 use crate::commands::Ctx;
+use crate::git;
 use crate::registry::Registry;
 use crate::ui;
 
@@ -22,6 +23,8 @@ pub(super) struct Edit {
     file: ConfigFile,
     new: Option<String>,
     what: String,
+    /// The file with our lines cut out, for when `--remove` would delete it but must not.
+    kept: String,
 }
 
 /// The MCP server entry (`agent::mcp_entry`) in the JSON or TOML file at `path`, added or,
@@ -41,7 +44,13 @@ pub(super) fn mcp_edit(path: &Path, remove: bool) -> Result<Edit> {
         }
     };
     let what = "the MCP servers (`git-sandbox mcp`)".to_string();
-    Ok(Edit { file, new, what })
+    let kept = if toml { String::new() } else { "{}\n".into() };
+    Ok(Edit {
+        file,
+        new,
+        what,
+        kept,
+    })
 }
 
 /// `agent-setup codex`: every environment in `.codex/environments/`, or a new
@@ -69,7 +78,13 @@ pub fn codex(ctx: &Ctx, args: AgentFileArgs) -> Result<i32> {
         } else {
             change.text
         };
-        edits.push(Edit { file, new, what });
+        let kept = codex::bare(&name);
+        edits.push(Edit {
+            file,
+            new,
+            what,
+            kept,
+        });
     }
     edits.push(mcp_edit(&root.join(mcp_entry::CODEX_FILE), args.remove)?);
     for w in &warnings {
@@ -81,7 +96,7 @@ pub fn codex(ctx: &Ctx, args: AgentFileArgs) -> Result<i32> {
             "  Codex reads the project's .codex/config.toml (the MCP server) once you trust the project",
         );
         ui::info(
-            "  Codex runs setup in each worktree it makes (`git sandbox adopt`: a slot, ports, the env file) and cleanup before it deletes one (`git sandbox rm --yes`: never forced; a worktree with work it would lose is kept and the cleanup fails)",
+            "  Codex runs setup in each worktree it makes (`git sandbox adopt`: a slot, ports, the env file) and cleanup before it deletes one (`git sandbox rm --yes --if-sandbox`: never forced; a worktree that is not a sandbox is a no-op; a worktree with work it would lose is kept and the cleanup fails)",
         );
         ui::info(
             "  a worktree Codex deletes without running cleanup leaves an entry: `git sandbox prune` drops it",
@@ -102,7 +117,14 @@ pub fn cursor(ctx: &Ctx, args: AgentFileArgs) -> Result<i32> {
     };
     let what = "the worktree setup".to_string();
     let mcp = mcp_edit(&root.join(mcp_entry::CURSOR_FILE), args.remove)?;
-    apply(&ctx.reg, &[Edit { file, new, what }, mcp], args.remove)?;
+    let kept = "{}\n".to_string();
+    let edit = Edit {
+        file,
+        new,
+        what,
+        kept,
+    };
+    apply(&ctx.reg, &[edit, mcp], args.remove)?;
     if !args.remove {
         ui::info(
             "  Cursor runs it in each worktree it makes; it has no hook for removing one and deletes its worktrees itself: `git sandbox prune` drops the entries they leave",
@@ -139,10 +161,15 @@ pub(super) fn apply(reg: &Registry, edits: &[Edit], remove: bool) -> Result<()> 
         let existed = e.file.text.is_some();
         let before = e.file.text.as_deref();
         let record = receipt::matching(reg, &e.file.path, before).filter(|_| remove);
-        let new = match &record {
+        let mut new = match &record {
             Some(r) => r.before.clone(),
             None => e.new.clone(),
         };
+        // Deleted only when a record proves we made it for this user and git does not track
+        // it (a team's committed file is the team's): else our lines are cut and it stays.
+        if existed && new.is_none() && (record.is_none() || git::is_tracked(&e.file.path)) {
+            new = Some(e.kept.clone());
+        }
         let made_dirs = receipt::missing_dirs(&e.file.path);
         if !e.file.store(new.as_deref())? {
             let state = if remove {

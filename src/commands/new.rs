@@ -229,6 +229,9 @@ pub fn adopt(ctx: &Ctx, args: crate::cli::AdoptArgs) -> Result<i32> {
     let (repo, mut cfg) = ctx.repo_config()?;
     crate::trust::settle(&mut cfg, &repo, &ctx.reg, consent(args.setup));
     let path = ctx.cwd.join(&args.path);
+    if let Some(inst) = adopted_at(ctx, &repo, &path)? {
+        return already_adopted(&cfg, inst, &args);
+    }
     let created = match &args.name {
         Some(n) => {
             let name = names::slugify(n)?;
@@ -250,6 +253,52 @@ pub fn adopt(ctx: &Ctx, args: crate::cli::AdoptArgs) -> Result<i32> {
             1
         },
     )
+}
+
+/// The ready sandbox of this repo already registered at `path` (adopting it again is a no-op).
+fn adopted_at(ctx: &Ctx, repo: &Repo, path: &Path) -> Result<Option<crate::registry::Instance>> {
+    let Ok(real) = git::canonical(path) else {
+        return Ok(None);
+    };
+    let data = ctx.reg.load()?;
+    let found = data.of_repo(&repo.root).find(|i| {
+        i.path == real
+            && i.kind == crate::registry::Kind::Sandbox
+            && i.state == crate::registry::State::Ready
+    });
+    Ok(found.cloned())
+}
+
+/// `adopt` of a worktree that is already the sandbox `inst`: success, its path (or JSON) as a
+/// fresh adoption prints it; another `--name` is refused (`mv` renames).
+fn already_adopted(
+    cfg: &Config,
+    inst: crate::registry::Instance,
+    args: &crate::cli::AdoptArgs,
+) -> Result<i32> {
+    if let Some(n) = &args.name
+        && names::slugify(n)? != inst.name
+    {
+        return Err(UserError::new(format!(
+            "{} is already the sandbox {}",
+            inst.path.display(),
+            inst.name
+        ))
+        .hint(format!("rename it with git sandbox mv {} {n}", inst.name))
+        .into());
+    }
+    ui::info(&format!(
+        "{} is already the sandbox {}; nothing to do",
+        inst.path.display(),
+        inst.name
+    ));
+    let created = sandbox::Created {
+        instance: inst,
+        skipped: Default::default(),
+        warnings: Vec::new(),
+    };
+    print_created(cfg, &created, args.json)?;
+    Ok(0)
 }
 
 /// `adopt` without `--name`: the directory's name, suffixed until no sandbox of this repo has

@@ -38,6 +38,13 @@ pub fn run(ctx: &Ctx, args: RmArgs) -> Result<i32> {
         crate::trust::Consent::stored_only(),
     );
     let data = ctx.reg.load()?;
+    if args.if_sandbox && target::by_cwd(&repo, &data, &ctx.cwd).is_err() {
+        ui::info(&format!(
+            "note: {} is not inside a sandbox; nothing to remove (--if-sandbox)",
+            ctx.cwd.display()
+        ));
+        return Ok(0);
+    }
     let inst = ctx.sandbox(&repo, &data, args.name.as_deref())?;
     remove(ctx, &repo, &cfg, &inst, args.flags)
 }
@@ -213,6 +220,19 @@ fn who(inst: &Instance) -> String {
 }
 
 fn check_state(inst: &Instance) -> Result<()> {
+    let busy = inst.pid.filter(|&p| crate::procs::alive_git_sandbox(p));
+    if let (false, Some(pid)) = (inst.state == State::Ready, busy) {
+        let doing = match inst.state {
+            State::Creating => "created",
+            _ => "removed",
+        };
+        return Err(UserError::refused(format!(
+            "{} is being {doing} by another git-sandbox (pid {pid}) right now",
+            inst.id
+        ))
+        .hint("wait for it to finish, then try again if the sandbox is still there")
+        .into());
+    }
     if inst.state != State::Ready {
         return Err(UserError::new(format!(
             "{} is {} (an earlier command was interrupted)",

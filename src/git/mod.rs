@@ -347,3 +347,18 @@ pub fn worktree_head(worktree: &Path) -> Option<String> {
     let head = repo.head().ok()?;
     head.target().map(|o| o.to_string())
 }
+
+/// Whether the file `path` is tracked by the git repository holding it (`ls-files
+/// --error-unmatch`); `false` when it is not, or git cannot say.
+pub fn is_tracked(path: &Path) -> bool {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return false;
+    };
+    git_cmd(dir)
+        .args(["ls-files", "--error-unmatch", "--"])
+        .arg(name)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}

@@ -72,14 +72,19 @@ fn held_by(path: &Path, worktree: &Path) -> anyhow::Error {
         .strip_prefix(LOCK_MARK)
         .and_then(|p| p.trim().parse::<u32>().ok())
     {
-        let why = if crate::procs::alive(pid) {
-            format!("another git-sandbox (pid {pid}) is working on it")
-        } else {
-            format!("a git-sandbox (pid {pid}) that was killed left its lock")
-        };
-        return UserError::refused(format!("{} was left alone: {why}", worktree.display()))
-            .hint("`git sandbox prune` finishes or rolls back what a killed git-sandbox left")
+        let left_alone = format!("{} was left alone", worktree.display());
+        if crate::procs::alive(pid) {
+            return UserError::refused(format!(
+                "{left_alone}: another git-sandbox (pid {pid}) is working on it"
+            ))
+            .hint("wait for it to finish, then try again if it is still there")
             .into();
+        }
+        return UserError::refused(format!(
+            "{left_alone}: a git-sandbox (pid {pid}) that was killed left its lock"
+        ))
+        .hint("`git sandbox prune` finishes or rolls back what a killed git-sandbox left")
+        .into();
     }
     UserError::refused(format!(
         "a git command is running in {} (its index.lock exists), so it was left alone",

@@ -218,8 +218,18 @@ pub fn argv(tool: &str, args: Value) -> Result<Vec<String>, String> {
         "down" => vec![s("down"), named(args)?],
         "logs" => {
             let a: Logs = parse(args)?;
-            let n = a.tail.unwrap_or(100).clamp(1, MAX_LOG_LINES);
-            vec![s("logs"), s("--tail"), n.to_string(), plain(a.name)?]
+            // `tail: 0` is no lines (compose's own `--tail 0`); colour codes mean nothing
+            // to an agent, so compose is asked for none.
+            let n = a.tail.unwrap_or(100).min(MAX_LOG_LINES);
+            let name = plain(a.name)?;
+            vec![
+                s("logs"),
+                s("--tail"),
+                n.to_string(),
+                name,
+                s("--"),
+                s("--no-color"),
+            ]
         }
         other => return Err(format!("no tool named {other:?}")),
     })

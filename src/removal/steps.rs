@@ -171,10 +171,12 @@ fn mark_removing(job: &Job, trash: &TrashDir, refname: &str, plan: &Plan) -> Res
             .find_mut(&job.inst.id)
             .context("the registry entry vanished during removal")?;
         if e.state != State::Ready {
-            anyhow::bail!(
+            return Err(crate::error::UserError::refused(format!(
                 "{} is already being created or removed by another git-sandbox",
                 job.inst.id
-            );
+            ))
+            .hint("wait for it to finish, then try again if it is still there")
+            .into());
         }
         e.state = State::Removing;
         e.pid = Some(std::process::id());

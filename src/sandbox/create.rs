@@ -268,6 +268,12 @@ fn build(
         e.created_branch = spec.created_branch;
         e.pid = None;
         e.restoring = None;
+        if matches!(spec.made_by, MadeBy::Agent { .. }) {
+            // Still being made until the hook is through with it (its setup, if any): a
+            // concurrent hook of the same session never hands it out meanwhile.
+            e.setup = Some(crate::registry::SETUP_RUNNING.to_string());
+            e.setup_pid = Some(std::process::id());
+        }
         Ok(e.clone())
     })?;
     // Its files and index were written in the same second: healed in the background, a

@@ -218,16 +218,26 @@ fn out_of_slots(
         (None, Some(why)) => format!("the port plan fits {limit} slots ({why})"),
         (None, None) => format!("the port plan fits at most {limit} slots"),
     };
-    let mut err = UserError::new(format!(
-        "all {limit} slots are taken:\n{}",
-        lines.join("\n")
-    ))
-    .hint(format!(
-        "remove a sandbox you no longer need (`git sandbox rm NAME`); {raise}"
-    ))
-    .short(short_out_of_slots(
-        cfg, parent, data, limit, skipped, clashing,
-    ));
+    let (head, fix) = match lines.is_empty() {
+        false => (
+            format!("all {limit} slots are taken:\n{}", lines.join("\n")),
+            "remove a sandbox you no longer need (`git sandbox rm NAME`)".to_string(),
+        ),
+        // Nothing of this repo's holds them: what does is the answer.
+        true => (
+            format!(
+                "no free slot: this repo has no sandboxes, but none of its {limit} slots can be used:\n{}",
+                blocked_lines(cfg, skipped, clashing).join("\n")
+            ),
+            "free those ports (stop what listens there, or remove the other repo's sandboxes that use them)"
+                .to_string(),
+        ),
+    };
+    let mut err = UserError::new(head)
+        .hint(format!("{fix}; {raise}"))
+        .short(short_out_of_slots(
+            cfg, parent, data, limit, skipped, clashing,
+        ));
     if !clashing.is_empty() {
         let list: Vec<String> = clashing.iter().map(u32::to_string).collect();
         err = err.hint(format!(
@@ -246,6 +256,38 @@ fn out_of_slots(
         ));
     }
     err.into()
+}
+
+/// One line per slot no sandbox of this repo holds, with what keeps it: another repo's
+/// sandboxes' ports, or ports busy now.
+fn blocked_lines(cfg: &Config, skipped: &Skipped, clashing: &[u32]) -> Vec<String> {
+    let mut lines: Vec<(u32, String)> = clashing
+        .iter()
+        .map(|&slot| {
+            let ports: Vec<String> = cfg
+                .ports_for(slot)
+                .iter()
+                .map(|p| p.port.to_string())
+                .collect();
+            let line = format!(
+                "  slot {slot}: its ports ({}) are held by another repo's sandboxes",
+                ports.join(", ")
+            );
+            (slot, line)
+        })
+        .collect();
+    for (slot, busy) in skipped {
+        let ports: Vec<String> = busy
+            .iter()
+            .map(|p| format!("{} ({})", p.port, p.label()))
+            .collect();
+        lines.push((
+            *slot,
+            format!("  slot {slot}: port(s) busy: {}", ports.join(", ")),
+        ));
+    }
+    lines.sort();
+    lines.into_iter().map(|(_, l)| l).collect()
 }
 
 /// The one-line form: `no free slot: all N slots of this repo are taken (a, b, …); remove
@@ -286,6 +328,12 @@ fn short_out_of_slots(
     if !skipped.is_empty() {
         let list: Vec<String> = skipped.iter().map(|(s, _)| s.to_string()).collect();
         others.push(format!("slot(s) {} have busy ports", list.join(", ")));
+    }
+    if held.is_empty() {
+        return format!(
+            "no free slot: this repo has no sandboxes, but {}; free those ports or {raise}",
+            others.join("; ")
+        );
     }
     let (what, others) = match others.is_empty() {
         true => ("of this repo are taken", String::new()),

@@ -13,9 +13,14 @@ use crate::common::{TestEnv, tree};
 /// Runs `agent-hook WHICH` in `dir` with `input` on stdin, keeping stdin open until the hook
 /// exits (as Claude Code may): a hook that waits for the end of stdin fails the test.
 pub(crate) fn hook(t: &TestEnv, dir: &Path, which: &str, input: &str) -> Output {
-    let mut child = t
-        .cmd(dir)
-        .args(["agent-hook", which])
+    let mut cmd = t.cmd(dir);
+    cmd.args(["agent-hook", which]);
+    hook_with(cmd, input)
+}
+
+/// Runs the hook command `cmd` as [`hook`] does.
+pub(crate) fn hook_with(mut cmd: std::process::Command, input: &str) -> Output {
+    let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

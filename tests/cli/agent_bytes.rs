@@ -10,7 +10,8 @@ use crate::agent_files::{env, run_script, toml_of};
 use crate::common::TestEnv;
 
 const CODEX_SETUP: &str = r#"git sandbox adopt "${CODEX_WORKTREE_PATH:-$PWD}""#;
-const CODEX_CLEANUP: &str = r#"cd "${CODEX_WORKTREE_PATH:-$PWD}" && git sandbox rm --yes"#;
+const CODEX_CLEANUP: &str =
+    r#"cd "${CODEX_WORKTREE_PATH:-$PWD}" && git sandbox rm --yes --if-sandbox"#;
 const CODEX_ENV: &str = ".codex/environments/environment.toml";
 
 /// What is in the repo's root besides `.git`, and under the agents' directories.

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use crate::common::{BIN, TestEnv};
 
 const CODEX_SETUP: &str = r#"git sandbox adopt "${CODEX_WORKTREE_PATH:-$PWD}""#;
-const CODEX_CLEANUP: &str = r#"cd "${CODEX_WORKTREE_PATH:-$PWD}" && git sandbox rm --yes"#;
+const CODEX_CLEANUP: &str =
+    r#"cd "${CODEX_WORKTREE_PATH:-$PWD}" && git sandbox rm --yes --if-sandbox"#;
 const CURSOR_LINE: &str = "git sandbox adopt .";
 
 /// A TestEnv whose PATH has `git-sandbox` on it, as the agents' scripts need.

@@ -5,6 +5,7 @@ mod agent;
 mod agent_bytes;
 mod agent_contract;
 mod agent_files;
+mod agent_fixes;
 mod agent_names;
 mod agents_new;
 mod common;

@@ -322,6 +322,13 @@ fn up_urls_logs_and_down_drive_the_sandboxs_stack() {
     assert_eq!(logs["isError"], false, "{logs:#}");
     let text = logs["content"][0]["text"].as_str().expect("text");
     assert!(text.len() <= 64 * 1024 + 1, "{}", text.len());
+    assert!(!text.contains('\u{1b}'), "no colour codes: {text:?}");
+    // `tail: 0` is no lines at all.
+    let none = s.call("logs", json!({"name": "svc", "tail": 0}));
+    assert_eq!(none["isError"], false, "{none:#}");
+    let text = none["content"][0]["text"].as_str().expect("text");
+    let lines: Vec<&str> = text.lines().filter(|l| l.contains('|')).collect();
+    assert!(lines.is_empty(), "tail 0 gave {lines:?}");
 
     let down = s.call("down", json!({"name": "svc"}));
     assert_eq!(down["isError"], false, "{down:#}");

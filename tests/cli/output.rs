@@ -266,8 +266,11 @@ fn adopt_registers_a_hand_made_worktree_and_rm_treats_it_like_any() {
     );
     let list = t.ok(&t.repo, &["list"]);
     assert!(list.contains("by-hand"), "{list}");
-    // Adopting twice, the main worktree, or a non-worktree: refused.
-    t.fails(&t.repo, &["adopt", hand.to_str().expect("utf8")], 1);
+    // The main worktree, or a non-worktree: refused.
+    // Adopting it again: it already is that sandbox (idempotent, exit 0).
+    let again = t.run(&t.repo, &["adopt", hand.to_str().expect("utf8")]);
+    assert!(again.status.success(), "{again:?}");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already the sandbox"));
     t.fails(&t.repo, &["adopt", "."], 1);
     t.fails(&t.repo, &["adopt", t.root.to_str().expect("utf8")], 1);
     // rm's gate applies: untracked work refuses.

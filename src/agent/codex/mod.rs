@@ -2,7 +2,7 @@
 //! and a project commits): a `[setup] script` Codex runs in each new worktree it makes, and a
 //! `[cleanup] script` it runs before it deletes one. git-sandbox adds one line to each: setup
 //! adopts the worktree (`git sandbox adopt`: a slot, ports, the env file, the project's setup
-//! commands under trust), cleanup removes it through `rm`'s gate (`rm --yes`, never forced: a
+//! commands under trust), cleanup removes it through `rm`'s gate (`rm --yes --if-sandbox`: a worktree that is not a sandbox is a no-op, exit 0; a refusal of a real one still fails; never forced: a
 //! refusal keeps the worktree's work and exits 3). What Codex deletes anyway, or a cleanup
 //! Codex does not run, leaves an entry `git sandbox prune` drops.
 //!
@@ -28,7 +28,8 @@ pub const DEFAULT_FILE: &str = "environment.toml";
 /// Our line in the setup script.
 pub const SETUP_LINE: &str = r#"git sandbox adopt "${CODEX_WORKTREE_PATH:-$PWD}""#;
 /// Our line in the cleanup script.
-pub const CLEANUP_LINE: &str = r#"cd "${CODEX_WORKTREE_PATH:-$PWD}" && git sandbox rm --yes"#;
+pub const CLEANUP_LINE: &str =
+    r#"cd "${CODEX_WORKTREE_PATH:-$PWD}" && git sandbox rm --yes --if-sandbox"#;
 
 /// One script git-sandbox adds a line to: `[setup] script`, or a platform's own
 /// (`[setup.linux] script`), which Codex runs instead of the default on that platform.
@@ -86,6 +87,13 @@ pub fn template(name: &str) -> String {
         t.push_str(&block(s, "\n"));
     }
     t
+}
+
+/// What is left of [`template`] with our tables cut out: a file that must stay (one
+/// git tracks, or that git-sandbox has no record of writing) is never deleted.
+pub fn bare(name: &str) -> String {
+    let name = toml::Value::String(name.to_string()).to_string();
+    format!("version = 1\nname = {name}\n")
 }
 
 /// The table appended for a section the file lacks, its lines ended by `eol`.
@@ -241,6 +249,21 @@ fn add(text: &str, s: Section, path: &Path) -> Result<Option<String>> {
             let (at, insert, value) = tomlscript::insertion(text, &sc, s.line, s.first);
             (splice(text, at, &insert), value)
         }
+        // The table is there without a script (`[setup]` alone, or with other keys): a
+        // script with our line, right under its header.
+        Some(None) if header_end(text, &s.name()).is_some() => {
+            let at = header_end(text, &s.name()).unwrap_or(text.len());
+            let sep = if at == text.len() && !text.ends_with('\n') {
+                eol
+            } else {
+                ""
+            };
+            let script = format!("{sep}script = '''{eol}{}{eol}'''{eol}", s.line);
+            (
+                splice(text, at, &script),
+                format!("{}{}", s.line, tomlscript::value_eol(eol)),
+            )
+        }
         // No default table, or one made only by its platforms' (`[setup.linux]` alone): a
         // `[setup]` appended, where TOML allows it, as the proof below says.
         Some(None) | None if s.platform.is_none() => (
@@ -267,6 +290,22 @@ fn add(text: &str, s: Section, path: &Path) -> Result<Option<String>> {
         ));
     }
     Ok(Some(next))
+}
+
+/// Where the line after the table header `[name]` starts (the end of the text when the
+/// header is its last line); `None` when no line is that header.
+fn header_end(text: &str, name: &str) -> Option<usize> {
+    let want = format!("[{name}]");
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        let code = line.split('#').next().unwrap_or_default();
+        let code = code.replace([' ', '\t', '\r', '\n'], "");
+        at += line.len();
+        if code == want {
+            return Some(at);
+        }
+    }
+    None
 }
 
 /// `doc` with the section's script set to `value`.
