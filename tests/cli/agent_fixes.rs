@@ -43,9 +43,17 @@ fn concurrent_calls_of_one_session_never_share_a_path() {
     for round in 0..2 {
         let t = TestEnv::new();
         let ask = r#"{"name": "same", "session_id": "one"}"#;
+        // All eight start together (a call that began after another had made its sandbox
+        // ready could rightly be handed that one).
+        let start = std::sync::Barrier::new(8);
         let paths: Vec<PathBuf> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..8)
-                .map(|_| s.spawn(|| create(&t, &t.repo, ask)))
+                .map(|_| {
+                    s.spawn(|| {
+                        start.wait();
+                        create(&t, &t.repo, ask)
+                    })
+                })
                 .collect();
             handles
                 .into_iter()
