@@ -275,4 +275,39 @@ mod tests {
             Some("gw:31602")
         );
     }
+
+    #[test]
+    fn urls_on_a_port_inside_a_published_range_and_a_same_number_port_follow() {
+        let mut doc = yaml_rust2::YamlLoader::load_from_str(
+            "services:\n  app:\n    image: x\n    ports: ['127.0.0.1:31300:31300', '31500-31502:31500-31502']\n    environment: ['LOCAL_DOMAIN=localhost:31300', 'RTC=http://127.0.0.1:31501/x']\n",
+        )
+        .expect("yaml")
+        .remove(0);
+        let map = crate::compose::rewrite::PortMap {
+            literals: [31300, 31500, 31501, 31502].into(),
+            entries: vec![
+                ("app".into(), 31300, vec![31310]),
+                ("app_2".into(), 31500, vec![31510, 31511, 31512]),
+            ],
+            ..crate::compose::rewrite::PortMap::default()
+        };
+        let who = crate::compose::rewrite::For {
+            project: "p",
+            sandbox: true,
+            uuid: None,
+            taken: &[],
+        };
+        let notes = crate::compose::rewrite::apply(&mut doc, &map, &who);
+        let env = &doc["services"]["app"]["environment"];
+        assert_eq!(
+            env[0].as_str(),
+            Some("LOCAL_DOMAIN=localhost:31310"),
+            "{notes:?}"
+        );
+        assert_eq!(
+            env[1].as_str(),
+            Some("RTC=http://127.0.0.1:31511/x"),
+            "{notes:?}"
+        );
+    }
 }
