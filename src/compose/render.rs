@@ -13,7 +13,7 @@
 //! 4. [`super::rewrite::apply`] with this slot's [`port_map`] and, for a sandbox, the subnets
 //!    it must stay clear of ([`super::taken`]); every rewrite is a note (what
 //!    `compose-file --explain` lists). `env_file` values it would change are put in
-//!    `environment` around it ([`env_files`]), compose not inlining them.
+//!    `environment` around it ([`env_files`]) when the model still names env files.
 //! 5. [`write`]: atomically, git-ignored, never through a link or over a file git-sandbox did
 //!    not write. `up` renders every time; other commands use the last one, or render it once.
 

@@ -1,6 +1,8 @@
-//! `env_file:` values the rewrite would change. Compose's `config` does not inline env files,
-//! so a loopback URL, a scoped name, a moved address or a port variable that follows, written
-//! in one, would reach the container unchanged. Around [`crate::compose::rewrite::apply`]:
+//! `env_file:` values the rewrite would change. Compose's `config` (1.29 and v2) puts the env
+//! files' variables into `environment`, but a model it did not give (the fallback renderer's,
+//! or a compose that keeps `env_file:`) still names the files, and a loopback URL, a scoped
+//! name, a moved address or a port variable that follows, written in one, would reach the
+//! container unchanged. Around [`crate::compose::rewrite::apply`]:
 //! 1. [`inline`]: each service's env-file variables not set in its `environment` go there (a
 //!    port variable that follows the slot with the slot's value);
 //! 2. the rewrite runs on them like on any environment value;
@@ -20,7 +22,7 @@ pub struct Inlined {
     key: String,
     /// As the file says.
     value: String,
-    /// The file, as the model names it.
+    /// The file, relative to the project directory when in it.
     file: String,
 }
 
@@ -40,7 +42,10 @@ pub fn inline(doc: &mut Yaml, project: &Path, follow: &[(String, String)]) -> Ve
         let service = name.as_str().unwrap_or_default().to_string();
         let Yaml::Hash(svc) = svc else { continue };
         for file in env_files(svc) {
-            for (k, v) in crate::compose::raw::dotenv(&project.join(&file)) {
+            let path = project.join(&file);
+            let shown = path.strip_prefix(project).unwrap_or(&path);
+            let shown = shown.display().to_string();
+            for (k, v) in crate::compose::raw::dotenv(&path) {
                 if k.is_empty() || k.starts_with('#') || get(svc, &k).is_some() {
                     continue;
                 }
@@ -53,7 +58,7 @@ pub fn inline(doc: &mut Yaml, project: &Path, follow: &[(String, String)]) -> Ve
                     service: service.clone(),
                     key: k,
                     value: v,
-                    file: file.clone(),
+                    file: shown.clone(),
                 });
             }
         }
