@@ -175,6 +175,11 @@ fn value(
         }
         None => {}
     }
+    for wide in s.moves.covering(v) {
+        said(format!(
+            "{section} {k}: {wide} not rewritten, it holds a subnet that moved (the sandbox's is elsewhere; widen it by hand if the sandbox needs it)"
+        ));
+    }
     if let Some(moved) = s.moves.text(v) {
         said(format!("{section} {k}={v} → {moved} (its subnet moved)"));
         *v = moved;
@@ -284,6 +289,7 @@ mod tests {
       UPSTREAM: http://172.16.238.10:80/x
       PEER: http://sample-web:8080
       _APP_EXECUTOR_HOST: appwrite
+      ALLOWED: 172.16.0.0/16
     labels: ['traefik.docker.network=appwrite', 'x=172.16.238.10', 'traefik.http.routers.x.service=appwrite']
     command: [serve, --bind=172.16.238.10, --providers.docker.network=appwrite, appwrite]
   side:
@@ -333,6 +339,7 @@ mod tests {
         assert_eq!(env["UPSTREAM"].as_str(), Some("http://10.7.7.10:80/x"));
         assert_eq!(env["PEER"].as_str(), Some("http://sample-web:8080"));
         assert_eq!(env["_APP_EXECUTOR_HOST"].as_str(), Some("appwrite"));
+        assert_eq!(env["ALLOWED"].as_str(), Some("172.16.0.0/16"));
         assert_eq!(
             api["labels"][2].as_str(),
             Some("traefik.http.routers.x.service=appwrite")
@@ -380,6 +387,9 @@ mod tests {
             "service api: labels traefik.http.routers.x.service=appwrite: kept"
         ));
         assert!(said("service side: dns 172.16.238.10 → 10.7.7.10"));
+        assert!(said(
+            "service api: environment ALLOWED: 172.16.0.0/16 not rewritten, it holds a subnet that moved"
+        ));
         assert!(notes.iter().all(|n| !n.blocking));
     }
 }
