@@ -17,6 +17,7 @@ pub mod files;
 pub mod inputs;
 pub mod kept;
 pub mod lint;
+pub mod load;
 pub mod merge_keys;
 pub mod owner;
 pub mod ports;

@@ -170,11 +170,30 @@ fn free_prefix(
     if prefix == wanted {
         return (prefix, None);
     }
-    let why = format!(
-        "env_prefix is {prefix:?}, not {wanted:?}: the project's own {} start(s) with {wanted:?}, and a sandbox's port variables must never override them",
-        vars.clashes(&wanted).join(", ")
-    );
+    let why = why_not(&prefix, &wanted, &vars.clashes(&wanted));
     (prefix, Some(why))
+}
+
+/// Why the env prefix is not the one wanted: the project's variables it would override (at
+/// most six named). No prefix at all is said as such, not as `""`.
+fn why_not(prefix: &str, wanted: &str, clashes: &[String]) -> String {
+    let mut named = clashes
+        .iter()
+        .take(6)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if clashes.len() > 6 {
+        named.push_str(&format!(" and {} more", clashes.len() - 6));
+    }
+    if wanted.is_empty() {
+        return format!(
+            "env_prefix is {prefix:?}, not none (the compose file's own port variable names): the plan's variables would then be the project's own names ({named}), and a sandbox's port variables must never override them"
+        );
+    }
+    format!(
+        "env_prefix is {prefix:?}, not {wanted:?}: the project's own {named} start(s) with {wanted:?}, and a sandbox's port variables must never override them"
+    )
 }
 
 /// `my-app` → `MY_APP_`, unless the compose file's port variables share another prefix; and
@@ -348,4 +367,21 @@ fn group_adjacent(found: Vec<Found>) -> Vec<Found> {
         out.push(f);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_empty_wanted_prefix_is_said_as_none() {
+        let clashes: Vec<String> = (1..=8).map(|i| format!("V{i}")).collect();
+        let why = super::why_not("SBX_", "", &clashes);
+        assert!(!why.contains("\"\""), "{why}");
+        assert!(why.contains("not none"), "{why}");
+        assert!(why.contains("V6 and 2 more"), "{why}");
+        let why = super::why_not("APP_SBX_", "APP_", &["APP_X".into()]);
+        assert!(
+            why.contains("not \"APP_\": the project's own APP_X"),
+            "{why}"
+        );
+    }
 }

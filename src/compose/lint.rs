@@ -30,7 +30,8 @@ pub struct Finding {
     pub collides: bool,
 }
 
-/// The findings for the compose files (the base, then overrides); unreadable ones are skipped.
+/// The findings for the compose files (the base, then overrides); an unreadable one is a
+/// finding of its own.
 pub fn lint(files: &[PathBuf]) -> Vec<Finding> {
     let root = files
         .first()
@@ -41,6 +42,13 @@ pub fn lint(files: &[PathBuf]) -> Vec<Finding> {
     let mut published: BTreeMap<(String, u32, String), String> = BTreeMap::new();
     for file in files {
         let Some(doc) = super::raw::load(file) else {
+            if let Some(why) = super::raw::unreadable(file) {
+                out.push(Finding {
+                    what: format!("{} could not be read ({why})", file.display()),
+                    fix: "nothing in it was linted: fix the YAML (`docker-compose config` shows compose's reading of it)".into(),
+                    collides: true,
+                });
+            }
             continue;
         };
         let name = file

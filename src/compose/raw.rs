@@ -6,15 +6,21 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use yaml_rust2::{Yaml, YamlLoader};
+use yaml_rust2::Yaml;
 
 use super::ports::Entry;
 
 /// The first document of a YAML text; `None` when it is not YAML or empty.
 pub fn first_doc(text: &str) -> Option<Yaml> {
-    YamlLoader::load_from_str(text)
+    super::load::load(text)
         .ok()
         .and_then(|mut d| (!d.is_empty()).then(|| d.remove(0)))
+}
+
+/// Why `file` cannot be read as YAML, when it cannot (a missing file is not said here).
+pub fn unreadable(file: &Path) -> Option<String> {
+    let text = fs::read_to_string(file).ok()?;
+    super::load::load(&text).err().map(|e| e.to_string())
 }
 
 /// The first document of a YAML file; `None` when it cannot be read or is not YAML.

@@ -12,7 +12,8 @@
 //!    rules, merge keys resolved.
 //! 4. [`super::rewrite::apply`] with this slot's [`port_map`] and, for a sandbox, the subnets
 //!    it must stay clear of ([`super::taken`]); every rewrite is a note (what
-//!    `compose-file --explain` lists).
+//!    `compose-file --explain` lists). `env_file` values it would change are put in
+//!    `environment` around it ([`env_files`]) when the model still names env files.
 //! 5. [`write`]: atomically, git-ignored, never through a link or over a file git-sandbox did
 //!    not write. `up` renders every time; other commands use the last one, or render it once.
 
@@ -29,6 +30,7 @@ use super::{Tool, invocation};
 use crate::config::Config;
 use crate::registry::{Instance, Kind};
 
+mod env_files;
 mod fallback;
 mod host_vars;
 pub use fallback::merged;
@@ -86,8 +88,10 @@ pub fn render(tool: &Tool, cfg: &Config, inst: &Instance, dir: &Path) -> Result<
     let (text, refused) = model_text(tool, cfg, inst, dir, &files, &vars)?;
     let mut doc =
         super::raw::first_doc(&text).context("compose's model of the project is not YAML")?;
+    let mut inlined = Vec::new();
     if let Some(project) = files.first().and_then(|f| f.parent()) {
         super::inputs::settle_env_files(&mut doc, project);
+        inlined = env_files::inline(&mut doc, project, &vars.follow);
     }
     let project = super::owner::project(inst);
     let sandbox = inst.kind == Kind::Sandbox;
@@ -104,6 +108,7 @@ pub fn render(tool: &Tool, cfg: &Config, inst: &Instance, dir: &Path) -> Result<
     };
     let mut notes = vars.notes;
     notes.extend(rewrite::apply(&mut doc, &map, &who));
+    env_files::settle(&mut doc, inlined, &mut notes);
     if let Some(why) = refused {
         notes.insert(
             0,

@@ -25,6 +25,7 @@ use yaml_rust2::yaml::Hash;
 
 use super::ports::{Entry, Host};
 
+mod follow;
 mod ip;
 mod labels;
 mod names;
@@ -134,9 +135,11 @@ fn own(doc: &mut Yaml, who: &For, notes: &mut Vec<Note>) {
     let (moves, mut dropped) = subnets::move_all(doc, who.taken, seed, notes);
     dropped.extend(external);
     fixed_addresses(doc, &dropped, notes);
+    let hosts = follow::hosts(doc, &aliases);
     let scoped = refs::Scoped {
         names: &names,
         aliases: &aliases,
+        hosts: &hosts,
         moves: &moves,
     };
     refs::apply(doc, &scoped, notes);

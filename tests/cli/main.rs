@@ -36,6 +36,7 @@ mod ports;
 mod provenance;
 mod readme;
 mod references;
+mod references_env;
 mod removal;
 mod render;
 mod render_vars;

@@ -17,14 +17,14 @@ const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 const SANDBOXES: [&str; 3] = ["a", "b", "c"];
 
 /// `docker ARGS`'s output, trimmed; fails the test when docker does.
-fn dk(args: &[&str]) -> String {
+pub(crate) fn dk(args: &[&str]) -> String {
     String::from_utf8_lossy(&docker(args).stdout)
         .trim()
         .to_string()
 }
 
 /// Removes what a crashed earlier run may have left under a fixture's fixed names.
-fn clear(container: Option<&str>, network: &str, volume: Option<&str>) {
+pub(crate) fn clear(container: Option<&str>, network: &str, volume: Option<&str>) {
     let mut runs: Vec<Vec<&str>> = vec![vec!["network", "rm", network]];
     if let Some(c) = container {
         runs.insert(0, vec!["rm", "-f", c]);
@@ -39,9 +39,11 @@ fn clear(container: Option<&str>, network: &str, volume: Option<&str>) {
 
 /// A repo holding the fixture `name`, its main stack up as its users start it, and three
 /// sandboxes up beside it. Returns the compose project of each stack, main's first.
-fn three_beside_main(t: &TestEnv, name: &str) -> Vec<String> {
-    let file = Path::new(FIXTURES).join(name).join("compose.yaml");
-    std::fs::copy(file, t.repo.join("compose.yaml")).expect("fixture");
+pub(crate) fn three_beside_main(t: &TestEnv, name: &str) -> Vec<String> {
+    let dir = Path::new(FIXTURES).join(name);
+    for f in std::fs::read_dir(&dir).expect("fixture").flatten() {
+        std::fs::copy(f.path(), t.repo.join(f.file_name())).expect("fixture");
+    }
     t.git(&t.repo, &["add", "."]);
     t.git(&t.repo, &["commit", "-q", "-m", "the project"]);
     let out = t
@@ -93,7 +95,7 @@ fn three_beside_main(t: &TestEnv, name: &str) -> Vec<String> {
 }
 
 /// The one container of `service` in compose project `project`.
-fn container(project: &str, service: &str) -> String {
+pub(crate) fn container(project: &str, service: &str) -> String {
     let id = dk(&[
         "ps",
         "-q",
@@ -106,14 +108,14 @@ fn container(project: &str, service: &str) -> String {
     id
 }
 
-fn inside(id: &str, args: &[&str]) -> String {
+pub(crate) fn inside(id: &str, args: &[&str]) -> String {
     let mut all = vec!["exec", id, "/busybox"];
     all.extend(args);
     dk(&all)
 }
 
 /// The value of `key` in the container's environment, as its processes see it.
-fn env_of(id: &str, key: &str) -> String {
+pub(crate) fn env_of(id: &str, key: &str) -> String {
     let env = inside(id, &["env"]);
     env.lines()
         .find_map(|l| l.strip_prefix(&format!("{key}=")))
@@ -121,11 +123,11 @@ fn env_of(id: &str, key: &str) -> String {
         .to_string()
 }
 
-fn inspect(id: &str, format: &str) -> String {
+pub(crate) fn inspect(id: &str, format: &str) -> String {
     dk(&["inspect", "--format", format, id])
 }
 
-fn all_differ(what: &str, values: &[String]) {
+pub(crate) fn all_differ(what: &str, values: &[String]) {
     let mut v = values.to_vec();
     v.sort();
     v.dedup();

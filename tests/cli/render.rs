@@ -203,3 +203,32 @@ fn literal_ports_are_the_main_checkouts_and_anchored_port_variables_follow_the_s
         "http://localhost:30501/"
     );
 }
+
+#[test]
+fn repeated_merge_keys_are_read_and_an_unreadable_file_is_said_not_called_fine() {
+    let t = TestEnv::new();
+    // docker-compose 1.29 accepts two `<<` keys in one mapping (the later wins).
+    t.write(
+        &t.repo,
+        "compose.yaml",
+        "x-a: &a {image: a, ports: [\"23790:80\"]}\nx-b: &b {image: b}\nservices:\n  web:\n    <<: *a\n    <<: *b\n",
+    );
+    let out = t.run(&t.repo, &["init"]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(!said.contains("could not be read"), "{said}");
+    assert!(said.contains("needs no edit"), "{said}");
+    let plan: serde_json::Value =
+        serde_json::from_str(&t.ok(&t.repo, &["ports", "--json"])).expect("json");
+    assert!(plan.to_string().contains("web"), "the merged port: {plan}");
+    std::fs::remove_file(t.repo.join(".sandbox.toml")).expect("rm");
+    t.write(
+        &t.repo,
+        "compose.yaml",
+        "services:\n  web:\n    image: a\n    image: b\n",
+    );
+    let out = t.run(&t.repo, &["init"]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("could not be read"), "{said}");
+    assert!(!said.contains("needs no edit"), "{said}");
+}

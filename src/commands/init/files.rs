@@ -93,10 +93,23 @@ pub fn tell(root: &Path, chosen: &Chosen) {
     } else {
         "needs"
     };
-    ui::info(&format!(
-        "  {} {need} no edit: each sandbox runs a copy rendered with its own ports and names (`git sandbox compose-file NAME` prints it)",
-        chosen.names()
-    ));
+    let unreadable: Vec<String> = chosen
+        .files
+        .iter()
+        .filter(|f| crate::compose::raw::unreadable(f).is_some())
+        .map(|f| f.display().to_string())
+        .collect();
+    if unreadable.is_empty() {
+        ui::info(&format!(
+            "  {} {need} no edit: each sandbox runs a copy rendered with its own ports and names (`git sandbox compose-file NAME` prints it)",
+            chosen.names()
+        ));
+    } else {
+        ui::warn(&format!(
+            "{} could not be read, so the ports and the lint below are partial: fix the YAML, then run init again",
+            unreadable.join(", ")
+        ));
+    }
     if let Err(e) = record_inputs(root, &chosen.files) {
         ui::warn(&format!(
             "the compose inputs git ignores were not recorded: {e:#}"

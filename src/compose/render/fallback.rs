@@ -8,7 +8,7 @@ use std::fs;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use yaml_rust2::{Yaml, YamlLoader};
+use yaml_rust2::Yaml;
 
 use super::host_vars::Vars;
 use crate::compose::merge_keys;
@@ -35,7 +35,7 @@ pub fn merged(files: &[PathBuf]) -> Result<Yaml> {
     let mut merged: Option<Yaml> = None;
     for f in files {
         let text = fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
-        let mut docs = YamlLoader::load_from_str(&text).map_err(|e| {
+        let mut docs = crate::compose::load::load(&text).map_err(|e| {
             crate::error::UserError::new(format!("{}: {e}", f.display())).hint(
                 "fix the compose file; `docker compose config` shows what compose makes of it",
             )
@@ -114,7 +114,9 @@ mod tests {
     use super::*;
 
     fn load(s: &str) -> Yaml {
-        YamlLoader::load_from_str(s).expect("yaml").remove(0)
+        yaml_rust2::YamlLoader::load_from_str(s)
+            .expect("yaml")
+            .remove(0)
     }
 
     #[test]

@@ -162,7 +162,10 @@ impl Moves {
         let mut rest = text;
         while let Some((before, token, after)) = next_token(rest) {
             out.push_str(before);
-            match self.token(token) {
+            // A wider subnet holding a moved one (`10.197.0.0/16`) is not that subnet: kept,
+            // and named by [`Moves::covering`].
+            let wider = self.wider(token, after).is_some();
+            match self.token(token).filter(|_| !wider) {
                 Some(moved) => {
                     out.push_str(&moved);
                     changed = true;
@@ -177,6 +180,36 @@ impl Moves {
 }
 
 impl Moves {
+    /// The subnets written in `text` that hold a moved subnet and are wider than it
+    /// (`ALLOWED=10.197.0.0/16` around a moved `10.197.3.0/24`): not rewritten, to be said.
+    pub fn covering(&self, text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut rest = text;
+        while let Some((_, token, after)) = next_token(rest) {
+            if let Some(net) = self.wider(token, after) {
+                out.push(net);
+            }
+            rest = after;
+        }
+        out
+    }
+
+    /// `token` followed by `/len` in `after`, when that subnet is wider than a moved one it
+    /// holds: the subnet as written.
+    fn wider(&self, token: &str, after: &str) -> Option<String> {
+        let len: String = after
+            .strip_prefix('/')?
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        let written = format!("{token}/{len}");
+        let net = Net::parse(&written)?;
+        self.0
+            .iter()
+            .any(|(old, _)| net.len < old.len && net.overlaps(old))
+            .then_some(written)
+    }
+
     /// One run of address characters moved: an address, or an IPv4 address and its `:port`.
     fn token(&self, token: &str) -> Option<String> {
         self.addr(token).or_else(|| {
@@ -213,6 +246,27 @@ fn next_token(s: &str) -> Option<(&str, &str, &str)> {
         from = end;
     }
     None
+}
+
+#[cfg(test)]
+mod covering_tests {
+    use super::*;
+
+    #[test]
+    fn a_wider_subnet_around_a_moved_one_is_kept_and_named() {
+        let net = |s| Net::parse(s).expect("net");
+        let moves = Moves(vec![(net("10.197.0.0/24"), net("10.44.1.0/24"))]);
+        assert_eq!(moves.text("ALLOWED=10.197.0.0/16"), None);
+        assert_eq!(
+            moves.covering("a 10.197.0.0/16, 10.0.0.0/8"),
+            vec!["10.197.0.0/16".to_string(), "10.0.0.0/8".to_string()]
+        );
+        assert_eq!(
+            moves.text("10.197.0.0/24 10.197.0.5").as_deref(),
+            Some("10.44.1.0/24 10.44.1.5")
+        );
+        assert!(moves.covering("10.197.0.0/24 192.168.0.0/16").is_empty());
+    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,8 @@
 //! - fixed addresses (`ipv4_address`, `ipv6_address`), `dns:` entries and `extra_hosts`
 //!   (`host:ip`, `host=ip` and the map form) in a moved subnet move by its offset;
 //! - `environment` and `labels` (map and list form): a value equal to a scoped volume or network
-//!   name becomes the scoped name (`DOCKER_NETWORK=appwrite`, `traefik.docker.network=appwrite`);
+//!   name becomes the scoped name (`DOCKER_NETWORK=appwrite`, `traefik.docker.network=appwrite`)
+//!   unless it is also a host name and its key names no network or volume ([`super::follow`]);
 //!   addresses in a moved subnet move wherever they sit in a value (`http://172.16.238.10:80`);
 //! - `command`, `entrypoint` and `healthcheck.test`: an option's value equal to a scoped name
 //!   follows it (traefik's `--providers.docker.network=appwrite`), addresses in a moved subnet
@@ -14,11 +15,12 @@
 //!
 //! Every change is a [`Note`], so `compose-file --explain` and `up` can list it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use yaml_rust2::Yaml;
 use yaml_rust2::yaml::Hash;
 
+use super::follow::{Verdict, verdict};
 use super::ip::Moves;
 use super::{Note, key, note, services};
 
@@ -28,6 +30,8 @@ pub(super) struct Scoped<'a> {
     pub names: &'a BTreeMap<String, String>,
     /// A container_name now an alias → its service.
     pub aliases: &'a BTreeMap<String, String>,
+    /// Services, hostnames, aliases and dropped container_names ([`super::follow::hosts`]).
+    pub hosts: &'a BTreeSet<String>,
     pub moves: &'a Moves,
 }
 
@@ -157,12 +161,24 @@ fn value(
     s: &Scoped,
     said: &mut impl FnMut(String),
 ) -> bool {
-    if let Some(new) = s.names.get(v.as_str()) {
+    match verdict(k, v, s.names, s.hosts) {
+        Some(Verdict::Follow(new)) => {
+            said(format!(
+                "{section} {k}={v} → {new} (the sandbox's own {v}, scoped)"
+            ));
+            *v = new;
+            return true;
+        }
+        Some(Verdict::Kept) => {
+            said(kept(&format!("{section} {k}={v}"), v));
+            return false;
+        }
+        None => {}
+    }
+    for wide in s.moves.covering(v) {
         said(format!(
-            "{section} {k}={v} → {new} (the sandbox's own {v}, scoped)"
+            "{section} {k}: {wide} not rewritten, it holds a subnet that moved (the sandbox's is elsewhere; widen it by hand if the sandbox needs it)"
         ));
-        *v = new.clone();
-        return true;
     }
     if let Some(moved) = s.moves.text(v) {
         said(format!("{section} {k}={v} → {moved} (its subnet moved)"));
@@ -192,7 +208,14 @@ fn names_host(v: &str, host: &str) -> bool {
 fn commands(svc: &mut Hash, s: &Scoped, said: &mut impl FnMut(String)) {
     let mut one = |what: &str, item: &mut Yaml| {
         let Yaml::String(text) = item else { return };
-        if let Some(named) = options(text, s.names) {
+        let (named, kept_words) = options(text, s);
+        for word in kept_words {
+            said(kept(
+                &format!("{what}: {word}"),
+                word.split_once('=').map_or("", |w| w.1),
+            ));
+        }
+        if let Some(named) = named {
             said(format!(
                 "{what}: {text} → {named} (the sandbox's own, scoped)"
             ));
@@ -215,20 +238,36 @@ fn commands(svc: &mut Hash, s: &Scoped, said: &mut impl FnMut(String)) {
     }
 }
 
-/// `text` with each `--option=NAME` word whose NAME is a scoped name given the new one.
-fn options(text: &str, names: &BTreeMap<String, String>) -> Option<String> {
+/// Why a value equal to a scoped name was kept.
+fn kept(what: &str, name: &str) -> String {
+    format!(
+        "{what}: kept, {name} is also a service or host name here and the key names no network or volume (main's {name} is scoped away in the sandbox)"
+    )
+}
+
+/// `text` with each `--option=NAME` word whose NAME is a scoped name given the new one (when
+/// it follows), and the words kept.
+fn options(text: &str, s: &Scoped) -> (Option<String>, Vec<String>) {
     let mut changed = false;
+    let mut kept = Vec::new();
     let words: Vec<String> = text
         .split(' ')
         .map(|w| match w.split_once('=') {
-            Some((opt, v)) if opt.starts_with('-') && names.contains_key(v) => {
-                changed = true;
-                format!("{opt}={}", names[v])
-            }
+            Some((opt, v)) if opt.starts_with('-') => match verdict(opt, v, s.names, s.hosts) {
+                Some(Verdict::Follow(new)) => {
+                    changed = true;
+                    format!("{opt}={new}")
+                }
+                Some(Verdict::Kept) => {
+                    kept.push(w.to_string());
+                    w.to_string()
+                }
+                None => w.to_string(),
+            },
             _ => w.to_string(),
         })
         .collect();
-    changed.then(|| words.join(" "))
+    (changed.then(|| words.join(" ")), kept)
 }
 
 #[cfg(test)]
@@ -249,7 +288,9 @@ mod tests {
       SCHEMA: appwrite2
       UPSTREAM: http://172.16.238.10:80/x
       PEER: http://sample-web:8080
-    labels: ['traefik.docker.network=appwrite', 'x=172.16.238.10']
+      _APP_EXECUTOR_HOST: appwrite
+      ALLOWED: 172.16.0.0/16
+    labels: ['traefik.docker.network=appwrite', 'x=172.16.238.10', 'traefik.http.routers.x.service=appwrite']
     command: [serve, --bind=172.16.238.10, --providers.docker.network=appwrite, appwrite]
   side:
     image: x
@@ -273,9 +314,12 @@ mod tests {
         let net = |s| Net::parse(s).expect("net");
         let moves = Moves(vec![(net("172.16.238.0/24"), net("10.7.7.0/24"))]);
         let mut notes = Vec::new();
+        // A service is also named appwrite: only keys naming a network follow.
+        let hosts = ["appwrite".to_string(), "api".to_string()].into();
         let s = Scoped {
             names: &names,
             aliases: &aliases,
+            hosts: &hosts,
             moves: &moves,
         };
         apply(&mut doc, &s, &mut notes);
@@ -294,6 +338,12 @@ mod tests {
         assert_eq!(env["SCHEMA"].as_str(), Some("appwrite2"));
         assert_eq!(env["UPSTREAM"].as_str(), Some("http://10.7.7.10:80/x"));
         assert_eq!(env["PEER"].as_str(), Some("http://sample-web:8080"));
+        assert_eq!(env["_APP_EXECUTOR_HOST"].as_str(), Some("appwrite"));
+        assert_eq!(env["ALLOWED"].as_str(), Some("172.16.0.0/16"));
+        assert_eq!(
+            api["labels"][2].as_str(),
+            Some("traefik.http.routers.x.service=appwrite")
+        );
         assert_eq!(
             api["labels"][0].as_str(),
             Some("traefik.docker.network=p_appwrite")
@@ -330,7 +380,16 @@ mod tests {
             "service api: environment DOCKER_NETWORK=appwrite → p_appwrite"
         ));
         assert!(said("service api: environment PEER names sample-web: kept"));
+        assert!(said(
+            "service api: environment _APP_EXECUTOR_HOST=appwrite: kept, appwrite is also a service"
+        ));
+        assert!(said(
+            "service api: labels traefik.http.routers.x.service=appwrite: kept"
+        ));
         assert!(said("service side: dns 172.16.238.10 → 10.7.7.10"));
+        assert!(said(
+            "service api: environment ALLOWED: 172.16.0.0/16 not rewritten, it holds a subnet that moved"
+        ));
         assert!(notes.iter().all(|n| !n.blocking));
     }
 }
