@@ -288,6 +288,22 @@ fn compose_takes_its_command_without_dashes_and_names_the_sandbox_it_used() {
     // Nothing for compose: a usage error that says what to write.
     let err = t.fails(&t.repo, &["compose", "other"], 2);
     assert!(err.contains("no compose command given"), "{err}");
+    // A sandbox named like a compose command: without `--` the word is compose's (and said),
+    // `-- WORD` is always compose's, `WORD -- ARGS` is the sandbox.
+    t.new_sandbox("config");
+    let (out, err) = run(&s, &["compose", "config", "--services"]);
+    assert_eq!(out.trim(), "web", "{err}");
+    assert!(err.contains("taken as compose's command"), "{err}");
+    assert!(err.contains("sandbox s (the current directory's)"), "{err}");
+    let (out, err) = run(&s, &["compose", "--", "config", "--services"]);
+    assert_eq!(out.trim(), "web", "{err}");
+    assert!(err.contains("sandbox s (the current directory's)"), "{err}");
+    let (out, err) = run(&s, &["compose", "--", "config"]);
+    assert!(out.contains("web"), "{err}");
+    assert!(err.contains("sandbox s (the current directory's)"), "{err}");
+    let (out, err) = run(&s, &["compose", "config", "--", "config", "--services"]);
+    assert_eq!(out.trim(), "web", "{err}");
+    assert!(!err.contains("current directory"), "{err}");
     // `ps` on the engine, when there is one.
     if crate::services::docker_ready() {
         let (_, err) = run(&s, &["compose", "ps"]);
