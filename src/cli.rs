@@ -173,3 +173,15 @@ pub enum Command {
     #[command(hide = true, name = "__sweep")]
     Sweep { dir: PathBuf },
 }
+
+/// Every word `git sandbox WORD` takes as a command: subcommands and their aliases, and `help`.
+/// A sandbox with such a name could not be reached by the shell function's `sb NAME`.
+pub fn command_words() -> Vec<String> {
+    use clap::CommandFactory;
+    let mut words = vec!["help".to_string()];
+    for sub in Cli::command().get_subcommands() {
+        words.push(sub.get_name().to_string());
+        words.extend(sub.get_all_aliases().map(String::from));
+    }
+    words
+}

@@ -426,3 +426,39 @@ fn the_readme_command_table_names_every_command() {
     );
     assert!(readme.contains("cargo install --path . --locked"));
 }
+
+/// A sandbox named like a command (or its alias) could never be reached by `sb NAME`: `new`
+/// refuses it as a usage error, and makes nothing.
+#[test]
+fn new_refuses_a_name_that_is_a_command_and_shell_init_a_function_that_hides_git() {
+    let t = TestEnv::new();
+    for name in ["status", "ls", "ps", "help", "compose"] {
+        let err = t.fails(&t.repo, &["new", name], 2);
+        assert!(err.contains("is a git-sandbox command"), "{name}: {err}");
+        assert!(err.contains("pick another name"), "{name}: {err}");
+        assert!(!t.sandbox_path(name).exists(), "{name}");
+        assert!(!t.branches().contains(&name.to_string()), "{name}");
+    }
+    for name in ["git", "cd"] {
+        let err = t.fails(&t.repo, &["shell-init", "bash", "--name", name], 2);
+        assert!(err.contains("would hide the shell's own"), "{name}: {err}");
+    }
+    t.ok(&t.repo, &["shell-init", "bash", "--name", "gsb"]);
+}
+
+/// `new b` where `../repo--b` is already a directory (no sandbox): the next step is to free
+/// the path or pick another name, not to set `path` to what it already is.
+#[test]
+fn new_where_the_directory_exists_says_to_move_it_or_pick_another_name() {
+    let t = TestEnv::new();
+    let path = t.sandbox_path("b");
+    fs::create_dir_all(&path).expect("mkdir");
+    let err = t.fails(&t.repo, &["new", "b"], 1);
+    assert!(err.contains("already exists"), "{err}");
+    assert!(err.contains("move or remove"), "{err}");
+    assert!(err.contains("pick another name"), "{err}");
+    assert!(!err.contains("set `path`"), "{err}");
+    // Following the hint works.
+    fs::remove_dir(&path).expect("rmdir");
+    t.ok(&t.repo, &["new", "b"]);
+}
