@@ -341,6 +341,16 @@ pub fn head_at(dir: &Path, common_dir: &Path) -> Option<String> {
     head.target().map(|o| o.to_string())
 }
 
+/// The commit a worktree's HEAD is at when HEAD is detached (no branch checked out), else
+/// `None` (libgit2: no spawn).
+pub fn detached_at(worktree: &Path) -> Option<String> {
+    let repo = git2::Repository::open(worktree).ok()?;
+    if !repo.head_detached().ok()? {
+        return None;
+    }
+    repo.head().ok()?.target().map(|o| o.to_string())
+}
+
 /// The commit a worktree's HEAD is at (libgit2: no spawn).
 pub fn worktree_head(worktree: &Path) -> Option<String> {
     let repo = git2::Repository::open(worktree).ok()?;

@@ -462,3 +462,37 @@ fn new_where_the_directory_exists_says_to_move_it_or_pick_another_name() {
     fs::remove_dir(&path).expect("rmdir");
     t.ok(&t.repo, &["new", "b"]);
 }
+
+/// A detached HEAD is no branch in `rm`'s refusal, `mv`'s report and `.sandbox/context.md`.
+#[test]
+fn a_detached_head_is_no_branch_in_rm_mv_and_the_context_page() {
+    let t = TestEnv::new();
+    let s = t.new_sandbox("child");
+    t.git(&s, &["checkout", "-q", "--detach"]);
+    t.commit_file(&s, "lost.txt", "on no branch\n", "detached work");
+    let head = t.git(&s, &["rev-parse", "HEAD"]).trim().to_string();
+    let short = &head[..7];
+    let err = t.fails(&t.repo, &["rm", "child"], 3);
+    assert!(
+        err.contains(&format!(
+            "HEAD is detached at {short} with 1 commit(s) on no branch"
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("the branch was never pushed"), "{err}");
+    let out = t.run(&t.repo, &["mv", "child", "kid"]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains(&format!("(HEAD detached at {short} and id")),
+        "{err}"
+    );
+    assert!(!err.contains("branch child"), "{err}");
+    let page =
+        fs::read_to_string(t.sandbox_path("kid").join(".sandbox/context.md")).expect("context.md");
+    assert!(
+        page.contains(&format!("HEAD detached at `{short}`")),
+        "{page}"
+    );
+    assert!(!page.contains("- branch: `child`"), "{page}");
+}
