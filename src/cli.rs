@@ -66,7 +66,7 @@ pub enum Command {
     Setup(SetupArgs),
     /// Copy `copy = [...]` and `.worktreeinclude` files into a sandbox again: only what is
     /// missing there (a file the sandbox has is never overwritten).
-    Copy(OptNameArg),
+    Copy(CopyArgs),
     /// Approve what this repo's .sandbox.toml asks for (commands, path, disposable, copy) so it
     /// applies; --show, --revoke.
     Trust(TrustArgs),

@@ -70,6 +70,16 @@ pub struct OptNameArg {
 }
 
 #[derive(Args, Debug)]
+pub struct CopyArgs {
+    /// The sandbox (default: the one containing the current directory).
+    pub name: Option<String>,
+    /// Apply `.sandbox.toml`'s `copy` and `.worktreeinclude` this once though they are not
+    /// trusted yet (nothing is stored; `git sandbox trust` approves them for good).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Args, Debug)]
 pub struct RmArgs {
     /// The sandbox (default: the one containing the current directory).
     pub name: Option<String>,

@@ -496,3 +496,36 @@ fn a_detached_head_is_no_branch_in_rm_mv_and_the_context_page() {
     );
     assert!(!page.contains("- branch: `child`"), "{page}");
 }
+
+/// `copy` while `copy` is untrusted: the summary says the file was skipped and why, and the
+/// hint's `copy --yes` works (once, storing nothing).
+#[test]
+fn copy_untrusted_says_what_it_skipped_and_its_yes_works() {
+    let t = TestEnv::new();
+    t.ignore(".env.local\n");
+    t.write(&t.repo, ".env.local", "SECRET=main\n");
+    t.write(&t.repo, ".sandbox.toml", "copy = [\".env.local\"]\n");
+    t.git(&t.repo, &["add", ".sandbox.toml"]);
+    t.git(&t.repo, &["commit", "-q", "-m", "config"]);
+    let s = t.new_sandbox("s");
+    assert!(!s.join(".env.local").exists());
+    let out = t.run(&t.repo, &["copy", "s"]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("nothing was missing"), "{err}");
+    assert!(
+        err.contains("skipped copy's files: not trusted yet"),
+        "{err}"
+    );
+    assert!(err.contains("git sandbox copy --yes"), "{err}");
+    assert!(!s.join(".env.local").exists());
+    t.ok(&t.repo, &["copy", "s", "--yes"]);
+    assert_eq!(
+        fs::read_to_string(s.join(".env.local")).expect("copied"),
+        "SECRET=main\n"
+    );
+    // Nothing stored: still untrusted.
+    fs::remove_file(s.join(".env.local")).expect("rm");
+    t.ok(&t.repo, &["copy", "s"]);
+    assert!(!s.join(".env.local").exists());
+}
