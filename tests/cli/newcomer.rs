@@ -529,3 +529,30 @@ fn copy_untrusted_says_what_it_skipped_and_its_yes_works() {
     t.ok(&t.repo, &["copy", "s"]);
     assert!(!s.join(".env.local").exists());
 }
+
+/// With no commit yet, `list` and an unknown name do not send the user to `new` (which needs
+/// a commit): they say to make a first commit, and that step works.
+#[test]
+fn with_no_commit_the_hint_is_a_first_commit_and_it_works() {
+    let t = TestEnv::new();
+    let fresh = t.root.join("work/fresh");
+    fs::create_dir_all(&fresh).expect("mkdir");
+    t.git(&fresh, &["init", "-q"]);
+    let out = t.run(&fresh, &["list"]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("no commit yet: make a first commit"), "{err}");
+    let err = t.fails(&fresh, &["compose-file", "x"], 1);
+    assert!(err.contains("no commit yet: make a first commit"), "{err}");
+    t.git(
+        &fresh,
+        &["commit", "-q", "--allow-empty", "-m", "first commit"],
+    );
+    // With a commit, the hint is `new` again, and `new` works.
+    let err = t.fails(&fresh, &["compose-file", "y"], 1);
+    assert!(
+        err.contains("git sandbox new <name>") && !err.contains("no commit"),
+        "{err}"
+    );
+    t.ok(&fresh, &["new", "x"]);
+}
