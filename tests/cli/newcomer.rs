@@ -556,3 +556,26 @@ fn with_no_commit_the_hint_is_a_first_commit_and_it_works() {
     );
     t.ok(&fresh, &["new", "x"]);
 }
+
+/// The README calls `.ci/run` the one way to get the test prerequisites: it installs each tool
+/// the README names (script(1) and man(1) included), by the package the README names.
+#[test]
+fn ci_run_installs_every_prerequisite_the_readme_names() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let run = fs::read_to_string(root.join(".ci/run")).expect(".ci/run");
+    let readme = fs::read_to_string(root.join("README.md")).expect("README");
+    for (tool, package) in [
+        ("busybox", "busybox-static"),
+        ("zsh", "zsh"),
+        ("fish", "fish"),
+        ("script", "bsdutils"),
+        ("man", "man-db"),
+    ] {
+        assert!(
+            run.contains(&format!("need+=({package})")),
+            "{tool}: {package}"
+        );
+        assert!(run.contains(tool), "{tool}");
+        assert!(readme.contains(package), "README names {package}");
+    }
+}
