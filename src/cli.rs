@@ -66,7 +66,7 @@ pub enum Command {
     Setup(SetupArgs),
     /// Copy `copy = [...]` and `.worktreeinclude` files into a sandbox again: only what is
     /// missing there (a file the sandbox has is never overwritten).
-    Copy(OptNameArg),
+    Copy(CopyArgs),
     /// Approve what this repo's .sandbox.toml asks for (commands, path, disposable, copy) so it
     /// applies; --show, --revoke.
     Trust(TrustArgs),
@@ -172,4 +172,16 @@ pub enum Command {
     /// Delete a queued trash directory (used internally by rm).
     #[command(hide = true, name = "__sweep")]
     Sweep { dir: PathBuf },
+}
+
+/// Every word `git sandbox WORD` takes as a command: subcommands and their aliases, and `help`.
+/// A sandbox with such a name could not be reached by the shell function's `sb NAME`.
+pub fn command_words() -> Vec<String> {
+    use clap::CommandFactory;
+    let mut words = vec!["help".to_string()];
+    for sub in Cli::command().get_subcommands() {
+        words.push(sub.get_name().to_string());
+        words.extend(sub.get_all_aliases().map(String::from));
+    }
+    words
 }

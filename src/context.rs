@@ -124,7 +124,13 @@ pub fn render(cfg: &Config, inst: &Instance, has_compose: bool) -> Result<String
             inst.id
         ));
     }
-    if let Some(b) = &inst.branch {
+    // What is checked out now: a detached HEAD is no branch, whatever was recorded.
+    if let Some(at) = crate::git::detached_at(&inst.path) {
+        t.push_str(&format!(
+            "- branch: none, HEAD detached at `{}`\n",
+            &at[..at.len().min(7)]
+        ));
+    } else if let Some(b) = &inst.branch {
         t.push_str(&format!("- branch: `{b}`\n"));
     }
     t.push_str(&format!("- slot: {}\n", inst.slot));

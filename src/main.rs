@@ -221,7 +221,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<i32> {
         Command::Down(a) => commands::services::down(ctx, a),
         Command::Logs(a) => commands::services::logs(ctx, a),
         Command::Ps(a) => commands::services::ps(ctx, a),
-        Command::Compose(a) => commands::services::compose(ctx, a),
+        Command::Compose(a) => commands::compose_cmd::compose(ctx, a),
         Command::Seed(a) => commands::seed::seed(ctx, a),
         Command::Volumes(a) => commands::seed::volumes(ctx, a),
         Command::ComposeFile(a) => commands::services::compose_file(ctx, a),

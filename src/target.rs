@@ -47,7 +47,10 @@ pub fn by_name(repo: &Repo, data: &Data, name: &str) -> Result<Instance> {
                 repo.root.display()
             ));
             err = if names.is_empty() {
-                err.hint("this repo has no sandboxes; make one with `git sandbox new <name>`")
+                err.hint(format!(
+                    "this repo has no sandboxes; {}",
+                    repo.first_sandbox_hint()
+                ))
             } else {
                 err.hint(format!("its sandboxes are: {}", names.join(", ")))
             };

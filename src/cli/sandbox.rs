@@ -14,7 +14,8 @@ pub struct NewArgs {
     /// Start the new branch at this revision (default: HEAD).
     #[arg(long, value_name = "REV", conflicts_with = "pr")]
     pub from: Option<String>,
-    /// Use this branch (an existing one if it exists, else a new one).
+    /// Use branch BRANCH: the existing one of that name, or a new one (from REV) when none
+    /// has it; stderr says which.
     #[arg(long, value_name = "BRANCH", conflicts_with = "pr")]
     pub branch: Option<String>,
     /// Start its services once created.
@@ -66,6 +67,16 @@ pub struct NameArg {
 pub struct OptNameArg {
     /// The sandbox (default: the one containing the current directory).
     pub name: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct CopyArgs {
+    /// The sandbox (default: the one containing the current directory).
+    pub name: Option<String>,
+    /// Apply `.sandbox.toml`'s `copy` and `.worktreeinclude` this once though they are not
+    /// trusted yet (nothing is stored; `git sandbox trust` approves them for good).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 #[derive(Args, Debug)]

@@ -83,7 +83,9 @@ pub struct ComposeFileArgs {
 pub struct ComposeArgs {
     /// `[NAME] COMPOSE_ARGS…`: the sandbox (default: the one containing the current
     /// directory, named on stderr), then the compose command and its arguments, e.g.
-    /// `ps`, `exec web sh`, or `NAME -- logs -f` (`--` marks where they start).
+    /// `ps`, `exec web sh`, or `NAME -- logs -f` (`--` marks where they start: the word before
+    /// it is the sandbox, the words after it are compose's). Without `--`, the first word is
+    /// the sandbox only if one has that name and it is not a compose command (`ps`, `logs`…).
     #[arg(
         id = "name",
         required = true,

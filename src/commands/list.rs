@@ -154,7 +154,11 @@ pub fn list(ctx: &Ctx, args: ListArgs) -> Result<i32> {
         return verdict;
     }
     if rows.is_empty() {
-        ui::info("no sandboxes; make one with `git sandbox new <name>`");
+        let hint = ctx.repo().map_or(
+            "make one with `git sandbox new <name>` in a repository",
+            |r| r.first_sandbox_hint(),
+        );
+        ui::info(&format!("no sandboxes; {hint}"));
         return Ok(0);
     }
     let columns = columns(args.all);

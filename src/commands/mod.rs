@@ -5,6 +5,7 @@ pub mod agent;
 mod agent_create;
 pub mod agent_remove;
 pub mod agent_setup;
+pub mod compose_cmd;
 pub mod hooks;
 pub mod init;
 mod inputs;

@@ -49,12 +49,15 @@ pub fn run(ctx: &Ctx, args: MvArgs) -> Result<i32> {
     // (else every `git status` there warns that it is disabled).
     crate::git::enable_untracked_cache(&moved.path, None);
     rerender(&cfg, &moved);
+    let head = match crate::git::detached_at(&moved.path) {
+        Some(at) => format!("HEAD detached at {}", &at[..at.len().min(7)]),
+        None => format!("branch {}", moved.branch.as_deref().unwrap_or("-")),
+    };
     ui::info(&format!(
-        "{} {} to {} (branch {} and id {} unchanged)",
+        "{} {} to {} ({head} and id {} unchanged)",
         ui::paint_err(ui::Style::Green, "renamed"),
         plan.from_name,
         moved.name,
-        moved.branch.as_deref().unwrap_or("-"),
         moved.id
     ));
     ui::out(&moved.path.display().to_string());

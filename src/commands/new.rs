@@ -191,6 +191,13 @@ fn reserved(slug: &str) -> Result<()> {
                 .into(),
         );
     }
+    if crate::cli::command_words().iter().any(|w| w == slug) {
+        return Err(UserError::usage(format!(
+            "the name {slug} is a git-sandbox command: `sb {slug}` would run the command, not go to the sandbox"
+        ))
+        .hint(format!("pick another name, e.g. {slug}-work"))
+        .into());
+    }
     Ok(())
 }
 
@@ -388,7 +395,9 @@ fn report_made(created: &sandbox::Created, verb: &str) {
     let branch = i.branch.as_deref().unwrap_or("?");
     let on = if i.branch.is_none() {
         "on a detached HEAD".to_string()
-    } else if i.created_branch || verb != "created" {
+    } else if i.created_branch && verb == "created" {
+        format!("on the new branch {branch}")
+    } else if verb != "created" {
         format!("on branch {branch}")
     } else {
         format!("on the existing branch {branch} (reused, not created)")

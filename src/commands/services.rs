@@ -283,40 +283,6 @@ pub fn up(ctx: &Ctx, args: UpArgs) -> Result<i32> {
     )
 }
 
-/// `compose [NAME] -- ARGS…`: any compose command, for that sandbox.
-/// `compose [NAME] [--] COMPOSE_ARGS…`: with `--`, what comes before it is the name; without,
-/// the first word is the name only when a sandbox of this repo has it, else it is the compose
-/// command (`git sandbox compose ps`) and the sandbox is the current directory's, named.
-pub fn compose(ctx: &Ctx, args: crate::cli::ComposeArgs) -> Result<i32> {
-    let (repo, cfg) = ctx.repo_config()?;
-    let data = ctx.reg.load()?;
-    let words = args.words;
-    let (name, rest): (Option<&str>, &[String]) = match words.iter().position(|w| w == "--") {
-        Some(0) => (None, &words[1..]),
-        Some(1) => (Some(words[0].as_str()), &words[2..]),
-        Some(_) => {
-            return Err(UserError::usage("more than one word before `--`")
-                .hint("git sandbox compose [NAME] -- COMPOSE_ARGS…")
-                .into());
-        }
-        None if target::by_name(&repo, &data, &words[0]).is_ok() => {
-            (Some(words[0].as_str()), &words[1..])
-        }
-        None => (None, &words[..]),
-    };
-    if rest.is_empty() {
-        return Err(UserError::usage("no compose command given")
-            .hint("git sandbox compose [NAME] -- ps (or any docker compose command)")
-            .into());
-    }
-    let inst = target::resolve(&repo, &data, name, &ctx.cwd)?;
-    if name.is_none() {
-        ui::info(&format!("sandbox {} (the current directory's)", inst.name));
-    }
-    let a: Vec<&str> = rest.iter().map(String::as_str).collect();
-    compose_run(&repo, &cfg, &inst, &a)
-}
-
 pub fn down(ctx: &Ctx, args: DownArgs) -> Result<i32> {
     // A broken config must never strand a running stack.
     let repo = ctx.repo()?;

@@ -191,9 +191,23 @@ pub fn teardown(
 
 /// `copy [NAME]`: brings `copy = [...]` and `.worktreeinclude` files from the main worktree
 /// again, only those missing in the sandbox (never over a file there, never through a link).
-pub fn copy(ctx: &Ctx, args: crate::cli::OptNameArg) -> Result<i32> {
+pub fn copy(ctx: &Ctx, args: crate::cli::CopyArgs) -> Result<i32> {
     let (repo, mut cfg) = ctx.repo_config()?;
-    trust::settle(&mut cfg, &repo, &ctx.reg, Consent::default());
+    let consent = Consent {
+        yes: args.yes,
+        ..Consent::default()
+    };
+    trust::settle(&mut cfg, &repo, &ctx.reg, consent);
+    // What trust held back: `copy` and `.worktreeinclude` entries not applied this run.
+    let withheld: Vec<&str> = if cfg.verdict == crate::config::Verdict::Trusted {
+        Vec::new()
+    } else {
+        let keys = cfg.asks.withheld();
+        ["copy", ".worktreeinclude"]
+            .into_iter()
+            .filter(|k| keys.contains(k))
+            .collect()
+    };
     let data = ctx.reg.load()?;
     let inst = crate::target::resolve(&repo, &data, args.name.as_deref(), &ctx.cwd)?;
     let path = crate::target::verify(&repo, &inst)?;
@@ -201,12 +215,22 @@ pub fn copy(ctx: &Ctx, args: crate::cli::OptNameArg) -> Result<i32> {
     for w in &copied.skipped {
         ui::warn(w);
     }
-    let what = copied
-        .summary()
-        .unwrap_or_else(|| "nothing was missing".to_string());
+    let what = copied.summary().unwrap_or_else(|| {
+        if withheld.is_empty() {
+            "nothing was missing".to_string()
+        } else {
+            "nothing copied".to_string()
+        }
+    });
     ui::info(&format!(
         "{what} into {} (files it has were left as they are)",
         inst.name
     ));
+    if !withheld.is_empty() {
+        ui::info(&format!(
+            "skipped {}'s files: not trusted yet (`git sandbox copy --yes` copies them once, `git sandbox trust` for good)",
+            withheld.join(" and ")
+        ));
+    }
     Ok(0)
 }

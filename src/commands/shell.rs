@@ -9,6 +9,54 @@ use anyhow::Result;
 use crate::error::UserError;
 use crate::ui;
 
+/// Names the function must not take: what it calls itself (`git`, `git-sandbox`, `cd`,
+/// `command`…) and the shells' builtins and everyday commands a user would lose.
+const SHADOWED: &[&str] = &[
+    "git",
+    "git-sandbox",
+    "cd",
+    "command",
+    "printf",
+    "test",
+    "set",
+    "string",
+    "return",
+    "local",
+    "case",
+    "for",
+    "if",
+    "then",
+    "else",
+    "fi",
+    "do",
+    "done",
+    "while",
+    "function",
+    "end",
+    "switch",
+    "contains",
+    "count",
+    "echo",
+    "exec",
+    "eval",
+    "source",
+    "export",
+    "builtin",
+    "type",
+    "alias",
+    "unset",
+    "ls",
+    "rm",
+    "mv",
+    "cp",
+    "sh",
+    "bash",
+    "zsh",
+    "fish",
+    "sudo",
+    "env",
+];
+
 pub fn run(shell: &str, name: &str) -> Result<i32> {
     if name.is_empty()
         || !name
@@ -16,6 +64,13 @@ pub fn run(shell: &str, name: &str) -> Result<i32> {
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     {
         return Err(UserError::usage(format!("{name:?} is not a usable function name")).into());
+    }
+    if SHADOWED.contains(&name) {
+        return Err(UserError::usage(format!(
+            "a function named {name} would hide the shell's own `{name}` (git-sandbox itself calls it)"
+        ))
+        .hint("pick another name, e.g. --name sb")
+        .into());
     }
     let text = match shell {
         "bash" | "zsh" => POSIX,

@@ -130,6 +130,20 @@ impl Repo {
         self.common_dir.join("worktrees").join(id)
     }
 
+    /// How to make the first sandbox: `git sandbox new <name>`, or with no commit yet (a fresh
+    /// `git init`, where `new` cannot work), to make a first commit before.
+    pub fn first_sandbox_hint(&self) -> &'static str {
+        let empty = self
+            .open()
+            .ok()
+            .is_some_and(|r| r.is_empty().unwrap_or(false));
+        if empty {
+            "and no commit yet: make a first commit (`git commit --allow-empty -m \"first commit\"`), then `git sandbox new <name>`"
+        } else {
+            "make one with `git sandbox new <name>`"
+        }
+    }
+
     /// Resolves a revision to a commit id.
     pub fn resolve_commit(&self, rev: &str) -> Result<String> {
         let repo = self.open()?;
@@ -339,6 +353,16 @@ pub fn head_at(dir: &Path, common_dir: &Path) -> Option<String> {
     }
     let head = repo.head().ok()?;
     head.target().map(|o| o.to_string())
+}
+
+/// The commit a worktree's HEAD is at when HEAD is detached (no branch checked out), else
+/// `None` (libgit2: no spawn).
+pub fn detached_at(worktree: &Path) -> Option<String> {
+    let repo = git2::Repository::open(worktree).ok()?;
+    if !repo.head_detached().ok()? {
+        return None;
+    }
+    repo.head().ok()?.target().map(|o| o.to_string())
 }
 
 /// The commit a worktree's HEAD is at (libgit2: no spawn).

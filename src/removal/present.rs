@@ -66,7 +66,18 @@ pub fn report_lines(r: &Report) -> Vec<String> {
 
 fn commit_lines(r: &Report, out: &mut Vec<String>) {
     let s = &r.status;
-    if r.unpushed > 0 {
+    if s.branch.is_none() {
+        // Detached: no branch to have pushed; the commits are on none.
+        let at = s.head.as_deref().map_or("?", |h| &h[..h.len().min(7)]);
+        out.push(if r.unpushed > 0 {
+            format!(
+                "  HEAD is detached at {at} with {} commit(s) on no branch and no remote",
+                r.unpushed
+            )
+        } else {
+            format!("  HEAD is detached at {at}")
+        });
+    } else if r.unpushed > 0 {
         out.push(format!(
             "  {} commit(s) on no remote{}",
             r.unpushed,

@@ -56,7 +56,8 @@ impl Report {
         if self.unmerged_unpushed > 0 {
             out.push(if s.branch.is_none() {
                 format!(
-                    "HEAD is detached with {} commit(s) on no branch and no remote",
+                    "HEAD is detached at {} with {} commit(s) on no branch and no remote",
+                    s.head.as_deref().map_or("?", |h| &h[..h.len().min(7)]),
                     self.unmerged_unpushed
                 )
             } else {

@@ -63,7 +63,16 @@ pub fn confine(repo: &Repo, path: &Path) -> Result<()> {
         )));
     }
     if fs::symlink_metadata(path).is_ok() {
-        return Err(refuse("it already exists".into()));
+        // Not a matter of `path`: the directory is there, so free it or go elsewhere.
+        return Err(UserError::new(format!(
+            "refusing to make a sandbox at {}: it already exists",
+            path.display()
+        ))
+        .hint(format!(
+            "move or remove {} (it is no sandbox of this repository), or pick another name",
+            path.display()
+        ))
+        .into());
     }
     Ok(())
 }

@@ -288,6 +288,22 @@ fn compose_takes_its_command_without_dashes_and_names_the_sandbox_it_used() {
     // Nothing for compose: a usage error that says what to write.
     let err = t.fails(&t.repo, &["compose", "other"], 2);
     assert!(err.contains("no compose command given"), "{err}");
+    // A sandbox named like a compose command: without `--` the word is compose's (and said),
+    // `-- WORD` is always compose's, `WORD -- ARGS` is the sandbox.
+    t.new_sandbox("config");
+    let (out, err) = run(&s, &["compose", "config", "--services"]);
+    assert_eq!(out.trim(), "web", "{err}");
+    assert!(err.contains("taken as compose's command"), "{err}");
+    assert!(err.contains("sandbox s (the current directory's)"), "{err}");
+    let (out, err) = run(&s, &["compose", "--", "config", "--services"]);
+    assert_eq!(out.trim(), "web", "{err}");
+    assert!(err.contains("sandbox s (the current directory's)"), "{err}");
+    let (out, err) = run(&s, &["compose", "--", "config"]);
+    assert!(out.contains("web"), "{err}");
+    assert!(err.contains("sandbox s (the current directory's)"), "{err}");
+    let (out, err) = run(&s, &["compose", "config", "--", "config", "--services"]);
+    assert_eq!(out.trim(), "web", "{err}");
+    assert!(!err.contains("current directory"), "{err}");
     // `ps` on the engine, when there is one.
     if crate::services::docker_ready() {
         let (_, err) = run(&s, &["compose", "ps"]);
@@ -457,4 +473,157 @@ fn the_readme_command_table_names_every_command() {
         "up --force"
     );
     assert!(readme.contains("cargo install --path . --locked"));
+}
+
+/// A sandbox named like a command (or its alias) could never be reached by `sb NAME`: `new`
+/// refuses it as a usage error, and makes nothing.
+#[test]
+fn new_refuses_a_name_that_is_a_command_and_shell_init_a_function_that_hides_git() {
+    let t = TestEnv::new();
+    for name in ["status", "ls", "ps", "help", "compose"] {
+        let err = t.fails(&t.repo, &["new", name], 2);
+        assert!(err.contains("is a git-sandbox command"), "{name}: {err}");
+        assert!(err.contains("pick another name"), "{name}: {err}");
+        assert!(!t.sandbox_path(name).exists(), "{name}");
+        assert!(!t.branches().contains(&name.to_string()), "{name}");
+    }
+    for name in ["git", "cd"] {
+        let err = t.fails(&t.repo, &["shell-init", "bash", "--name", name], 2);
+        assert!(err.contains("would hide the shell's own"), "{name}: {err}");
+    }
+    t.ok(&t.repo, &["shell-init", "bash", "--name", "gsb"]);
+}
+
+/// `new b` where `../repo--b` is already a directory (no sandbox): the next step is to free
+/// the path or pick another name, not to set `path` to what it already is.
+#[test]
+fn new_where_the_directory_exists_says_to_move_it_or_pick_another_name() {
+    let t = TestEnv::new();
+    let path = t.sandbox_path("b");
+    fs::create_dir_all(&path).expect("mkdir");
+    let err = t.fails(&t.repo, &["new", "b"], 1);
+    assert!(err.contains("already exists"), "{err}");
+    assert!(err.contains("move or remove"), "{err}");
+    assert!(err.contains("pick another name"), "{err}");
+    assert!(!err.contains("set `path`"), "{err}");
+    // Following the hint works.
+    fs::remove_dir(&path).expect("rmdir");
+    t.ok(&t.repo, &["new", "b"]);
+}
+
+/// A detached HEAD is no branch in `rm`'s refusal, `mv`'s report and `.sandbox/context.md`.
+#[test]
+fn a_detached_head_is_no_branch_in_rm_mv_and_the_context_page() {
+    let t = TestEnv::new();
+    let s = t.new_sandbox("child");
+    t.git(&s, &["checkout", "-q", "--detach"]);
+    t.commit_file(&s, "lost.txt", "on no branch\n", "detached work");
+    let head = t.git(&s, &["rev-parse", "HEAD"]).trim().to_string();
+    let short = &head[..7];
+    let err = t.fails(&t.repo, &["rm", "child"], 3);
+    assert!(
+        err.contains(&format!(
+            "HEAD is detached at {short} with 1 commit(s) on no branch"
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("the branch was never pushed"), "{err}");
+    let out = t.run(&t.repo, &["mv", "child", "kid"]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains(&format!("(HEAD detached at {short} and id")),
+        "{err}"
+    );
+    assert!(!err.contains("branch child"), "{err}");
+    let page =
+        fs::read_to_string(t.sandbox_path("kid").join(".sandbox/context.md")).expect("context.md");
+    assert!(
+        page.contains(&format!("HEAD detached at `{short}`")),
+        "{page}"
+    );
+    assert!(!page.contains("- branch: `child`"), "{page}");
+}
+
+/// `copy` while `copy` is untrusted: the summary says the file was skipped and why, and the
+/// hint's `copy --yes` works (once, storing nothing).
+#[test]
+fn copy_untrusted_says_what_it_skipped_and_its_yes_works() {
+    let t = TestEnv::new();
+    t.ignore(".env.local\n");
+    t.write(&t.repo, ".env.local", "SECRET=main\n");
+    t.write(&t.repo, ".sandbox.toml", "copy = [\".env.local\"]\n");
+    t.git(&t.repo, &["add", ".sandbox.toml"]);
+    t.git(&t.repo, &["commit", "-q", "-m", "config"]);
+    let s = t.new_sandbox("s");
+    assert!(!s.join(".env.local").exists());
+    let out = t.run(&t.repo, &["copy", "s"]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("nothing was missing"), "{err}");
+    assert!(
+        err.contains("skipped copy's files: not trusted yet"),
+        "{err}"
+    );
+    assert!(err.contains("git sandbox copy --yes"), "{err}");
+    assert!(!s.join(".env.local").exists());
+    t.ok(&t.repo, &["copy", "s", "--yes"]);
+    assert_eq!(
+        fs::read_to_string(s.join(".env.local")).expect("copied"),
+        "SECRET=main\n"
+    );
+    // Nothing stored: still untrusted.
+    fs::remove_file(s.join(".env.local")).expect("rm");
+    t.ok(&t.repo, &["copy", "s"]);
+    assert!(!s.join(".env.local").exists());
+}
+
+/// With no commit yet, `list` and an unknown name do not send the user to `new` (which needs
+/// a commit): they say to make a first commit, and that step works.
+#[test]
+fn with_no_commit_the_hint_is_a_first_commit_and_it_works() {
+    let t = TestEnv::new();
+    let fresh = t.root.join("work/fresh");
+    fs::create_dir_all(&fresh).expect("mkdir");
+    t.git(&fresh, &["init", "-q"]);
+    let out = t.run(&fresh, &["list"]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("no commit yet: make a first commit"), "{err}");
+    let err = t.fails(&fresh, &["compose-file", "x"], 1);
+    assert!(err.contains("no commit yet: make a first commit"), "{err}");
+    t.git(
+        &fresh,
+        &["commit", "-q", "--allow-empty", "-m", "first commit"],
+    );
+    // With a commit, the hint is `new` again, and `new` works.
+    let err = t.fails(&fresh, &["compose-file", "y"], 1);
+    assert!(
+        err.contains("git sandbox new <name>") && !err.contains("no commit"),
+        "{err}"
+    );
+    t.ok(&fresh, &["new", "x"]);
+}
+
+/// The README calls `.ci/run` the one way to get the test prerequisites: it installs each tool
+/// the README names (script(1) and man(1) included), by the package the README names.
+#[test]
+fn ci_run_installs_every_prerequisite_the_readme_names() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let run = fs::read_to_string(root.join(".ci/run")).expect(".ci/run");
+    let readme = fs::read_to_string(root.join("README.md")).expect("README");
+    for (tool, package) in [
+        ("busybox", "busybox-static"),
+        ("zsh", "zsh"),
+        ("fish", "fish"),
+        ("script", "bsdutils"),
+        ("man", "man-db"),
+    ] {
+        assert!(
+            run.contains(&format!("need+=({package})")),
+            "{tool}: {package}"
+        );
+        assert!(run.contains(tool), "{tool}");
+        assert!(readme.contains(package), "README names {package}");
+    }
 }
