@@ -215,10 +215,14 @@ fn ours(
         .flatten()
 }
 
-/// Whether `naming` is held: its slug by a sandbox of this repo, its branch, its path or its
-/// worktree entry.
+/// Whether `naming` is held: its slug by a sandbox of this repo or a command's word, its
+/// branch, its path or its worktree entry.
 fn taken(repo: &Repo, cfg: &Config, data: &Data, naming: &names::NewName) -> Result<bool> {
     if data.of_repo(&repo.root).any(|i| i.name == naming.slug) {
+        return Ok(true);
+    }
+    // A command's word (`status`, `list`) or local-prod: `new` refuses it, the hook suffixes.
+    if naming.slug == "local-prod" || crate::cli::command_words().contains(&naming.slug) {
         return Ok(true);
     }
     if !git::branch_name_valid(&naming.branch) || repo.branch_tip(&naming.branch)?.is_some() {

@@ -61,6 +61,9 @@ fn a_name_held_by_a_branch_or_a_directory_is_suffixed_for_the_hook_only() {
         ("feat", "feat-2"),
         ("dir", "dir-2"),
         ("mine", "mine-2"),
+        // A command's word, which `new` refuses: the hook suffixes it.
+        ("status", "status-2"),
+        ("local-prod", "local-prod-2"),
     ] {
         let path = create(&t, &t.repo, &payload(name, "s1"));
         assert_eq!(path, t.sandbox_path(want), "{name}");

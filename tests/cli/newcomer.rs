@@ -528,6 +528,9 @@ fn a_detached_head_is_no_branch_in_rm_mv_and_the_context_page() {
         "{err}"
     );
     assert!(!err.contains("the branch was never pushed"), "{err}");
+    assert!(!err.contains("push the branch"), "{err}");
+    // The hint's command gives the commits a branch; pushed, rm goes through.
+    assert!(err.contains("switch -c NAME"), "{err}");
     let out = t.run(&t.repo, &["mv", "child", "kid"]);
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "{err}");
