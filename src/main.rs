@@ -225,7 +225,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<i32> {
         Command::Seed(a) => commands::seed::seed(ctx, a),
         Command::Volumes(a) => commands::seed::volumes(ctx, a),
         Command::ComposeFile(a) => commands::services::compose_file(ctx, a),
-        Command::Adopt(a) => commands::new::adopt(ctx, a),
+        Command::Adopt(a) => commands::adopt::run(ctx, a),
         Command::Ports(a) => commands::ports::run(ctx, a),
         Command::LocalProd(c) => commands::local_prod::run(ctx, c),
         Command::Hooks(c) => commands::hooks::manage(ctx, c),

@@ -1,6 +1,7 @@
 //! One module per command, each with a `run` that turns clap's arguments into plain values and
 //! calls the domain modules. [`Ctx`] carries what every command needs.
 
+pub mod adopt;
 pub mod agent;
 mod agent_create;
 pub mod agent_remove;

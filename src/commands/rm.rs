@@ -5,6 +5,8 @@
 //! its own volumes are kept with the trash state unless `--delete-volumes`), then hand over to
 //! [`crate::removal::steps`] (quarantine, re-check, save, act).
 
+mod refusal;
+
 use std::path::Path;
 
 use anyhow::Result;
@@ -134,7 +136,7 @@ fn gate(facts: &json::rm::Facts, opts: &Options) -> Result<Option<i32>> {
             Outcome::Refused,
             Some(json::rm::Refusal::of(r)),
         )?;
-        return Err(refusal(facts.inst, facts.report, r, facts.path));
+        return Err(refusal::refusal(facts.inst, facts.report, r, facts.path));
     }
     match ask(facts.inst, opts, facts.steps)? {
         Answer::Go => Ok(None),
@@ -273,60 +275,13 @@ fn show(report: &Report, plan: &Plan, opts: &Options) {
     }
 }
 
-fn refusal(inst: &Instance, report: &Report, r: &plan::Refusal, path: &Path) -> anyhow::Error {
-    let mut err = UserError::refused(format!(
-        "refusing to remove {}: {}",
-        inst.name,
-        r.reasons.join("; ")
-    ));
-    if r.hard
-        && r.reasons
-            .iter()
-            .any(|s| s.contains("own pipeline writes in it"))
-    {
-        err = err.hint(format!(
-            "run `git sandbox rm {}` again without a pipeline stage that writes into the sandbox (e.g. `| tee /tmp/rm.log`)",
-            inst.name
-        ));
-    } else if r.hard {
-        err = err.hint(
-            "move that out of the sandbox (or unmount it) first; --force does not override this",
-        );
-    } else {
-        // Only processes stand in the way: there is no work to commit or stash.
-        let only_processes = r.reasons.iter().all(|s| s.starts_with("process(es)"));
-        let detached = r.reasons.iter().any(|s| s.contains("detached"));
-        let keep = if detached {
-            format!(
-                "commit or stash the work, give HEAD's commits a branch (`git -C {} switch -c NAME`) and push it",
-                path.display()
-            )
-        } else {
-            "commit or stash the work and push the branch".to_string()
-        };
-        if !only_processes {
-            err = err.hint(format!("{keep} first; or `--force` removes it anyway: its work is saved under refs/sandbox/trash and its other files kept in a trash directory (`git sandbox restore` brings it all back)"));
-        }
-        if !report.processes.is_empty() {
-            err = err.hint("`--kill` stops the processes still running in it (containers through their engine's `stop`)");
-        }
-    }
-    if report.locked.is_some() {
-        err = err.hint(format!(
-            "unlock with `git worktree unlock {}`",
-            path.display()
-        ));
-    }
-    err.into()
-}
-
+/// Asks on a terminal; says what is about to go when forced without a question.
 enum Answer {
     Go,
     DryRun,
     Declined,
 }
 
-/// Asks on a terminal; says what is about to go when forced without a question.
 fn ask(inst: &Instance, opts: &Options, lines: &[String]) -> Result<Answer> {
     if opts.dry_run {
         ui::info("dry run; it would:");
