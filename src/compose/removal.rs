@@ -286,7 +286,7 @@ fn docker(args: &[&str]) -> std::io::Result<std::process::Output> {
 }
 
 /// The first non-empty line of a command's output, for an error message.
-pub(super) fn first_line(bytes: &[u8]) -> String {
+pub(crate) fn first_line(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes)
         .lines()
         .map(str::trim)

@@ -251,12 +251,5 @@ pub(crate) fn docker(args: &[&str]) -> Result<String, String> {
     }
 }
 
-/// The first non-empty line of an error output.
-pub(crate) fn first_line(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes)
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or("no message")
-        .to_string()
-}
+/// The first non-empty line of an error output (compose's removal words it the same way).
+pub(crate) use crate::compose::removal::first_line;

@@ -6,6 +6,7 @@
 //! own process group so the terminal's Ctrl-C does not end it) holds a pipe from us and
 //! unpauses them when the pipe closes without our `done`.
 
+use super::docker;
 use std::io::{BufRead, Write};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
@@ -125,19 +126,5 @@ pub fn watcher(ids: &[String]) -> i32 {
 impl Drop for Paused {
     fn drop(&mut self) {
         self.end();
-    }
-}
-
-/// `docker ARGS`' stdout, or the first line of its error.
-fn docker(args: &[&str]) -> Result<String, String> {
-    let out = Command::new("docker")
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("cannot run docker: {e}"))?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    } else {
-        Err(super::first_line(&out.stderr))
     }
 }
