@@ -42,6 +42,16 @@ fn a_sandbox_still_being_made_is_not_handed_out_to_its_session() {
 fn concurrent_calls_of_one_session_never_share_a_path() {
     for round in 0..2 {
         let t = TestEnv::new();
+        // A setup that takes a while: no sandbox is ready (so none may be handed back) before
+        // every call has begun, however slowly a loaded machine starts them.
+        t.write(
+            &t.repo,
+            ".sandbox.toml",
+            "[commands]\nsetup = [\"sleep 2\"]\n",
+        );
+        t.git(&t.repo, &["add", "."]);
+        t.git(&t.repo, &["commit", "-q", "-m", "config"]);
+        t.ok(&t.repo, &["trust"]);
         let ask = r#"{"name": "same", "session_id": "one"}"#;
         // All eight start together (a call that began after another had made its sandbox
         // ready could rightly be handed that one).
