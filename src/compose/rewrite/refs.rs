@@ -302,8 +302,9 @@ mod tests {
     command: traefik --providers.docker.network=appwrite --log.level=INFO
 ";
 
-    #[test]
-    fn names_addresses_and_aliases_are_followed_in_every_form() {
+    /// The model rewritten: `appwrite` (a network and a service) and `data1` scoped,
+    /// `sample-web` an alias, 172.16.238.0/24 moved to 10.7.7.0/24.
+    fn rewritten() -> (Yaml, Vec<Note>) {
         let mut doc = YamlLoader::load_from_str(MODEL).expect("yaml").remove(0);
         let names: BTreeMap<String, String> = [
             ("appwrite".to_string(), "p_appwrite".to_string()),
@@ -323,7 +324,11 @@ mod tests {
             moves: &moves,
         };
         apply(&mut doc, &s, &mut notes);
-        let api = &doc["services"]["api"];
+        (doc, notes)
+    }
+
+    /// Fixed addresses, `dns` and `extra_hosts` (list form) moved with the subnet.
+    fn addresses_moved(api: &Yaml) {
         assert_eq!(
             api["networks"]["back"]["ipv4_address"].as_str(),
             Some("10.7.7.10")
@@ -333,6 +338,10 @@ mod tests {
         assert_eq!(api["extra_hosts"][0].as_str(), Some("db.local:10.7.7.11"));
         assert_eq!(api["extra_hosts"][1].as_str(), Some("other=10.7.7.12"));
         assert_eq!(api["extra_hosts"][2].as_str(), Some("far:1.2.3.4"));
+    }
+
+    /// Environment (map form): a network key follows, a host-like value and a wider subnet stay.
+    fn environment_map(api: &Yaml) {
         let env = &api["environment"];
         assert_eq!(env["DOCKER_NETWORK"].as_str(), Some("p_appwrite"));
         assert_eq!(env["SCHEMA"].as_str(), Some("appwrite2"));
@@ -340,6 +349,10 @@ mod tests {
         assert_eq!(env["PEER"].as_str(), Some("http://sample-web:8080"));
         assert_eq!(env["_APP_EXECUTOR_HOST"].as_str(), Some("appwrite"));
         assert_eq!(env["ALLOWED"].as_str(), Some("172.16.0.0/16"));
+    }
+
+    /// Labels (list form) and command options.
+    fn labels_and_commands(api: &Yaml) {
         assert_eq!(
             api["labels"][2].as_str(),
             Some("traefik.http.routers.x.service=appwrite")
@@ -355,7 +368,11 @@ mod tests {
             Some("--providers.docker.network=p_appwrite")
         );
         assert_eq!(api["command"][3].as_str(), Some("appwrite"));
-        let side = &doc["services"]["side"];
+    }
+
+    /// The other forms: `dns` and `extra_hosts` as a string and a map, environment as a list,
+    /// labels as a map, a healthcheck and a command as one string.
+    fn other_forms(side: &Yaml) {
         assert_eq!(side["dns"].as_str(), Some("10.7.7.10"));
         assert_eq!(side["extra_hosts"]["db.local"].as_str(), Some("10.7.7.11"));
         assert_eq!(
@@ -375,6 +392,10 @@ mod tests {
             side["command"].as_str(),
             Some("traefik --providers.docker.network=p_appwrite --log.level=INFO")
         );
+    }
+
+    /// Each rewrite, and each value kept, is a note; none blocks.
+    fn notes_said(notes: &[Note]) {
         let said = |s: &str| notes.iter().any(|n| n.text.contains(s));
         assert!(said(
             "service api: environment DOCKER_NETWORK=appwrite → p_appwrite"
@@ -391,5 +412,16 @@ mod tests {
             "service api: environment ALLOWED: 172.16.0.0/16 not rewritten, it holds a subnet that moved"
         ));
         assert!(notes.iter().all(|n| !n.blocking));
+    }
+
+    #[test]
+    fn names_addresses_and_aliases_are_followed_in_every_form() {
+        let (doc, notes) = rewritten();
+        let api = &doc["services"]["api"];
+        addresses_moved(api);
+        environment_map(api);
+        labels_and_commands(api);
+        other_forms(&doc["services"]["side"]);
+        notes_said(&notes);
     }
 }
