@@ -2,21 +2,22 @@
 //! detached process heals the racily clean index (`racy.rs`) once a second has passed, so
 //! neither `list` nor `rm` pays for re-hashing every file.
 //!
-//! It never makes the user's (or an agent's) git fail. git takes `index.lock` with no waiting,
-//! so the helper never holds it while it works; it refreshes a copy and swaps it in, git's own
-//! lockfile protocol for the one instant of the swap:
-//! 1. `index.git-sandbox-heal.<pid>` in the admin dir, a hard link to the index (same bytes, same
-//!    mtime: git sees the same racy entries and checks them as it would in the index);
-//! 2. `update-index --untracked-cache` and a `status` allowed to write, with `GIT_INDEX_FILE`
-//!    naming the copy: git writes the refreshed copy (by its own rename), the index untouched;
-//! 3. the swap: the copy hard-linked as `index.lock` (fails if anyone holds the lock: the
-//!    helper gives up), the index checked unchanged since step 1 (same inode, size, mtime: git
-//!    only ever replaces the index by a rename), then `index.lock` renamed over `index`;
-//!    changed: the lock removed, nothing swapped.
+//! It never makes the user's (or an agent's) git fail: it takes no lock, writes no file git
+//! reads, and renames nothing. git takes `index.lock` with no waiting, so any moment a lock of
+//! ours existed was a moment a `git add` or `git commit` could fail (a loaded CI machine hit it).
+//! What heals a racily clean index is git's own check: an entry is trusted by its stat data once
+//! the index file is newer than the file. So, as git does before it writes an index:
+//! 1. the index is opened and pinned (its inode, size and mtime);
+//! 2. a read-only `git status` (`--no-optional-locks`) re-checks every racy entry by content;
+//! 3. only when it found no unstaged change, and the index path still holds the pinned file,
+//!    that file's mtime is set to now through the descriptor ([`Pinned::settle`]). A git that
+//!    replaced the index meanwhile replaced an inode that no longer is the index: moving its
+//!    time changes nothing anyone reads. A change made after step 2 has a later mtime than the
+//!    checkout's, so git still sees it by stat (timestamps finer than a second are required:
+//!    on a file system with whole-second times nothing is healed).
 //!
 //! SIGTERM (`rm` and `mv` stop the helper, [`stop_helper`]) only sets a flag, checked before
-//! the swap, so a stop never leaves `index.lock` behind. `list`'s status of a still racy
-//! index (`status.rs`) heals the same way ([`through_copy`]).
+//! step 3. `list`'s status of a still racy index (`status.rs`) heals the same way.
 
 use std::fs;
 use std::os::unix::fs::MetadataExt;
@@ -24,15 +25,13 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::gitfile_target;
-use super::racy::{HEALED, enable_untracked_cache, needs_heal};
+use super::racy::{HEALED, needs_heal};
 
 /// Below this index size (about 1,000 entries) a racy re-hash costs little, and no helper is
 /// left running behind `new`.
 const WORTH_HEALING: u64 = 64 * 1024;
 /// The helper's pid, in the worktree's admin dir.
 const HELPER_PID: &str = "git-sandbox-heal.pid";
-/// The copy a helper (or `list`) refreshes, in the worktree's admin dir, `.<pid>` after it.
-const COPY: &str = "index.git-sandbox-heal";
 /// The hidden argument that runs the helper.
 pub const HELPER_ARG: &str = "__heal";
 
@@ -62,7 +61,7 @@ pub fn heal_later(worktree: &Path) {
 }
 
 /// The helper's body: waits until the index is a second old (at most a few seconds), heals it
-/// by a copy, and removes its pid file. Always exits 0.
+/// (see the module doc), and removes its pid file. Always exits 0.
 pub fn run_helper(worktree: &Path) -> i32 {
     crate::interrupt::catch();
     let Some(admin) = gitfile_target(worktree) else {
@@ -73,9 +72,7 @@ pub fn run_helper(worktree: &Path) -> i32 {
             break;
         }
         if needs_heal(worktree) {
-            if heal_by_copy(worktree, &admin) {
-                let _ = fs::write(admin.join(HEALED), b"");
-            }
+            heal_now(worktree, &admin);
             break;
         }
         std::thread::sleep(Duration::from_millis(100));
@@ -92,6 +89,22 @@ fn stopped() -> bool {
     crate::interrupt::check().is_err()
 }
 
+/// Steps 1-3 of the module doc, for the helper.
+fn heal_now(worktree: &Path, admin: &Path) -> bool {
+    let Some(pin) = Pinned::open(admin) else {
+        return false;
+    };
+    let out = super::git_cmd(worktree)
+        .args(["--no-optional-locks", "status", "--porcelain=v2", "-z"])
+        .args(["--untracked-files=no", "--ignore-submodules=none"])
+        .output();
+    let matches = out.is_ok_and(|o| {
+        o.status.success()
+            && super::status::worktree_matches_index(&super::status::parse(&o.stdout))
+    });
+    matches && !stopped() && pin.settle()
+}
+
 /// Which version of a file is at a path: git replaces the index by rename only, so any write
 /// is another inode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,69 +116,69 @@ struct Version {
     mtime_ns: i64,
 }
 
-fn version(path: &Path) -> Option<Version> {
-    let m = fs::symlink_metadata(path).ok()?;
-    Some(Version {
-        dev: m.dev(),
-        ino: m.ino(),
-        len: m.len(),
-        mtime: m.mtime(),
-        mtime_ns: m.mtime_nsec(),
-    })
-}
-
-/// Steps 1-3 of the module doc; `true` when the healed index is in place.
-fn heal_by_copy(worktree: &Path, admin: &Path) -> bool {
-    through_copy(admin, |copy| refresh(worktree, copy)).is_some_and(|((), swapped)| swapped)
-}
-
-/// This process's copy of the index in `admin`.
-fn copy_path(admin: &Path, pid: u32) -> std::path::PathBuf {
-    admin.join(format!("{COPY}.{pid}"))
-}
-
-/// Runs `refresh` with `GIT_INDEX_FILE` naming a hard-linked copy of the index (step 1), then
-/// swaps the copy in (step 3) if git wrote it. With its result, whether the copy went in;
-/// `None` when no copy could be made (then nothing ran).
-pub fn through_copy<T>(admin: &Path, refresh: impl FnOnce(&Path) -> T) -> Option<(T, bool)> {
-    let index = admin.join("index");
-    let copy = copy_path(admin, std::process::id());
-    let _ = fs::remove_file(&copy);
-    let before = version(&index)?;
-    if fs::hard_link(&index, &copy).is_err() || version(&copy) != Some(before) {
-        let _ = fs::remove_file(&copy);
-        return None;
+impl Version {
+    fn of(m: &fs::Metadata) -> Version {
+        Version {
+            dev: m.dev(),
+            ino: m.ino(),
+            len: m.len(),
+            mtime: m.mtime(),
+            mtime_ns: m.mtime_nsec(),
+        }
     }
-    let out = refresh(&copy);
-    // git wrote the copy only if it had something to write (its rename: another inode).
-    let written = version(&copy).is_some_and(|v| v.ino != before.ino);
-    let swapped = written && !stopped() && swap_in(&copy, admin, &before);
-    let _ = fs::remove_file(&copy);
-    Some((out, swapped))
 }
 
-/// Step 2: the refresh a plain `git status` does, and git's untracked cache, into `copy`.
-fn refresh(worktree: &Path, copy: &Path) {
-    enable_untracked_cache(worktree, Some(copy));
-    let _ = super::git_cmd(worktree)
-        .env("GIT_INDEX_FILE", copy)
-        .args(["status", "--porcelain", "-z"])
-        .output();
+/// The index, opened before the status that checks it (step 1).
+pub struct Pinned {
+    file: fs::File,
+    index: std::path::PathBuf,
+    admin: std::path::PathBuf,
+    version: Version,
 }
 
-/// Step 3: `copy` in place of the index under `index.lock`, only if the index is still
-/// `before` and nobody holds the lock.
-fn swap_in(copy: &Path, admin: &Path, before: &Version) -> bool {
-    let (index, lock) = (admin.join("index"), admin.join("index.lock"));
-    // Creates the lock with the new content in one step; fails if anyone holds it.
-    if fs::hard_link(copy, &lock).is_err() {
-        return false;
+impl Pinned {
+    /// Opens the index in `admin`; `None` when it cannot be (then nothing heals).
+    pub fn open(admin: &Path) -> Option<Pinned> {
+        let index = admin.join("index");
+        let file = fs::File::open(&index).ok()?;
+        let version = Version::of(&file.metadata().ok()?);
+        Some(Pinned {
+            file,
+            index,
+            admin: admin.to_path_buf(),
+            version,
+        })
     }
-    if version(&index).as_ref() != Some(before) || fs::rename(&lock, &index).is_err() {
-        let _ = fs::remove_file(&lock);
-        return false;
+
+    /// Step 3, once a read-only status found the worktree matching this index: the pinned
+    /// file's mtime set to now, only if it still is the index, unchanged, on a file system
+    /// with sub-second times. Marks the worktree healed; `true` when it was.
+    pub fn settle(self) -> bool {
+        let now_at_path = fs::symlink_metadata(&self.index).map(|m| Version::of(&m));
+        // Whole-second times (a zero nanosecond part, both) cannot tell a later change apart.
+        let fine_times = self.version.mtime_ns != 0;
+        if now_at_path.ok() != Some(self.version) || !fine_times {
+            return false;
+        }
+        // `futimens` on the descriptor (the pinned inode, whatever the path holds by now), to
+        // the kernel's "now": the clock file writes use, so the mark below is never older.
+        use rustix::fs::{Timespec, Timestamps, UTIME_NOW, UTIME_OMIT};
+        let times = Timestamps {
+            last_access: Timespec {
+                tv_sec: 0,
+                tv_nsec: UTIME_OMIT,
+            },
+            last_modification: Timespec {
+                tv_sec: 0,
+                tv_nsec: UTIME_NOW,
+            },
+        };
+        if rustix::fs::futimens(&self.file, &times).is_err() {
+            return false;
+        }
+        let _ = fs::write(self.admin.join(HEALED), b"");
+        true
     }
-    true
 }
 
 /// Whether any process is in process group `pgid` (`/proc/<pid>/stat`'s fifth field).
@@ -188,7 +201,7 @@ fn group_alive(pgid: i32) -> bool {
 }
 
 /// Stops the worktree's helper, if one runs (checked to be ours by its command line), and waits
-/// for it and its git to be gone: a removal or move never races it. Its copy goes too.
+/// for it and its git to be gone: a removal or move never races it.
 pub fn stop_helper(worktree: &Path) {
     let Some(admin) = gitfile_target(worktree) else {
         return;
@@ -212,9 +225,4 @@ pub fn stop_helper(worktree: &Path) {
         }
     }
     let _ = fs::remove_file(file);
-    // What a killed helper (or its killed git) may have left: its copy and the copy's lock.
-    if let Ok(pid) = u32::try_from(pid) {
-        let _ = fs::remove_file(admin.join(format!("{COPY}.{pid}.lock")));
-        let _ = fs::remove_file(copy_path(&admin, pid));
-    }
 }

@@ -6,9 +6,9 @@
 //!
 //! The sign, for two `stat` calls: the index was last written within a few seconds of the
 //! worktree's `.git` file (so nothing has rewritten it since the checkout), and that was at
-//! least a second ago (so a rewrite now makes the entries trustworthy). Healing is git's own
-//! `update-index --refresh`, or a `status` allowed to write: the same refresh every plain
-//! `git status` does.
+//! least a second ago (so a rewrite now makes the entries trustworthy). Healing is a read-only
+//! status that checks every racy entry, then the index's time moved past the files' (`heal.rs`,
+//! no lock taken), or, in `rm` (which locks the index anyway), git's own `update-index --refresh`.
 
 use std::fs;
 use std::path::Path;
@@ -57,9 +57,9 @@ pub fn heal(worktree: &Path) {
     }
 }
 
-/// Turns on git's untracked cache in a worktree's index (`update-index --untracked-cache`; the
-/// healing helper (`heal.rs`) does it for a new one, and `mv` for a moved one):
-/// once a status may write it (the helper's, `list`'s healing one, or the user's own), later statuses skip
+/// Turns on git's untracked cache in a worktree's index (`update-index --untracked-cache`; `new`'s
+/// checkout has it from the start (`worktree.rs`), and `mv` turns it on for a moved one):
+/// once a status may write it (the user's own), later statuses skip
 /// the directories that did not change, about a third less work on a big tree. Only `list`
 /// reads it; `rm`'s looks never trust it (`status.rs`). A failure leaves the index as it was.
 /// `index`: another index file than the worktree's (`GIT_INDEX_FILE`, the helper's copy).

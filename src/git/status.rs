@@ -2,7 +2,7 @@
 //! large trees, and it honours the user's untracked cache and fsmonitor).
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use anyhow::{Context, Result};
 
@@ -49,31 +49,26 @@ impl Status {
 /// honours the user's untracked cache and fsmonitor). `--no-optional-locks` keeps it read-only
 /// (but see `racy.rs`).
 pub fn status(worktree: &Path, scan: Scan) -> Result<Status> {
-    // Read-only, except for a fresh checkout's racily clean index (`racy.rs`): `list` then
-    // lets git write the refreshed index, once, as any plain `git status` would, but into a
-    // copy swapped in for an instant (`heal.rs`): it never holds the index's lock meanwhile.
-    let healed = (scan == Scan::Quick && super::needs_heal(worktree))
-        .then(|| healing_status(worktree))
+    // Read-only. A fresh checkout's racily clean index (`racy.rs`) is pinned first, and healed
+    // after if this status found the worktree matching it (`heal.rs`): no lock, no write of it.
+    let pin = (scan == Scan::Quick && super::needs_heal(worktree))
+        .then(|| super::gitfile_target(worktree).and_then(|a| super::heal::Pinned::open(&a)))
         .flatten();
-    let out = match healed {
-        Some(out) => out,
-        None => command(worktree, scan, true)
-            .output()
-            .context("cannot run git status")?,
-    };
+    let out = command(worktree, scan, true)
+        .output()
+        .context("cannot run git status")?;
     check(&out, "git status")?;
-    Ok(parse_status(&out.stdout))
+    let st = parse(&out.stdout);
+    if let Some(pin) = pin.filter(|_| worktree_matches_index(&st)) {
+        pin.settle();
+    }
+    Ok(st)
 }
 
-/// `list`'s status of a racily clean index, allowed to write it (through a copy).
-fn healing_status(worktree: &Path) -> Option<Output> {
-    let admin = super::gitfile_target(worktree)?;
-    let (out, _) = super::heal::through_copy(&admin, |copy| {
-        command(worktree, Scan::Quick, false)
-            .env("GIT_INDEX_FILE", copy)
-            .output()
-    })?;
-    out.ok()
+/// Whether a status saw no difference between the worktree and the index (untracked files
+/// aside): every racily clean entry was checked by content and matched.
+pub(super) fn worktree_matches_index(st: &Status) -> bool {
+    st.unstaged.is_empty() && st.conflicted.is_empty()
 }
 
 /// The `git status` command of one look; `read_only`: `--no-optional-locks`.
@@ -104,7 +99,7 @@ fn command(worktree: &Path, scan: Scan, read_only: bool) -> Command {
     cmd
 }
 
-fn parse_status(bytes: &[u8]) -> Status {
+pub(super) fn parse(bytes: &[u8]) -> Status {
     let mut st = Status::default();
     let mut fields = bytes.split(|b| *b == 0).map(|f| String::from_utf8_lossy(f));
     while let Some(rec) = fields.next() {

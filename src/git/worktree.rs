@@ -99,6 +99,11 @@ impl Repo {
         if self.config_unset("checkout.workers") {
             cmd.args(["-c", "checkout.workers=0"]);
         }
+        // git's untracked cache in the new index from its first write (the checkout's own), so
+        // the user's first `git status` fills it and later ones skip unchanged directories.
+        if self.config_unset("core.untrackedCache") {
+            cmd.args(["-c", "core.untrackedCache=true"]);
+        }
         cmd.args(["worktree", "add"]);
         if !progress {
             cmd.arg("--quiet");

@@ -1,7 +1,8 @@
 //! The index-healing helper (`src/git/heal.rs`) never makes a git command fail: `git add` and
 //! `git commit` started at random moments of its window (a second after `new`, when it
-//! refreshes), half of them beside a `status` that heals too, all succeed, and what they
-//! staged and committed stays.
+//! looks), half of them beside a `status` that heals too, all succeed, and what they
+//! staged and committed stays. And it never hides a change: a file changed in the checkout's
+//! own instant, with stat data git cannot tell apart, is still modified after it ran.
 
 use std::fs;
 use std::path::Path;
@@ -47,9 +48,9 @@ fn git_try(t: &TestEnv, dir: &Path, args: &[&str]) -> (bool, String) {
 struct Seen {
     /// Rounds whose first command started while the helper still ran.
     in_window: u64,
-    /// Rounds where the helper had swapped its healed index in before the first command.
+    /// Rounds where the helper had healed the index before the first command.
     healed: u64,
-    /// Rounds where the commands came while it refreshed, so it gave up (no heal at all).
+    /// Rounds where the commands came while it looked, so it gave up (no heal at all).
     gave_up: u64,
 }
 
@@ -78,7 +79,7 @@ fn arm(t: &TestEnv, s: &Path, round: u64) -> std::process::Child {
         .expect("helper")
 }
 
-/// At a random moment of the helper's window (it refreshes once the index is a second old,
+/// At a random moment of the helper's window (it looks once the index is a second old,
 /// looking every 100 ms) a `git add` and a `git commit`: both must succeed, and the commit
 /// holds what was staged.
 fn race(
@@ -103,7 +104,7 @@ fn race(
     let op_start = SystemTime::now();
     seen.in_window += u64::from(helper_alive());
     // Every other round `status` looks at the same moment: its own healing of a racy index
-    // goes through a copy too, so it never fails the commands either.
+    // takes no lock either, so it never fails the commands.
     let sandbox = s
         .file_name()
         .expect("n")
@@ -154,7 +155,7 @@ fn race(
             .is_ok_and(|h| *h >= index_at && *h <= op_start),
     );
     seen.gave_up += u64::from(!healed.as_ref().is_ok_and(|h| *h >= index_at));
-    // What was staged and committed is there: the helper swapped nothing over it.
+    // What was staged and committed is there: the helper put nothing over it.
     assert_eq!(
         t.git(s, &["show", "HEAD:round.txt"]),
         format!("{name}\n"),
@@ -232,7 +233,7 @@ fn the_healing_helper_never_makes_a_git_command_fail() {
         }
     }
     eprintln!(
-        "{total} rounds ({} git commands): {in_window} while the helper ran, {healed} after it had healed, {gave_up} while it refreshed (it gave up); seed {seed}, {:?}",
+        "{total} rounds ({} git commands): {in_window} while the helper ran, {healed} after it had healed, {gave_up} while it looked (it gave up); seed {seed}, {:?}",
         total * 2,
         started.elapsed()
     );
@@ -244,6 +245,83 @@ fn the_healing_helper_never_makes_a_git_command_fail() {
     assert!(healed > 0, "the helper never healed an index");
     assert!(
         gave_up >= 20,
-        "only {gave_up} of {total} rounds came while it refreshed"
+        "only {gave_up} of {total} rounds came while it looked"
     );
+}
+
+/// Overwrites `rel` in place with other bytes of the same size and gives it back its mtime:
+/// with `core.trustctime=false`, git's stat data cannot tell it changed, only its racy check can.
+fn change_invisibly(dir: &Path, rel: &str) {
+    let path = dir.join(rel);
+    let meta = fs::metadata(&path).expect("file");
+    let old = fs::read(&path).expect("read");
+    let new: Vec<u8> = old
+        .iter()
+        .map(|b| if *b == b'\n' { *b } else { b'x' })
+        .collect();
+    let file = fs::File::options().write(true).open(&path).expect("open");
+    std::io::Write::write_all(&mut &file, &new).expect("write");
+    file.set_modified(meta.modified().expect("mtime"))
+        .expect("mtime back");
+}
+
+/// The tracked file git cannot trust by its stat data in a fresh sandbox: the newest of them,
+/// when it is no older than the index ("racily clean"). `None` when the checkout's clock ticked
+/// between the last file and the index.
+fn racy_file(t: &TestEnv, s: &Path) -> Option<String> {
+    let index = t.git(s, &["rev-parse", "--git-path", "index"]);
+    let index_at = fs::metadata(s.join(index.trim())).and_then(|m| m.modified());
+    let newest = (0..10)
+        .flat_map(|d| (0..100).map(move |f| format!("d{d}/f{f}.txt")))
+        .filter_map(|rel| Some((fs::metadata(s.join(&rel)).ok()?.modified().ok()?, rel)))
+        .max()?;
+    (newest.0 >= index_at.ok()?).then_some(newest.1)
+}
+
+/// Waits for the sandbox's helper to be done.
+fn helper_done(t: &TestEnv, s: &Path) {
+    let pid = t
+        .repo
+        .join(".git/worktrees")
+        .join(s.file_name().expect("n"))
+        .join("git-sandbox-heal.pid");
+    let start = Instant::now();
+    while pid.exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the helper hangs"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_change_in_the_checkouts_instant_is_never_healed_away() {
+    let t = TestEnv::new();
+    big_index(&t);
+    t.git(&t.repo, &["config", "core.trustctime", "false"]);
+    let mut hit = 0;
+    for round in 0..20 {
+        let name = format!("c{round}");
+        let s = t.new_sandbox(&name);
+        // Only a racily clean file tests it (git trusts the others' stat data, healed or not).
+        let Some(rel) = racy_file(&t, &s) else {
+            continue;
+        };
+        change_invisibly(&s, &rel);
+        // The helper and a `list` (which heals too) both get their chance.
+        std::thread::sleep(Duration::from_millis(1300));
+        t.ok(&t.repo, &["list"]);
+        helper_done(&t, &s);
+        assert_eq!(
+            t.git(&s, &["status", "--porcelain"]),
+            format!(" M {rel}\n"),
+            "{name}: the change was healed away"
+        );
+        hit += 1;
+        if hit == 3 {
+            return;
+        }
+    }
+    panic!("only {hit} of 20 checkouts left a racily clean file");
 }
