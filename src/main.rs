@@ -10,6 +10,7 @@ mod compose;
 mod config;
 mod context;
 mod du;
+mod engine;
 mod env;
 mod error;
 mod fault;

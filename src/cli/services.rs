@@ -40,6 +40,11 @@ pub struct UpArgs {
     /// container_name, a literal host port, a fixed subnet, host networking).
     #[arg(long)]
     pub force: bool,
+    /// The Docker engine to run the stack on: a docker context, `local`, or an endpoint
+    /// (tcp://host:2375, ssh://user@host). Default: the shell's DOCKER_HOST/DOCKER_CONTEXT
+    /// when set, else the engine it last ran on. A running stack is never moved.
+    #[arg(long, value_name = "ENGINE")]
+    pub engine: Option<String>,
     /// More arguments for `docker compose up`: services, `--force-recreate`, … (after `--`).
     #[arg(last = true, value_name = "COMPOSE_ARGS")]
     pub compose_args: Vec<String>,

@@ -88,21 +88,38 @@ pub fn cannot_start(command: &[String], err: &std::io::Error) -> UserError {
 
 /// Starts an instance's stack after checking its ports are free.
 pub fn up_instance(repo: &Repo, cfg: &Config, inst: &Instance, attach: bool) -> Result<i32> {
-    up_instance_with(repo, cfg, inst, attach, &[], false, true)
+    up_instance_with(repo, cfg, inst, &Up::plain(attach))
 }
 
-/// [`up_instance`], with more arguments for `docker compose up` (`--build`, services).
-pub fn up_instance_with(
-    repo: &Repo,
-    cfg: &Config,
-    inst: &Instance,
-    attach: bool,
-    extra: &[String],
-    force: bool,
-    seed: bool,
-) -> Result<i32> {
+/// How `up` runs: attached, more arguments for `docker compose up` (`--build`, services),
+/// `--force`, seeding, `--engine`.
+pub struct Up<'a> {
+    pub attach: bool,
+    pub extra: &'a [String],
+    pub force: bool,
+    pub seed: bool,
+    pub engine: Option<&'a str>,
+}
+
+impl Up<'_> {
+    pub fn plain(attach: bool) -> Up<'static> {
+        Up {
+            attach,
+            extra: &[],
+            force: false,
+            seed: true,
+            engine: None,
+        }
+    }
+}
+
+/// [`up_instance`], with the options of [`Up`].
+pub fn up_instance_with(repo: &Repo, cfg: &Config, inst: &Instance, up: &Up) -> Result<i32> {
+    let (attach, extra, force, seed) = (up.attach, up.extra, up.force, up.seed);
     let path = target::verify(repo, inst)?;
     let tool = compose::Tool::detect()?;
+    let engine = crate::engine::choose::for_up(inst, up.engine)?;
+    let inst = &crate::engine::choose::record(inst, &engine)?;
     let inst = &compose::owner::settle(&crate::registry::Registry::locate()?, inst)?;
     if compose::owner::legacy(inst) {
         // An older entry's project was never checked against the engine.
@@ -112,6 +129,7 @@ pub fn up_instance_with(
     super::inputs::bring_or_refuse(repo, cfg, inst, &path)?;
     let rendered = render(repo, cfg, inst, &tool, &path)?;
     isolation(&rendered, inst, force)?;
+    crate::engine::mounts::check(&engine, inst, &rendered.file, force)?;
     if inst.kind == crate::registry::Kind::Sandbox {
         super::inputs::say_shared_once(cfg, &path);
     }
@@ -122,7 +140,7 @@ pub fn up_instance_with(
         })?
         .has(inst);
     if !running {
-        let busy = env::busy_ports(cfg, inst.slot);
+        let busy = env::busy_ports(cfg, inst.slot, &engine);
         if !busy.is_empty() {
             let list: Vec<String> = busy
                 .iter()
@@ -276,10 +294,13 @@ pub fn up(ctx: &Ctx, args: UpArgs) -> Result<i32> {
         &repo,
         &cfg,
         &inst,
-        args.attach && !args.detach,
-        &extra,
-        args.force,
-        true,
+        &Up {
+            attach: args.attach && !args.detach,
+            extra: &extra,
+            force: args.force,
+            seed: true,
+            engine: args.engine.as_deref(),
+        },
     )
 }
 

@@ -19,7 +19,7 @@
 //! [`down_for_removal`] fail with an error naming it, and `rm` removes nothing unless `--force`.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use anyhow::{Context, Result};
 
@@ -279,7 +279,7 @@ fn compose_down(cfg: &Config, inst: &Instance, dir: &Path) -> Result<bool> {
 }
 
 fn docker(args: &[&str]) -> std::io::Result<std::process::Output> {
-    Command::new("docker")
+    crate::engine::docker()
         .args(args)
         .stdin(Stdio::null())
         .output()

@@ -177,6 +177,10 @@ pub struct Instance {
     /// an older git-sandbox made (theirs is derived from the id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project: Option<String>,
+    /// The Docker engine its stack runs on, recorded at `up`; absent for entries an older
+    /// git-sandbox made and stacks never started (the shell's engine, as before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<crate::engine::Engine>,
 }
 
 impl Instance {
