@@ -2,7 +2,8 @@
 //! registry. Every child (the real `git-sandbox` binary and the real `git`) runs with a cleared
 //! environment: no global or system git config, no `GIT_*`, `XDG_*` or colour settings of the
 //! caller, fixed dates, the registry under the temp dir. Only `DOCKER_HOST` passes through, so
-//! the Docker tests reach the same engine `docker info` answered on.
+//! the Docker tests reach the same engine `docker info` answered on; a test aims the binary at
+//! another engine with `TestEnv::cmd_on` (`engines.rs`).
 //!
 //! PATH is the suite's own ([`own_path`]): the system directories, minus any that holds a
 //! `git-sandbox` (an installed copy must never stand in for the binary under test), and a
@@ -17,6 +18,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_git-sandbox");
+
+// The second Docker engine (issue 24) and the per-engine helpers live in `engines.rs`;
+// `TestEnv::cmd_on(engine, dir)` runs the binary with that engine as its `DOCKER_HOST`.
+#[allow(unused_imports)]
+pub use crate::engines::{docker_on, engine2};
 
 pub struct TestEnv {
     _tmp: tempfile::TempDir,

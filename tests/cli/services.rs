@@ -3,59 +3,25 @@
 //! naming the sandbox. Without an engine these tests skip and say so, unless
 //! `GIT_SANDBOX_REQUIRE_DOCKER=1` (set by CI) turns the skip into a failure.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::path::Path;
 use std::process::Command;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 
 use crate::common::TestEnv;
+use crate::engines;
 
 pub(crate) const IMAGE: &str = "git-sandbox-test-httpd:1";
 
-/// Whether Docker tests can run; panics when they must but cannot.
+/// Whether Docker tests can run (the engine answers and holds [`IMAGE`], built once per
+/// process); panics when they must but cannot.
 pub(crate) fn docker_ready() -> bool {
     static READY: OnceLock<Result<(), String>> = OnceLock::new();
     let r = READY.get_or_init(|| {
-        let info = Command::new("docker")
-            .arg("info")
-            .output()
-            .map_err(|_| "the docker CLI is missing (not on PATH)".to_string())?;
-        if !info.status.success() {
-            let why = String::from_utf8_lossy(&info.stderr);
-            let first = why.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-            return Err(format!(
-                "the Docker engine does not answer `docker info`: {first}"
-            ));
-        }
-        let busybox = ["/bin/busybox", "/usr/bin/busybox"]
-            .into_iter()
-            .find(|p| Path::new(p).is_file())
-            .ok_or("busybox-static missing (apt-get install busybox-static)")?;
-        let ctx = tempfile::tempdir().map_err(|e| e.to_string())?;
-        std::fs::copy(busybox, ctx.path().join("busybox")).map_err(|e| e.to_string())?;
-        std::fs::write(
-            ctx.path().join("Dockerfile"),
-            "FROM scratch\nCOPY busybox /busybox\nENTRYPOINT [\"/busybox\"]\n",
-        )
-        .map_err(|e| e.to_string())?;
-        let out = Command::new("docker")
-            .args(["build", "-q", "-t", IMAGE])
-            .arg(ctx.path())
-            .output()
-            .map_err(|e| e.to_string())?;
-        if !out.status.success() {
-            return Err(format!(
-                "docker build failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        Ok(())
+        engines::engine_id(None)?;
+        engines::build_test_image(None)
     });
     match r {
         Ok(()) => true,
-        Err(why) if std::env::var_os("GIT_SANDBOX_REQUIRE_DOCKER").is_some_and(|v| v == "1") => {
+        Err(why) if engines::docker_required() => {
             panic!(
                 "Docker tests are required here (GIT_SANDBOX_REQUIRE_DOCKER=1) but cannot run: {why}"
             )
@@ -114,53 +80,18 @@ pub(crate) struct Cleanup(pub(crate) String);
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
-        let label = "{{.Label \"com.docker.compose.project\"}}";
-        for (list, id, rm) in [
-            (&["ps", "-a"][..], "{{.ID}}", &["rm", "-f", "-v"][..]),
-            (
-                &["volume", "ls"][..],
-                "{{.Name}}",
-                &["volume", "rm", "-f"][..],
-            ),
-            (&["network", "ls"][..], "{{.ID}}", &["network", "rm"][..]),
-        ] {
-            let Ok(out) = Command::new("docker")
-                .args(list)
-                .args(["--filter", "label=com.docker.compose.project"])
-                .args(["--format", &format!("{id} {label}")])
-                .output()
-            else {
-                continue;
-            };
-            for line in String::from_utf8_lossy(&out.stdout).lines() {
-                if let Some((id, project)) = line.split_once(' ')
-                    && project.starts_with(&self.0)
-                {
-                    let _ = Command::new("docker").args(rm).arg(id).output();
-                }
-            }
-        }
+        engines::remove_projects(None, &self.0);
     }
 }
 
+/// `GET /` from `127.0.0.1:port`; the response when it is a 200.
 pub(crate) fn get(port: u32) -> Option<String> {
-    let mut s = TcpStream::connect(("127.0.0.1", port as u16)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    s.write_all(b"GET / HTTP/1.0\r\n\r\n").ok()?;
-    let mut body = String::new();
-    s.read_to_string(&mut body).ok()?;
-    body.contains("200 OK").then_some(body)
+    engines::get_at("127.0.0.1", port)
 }
 
+/// [`get`] until it answers; panics after 30 s.
 pub(crate) fn wait_for(port: u32) -> String {
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(30) {
-        if let Some(b) = get(port) {
-            return b;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    panic!("nothing served on port {port} within 30 s");
+    engines::wait_for_at("127.0.0.1", port)
 }
 
 pub(crate) fn project_objects(project: &str) -> (usize, usize) {
