@@ -109,6 +109,13 @@ pub struct PortsArgs {
     pub json: bool,
 }
 
+#[derive(Args, Debug)]
+pub struct EnginesArgs {
+    /// Machine-readable output (see the README for the shape).
+    #[arg(long)]
+    pub json: bool,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum LocalProdCommand {
     /// Make this repo's local-prod (slot 0, `../<repo>-prod` by default).
