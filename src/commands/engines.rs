@@ -56,7 +56,9 @@ fn row(e: &Engine, insts: &[&Instance], shell: bool) -> EngineRow {
         let running = s.spawn(|| crate::compose::owner::running_on(e));
         let published = engine::ports::published(e);
         (
-            running.join().unwrap_or_else(|_| Err("docker ps failed".into())),
+            running
+                .join()
+                .unwrap_or_else(|_| Err("docker ps failed".into())),
             published,
         )
     });
@@ -110,11 +112,19 @@ fn show(r: &EngineRow) {
         .collect();
     ui::out(&format!(
         "  sandboxes: {}",
-        if names.is_empty() { "none".into() } else { names.join(", ") }
+        if names.is_empty() {
+            "none".into()
+        } else {
+            names.join(", ")
+        }
     ));
     let ports: Vec<String> = r.busy_ports.iter().map(u32::to_string).collect();
     ui::out(&format!(
         "  busy ports: {}",
-        if ports.is_empty() { "none".into() } else { ports.join(", ") }
+        if ports.is_empty() {
+            "none".into()
+        } else {
+            ports.join(", ")
+        }
     ));
 }

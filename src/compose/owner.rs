@@ -308,11 +308,11 @@ pub fn lines(args: &[&str]) -> Result<Option<Vec<String>>, String> {
     lines_with(crate::engine::docker(), args)
 }
 
-fn lines_with(mut docker: std::process::Command, args: &[&str]) -> Result<Option<Vec<String>>, String> {
-    let out = docker
-        .args(args)
-        .stdin(Stdio::null())
-        .output();
+fn lines_with(
+    mut docker: std::process::Command,
+    args: &[&str],
+) -> Result<Option<Vec<String>>, String> {
+    let out = docker.args(args).stdin(Stdio::null()).output();
     match out {
         Ok(o) if o.status.success() => Ok(Some(
             String::from_utf8_lossy(&o.stdout)

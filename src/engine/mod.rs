@@ -214,7 +214,13 @@ pub fn named(x: &str) -> Result<Engine> {
 /// A docker context's endpoint, from `docker context inspect`.
 fn context_endpoint(name: &str) -> Result<String> {
     let out = Command::new("docker")
-        .args(["context", "inspect", "--format", "{{.Endpoints.docker.Host}}", name])
+        .args([
+            "context",
+            "inspect",
+            "--format",
+            "{{.Endpoints.docker.Host}}",
+            name,
+        ])
         .env_remove("DOCKER_HOST")
         .env_remove("DOCKER_CONTEXT")
         .stdin(Stdio::null())
@@ -266,10 +272,16 @@ mod tests {
 
     #[test]
     fn hosts_of_endpoints() {
-        assert_eq!(at("tcp://10.1.2.3:2375").host().as_deref(), Some("10.1.2.3"));
+        assert_eq!(
+            at("tcp://10.1.2.3:2375").host().as_deref(),
+            Some("10.1.2.3")
+        );
         assert_eq!(at("ssh://me@build-1:22").host().as_deref(), Some("build-1"));
         assert_eq!(at("ssh://build-1").host().as_deref(), Some("build-1"));
-        assert_eq!(at("tcp://[fd00::2]:2375").host().as_deref(), Some("fd00::2"));
+        assert_eq!(
+            at("tcp://[fd00::2]:2375").host().as_deref(),
+            Some("fd00::2")
+        );
         assert_eq!(at("unix:///var/run/docker.sock").host(), None);
         assert_eq!(at("npipe:////./pipe/docker_engine").host(), None);
     }

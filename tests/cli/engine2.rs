@@ -58,9 +58,14 @@ fn a_port_published_on_engine2_answers_at_its_address_not_on_localhost() {
     );
     let args = ["run", "-d", "--name", &name, "-p", "8080"];
     let mut run = docker_on(Some(&e2));
-    run.args(args).args(["--entrypoint", "/busybox", IMAGE, "sh", "-c", &script]);
+    run.args(args)
+        .args(["--entrypoint", "/busybox", IMAGE, "sh", "-c", &script]);
     let out = run.output().expect("docker run");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let published = docker_ok(Some(&e2), &["port", &name, "8080/tcp"]);
     let port: u32 = published
         .lines()
@@ -69,12 +74,25 @@ fn a_port_published_on_engine2_answers_at_its_address_not_on_localhost() {
         .and_then(|(_, p)| p.parse().ok())
         .unwrap_or_else(|| panic!("no published port in {published:?}"));
     let page = wait_for_at(engine_addr(&e2), port);
-    assert!(page.contains(&mark), "{}:{port} served {page}", engine_addr(&e2));
+    assert!(
+        page.contains(&mark),
+        "{}:{port} served {page}",
+        engine_addr(&e2)
+    );
     let local = get_at("127.0.0.1", port).unwrap_or_default();
-    assert!(!local.contains(&mark), "engine2's port {port} answers on 127.0.0.1");
+    assert!(
+        !local.contains(&mark),
+        "engine2's port {port} answers on 127.0.0.1"
+    );
     // The main engine does not know the container.
-    let on_main = docker_on(None).args(["inspect", &name]).output().expect("docker");
-    assert!(!on_main.status.success(), "{name} exists on the main engine");
+    let on_main = docker_on(None)
+        .args(["inspect", &name])
+        .output()
+        .expect("docker");
+    assert!(
+        !on_main.status.success(),
+        "{name} exists on the main engine"
+    );
 }
 
 #[test]
@@ -97,11 +115,27 @@ fn cleanup_on_engine2_removes_its_projects_and_nothing_on_the_main_engine() {
         args.extend(["--filter", &filter, "-q"]);
         docker_ok(host, &args)
     };
-    assert_eq!(left(Some(&e2), &["ps", "-a"]), "", "container {container} left");
-    assert_eq!(left(Some(&e2), &["volume", "ls"]), "", "volume left on engine2");
-    assert_eq!(left(None, &["volume", "ls"]), volume, "main engine's volume gone");
+    assert_eq!(
+        left(Some(&e2), &["ps", "-a"]),
+        "",
+        "container {container} left"
+    );
+    assert_eq!(
+        left(Some(&e2), &["volume", "ls"]),
+        "",
+        "volume left on engine2"
+    );
+    assert_eq!(
+        left(None, &["volume", "ls"]),
+        volume,
+        "main engine's volume gone"
+    );
     remove_projects(None, &project);
-    assert_eq!(left(None, &["volume", "ls"]), "", "main engine's volume left");
+    assert_eq!(
+        left(None, &["volume", "ls"]),
+        "",
+        "main engine's volume left"
+    );
 }
 
 #[test]
@@ -119,7 +153,10 @@ fn the_binary_run_with_cmd_on_starts_its_stack_on_engine2_only() {
     let running = |host: Option<&str>| {
         let label = "{{.Label \"com.docker.compose.project\"}}";
         let all = docker_ok(host, &["ps", "--format", label]);
-        let ours: Vec<&str> = all.lines().filter(|p| p.starts_with(&t.repo_name())).collect();
+        let ours: Vec<&str> = all
+            .lines()
+            .filter(|p| p.starts_with(&t.repo_name()))
+            .collect();
         ours.join("\n")
     };
     assert!(!running(Some(&e2)).is_empty(), "nothing runs on engine2");

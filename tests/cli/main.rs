@@ -39,6 +39,7 @@ mod provenance;
 mod readme;
 mod references;
 mod references_env;
+mod remote_engine;
 mod removal;
 mod render;
 mod render_vars;

@@ -9,8 +9,8 @@ use serde::Serialize;
 
 use crate::compose;
 use crate::config::Config;
-use crate::git::{self, Repo};
 use crate::engine::{self, Engine};
+use crate::git::{self, Repo};
 use crate::registry::{Instance, Kind, MadeBy, Pushed, State};
 use crate::{target, ui};
 
@@ -130,7 +130,10 @@ pub fn gather(insts: &[Instance]) -> Vec<Row> {
             .map(|(h, (i, e))| {
                 let mut r = h.join().unwrap_or_else(|_| empty_row(i));
                 if r.services_up.is_some() {
-                    r.services_up = running.get(e).and_then(|up| up.as_ref()).map(|up| up.has(i));
+                    r.services_up = running
+                        .get(e)
+                        .and_then(|up| up.as_ref())
+                        .map(|up| up.has(i));
                 }
                 if let Some(e) = bad_config.get(i.parent_repo.as_path()) {
                     r.error.get_or_insert_with(|| e.clone());
