@@ -211,6 +211,13 @@ pub fn named(x: &str) -> Result<Engine> {
     })
 }
 
+/// Whether a recorded engine is one git-sandbox could have written: a name and an endpoint
+/// with a scheme, neither empty nor holding a control character (a hand-edited registry).
+pub fn well_formed(e: &Engine) -> bool {
+    let plain = |s: &str| !s.is_empty() && !s.chars().any(char::is_control) && !s.starts_with('-');
+    plain(&e.name) && plain(&e.endpoint) && e.endpoint.contains("://")
+}
+
 /// A docker context's endpoint, from `docker context inspect`.
 fn context_endpoint(name: &str) -> Result<String> {
     let out = Command::new("docker")
@@ -304,6 +311,15 @@ mod tests {
         assert_eq!(named("tcp://h:1").ok(), Some(at("tcp://h:1")));
         assert!(named("").is_err());
         assert!(named("a\nb").is_err());
+    }
+
+    #[test]
+    fn recorded_engines_are_checked() {
+        assert!(well_formed(&Engine::local()));
+        assert!(well_formed(&at("tcp://h:1")));
+        assert!(!well_formed(&at("h:1")));
+        assert!(!well_formed(&at("tcp://h\n:1")));
+        assert!(!well_formed(&at("-H tcp://h")));
     }
 
     #[test]
