@@ -118,8 +118,9 @@ start() {
   stop_quietly
   make_network
   start_dockerd
-  wait_answers || exit 1
-  main_engine_ok || exit 1
+  # A failed start leaves nothing running (its log stays in $DIR).
+  wait_answers || { stop_quietly; exit 1; }
+  main_engine_ok || { stop_quietly; exit 1; }
   echo "DOCKER_HOST=$TCP_HOST"
 }
 
