@@ -115,6 +115,9 @@ pub struct Restoring {
     pub uuid: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project: Option<String>,
+    /// The engine its stack and kept volumes are on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<crate::engine::Engine>,
 }
 
 /// A `mv` under way: where the sandbox was and what it was called. Recorded (with the pid)

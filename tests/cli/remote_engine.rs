@@ -315,3 +315,48 @@ fn a_worktree_bind_mount_is_refused_on_a_remote_engine_and_runs_with_force() {
     t.ok_on(&e2, &t.repo, &["up", "a", "--force"]);
     assert_eq!(running(&t, Some(&e2)).len(), 1, "--force did not start it");
 }
+
+/// Whether volume `name` exists on `host`.
+fn volume_on(host: &str, name: &str) -> bool {
+    docker_on(Some(host))
+        .args(["volume", "inspect", name])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn restore_and_trash_purge_find_the_kept_volumes_on_the_recorded_engine() {
+    let base = 21500;
+    let Some((e2, t)) = setup("trash", base, "") else {
+        return;
+    };
+    let _clean = CleanupOn(e2.clone(), t.repo_name());
+    t.ok_on(&e2, &t.repo, &["new", "a", "--up"]);
+    let volume = format!("{}--a_data", t.repo_name());
+    assert!(volume_on(&e2, &volume), "no {volume} on engine2");
+    t.ok_on(MAIN, &t.repo, &["rm", "a", "--yes"]);
+    assert!(volume_on(&e2, &volume), "rm did not keep {volume}");
+    let listed = t.ok_on(MAIN, &t.repo, &["trash", "list"]);
+    assert!(
+        listed.contains(&format!("volume {volume}: on engine {e2}")),
+        "{listed}"
+    );
+    // restore gives it its engine back: `up` in a plain shell runs there, on its volume.
+    t.ok(&t.repo, &["restore", "a"]);
+    assert_eq!(
+        t.registry()["instances"][0]["engine"]["endpoint"],
+        e2.as_str()
+    );
+    t.ok(&t.repo, &["up", "a"]);
+    assert_eq!(
+        running(&t, Some(&e2)).len(),
+        1,
+        "restored a does not run on engine2"
+    );
+    t.ok_on(MAIN, &t.repo, &["rm", "a", "--yes"]);
+    t.ok_on(MAIN, &t.repo, &["trash", "purge", "--yes"]);
+    assert!(
+        !volume_on(&e2, &volume),
+        "trash purge left {volume} on engine2"
+    );
+}
