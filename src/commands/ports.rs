@@ -1,7 +1,7 @@
 //! `ports`: the port plan's slots (local-prod's, the first ones, and every one this repo's
 //! sandboxes hold), who holds each, whether its ports are busy now (on the engine's host: the
-//! owner's, else the shell's), and how many slots the
-//! repo may take (`max_slots`, else as many as the plan fits, else no limit without ports).
+//! owner's engine, else the shell's, where `new` plans), and how many slots the repo may take
+//! (`max_slots`, else as many as the plan fits, else no limit without ports).
 
 use anyhow::Result;
 

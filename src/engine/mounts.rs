@@ -1,7 +1,8 @@
 //! Bind mounts that cannot be true on a remote engine: a bind mount's source is a path of the
 //! engine's host, so the worktree (or any path of this machine) would be empty there, or
 //! someone else's. `up` on a remote engine refuses them, naming each service and path and the
-//! ways out, unless `--force`. Named volumes (and seeding them) work on any engine.
+//! ways out, unless `--force`. Named volumes (and seeding them) work on any engine. A port
+//! published on the engine host's loopback is said: this machine cannot reach it there.
 
 use std::path::Path;
 
@@ -61,13 +62,51 @@ fn short_source(s: &str) -> Option<String> {
         .then(|| source.to_string())
 }
 
+/// The services of a compose model that publish a port on a loopback address of the engine's
+/// host (`127.0.0.1:8080:80`, long form `host_ip: 127.0.0.1`): on a remote engine, nothing
+/// on this machine reaches them.
+pub fn loopback(doc: &Yaml) -> Vec<String> {
+    let Some(services) = doc["services"].as_hash() else {
+        return Vec::new();
+    };
+    let is_loop = |ip: &str| ip.starts_with("127.") || ip == "::1" || ip == "[::1]";
+    let mut out = Vec::new();
+    for (name, svc) in services {
+        let hit = svc["ports"]
+            .as_vec()
+            .into_iter()
+            .flatten()
+            .any(|p| match p {
+                Yaml::String(s) => {
+                    s.matches(':').count() >= 2
+                        && is_loop(s.rsplitn(3, ':').last().unwrap_or_default())
+                }
+                Yaml::Hash(_) => p["host_ip"].as_str().is_some_and(is_loop),
+                _ => false,
+            });
+        if hit {
+            out.push(name.as_str().unwrap_or_default().to_string());
+        }
+    }
+    out
+}
+
 /// Refuses `up` of `inst` on a remote `engine` while its rendered file bind-mounts paths of
 /// this machine, unless `force` (then each is a warning).
 pub fn check(engine: &Engine, inst: &Instance, file: &Path, force: bool) -> Result<()> {
     if engine.is_local() {
         return Ok(());
     }
-    let binds = binds(file);
+    let doc = crate::compose::raw::load(file).unwrap_or(Yaml::Null);
+    let lo = loopback(&doc);
+    if !lo.is_empty() {
+        crate::ui::warn(&format!(
+            "{} publish(es) ports on a loopback address of engine {}'s host: only that host reaches them, not this machine (publish on all addresses to use SANDBOX_URL_* from here)",
+            lo.join(", "),
+            engine.shown()
+        ));
+    }
+    let binds = of_model(&doc);
     if binds.is_empty() {
         return Ok(());
     }
@@ -122,6 +161,14 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn loopback_ports_short_and_long() {
+        let doc = model(
+            "services:\n  a:\n    ports: [\"127.0.0.1:8080:80\"]\n  b:\n    ports: [\"8081:80\"]\n  c:\n    ports:\n      - target: 80\n        published: \"8082\"\n        host_ip: 127.0.0.1\n  d:\n    ports:\n      - target: 80\n        published: \"8083\"\n",
+        );
+        assert_eq!(loopback(&doc), vec!["a".to_string(), "c".to_string()]);
     }
 
     #[test]
