@@ -20,13 +20,6 @@ pub struct Bind {
     pub source: String,
 }
 
-/// The bind mounts of the rendered compose file at `file`.
-pub fn binds(file: &Path) -> Vec<Bind> {
-    crate::compose::raw::load(file)
-        .map(|doc| of_model(&doc))
-        .unwrap_or_default()
-}
-
 /// The bind mounts of a compose model: long form `type: bind`, or a short form whose source
 /// is a path (`./src:/app`, `/data:/data`, `~/x:/x`), not a volume name.
 pub fn of_model(doc: &Yaml) -> Vec<Bind> {
