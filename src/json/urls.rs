@@ -44,3 +44,19 @@ impl Urls {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_name_the_engines_host() {
+        let local =
+            serde_json::json!({"sandbox": {"name": "a", "ports": {"web": 3001}, "engine": null}});
+        let remote = serde_json::json!({"sandbox": {"name": "a", "ports": {"web": 3001},
+            "engine": {"name": "tcp://10.1.2.3:2375", "endpoint": "tcp://10.1.2.3:2375"}}});
+        let url = |v: &Value| Urls::of_status(v).map(|u| u.urls["web"].clone());
+        assert_eq!(url(&local).as_deref(), Some("http://localhost:3001"));
+        assert_eq!(url(&remote).as_deref(), Some("http://10.1.2.3:3001"));
+    }
+}
