@@ -133,28 +133,7 @@ pub fn up_instance_with(repo: &Repo, cfg: &Config, inst: &Instance, up: &Up) -> 
     if inst.kind == crate::registry::Kind::Sandbox {
         super::inputs::say_shared_once(cfg, &path);
     }
-    let running = compose::owner::running()
-        .map_err(|e| {
-            UserError::new(format!("cannot start the services of {}: {e}", inst.name))
-                .hint("start Docker (or point DOCKER_HOST at it) and try again")
-        })?
-        .has(inst);
-    if !running {
-        let busy = env::busy_ports(cfg, inst.slot, &engine);
-        if !busy.is_empty() {
-            let list: Vec<String> = busy
-                .iter()
-                .map(|p| format!("{} ({})", p.port, p.label()))
-                .collect();
-            return Err(UserError::new(format!(
-                "port(s) of {} are taken by another program: {}",
-                inst.name,
-                list.join(", ")
-            ))
-            .hint("stop what listens there (e.g. `ss -ltnp`), or remove this sandbox and make a new one on a free slot")
-            .into());
-        }
-    }
+    crate::engine::ports::refuse_busy(cfg, inst, &engine)?;
     if seed {
         // Volumes `[compose] seed` names that do not exist yet start as copies of main's.
         super::seed::before_up(repo, cfg, inst, &rendered.file)?;

@@ -1,7 +1,8 @@
 //! Busy ports on an engine's host. A local engine's are this machine's (the bind probe of
 //! [`crate::env::port_free`], unchanged). A remote engine's are the host ports its containers
 //! publish (`docker ps`, asked once per run) and whatever answers a TCP connect to the engine's
-//! host address (another program there).
+//! host address (another program there). `refuse_busy`: `up`'s refusal of a stack whose ports
+//! are taken there.
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -9,11 +10,46 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use super::Engine;
+use crate::config::Config;
+use crate::error::UserError;
+use crate::registry::Instance;
 
 /// How long a connect to the engine's host may take before the port counts as free.
 const PROBE: Duration = Duration::from_millis(400);
 
 static PUBLISHED: Mutex<Option<HashMap<Engine, BTreeSet<u32>>>> = Mutex::new(None);
+
+/// Before a stack that is not running starts: its ports must be free on the engine's host.
+pub fn refuse_busy(cfg: &Config, inst: &Instance, engine: &Engine) -> anyhow::Result<()> {
+    let running = crate::compose::owner::running()
+        .map_err(|e| {
+            UserError::new(format!("cannot start the services of {}: {e}", inst.name))
+                .hint("start Docker (or point DOCKER_HOST at it) and try again")
+        })?
+        .has(inst);
+    if !running {
+        let busy = crate::env::busy_ports(cfg, inst.slot, engine);
+        if !busy.is_empty() {
+            let list: Vec<String> = busy
+                .iter()
+                .map(|p| format!("{} ({})", p.port, p.label()))
+                .collect();
+            let on = if engine.is_local() {
+                String::new()
+            } else {
+                format!(" on {} (engine {})", engine.url_host(), engine.shown())
+            };
+            return Err(UserError::new(format!(
+                "port(s) of {} are taken by another program{on}: {}",
+                inst.name,
+                list.join(", ")
+            ))
+            .hint("stop what listens there (e.g. `ss -ltnp`), or remove this sandbox and make a new one on a free slot")
+            .into());
+        }
+    }
+    Ok(())
+}
 
 /// Whether nothing holds `port` on the engine's host.
 pub fn free_on(engine: &Engine, port: u32) -> bool {
