@@ -306,11 +306,20 @@ pub(super) fn lines(inst: &Instance, args: &[&str]) -> Result<Option<Vec<String>
 }
 
 fn unreachable(inst: &Instance, detail: &str) -> anyhow::Error {
+    let hint = match &inst.engine {
+        // The recorded engine is used whatever the shell says: pointing DOCKER_HOST elsewhere
+        // cannot help.
+        Some(e) => format!(
+            "its stack runs on engine {} (recorded at `up`): make that engine reachable and try again",
+            e.shown()
+        ),
+        None => "start Docker (or point DOCKER_HOST at it) and try again".into(),
+    };
     UserError::new(format!(
         "the Docker engine cannot be reached, so the services of {} cannot be stopped ({detail})",
         inst.name
     ))
-    .hint("start Docker (or point DOCKER_HOST at it) and try again")
+    .hint(hint)
     .hint("or pass --force to remove it anyway, leaving any of its containers running")
     .into()
 }

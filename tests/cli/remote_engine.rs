@@ -148,6 +148,25 @@ fn a_port_taken_on_the_engine_host_makes_the_plan_skip_that_slot() {
         3,
         "slots 1 and 2 are busy on the engine's host"
     );
+    // Taken after `new`: `up` refuses, naming the engine's host.
+    let _late = Outsider::run(
+        &e2,
+        format!("gsb-re-late-{pid}"),
+        &["--network", "host"],
+        base + 3,
+    );
+    wait_for_at(engine_addr(&e2), base + 3);
+    let out = t
+        .cmd_on(&e2, &t.repo)
+        .args(["up", "a"])
+        .output()
+        .expect("up");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!("{} (web)", base + 3)) && err.contains(engine_addr(&e2)),
+        "{err}"
+    );
     // On the local engine, those ports are free: the plan there takes slot 1.
     t.ok(&t.repo, &["new", "b"]);
     assert_eq!(

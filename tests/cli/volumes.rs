@@ -274,7 +274,7 @@ fn rm_refuses_when_the_engine_cannot_be_reached() {
             "{err}"
         );
         assert!(
-            err.contains("start Docker") && err.contains("--force"),
+            err.contains("engine gone (unix:///nonexistent.sock)") && err.contains("--force"),
             "{err}"
         );
     }
