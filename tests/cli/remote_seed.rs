@@ -53,6 +53,24 @@ fn write_on(host: &str, volume: &str, file: &str, text: &str) {
     );
 }
 
+/// On drop, removes from `.0` the copies `seed --reset` saved aside of volume `.1`.
+struct SavedCopies(String, String);
+
+impl Drop for SavedCopies {
+    fn drop(&mut self) {
+        let filter = format!("label=dev.git-sandbox.saved-from={}", self.1);
+        let Ok(out) = docker_on(Some(&self.0))
+            .args(["volume", "ls", "-q", "--filter", &filter])
+            .output()
+        else {
+            return;
+        };
+        for v in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+            let _ = docker_on(Some(&self.0)).args(["volume", "rm", v]).output();
+        }
+    }
+}
+
 #[test]
 fn a_sandbox_on_a_remote_engine_is_seeded_there_from_mains_volume_there() {
     let Some(e2) = engine2() else { return };
@@ -83,6 +101,7 @@ fn a_sandbox_on_a_remote_engine_is_seeded_there_from_mains_volume_there() {
     );
     let main = format!("{}_data", t.repo_name().to_lowercase());
     let mine = format!("{}--a_data", t.repo_name());
+    let _saved = SavedCopies(e2.clone(), mine.clone());
     let mut tries = 0;
     while read_on(Some(&e2), &main, "marker").is_none() && tries < 100 {
         std::thread::sleep(std::time::Duration::from_millis(100));
