@@ -109,6 +109,8 @@ pub enum Command {
     Adopt(AdoptArgs),
     /// Show the port plan and which ports are busy now.
     Ports(PortsArgs),
+    /// The Docker engines the sandboxes' stacks run on: each one's sandboxes and busy ports.
+    Engines(EnginesArgs),
     /// The slot-0 singleton that runs the real stack.
     #[command(subcommand, name = "local-prod")]
     LocalProd(LocalProdCommand),

@@ -160,6 +160,7 @@ fn invocation(
     }
     let (project, env_arg) = project_and_env(cfg, inst, dir);
     let mut cmd = Command::new(&tool.program);
+    crate::engine::apply(&mut cmd);
     cmd.current_dir(&project)
         .args(&tool.pre_args)
         .arg("-p")
@@ -221,6 +222,7 @@ pub fn config_of(dir: &Path, files: &[PathBuf]) -> Option<String> {
     let tool = Tool::detect().ok()?;
     let project = files.first().and_then(|f| f.parent()).unwrap_or(dir);
     let mut cmd = Command::new(&tool.program);
+    crate::engine::apply(&mut cmd);
     cmd.current_dir(project)
         .args(&tool.pre_args)
         .arg("--project-directory")

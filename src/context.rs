@@ -155,7 +155,7 @@ pub fn render(cfg: &Config, inst: &Instance, has_compose: bool) -> Result<String
                 "| {} | {} | {} | `{var}` |\n",
                 p.label(),
                 p.port,
-                env::url(p.port)
+                env::url_of(inst, p.port)
             ));
         }
     }

@@ -36,7 +36,7 @@ pub fn vars(cfg: &Config, inst: &Instance) -> Result<Vec<(String, String)>> {
             // Where it answers, for scripts and agents (`SANDBOX_URL_BACKEND`).
             out.push((
                 format!("SANDBOX_URL_{}", env_name("", &p.service)),
-                url(p.port),
+                url_of(inst, p.port),
             ));
             i += 1;
             continue;
@@ -61,9 +61,15 @@ pub fn vars(cfg: &Config, inst: &Instance) -> Result<Vec<(String, String)>> {
     Ok(out)
 }
 
-/// The URL a service on `port` answers at, from this machine.
-pub fn url(port: u32) -> String {
-    format!("http://localhost:{port}")
+/// The URL a service published on `port` of the engine's host `host` answers at, from this
+/// machine (`localhost` for a local engine).
+pub fn url(host: &str, port: u32) -> String {
+    format!("http://{host}:{port}")
+}
+
+/// The URL of `inst`'s service on `port`: on its engine's host.
+pub fn url_of(inst: &Instance, port: u32) -> String {
+    url(&crate::engine::of(inst).url_host(), port)
 }
 
 /// The project name an older git-sandbox derived from the id (entries without a stored
@@ -173,10 +179,11 @@ pub fn port_free(port: u32) -> bool {
         && v6_free("::")
 }
 
-/// The ports of a slot that are busy right now.
-pub fn busy_ports(cfg: &Config, slot: u32) -> Vec<Port> {
+/// The ports of a slot that are busy right now on the engine's host (this machine's for a
+/// local engine).
+pub fn busy_ports(cfg: &Config, slot: u32, engine: &crate::engine::Engine) -> Vec<Port> {
     cfg.ports_for(slot)
         .into_iter()
-        .filter(|p| !port_free(p.port))
+        .filter(|p| !crate::engine::ports::free_on(engine, p.port))
         .collect()
 }

@@ -10,6 +10,7 @@ mod compose;
 mod config;
 mod context;
 mod du;
+mod engine;
 mod env;
 mod error;
 mod fault;
@@ -227,6 +228,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<i32> {
         Command::ComposeFile(a) => commands::services::compose_file(ctx, a),
         Command::Adopt(a) => commands::adopt::run(ctx, a),
         Command::Ports(a) => commands::ports::run(ctx, a),
+        Command::Engines(a) => commands::engines::run(ctx, a),
         Command::LocalProd(c) => commands::local_prod::run(ctx, c),
         Command::Hooks(c) => commands::hooks::manage(ctx, c),
         Command::Hook(c) => commands::hooks::run(ctx, c),

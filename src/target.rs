@@ -21,11 +21,16 @@ use crate::git::{self, Repo};
 use crate::registry::{Data, Instance, Kind};
 
 /// Finds the sandbox a command means.
+///
+/// The instance's engine (recorded at `up`) is selected for the rest of the run: every docker
+/// and compose command after this goes to it, whatever the shell's `DOCKER_HOST` says.
 pub fn resolve(repo: &Repo, data: &Data, name: Option<&str>, cwd: &Path) -> Result<Instance> {
-    match name {
+    let inst = match name {
         Some(name) => by_name(repo, data, name),
         None => by_cwd(repo, data, cwd),
-    }
+    }?;
+    crate::engine::select_for(&inst);
+    Ok(inst)
 }
 
 /// The registered instance named `name` (or with id `name`) in this repo.

@@ -40,6 +40,11 @@ pub struct UpArgs {
     /// container_name, a literal host port, a fixed subnet, host networking).
     #[arg(long)]
     pub force: bool,
+    /// The Docker engine to run the stack on: a docker context, `local`, or an endpoint
+    /// (tcp://host:2375, ssh://user@host). Default: the shell's DOCKER_HOST/DOCKER_CONTEXT
+    /// when set, else the engine it last ran on. A running stack is never moved.
+    #[arg(long, value_name = "ENGINE")]
+    pub engine: Option<String>,
     /// More arguments for `docker compose up`: services, `--force-recreate`, … (after `--`).
     #[arg(last = true, value_name = "COMPOSE_ARGS")]
     pub compose_args: Vec<String>,
@@ -99,6 +104,13 @@ pub struct ComposeArgs {
 
 #[derive(Args, Debug)]
 pub struct PortsArgs {
+    /// Machine-readable output (see the README for the shape).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct EnginesArgs {
     /// Machine-readable output (see the README for the shape).
     #[arg(long)]
     pub json: bool,

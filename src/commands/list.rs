@@ -133,7 +133,11 @@ fn ports_text(r: &Row) -> String {
         .iter()
         .map(|(k, v)| (k.clone(), *v, false))
         .collect();
-    ui::ports_line(&ports)
+    match &r.engine {
+        // A remote engine's ports are on its host, not this machine's.
+        Some(e) => format!("{} on {}", ui::ports_line(&ports), e.url_host()),
+        None => ui::ports_line(&ports),
+    }
 }
 
 pub fn list(ctx: &Ctx, args: ListArgs) -> Result<i32> {
@@ -282,6 +286,9 @@ pub fn show(inst: &Instance, json: bool) -> Result<i32> {
     ];
     if let Some(up) = r.services_up {
         lines.push(("services", if up { "up".into() } else { "down".into() }));
+    }
+    if let Some(e) = &r.engine {
+        lines.push(("engine", e.shown()));
     }
     if let Some(s) = r.setup.as_ref().filter(|s| *s != "done") {
         lines.push((

@@ -29,6 +29,8 @@ fn registered(ctx: &Ctx, repo: &Repo) -> Result<Instance> {
     if !ctx.cwd.starts_with(&inst.path) {
         ui::info(&format!("local-prod at {}", inst.path.display()));
     }
+    // Its stack is on the engine recorded at its last `up`.
+    crate::engine::select_for(&inst);
     Ok(inst)
 }
 

@@ -7,6 +7,7 @@ mod agent_create;
 pub mod agent_remove;
 pub mod agent_setup;
 pub mod compose_cmd;
+pub mod engines;
 pub mod hooks;
 pub mod init;
 mod inputs;

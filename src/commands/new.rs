@@ -64,8 +64,15 @@ pub fn run(ctx: &Ctx, args: NewArgs) -> Result<i32> {
         return Ok(1);
     }
     if args.up {
-        let code =
-            super::services::up_instance_with(&repo, &cfg, inst, false, &[], false, !args.no_seed)?;
+        let code = super::services::up_instance_with(
+            &repo,
+            &cfg,
+            inst,
+            &super::services::Up {
+                seed: !args.no_seed,
+                ..super::services::Up::plain(false)
+            },
+        )?;
         if code != 0 || args.command.is_empty() {
             return Ok(code);
         }

@@ -1,13 +1,13 @@
 //! `ports`: the port plan's slots (local-prod's, the first ones, and every one this repo's
-//! sandboxes hold), who holds each, whether its ports are busy now, and how many slots the
-//! repo may take (`max_slots`, else as many as the plan fits, else no limit without ports).
+//! sandboxes hold), who holds each, whether its ports are busy now (on the engine's host: the
+//! owner's engine, else the shell's, where `new` plans), and how many slots the repo may take
+//! (`max_slots`, else as many as the plan fits, else no limit without ports).
 
 use anyhow::Result;
 
 use crate::cli::PortsArgs;
 use crate::commands::Ctx;
 use crate::config::Config;
-use crate::env;
 use crate::json::{PlanPort, PlanSlot};
 use crate::registry;
 use crate::ui;
@@ -15,24 +15,29 @@ use crate::ui;
 pub fn run(ctx: &Ctx, args: PortsArgs) -> Result<i32> {
     let (repo, cfg) = ctx.repo_config()?;
     let data = ctx.reg.load()?;
+    // A free slot's ports are checked where `new` plans them: the shell's engine's host.
+    let shell = crate::engine::shell().unwrap_or_else(|_| crate::engine::Engine::local());
     let slots: Vec<PlanSlot> = shown_slots(&cfg, &repo.root, &data)
         .into_iter()
-        .map(|slot| PlanSlot {
-            slot,
-            owner: data
+        .map(|slot| {
+            // Slot numbers are per repo (other repos are kept off this plan's ports).
+            let owner = data
                 .instances
                 .iter()
-                // Slot numbers are per repo (other repos are kept off this plan's ports).
-                .find(|i| i.slot == slot && i.parent_repo == repo.root)
-                .map(|i| i.id.clone()),
-            ports: cfg
-                .ports_for(slot)
-                .into_iter()
-                .map(|port| PlanPort {
-                    busy: !env::port_free(port.port),
-                    port,
-                })
-                .collect(),
+                .find(|i| i.slot == slot && i.parent_repo == repo.root);
+            let engine = owner.map_or_else(|| shell.clone(), crate::engine::of);
+            PlanSlot {
+                slot,
+                owner: owner.map(|i| i.id.clone()),
+                ports: cfg
+                    .ports_for(slot)
+                    .into_iter()
+                    .map(|port| PlanPort {
+                        busy: !crate::engine::ports::free_on(&engine, port.port),
+                        port,
+                    })
+                    .collect(),
+            }
         })
         .collect();
     if args.json {

@@ -163,6 +163,7 @@ fn spec_for(
             applied: false,
             uuid: s.uuid.clone(),
             project: s.project.clone(),
+            engine: s.engine.clone(),
         }),
         progress: ui::progress(),
         made_by: crate::registry::MadeBy::User,

@@ -54,6 +54,8 @@ pub fn run(ctx: &Ctx, args: RmArgs) -> Result<i32> {
 /// Removes one instance after every check.
 pub fn remove(ctx: &Ctx, repo: &Repo, cfg: &Config, inst: &Instance, opts: Options) -> Result<i32> {
     check_state(inst)?;
+    // Its stack is stopped on the engine it runs on, whatever the shell says.
+    crate::engine::select_for(inst);
     let path = target::verify(repo, inst)?;
     let lock = hold_index(repo, inst, &path)?;
     let others = ctx.reg.load()?.instances;

@@ -32,6 +32,8 @@ pub(super) struct Saved {
     /// The removed sandbox's uuid and compose project (absent from older states).
     pub(super) uuid: Option<String>,
     pub(super) project: Option<String>,
+    /// The engine its stack ran on (absent from older states and local stacks never recorded).
+    pub(super) engine: Option<crate::engine::Engine>,
     /// Its own compose volumes, kept with this state.
     pub(super) volumes: Vec<String>,
 }
@@ -75,6 +77,11 @@ pub(super) fn saved_states(repo: &Repo, id: Option<&str>) -> Result<Vec<Saved>> 
             // A state's message is not trusted: only well-formed values are read.
             uuid: Some(field("instance-uuid")).filter(|u| owner::is_uuid(u)),
             project: Some(field("compose-project")).filter(|p| owner::is_project(p)),
+            engine: Some(crate::engine::Engine {
+                name: field("engine-name"),
+                endpoint: field("engine-endpoint"),
+            })
+            .filter(crate::engine::well_formed),
             volumes: field("volumes")
                 .split_whitespace()
                 .filter(|v| owner::is_volume_name(v))

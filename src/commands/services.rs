@@ -88,21 +88,38 @@ pub fn cannot_start(command: &[String], err: &std::io::Error) -> UserError {
 
 /// Starts an instance's stack after checking its ports are free.
 pub fn up_instance(repo: &Repo, cfg: &Config, inst: &Instance, attach: bool) -> Result<i32> {
-    up_instance_with(repo, cfg, inst, attach, &[], false, true)
+    up_instance_with(repo, cfg, inst, &Up::plain(attach))
 }
 
-/// [`up_instance`], with more arguments for `docker compose up` (`--build`, services).
-pub fn up_instance_with(
-    repo: &Repo,
-    cfg: &Config,
-    inst: &Instance,
-    attach: bool,
-    extra: &[String],
-    force: bool,
-    seed: bool,
-) -> Result<i32> {
+/// How `up` runs: attached, more arguments for `docker compose up` (`--build`, services),
+/// `--force`, seeding, `--engine`.
+pub struct Up<'a> {
+    pub attach: bool,
+    pub extra: &'a [String],
+    pub force: bool,
+    pub seed: bool,
+    pub engine: Option<&'a str>,
+}
+
+impl Up<'_> {
+    pub fn plain(attach: bool) -> Up<'static> {
+        Up {
+            attach,
+            extra: &[],
+            force: false,
+            seed: true,
+            engine: None,
+        }
+    }
+}
+
+/// [`up_instance`], with the options of [`Up`].
+pub fn up_instance_with(repo: &Repo, cfg: &Config, inst: &Instance, up: &Up) -> Result<i32> {
+    let (attach, extra, force, seed) = (up.attach, up.extra, up.force, up.seed);
     let path = target::verify(repo, inst)?;
     let tool = compose::Tool::detect()?;
+    let engine = crate::engine::choose::for_up(inst, up.engine)?;
+    let inst = &crate::engine::choose::record(inst, &engine)?;
     let inst = &compose::owner::settle(&crate::registry::Registry::locate()?, inst)?;
     if compose::owner::legacy(inst) {
         // An older entry's project was never checked against the engine.
@@ -112,31 +129,11 @@ pub fn up_instance_with(
     super::inputs::bring_or_refuse(repo, cfg, inst, &path)?;
     let rendered = render(repo, cfg, inst, &tool, &path)?;
     isolation(&rendered, inst, force)?;
+    crate::engine::mounts::check(&engine, inst, &rendered.file, force)?;
     if inst.kind == crate::registry::Kind::Sandbox {
         super::inputs::say_shared_once(cfg, &path);
     }
-    let running = compose::owner::running()
-        .map_err(|e| {
-            UserError::new(format!("cannot start the services of {}: {e}", inst.name))
-                .hint("start Docker (or point DOCKER_HOST at it) and try again")
-        })?
-        .has(inst);
-    if !running {
-        let busy = env::busy_ports(cfg, inst.slot);
-        if !busy.is_empty() {
-            let list: Vec<String> = busy
-                .iter()
-                .map(|p| format!("{} ({})", p.port, p.label()))
-                .collect();
-            return Err(UserError::new(format!(
-                "port(s) of {} are taken by another program: {}",
-                inst.name,
-                list.join(", ")
-            ))
-            .hint("stop what listens there (e.g. `ss -ltnp`), or remove this sandbox and make a new one on a free slot")
-            .into());
-        }
-    }
+    crate::engine::ports::refuse_busy(cfg, inst, &engine)?;
     if seed {
         // Volumes `[compose] seed` names that do not exist yet start as copies of main's.
         super::seed::before_up(repo, cfg, inst, &rendered.file)?;
@@ -276,10 +273,13 @@ pub fn up(ctx: &Ctx, args: UpArgs) -> Result<i32> {
         &repo,
         &cfg,
         &inst,
-        args.attach && !args.detach,
-        &extra,
-        args.force,
-        true,
+        &Up {
+            attach: args.attach && !args.detach,
+            extra: &extra,
+            force: args.force,
+            seed: true,
+            engine: args.engine.as_deref(),
+        },
     )
 }
 

@@ -45,6 +45,16 @@ pub fn run(ctx: &Ctx, cmd: TrashCommand) -> Result<i32> {
     }
 }
 
+/// The engine an unrecorded state's volumes are on: the shell's (as before engines were recorded).
+fn shell_engine() -> crate::engine::Engine {
+    crate::engine::shell().unwrap_or_else(|_| crate::engine::Engine::local())
+}
+
+/// The remote engine a state's volumes are on, if they are not on a local one.
+fn remote(s: &Saved) -> Option<&crate::engine::Engine> {
+    s.engine.as_ref().filter(|e| !e.is_local())
+}
+
 fn list(repo: &Repo) -> Result<i32> {
     let states = saved_states(repo, None)?;
     if states.is_empty() {
@@ -53,7 +63,7 @@ fn list(repo: &Repo) -> Result<i32> {
     // The engine is asked once, and only when a state kept volumes.
     let sizes = states
         .iter()
-        .any(|s| !s.volumes.is_empty())
+        .any(|s| !s.volumes.is_empty() && remote(s).is_none())
         .then(kept::sizes);
     for s in &states {
         ui::out(&format!(
@@ -65,8 +75,10 @@ fn list(repo: &Repo) -> Result<i32> {
             kept_note(s)
         ));
         for v in &s.volumes {
-            let size = match &sizes {
-                Some(Ok(m)) => m.get(v).cloned().unwrap_or_else(|| "gone".into()),
+            let size = match (&sizes, remote(s)) {
+                // Sizes are asked of this shell's engine only.
+                (_, Some(e)) => format!("on engine {}", e.shown()),
+                (Some(Ok(m)), None) => m.get(v).cloned().unwrap_or_else(|| "gone".into()),
                 _ => "unknown".into(),
             };
             ui::out(&format!("  volume {v}: {size}"));
@@ -167,6 +179,8 @@ fn purge_volumes(s: &Saved, keep: &BTreeSet<String>) -> Result<(), String> {
     let Some(uuid) = s.uuid.as_deref() else {
         return Ok(());
     };
+    // Its volumes are on the engine its stack ran on.
+    crate::engine::select(&s.engine.clone().unwrap_or_else(shell_engine));
     for v in &s.volumes {
         if keep.contains(uuid) {
             ui::info(&format!(

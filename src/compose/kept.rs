@@ -3,7 +3,7 @@
 //! deletes them, only when the engine proves they are still that uuid's.
 
 use std::collections::BTreeMap;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use super::owner::LABEL;
 use super::removal::first_line;
@@ -61,7 +61,7 @@ pub fn delete_if_ours(name: &str, uuid: &str) -> Result<Purged, String> {
 }
 
 fn docker(args: &[&str]) -> Result<std::process::Output, String> {
-    Command::new("docker")
+    crate::engine::docker()
         .args(args)
         .stdin(Stdio::null())
         .output()

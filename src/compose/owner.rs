@@ -14,7 +14,7 @@
 //! apply to their containers; none of their volumes is ever deleted (they carry no label).
 
 use std::collections::BTreeSet;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use anyhow::{Context, Result};
 
@@ -280,8 +280,17 @@ impl Running {
 /// be running); an error naming the cause when the engine does not answer, so no caller
 /// mistakes "unknown" for "down".
 pub fn running() -> Result<Running, String> {
+    running_with(crate::engine::docker())
+}
+
+/// [`running`] on `engine`, whatever is selected.
+pub fn running_on(engine: &crate::engine::Engine) -> Result<Running, String> {
+    running_with(engine.docker())
+}
+
+fn running_with(docker: std::process::Command) -> Result<Running, String> {
     let format = format!("{{{{.Label \"{PROJECT_LABEL}\"}}}}\t{{{{.Label \"{LABEL}\"}}}}");
-    let lines = lines(&["ps", "--format", &format])?.unwrap_or_default();
+    let lines = lines_with(docker, &["ps", "--format", &format])?.unwrap_or_default();
     Ok(Running(
         lines
             .iter()
@@ -296,10 +305,14 @@ pub fn running() -> Result<Running, String> {
 /// The lines `docker ARGS` prints; `None` when docker is not installed; an error naming the
 /// cause when the engine does not answer.
 pub fn lines(args: &[&str]) -> Result<Option<Vec<String>>, String> {
-    let out = Command::new("docker")
-        .args(args)
-        .stdin(Stdio::null())
-        .output();
+    lines_with(crate::engine::docker(), args)
+}
+
+fn lines_with(
+    mut docker: std::process::Command,
+    args: &[&str],
+) -> Result<Option<Vec<String>>, String> {
+    let out = docker.args(args).stdin(Stdio::null()).output();
     match out {
         Ok(o) if o.status.success() => Ok(Some(
             String::from_utf8_lossy(&o.stdout)

@@ -19,7 +19,7 @@
 //! [`down_for_removal`] fail with an error naming it, and `rm` removes nothing unless `--force`.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use anyhow::{Context, Result};
 
@@ -279,7 +279,7 @@ fn compose_down(cfg: &Config, inst: &Instance, dir: &Path) -> Result<bool> {
 }
 
 fn docker(args: &[&str]) -> std::io::Result<std::process::Output> {
-    Command::new("docker")
+    crate::engine::docker()
         .args(args)
         .stdin(Stdio::null())
         .output()
@@ -306,11 +306,20 @@ pub(super) fn lines(inst: &Instance, args: &[&str]) -> Result<Option<Vec<String>
 }
 
 fn unreachable(inst: &Instance, detail: &str) -> anyhow::Error {
+    let hint = match &inst.engine {
+        // The recorded engine is used whatever the shell says: pointing DOCKER_HOST elsewhere
+        // cannot help.
+        Some(e) => format!(
+            "its stack runs on engine {} (recorded at `up`): make that engine reachable and try again",
+            e.shown()
+        ),
+        None => "start Docker (or point DOCKER_HOST at it) and try again".into(),
+    };
     UserError::new(format!(
         "the Docker engine cannot be reached, so the services of {} cannot be stopped ({detail})",
         inst.name
     ))
-    .hint("start Docker (or point DOCKER_HOST at it) and try again")
+    .hint(hint)
     .hint("or pass --force to remove it anyway, leaving any of its containers running")
     .into()
 }

@@ -9,6 +9,7 @@
 //!   types generate, so the published contract cannot drift from the code.
 //! - stdout holds only the JSON; messages stay on stderr.
 
+pub mod engines;
 pub mod rm;
 pub mod sandbox;
 pub mod seed;
@@ -119,6 +120,7 @@ pub fn schemas() -> Vec<(&'static str, Schema)> {
         ("urls.json", schema_for::<urls::Urls>()),
         ("seed.json", schema_for::<seed::Seed>()),
         ("volumes.json", schema_for::<seed::Volumes>()),
+        ("engines.json", schema_for::<engines::Engines>()),
     ]
 }
 

@@ -98,7 +98,7 @@ impl Sandbox {
         let mut ports = BTreeMap::new();
         let mut urls = BTreeMap::new();
         for p in cfg.ports_for(inst.slot) {
-            urls.insert(p.label(), env::url(p.port));
+            urls.insert(p.label(), env::url_of(inst, p.port));
             ports.insert(p.label(), p.port);
         }
         let context = crate::context::path(&inst.path);

@@ -157,7 +157,7 @@ pub fn all() -> Vec<Tool> {
         )),
         read_only(tool(
             "urls",
-            "http://localhost URLs of the sandbox's ports (schema/urls.json).",
+            "http://localhost (or the remote engine's host) URLs of the sandbox's ports (schema/urls.json).",
             input::<Named>(),
             Some("urls.json"),
         )),

@@ -1,6 +1,6 @@
 //! What a hand-edited registry could turn against the user, refused when the file is read:
 //! ids and admin names that are not plain names, uuids and compose projects not of the form
-//! git-sandbox writes (they reach docker's filters), relative paths, two entries claiming one path
+//! git-sandbox writes (they reach docker's filters), an engine that is not an endpoint, relative paths, two entries claiming one path
 //! or one worktree entry, and trash or sweep paths that are not git-sandbox's trash
 //! directories (so `prune` can never be pointed at the repo, its `.git` or a home directory).
 
@@ -46,6 +46,14 @@ impl Data {
             {
                 return Err(format!(
                     "entry {:?} has a uuid or compose project that is not one git-sandbox makes",
+                    i.id
+                ));
+            }
+            if let Some(e) = &i.engine
+                && !crate::engine::well_formed(e)
+            {
+                return Err(format!(
+                    "entry {:?} has an engine that is not one git-sandbox records",
                     i.id
                 ));
             }

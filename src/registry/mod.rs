@@ -115,6 +115,9 @@ pub struct Restoring {
     pub uuid: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project: Option<String>,
+    /// The engine its stack and kept volumes are on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<crate::engine::Engine>,
 }
 
 /// A `mv` under way: where the sandbox was and what it was called. Recorded (with the pid)
@@ -177,6 +180,10 @@ pub struct Instance {
     /// an older git-sandbox made (theirs is derived from the id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project: Option<String>,
+    /// The Docker engine its stack runs on, recorded at `up`; absent for entries an older
+    /// git-sandbox made and stacks never started (the shell's engine, as before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<crate::engine::Engine>,
 }
 
 impl Instance {

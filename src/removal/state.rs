@@ -78,8 +78,9 @@ fn branch_config_lines(job: &Job) -> String {
         .collect()
 }
 
-/// The lines that give a restored sandbox its identity back (its uuid and compose project, so
-/// its kept volumes are its again), and name those volumes for `trash list` and `purge`.
+/// The lines that give a restored sandbox its identity back (its uuid, compose project and
+/// engine, so its kept volumes are its again), and name those volumes for `trash list` and
+/// `purge`.
 fn identity_lines(inst: &Instance, volumes: &[String]) -> String {
     let mut out = String::new();
     if let (Some(uuid), false) = (&inst.uuid, crate::compose::owner::legacy(inst)) {
@@ -90,6 +91,13 @@ fn identity_lines(inst: &Instance, volumes: &[String]) -> String {
     }
     if !volumes.is_empty() {
         out.push_str(&format!("volumes: {}\n", volumes.join(" ")));
+    }
+    // The engine its stack and kept volumes are on, so `restore` and `trash purge` use it.
+    if let Some(e) = &inst.engine {
+        out.push_str(&format!(
+            "engine-name: {}\nengine-endpoint: {}\n",
+            e.name, e.endpoint
+        ));
     }
     out
 }

@@ -171,6 +171,7 @@ pub fn create(repo: &Repo, cfg: &Config, reg: &Registry, spec: &CreateSpec) -> R
         // Its identity back: the same labels and project, so compose finds its volumes.
         entry.uuid = r.uuid.clone();
         entry.project = r.project.clone();
+        entry.engine = r.engine.clone();
     }
     let (slot, skipped) = reserve(repo, cfg, reg, entry, |_| Ok(()))?;
     let mut done = Undo {

@@ -51,6 +51,7 @@ pub(super) fn creating_entry(
         setup_pid: None,
         uuid: Some(crate::compose::owner::new_uuid()),
         project: None,
+        engine: None,
     }
 }
 
@@ -169,6 +170,8 @@ fn pick_slot(
     let limit = cfg.slot_limit.unwrap_or(mine.len() as u32 + 1);
     let mut skipped = Vec::new();
     let mut clashing = Vec::new();
+    // The engine `up` will start the stack on: its host's ports are the ones that must be free.
+    let engine = crate::engine::shell().unwrap_or_else(|_| crate::engine::Engine::local());
     for slot in 1..=limit {
         let ports = cfg.ports_for(slot);
         // A repo without ports takes nothing from anyone. Another repo whose config cannot
@@ -183,7 +186,7 @@ fn pick_slot(
             clashing.push(slot);
             continue;
         }
-        let busy = env::busy_ports(cfg, slot);
+        let busy = env::busy_ports(cfg, slot, &engine);
         if busy.is_empty() {
             return Ok((slot, skipped));
         }

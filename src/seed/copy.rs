@@ -6,7 +6,7 @@
 //! remote engine; owners and modes travel in the archive. Memory stays one buffer.
 
 use std::io::{Read, Write};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 
 use super::docker;
 
@@ -134,7 +134,7 @@ impl Drop for Pair {
 }
 
 fn spawn(args: &[&str], input: bool) -> Result<Child, Stop> {
-    Command::new("docker")
+    crate::engine::docker()
         .args(args)
         .stdin(if input { Stdio::piped() } else { Stdio::null() })
         .stdout(if input { Stdio::null() } else { Stdio::piped() })

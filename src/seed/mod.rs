@@ -19,7 +19,7 @@ mod replace;
 pub mod volumes;
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Instant;
 
 use anyhow::Result;
@@ -239,7 +239,7 @@ pub(crate) fn remove_volume(name: &str) -> Result<(), String> {
 
 /// `docker ARGS`' stdout, or the first line of its error.
 pub(crate) fn docker(args: &[&str]) -> Result<String, String> {
-    let out = Command::new("docker")
+    let out = crate::engine::docker()
         .args(args)
         .stdin(Stdio::null())
         .output()

@@ -39,6 +39,8 @@ mod provenance;
 mod readme;
 mod references;
 mod references_env;
+mod remote_engine;
+mod remote_seed;
 mod removal;
 mod render;
 mod render_vars;

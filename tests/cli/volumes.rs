@@ -257,14 +257,11 @@ fn rm_refuses_when_the_engine_cannot_be_reached() {
     t.ok(&a, &["up"]);
     wait_for(19401);
     let id = format!("{}--a", t.repo_name());
+    // `rm` uses the engine recorded at `up` (whatever the shell says): record one that is gone.
+    let gone = serde_json::json!({"name": "gone", "endpoint": "unix:///nonexistent.sock"});
+    t.tamper(&id, "engine", gone);
     let before = (t.entries(), t.branches(), t.admin_entries());
-    let unreachable = |args: &[&str]| {
-        t.cmd(&t.repo)
-            .env("DOCKER_HOST", "unix:///nonexistent.sock")
-            .args(args)
-            .output()
-            .expect("rm")
-    };
+    let unreachable = |args: &[&str]| t.cmd(&t.repo).args(args).output().expect("rm");
 
     for args in [&["rm", "a", "--yes"][..], &["rm", "a", "--dry-run"][..]] {
         let out = unreachable(args);
@@ -277,7 +274,7 @@ fn rm_refuses_when_the_engine_cannot_be_reached() {
             "{err}"
         );
         assert!(
-            err.contains("start Docker") && err.contains("--force"),
+            err.contains("engine gone (unix:///nonexistent.sock)") && err.contains("--force"),
             "{err}"
         );
     }

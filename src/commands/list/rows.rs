@@ -1,7 +1,7 @@
 //! The rows of `list` and `status`: one per sandbox, gathered in parallel (one `git status`
-//! and one `git rev-list` per sandbox, one `docker ps` for all), and the JSON shape of a row.
+//! and one `git rev-list` per sandbox, one `docker ps` per engine), and the JSON shape of a row.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use schemars::JsonSchema;
@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::compose;
 use crate::config::Config;
+use crate::engine::{self, Engine};
 use crate::git::{self, Repo};
 use crate::registry::{Instance, Kind, MadeBy, Pushed, State};
 use crate::{target, ui};
@@ -54,6 +55,9 @@ pub struct Row {
     /// Who made it: `{"by": "user"}`, `{"by": "agent", "session": …}` (the agent hook) or
     /// `{"by": "adopt"}`; the agent hook hands out and removes only its own.
     pub made_by: MadeBy,
+    /// The Docker engine its stack runs on (recorded at `up`), when it is not the local one:
+    /// its ports and URLs are on that engine's host. Null for the local engine.
+    pub engine: Option<Engine>,
 }
 
 #[derive(Serialize, JsonSchema, Clone, Debug)]
@@ -96,9 +100,21 @@ pub fn gather(insts: &[Instance]) -> Vec<Row> {
                 .is_some_and(|(_, cfg)| compose::has_file(&i.path, cfg))
         })
         .collect();
-    let wants_docker = has_compose.contains(&true);
+    // One `docker ps` per engine the stacks run on (one, the local engine, for most users).
+    let engines: Vec<Engine> = insts.iter().map(engine::of).collect();
+    let mut wanted: Vec<&Engine> = engines
+        .iter()
+        .zip(&has_compose)
+        .filter(|(_, c)| **c)
+        .map(|(e, _)| e)
+        .collect();
+    wanted.sort_by(|a, b| a.endpoint.cmp(&b.endpoint));
+    wanted.dedup();
     std::thread::scope(|s| {
-        let docker = wants_docker.then(|| s.spawn(compose::owner::running));
+        let docker: Vec<_> = wanted
+            .iter()
+            .map(|&e| (e, s.spawn(move || compose::owner::running_on(e))))
+            .collect();
         let handles: Vec<_> = insts
             .iter()
             .zip(&has_compose)
@@ -107,21 +123,17 @@ pub fn gather(insts: &[Instance]) -> Vec<Row> {
                 s.spawn(move || row(i, ctx, compose))
             })
             .collect();
-        // An engine that does not answer leaves services unknown (null), never "down".
-        let running = docker.and_then(|h| h.join().ok());
-        if let Some(Err(e)) = &running {
-            ui::warn(&format!(
-                "{e}; whether services run is unknown (SERVICES shows -)"
-            ));
-        }
-        let running: Option<compose::owner::Running> = running.and_then(Result::ok);
+        let running = answers(docker);
         handles
             .into_iter()
-            .zip(insts)
-            .map(|(h, i)| {
+            .zip(insts.iter().zip(&engines))
+            .map(|(h, (i, e))| {
                 let mut r = h.join().unwrap_or_else(|_| empty_row(i));
                 if r.services_up.is_some() {
-                    r.services_up = running.as_ref().map(|up| up.has(i));
+                    r.services_up = running
+                        .get(e)
+                        .and_then(|up| up.as_ref())
+                        .map(|up| up.has(i));
                 }
                 if let Some(e) = bad_config.get(i.parent_repo.as_path()) {
                     r.error.get_or_insert_with(|| e.clone());
@@ -130,6 +142,33 @@ pub fn gather(insts: &[Instance]) -> Vec<Row> {
             })
             .collect()
     })
+}
+
+type Asked<'a> = Vec<(
+    &'a Engine,
+    std::thread::ScopedJoinHandle<'a, Result<compose::owner::Running, String>>,
+)>;
+
+/// Each engine's running stacks; an engine that does not answer leaves its services unknown
+/// (null), never "down", and is said once.
+fn answers<'a>(asked: Asked<'a>) -> HashMap<&'a Engine, Option<compose::owner::Running>> {
+    asked
+        .into_iter()
+        .map(|(e, h)| {
+            let r = h.join().unwrap_or_else(|_| Err("docker ps failed".into()));
+            if let Err(err) = &r {
+                let on = if e.is_local() {
+                    String::new()
+                } else {
+                    format!(" (engine {})", e.shown())
+                };
+                ui::warn(&format!(
+                    "{err}{on}; whether services run is unknown (SERVICES shows -)"
+                ));
+            }
+            (e, r.ok())
+        })
+        .collect()
 }
 
 fn empty_row(i: &Instance) -> Row {
@@ -159,6 +198,7 @@ fn empty_row(i: &Instance) -> Row {
         made_by: i.maker(),
         services_up: None,
         error: None,
+        engine: Some(engine::of(i)).filter(|e| !e.is_local()),
     }
 }
 
