@@ -30,6 +30,7 @@ mod fetch;
 mod heal;
 mod hooks_path;
 mod ignored;
+mod index_flags;
 mod index_state;
 mod integrated;
 mod marks;

@@ -43,6 +43,7 @@ mod render_vars;
 mod restore;
 mod rm;
 mod rollback;
+mod second_look;
 mod seed;
 mod services;
 mod setup;
