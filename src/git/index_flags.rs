@@ -7,7 +7,7 @@
 //! a short file) answers `None`, and the caller falls back to libgit2.
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 /// `--assume-unchanged` (assume-valid), in an entry's flags.
@@ -67,7 +67,7 @@ struct Entry {
 
 /// Reads one entry; `path` holds the previous entry's path (version 4 compresses against it)
 /// and is replaced by this one's.
-fn entry(r: &mut impl Read, version: u32, path: &mut Vec<u8>) -> Option<Entry> {
+fn entry(r: &mut impl BufRead, version: u32, path: &mut Vec<u8>) -> Option<Entry> {
     let mut fixed = [0u8; STAT_AND_OID + 2];
     r.read_exact(&mut fixed).ok()?;
     let mode = u32::from_be_bytes(fixed[24..28].try_into().ok()?);
@@ -105,15 +105,9 @@ fn entry(r: &mut impl Read, version: u32, path: &mut Vec<u8>) -> Option<Entry> {
 }
 
 /// Appends bytes up to (not including) the next NUL.
-fn read_to_nul(r: &mut impl Read, out: &mut Vec<u8>) -> Option<()> {
-    let mut b = [0u8; 1];
-    loop {
-        r.read_exact(&mut b).ok()?;
-        if b[0] == 0 {
-            return Some(());
-        }
-        out.push(b[0]);
-    }
+fn read_to_nul(r: &mut impl BufRead, out: &mut Vec<u8>) -> Option<()> {
+    r.read_until(0, out).ok()?;
+    (out.pop() == Some(0)).then_some(())
 }
 
 /// git's offset varint (`varint.c`): 7 bits a byte, high bit "more", plus one per extra byte.
