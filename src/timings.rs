@@ -46,20 +46,24 @@ pub fn step(name: &str) {
     };
     let now = Instant::now();
     let ms = |from: Instant| now.duration_since(from).as_secs_f64() * 1000.0;
+    let kib = |key| status_kib(key).map_or_else(|| "?".into(), |k| k.to_string());
     eprintln!(
-        "timing: {name:<24} {:>8.1} ms  (at {:>7.1} ms)  peak {:>6} KiB",
+        "timing: {name:<24} {:>8.1} ms  (at {:>7.1} ms)  peak {:>6} KiB  (now anon {} file {})",
         ms(c.last),
         ms(c.start),
-        peak_kib().map_or_else(|| "?".into(), |k| k.to_string())
+        kib("VmHWM:"),
+        kib("RssAnon:"),
+        kib("RssFile:"),
     );
     c.last = Instant::now();
 }
 
-/// The process's peak resident set so far, in KiB.
-fn peak_kib() -> Option<u64> {
+/// A `/proc/self/status` figure in KiB: `VmHWM:` the peak resident set so far, `RssAnon:`
+/// and `RssFile:` what is resident now.
+fn status_kib(key: &str) -> Option<u64> {
     let text = std::fs::read_to_string("/proc/self/status").ok()?;
     text.lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(key))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
@@ -67,6 +71,6 @@ fn peak_kib() -> Option<u64> {
 mod tests {
     #[test]
     fn reads_the_peak() {
-        assert!(super::peak_kib().is_some_and(|k| k > 0));
+        assert!(super::status_kib("VmHWM:").is_some_and(|k| k > 0));
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! `rm` asks only for the few flagged entries, twice; libgit2 would load every entry of the
 //! index into memory (25,000 entries: ~5 MiB and ~25 ms each time). This reads the file in one
-//! pass through a small buffer and keeps only flagged paths. It understands index versions 2,
+//! pass through a small buffer and keeps only flagged paths; and whether every entry is a
+//! plain one (the snapshot of a clean sandbox then needs no index in memory at all). It understands index versions 2,
 //! 3 and 4 with SHA-1 names; anything else (another version, SHA-256, a split or sparse index,
 //! a short file) answers `None`, and the caller falls back to libgit2.
 
@@ -20,6 +21,12 @@ const SKIP_WORKTREE: u16 = 0x4000;
 const STAT_AND_OID: usize = 40 + 20;
 /// A directory entry of a sparse index.
 const DIR_MODE: u32 = 0o040000;
+/// A submodule's commit.
+const GITLINK_MODE: u32 = 0o160000;
+/// A conflict stage, in an entry's flags.
+const STAGE_MASK: u16 = 0x3000;
+/// `git add -N`, in an entry's extended flags.
+const INTENT_TO_ADD: u16 = 0x2000;
 
 /// One flagged entry: its path and the blob id the index holds.
 pub struct Flagged {
@@ -29,6 +36,32 @@ pub struct Flagged {
 
 /// The flagged entries of the index file `index`, or `None` when this reader cannot say.
 pub fn flagged(index: &Path) -> Option<Vec<Flagged>> {
+    let mut out = Vec::new();
+    each_entry(index, |e, path| {
+        if e.hidden() && e.mode & 0o170000 != DIR_MODE {
+            out.push(Flagged {
+                path: path.to_vec(),
+                oid: e.oid,
+            });
+        }
+    })?;
+    Some(out)
+}
+
+/// Whether every entry of the index is a plain one: stage 0, no flag (assume-unchanged,
+/// skip-worktree, intent-to-add), no submodule. `None` when this reader cannot say.
+pub fn all_plain(index: &Path) -> Option<bool> {
+    let mut plain = true;
+    each_entry(index, |e, _| {
+        plain &= e.flags & (ASSUME_VALID | STAGE_MASK) == 0
+            && e.extended & (SKIP_WORKTREE | INTENT_TO_ADD) == 0
+            && e.mode & 0o170000 != GITLINK_MODE;
+    })?;
+    Some(plain)
+}
+
+/// Calls `f` with each entry and its path, in one pass through a small buffer.
+fn each_entry(index: &Path, mut f: impl FnMut(&Entry, &[u8])) -> Option<()> {
     let mut r = BufReader::with_capacity(64 * 1024, File::open(index).ok()?);
     let mut head = [0u8; 12];
     r.read_exact(&mut head).ok()?;
@@ -40,29 +73,31 @@ pub fn flagged(index: &Path) -> Option<Vec<Flagged>> {
     if !(2..=4).contains(&version) {
         return None;
     }
-    let mut out = Vec::new();
     let mut path = Vec::new();
     for _ in 0..count {
         let e = entry(&mut r, version, &mut path)?;
-        if e.flagged && e.mode & 0o170000 != DIR_MODE {
-            out.push(Flagged {
-                path: path.clone(),
-                oid: e.oid,
-            });
-        }
+        f(&e, &path);
     }
     // A split index ("link") keeps entries elsewhere; a sparse one ("sdir") has directory
     // entries: either way, this reader has not seen the whole index.
     if has_extension(&mut r, &[b"link", b"sdir"])? {
         return None;
     }
-    Some(out)
+    Some(())
 }
 
 struct Entry {
     mode: u32,
     oid: [u8; 20],
-    flagged: bool,
+    flags: u16,
+    extended: u16,
+}
+
+impl Entry {
+    /// `--assume-unchanged` or `--skip-worktree`.
+    fn hidden(&self) -> bool {
+        self.flags & ASSUME_VALID != 0 || self.extended & SKIP_WORKTREE != 0
+    }
 }
 
 /// Reads one entry; `path` holds the previous entry's path (version 4 compresses against it)
@@ -100,7 +135,8 @@ fn entry(r: &mut impl BufRead, version: u32, path: &mut Vec<u8>) -> Option<Entry
     Some(Entry {
         mode,
         oid,
-        flagged: flags & ASSUME_VALID != 0 || extended & SKIP_WORKTREE != 0,
+        flags,
+        extended,
     })
 }
 

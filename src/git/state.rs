@@ -161,7 +161,7 @@ pub fn hidden_edits(worktree: &Path) -> Vec<String> {
 
 /// Whether the repository of a linked worktree's admin dir surely names objects by SHA-1 (its
 /// config does not mention an object format at all).
-fn sha1_only(admin: &Path) -> bool {
+pub(super) fn sha1_only(admin: &Path) -> bool {
     let common = fs::read_to_string(admin.join("commondir"))
         .map(|c| admin.join(c.trim()))
         .unwrap_or_else(|_| admin.to_path_buf());

@@ -126,7 +126,8 @@ fn quarantine_and_check(
     }
     // Saved from the quarantined tree, which nothing can reach by its old path any more, so
     // the bytes saved are the bytes that were there: no window between saving and moving.
-    record_state(job, &trash.tree(), &again, trash, refname)?;
+    let first_clean = !report.has_uncommitted() && report.operation.is_none();
+    record_state(job, &trash.tree(), &again, first_clean, trash, refname)?;
     step("trash state (snapshot)");
     fault::point("rm:saved")?;
     // What git cannot hold moves to `kept/` before the removal counts as verified: a file
