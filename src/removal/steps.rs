@@ -132,7 +132,7 @@ fn quarantine_and_check(
     fault::point("rm:saved")?;
     // What git cannot hold moves to `kept/` before the removal counts as verified: a file
     // that refuses to move (immutable, say) rolls everything back instead of sticking.
-    keep_all_or_some(trash, &keep_list(&again, plan.force))?;
+    trash.keep_all_or_some(&keep_list(&again, plan.force))?;
     step("keep");
     fault::point("rm:kept")?;
     Ok(Checked::Saved(Box::new(again)))
@@ -335,8 +335,8 @@ pub fn roll_back(
 pub fn finish(repo: &Repo, reg: &Registry, inst: &Instance, removal: &Removal) -> Result<bool> {
     let trash = TrashDir::at(&removal.trash_dir);
     if removal.remove_worktree {
-        keep_all_or_some(&trash, &removal.keep)?;
-        keep_submodule_gitdirs(repo, inst, &trash)?;
+        trash.keep_all_or_some(&removal.keep)?;
+        trash.keep_submodule_gitdirs(&repo.admin_dir(inst.admin()))?;
         repo.drop_admin_entry(inst.admin())?;
         step("admin entry");
         fault::point("rm:admin")?;
@@ -356,29 +356,6 @@ pub fn finish(repo: &Repo, reg: &Registry, inst: &Instance, removal: &Removal) -
         step("sweep (spawn)");
     }
     Ok(deleted)
-}
-
-/// An empty path in the keep list means "keep the whole tree" (a process was still inside).
-fn keep_all_or_some(trash: &TrashDir, keep: &[String]) -> Result<()> {
-    if keep.iter().any(String::is_empty) {
-        let tree = trash.tree();
-        if fs::symlink_metadata(&tree).is_ok() {
-            fs::rename(&tree, trash.kept())
-                .with_context(|| format!("cannot keep {}", tree.display()))?;
-        }
-        return Ok(());
-    }
-    trash.keep(keep)
-}
-
-/// Populated submodules keep their git dirs under the worktree's admin dir: move them along.
-fn keep_submodule_gitdirs(repo: &Repo, inst: &Instance, trash: &TrashDir) -> Result<()> {
-    let modules = repo.admin_dir(inst.admin()).join("modules");
-    if fs::symlink_metadata(&modules).is_ok() {
-        fs::rename(&modules, trash.admin_modules())
-            .with_context(|| format!("cannot keep {}", modules.display()))?;
-    }
-    Ok(())
 }
 
 /// What is left to delete: `tree/` (or, for a removal made by an older git-sandbox, the
