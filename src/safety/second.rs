@@ -16,6 +16,8 @@
 //!    ctime): the worktree's `index` and `HEAD`, its `config.worktree`, the repository's
 //!    `config` and `info/exclude`, the user's and the system's git config and global ignore
 //!    file. git replaces each of them by a rename (a new inode), and `rm` holds the index lock.
+//!    (A `core.excludesFile` elsewhere, or a config `include.path`, is not watched: changing
+//!    ignore rules there in the window changes no file of the sandbox.)
 //! 3. The walk of the quarantined tree, every directory listed again and every entry stat'ed
 //!    again, gives the same stamp (`scan::Stamp`): the same paths with the same stat data.
 //! 4. HEAD is the same commit on the same branch.
