@@ -26,6 +26,7 @@ pub mod raw;
 pub mod removal;
 pub mod render;
 pub mod rewrite;
+pub mod socket;
 pub mod taken;
 pub mod vars;
 

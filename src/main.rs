@@ -32,6 +32,7 @@ mod sandbox;
 mod seed;
 mod supervise;
 mod target;
+mod timings;
 mod trust;
 mod ui;
 
@@ -45,6 +46,7 @@ use commands::Ctx;
 use error::UserError;
 
 fn main() {
+    timings::start();
     // A supervisor of a git child (src/supervise.rs) is this binary under a hidden argument.
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if args.get(1).is_some_and(|a| a == supervise::ARG) {

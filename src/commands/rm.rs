@@ -23,6 +23,7 @@ use crate::removal::present;
 use crate::removal::steps::{self, Done, Job};
 use crate::safety::{self, Report};
 use crate::target;
+use crate::timings::step;
 use crate::ui::{self, Style};
 
 /// The options of a removal (the same flags for `rm` and `local-prod rm`).
@@ -57,8 +58,10 @@ pub fn remove(ctx: &Ctx, repo: &Repo, cfg: &Config, inst: &Instance, opts: Optio
     // Its stack is stopped on the engine it runs on, whatever the shell says.
     crate::engine::select_for(inst);
     let path = target::verify(repo, inst)?;
+    step("target, verify");
     let lock = hold_index(repo, inst, &path)?;
     let others = ctx.reg.load()?.instances;
+    step("registry read");
     let report = safety::assess(&safety::Subject {
         repo,
         inst,
@@ -71,6 +74,7 @@ pub fn remove(ctx: &Ctx, repo: &Repo, cfg: &Config, inst: &Instance, opts: Optio
     announce(ctx, inst, &path, &report, &plan, &opts);
     let delete_volumes = stack::delete_volumes(cfg, &opts);
     let services = stack::services_for(cfg, inst, &path, &plan, &opts, delete_volumes)?;
+    step("plan, announce");
     let lines = present::steps(
         &plan,
         &path.display().to_string(),
@@ -93,6 +97,7 @@ pub fn remove(ctx: &Ctx, repo: &Repo, cfg: &Config, inst: &Instance, opts: Optio
     super::setup::teardown(repo, cfg, &ctx.reg, inst, &path, opts.force)?;
     // Without a compose file there was nothing to stop: no services in the JSON either.
     let mut stopped = stack::stop(cfg, inst, &path, &opts, delete_volumes)?;
+    step("teardown, services");
     let recorded = stopped
         .as_ref()
         .map(|d| d.recorded.clone())
@@ -115,6 +120,7 @@ pub fn remove(ctx: &Ctx, repo: &Repo, cfg: &Config, inst: &Instance, opts: Optio
     tell(ctx, repo, inst, &plan, &done, &opts, &path);
     let down = stopped.as_ref().filter(|_| services.is_some());
     done_json(&facts, &opts, &done, down)?;
+    step("report");
     Ok(0)
 }
 
@@ -124,8 +130,12 @@ pub fn remove(ctx: &Ctx, repo: &Repo, cfg: &Config, inst: &Instance, opts: Optio
 /// data.
 fn hold_index(repo: &Repo, inst: &Instance, path: &Path) -> Result<IndexLock> {
     crate::git::stop_heal_helper(path);
+    step("stop heal helper");
     crate::git::heal_racy_index(path);
-    IndexLock::take(&repo.admin_dir(inst.admin()), path)
+    step("heal racy index");
+    let lock = IndexLock::take(&repo.admin_dir(inst.admin()), path);
+    step("index lock");
+    lock
 }
 
 /// The gate before anything changes: a refusal (its JSON, then the error), a dry run (its

@@ -245,11 +245,22 @@ pub fn delete_volumes(report: &mut DownReport) {
 /// Whether the engine holds a container or network of the instance's (by its label).
 fn anything_of(inst: &Instance) -> Result<bool> {
     let filter = label_filter(inst);
-    for args in [
-        &["ps", "-aq", "--filter", &filter][..],
-        &["network", "ls", "-q", "--filter", &filter],
+    for (endpoint, args) in [
+        (
+            super::socket::CONTAINERS,
+            &["ps", "-aq", "--filter", &filter][..],
+        ),
+        (
+            super::socket::NETWORKS,
+            &["network", "ls", "-q", "--filter", &filter],
+        ),
     ] {
-        if lines(inst, args)?.is_some_and(|l| !l.is_empty()) {
+        // The engine's socket when it surely is the CLI's; else the CLI.
+        let found = match super::socket::labelled(endpoint, &filter) {
+            Some(found) => found,
+            None => lines(inst, args)?.is_some_and(|l| !l.is_empty()),
+        };
+        if found {
             return Ok(true);
         }
     }

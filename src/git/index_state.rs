@@ -47,15 +47,35 @@ pub fn record(
         e.flags & (VALID | STAGE_MASK) != 0
             || e.flags_extended & (SKIP_WORKTREE | INTENT_TO_ADD) != 0
     });
+    record_with(repo, special.then_some(index), sig, admin)
+}
+
+/// [`record`] of an index known to hold only plain entries (no index in memory): the
+/// operation's files, if any.
+pub fn record_plain(
+    repo: &Repository,
+    sig: &git2::Signature,
+    admin: Option<&Path>,
+) -> Result<Option<Oid>> {
+    record_with(repo, None, sig, admin)
+}
+
+/// `special`: the index, when some entry has a flag or a stage.
+fn record_with(
+    repo: &Repository,
+    special: Option<&git2::Index>,
+    sig: &git2::Signature,
+    admin: Option<&Path>,
+) -> Result<Option<Oid>> {
     let op = admin
         .map(|a| operation::save(repo, a))
         .transpose()?
         .flatten();
-    if !special && op.is_none() {
+    if special.is_none() && op.is_none() {
         return Ok(None);
     }
     let mut tree = repo.treebuilder(None)?;
-    if special {
+    if let Some(index) = special {
         let (entries, objects) = entries_and_objects(repo, index)?;
         tree.insert("entries", entries, 0o100644)?;
         tree.insert("objects", objects, 0o040000)?;

@@ -30,6 +30,7 @@ mod fetch;
 mod heal;
 mod hooks_path;
 mod ignored;
+mod index_flags;
 mod index_state;
 mod integrated;
 mod marks;
@@ -54,7 +55,7 @@ pub use marks::{branch_just_created, mark_said, mark_warned, said, warned};
 pub use operation::in_progress as operation_in_progress;
 pub use racy::{enable_untracked_cache, heal as heal_racy_index, needs_heal};
 pub use remotes::{branch_on_remote, remote_refs_of};
-pub use snapshot::{apply_snapshot, snapshot};
+pub use snapshot::{apply_snapshot, snapshot, snapshot_of_clean};
 pub use spawn::{
     check, git_cmd, git_cmd_guarded, run, run_guarded, run_with_stdin, without_git_env,
 };

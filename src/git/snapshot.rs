@@ -83,6 +83,57 @@ pub fn snapshot(
     })
 }
 
+/// The snapshot of a clean worktree, without its index in memory: when the caller knows the
+/// status is clean (nothing staged, changed, untracked or conflicted, no hidden edit) and the
+/// index holds only plain entries (no flag, stage or submodule: [`super::index_flags`]), the
+/// staged state and the working files are HEAD's own tree, and the commits are those
+/// [`snapshot`] would write (an operation's files included). `None`: not such a worktree (then
+/// [`snapshot`]).
+pub fn snapshot_of_clean(
+    worktree: &Path,
+    extra_parents: &[String],
+    message: &str,
+) -> Result<Option<Snapshot>> {
+    let Some(admin) = super::gitfile_target(worktree) else {
+        return Ok(None);
+    };
+    let plain = super::state::sha1_only(&admin)
+        && super::index_flags::all_plain(&admin.join("index")) == Some(true);
+    if !plain {
+        return Ok(None);
+    }
+    let repo = Repository::open(worktree)
+        .with_context(|| format!("cannot open {}", worktree.display()))?;
+    let head = repo.head()?.peel_to_commit()?;
+    let tree = head.tree()?;
+    let sig = git2::Signature::now("git-sandbox", "git-sandbox@localhost")?;
+    // The operation's files (`ORIG_HEAD` and the like), as the full snapshot keeps them.
+    let mut staged_parents = vec![head.clone()];
+    if let Some(entries) = index_state::record_plain(&repo, &sig, Some(&admin))? {
+        staged_parents.push(repo.find_commit(entries)?);
+    }
+    let staged_parents: Vec<&git2::Commit> = staged_parents.iter().collect();
+    let staged = repo.commit(
+        None,
+        &sig,
+        &sig,
+        "git-sandbox: the staged state",
+        &tree,
+        &staged_parents,
+    )?;
+    let mut parents = vec![head, repo.find_commit(staged)?];
+    for p in extra_parents {
+        if let Ok(c) = Oid::from_str(p).and_then(|o| repo.find_commit(o)) {
+            parents.push(c);
+        }
+    }
+    let refs: Vec<&git2::Commit> = parents.iter().collect();
+    let commit = repo.commit(None, &sig, &sig, message, &tree, &refs)?;
+    Ok(Some(Snapshot {
+        commit: commit.to_string(),
+    }))
+}
+
 /// Puts one path's bytes from disk into the in-memory index (or takes it out, if gone).
 fn put_file(repo: &Repository, index: &mut git2::Index, worktree: &Path, rel: &str) -> Result<()> {
     let rel = rel.trim_end_matches('/');
@@ -187,3 +238,57 @@ fn write_raw(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
 }
 
 use std::os::unix::ffi::OsStrExt;
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::process::Command;
+
+    fn git(dir: &Path, args: &[&str]) {
+        let ok = Command::new("git")
+            .current_dir(dir)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .args(["-c", "user.name=t", "-c", "user.email=t@e"])
+            .args(args)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "git {args:?}");
+    }
+
+    /// A clean linked worktree: the index-free snapshot holds what the full one holds (the
+    /// same trees, the same parents' trees); a flagged entry sends it to the full one.
+    #[test]
+    fn a_clean_worktrees_snapshot_is_the_full_ones() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let main = tmp.path().join("main");
+        std::fs::create_dir_all(main.join("d")).expect("dir");
+        std::fs::write(main.join("d/a"), "a\n").expect("a");
+        git(&main, &["init", "-q"]);
+        git(&main, &["add", "-A"]);
+        git(&main, &["commit", "-q", "-m", "a"]);
+        git(&main, &["worktree", "add", "-q", "--detach", "../wt"]);
+        let wt = tmp.path().join("wt");
+        let quick = super::snapshot_of_clean(&wt, &[], "m")
+            .expect("ok")
+            .expect("clean");
+        let full = super::snapshot(&wt, &[], &[], "m").expect("full");
+        let repo = git2::Repository::open(&wt).expect("open");
+        let shape = |id: &str| {
+            let c = repo
+                .find_commit(git2::Oid::from_str(id).expect("oid"))
+                .expect("c");
+            let parents: Vec<_> = c.parents().map(|p| p.tree_id()).collect();
+            let staged = c.parent(1).expect("staged");
+            let saved = staged.parent(1).ok().map(|e| e.tree_id());
+            (c.tree_id(), parents, staged.parent_count(), saved)
+        };
+        assert_eq!(shape(&quick.commit), shape(&full.commit));
+        git(&wt, &["update-index", "--assume-unchanged", "d/a"]);
+        assert!(
+            super::snapshot_of_clean(&wt, &[], "m")
+                .expect("ok")
+                .is_none()
+        );
+    }
+}

@@ -143,6 +143,35 @@ fn held_open(lock: &Path) -> bool {
 /// Files flagged `--assume-unchanged` or `--skip-worktree` whose bytes on disk differ from
 /// the index (a flagged file missing from disk, as sparse checkouts have, is no edit).
 pub fn hidden_edits(worktree: &Path) -> Vec<String> {
+    let streamed = super::gitfile_target(worktree)
+        .filter(|admin| sha1_only(admin))
+        .and_then(|admin| super::index_flags::flagged(&admin.join("index")));
+    let Some(flagged) = streamed else {
+        return hidden_edits_libgit2(worktree);
+    };
+    flagged
+        .into_iter()
+        .filter_map(|e| {
+            let id = git2::Oid::from_bytes(&e.oid).ok()?;
+            let rel = String::from_utf8_lossy(&e.path).into_owned();
+            differs(worktree, &rel, id).then_some(rel)
+        })
+        .collect()
+}
+
+/// Whether the repository of a linked worktree's admin dir surely names objects by SHA-1 (its
+/// config does not mention an object format at all).
+pub(super) fn sha1_only(admin: &Path) -> bool {
+    let common = fs::read_to_string(admin.join("commondir"))
+        .map(|c| admin.join(c.trim()))
+        .unwrap_or_else(|_| admin.to_path_buf());
+    fs::read_to_string(common.join("config"))
+        .is_ok_and(|c| !c.to_ascii_lowercase().contains("objectformat"))
+}
+
+/// The same through libgit2 (the whole index in memory), for an index the stream reader
+/// does not read.
+fn hidden_edits_libgit2(worktree: &Path) -> Vec<String> {
     const ASSUME_VALID: u16 = 0x8000;
     const SKIP_WORKTREE: u16 = 0x4000;
     let Ok(repo) = git2::Repository::open(worktree) else {
@@ -157,22 +186,27 @@ pub fn hidden_edits(worktree: &Path) -> Vec<String> {
             continue;
         }
         let rel = String::from_utf8_lossy(&e.path).into_owned();
-        let path = worktree.join(&rel);
-        let Ok(meta) = fs::symlink_metadata(&path) else {
-            continue;
-        };
-        let bytes = if meta.file_type().is_symlink() {
-            fs::read_link(&path)
-                .map(|t| t.as_os_str().as_encoded_bytes().to_vec())
-                .unwrap_or_default()
-        } else {
-            fs::read(&path).unwrap_or_default()
-        };
-        if git2::Oid::hash_object(git2::ObjectType::Blob, &bytes).ok() != Some(e.id) {
+        if differs(worktree, &rel, e.id) {
             out.push(rel);
         }
     }
     out
+}
+
+/// Whether the file at `rel` (present) holds other bytes than the blob `id`.
+fn differs(worktree: &Path, rel: &str, id: git2::Oid) -> bool {
+    let path = worktree.join(rel);
+    let Ok(meta) = fs::symlink_metadata(&path) else {
+        return false;
+    };
+    let bytes = if meta.file_type().is_symlink() {
+        fs::read_link(&path)
+            .map(|t| t.as_os_str().as_encoded_bytes().to_vec())
+            .unwrap_or_default()
+    } else {
+        fs::read(&path).unwrap_or_default()
+    };
+    git2::Oid::hash_object(git2::ObjectType::Blob, &bytes).ok() != Some(id)
 }
 
 /// Commits in the worktree's HEAD reflog (`<admin>/logs/HEAD`) that no branch, tag,

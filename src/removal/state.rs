@@ -22,6 +22,7 @@ pub(super) fn record_state(
     job: &Job,
     dir: &Path,
     report: &Report,
+    first_clean: bool,
     trash: &TrashDir,
     refname: &str,
 ) -> Result<()> {
@@ -59,7 +60,17 @@ pub(super) fn record_state(
         },
         identity = identity_lines(inst, job.volumes),
     );
-    let snap = git::snapshot(dir, &report.changed_paths(), &report.reflog_only, &message)
+    // Clean at both looks: HEAD's tree is the whole state (no index loaded, when provable).
+    let clean = first_clean && !report.has_uncommitted() && report.operation.is_none();
+    let quick = if clean {
+        git::snapshot_of_clean(dir, &report.reflog_only, &message).transpose()
+    } else {
+        None
+    };
+    let snap = quick
+        .unwrap_or_else(|| {
+            git::snapshot(dir, &report.changed_paths(), &report.reflog_only, &message)
+        })
         .map_err(|e| e.context("could not save the sandbox's work; nothing was removed"))?;
     job.repo
         .create_ref(refname, &snap.commit, "git-sandbox: saved before removal")

@@ -15,6 +15,7 @@ use crate::git::{IndexLock, Repo};
 use crate::procs;
 use crate::registry::{self, Instance, Phase, Registry, Removal, State};
 use crate::safety::{self, Report};
+use crate::timings::step;
 
 use super::plan::{self, Plan};
 use super::state::record_state;
@@ -63,7 +64,9 @@ pub fn carry_out(job: &Job, report: &Report, plan: &Plan, lock: IndexLock) -> Re
         job.repo.ref_exists(&state_ref(s))
     })?;
     let refname = state_ref(&trash.stamp(&job.inst.id));
+    step("trash dir");
     let mut removal = mark_removing(job, &trash, &refname, plan)?;
+    step("registry: marked");
     let checked = quarantine_and_check(job, report, plan, &trash, &refname);
     let again = match checked {
         Ok(Checked::Saved(again)) => *again,
@@ -79,6 +82,7 @@ pub fn carry_out(job: &Job, report: &Report, plan: &Plan, lock: IndexLock) -> Re
     removal.keep = keep_list(&again, plan.force);
     removal.phase = Phase::Verified;
     set_removal(job.reg, &job.inst.id, &removal)?;
+    step("registry: verified");
     fault::point("rm:verified")?;
     let branch_deleted = finish(job.repo, job.reg, job.inst, &removal)?;
     lock.dissolve();
@@ -112,8 +116,9 @@ fn quarantine_and_check(
 ) -> Result<Checked> {
     fault::point("rm:marked")?;
     quarantine(job, trash)?;
+    step("quarantine (rename)");
     fault::point("rm:moved")?;
-    let again = recheck(job, trash)?;
+    let again = recheck(job, trash, report)?;
     let late = report.news(&again);
     let hard = again.refusals().hard;
     if !hard.is_empty() || (!late.is_empty() && !plan.force) {
@@ -121,11 +126,14 @@ fn quarantine_and_check(
     }
     // Saved from the quarantined tree, which nothing can reach by its old path any more, so
     // the bytes saved are the bytes that were there: no window between saving and moving.
-    record_state(job, &trash.tree(), &again, trash, refname)?;
+    let first_clean = !report.has_uncommitted() && report.operation.is_none();
+    record_state(job, &trash.tree(), &again, first_clean, trash, refname)?;
+    step("trash state (snapshot)");
     fault::point("rm:saved")?;
     // What git cannot hold moves to `kept/` before the removal counts as verified: a file
     // that refuses to move (immutable, say) rolls everything back instead of sticking.
-    keep_all_or_some(trash, &keep_list(&again, plan.force))?;
+    trash.keep_all_or_some(&keep_list(&again, plan.force))?;
+    step("keep");
     fault::point("rm:kept")?;
     Ok(Checked::Saved(Box::new(again)))
 }
@@ -216,17 +224,19 @@ fn quarantine(job: &Job, trash: &TrashDir) -> Result<()> {
     })
 }
 
-/// The same assessment, on the quarantined tree.
-fn recheck(job: &Job, trash: &TrashDir) -> Result<Report> {
+/// The same assessment, on the quarantined tree (as cheap as it can prove right against the
+/// confirmed report: `safety/second.rs`).
+fn recheck(job: &Job, trash: &TrashDir, first: &Report) -> Result<Report> {
     let tree = trash.tree();
-    safety::assess(&safety::Subject {
+    let subject = safety::Subject {
         repo: job.repo,
         inst: job.inst,
         dir: &tree,
         cfg: job.cfg,
         others: job.others,
         quarantined: true,
-    })
+    };
+    safety::reassess(&subject, first)
 }
 
 /// What the quarantined tree keeps: per the plan's rule, or everything when a process is
@@ -325,46 +335,27 @@ pub fn roll_back(
 pub fn finish(repo: &Repo, reg: &Registry, inst: &Instance, removal: &Removal) -> Result<bool> {
     let trash = TrashDir::at(&removal.trash_dir);
     if removal.remove_worktree {
-        keep_all_or_some(&trash, &removal.keep)?;
-        keep_submodule_gitdirs(repo, inst, &trash)?;
+        trash.keep_all_or_some(&removal.keep)?;
+        trash.keep_submodule_gitdirs(&repo.admin_dir(inst.admin()))?;
         repo.drop_admin_entry(inst.admin())?;
+        step("admin entry");
         fault::point("rm:admin")?;
     }
     let mut deleted = false;
     if let (Some(tip), Some(branch)) = (&removal.delete_branch, &inst.branch) {
         deleted = repo.delete_branch_at(branch, tip)?;
+        step("branch");
         fault::point("rm:branch")?;
     }
     let sweep = removal.remove_worktree.then(|| sweep_target(&trash));
     unregister(reg, &inst.id, sweep.clone().flatten())?;
+    step("registry: unregistered");
     fault::point("rm:unregistered")?;
     if let Some(Some(dir)) = sweep {
         super::sweep_later(reg, &dir);
+        step("sweep (spawn)");
     }
     Ok(deleted)
-}
-
-/// An empty path in the keep list means "keep the whole tree" (a process was still inside).
-fn keep_all_or_some(trash: &TrashDir, keep: &[String]) -> Result<()> {
-    if keep.iter().any(String::is_empty) {
-        let tree = trash.tree();
-        if fs::symlink_metadata(&tree).is_ok() {
-            fs::rename(&tree, trash.kept())
-                .with_context(|| format!("cannot keep {}", tree.display()))?;
-        }
-        return Ok(());
-    }
-    trash.keep(keep)
-}
-
-/// Populated submodules keep their git dirs under the worktree's admin dir: move them along.
-fn keep_submodule_gitdirs(repo: &Repo, inst: &Instance, trash: &TrashDir) -> Result<()> {
-    let modules = repo.admin_dir(inst.admin()).join("modules");
-    if fs::symlink_metadata(&modules).is_ok() {
-        fs::rename(&modules, trash.admin_modules())
-            .with_context(|| format!("cannot keep {}", modules.display()))?;
-    }
-    Ok(())
 }
 
 /// What is left to delete: `tree/` (or, for a removal made by an older git-sandbox, the

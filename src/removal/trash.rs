@@ -111,6 +111,31 @@ impl TrashDir {
             .unwrap_or_default()
     }
 
+    /// [`TrashDir::keep`], where an empty path in the list means "keep the whole tree" (a
+    /// process was still inside).
+    pub fn keep_all_or_some(&self, keep: &[String]) -> Result<()> {
+        if keep.iter().any(String::is_empty) {
+            let tree = self.tree();
+            if fs::symlink_metadata(&tree).is_ok() {
+                fs::rename(&tree, self.kept())
+                    .with_context(|| format!("cannot keep {}", tree.display()))?;
+            }
+            return Ok(());
+        }
+        self.keep(keep)
+    }
+
+    /// Populated submodules keep their git dirs under the worktree's admin dir `admin`: move
+    /// them along.
+    pub fn keep_submodule_gitdirs(&self, admin: &Path) -> Result<()> {
+        let modules = admin.join("modules");
+        if fs::symlink_metadata(&modules).is_ok() {
+            fs::rename(&modules, self.admin_modules())
+                .with_context(|| format!("cannot keep {}", modules.display()))?;
+        }
+        Ok(())
+    }
+
     /// Moves each relative path from `tree/` to `kept/` (parents made as needed). A path
     /// already moved (a crash, then `prune`) is skipped; directory permissions are copied last
     /// (a read-only directory would stop the moves into it).

@@ -16,10 +16,12 @@
 pub mod ignored;
 mod refuse;
 pub mod scan;
+mod second;
 
 pub use ignored::{Ignored, human_bytes};
 
 use std::path::Path;
+use std::time::SystemTime;
 
 use anyhow::Result;
 
@@ -27,6 +29,7 @@ use crate::config::Config;
 use crate::git::{self, Repo, Status};
 use crate::procs::{self, Proc};
 use crate::registry::{Instance, Pushed};
+use crate::timings::step;
 
 /// What would be lost or touched.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -62,6 +65,9 @@ pub struct Report {
     pub ignored: Vec<Ignored>,
     /// What the pre-push hook last recorded.
     pub pushed: Option<Pushed>,
+    /// What a second look compares with (`second.rs`); not part of any report.
+    #[serde(skip)]
+    pub baseline: Option<second::Baseline>,
 }
 
 /// Why a removal stops.
@@ -178,18 +184,64 @@ pub struct Subject<'a> {
 /// Assesses a verified sandbox directory. Reachability (`rev-list`) runs beside `status`,
 /// and is skipped when HEAD is itself a remote-tracking tip.
 pub fn assess(s: &Subject) -> Result<Report> {
+    // Taken before the status: the walk's stamp is unsettled if anything changed from then on.
+    let since = SystemTime::now();
+    let files = second::Files::stat(s);
+    let admin = s.repo.admin_dir(s.inst.admin());
+    let (mut status, reach, reflog_only) = git_looks(s, &admin)?;
+    step("status+reach+reflog");
+    let ours = ignored::take_ours(s.dir, &mut status.ignored);
+    let ignored = ignored::classify(s.dir, &status.ignored, &s.cfg.disposable);
+    step("ignored: ours, sizes");
+    let skip = skip_list(&ignored, ours);
+    let found = walk(s, &skip, Some(since));
+    step("tree walk");
+    let baseline = second::Baseline { files, skip };
+    Ok(complete(
+        s,
+        status,
+        reach,
+        reflog_only,
+        ignored,
+        found,
+        baseline,
+    ))
+}
+
+/// The second look, on the quarantined tree: as cheap as [`second::quick`] can prove right
+/// against `first` (the confirmed report), else the full [`assess`] again.
+pub fn reassess(s: &Subject, first: &Report) -> Result<Report> {
+    if let Some(again) = second::quick(s, first)? {
+        step("second look: quick");
+        return Ok(again);
+    }
+    let again = assess(s);
+    step("second look: full");
+    again
+}
+
+/// The rest of a report, after the status, the walk and the ignored files.
+fn complete(
+    s: &Subject,
+    status: Status,
+    (unpushed, unmerged_unpushed): (u32, u32),
+    reflog_only: Vec<String>,
+    ignored: Vec<Ignored>,
+    found: scan::Found,
+    baseline: second::Baseline,
+) -> Report {
     let (repo, inst, dir) = (s.repo, s.inst, s.dir);
     let admin = repo.admin_dir(inst.admin());
-    let (mut status, (unpushed, unmerged_unpushed), reflog_only) = git_looks(s, &admin)?;
-    let ours = ignored::take_ours(dir, &mut status.ignored);
-    let ignored = ignored::classify(dir, &status.ignored, &s.cfg.disposable);
-    let found = walk(s, &ignored, ours);
     let remote_refs = (status.branch.as_deref())
         .map(|b| git::remote_refs_of(&repo.root, b))
         .unwrap_or_default();
+    step("remote refs");
     let (processes, process_check) = working(s);
-    Ok(Report {
-        hidden: git::hidden_edits(dir),
+    step("/proc scan");
+    let hidden = git::hidden_edits(dir);
+    step("hidden edits");
+    Report {
+        hidden,
         unpushed,
         unmerged_unpushed,
         never_pushed: status.upstream.is_none() && inst.pushed.is_none() && remote_refs.is_empty(),
@@ -208,7 +260,8 @@ pub fn assess(s: &Subject) -> Result<Report> {
         ignored,
         pushed: inst.pushed.clone(),
         status,
-    })
+        baseline: Some(baseline),
+    }
 }
 
 /// The git side, at once: the worktree's status, the commits no remote holds (and those also
@@ -239,17 +292,22 @@ fn git_looks(s: &Subject, admin: &Path) -> Result<(git::Status, (u32, u32), Vec<
     Ok((status?, reach, reflog_only))
 }
 
-/// The walk for what `git status` does not show (disposable directories are deleted unread,
-/// git-sandbox's own files are not the user's), and worktrees of this repo anywhere inside,
-/// disposable directories included (git's entries say where they are: no walk needed).
-fn walk(s: &Subject, ignored: &[Ignored], ours: Vec<String>) -> scan::Found {
-    let skip: Vec<String> = ignored
+/// What the walk leaves out: disposable directories (deleted unread) and git-sandbox's own
+/// files (not the user's).
+fn skip_list(ignored: &[Ignored], ours: Vec<String>) -> Vec<String> {
+    ignored
         .iter()
         .filter(|i| i.disposable)
         .map(|i| i.path.clone())
         .chain(ours)
-        .collect();
-    let mut found = scan::walk(s.dir, &skip);
+        .collect()
+}
+
+/// The walk for what `git status` does not show (see [`skip_list`]), and worktrees of this
+/// repo anywhere inside, disposable directories included (git's entries say where they are:
+/// no walk needed).
+fn walk(s: &Subject, skip: &[String], since: Option<SystemTime>) -> scan::Found {
+    let mut found = scan::walk(s.dir, skip, since);
     for (admin, target) in s.repo.admin_entries() {
         let Some(t) = target.filter(|_| admin != s.inst.admin()) else {
             continue;
@@ -264,6 +322,18 @@ fn walk(s: &Subject, ignored: &[Ignored], ours: Vec<String>) -> scan::Found {
         }
     }
     found
+}
+
+/// The commits no remote holds (and those also unmerged), and those only the reflog holds:
+/// the git side of a quick second look, which reuses the first look's status.
+fn commits(s: &Subject, admin: &Path) -> Result<((u32, u32), Vec<String>)> {
+    let head = git::worktree_head(s.dir);
+    let branch = git::worktree_branch(s.dir);
+    let reach = lost_commits(s.repo, head.as_deref(), branch.as_deref())?;
+    Ok((
+        reach,
+        git::reflog_only(&s.repo.root, admin, head.as_deref())?,
+    ))
 }
 
 /// Processes and containers working in the tree. Its own services are left out of the first

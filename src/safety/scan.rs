@@ -7,10 +7,16 @@
 //! deletion itself never enters a nested `.git` or another filesystem, see
 //! [`crate::removal::sweep`]). Mount points are also read from `/proc/self/mountinfo`, because a
 //! bind mount of the same filesystem has the same `st_dev`.
+//!
+//! It also sums up what it saw as a [`Stamp`]: a digest of every entry's path and stat data
+//! (device, inode, mode, links, size, mtime and ctime to the nanosecond), in any order, so a
+//! later walk of the same tree proves nothing in it changed (`safety/second.rs`).
 
 use std::fs;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// What the walk found, as paths relative to the root (`/`-separated).
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -31,10 +37,67 @@ pub struct Found {
     pub odd_modes: Vec<String>,
     /// Names that are not valid UTF-8 (shown lossily): they cannot be saved byte for byte yet.
     pub unreadable_names: Vec<String>,
+    /// The digest of what the walk saw (not part of any report).
+    #[serde(skip)]
+    pub stamp: Stamp,
+}
+
+/// A digest of a walk: the wrapping sum of a 128-bit hash of each entry's path and stat data,
+/// and the number of entries, so the order entries are listed in does not matter.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stamp {
+    pub sum: u128,
+    pub entries: u64,
+    /// An entry changed (ctime) too close to `since` to tell a later change of the same size
+    /// in the same clock tick from none: a stamp that cannot prove the tree unchanged.
+    pub unsettled: bool,
+}
+
+/// How close to `since` a change time must be to count as unsettled: a clock tick of the
+/// kernel's coarse clock (at most 10 ms) with room to spare, or two seconds on a filesystem
+/// that stores whole seconds.
+const TICK: Duration = Duration::from_millis(100);
+const COARSE_TICK: Duration = Duration::from_secs(2);
+
+impl Stamp {
+    /// Adds one entry: its path (relative), and its stat data (`full`: also size and times,
+    /// not for a skipped entry, whose contents are not looked at).
+    fn add(&mut self, rel: &[u8], m: &fs::Metadata, full: bool, since: Option<SystemTime>) {
+        let hash = |seed: u8| {
+            let mut h = DefaultHasher::new();
+            seed.hash(&mut h);
+            rel.hash(&mut h);
+            (m.dev(), m.ino(), m.mode()).hash(&mut h);
+            if full {
+                (m.nlink(), m.size(), m.mtime(), m.mtime_nsec()).hash(&mut h);
+                (m.ctime(), m.ctime_nsec(), m.uid(), m.gid()).hash(&mut h);
+            }
+            h.finish()
+        };
+        let v = (u128::from(hash(1)) << 64) | u128::from(hash(2));
+        self.sum = self.sum.wrapping_add(v);
+        self.entries += 1;
+        if let Some(since) = since.filter(|_| full) {
+            self.unsettled |= changed_near(m, since);
+        }
+    }
+}
+
+/// Whether `m` changed (its ctime, which no one can set back) after `since` or within a clock
+/// tick before it.
+fn changed_near(m: &fs::Metadata, since: SystemTime) -> bool {
+    let (Ok(secs), Ok(nanos)) = (u64::try_from(m.ctime()), u32::try_from(m.ctime_nsec())) else {
+        return true;
+    };
+    let ctime = UNIX_EPOCH + Duration::new(secs, nanos);
+    let tick = if nanos == 0 { COARSE_TICK } else { TICK };
+    since.checked_sub(tick).is_none_or(|edge| ctime >= edge)
 }
 
 /// Walks `root`, skipping the relative paths in `skip` (directories, `/`-terminated or not).
-pub fn walk(root: &Path, skip: &[String]) -> Found {
+/// `since`: when the look this walk belongs to began (its stamp is unsettled if anything
+/// changed from a tick before then on).
+pub fn walk(root: &Path, skip: &[String], since: Option<SystemTime>) -> Found {
     let mut found = Found::default();
     let Ok(meta) = fs::symlink_metadata(root) else {
         return found;
@@ -48,9 +111,12 @@ pub fn walk(root: &Path, skip: &[String]) -> Found {
             .collect(),
         file_mode: 0o666 & !mask,
         exec_mode: 0o777 & !mask,
+        since,
+        stamp: Stamp::default(),
         found: &mut found,
     };
     w.dir(root, "");
+    found.stamp = w.stamp;
     found.mounts.extend(mounts_under(root));
     found.mounts.sort();
     found.mounts.dedup();
@@ -62,6 +128,8 @@ struct Walker<'a> {
     skip: Vec<String>,
     file_mode: u32,
     exec_mode: u32,
+    since: Option<SystemTime>,
+    stamp: Stamp,
     found: &'a mut Found,
 }
 
@@ -76,6 +144,10 @@ impl Walker<'_> {
             let raw = e.file_name();
             let name = raw.to_string_lossy().into_owned();
             if raw.to_str().is_none() {
+                if let Ok(m) = e.metadata() {
+                    let rel_raw = [rel.as_bytes(), b"/", raw.as_encoded_bytes()].concat();
+                    self.stamp.add(&rel_raw, &m, true, self.since);
+                }
                 let shown = if rel.is_empty() {
                     name
                 } else {
@@ -84,28 +156,32 @@ impl Walker<'_> {
                 self.found.unreadable_names.push(shown);
                 continue;
             }
-            if rel.is_empty() && name == ".git" {
-                continue;
-            }
             let sub = if rel.is_empty() {
                 name
             } else {
                 format!("{rel}/{name}")
             };
-            self.entry(&e.path(), sub);
+            // The entry's own stat, relative to its directory (no path walk from the root).
+            let Ok(meta) = e.metadata() else {
+                continue;
+            };
+            if rel.is_empty() && sub == ".git" {
+                self.stamp.add(sub.as_bytes(), &meta, true, self.since);
+                continue;
+            }
+            self.entry(&e.path(), sub, &meta);
         }
         if !any && !rel.is_empty() {
             self.found.empty_dirs.push(rel.to_string());
         }
     }
 
-    fn entry(&mut self, path: &Path, rel: String) {
-        if self.skip.contains(&rel) {
+    fn entry(&mut self, path: &Path, rel: String, meta: &fs::Metadata) {
+        let skipped = self.skip.contains(&rel);
+        self.stamp.add(rel.as_bytes(), meta, !skipped, self.since);
+        if skipped {
             return;
         }
-        let Ok(meta) = fs::symlink_metadata(path) else {
-            return;
-        };
         let ft = meta.file_type();
         if ft.is_symlink() {
             return;
@@ -219,4 +295,28 @@ fn umask() -> u32 {
                 .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
         })
         .unwrap_or(0o022)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    /// A change at or after the look began is unsettled; one well before it is not; the
+    /// stamp changes with a same-size rewrite, and not with nothing.
+    #[test]
+    fn stamps_tell_changes_and_unsettled_ones() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let d = tmp.path();
+        std::fs::create_dir(d.join("sub")).expect("dir");
+        std::fs::write(d.join("sub/a"), "aaaa").expect("write");
+        let now = SystemTime::now();
+        assert!(super::walk(d, &[], Some(now)).stamp.unsettled);
+        let later = now + Duration::from_secs(5);
+        let first = super::walk(d, &[], Some(later)).stamp;
+        assert!(!first.unsettled);
+        assert_eq!(super::walk(d, &[], None).stamp.sum, first.sum);
+        std::thread::sleep(Duration::from_millis(20));
+        std::fs::write(d.join("sub/a"), "bbbb").expect("rewrite");
+        assert_ne!(super::walk(d, &[], None).stamp.sum, first.sum);
+    }
 }

@@ -47,6 +47,7 @@ mod render_vars;
 mod restore;
 mod rm;
 mod rollback;
+mod second_look;
 mod seed;
 mod services;
 mod setup;
