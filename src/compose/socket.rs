@@ -3,9 +3,10 @@
 //! its? The `docker` CLI is a Go program of ~20 MiB resident and ~20 ms a start; asked twice,
 //! it made `rm`'s peak memory twice `git worktree remove`'s and cost 40 ms.
 //!
-//! Used only where the CLI would ask that same socket: `docker` on `PATH`, no `DOCKER_HOST`
-//! other than a `unix://` one, no `DOCKER_CONTEXT`, and no current context in the CLI's
-//! `config.json`. Any answer but a 200 with a JSON array is `None`, and the caller asks the
+//! Used only where the CLI would ask that same socket: the run's selected engine (the
+//! sandbox's recorded one) is a `unix://` socket; none selected, `docker` on `PATH`, no
+//! `DOCKER_HOST` other than a `unix://` one, no `DOCKER_CONTEXT`, and no current context in
+//! the CLI's `config.json`. Any answer but a 200 with a JSON array is `None`, and the caller asks the
 //! CLI as before.
 
 use std::io::{Read, Write};
@@ -32,8 +33,12 @@ pub fn labelled(endpoint: &str, filter: &str) -> Option<bool> {
     }
 }
 
-/// The socket the CLI would use, if that is surely the default one.
+/// The socket the CLI would use, if that is surely the default one. An engine selected for the
+/// run (the sandbox's recorded one, `engine/`) decides alone: its socket, or the CLI.
 fn socket() -> Option<PathBuf> {
+    if let Some(engine) = crate::engine::selected() {
+        return engine.endpoint.strip_prefix("unix://").map(PathBuf::from);
+    }
     if std::env::var_os("DOCKER_CONTEXT").is_some() || !on_path("docker") {
         return None;
     }

@@ -139,7 +139,7 @@ pub fn of(inst: &Instance) -> Engine {
 }
 
 /// The selected engine, if a command selected one.
-fn selected() -> Option<Engine> {
+pub fn selected() -> Option<Engine> {
     SELECTED.read().ok().and_then(|s| s.clone())
 }
 
