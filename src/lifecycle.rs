@@ -104,7 +104,7 @@ pub fn run(
     }
     approve(phase, repo, cfg, reg, consent).map_err(NotRun::NotTrusted)?;
     vouch(phase, repo, reg, inst, dir, consent).map_err(NotRun::Foreign)?;
-    let vars = env::vars(cfg, inst).map_err(NotRun::Failed)?;
+    let vars = env::command_vars(cfg, inst).map_err(NotRun::Failed)?;
     if phase == Phase::Setup {
         // Before the first step: a kill from here on leaves `running` with a dead pid, which
         // `list` and `status` show as interrupted.

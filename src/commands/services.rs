@@ -49,8 +49,8 @@ pub fn exec(ctx: &Ctx, args: ExecArgs) -> Result<i32> {
     let data = ctx.reg.load()?;
     let inst = target::resolve(&repo, &data, args.name.as_deref(), &ctx.cwd)?;
     let path = target::verify(&repo, &inst)?;
-    let vars = env::vars(&cfg, &inst)?;
-    refresh_env_file(&path, &cfg, &vars);
+    refresh_env_file(&path, &cfg, &env::vars(&cfg, &inst)?);
+    let vars = env::command_vars(&cfg, &inst)?;
     if args.command.is_empty() {
         return Err(UserError::usage("no command given")
             .hint("git sandbox exec NAME -- CMD…")
@@ -118,7 +118,7 @@ pub fn up_instance_with(repo: &Repo, cfg: &Config, inst: &Instance, up: &Up) -> 
     let (attach, extra, force, seed) = (up.attach, up.extra, up.force, up.seed);
     let path = target::verify(repo, inst)?;
     let tool = compose::Tool::detect()?;
-    let engine = crate::engine::choose::for_up(inst, up.engine)?;
+    let engine = crate::engine::choose::for_up(inst, up.engine, force)?;
     let inst = &crate::engine::choose::record(inst, &engine)?;
     let inst = &compose::owner::settle(&crate::registry::Registry::locate()?, inst)?;
     if compose::owner::legacy(inst) {

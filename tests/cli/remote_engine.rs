@@ -288,10 +288,17 @@ fn up_on_another_engine_is_refused_while_the_stack_runs_and_moves_once_down() {
         running(&t, None).is_empty(),
         "the refused up started on the main engine"
     );
-    // A plain shell: `down` goes to the recorded engine, then `up --engine local` moves it.
+    // A plain shell: `down` goes to the recorded engine; its volume stays there, so a move
+    // is refused (the data would drop out of rm and restore) until `--force`.
     t.ok(&t.repo, &["down", "a"]);
     assert!(running(&t, Some(&e2)).is_empty(), "down left it on engine2");
-    t.ok(&t.repo, &["up", "a", "--engine", "local"]);
+    let err = t.fails(&t.repo, &["up", "a", "--engine", "local"], 1);
+    assert!(
+        err.contains("the volumes of a are on engine") && err.contains("--force"),
+        "{err}"
+    );
+    assert!(running(&t, None).is_empty(), "the refused move started");
+    t.ok(&t.repo, &["up", "a", "--engine", "local", "--force"]);
     assert_eq!(
         running(&t, None).len(),
         1,
@@ -378,4 +385,57 @@ fn restore_and_trash_purge_find_the_kept_volumes_on_the_recorded_engine() {
         !volume_on(&e2, &volume),
         "trash purge left {volume} on engine2"
     );
+}
+
+/// The engine's id, as `docker info` says it.
+fn engine_id_of(host: Option<&str>) -> String {
+    let out = docker_on(host)
+        .args(["info", "--format", "{{.ID}}"])
+        .output()
+        .expect("docker info");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[test]
+fn teardown_talks_to_the_recorded_engine_and_a_silent_engine_is_never_recorded() {
+    let base = 21520;
+    let Some((e2, t)) = setup("td", base, "") else {
+        return;
+    };
+    let _clean = CleanupOn(e2.clone(), t.repo_name());
+    let _clean_main = Cleanup(t.repo_name());
+    let seen = t.root.join("teardown-engine");
+    t.write(
+        &t.repo,
+        ".sandbox.toml",
+        &format!(
+            "max_slots = 4\n[ports]\nweb = {base}\n[commands]\nteardown = [\"docker info --format '{{{{.ID}}}}' > {}\"]\n",
+            seen.display()
+        ),
+    );
+    t.git(&t.repo, &["commit", "-qam", "teardown"]);
+    t.ok(&t.repo, &["trust"]);
+    t.ok_on(&e2, &t.repo, &["new", "a", "--up"]);
+    // An engine that does not answer: refused, nothing recorded, the stack where it was.
+    let silent = format!("tcp://{}:1", engine_addr(&e2));
+    let err = t.fails(&t.repo, &["up", "a", "--engine", &silent], 1);
+    assert!(err.contains("does not answer"), "{err}");
+    assert_eq!(
+        t.registry()["instances"][0]["engine"]["endpoint"],
+        e2.as_str()
+    );
+    // rm in a shell aimed at the main engine: the teardown's docker talks to engine2.
+    let out = t
+        .cmd_on(MAIN, &t.repo)
+        .args(["rm", "a", "--yes"])
+        .output()
+        .expect("rm");
+    assert!(out.status.success(), "{out:?}");
+    let said = std::fs::read_to_string(&seen).expect("the teardown ran");
+    assert_eq!(
+        said.trim(),
+        engine_id_of(Some(&e2)),
+        "teardown asked another engine"
+    );
+    assert_ne!(said.trim(), engine_id_of(None));
 }
