@@ -184,59 +184,92 @@ fn row(i: &Instance, ctx: Option<&(Repo, Config)>, has_compose: bool) -> Row {
     if has_compose {
         r.services_up = Some(false);
     }
-    match git::status(&i.path, git::Scan::Quick) {
-        Ok(st) => {
-            r.dirty = Some(Dirty {
-                staged: st.staged.len(),
-                unstaged: st.unstaged.len(),
-                untracked: st.untracked.len(),
-                conflicted: st.conflicted.len(),
-            });
-            // Detached: no branch is checked out, whatever the registry recorded.
-            r.detached_at = st.head.clone().filter(|_| st.branch.is_none());
-            if st.branch.is_some() || r.detached_at.is_some() {
-                r.branch = st.branch.clone();
-            }
-            // The tool made the registered branch only; another one checked out by hand is not.
-            r.created_branch &= st.branch == i.branch;
-            r.upstream = st.upstream.as_ref().map(|u| Upstream {
-                name: u.clone(),
-                ahead: st.ahead,
-                behind: st.behind,
-            });
-            // A branch on any remote (a second one too) has been pushed, tracked or not.
-            r.never_pushed = st.upstream.is_none()
-                && i.pushed.is_none()
-                && !st
-                    .branch
-                    .as_deref()
-                    .is_some_and(|b| git::branch_on_remote(&i.path, b));
-            let on_upstream = st.upstream.is_some() && st.ahead == 0;
-            if let Some(head) = st.head.as_ref().filter(|_| !on_upstream) {
-                let count = if repo.is_remote_tip(head) {
-                    Ok(0)
-                } else {
-                    repo.unpushed_count(head, &[])
-                };
-                match count {
-                    Ok(n) => r.unpushed = Some(n),
-                    Err(e) => r.error = Some(format!("{e:#}")),
-                }
-            } else if on_upstream {
-                r.unpushed = Some(0);
-            }
-            if let Some(head) = &st.head {
-                let subject = git::Subject {
-                    branch: st.branch.as_deref(),
-                    tip: head,
-                    base: i.base_commit.as_deref(),
-                };
-                r.integrated = integrated(repo, &subject);
-            }
-        }
+    let (status, early) = look(repo, &i.path);
+    match status {
+        Ok(st) => from_status(&mut r, repo, i, &st, early),
         Err(e) => r.error = Some(format!("{e:#}")),
     }
     r
+}
+
+/// The worktree's `git status`, and beside it (a second spawn at the same time, not after:
+/// on a deep history the count costs as much as the status) the unpushed count of the HEAD
+/// read in-process, unless that HEAD is a remote-tracking tip (nothing to count).
+fn look(repo: &Repo, dir: &Path) -> (anyhow::Result<git::Status>, Option<Early>) {
+    let head = git::worktree_head(dir).filter(|h| !repo.is_remote_tip(h));
+    let (status, count) = std::thread::scope(|s| {
+        let count = head
+            .as_deref()
+            .map(|h| s.spawn(move || repo.unpushed_count(h, &[])));
+        let status = git::status(dir, git::Scan::Quick);
+        (status, count.and_then(|c| c.join().ok()))
+    });
+    let early = head.zip(count).map(|(head, count)| Early { head, count });
+    (status, early)
+}
+
+/// The unpushed count taken beside the status, and the HEAD it counted from.
+struct Early {
+    head: String,
+    count: anyhow::Result<u32>,
+}
+
+/// The row's git half, from the status (and the count taken beside it).
+fn from_status(r: &mut Row, repo: &Repo, i: &Instance, st: &git::Status, early: Option<Early>) {
+    r.dirty = Some(Dirty {
+        staged: st.staged.len(),
+        unstaged: st.unstaged.len(),
+        untracked: st.untracked.len(),
+        conflicted: st.conflicted.len(),
+    });
+    // Detached: no branch is checked out, whatever the registry recorded.
+    r.detached_at = st.head.clone().filter(|_| st.branch.is_none());
+    if st.branch.is_some() || r.detached_at.is_some() {
+        r.branch = st.branch.clone();
+    }
+    // The tool made the registered branch only; another one checked out by hand is not.
+    r.created_branch &= st.branch == i.branch;
+    r.upstream = st.upstream.as_ref().map(|u| Upstream {
+        name: u.clone(),
+        ahead: st.ahead,
+        behind: st.behind,
+    });
+    // A branch on any remote (a second one too) has been pushed, tracked or not. By ref
+    // names only: the cost follows the number of refs, never the history's length.
+    r.never_pushed = st.upstream.is_none()
+        && i.pushed.is_none()
+        && !st
+            .branch
+            .as_deref()
+            .is_some_and(|b| git::branch_on_remote(&i.path, b));
+    match unpushed(repo, st, early) {
+        Some(Ok(n)) => r.unpushed = Some(n),
+        Some(Err(e)) => r.error = Some(format!("{e:#}")),
+        None => {}
+    }
+    if let Some(head) = &st.head {
+        let subject = git::Subject {
+            branch: st.branch.as_deref(),
+            tip: head,
+            base: i.base_commit.as_deref(),
+        };
+        r.integrated = integrated(repo, &subject);
+    }
+}
+
+/// Commits on no remote-tracking ref: none when the branch is level with or behind its
+/// upstream, the count taken beside the status when the status saw the same HEAD, else
+/// (a commit landed between the two looks) counted again from the status's HEAD.
+fn unpushed(repo: &Repo, st: &git::Status, early: Option<Early>) -> Option<anyhow::Result<u32>> {
+    if st.upstream.is_some() && st.ahead == 0 {
+        return Some(Ok(0));
+    }
+    let head = st.head.as_ref()?;
+    Some(match early {
+        Some(e) if &e.head == head => e.count,
+        _ if repo.is_remote_tip(head) => Ok(0),
+        _ => repo.unpushed_count(head, &[]),
+    })
 }
 
 /// How `head` is integrated into the default branch, if it is (see `git::Verdict`).
