@@ -1,6 +1,7 @@
 //! `git status` of a worktree, read once in porcelain v2 (the CLI: 2x faster than libgit2 on
 //! large trees, and it honours the user's untracked cache and fsmonitor).
 
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -68,12 +69,20 @@ pub fn status(worktree: &Path, scan: Scan) -> Result<Status> {
 /// `list`'s status of a racily clean index, allowed to write it (through a copy).
 fn healing_status(worktree: &Path) -> Option<Output> {
     let admin = super::gitfile_target(worktree)?;
-    let (out, _) = super::heal::through_copy(&admin, |copy| {
-        command(worktree, Scan::Quick, false)
+    let inode = |p: &Path| std::fs::metadata(p).map(|m| m.ino()).ok();
+    let ((out, written), swapped) = super::heal::through_copy(&admin, |copy| {
+        let before = inode(copy);
+        let out = command(worktree, Scan::Quick, false)
             .env("GIT_INDEX_FILE", copy)
-            .output()
+            .output();
+        (out, inode(copy) != before)
     })?;
-    out.ok()
+    let out = out.ok()?;
+    // Swapped in, or git found nothing racy to write: healed either way (`racy.rs`).
+    if out.status.success() && (swapped || !written) {
+        super::racy::mark_healed(worktree);
+    }
+    Some(out)
 }
 
 /// The `git status` command of one look; `read_only`: `--no-optional-locks`.
