@@ -13,6 +13,7 @@ use crate::commands::Ctx;
 use crate::error::UserError;
 use crate::registry::{Instance, MadeBy, SETUP_INTERRUPTED, SETUP_RUNNING, State};
 
+mod look;
 mod rows;
 
 use crate::target;

@@ -50,6 +50,20 @@ impl Repo {
         Ok((unpushed, unmerged?))
     }
 
+    /// The commits the remote-tracking refs point at (for many [`Repo::is_remote_tip`]
+    /// questions at once).
+    pub fn remote_tips(&self) -> Vec<String> {
+        let Ok(repo) = self.open() else {
+            return Vec::new();
+        };
+        let Ok(refs) = repo.references_glob("refs/remotes/*") else {
+            return Vec::new();
+        };
+        refs.flatten()
+            .filter_map(|r| r.resolve().ok()?.target().map(|o| o.to_string()))
+            .collect()
+    }
+
     /// Whether `oid` is the tip of some remote-tracking ref (an in-process check that saves a
     /// `rev-list` spawn for the common case of a sandbox sitting on a pushed commit).
     pub fn is_remote_tip(&self, oid: &str) -> bool {

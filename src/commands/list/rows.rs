@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::compose;
 use crate::config::Config;
 use crate::git::{self, Repo};
+use super::look::{self, Look, Parent};
 use crate::registry::{Instance, Kind, MadeBy, Pushed, State};
 use crate::{target, ui};
 
@@ -73,7 +74,7 @@ pub struct Upstream {
 
 /// Gathers rows for instances, in parallel.
 pub fn gather(insts: &[Instance]) -> Vec<Row> {
-    let mut repos: BTreeMap<&Path, Option<(Repo, Config)>> = BTreeMap::new();
+    let mut repos: BTreeMap<&Path, Option<Parent>> = BTreeMap::new();
     // A .sandbox.toml that does not parse: its rows still show, with the error, never as a
     // sandbox without ports.
     let mut bad_config: BTreeMap<&Path, String> = BTreeMap::new();
@@ -84,7 +85,7 @@ pub fn gather(insts: &[Instance]) -> Vec<Row> {
                 bad_config.insert(i.parent_repo.as_path(), format!("{e:#}"));
                 Config::default()
             });
-            Some((repo, cfg))
+            Some(Parent::of(repo, cfg))
         });
     }
     let has_compose: Vec<bool> = insts
@@ -93,7 +94,7 @@ pub fn gather(insts: &[Instance]) -> Vec<Row> {
             repos
                 .get(i.parent_repo.as_path())
                 .and_then(|r| r.as_ref())
-                .is_some_and(|(_, cfg)| compose::has_file(&i.path, cfg))
+                .is_some_and(|p| compose::has_file(&i.path, &p.cfg))
         })
         .collect();
     let wants_docker = has_compose.contains(&true);
@@ -162,16 +163,17 @@ fn empty_row(i: &Instance) -> Row {
     }
 }
 
-fn row(i: &Instance, ctx: Option<&(Repo, Config)>, has_compose: bool) -> Row {
+fn row(i: &Instance, ctx: Option<&Parent>, has_compose: bool) -> Row {
     let mut r = empty_row(i);
-    let Some((repo, cfg)) = ctx else {
+    let Some(parent) = ctx else {
         r.error = Some(format!(
             "the parent repo {} is gone",
             i.parent_repo.display()
         ));
         return r;
     };
-    for p in cfg.ports_for(i.slot) {
+    let repo = &parent.repo;
+    for p in parent.cfg.ports_for(i.slot) {
         r.ports.insert(p.label(), p.port);
     }
     if r.missing {
@@ -184,38 +186,16 @@ fn row(i: &Instance, ctx: Option<&(Repo, Config)>, has_compose: bool) -> Row {
     if has_compose {
         r.services_up = Some(false);
     }
-    let (status, early) = look(repo, &i.path);
+    let (status, look) = look::look(parent, i);
     match status {
-        Ok(st) => from_status(&mut r, repo, i, &st, early),
+        Ok(st) => from_status(&mut r, parent, i, &st, look),
         Err(e) => r.error = Some(format!("{e:#}")),
     }
     r
 }
 
-/// The worktree's `git status`, and beside it (a second spawn at the same time, not after:
-/// on a deep history the count costs as much as the status) the unpushed count of the HEAD
-/// read in-process, unless that HEAD is a remote-tracking tip (nothing to count).
-fn look(repo: &Repo, dir: &Path) -> (anyhow::Result<git::Status>, Option<Early>) {
-    let head = git::worktree_head(dir).filter(|h| !repo.is_remote_tip(h));
-    let (status, count) = std::thread::scope(|s| {
-        let count = head
-            .as_deref()
-            .map(|h| s.spawn(move || repo.unpushed_count(h, &[])));
-        let status = git::status(dir, git::Scan::Quick);
-        (status, count.and_then(|c| c.join().ok()))
-    });
-    let early = head.zip(count).map(|(head, count)| Early { head, count });
-    (status, early)
-}
-
-/// The unpushed count taken beside the status, and the HEAD it counted from.
-struct Early {
-    head: String,
-    count: anyhow::Result<u32>,
-}
-
 /// The row's git half, from the status (and the count taken beside it).
-fn from_status(r: &mut Row, repo: &Repo, i: &Instance, st: &git::Status, early: Option<Early>) {
+fn from_status(r: &mut Row, parent: &Parent, i: &Instance, st: &git::Status, mut look: Look) {
     r.dirty = Some(Dirty {
         staged: st.staged.len(),
         unstaged: st.unstaged.len(),
@@ -242,41 +222,10 @@ fn from_status(r: &mut Row, repo: &Repo, i: &Instance, st: &git::Status, early: 
             .branch
             .as_deref()
             .is_some_and(|b| git::branch_on_remote(&i.path, b));
-    match unpushed(repo, st, early) {
+    match look.unpushed(parent, st) {
         Some(Ok(n)) => r.unpushed = Some(n),
         Some(Err(e)) => r.error = Some(format!("{e:#}")),
         None => {}
     }
-    if let Some(head) = &st.head {
-        let subject = git::Subject {
-            branch: st.branch.as_deref(),
-            tip: head,
-            base: i.base_commit.as_deref(),
-        };
-        r.integrated = integrated(repo, &subject);
-    }
-}
-
-/// Commits on no remote-tracking ref: none when the branch is level with or behind its
-/// upstream, the count taken beside the status when the status saw the same HEAD, else
-/// (a commit landed between the two looks) counted again from the status's HEAD.
-fn unpushed(repo: &Repo, st: &git::Status, early: Option<Early>) -> Option<anyhow::Result<u32>> {
-    if st.upstream.is_some() && st.ahead == 0 {
-        return Some(Ok(0));
-    }
-    let head = st.head.as_ref()?;
-    Some(match early {
-        Some(e) if &e.head == head => e.count,
-        _ if repo.is_remote_tip(head) => Ok(0),
-        _ => repo.unpushed_count(head, &[]),
-    })
-}
-
-/// How `head` is integrated into the default branch, if it is (see `git::Verdict`).
-fn integrated(repo: &Repo, subject: &git::Subject) -> Option<String> {
-    let default = repo.default_branch().ok()??;
-    match repo.integration(subject, &default).ok()? {
-        git::Verdict::Integrated { how, .. } => Some(how.as_str().to_string()),
-        _ => None,
-    }
+    r.integrated = look.integrated(parent, st, i);
 }
