@@ -62,5 +62,8 @@ fn list_sees_a_same_size_edit_and_a_new_file_in_the_index_s_second() {
             break;
         }
     }
-    assert!(hits >= 5, "the same-second window was hit only {hits} times");
+    assert!(
+        hits >= 5,
+        "the same-second window was hit only {hits} times"
+    );
 }

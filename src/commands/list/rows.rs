@@ -7,10 +7,10 @@ use std::path::Path;
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use super::look::{self, Look, Parent};
 use crate::compose;
 use crate::config::Config;
 use crate::git::{self, Repo};
-use super::look::{self, Look, Parent};
 use crate::registry::{Instance, Kind, MadeBy, Pushed, State};
 use crate::{target, ui};
 
