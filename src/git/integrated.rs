@@ -166,7 +166,7 @@ impl Repo {
         }
         let forks = self.forks(tip, &default.refs)?;
         if let Some(v) = reached(&repo, tip, &forks)? {
-            return undone_since(&repo, base, tip, default, v);
+            return undone_since(&repo, base, tip, &forks, v);
         }
         let own = subject.branch.map(|b| format!("refs/heads/{b}"));
         self.by_trees(&repo, tip, own.as_deref(), &forks)
@@ -286,16 +286,16 @@ fn undone_since(
     repo: &git2::Repository,
     base: Option<&str>,
     tip: Oid,
-    default: &DefaultBranch,
+    forks: &[Fork],
     reached: Verdict,
 ) -> Result<Verdict> {
     let Some(base) = base.and_then(|b| Oid::from_str(b).ok()) else {
         return Ok(reached);
     };
     let mut reverted = None;
-    for (name, target) in &default.refs {
+    for Fork { name, target, at } in forks {
         let target = Oid::from_str(target)?;
-        if !(target == tip || repo.graph_descendant_of(target, tip)?) {
+        if !(target == tip || *at == Some(tip)) {
             continue;
         }
         if !trees::undone(repo, base, tip, target)? {
