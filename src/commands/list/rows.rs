@@ -1,5 +1,6 @@
-//! The rows of `list` and `status`: one per sandbox, gathered in parallel (one `git status`
-//! and one `git rev-list` per sandbox, one `docker ps` for all), and the JSON shape of a row.
+//! The rows of `list` and `status`: one per sandbox, gathered in parallel (each sandbox's git
+//! look in `look.rs`: one `git status` and, for a HEAD no remote holds, one `git rev-list`,
+//! side by side; one `docker ps` for all), and the JSON shape of a row.
 
 use std::collections::BTreeMap;
 use std::path::Path;
