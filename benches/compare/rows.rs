@@ -52,8 +52,9 @@ pub fn new(b: &Bench, sh: &Shell, repo: &Path) {
     }
 }
 
-/// `status` and `rm --dry-run` of a branch 5,000 commits behind with 3 unpushed, against
-/// `git rev-list --count B --not --remotes` (the commit-graph written).
+/// `status` and `rm --dry-run` of a branch 5,000 commits behind with 3 unpushed, and `status`
+/// of a sandbox made there with a commit of its own, against `git rev-list --count B --not
+/// --remotes` (the commit-graph written).
 pub fn history(b: &Bench, sh: &Shell, repo: &Path) {
     sh.change_dir(repo);
     make(sh, "behind", &["--branch", "behind"]);
@@ -87,6 +88,23 @@ pub fn history(b: &Bench, sh: &Shell, repo: &Path) {
     );
     Pair::run(rounds, ours(&["rm", "behind", "--dry-run"]), revlist).report(
         "rm --dry-run, the same branch",
+        "git",
+        "<= 1.50",
+    );
+    // A sandbox made 5,000 commits back with a commit of its own: `status` also asks whether
+    // the default branch holds its work (where it forked from it), which must follow the
+    // distance too.
+    let deep = make(sh, "deep", &["--from", "behind~3"]);
+    std::fs::write(deep.join("deep.txt"), "deep\n").expect("file");
+    let s = b.shell();
+    s.change_dir(&deep);
+    cmd!(s, "git add deep.txt").quiet().run().expect("add");
+    cmd!(s, "git commit -q -m deep")
+        .quiet()
+        .run()
+        .expect("commit");
+    Pair::run(rounds, ours(&["status", "deep"]), revlist).report(
+        "status, own commit 5000 behind the default",
         "git",
         "<= 1.50",
     );

@@ -1,8 +1,9 @@
 //! `list`, `status` and `path`: what each sandbox holds, gathered in parallel.
 //!
 //! Per sandbox: one `git status --porcelain=v2 --branch` (dirty counts and ahead/behind in one
-//! spawn) and one `git rev-list --count --not --remotes` (unpushed commits), run on all
-//! sandboxes at once; plus one `docker ps` for all of them when any has a compose file.
+//! spawn) and, unless HEAD is a remote-tracking tip, one `git rev-list --count --not
+//! --remotes` (unpushed commits) beside it (`list/look.rs`), run on all sandboxes at once;
+//! plus one `docker ps` for all of them when any has a compose file.
 
 use std::path::Path;
 
@@ -13,6 +14,7 @@ use crate::commands::Ctx;
 use crate::error::UserError;
 use crate::registry::{Instance, MadeBy, SETUP_INTERRUPTED, SETUP_RUNNING, State};
 
+mod look;
 mod rows;
 
 use crate::target;

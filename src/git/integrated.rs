@@ -9,13 +9,16 @@
 //!    head (`refs/remotes/<remote>/pr/N`, its upstream here) while the branch holds nothing
 //!    beyond it, and from its fork point, not from where the tool made it.
 //! 3. No commits since the tool made it: nothing to integrate.
-//! 4. Reachability with libgit2 (`graph_descendant_of`): in-process, no spawn; fast-forward
-//!    versus merge by a first-parent walk of the default branch back to the tip's time. Then
+//! 4. Reachability: where the tip forked from each default-branch ref (`git merge-base`, one
+//!    spawn per distinct commit: git walks the commit-graph, so a sandbox far behind costs the
+//!    distance, where libgit2's walk inflated every commit of it); forked at the tip itself
+//!    means reached. Fast-forward versus merge by a first-parent walk of the default branch
+//!    back to the tip's time. Then
 //!    `undone_since`: a path the branch changed that the default branch holds as it was before
 //!    (a revert after the merge) makes it "reverted", not merged.
 //! 5. Squash and rebase merges by tree equality (`trees.rs`), first in-process: does the
 //!    default branch hold the branch's version, mode included, of every path the branch
-//!    changed since it forked? All: merged; none: not (no spawn). Only a mix needs `git
+//!    changed since it forked? All: merged; none: not (no further spawn). Only a mix needs `git
 //!    merge-tree --write-tree` (libgit2 has no merge-ort): if merging the branch changes
 //!    nothing, the branch adds nothing. A branch whose net change is empty is never merged
 //!    ("nothing to merge"), whatever its commits did.
@@ -161,11 +164,12 @@ impl Repo {
         if base.is_none() && default.refs.iter().any(|(_, oid)| oid == subject.tip) {
             return Ok(itself(default, true));
         }
-        if let Some(v) = reached(&repo, tip, &default.refs)? {
-            return undone_since(&repo, base, tip, default, v);
+        let forks = self.forks(tip, &default.refs)?;
+        if let Some(v) = reached(&repo, tip, &forks)? {
+            return undone_since(&repo, base, tip, &forks, v);
         }
         let own = subject.branch.map(|b| format!("refs/heads/{b}"));
-        self.by_trees(&repo, tip, own.as_deref(), &default.refs)
+        self.by_trees(&repo, tip, own.as_deref(), &forks)
     }
 
     /// Step 2: the request's head a `pr-N` sandbox is measured by, when its remote-tracking
@@ -194,18 +198,42 @@ impl Repo {
         Ok(Some(tip))
     }
 
+    /// Each default-branch ref with where `tip` forked from it (`Repo::fork_point`, the
+    /// commit-graph's walk: it costs the distance, not the history), asked once per distinct
+    /// commit (the local and remote-tracking branch are often one).
+    fn forks(&self, tip: Oid, refs: &[(String, String)]) -> Result<Vec<Fork>> {
+        let tip_hex = tip.to_string();
+        let mut forks: Vec<Fork> = Vec::new();
+        for (name, target) in refs {
+            let at = match forks.iter().find(|f| &f.target == target) {
+                Some(f) => f.at,
+                None if *target == tip_hex => Some(tip),
+                None => match self.fork_point(target, &tip_hex)? {
+                    Some(hex) => Some(Oid::from_str(&hex)?),
+                    None => None,
+                },
+            };
+            forks.push(Fork {
+                name: name.clone(),
+                target: target.clone(),
+                at,
+            });
+        }
+        Ok(forks)
+    }
+
     /// Step 5-6: the tree looks against each distinct target commit.
     fn by_trees(
         &self,
         repo: &git2::Repository,
         tip: Oid,
         own: Option<&str>,
-        targets: &[(String, String)],
+        forks: &[Fork],
     ) -> Result<Verdict> {
         let tip_hex = tip.to_string();
         let mut seen = Vec::new();
         let mut into = None;
-        for (name, target) in targets {
+        for Fork { name, target, at } in forks {
             // The local and remote-tracking default branch are often one commit: look once.
             if seen.contains(target) {
                 continue;
@@ -213,7 +241,8 @@ impl Repo {
             seen.push(target.clone());
             let target_commit = repo.find_commit(Oid::from_str(target)?)?;
             let own_tree = target_commit.tree_id().to_string();
-            let holds = match trees::changes_found(repo, &target_commit, tip)? {
+            let at = at.ok_or_else(|| anyhow::anyhow!("{name} shares no history with {tip}"))?;
+            let holds = match trees::changes_found(repo, &target_commit, tip, at)? {
                 // Changing nothing, measured from any of them, is never "merged".
                 Found::Empty => {
                     return Ok(Verdict::NothingToMerge {
@@ -257,16 +286,16 @@ fn undone_since(
     repo: &git2::Repository,
     base: Option<&str>,
     tip: Oid,
-    default: &DefaultBranch,
+    forks: &[Fork],
     reached: Verdict,
 ) -> Result<Verdict> {
     let Some(base) = base.and_then(|b| Oid::from_str(b).ok()) else {
         return Ok(reached);
     };
     let mut reverted = None;
-    for (name, target) in &default.refs {
+    for Fork { name, target, at } in forks {
         let target = Oid::from_str(target)?;
-        if !(target == tip || repo.graph_descendant_of(target, tip)?) {
+        if !(target == tip || *at == Some(tip)) {
             continue;
         }
         if !trees::undone(repo, base, tip, target)? {
@@ -280,15 +309,19 @@ fn undone_since(
     })
 }
 
-/// Step 4: the tip reachable from a target: fast-forwarded or merged into it.
-fn reached(
-    repo: &git2::Repository,
-    tip: Oid,
-    targets: &[(String, String)],
-) -> Result<Option<Verdict>> {
-    for (name, target) in targets {
+/// A default-branch ref, its commit, and where the measured tip forked from it.
+struct Fork {
+    name: String,
+    target: String,
+    at: Option<Oid>,
+}
+
+/// Step 4: the tip reachable from a target (it forked at the tip itself): fast-forwarded or
+/// merged into it.
+fn reached(repo: &git2::Repository, tip: Oid, forks: &[Fork]) -> Result<Option<Verdict>> {
+    for Fork { name, target, at } in forks {
         let target_oid = Oid::from_str(target)?;
-        if target_oid == tip || repo.graph_descendant_of(target_oid, tip)? {
+        if target_oid == tip || *at == Some(tip) {
             let how = if trees::on_first_parents(repo, target_oid, tip)? {
                 Integration::FastForward
             } else {

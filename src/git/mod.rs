@@ -37,6 +37,7 @@ mod marks;
 mod operation;
 mod provenance;
 mod racy;
+mod reach;
 mod remotes;
 mod snapshot;
 mod spawn;
@@ -187,37 +188,6 @@ impl Repo {
         repo.branch(name, &commit, false)
             .with_context(|| format!("cannot create branch {name}"))?;
         Ok(())
-    }
-
-    /// How many commits reachable from `tip` are on no remote-tracking ref (and, with
-    /// `merged_into`, not on those commits either). The CLI uses the commit-graph.
-    pub fn unpushed_count(&self, tip: &str, merged_into: &[String]) -> Result<u32> {
-        let out = self
-            .git(&self.root)
-            .args(["rev-list", "--count", tip, "--not", "--remotes"])
-            .args(merged_into)
-            .output()?;
-        check(&out, "git rev-list")?;
-        let s = String::from_utf8_lossy(&out.stdout);
-        s.trim()
-            .parse()
-            .with_context(|| format!("unexpected git rev-list output {s:?}"))
-    }
-
-    /// Whether `oid` is the tip of some remote-tracking ref (an in-process check that saves a
-    /// `rev-list` spawn for the common case of a sandbox sitting on a pushed commit).
-    pub fn is_remote_tip(&self, oid: &str) -> bool {
-        let Ok(repo) = self.open() else {
-            return false;
-        };
-        let Ok(want) = git2::Oid::from_str(oid) else {
-            return false;
-        };
-        let Ok(refs) = repo.references_glob("refs/remotes/*") else {
-            return false;
-        };
-        refs.flatten()
-            .any(|r| r.resolve().ok().and_then(|r| r.target()) == Some(want))
     }
 
     /// The commit the main worktree's HEAD is at, if any.

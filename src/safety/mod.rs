@@ -366,24 +366,10 @@ fn instances_inside(s: &Subject) -> Vec<String> {
 }
 
 /// Commits reachable from `head` on no remote-tracking ref, and how many of those are on no
-/// other local branch either (lost if the branch went).
+/// other local branch either (lost if the branch went): `git/reach.rs`.
 fn lost_commits(repo: &Repo, head: Option<&str>, branch: Option<&str>) -> Result<(u32, u32)> {
-    let Some(head) = head else {
-        return Ok((0, 0));
-    };
-    if repo.is_remote_tip(head) {
-        return Ok((0, 0));
+    match head {
+        Some(head) => repo.unpushed_and_unmerged(head, branch),
+        None => Ok((0, 0)),
     }
-    let unpushed = repo.unpushed_count(head, &[])?;
-    if unpushed == 0 {
-        return Ok((0, 0));
-    }
-    let mut elsewhere = Vec::new();
-    if let Some(b) = branch {
-        // For --branches, --exclude patterns are matched without refs/heads/.
-        elsewhere.push(format!("--exclude={b}"));
-    }
-    elsewhere.push("--branches".to_string());
-    elsewhere.extend(repo.main_head());
-    Ok((unpushed, repo.unpushed_count(head, &elsewhere)?))
 }

@@ -26,6 +26,7 @@ mod json;
 mod kill;
 mod lifecycle;
 mod linked_files;
+mod list_fresh;
 mod local_prod;
 mod mcp;
 mod merged;

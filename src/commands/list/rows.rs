@@ -1,5 +1,6 @@
-//! The rows of `list` and `status`: one per sandbox, gathered in parallel (one `git status`
-//! and one `git rev-list` per sandbox, one `docker ps` per engine), and the JSON shape of a row.
+//! The rows of `list` and `status`: one per sandbox, gathered in parallel (each sandbox's git
+//! look in `look.rs`: one `git status` and, for a HEAD no remote holds, one `git rev-list`,
+//! side by side; one `docker ps` per engine), and the JSON shape of a row.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -7,6 +8,7 @@ use std::path::Path;
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use super::look::{self, Look, Parent};
 use crate::compose;
 use crate::config::Config;
 use crate::engine::{self, Engine};
@@ -77,7 +79,7 @@ pub struct Upstream {
 
 /// Gathers rows for instances, in parallel.
 pub fn gather(insts: &[Instance]) -> Vec<Row> {
-    let mut repos: BTreeMap<&Path, Option<(Repo, Config)>> = BTreeMap::new();
+    let mut repos: BTreeMap<&Path, Option<Parent>> = BTreeMap::new();
     // A .sandbox.toml that does not parse: its rows still show, with the error, never as a
     // sandbox without ports.
     let mut bad_config: BTreeMap<&Path, String> = BTreeMap::new();
@@ -88,7 +90,7 @@ pub fn gather(insts: &[Instance]) -> Vec<Row> {
                 bad_config.insert(i.parent_repo.as_path(), format!("{e:#}"));
                 Config::default()
             });
-            Some((repo, cfg))
+            Some(Parent::of(repo, cfg))
         });
     }
     let has_compose: Vec<bool> = insts
@@ -97,7 +99,7 @@ pub fn gather(insts: &[Instance]) -> Vec<Row> {
             repos
                 .get(i.parent_repo.as_path())
                 .and_then(|r| r.as_ref())
-                .is_some_and(|(_, cfg)| compose::has_file(&i.path, cfg))
+                .is_some_and(|p| compose::has_file(&i.path, &p.cfg))
         })
         .collect();
     // One `docker ps` per engine the stacks run on (one, the local engine, for most users).
@@ -202,16 +204,17 @@ fn empty_row(i: &Instance) -> Row {
     }
 }
 
-fn row(i: &Instance, ctx: Option<&(Repo, Config)>, has_compose: bool) -> Row {
+fn row(i: &Instance, ctx: Option<&Parent>, has_compose: bool) -> Row {
     let mut r = empty_row(i);
-    let Some((repo, cfg)) = ctx else {
+    let Some(parent) = ctx else {
         r.error = Some(format!(
             "the parent repo {} is gone",
             i.parent_repo.display()
         ));
         return r;
     };
-    for p in cfg.ports_for(i.slot) {
+    let repo = &parent.repo;
+    for p in parent.cfg.ports_for(i.slot) {
         r.ports.insert(p.label(), p.port);
     }
     if r.missing {
@@ -224,66 +227,46 @@ fn row(i: &Instance, ctx: Option<&(Repo, Config)>, has_compose: bool) -> Row {
     if has_compose {
         r.services_up = Some(false);
     }
-    match git::status(&i.path, git::Scan::Quick) {
-        Ok(st) => {
-            r.dirty = Some(Dirty {
-                staged: st.staged.len(),
-                unstaged: st.unstaged.len(),
-                untracked: st.untracked.len(),
-                conflicted: st.conflicted.len(),
-            });
-            // Detached: no branch is checked out, whatever the registry recorded.
-            r.detached_at = st.head.clone().filter(|_| st.branch.is_none());
-            if st.branch.is_some() || r.detached_at.is_some() {
-                r.branch = st.branch.clone();
-            }
-            // The tool made the registered branch only; another one checked out by hand is not.
-            r.created_branch &= st.branch == i.branch;
-            r.upstream = st.upstream.as_ref().map(|u| Upstream {
-                name: u.clone(),
-                ahead: st.ahead,
-                behind: st.behind,
-            });
-            // A branch on any remote (a second one too) has been pushed, tracked or not.
-            r.never_pushed = st.upstream.is_none()
-                && i.pushed.is_none()
-                && !st
-                    .branch
-                    .as_deref()
-                    .is_some_and(|b| git::branch_on_remote(&i.path, b));
-            let on_upstream = st.upstream.is_some() && st.ahead == 0;
-            if let Some(head) = st.head.as_ref().filter(|_| !on_upstream) {
-                let count = if repo.is_remote_tip(head) {
-                    Ok(0)
-                } else {
-                    repo.unpushed_count(head, &[])
-                };
-                match count {
-                    Ok(n) => r.unpushed = Some(n),
-                    Err(e) => r.error = Some(format!("{e:#}")),
-                }
-            } else if on_upstream {
-                r.unpushed = Some(0);
-            }
-            if let Some(head) = &st.head {
-                let subject = git::Subject {
-                    branch: st.branch.as_deref(),
-                    tip: head,
-                    base: i.base_commit.as_deref(),
-                };
-                r.integrated = integrated(repo, &subject);
-            }
-        }
+    let (status, look) = look::look(parent, i);
+    match status {
+        Ok(st) => from_status(&mut r, parent, i, &st, look),
         Err(e) => r.error = Some(format!("{e:#}")),
     }
     r
 }
 
-/// How `head` is integrated into the default branch, if it is (see `git::Verdict`).
-fn integrated(repo: &Repo, subject: &git::Subject) -> Option<String> {
-    let default = repo.default_branch().ok()??;
-    match repo.integration(subject, &default).ok()? {
-        git::Verdict::Integrated { how, .. } => Some(how.as_str().to_string()),
-        _ => None,
+/// The row's git half, from the status (and the count taken beside it).
+fn from_status(r: &mut Row, parent: &Parent, i: &Instance, st: &git::Status, mut look: Look) {
+    r.dirty = Some(Dirty {
+        staged: st.staged.len(),
+        unstaged: st.unstaged.len(),
+        untracked: st.untracked.len(),
+        conflicted: st.conflicted.len(),
+    });
+    // Detached: no branch is checked out, whatever the registry recorded.
+    r.detached_at = st.head.clone().filter(|_| st.branch.is_none());
+    if st.branch.is_some() || r.detached_at.is_some() {
+        r.branch = st.branch.clone();
     }
+    // The tool made the registered branch only; another one checked out by hand is not.
+    r.created_branch &= st.branch == i.branch;
+    r.upstream = st.upstream.as_ref().map(|u| Upstream {
+        name: u.clone(),
+        ahead: st.ahead,
+        behind: st.behind,
+    });
+    // A branch on any remote (a second one too) has been pushed, tracked or not. By ref
+    // names only: the cost follows the number of refs, never the history's length.
+    r.never_pushed = st.upstream.is_none()
+        && i.pushed.is_none()
+        && !st
+            .branch
+            .as_deref()
+            .is_some_and(|b| git::branch_on_remote(&i.path, b));
+    match look.unpushed(parent, st) {
+        Some(Ok(n)) => r.unpushed = Some(n),
+        Some(Err(e)) => r.error = Some(format!("{e:#}")),
+        None => {}
+    }
+    r.integrated = look.integrated(parent, st, i);
 }

@@ -21,8 +21,13 @@ pub enum Found {
 /// `target`, does `target` hold the branch's version, mode included? All: its work is there.
 /// None: it is not (no spawn, the common case for work in progress). Some: only a real merge
 /// can tell. No change at all: [`Found::Empty`], never "all".
-pub fn changes_found(repo: &Repository, target: &git2::Commit, tip: Oid) -> Result<Found> {
-    let base = repo.merge_base(target.id(), tip)?;
+/// `base`: where the branch forked from `target` (`Repo::fork_point`).
+pub fn changes_found(
+    repo: &Repository,
+    target: &git2::Commit,
+    tip: Oid,
+    base: Oid,
+) -> Result<Found> {
     let base_tree = repo.find_commit(base)?.tree()?;
     let tip_tree = repo.find_commit(tip)?.tree()?;
     let target_tree = target.tree()?;
