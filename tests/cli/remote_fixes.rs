@@ -1,0 +1,38 @@
+//! Remote-engine findings of issue 24's adversary, on the second real engine
+//! (`GIT_SANDBOX_TEST_ENGINE2`): `restore` plans its slot on the recorded engine's host, `seed
+//! --reset` changes nothing when it refuses, bind mounts in disguise are refused. Skipped, with
+//! a visible line, without the engine (a failure in CI).
+
+use crate::engines::{CleanupOn, engine_addr, wait_for_at};
+use crate::remote_engine::{Outsider, setup, slot_of};
+
+#[test]
+fn restore_of_a_remote_sandbox_skips_a_slot_whose_port_is_taken_on_its_engine() {
+    let base = 21540;
+    let Some((e2, t)) = setup("rst", base, "") else {
+        return;
+    };
+    let _clean = CleanupOn(e2.clone(), t.repo_name());
+    t.ok_on(&e2, &t.repo, &["new", "a", "--up"]);
+    assert_eq!(slot_of(&t, "a"), 1);
+    // A plain shell: rm goes to the recorded engine and keeps the volume there.
+    t.ok(&t.repo, &["rm", "a", "--yes"]);
+    // Its old port, taken on the engine's host by a container outside git-sandbox.
+    let _outsider = Outsider::run(
+        &e2,
+        format!("gsb-rf-rst-{}", std::process::id()),
+        &["-p", &format!("{}:{}", base + 1, base + 1)],
+        base + 1,
+    );
+    wait_for_at(engine_addr(&e2), base + 1);
+    t.ok(&t.repo, &["restore", "a"]);
+    assert_eq!(
+        slot_of(&t, "a"),
+        2,
+        "restore probed this machine, not the recorded engine's host"
+    );
+    assert_eq!(
+        t.registry()["instances"][0]["engine"]["endpoint"],
+        e2.as_str()
+    );
+}
