@@ -16,7 +16,7 @@ use crate::services::{Cleanup, IMAGE, docker_ready};
 pub const MAIN: &str = "unix:///var/run/docker.sock";
 
 /// Published on every address of the engine's host, so this machine reaches it there.
-const COMPOSE: &str = r#"services:
+pub const COMPOSE: &str = r#"services:
   web:
     image: git-sandbox-test-httpd:1
     command: ["sh", "-c", "/busybox mkdir -p /www && echo \"$$SANDBOX_NAME on $$WEB_PORT\" > /www/index.html && exec /busybox httpd -f -p 8080 -h /www"]

@@ -4,7 +4,7 @@
 //! a visible line, without the engine (a failure in CI).
 
 use crate::engines::{CleanupOn, engine_addr, wait_for_at};
-use crate::remote_engine::{Outsider, setup, slot_of};
+use crate::remote_engine::{COMPOSE, Outsider, running, setup, slot_of};
 
 #[test]
 fn restore_of_a_remote_sandbox_skips_a_slot_whose_port_is_taken_on_its_engine() {
@@ -35,4 +35,45 @@ fn restore_of_a_remote_sandbox_skips_a_slot_whose_port_is_taken_on_its_engine() 
         t.registry()["instances"][0]["engine"]["endpoint"],
         e2.as_str()
     );
+}
+
+#[test]
+fn secrets_files_and_bind_volumes_are_refused_on_a_remote_engine_and_run_with_force() {
+    let base = 21560;
+    let Some((e2, t)) = setup("disg", base, "") else {
+        return;
+    };
+    let _clean = CleanupOn(e2.clone(), t.repo_name());
+    let dir = t.root.join("bound");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let compose = COMPOSE.replace(
+        "      - data:/www\n",
+        "      - data:/www\n      - bound:/b\n    secrets: [token]\n",
+    ) + &format!(
+        "  bound:\n    driver_opts: {{type: none, o: bind, device: {}}}\nsecrets:\n  token:\n    file: ./token.txt\n",
+        dir.display()
+    );
+    t.write(&t.repo, "docker-compose.sandbox.yml", &compose);
+    t.write(&t.repo, "token.txt", "s3cret\n");
+    t.git(&t.repo, &["add", "."]);
+    t.git(&t.repo, &["commit", "-q", "-m", "disguised binds"]);
+    t.ok(&t.repo, &["new", "a"]);
+    let out = t
+        .cmd_on(&e2, &t.repo)
+        .args(["up", "a"])
+        .output()
+        .expect("up");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("service web, secret token") && err.contains("token.txt"),
+        "{err}"
+    );
+    assert!(
+        err.contains("volume bound") && err.contains(&dir.display().to_string()),
+        "{err}"
+    );
+    assert!(running(&t, Some(&e2)).is_empty(), "the refused up started");
+    t.ok_on(&e2, &t.repo, &["up", "a", "--force"]);
+    assert_eq!(running(&t, Some(&e2)).len(), 1, "--force did not start it");
 }
