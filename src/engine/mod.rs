@@ -32,8 +32,10 @@ pub const LOCAL_ENDPOINT: &str = "unix:///var/run/docker.sock";
 /// The name of the local engine (docker's `default` context).
 pub const LOCAL: &str = "local";
 
-/// A Docker engine: what people call it and where docker reaches it.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Hash, schemars::JsonSchema)]
+/// A Docker engine: what people call it and where docker reaches it. Two are the same engine
+/// when their endpoints are, once normalised ([`normal_endpoint`]): a context and the
+/// `DOCKER_HOST` naming its endpoint, `tcp://h` and `tcp://h:2375`.
+#[derive(Serialize, Deserialize, Clone, Debug, schemars::JsonSchema)]
 pub struct Engine {
     /// The context name, the endpoint for `DOCKER_HOST`, or `local`.
     pub name: String,
@@ -41,7 +43,44 @@ pub struct Engine {
     pub endpoint: String,
 }
 
+impl PartialEq for Engine {
+    fn eq(&self, other: &Engine) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for Engine {}
+
+impl std::hash::Hash for Engine {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.key().hash(state);
+    }
+}
+
+/// An endpoint as docker reaches it, so one engine has one key: a `tcp://` endpoint without a
+/// port gets docker's default (2375, which docker uses with or without TLS); a trailing `/`
+/// goes. Anything else is kept as written.
+pub fn normal_endpoint(x: &str) -> String {
+    let x = x.trim().trim_end_matches('/');
+    let Some(rest) = x.strip_prefix("tcp://") else {
+        return x.to_string();
+    };
+    let (authority, path) = rest.split_once('/').map_or((rest, ""), |(a, p)| (a, p));
+    let after_host = authority.rsplit_once(']').map_or(authority, |(_, p)| p);
+    let slash = if path.is_empty() { "" } else { "/" };
+    if after_host.contains(':') || authority.is_empty() {
+        x.to_string()
+    } else {
+        format!("tcp://{authority}:2375{slash}{path}")
+    }
+}
+
 impl Engine {
+    /// What identifies it: its endpoint, normalised.
+    pub fn key(&self) -> String {
+        normal_endpoint(&self.endpoint)
+    }
+
     /// The local engine: docker's default socket.
     pub fn local() -> Engine {
         Engine {
@@ -199,12 +238,13 @@ pub fn named(x: &str) -> Result<Engine> {
         return Ok(Engine::local());
     }
     if x.contains("://") {
+        let endpoint = normal_endpoint(x);
         return Ok(Engine {
-            name: x.into(),
-            endpoint: x.into(),
+            name: endpoint.clone(),
+            endpoint,
         });
     }
-    let endpoint = context_endpoint(x)?;
+    let endpoint = normal_endpoint(&context_endpoint(x)?);
     Ok(Engine {
         name: x.into(),
         endpoint,
@@ -311,6 +351,28 @@ mod tests {
         assert_eq!(named("tcp://h:1").ok(), Some(at("tcp://h:1")));
         assert!(named("").is_err());
         assert!(named("a\nb").is_err());
+    }
+
+    #[test]
+    fn default_ports_are_one_engine() {
+        assert_eq!(normal_endpoint("tcp://h"), "tcp://h:2375");
+        assert_eq!(normal_endpoint("tcp://h/"), "tcp://h:2375");
+        assert_eq!(normal_endpoint("tcp://h:2376"), "tcp://h:2376");
+        assert_eq!(normal_endpoint("tcp://[fd00::2]"), "tcp://[fd00::2]:2375");
+        assert_eq!(normal_endpoint("tcp://[fd00::2]:1"), "tcp://[fd00::2]:1");
+        assert_eq!(normal_endpoint("ssh://me@h"), "ssh://me@h");
+        assert_eq!(normal_endpoint(LOCAL_ENDPOINT), LOCAL_ENDPOINT);
+        assert_eq!(at("tcp://h"), at("tcp://h:2375"));
+        assert_ne!(at("tcp://h"), at("tcp://h:2376"));
+        let context = Engine {
+            name: "build".into(),
+            endpoint: "tcp://h".into(),
+        };
+        assert_eq!(context, at("tcp://h:2375"));
+        assert_eq!(
+            named("tcp://h").ok().map(|e| e.endpoint),
+            Some("tcp://h:2375".into())
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! a visible line, without the engine (a failure in CI).
 
 use crate::engines::{CleanupOn, engine_addr, wait_for_at};
-use crate::remote_engine::{COMPOSE, Outsider, running, setup, slot_of};
+use crate::remote_engine::{COMPOSE, Outsider, json, running, setup, slot_of};
 
 #[test]
 fn restore_of_a_remote_sandbox_skips_a_slot_whose_port_is_taken_on_its_engine() {
@@ -76,4 +76,30 @@ fn secrets_files_and_bind_volumes_are_refused_on_a_remote_engine_and_run_with_fo
     assert!(running(&t, Some(&e2)).is_empty(), "the refused up started");
     t.ok_on(&e2, &t.repo, &["up", "a", "--force"]);
     assert_eq!(running(&t, Some(&e2)).len(), 1, "--force did not start it");
+}
+
+#[test]
+fn an_endpoint_without_its_default_port_is_the_same_engine() {
+    let base = 21580;
+    let Some((e2, t)) = setup("port", base, "") else {
+        return;
+    };
+    let _clean = CleanupOn(e2.clone(), t.repo_name());
+    let bare = format!("tcp://{}", engine_addr(&e2));
+    assert_ne!(bare, e2, "engine2 is named with its port");
+    t.ok_on(&bare, &t.repo, &["new", "a", "--up"]);
+    // The same engine with its port spelled out: not a move, not refused.
+    t.ok_on(&e2, &t.repo, &["up", "a"]);
+    assert_eq!(running(&t, Some(&e2)).len(), 1);
+    let engines = json(&t.ok_on(&e2, &t.repo, &["engines", "--json"]));
+    let rows: Vec<&serde_json::Value> = engines["engines"]
+        .as_array()
+        .expect("engines")
+        .iter()
+        .filter(|e| e["host"] == engine_addr(&e2))
+        .collect();
+    assert_eq!(rows.len(), 1, "one engine listed twice: {engines}");
+    assert_eq!(rows[0]["endpoint"], e2.as_str());
+    assert_eq!(rows[0]["sandboxes"][0]["name"], "a", "{engines}");
+    assert_eq!(rows[0]["shell"], true, "{engines}");
 }
