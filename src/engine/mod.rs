@@ -10,13 +10,16 @@
 //! `up` records the engine in the registry (`Instance::engine`); every later command on the
 //! instance [`select`]s it, and every `docker`/compose command is built by [`docker`] or
 //! [`apply`] for the selected engine: `DOCKER_HOST` set to its endpoint, `DOCKER_CONTEXT`
-//! removed, whatever the shell says now. Nothing selected (a command about no instance, an
-//! entry older than the field): the shell's engine, as before. `ports` asks a remote engine's
-//! host which ports are busy; `mounts` refuses bind mounts of this machine on a remote engine.
+//! removed, whatever the shell says now (a TLS context's certificates with it: `tls`).
+//! Nothing selected (a command about no instance, an entry older than the field): the shell's
+//! engine, as before. `ports` asks a remote engine's host which ports are busy; `mounts`
+//! refuses bind mounts of this machine on a remote engine. Engines are one when their
+//! endpoints are, normalised (`tcp://h` is `tcp://h:2375`).
 
 pub mod choose;
 pub mod mounts;
 pub mod ports;
+pub mod tls;
 
 use std::process::{Command, Stdio};
 use std::sync::{OnceLock, RwLock};
@@ -134,10 +137,32 @@ impl Engine {
         cmd
     }
 
-    /// Points `cmd` (docker, compose, a seeding helper) at this engine.
+    /// Points `cmd` (docker, compose, a seeding helper) at this engine, with its context's
+    /// TLS certificates ([`tls`]).
     pub fn apply(&self, cmd: &mut Command) {
-        cmd.env("DOCKER_HOST", &self.endpoint)
-            .env_remove("DOCKER_CONTEXT");
+        self.apply_with(cmd, tls::of(self).as_ref());
+    }
+
+    fn apply_with(&self, cmd: &mut Command, tls: Option<&tls::Tls>) {
+        cmd.env_remove("DOCKER_CONTEXT");
+        if tls.is_some_and(|t| !t.verify) {
+            cmd.env_remove("DOCKER_TLS_VERIFY");
+        }
+        for (k, v) in self.vars_with(tls) {
+            cmd.env(k, v);
+        }
+    }
+
+    /// The variables that point a command at this engine: `DOCKER_HOST`, and its context's
+    /// TLS when it has some (setup and teardown get them too).
+    pub fn vars(&self) -> Vec<(String, String)> {
+        self.vars_with(tls::of(self).as_ref())
+    }
+
+    fn vars_with(&self, tls: Option<&tls::Tls>) -> Vec<(String, String)> {
+        let mut out = vec![("DOCKER_HOST".to_string(), self.endpoint.clone())];
+        out.extend(tls.map(tls::Tls::vars).unwrap_or_default());
+        out
     }
 
     /// `local`, or `name (endpoint)` when they differ.
