@@ -3,9 +3,10 @@
 //!
 //! An [`Engine`] is a name (a `docker context`'s, the endpoint itself for `DOCKER_HOST`, or
 //! `local`) and its endpoint (`unix:///var/run/docker.sock`, `tcp://host:2375`, `ssh://…`).
-//! The shell's engine is resolved as docker does: `DOCKER_HOST`, else `DOCKER_CONTEXT`, else
+//! The shell's engine is resolved (`resolve`) as docker does: `DOCKER_HOST`, else `DOCKER_CONTEXT`, else
 //! the current context of docker's `config.json`; `default` (or none) is the local socket.
-//! Only a context other than `default` costs a `docker context inspect`.
+//! Only a context other than `default` costs a `docker context inspect` (and one more, once a
+//! run, for its TLS).
 //!
 //! `up` records the engine in the registry (`Instance::engine`); every later command on the
 //! instance [`select`]s it, and every `docker`/compose command is built by [`docker`] or
@@ -19,9 +20,12 @@
 pub mod choose;
 pub mod mounts;
 pub mod ports;
+pub mod resolve;
 pub mod tls;
 
-use std::process::{Command, Stdio};
+pub use resolve::{named, normal_endpoint, shell_is_explicit, well_formed};
+
+use std::process::Command;
 use std::sync::{OnceLock, RwLock};
 
 use anyhow::Result;
@@ -57,24 +61,6 @@ impl Eq for Engine {}
 impl std::hash::Hash for Engine {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         self.key().hash(state);
-    }
-}
-
-/// An endpoint as docker reaches it, so one engine has one key: a `tcp://` endpoint without a
-/// port gets docker's default (2375, which docker uses with or without TLS); a trailing `/`
-/// goes. Anything else is kept as written.
-pub fn normal_endpoint(x: &str) -> String {
-    let x = x.trim().trim_end_matches('/');
-    let Some(rest) = x.strip_prefix("tcp://") else {
-        return x.to_string();
-    };
-    let (authority, path) = rest.split_once('/').map_or((rest, ""), |(a, p)| (a, p));
-    let after_host = authority.rsplit_once(']').map_or(authority, |(_, p)| p);
-    let slash = if path.is_empty() { "" } else { "/" };
-    if after_host.contains(':') || authority.is_empty() {
-        x.to_string()
-    } else {
-        format!("tcp://{authority}:2375{slash}{path}")
     }
 }
 
@@ -224,111 +210,9 @@ pub fn apply(cmd: &mut Command) {
 /// The engine docker would use in this shell.
 pub fn shell() -> Result<Engine> {
     SHELL
-        .get_or_init(|| resolve_shell().map_err(|e| format!("{e:#}")))
+        .get_or_init(|| resolve::shell().map_err(|e| format!("{e:#}")))
         .clone()
         .map_err(|e| UserError::new(e).into())
-}
-
-/// Whether the shell names an engine explicitly (`DOCKER_HOST` or `DOCKER_CONTEXT` set).
-pub fn shell_is_explicit() -> bool {
-    ["DOCKER_HOST", "DOCKER_CONTEXT"]
-        .iter()
-        .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
-}
-
-fn resolve_shell() -> Result<Engine> {
-    if let Some(h) = std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty()) {
-        return named(&h);
-    }
-    let context = std::env::var("DOCKER_CONTEXT")
-        .ok()
-        .filter(|c| !c.is_empty())
-        .or_else(current_context);
-    match context {
-        None => Ok(Engine::local()),
-        Some(c) => named(&c),
-    }
-}
-
-/// The engine `--engine X` names: an endpoint (`tcp://…`, `ssh://…`, `unix://…`), `local` or
-/// `default`, or a docker context.
-pub fn named(x: &str) -> Result<Engine> {
-    let x = x.trim();
-    if x.is_empty() || x.contains(['\n', '\0']) {
-        return Err(UserError::usage(format!("{x:?} is not an engine"))
-            .hint("name a docker context, `local`, or an endpoint such as tcp://host:2375")
-            .into());
-    }
-    if x == LOCAL || x == "default" {
-        return Ok(Engine::local());
-    }
-    if x.contains("://") {
-        let endpoint = normal_endpoint(x);
-        return Ok(Engine {
-            name: endpoint.clone(),
-            endpoint,
-        });
-    }
-    let endpoint = normal_endpoint(&context_endpoint(x)?);
-    Ok(Engine {
-        name: x.into(),
-        endpoint,
-    })
-}
-
-/// Whether a recorded engine is one git-sandbox could have written: a name and an endpoint
-/// with a scheme, neither empty nor holding a control character (a hand-edited registry).
-pub fn well_formed(e: &Engine) -> bool {
-    let plain = |s: &str| !s.is_empty() && !s.chars().any(char::is_control) && !s.starts_with('-');
-    plain(&e.name) && plain(&e.endpoint) && e.endpoint.contains("://")
-}
-
-/// A docker context's endpoint, from `docker context inspect`.
-fn context_endpoint(name: &str) -> Result<String> {
-    let out = Command::new("docker")
-        .args([
-            "context",
-            "inspect",
-            "--format",
-            "{{.Endpoints.docker.Host}}",
-            name,
-        ])
-        .env_remove("DOCKER_HOST")
-        .env_remove("DOCKER_CONTEXT")
-        .stdin(Stdio::null())
-        .output();
-    match out {
-        Ok(o) if o.status.success() => {
-            let host = String::from_utf8_lossy(&o.stdout).trim().to_string();
-            if host.is_empty() {
-                Ok(LOCAL_ENDPOINT.into())
-            } else {
-                Ok(host)
-            }
-        }
-        Ok(o) => Err(UserError::new(format!(
-            "docker context {name:?} cannot be read: {}",
-            crate::compose::removal::first_line(&o.stderr)
-        ))
-        .hint("see `docker context ls`; or name the engine by its endpoint (tcp://host:2375, ssh://user@host)")
-        .into()),
-        Err(e) => Err(UserError::new(format!(
-            "cannot run docker to read context {name:?}: {e}"
-        ))
-        .into()),
-    }
-}
-
-/// The current context docker's `config.json` names (`DOCKER_CONFIG`, else `~/.docker`),
-/// unless it is `default`.
-fn current_context() -> Option<String> {
-    let dir = std::env::var_os("DOCKER_CONFIG")
-        .map(std::path::PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".docker")))?;
-    let text = std::fs::read_to_string(dir.join("config.json")).ok()?;
-    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
-    let name = json.get("currentContext")?.as_str()?;
-    (!name.is_empty() && name != "default").then(|| name.to_string())
 }
 
 #[cfg(test)]
@@ -367,46 +251,6 @@ mod tests {
         assert_eq!(at("tcp://10.1.2.3:2375").url_host(), "10.1.2.3");
         assert_eq!(at("tcp://[fd00::2]:2375").url_host(), "[fd00::2]");
         assert_eq!(Engine::local().shown(), "local");
-    }
-
-    #[test]
-    fn names_resolve_without_docker() {
-        assert_eq!(named("local").ok(), Some(Engine::local()));
-        assert_eq!(named("default").ok(), Some(Engine::local()));
-        assert_eq!(named("tcp://h:1").ok(), Some(at("tcp://h:1")));
-        assert!(named("").is_err());
-        assert!(named("a\nb").is_err());
-    }
-
-    #[test]
-    fn default_ports_are_one_engine() {
-        assert_eq!(normal_endpoint("tcp://h"), "tcp://h:2375");
-        assert_eq!(normal_endpoint("tcp://h/"), "tcp://h:2375");
-        assert_eq!(normal_endpoint("tcp://h:2376"), "tcp://h:2376");
-        assert_eq!(normal_endpoint("tcp://[fd00::2]"), "tcp://[fd00::2]:2375");
-        assert_eq!(normal_endpoint("tcp://[fd00::2]:1"), "tcp://[fd00::2]:1");
-        assert_eq!(normal_endpoint("ssh://me@h"), "ssh://me@h");
-        assert_eq!(normal_endpoint(LOCAL_ENDPOINT), LOCAL_ENDPOINT);
-        assert_eq!(at("tcp://h"), at("tcp://h:2375"));
-        assert_ne!(at("tcp://h"), at("tcp://h:2376"));
-        let context = Engine {
-            name: "build".into(),
-            endpoint: "tcp://h".into(),
-        };
-        assert_eq!(context, at("tcp://h:2375"));
-        assert_eq!(
-            named("tcp://h").ok().map(|e| e.endpoint),
-            Some("tcp://h:2375".into())
-        );
-    }
-
-    #[test]
-    fn recorded_engines_are_checked() {
-        assert!(well_formed(&Engine::local()));
-        assert!(well_formed(&at("tcp://h:1")));
-        assert!(!well_formed(&at("h:1")));
-        assert!(!well_formed(&at("tcp://h\n:1")));
-        assert!(!well_formed(&at("-H tcp://h")));
     }
 
     #[test]
