@@ -3,10 +3,10 @@
 //!
 //! An [`Engine`] is a name (a `docker context`'s, the endpoint itself for `DOCKER_HOST`, or
 //! `local`) and its endpoint (`unix:///var/run/docker.sock`, `tcp://host:2375`, `ssh://…`).
-//! The shell's engine is resolved (`resolve`) as docker does: `DOCKER_HOST`, else `DOCKER_CONTEXT`, else
-//! the current context of docker's `config.json`; `default` (or none) is the local socket.
-//! Only a context other than `default` costs a `docker context inspect` (and one more, once a
-//! run, for its TLS).
+//! The shell's engine is resolved (`resolve`) as docker does: `DOCKER_HOST`, else
+//! `DOCKER_CONTEXT`, else the current context of docker's `config.json`; `default` (or none)
+//! is the local socket. Only a context other than `default` costs a `docker context inspect`
+//! (and one more, once a run, for its TLS).
 //!
 //! `up` records the engine in the registry (`Instance::engine`); every later command on the
 //! instance [`select`]s it, and every `docker`/compose command is built by [`docker`] or
