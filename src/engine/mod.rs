@@ -40,7 +40,7 @@ pub const LOCAL_ENDPOINT: &str = "unix:///var/run/docker.sock";
 pub const LOCAL: &str = "local";
 
 /// A Docker engine: what people call it and where docker reaches it. Two are the same engine
-/// when their endpoints are, once normalised ([`normal_endpoint`]): a context and the
+/// when their endpoints are, once normalised (`normal_endpoint`): a context and the
 /// `DOCKER_HOST` naming its endpoint, `tcp://h` and `tcp://h:2375`.
 #[derive(Serialize, Deserialize, Clone, Debug, schemars::JsonSchema)]
 pub struct Engine {
