@@ -1,7 +1,8 @@
 //! Remote-engine findings of issue 24's adversary, on the second real engine
-//! (`GIT_SANDBOX_TEST_ENGINE2`): `restore` plans its slot on the recorded engine's host, `seed
-//! --reset` changes nothing when it refuses, bind mounts in disguise are refused. Skipped, with
-//! a visible line, without the engine (a failure in CI).
+//! (`GIT_SANDBOX_TEST_ENGINE2`): `restore` plans its slot on the recorded engine's host, bind
+//! mounts in disguise are refused, one engine has one key (`tcp://h` is `tcp://h:2375`), a TLS
+//! context keeps its certificates, a port taken on the engine host's loopback gets a hint.
+//! Skipped, with a visible line, without the engine (a failure in CI).
 
 use crate::engines::{CleanupOn, docker_on, engine_addr, wait_for_at};
 use crate::remote_engine::{COMPOSE, Outsider, json, running, setup, slot_of};
@@ -173,4 +174,76 @@ fn a_port_taken_on_the_engine_hosts_loopback_fails_up_with_a_hint_naming_the_hos
         err.contains(&format!("is taken on {}", engine_addr(&e2))) && err.contains("loopback"),
         "{err}"
     );
+}
+
+/// Makes docker contexts `gsb-tls` (with a self-signed client certificate) and `gsb-plain`,
+/// both at `host`, in a docker config dir of `t`'s that its runs use; `false` without openssl.
+fn tls_contexts(t: &mut crate::common::TestEnv, host: &str) -> bool {
+    let (config, pem) = (t.root.join("docker-config"), t.root.join("pem"));
+    std::fs::create_dir_all(&pem).expect("mkdir");
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        ])
+        .args([
+            "-subj",
+            "/CN=gsb-test",
+            "-keyout",
+            "key.pem",
+            "-out",
+            "cert.pem",
+        ])
+        .current_dir(&pem)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !made {
+        crate::common::skip("remote_fixes::tls", "openssl is missing");
+        return false;
+    }
+    std::fs::copy(pem.join("cert.pem"), pem.join("ca.pem")).expect("ca");
+    let p = |f: &str| pem.join(f).display().to_string();
+    let tls = format!(
+        "host={host},ca={},cert={},key={}",
+        p("ca.pem"),
+        p("cert.pem"),
+        p("key.pem")
+    );
+    for (name, spec) in [("gsb-tls", tls), ("gsb-plain", format!("host={host}"))] {
+        let out = docker_on(None)
+            .env("DOCKER_CONFIG", &config)
+            .args(["context", "create", name, "--docker", &spec])
+            .output()
+            .expect("docker context create");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    t.extra_env
+        .push(("DOCKER_CONFIG".into(), config.display().to_string()));
+    true
+}
+
+#[test]
+fn a_tls_context_is_reached_with_its_certificates() {
+    let base = 21620;
+    let Some((e2, mut t)) = setup("tls", base, "") else {
+        return;
+    };
+    let _clean = CleanupOn(e2.clone(), t.repo_name());
+    if !tls_contexts(&mut t, &e2) {
+        return;
+    }
+    t.ok(&t.repo, &["new", "a"]);
+    // engine2 speaks plain HTTP: a client with the context's TLS is refused there.
+    let err = t.fails(&t.repo, &["up", "a", "--engine", "gsb-tls"], 1);
+    assert!(
+        err.contains("does not answer") && err.contains("HTTPS"),
+        "the context's certificates were not used: {err}"
+    );
+    assert!(running(&t, Some(&e2)).is_empty());
+    // The same engine through a context without TLS answers.
+    t.ok(&t.repo, &["up", "a", "--engine", "gsb-plain"]);
+    assert_eq!(running(&t, Some(&e2)).len(), 1);
 }
