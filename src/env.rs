@@ -16,13 +16,13 @@ use crate::error::UserError;
 use crate::registry::Instance;
 
 /// [`vars`] for a command run for the sandbox (setup, teardown, `exec`): with `DOCKER_HOST`
-/// naming the engine its stack was recorded on, so its `docker` calls go where the stack is
+/// naming the engine its stack was recorded on (and a TLS context's certificates), so its `docker` calls go where the stack is
 /// whatever the shell says (docker reads `DOCKER_HOST` before `DOCKER_CONTEXT`). Not in the env
 /// file: that stays the project's view.
 pub fn command_vars(cfg: &Config, inst: &Instance) -> Result<Vec<(String, String)>> {
     let mut out = vars(cfg, inst)?;
     if let Some(engine) = &inst.engine {
-        out.push(("DOCKER_HOST".to_string(), engine.endpoint.clone()));
+        out.extend(engine.vars());
     }
     Ok(out)
 }

@@ -20,12 +20,12 @@ pub fn run(ctx: &Ctx, args: EnginesArgs) -> Result<i32> {
     let shell = engine::shell().ok();
     let mut by_engine: BTreeMap<String, (Engine, Vec<&Instance>)> = BTreeMap::new();
     if let Some(e) = &shell {
-        by_engine.insert(e.endpoint.clone(), (e.clone(), Vec::new()));
+        by_engine.insert(e.key(), (e.clone(), Vec::new()));
     }
     for i in &data.instances {
         let e = engine::of(i);
         by_engine
-            .entry(e.endpoint.clone())
+            .entry(e.key())
             .or_insert_with(|| (e, Vec::new()))
             .1
             .push(i);

@@ -147,17 +147,8 @@ pub fn up_instance_with(repo: &Repo, cfg: &Config, inst: &Instance, up: &Up) -> 
     }
     cmd.args(extra);
     ui::detail(&format!("using {}", rendered.file.display()));
-    let status = cmd
-        .stdin(Stdio::null())
-        .status()
-        .context("cannot run docker compose")?;
-    if !status.success() {
-        return Err(UserError::new(format!(
-            "docker compose up failed for {} ({status})",
-            inst.name
-        ))
-        .into());
-    }
+    cmd.stdin(Stdio::null());
+    crate::engine::ports::compose_up(&mut cmd, &engine, &inst.name)?;
     Ok(0)
 }
 

@@ -53,7 +53,7 @@ fn refuse_silent(engine: &Engine) -> Result<()> {
         Err(e) => e.to_string(),
     };
     Err(UserError::new(format!(
-        "engine {} does not answer ({why}); nothing was started or recorded",
+        "the Docker engine cannot be reached: engine {} does not answer ({why}); nothing was started or recorded",
         engine.shown()
     ))
     .hint("start it, or check the name (`docker context ls`) or the endpoint")

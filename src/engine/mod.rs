@@ -3,22 +3,29 @@
 //!
 //! An [`Engine`] is a name (a `docker context`'s, the endpoint itself for `DOCKER_HOST`, or
 //! `local`) and its endpoint (`unix:///var/run/docker.sock`, `tcp://host:2375`, `ssh://…`).
-//! The shell's engine is resolved as docker does: `DOCKER_HOST`, else `DOCKER_CONTEXT`, else
-//! the current context of docker's `config.json`; `default` (or none) is the local socket.
-//! Only a context other than `default` costs a `docker context inspect`.
+//! The shell's engine is resolved (`resolve`) as docker does: `DOCKER_HOST`, else
+//! `DOCKER_CONTEXT`, else the current context of docker's `config.json`; `default` (or none)
+//! is the local socket. Only a context other than `default` costs a `docker context inspect`
+//! (and one more, once a run, for its TLS).
 //!
 //! `up` records the engine in the registry (`Instance::engine`); every later command on the
 //! instance [`select`]s it, and every `docker`/compose command is built by [`docker`] or
 //! [`apply`] for the selected engine: `DOCKER_HOST` set to its endpoint, `DOCKER_CONTEXT`
-//! removed, whatever the shell says now. Nothing selected (a command about no instance, an
-//! entry older than the field): the shell's engine, as before. `ports` asks a remote engine's
-//! host which ports are busy; `mounts` refuses bind mounts of this machine on a remote engine.
+//! removed, whatever the shell says now (a TLS context's certificates with it: `tls`).
+//! Nothing selected (a command about no instance, an entry older than the field): the shell's
+//! engine, as before. `ports` asks a remote engine's host which ports are busy; `mounts`
+//! refuses bind mounts of this machine on a remote engine. Engines are one when their
+//! endpoints are, normalised (`tcp://h` is `tcp://h:2375`).
 
 pub mod choose;
 pub mod mounts;
 pub mod ports;
+pub mod resolve;
+pub mod tls;
 
-use std::process::{Command, Stdio};
+pub use resolve::{named, normal_endpoint, shell_is_explicit, well_formed};
+
+use std::process::Command;
 use std::sync::{OnceLock, RwLock};
 
 use anyhow::Result;
@@ -32,8 +39,10 @@ pub const LOCAL_ENDPOINT: &str = "unix:///var/run/docker.sock";
 /// The name of the local engine (docker's `default` context).
 pub const LOCAL: &str = "local";
 
-/// A Docker engine: what people call it and where docker reaches it.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Hash, schemars::JsonSchema)]
+/// A Docker engine: what people call it and where docker reaches it. Two are the same engine
+/// when their endpoints are, once normalised (`normal_endpoint`): a context and the
+/// `DOCKER_HOST` naming its endpoint, `tcp://h` and `tcp://h:2375`.
+#[derive(Serialize, Deserialize, Clone, Debug, schemars::JsonSchema)]
 pub struct Engine {
     /// The context name, the endpoint for `DOCKER_HOST`, or `local`.
     pub name: String,
@@ -41,7 +50,26 @@ pub struct Engine {
     pub endpoint: String,
 }
 
+impl PartialEq for Engine {
+    fn eq(&self, other: &Engine) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for Engine {}
+
+impl std::hash::Hash for Engine {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.key().hash(state);
+    }
+}
+
 impl Engine {
+    /// What identifies it: its endpoint, normalised.
+    pub fn key(&self) -> String {
+        normal_endpoint(&self.endpoint)
+    }
+
     /// The local engine: docker's default socket.
     pub fn local() -> Engine {
         Engine {
@@ -95,10 +123,32 @@ impl Engine {
         cmd
     }
 
-    /// Points `cmd` (docker, compose, a seeding helper) at this engine.
+    /// Points `cmd` (docker, compose, a seeding helper) at this engine, with its context's
+    /// TLS certificates ([`tls`]).
     pub fn apply(&self, cmd: &mut Command) {
-        cmd.env("DOCKER_HOST", &self.endpoint)
-            .env_remove("DOCKER_CONTEXT");
+        self.apply_with(cmd, tls::of(self).as_ref());
+    }
+
+    fn apply_with(&self, cmd: &mut Command, tls: Option<&tls::Tls>) {
+        cmd.env_remove("DOCKER_CONTEXT");
+        if tls.is_some_and(|t| !t.verify) {
+            cmd.env_remove("DOCKER_TLS_VERIFY");
+        }
+        for (k, v) in self.vars_with(tls) {
+            cmd.env(k, v);
+        }
+    }
+
+    /// The variables that point a command at this engine: `DOCKER_HOST`, and its context's
+    /// TLS when it has some (setup and teardown get them too).
+    pub fn vars(&self) -> Vec<(String, String)> {
+        self.vars_with(tls::of(self).as_ref())
+    }
+
+    fn vars_with(&self, tls: Option<&tls::Tls>) -> Vec<(String, String)> {
+        let mut out = vec![("DOCKER_HOST".to_string(), self.endpoint.clone())];
+        out.extend(tls.map(tls::Tls::vars).unwrap_or_default());
+        out
     }
 
     /// `local`, or `name (endpoint)` when they differ.
@@ -160,110 +210,9 @@ pub fn apply(cmd: &mut Command) {
 /// The engine docker would use in this shell.
 pub fn shell() -> Result<Engine> {
     SHELL
-        .get_or_init(|| resolve_shell().map_err(|e| format!("{e:#}")))
+        .get_or_init(|| resolve::shell().map_err(|e| format!("{e:#}")))
         .clone()
         .map_err(|e| UserError::new(e).into())
-}
-
-/// Whether the shell names an engine explicitly (`DOCKER_HOST` or `DOCKER_CONTEXT` set).
-pub fn shell_is_explicit() -> bool {
-    ["DOCKER_HOST", "DOCKER_CONTEXT"]
-        .iter()
-        .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
-}
-
-fn resolve_shell() -> Result<Engine> {
-    if let Some(h) = std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty()) {
-        return named(&h);
-    }
-    let context = std::env::var("DOCKER_CONTEXT")
-        .ok()
-        .filter(|c| !c.is_empty())
-        .or_else(current_context);
-    match context {
-        None => Ok(Engine::local()),
-        Some(c) => named(&c),
-    }
-}
-
-/// The engine `--engine X` names: an endpoint (`tcp://…`, `ssh://…`, `unix://…`), `local` or
-/// `default`, or a docker context.
-pub fn named(x: &str) -> Result<Engine> {
-    let x = x.trim();
-    if x.is_empty() || x.contains(['\n', '\0']) {
-        return Err(UserError::usage(format!("{x:?} is not an engine"))
-            .hint("name a docker context, `local`, or an endpoint such as tcp://host:2375")
-            .into());
-    }
-    if x == LOCAL || x == "default" {
-        return Ok(Engine::local());
-    }
-    if x.contains("://") {
-        return Ok(Engine {
-            name: x.into(),
-            endpoint: x.into(),
-        });
-    }
-    let endpoint = context_endpoint(x)?;
-    Ok(Engine {
-        name: x.into(),
-        endpoint,
-    })
-}
-
-/// Whether a recorded engine is one git-sandbox could have written: a name and an endpoint
-/// with a scheme, neither empty nor holding a control character (a hand-edited registry).
-pub fn well_formed(e: &Engine) -> bool {
-    let plain = |s: &str| !s.is_empty() && !s.chars().any(char::is_control) && !s.starts_with('-');
-    plain(&e.name) && plain(&e.endpoint) && e.endpoint.contains("://")
-}
-
-/// A docker context's endpoint, from `docker context inspect`.
-fn context_endpoint(name: &str) -> Result<String> {
-    let out = Command::new("docker")
-        .args([
-            "context",
-            "inspect",
-            "--format",
-            "{{.Endpoints.docker.Host}}",
-            name,
-        ])
-        .env_remove("DOCKER_HOST")
-        .env_remove("DOCKER_CONTEXT")
-        .stdin(Stdio::null())
-        .output();
-    match out {
-        Ok(o) if o.status.success() => {
-            let host = String::from_utf8_lossy(&o.stdout).trim().to_string();
-            if host.is_empty() {
-                Ok(LOCAL_ENDPOINT.into())
-            } else {
-                Ok(host)
-            }
-        }
-        Ok(o) => Err(UserError::new(format!(
-            "docker context {name:?} cannot be read: {}",
-            crate::compose::removal::first_line(&o.stderr)
-        ))
-        .hint("see `docker context ls`; or name the engine by its endpoint (tcp://host:2375, ssh://user@host)")
-        .into()),
-        Err(e) => Err(UserError::new(format!(
-            "cannot run docker to read context {name:?}: {e}"
-        ))
-        .into()),
-    }
-}
-
-/// The current context docker's `config.json` names (`DOCKER_CONFIG`, else `~/.docker`),
-/// unless it is `default`.
-fn current_context() -> Option<String> {
-    let dir = std::env::var_os("DOCKER_CONFIG")
-        .map(std::path::PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".docker")))?;
-    let text = std::fs::read_to_string(dir.join("config.json")).ok()?;
-    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
-    let name = json.get("currentContext")?.as_str()?;
-    (!name.is_empty() && name != "default").then(|| name.to_string())
 }
 
 #[cfg(test)]
@@ -302,24 +251,6 @@ mod tests {
         assert_eq!(at("tcp://10.1.2.3:2375").url_host(), "10.1.2.3");
         assert_eq!(at("tcp://[fd00::2]:2375").url_host(), "[fd00::2]");
         assert_eq!(Engine::local().shown(), "local");
-    }
-
-    #[test]
-    fn names_resolve_without_docker() {
-        assert_eq!(named("local").ok(), Some(Engine::local()));
-        assert_eq!(named("default").ok(), Some(Engine::local()));
-        assert_eq!(named("tcp://h:1").ok(), Some(at("tcp://h:1")));
-        assert!(named("").is_err());
-        assert!(named("a\nb").is_err());
-    }
-
-    #[test]
-    fn recorded_engines_are_checked() {
-        assert!(well_formed(&Engine::local()));
-        assert!(well_formed(&at("tcp://h:1")));
-        assert!(!well_formed(&at("h:1")));
-        assert!(!well_formed(&at("tcp://h\n:1")));
-        assert!(!well_formed(&at("-H tcp://h")));
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! Bind mounts that cannot be true on a remote engine: a bind mount's source is a path of the
 //! engine's host, so the worktree (or any path of this machine) would be empty there, or
-//! someone else's. `up` on a remote engine refuses them, naming each service and path and the
-//! ways out, unless `--force`. Named volumes (and seeding them) work on any engine. A port
-//! published on the engine host's loopback is said: this machine cannot reach it there.
+//! someone else's. So is a bind in disguise: a `secrets:`/`configs:` `file:` a service uses, a
+//! named volume whose `driver_opts` bind a path. `up` on a remote engine refuses them, naming
+//! each service or volume and path and the ways out, unless `--force`. Named volumes (and
+//! seeding them) work on any engine. A port published on the engine host's loopback is said:
+//! this machine cannot reach it there.
 
 use std::path::Path;
 
@@ -13,21 +15,22 @@ use super::Engine;
 use crate::error::UserError;
 use crate::registry::Instance;
 
-/// One bind mount: its service and its source path.
+/// One bind mount: what makes it (`service web`, `service web, secret s`, `volume data`) and
+/// its source path.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Bind {
-    pub service: String,
+    pub what: String,
     pub source: String,
 }
 
-/// The bind mounts of a compose model: long form `type: bind`, or a short form whose source
-/// is a path (`./src:/app`, `/data:/data`, `~/x:/x`), not a volume name.
+/// The bind mounts of a compose model: a service's long form `type: bind`, or a short form
+/// whose source is a path (`./src:/app`, `/data:/data`, `~/x:/x`), not a volume name; and the
+/// ones in disguise: a `secrets:`/`configs:` entry with `file:` that a service uses (compose
+/// bind-mounts the file), and a named volume whose `driver_opts` bind a path (`type: none`,
+/// `o: bind`, `device: /path`).
 pub fn of_model(doc: &Yaml) -> Vec<Bind> {
-    let Some(services) = doc["services"].as_hash() else {
-        return Vec::new();
-    };
     let mut out = Vec::new();
-    for (name, svc) in services {
+    for (name, svc) in doc["services"].as_hash().into_iter().flatten() {
         let service = name.as_str().unwrap_or_default().to_string();
         for v in svc["volumes"].as_vec().into_iter().flatten() {
             let source = match v {
@@ -39,10 +42,59 @@ pub fn of_model(doc: &Yaml) -> Vec<Bind> {
             };
             if let Some(source) = source {
                 out.push(Bind {
-                    service: service.clone(),
+                    what: format!("service {service}"),
                     source,
                 });
             }
+        }
+        for kind in ["secrets", "configs"] {
+            out.extend(file_refs(doc, svc, &service, kind));
+        }
+    }
+    out.extend(bound_volumes(doc));
+    out
+}
+
+/// The `file:` entries of top-level `kind` (`secrets`/`configs`) that `svc` uses (short form
+/// `- name`, long form `source: name`).
+fn file_refs(doc: &Yaml, svc: &Yaml, service: &str, kind: &str) -> Vec<Bind> {
+    let singular = kind.trim_end_matches('s');
+    let used = svc[kind]
+        .as_vec()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| match r {
+            Yaml::String(s) => Some(s.as_str()),
+            Yaml::Hash(_) => r["source"].as_str(),
+            _ => None,
+        });
+    used.filter_map(|name| {
+        let file = doc[kind][name]["file"].as_str()?;
+        Some(Bind {
+            what: format!("service {service}, {singular} {name}"),
+            source: file.to_string(),
+        })
+    })
+    .collect()
+}
+
+/// Named volumes whose `driver_opts` bind-mount a path of the engine's host (the local driver's
+/// `type: none` or `o: bind` with a `device:`); an NFS device and the like are not paths here.
+fn bound_volumes(doc: &Yaml) -> Vec<Bind> {
+    let mut out = Vec::new();
+    for (name, vol) in doc["volumes"].as_hash().into_iter().flatten() {
+        let opts = &vol["driver_opts"];
+        let Some(device) = opts["device"].as_str() else {
+            continue;
+        };
+        let bind_opt = opts["o"]
+            .as_str()
+            .is_some_and(|o| o.split(',').any(|x| x.trim() == "bind"));
+        if bind_opt || opts["type"].as_str() == Some("none") {
+            out.push(Bind {
+                what: format!("volume {}", name.as_str().unwrap_or_default()),
+                source: device.to_string(),
+            });
         }
     }
     out
@@ -105,7 +157,7 @@ pub fn check(engine: &Engine, inst: &Instance, file: &Path, force: bool) -> Resu
     }
     let lines: Vec<String> = binds
         .iter()
-        .map(|b| format!("  service {}: bind mount of {}", b.service, b.source))
+        .map(|b| format!("  {}: bind mount of {}", b.what, b.source))
         .collect();
     if force {
         crate::ui::warn(&format!(
@@ -145,11 +197,11 @@ mod tests {
             b,
             vec![
                 Bind {
-                    service: "web".into(),
+                    what: "service web".into(),
                     source: "./src".into()
                 },
                 Bind {
-                    service: "web".into(),
+                    what: "service web".into(),
                     source: "/srv/x".into()
                 },
             ]
@@ -162,6 +214,28 @@ mod tests {
             "services:\n  a:\n    ports: [\"127.0.0.1:8080:80\"]\n  b:\n    ports: [\"8081:80\"]\n  c:\n    ports:\n      - target: 80\n        published: \"8082\"\n        host_ip: 127.0.0.1\n  d:\n    ports:\n      - target: 80\n        published: \"8083\"\n",
         );
         assert_eq!(loopback(&doc), vec!["a".to_string(), "c".to_string()]);
+    }
+
+    #[test]
+    fn binds_in_disguise() {
+        let doc = model(
+            "services:\n  web:\n    secrets: [s, e]\n    configs:\n      - source: c\n        target: /c\n  db:\n    image: x\nsecrets:\n  s:\n    file: ./s.txt\n  e:\n    environment: X\n  unused:\n    file: /u\nconfigs:\n  c:\n    file: /etc/c.conf\nvolumes:\n  a:\n    driver_opts: {type: none, o: bind, device: /srv/a}\n  b:\n    driver_opts: {o: \"rw,bind\", device: /srv/b}\n  nfs:\n    driver_opts: {type: nfs, o: \"addr=10.0.0.1,rw\", device: \":/x\"}\n  plain: {}\n",
+        );
+        let got: Vec<(String, String)> = of_model(&doc)
+            .into_iter()
+            .map(|b| (b.what, b.source))
+            .collect();
+        let want = [
+            ("service web, secret s", "./s.txt"),
+            ("service web, config c", "/etc/c.conf"),
+            ("volume a", "/srv/a"),
+            ("volume b", "/srv/b"),
+        ];
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(w, s)| (w.to_string(), s.to_string()))
+            .collect();
+        assert_eq!(got, want);
     }
 
     #[test]

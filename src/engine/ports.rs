@@ -2,10 +2,13 @@
 //! [`crate::env::port_free`], unchanged). A remote engine's are the host ports its containers
 //! publish (`docker ps`, asked once per run) and whatever answers a TCP connect to the engine's
 //! host address (another program there). `refuse_busy`: `up`'s refusal of a stack whose ports
-//! are taken there.
+//! are taken there. `compose_up`: compose's `up`, whose "port is already allocated" on a remote
+//! engine is explained (a listener on the engine host's loopback cannot be probed from here).
 
 use std::collections::{BTreeSet, HashMap};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpStream, ToSocketAddrs};
+use std::process::{Command, ExitStatus, Stdio};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -49,6 +52,52 @@ pub fn refuse_busy(cfg: &Config, inst: &Instance, engine: &Engine) -> anyhow::Re
         }
     }
     Ok(())
+}
+
+/// Runs compose `up` (`cmd`) for `name`; a failure is an error. On a remote engine its stderr
+/// is passed through line by line and watched: a host port compose found taken gets a hint.
+pub fn compose_up(cmd: &mut Command, engine: &Engine, name: &str) -> anyhow::Result<()> {
+    let run = if engine.is_local() {
+        cmd.status().map(|s| (s, false))
+    } else {
+        run_watching(cmd)
+    };
+    let (status, port_taken) =
+        run.map_err(|e| UserError::new(format!("cannot run docker compose: {e}")))?;
+    if status.success() {
+        return Ok(());
+    }
+    let mut err = UserError::new(format!("docker compose up failed for {name} ({status})"));
+    if port_taken {
+        err = err.hint(format!(
+            "a port of {name} is taken on {}, the host of engine {}: the port plan probes that host's address from here, but a listener on its loopback (127.0.0.1) cannot be seen from here; free the port there, or remove this sandbox and make a new one on another slot",
+            engine.url_host(),
+            engine.shown()
+        ));
+    }
+    Err(err.into())
+}
+
+/// `cmd` with its stderr copied to ours as it comes; whether it said a port was taken.
+fn run_watching(cmd: &mut Command) -> std::io::Result<(ExitStatus, bool)> {
+    let mut child = cmd.stderr(Stdio::piped()).spawn()?;
+    let mut taken = false;
+    if let Some(err) = child.stderr.take() {
+        let mut out = std::io::stderr();
+        for line in BufReader::new(err).split(b'\n') {
+            let Ok(line) = line else { break };
+            taken |= says_port_taken(&String::from_utf8_lossy(&line));
+            let _ = out.write_all(&line);
+            let _ = out.write_all(b"\n");
+        }
+    }
+    Ok((child.wait()?, taken))
+}
+
+/// Whether a line of compose's is docker refusing a host port that is taken.
+pub fn says_port_taken(line: &str) -> bool {
+    let l = line.to_ascii_lowercase();
+    l.contains("port is already allocated") || l.contains("address already in use")
 }
 
 /// Whether nothing holds `port` on the engine's host.
@@ -144,5 +193,16 @@ mod tests {
         assert_eq!(parse_ports("[::]:5432->5432/tcp"), vec![5432]);
         assert!(parse_ports("80/tcp").is_empty());
         assert!(parse_ports("").is_empty());
+    }
+
+    #[test]
+    fn compose_saying_a_port_is_taken() {
+        assert!(says_port_taken(
+            "ERROR: for web  Cannot start service web: driver failed programming external connectivity on endpoint x: Bind for 0.0.0.0:8080 failed: port is already allocated"
+        ));
+        assert!(says_port_taken(
+            "Error starting userland proxy: listen tcp4 0.0.0.0:21601: bind: address already in use"
+        ));
+        assert!(!says_port_taken("Creating network x_default"));
     }
 }

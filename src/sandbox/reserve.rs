@@ -68,6 +68,16 @@ pub(super) fn reserve(
 ) -> Result<(u32, Skipped)> {
     // Every value that will reach the env file is checked before anything is recorded.
     env::vars(cfg, &entry)?;
+    // The engine the stack will run on: a restored sandbox's recorded one (its volumes are
+    // there; `up` runs there unless told otherwise), else the shell's. Its host's ports must be
+    // free, and its projects are the ones a new project name must not clash with.
+    let engine = match &entry.engine {
+        Some(e) => {
+            crate::engine::select(e);
+            e.clone()
+        }
+        None => crate::engine::shell().unwrap_or_else(|_| crate::engine::Engine::local()),
+    };
     // The engine is asked (before the lock) only when the project has a compose file; `up`
     // checks again before the first start (`owner::settle`).
     let claims = (entry.uuid.as_deref())
@@ -96,7 +106,7 @@ pub(super) fn reserve(
         }
         let (slot, skipped) = match entry.kind {
             Kind::LocalProd => (0, Vec::new()),
-            Kind::Sandbox => pick_slot(cfg, &entry.parent_repo, data)?,
+            Kind::Sandbox => pick_slot(cfg, &entry.parent_repo, data, &engine)?,
         };
         entry.slot = slot;
         name_project(&mut entry, data, claims.as_ref());
@@ -153,11 +163,12 @@ pub(super) type Skipped = Vec<(u32, Vec<Port>)>;
 /// The lowest slot no sandbox of this repo holds, whose ports no other repo's sandbox uses
 /// (the check across repos is on actual port numbers: a repo with no ports takes no number
 /// from anyone, and has no slot limit unless `max_slots` sets one), and whose ports are free
-/// right now.
+/// right now on `engine`'s host.
 fn pick_slot(
     cfg: &Config,
     parent: &std::path::Path,
     data: &registry::Data,
+    engine: &crate::engine::Engine,
 ) -> Result<(u32, Skipped)> {
     let mine: Vec<u32> = data
         .instances
@@ -170,8 +181,6 @@ fn pick_slot(
     let limit = cfg.slot_limit.unwrap_or(mine.len() as u32 + 1);
     let mut skipped = Vec::new();
     let mut clashing = Vec::new();
-    // The engine `up` will start the stack on: its host's ports are the ones that must be free.
-    let engine = crate::engine::shell().unwrap_or_else(|_| crate::engine::Engine::local());
     for slot in 1..=limit {
         let ports = cfg.ports_for(slot);
         // A repo without ports takes nothing from anyone. Another repo whose config cannot
@@ -186,7 +195,7 @@ fn pick_slot(
             clashing.push(slot);
             continue;
         }
-        let busy = env::busy_ports(cfg, slot, &engine);
+        let busy = env::busy_ports(cfg, slot, engine);
         if busy.is_empty() {
             return Ok((slot, skipped));
         }

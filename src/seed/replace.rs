@@ -1,7 +1,7 @@
 //! Making room for a seed (step 1 of `mod.rs`): the target must be absent, or the sandbox's
-//! own; a copy a killed seed cut short is deleted; `--reset`/`--undo` first copy the data
-//! aside into a saved volume (undoable), then delete the volume, never while a running
-//! container of the sandbox uses it.
+//! own; a copy a killed seed cut short is deleted; `--reset`/`--undo` first check that no
+//! running container uses the volume (a refusal changes nothing), then copy the data aside
+//! into a saved volume (undoable), then delete the volume.
 
 use anyhow::Result;
 
@@ -53,16 +53,22 @@ pub(super) fn clear_target(job: &Job, t: &Target, existing: Existing) -> Result<
         .hint(format!("`git sandbox seed {} --reset` replaces it with a fresh copy (the old data is kept, undoable)", job.name))
         .into()),
         Existing::Replace => {
+            // Refused before anything is made: a refusal changes nothing (no saved copy per try).
+            droppable(job, t)?;
             let saved = save_aside(job, t)?;
-            drop_own(job, t)?;
+            if let Err(e) = drop_own(job, t) {
+                // Something started using it meanwhile: the copy just made goes too.
+                let _ = remove_volume(&saved);
+                return Err(e);
+            }
             Ok(Cleared::Saved(Some(saved)))
         }
     }
 }
 
-/// Refuses while a running container of the sandbox uses the volume; removes the sandbox's
-/// stopped ones that do (compose makes them again), then the volume.
-fn drop_own(job: &Job, t: &Target) -> Result<()> {
+/// Refuses while a running container of the sandbox uses the volume, or any container
+/// another owns mounts it; else the sandbox's stopped containers that mount it.
+fn droppable(job: &Job, t: &Target) -> Result<Vec<String>> {
     let running = volumes::users(&t.name, true)?;
     if !running.is_empty() {
         return Err(UserError::refused(format!(
@@ -76,12 +82,13 @@ fn drop_own(job: &Job, t: &Target) -> Result<()> {
         ))
         .into());
     }
-    for c in volumes::users(&t.name, false)? {
+    let stopped = volumes::users(&t.name, false)?;
+    for c in &stopped {
         let format = format!(
             "{{{{index .Config.Labels \"{}\"}}}}",
             crate::compose::owner::LABEL
         );
-        let owner = docker(&["inspect", "--format", &format, &c]).unwrap_or_default();
+        let owner = docker(&["inspect", "--format", &format, c]).unwrap_or_default();
         if owner.trim() != job.uuid {
             return Err(UserError::refused(format!(
                 "container {c}, which is not {}'s, mounts volume {}",
@@ -89,6 +96,14 @@ fn drop_own(job: &Job, t: &Target) -> Result<()> {
             ))
             .into());
         }
+    }
+    Ok(stopped)
+}
+
+/// [`droppable`]'s refusals; then removes the sandbox's stopped containers that mount the
+/// volume (compose makes them again), then the volume.
+fn drop_own(job: &Job, t: &Target) -> Result<()> {
+    for c in droppable(job, t)? {
         docker(&["rm", &c])
             .map_err(|e| UserError::new(format!("cannot remove container {c}: {e}")))?;
     }

@@ -41,6 +41,7 @@ mod readme;
 mod references;
 mod references_env;
 mod remote_engine;
+mod remote_fixes;
 mod remote_seed;
 mod removal;
 mod render;

@@ -13,10 +13,10 @@ use crate::engines::{CleanupOn, docker_on, engine_addr, engine2, get_at, wait_fo
 use crate::services::{Cleanup, IMAGE, docker_ready};
 
 /// The main engine, named explicitly (a shell whose `DOCKER_HOST` points there).
-const MAIN: &str = "unix:///var/run/docker.sock";
+pub const MAIN: &str = "unix:///var/run/docker.sock";
 
 /// Published on every address of the engine's host, so this machine reaches it there.
-const COMPOSE: &str = r#"services:
+pub const COMPOSE: &str = r#"services:
   web:
     image: git-sandbox-test-httpd:1
     command: ["sh", "-c", "/busybox mkdir -p /www && echo \"$$SANDBOX_NAME on $$WEB_PORT\" > /www/index.html && exec /busybox httpd -f -p 8080 -h /www"]
@@ -34,7 +34,7 @@ volumes:
 "#;
 
 /// A repo with [`COMPOSE`] (plus `extra` appended to the web service) and ports from `base`.
-fn remote_env(tag: &str, base: u32, extra: &str) -> TestEnv {
+pub fn remote_env(tag: &str, base: u32, extra: &str) -> TestEnv {
     let t = TestEnv::named(&format!("re{tag}{}", std::process::id()));
     let compose = COMPOSE.replace(
         "      - data:/www\n",
@@ -52,7 +52,7 @@ fn remote_env(tag: &str, base: u32, extra: &str) -> TestEnv {
 }
 
 /// The engine and the env, or `None` (skipped) without either engine.
-fn setup(tag: &str, base: u32, extra: &str) -> Option<(String, TestEnv)> {
+pub fn setup(tag: &str, base: u32, extra: &str) -> Option<(String, TestEnv)> {
     let e2 = engine2()?;
     if !docker_ready() {
         return None;
@@ -60,12 +60,12 @@ fn setup(tag: &str, base: u32, extra: &str) -> Option<(String, TestEnv)> {
     Some((e2, remote_env(tag, base, extra)))
 }
 
-fn json(text: &str) -> Value {
+pub fn json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
 }
 
 /// Project names of this repo's running containers on `host` (the main engine when `None`).
-fn running(t: &TestEnv, host: Option<&str>) -> Vec<String> {
+pub fn running(t: &TestEnv, host: Option<&str>) -> Vec<String> {
     let out = docker_on(host)
         .args([
             "ps",
@@ -82,10 +82,10 @@ fn running(t: &TestEnv, host: Option<&str>) -> Vec<String> {
 }
 
 /// A container outside git-sandbox on `host`, removed when dropped.
-struct Outsider(String, String);
+pub struct Outsider(String, String);
 
 impl Outsider {
-    fn run(host: &str, name: String, args: &[&str], port: u32) -> Outsider {
+    pub fn run(host: &str, name: String, args: &[&str], port: u32) -> Outsider {
         let serve = format!(
             "/busybox mkdir -p /www && echo outsider > /www/index.html && exec /busybox httpd -f -p {port} -h /www"
         );
@@ -113,7 +113,7 @@ impl Drop for Outsider {
 }
 
 /// The slot `status --json` gives sandbox `name`.
-fn slot_of(t: &TestEnv, name: &str) -> u64 {
+pub fn slot_of(t: &TestEnv, name: &str) -> u64 {
     json(&t.ok(&t.repo, &["status", name, "--json"]))["sandbox"]["slot"]
         .as_u64()
         .expect("slot")
@@ -343,7 +343,7 @@ fn a_worktree_bind_mount_is_refused_on_a_remote_engine_and_runs_with_force() {
 }
 
 /// Whether volume `name` exists on `host`.
-fn volume_on(host: &str, name: &str) -> bool {
+pub fn volume_on(host: &str, name: &str) -> bool {
     docker_on(Some(host))
         .args(["volume", "inspect", name])
         .output()

@@ -365,9 +365,20 @@ fn reset_keeps_the_old_data_and_undo_brings_it_back() {
     t.fails(&sb, &["seed"], 1);
     // Never under a running container of the sandbox: refused (3), nothing changed.
     ok_all(&t, &sb, &["up"]);
-    let err = t.fails(&sb, &["seed", "--reset"], 3);
-    assert!(err.contains("in use by running container"), "{err}");
-    assert!(has(&ours, "mine"));
+    for _ in 0..2 {
+        let err = t.fails(&sb, &["seed", "--reset"], 3);
+        assert!(err.contains("in use by running container"), "{err}");
+        assert!(has(&ours, "mine"));
+        let saved = docker(&[
+            "volume",
+            "ls",
+            "-q",
+            "--filter",
+            &format!("name={ours}.saved"),
+        ]);
+        let saved = String::from_utf8_lossy(&saved.stdout).trim().to_string();
+        assert!(saved.is_empty(), "a refused reset made a copy: {saved}");
+    }
     ok_all(&t, &sb, &["down"]);
     let out = t.ok(&sb, &["seed", "--reset", "--json"]);
     let v: serde_json::Value = serde_json::from_str(&out).expect("seed --json");
