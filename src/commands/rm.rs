@@ -125,14 +125,11 @@ pub fn remove(ctx: &Ctx, repo: &Repo, cfg: &Config, inst: &Instance, opts: Optio
 }
 
 /// Takes the worktree's `index.lock`, held from the first look to the last step: a `git
-/// commit` there now fails loudly. A fresh checkout's racily clean index would make both
-/// looks re-hash every file; refreshed once now (before anything is decided), they read stat
-/// data.
+/// commit` there now fails loudly. (A fresh checkout's racily clean index is healed by the
+/// first look's own status, which checks every racy entry anyway: `git/heal.rs`, no git lock.)
 fn hold_index(repo: &Repo, inst: &Instance, path: &Path) -> Result<IndexLock> {
     crate::git::stop_heal_helper(path);
     step("stop heal helper");
-    crate::git::heal_racy_index(path);
-    step("heal racy index");
     let lock = IndexLock::take(&repo.admin_dir(inst.admin()), path);
     step("index lock");
     lock

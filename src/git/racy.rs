@@ -8,7 +8,7 @@
 //! worktree's `.git` file (so nothing has rewritten it since the checkout), and that was at
 //! least a second ago (so a rewrite now makes the entries trustworthy). Healing is a read-only
 //! status that checks every racy entry, then the index's time moved past the files' (`heal.rs`,
-//! no lock taken), or, in `rm` (which locks the index anyway), git's own `update-index --refresh`.
+//! no lock taken); `list`'s and `rm`'s first status heal it the same way.
 
 use std::fs;
 use std::path::Path;
@@ -44,33 +44,6 @@ pub fn needs_heal(worktree: &Path) -> bool {
         .duration_since(index)
         .is_ok_and(|d| d >= SETTLED);
     unchanged && settled
-}
-
-/// Heals a racily clean index with `git update-index -q --refresh` (it exits 1 when files
-/// are modified; the refresh is written all the same). A failure (the index locked by the
-/// user's git) only means no healing.
-pub fn heal(worktree: &Path) {
-    if !needs_heal(worktree) {
-        return;
-    }
-    let out = super::git_cmd(worktree)
-        .args(["update-index", "-q", "--refresh"])
-        .output();
-    // 0 or 1 (modified files): git refreshed, and wrote the index if any entry was racy.
-    if out.is_ok_and(|o| matches!(o.status.code(), Some(0 | 1))) {
-        mark_healed(worktree);
-    }
-}
-
-/// Records that the index as it is now needs no healing: git's refresh ran on it and wrote it
-/// if any entry was racily clean (git writes an index with a racy timestamp, even when nothing
-/// else changed). Without the mark, an index git found nothing to rewrite in (the checkout
-/// ended in a later second than its files) would look racy for good, and every `list` and `rm`
-/// would pay a refresh for nothing. Any later write of the index is newer than the mark.
-pub(super) fn mark_healed(worktree: &Path) {
-    if let Some(admin) = gitfile_target(worktree) {
-        let _ = fs::write(admin.join(HEALED), b"");
-    }
 }
 
 /// Turns on git's untracked cache in a worktree's index (`update-index --untracked-cache`; `new`'s

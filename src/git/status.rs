@@ -51,7 +51,7 @@ impl Status {
 pub fn status(worktree: &Path, scan: Scan) -> Result<Status> {
     // Read-only. A fresh checkout's racily clean index (`racy.rs`) is pinned first, and healed
     // after if this status found the worktree matching it (`heal.rs`): no lock, no write of it.
-    let pin = (scan == Scan::Quick && super::needs_heal(worktree))
+    let pin = (scan != Scan::Quarantined && super::needs_heal(worktree))
         .then(|| super::gitfile_target(worktree).and_then(|a| super::heal::Pinned::open(&a)))
         .flatten();
     let out = command(worktree, scan, true)

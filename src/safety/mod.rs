@@ -210,14 +210,31 @@ pub fn assess(s: &Subject) -> Result<Report> {
 
 /// The second look, on the quarantined tree: as cheap as [`second::quick`] can prove right
 /// against `first` (the confirmed report), else the full [`assess`] again.
+///
+/// Who works in the quarantined tree is asked first, before anything is read: once no process
+/// is inside, nothing can write there any more (its old path is gone), so what the look reads
+/// is final. Asked only after the look, a process that wrote a file behind the walk and left
+/// before the scan went unseen, and its file was swept (an agent's short tool call).
 pub fn reassess(s: &Subject, first: &Report) -> Result<Report> {
-    if let Some(again) = second::quick(s, first)? {
-        step("second look: quick");
-        return Ok(again);
+    let (inside, check) = working(s);
+    step("second look: /proc scan first");
+    let mut again = match second::quick(s, first)? {
+        Some(again) => {
+            step("second look: quick");
+            again
+        }
+        None => {
+            let again = assess(s)?;
+            step("second look: full");
+            again
+        }
+    };
+    // Inside at either scan: kept whole, as for one seen after the look.
+    if again.processes.is_empty() && !inside.is_empty() {
+        again.processes = inside;
+        again.process_check = check;
     }
-    let again = assess(s);
-    step("second look: full");
-    again
+    Ok(again)
 }
 
 /// The rest of a report, after the status, the walk and the ignored files.

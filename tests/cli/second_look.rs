@@ -165,3 +165,55 @@ fn rm_beside_writer(
     let out = cmd.output().expect("rm");
     (out, writer.join().expect("writer"))
 }
+
+/// A short-lived process whose working directory is the sandbox when it is quarantined: it
+/// waits for the rename, then `delay_ms` later writes `late.txt` through its cwd and exits.
+fn late_writer(p: &Path, delay_ms: u64) -> std::process::Child {
+    let script = format!(
+        "while [ -d '{}' ]; do sleep 0.002; done; sleep 0.{delay_ms:03}; echo late > late.txt",
+        p.display()
+    );
+    std::process::Command::new("sh")
+        .args(["-c", &script])
+        .current_dir(p)
+        .spawn()
+        .expect("writer")
+}
+
+#[test]
+fn a_process_that_writes_during_the_second_look_and_leaves_loses_nothing() {
+    let t = TestEnv::new();
+    let mut during_rm = 0;
+    for round in 0..12u64 {
+        let name = format!("w{round}");
+        let p = settled(&t, &name);
+        let mut writer = None;
+        let out = paused_rm(&t, &name, round % 2 == 1, || {
+            writer = Some(late_writer(&p, round * 7));
+        });
+        let ended = std::time::SystemTime::now();
+        let mut writer = writer.expect("writer started");
+        assert!(writer.wait().expect("writer").success(), "round {round}");
+        if out.status.success() {
+            // Removed: the undo brings every byte back, the late file too.
+            t.ok(&t.repo, &["restore", &name]);
+        } else {
+            assert_eq!(out.status.code(), Some(3), "round {round}: {out:?}");
+        }
+        let late = p.join("late.txt");
+        assert_eq!(
+            fs::read_to_string(&late).ok().as_deref(),
+            Some("late\n"),
+            "round {round}: the late file was lost ({out:?})"
+        );
+        let written = fs::metadata(&late)
+            .and_then(|m| m.modified())
+            .expect("mtime");
+        during_rm += u64::from(written <= ended);
+    }
+    // The window was hit: writes landed while rm was still at work.
+    assert!(
+        during_rm >= 3,
+        "only {during_rm} of 12 writes came during rm"
+    );
+}
