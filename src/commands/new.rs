@@ -89,8 +89,8 @@ fn become_command(
     // The command (an agent, a dev server) runs git at once: no helper of ours holds the
     // index's lock under it.
     crate::git::stop_heal_helper(&inst.path);
-    let err = crate::launch::exec(&command, &inst.path, &vars);
-    Err(super::services::cannot_start(&command, &err)
+    let err = crate::launch::exec(command, &inst.path, &vars);
+    Err(super::services::cannot_start(command, &err)
         .hint(format!(
             "the sandbox {} was kept at {}; `git sandbox rm {}` removes it",
             inst.name,
