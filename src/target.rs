@@ -114,15 +114,26 @@ pub fn same_subdir(
 /// Checks that a registered path is the linked worktree `inst.id` of its parent repo, so that
 /// acting on it cannot touch anything else. Says what is wrong otherwise.
 pub fn verify(repo: &Repo, inst: &Instance) -> Result<PathBuf> {
+    let real = real_dir(repo, inst)?;
+    links_agree(repo, inst, &real)?;
+    Ok(real)
+}
+
+/// The refusal of [`verify`]: nothing was changed.
+fn refusal(path: &Path, why: String) -> anyhow::Error {
+    UserError::new(format!(
+        "refusing to act on {}: {why}",
+        path.display()
+    ))
+    .hint("nothing was changed; check the registry entry (`git sandbox status --json`) or run `git sandbox prune`")
+    .into()
+}
+
+/// The registered path as it is: a real directory (no symlink on the way), neither the main
+/// worktree nor inside the git directory.
+fn real_dir(repo: &Repo, inst: &Instance) -> Result<PathBuf> {
     let path = &inst.path;
-    let refuse = |why: String| -> anyhow::Error {
-        UserError::new(format!(
-            "refusing to act on {}: {why}",
-            path.display()
-        ))
-        .hint("nothing was changed; check the registry entry (`git sandbox status --json`) or run `git sandbox prune`")
-        .into()
-    };
+    let refuse = |why: String| refusal(path, why);
     let meta = fs::symlink_metadata(path).map_err(|_| {
         refuse(format!(
             "the directory of sandbox {:?} does not exist",
@@ -150,6 +161,12 @@ pub fn verify(repo: &Repo, inst: &Instance) -> Result<PathBuf> {
     if real.starts_with(&repo.common_dir) {
         return Err(refuse("it is inside the repository's git directory".into()));
     }
+    Ok(real)
+}
+
+/// The sandbox's `.git` file and git's worktree entry `inst.admin()` name each other.
+fn links_agree(repo: &Repo, inst: &Instance, real: &Path) -> Result<()> {
+    let refuse = |why: String| refusal(&inst.path, why);
     let admin = repo.admin_dir(inst.admin());
     let admin_real = fs::canonicalize(&admin).map_err(|_| {
         refuse(format!(
@@ -157,7 +174,7 @@ pub fn verify(repo: &Repo, inst: &Instance) -> Result<PathBuf> {
             admin.display()
         ))
     })?;
-    let points_to = git::gitfile_target(&real)
+    let points_to = git::gitfile_target(real)
         .and_then(|p| fs::canonicalize(p).ok())
         .ok_or_else(|| refuse("it has no .git file naming a linked worktree".into()))?;
     if points_to != admin_real {
@@ -177,5 +194,5 @@ pub fn verify(repo: &Repo, inst: &Instance) -> Result<PathBuf> {
             back.display()
         )));
     }
-    Ok(real)
+    Ok(())
 }

@@ -113,23 +113,7 @@ pub fn history(b: &Bench, sh: &Shell, repo: &Path) {
 /// `git checkout` between two branches in a sandbox with the hooks against a plain clone
 /// without, ≥ 40 interleaved pairs.
 pub fn hooks(b: &Bench, sh: &Shell) {
-    let small = b.root.join("work").join("hooked");
-    std::fs::create_dir_all(&small).expect("small");
-    sh.change_dir(&small);
-    cmd!(sh, "git init -q").quiet().run().expect("init");
-    for i in 0..50 {
-        std::fs::write(small.join(format!("f{i}")), format!("{i}\n")).expect("file");
-    }
-    cmd!(sh, "git add -A").quiet().run().expect("add");
-    cmd!(sh, "git commit -q -m small")
-        .quiet()
-        .run()
-        .expect("commit");
-    let plain = b.root.join("work").join("plain");
-    cmd!(sh, "git clone -q {small} {plain}")
-        .quiet()
-        .run()
-        .expect("clone");
+    let plain = hooked_repo(b, sh);
     let sb = make(sh, "hooked", &[]);
     cmd!(sh, "{BIN} hooks install")
         .quiet()
@@ -179,6 +163,29 @@ pub fn hooks(b: &Bench, sh: &Shell) {
         added.len(),
         sorted[sorted.len() / 2]
     );
+}
+
+/// A small repo of 50 files (the shell's directory from now on) and a plain clone of it;
+/// returns the clone's path.
+fn hooked_repo(b: &Bench, sh: &Shell) -> PathBuf {
+    let small = b.root.join("work").join("hooked");
+    std::fs::create_dir_all(&small).expect("small");
+    sh.change_dir(&small);
+    cmd!(sh, "git init -q").quiet().run().expect("init");
+    for i in 0..50 {
+        std::fs::write(small.join(format!("f{i}")), format!("{i}\n")).expect("file");
+    }
+    cmd!(sh, "git add -A").quiet().run().expect("add");
+    cmd!(sh, "git commit -q -m small")
+        .quiet()
+        .run()
+        .expect("commit");
+    let plain = b.root.join("work").join("plain");
+    cmd!(sh, "git clone -q {small} {plain}")
+        .quiet()
+        .run()
+        .expect("clone");
+    plain
 }
 
 /// Peak resident memory of `new`, `list` and `rm` against git's own for the same job.

@@ -168,32 +168,7 @@ pub fn list(ctx: &Ctx, args: ListArgs) -> Result<i32> {
         return Ok(0);
     }
     let columns = columns(args.all);
-    let table: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| {
-            let mut cells = vec![
-                name_cell(r),
-                r.slot.to_string(),
-                branch_text(r),
-                changes(r),
-                push_state(r),
-                match r.services_up {
-                    None => "-".into(),
-                    Some(true) => "up".into(),
-                    Some(false) => "down".into(),
-                },
-                ports_text(r),
-            ];
-            if args.all {
-                let repo = Path::new(&r.parent_repo)
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                cells.insert(0, repo);
-            }
-            cells
-        })
-        .collect();
+    let table: Vec<Vec<String>> = rows.iter().map(|r| table_row(r, args.all)).collect();
     let (lines, dropped) = ui::table_columns(&columns, &table, &state_colour);
     for line in lines {
         ui::out(&line);
@@ -209,6 +184,31 @@ pub fn list(ctx: &Ctx, args: ListArgs) -> Result<i32> {
         ui::info(&hint);
     }
     config_verdict(&rows)
+}
+
+/// One row of `list`'s table, with the repo's directory name first under `--all`.
+fn table_row(r: &Row, all: bool) -> Vec<String> {
+    let mut cells = vec![
+        name_cell(r),
+        r.slot.to_string(),
+        branch_text(r),
+        changes(r),
+        push_state(r),
+        match r.services_up {
+            None => "-".into(),
+            Some(true) => "up".into(),
+            Some(false) => "down".into(),
+        },
+        ports_text(r),
+    ];
+    if all {
+        let repo = Path::new(&r.parent_repo)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        cells.insert(0, repo);
+    }
+    cells
 }
 
 /// `list`'s columns in their order, each with how it gives up room on a narrow terminal and
@@ -292,6 +292,16 @@ pub fn show(inst: &Instance, json: bool) -> Result<i32> {
     if let Some(e) = &r.engine {
         lines.push(("engine", e.shown()));
     }
+    push_notes(&r, &mut lines);
+    for (k, v) in lines {
+        ui::out(&format!("{:<9} {v}", format!("{k}:")));
+    }
+    config_verdict(std::slice::from_ref(&r))
+}
+
+/// `status`'s lines for what needs a word: a setup not done, who made it, an interrupted
+/// operation, a missing directory, an invalid entry, an error.
+fn push_notes(r: &Row, lines: &mut Vec<(&'static str, String)>) {
     if let Some(s) = r.setup.as_ref().filter(|s| *s != "done") {
         lines.push((
             "setup",
@@ -323,10 +333,6 @@ pub fn show(inst: &Instance, json: bool) -> Result<i32> {
     if let Some(e) = &r.error {
         lines.push(("error", e.clone()));
     }
-    for (k, v) in lines {
-        ui::out(&format!("{:<9} {v}", format!("{k}:")));
-    }
-    config_verdict(std::slice::from_ref(&r))
 }
 
 pub fn status(ctx: &Ctx, args: StatusArgs) -> Result<i32> {

@@ -22,36 +22,7 @@ pub fn run(ctx: &Ctx, args: NewArgs) -> Result<i32> {
     let (repo, mut cfg) = ctx.repo_config()?;
     let name = new_name(&args)?;
     crate::trust::settle(&mut cfg, &repo, &ctx.reg, consent(args.setup));
-    let created = match args.pr {
-        Some(n) => {
-            // Checked before anything is fetched; `create` checks again.
-            let id = sandbox::free_id(&repo, &ctx.reg.load()?, &name.slug);
-            sandbox_path(&repo, &cfg, &name.slug, &id)?;
-            let pr = pr::take_in(&repo, n)?;
-            create_at(
-                &repo,
-                &cfg,
-                &ctx.reg,
-                &name.slug,
-                pr.branch,
-                pr.start,
-                MadeBy::User,
-            )?
-        }
-        None => {
-            let branch = args.branch.clone().unwrap_or(name.branch);
-            let start = start_for(&repo, &branch, args.from.as_deref(), &ctx.cwd)?;
-            create_at(
-                &repo,
-                &cfg,
-                &ctx.reg,
-                &name.slug,
-                branch,
-                start,
-                MadeBy::User,
-            )?
-        }
-    };
+    let created = create(ctx, &repo, &cfg, &args, name)?;
     report_created(&created);
     let inst = &created.instance;
     if args.command.is_empty() {
@@ -80,12 +51,46 @@ pub fn run(ctx: &Ctx, args: NewArgs) -> Result<i32> {
     if args.command.is_empty() {
         return Ok(0);
     }
-    let vars = crate::env::vars(&cfg, inst)?;
+    become_command(&cfg, inst, &args.command)
+}
+
+/// Creates the sandbox `new` asked for: from a pull request (`--pr`), or on its branch.
+fn create(
+    ctx: &Ctx,
+    repo: &Repo,
+    cfg: &Config,
+    args: &NewArgs,
+    name: NewName,
+) -> Result<sandbox::Created> {
+    let (branch, start) = match args.pr {
+        Some(n) => {
+            // Checked before anything is fetched; `create` checks again.
+            let id = sandbox::free_id(repo, &ctx.reg.load()?, &name.slug);
+            sandbox_path(repo, cfg, &name.slug, &id)?;
+            let pr = pr::take_in(repo, n)?;
+            (pr.branch, pr.start)
+        }
+        None => {
+            let branch = args.branch.clone().unwrap_or(name.branch);
+            let start = start_for(repo, &branch, args.from.as_deref(), &ctx.cwd)?;
+            (branch, start)
+        }
+    };
+    create_at(repo, cfg, &ctx.reg, &name.slug, branch, start, MadeBy::User)
+}
+
+/// Becomes `command` inside the sandbox; returns only if it cannot be started.
+fn become_command(
+    cfg: &Config,
+    inst: &crate::registry::Instance,
+    command: &[String],
+) -> Result<i32> {
+    let vars = crate::env::vars(cfg, inst)?;
     // The command (an agent, a dev server) runs git at once: no helper of ours holds the
     // index's lock under it.
     crate::git::stop_heal_helper(&inst.path);
-    let err = crate::launch::exec(&args.command, &inst.path, &vars);
-    Err(super::services::cannot_start(&args.command, &err)
+    let err = crate::launch::exec(command, &inst.path, &vars);
+    Err(super::services::cannot_start(command, &err)
         .hint(format!(
             "the sandbox {} was kept at {}; `git sandbox rm {}` removes it",
             inst.name,

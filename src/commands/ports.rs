@@ -52,29 +52,29 @@ pub fn run(ctx: &Ctx, args: PortsArgs) -> Result<i32> {
         ui::info("no ports are configured; add a [ports] table to .sandbox.toml");
     }
     ui::info(&limit_line(&cfg));
-    let rows: Vec<Vec<String>> = slots
-        .iter()
-        .map(|s| {
-            let ports: Vec<(String, u32, bool)> = s
-                .ports
-                .iter()
-                .map(|p| (p.port.label(), p.port.port, p.busy))
-                .collect();
-            vec![
-                if s.slot == 0 {
-                    "0 (local-prod)".to_string()
-                } else {
-                    s.slot.to_string()
-                },
-                s.owner.clone().unwrap_or_else(|| "-".into()),
-                ui::ports_line(&ports),
-            ]
-        })
-        .collect();
+    let rows: Vec<Vec<String>> = slots.iter().map(table_row).collect();
     for l in ui::table(&["SLOT", "OWNER", "PORTS (* = busy now)"], &rows) {
         ui::out(&l);
     }
     Ok(0)
+}
+
+/// One row of the table: the slot (slot 0 named local-prod's), its owner, its ports.
+fn table_row(s: &PlanSlot) -> Vec<String> {
+    let ports: Vec<(String, u32, bool)> = s
+        .ports
+        .iter()
+        .map(|p| (p.port.label(), p.port.port, p.busy))
+        .collect();
+    vec![
+        if s.slot == 0 {
+            "0 (local-prod)".to_string()
+        } else {
+            s.slot.to_string()
+        },
+        s.owner.clone().unwrap_or_else(|| "-".into()),
+        ui::ports_line(&ports),
+    ]
 }
 
 /// The slots `ports` lists: local-prod's, every one up to `max_slots` when the file sets it,

@@ -59,17 +59,7 @@ pub fn remove(ctx: &Ctx, repo: &Repo, cfg: &Config, inst: &Instance, opts: Optio
     crate::engine::select_for(inst);
     let path = target::verify(repo, inst)?;
     step("target, verify");
-    let lock = hold_index(repo, inst, &path)?;
-    let others = ctx.reg.load()?.instances;
-    step("registry read");
-    let report = safety::assess(&safety::Subject {
-        repo,
-        inst,
-        dir: &path,
-        cfg,
-        others: &others,
-        quarantined: false,
-    })?;
+    let (lock, others, report) = look(ctx, repo, cfg, inst, &path)?;
     let plan = plan::decide(inst, &report, &opts);
     announce(ctx, inst, &path, &report, &plan, &opts);
     let delete_volumes = stack::delete_volumes(cfg, &opts);
@@ -111,8 +101,8 @@ pub fn remove(ctx: &Ctx, repo: &Repo, cfg: &Config, inst: &Instance, opts: Optio
         others: &others,
         volumes: &recorded,
     };
-    let done =
-        steps::carry_out(&job, &report, &plan, lock).map_err(|e| late_refusal(&facts, &opts, e))?;
+    let done = steps::carry_out(&job, &report, &plan, lock)
+        .map_err(|e| refusal::late(&facts, &opts, e))?;
     // `--delete-volumes`: only now that the removal is done.
     if let Some(d) = stopped.as_mut() {
         stack::delete_now(d);
@@ -122,6 +112,28 @@ pub fn remove(ctx: &Ctx, repo: &Repo, cfg: &Config, inst: &Instance, opts: Optio
     done_json(&facts, &opts, &done, down)?;
     step("report");
     Ok(0)
+}
+
+/// The first look, the worktree's index held: the other entries, and what would be lost.
+fn look(
+    ctx: &Ctx,
+    repo: &Repo,
+    cfg: &Config,
+    inst: &Instance,
+    path: &Path,
+) -> Result<(IndexLock, Vec<Instance>, Report)> {
+    let lock = hold_index(repo, inst, path)?;
+    let others = ctx.reg.load()?.instances;
+    step("registry read");
+    let report = safety::assess(&safety::Subject {
+        repo,
+        inst,
+        dir: path,
+        cfg,
+        others: &others,
+        quarantined: false,
+    })?;
+    Ok((lock, others, report))
 }
 
 /// Takes the worktree's `index.lock`, held from the first look to the last step: a `git
@@ -198,27 +210,6 @@ fn json_out(
         return Ok(());
     }
     json::print(&json::rm::Rm::of(facts, outcome, refusal))
-}
-
-/// A removal refused after the confirmation (the tree changed, a process would not stop):
-/// with `--json`, its JSON says so too.
-fn late_refusal(facts: &json::rm::Facts, opts: &Options, e: anyhow::Error) -> anyhow::Error {
-    let refused = e
-        .chain()
-        .find_map(|c| c.downcast_ref::<UserError>())
-        .filter(|u| u.code == crate::error::EXIT_REFUSED);
-    if let (true, Some(u)) = (opts.json, refused) {
-        let mut reasons = vec![u.message.clone()];
-        reasons.extend(u.hints.iter().cloned());
-        let refusal = json::rm::Refusal {
-            hard: false,
-            reasons,
-        };
-        if let Err(p) = json_out(facts, opts, Outcome::Refused, Some(refusal)) {
-            return p;
-        }
-    }
-    e
 }
 
 /// How messages name the instance: `sandbox NAME`, or `local-prod` (whose name is its kind).

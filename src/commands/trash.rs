@@ -93,25 +93,7 @@ fn list(repo: &Repo) -> Result<i32> {
 /// Deletes the states chosen (all, or older than `--older-than`), after asking. `held`: the
 /// uuids of registered instances, whose volumes are theirs again.
 fn purge(repo: &Repo, a: PurgeArgs, held: &BTreeSet<String>) -> Result<i32> {
-    let cutoff = match &a.older_than {
-        None => None,
-        Some(age) => {
-            let d = humantime::parse_duration(age).map_err(|e| {
-                UserError::usage(format!("--older-than {age:?}: {e}"))
-                    .hint("use a duration such as 30d or 12h")
-            })?;
-            Some(SystemTime::now().checked_sub(d).unwrap_or(UNIX_EPOCH))
-        }
-    };
-    let states = saved_states(repo, None)?;
-    let mut doomed = Vec::new();
-    for s in states {
-        let t = repo.commit_time(&s.commit)?;
-        let when = UNIX_EPOCH + Duration::from_secs(u64::try_from(t).unwrap_or(0));
-        if cutoff.is_none_or(|c| when < c) {
-            doomed.push(s);
-        }
-    }
+    let doomed = chosen(repo, a.older_than.as_deref())?;
     if doomed.is_empty() {
         ui::info("nothing to purge");
         return Ok(0);
@@ -123,19 +105,7 @@ fn purge(repo: &Repo, a: PurgeArgs, held: &BTreeSet<String>) -> Result<i32> {
         }
     }
     if !a.yes {
-        if !ui::interactive() {
-            return Err(UserError::usage(
-                "not purging without confirmation: there is no terminal to ask on",
-            )
-            .hint("pass --yes to confirm")
-            .into());
-        }
-        if !ui::confirm(&format!(
-            "Delete these {} saved state(s) for good?",
-            doomed.len()
-        )) {
-            return Err(UserError::new("not confirmed; nothing was deleted").into());
-        }
+        confirm_purge(doomed.len())?;
     }
     // A uuid a registered sandbox or a state that stays still holds keeps its volumes.
     let mut keep = held.clone();
@@ -161,6 +131,45 @@ fn purge(repo: &Repo, a: PurgeArgs, held: &BTreeSet<String>) -> Result<i32> {
     }
     ui::info(&format!("deleted {purged} saved state(s)"));
     Ok(if purged == doomed.len() { 0 } else { 1 })
+}
+
+/// The saved states to purge: all, or those saved before `--older-than` ago.
+fn chosen(repo: &Repo, older_than: Option<&str>) -> Result<Vec<Saved>> {
+    let cutoff = match older_than {
+        None => None,
+        Some(age) => {
+            let d = humantime::parse_duration(age).map_err(|e| {
+                UserError::usage(format!("--older-than {age:?}: {e}"))
+                    .hint("use a duration such as 30d or 12h")
+            })?;
+            Some(SystemTime::now().checked_sub(d).unwrap_or(UNIX_EPOCH))
+        }
+    };
+    let states = saved_states(repo, None)?;
+    let mut doomed = Vec::new();
+    for s in states {
+        let t = repo.commit_time(&s.commit)?;
+        let when = UNIX_EPOCH + Duration::from_secs(u64::try_from(t).unwrap_or(0));
+        if cutoff.is_none_or(|c| when < c) {
+            doomed.push(s);
+        }
+    }
+    Ok(doomed)
+}
+
+/// Asks before `n` states are deleted for good; refuses without a terminal to ask on.
+fn confirm_purge(n: usize) -> Result<()> {
+    if !ui::interactive() {
+        return Err(UserError::usage(
+            "not purging without confirmation: there is no terminal to ask on",
+        )
+        .hint("pass --yes to confirm")
+        .into());
+    }
+    if !ui::confirm(&format!("Delete these {n} saved state(s) for good?")) {
+        return Err(UserError::new("not confirmed; nothing was deleted").into());
+    }
+    Ok(())
 }
 
 /// The uuids the states not being purged hold.

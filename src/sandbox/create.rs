@@ -56,6 +56,16 @@ pub struct Created {
 /// Checks that nothing is in the way of `spec`, without changing anything, and returns the
 /// commit the instance will start at.
 fn precheck(repo: &Repo, spec: &CreateSpec) -> Result<Option<String>> {
+    refuse_taken(repo, spec)?;
+    if spec.detach {
+        return Ok(spec.start.clone());
+    }
+    check_branch(repo, spec)
+}
+
+/// Refuses a path that exists, a place `confine` refuses, and a worktree entry git already has
+/// under the id.
+fn refuse_taken(repo: &Repo, spec: &CreateSpec) -> Result<()> {
     // A taken path first: its hint is the one that fits the command (`restore` has no name
     // to pick); `confine` refuses it too, in general words.
     if fs::symlink_metadata(&spec.path).is_ok() {
@@ -87,9 +97,12 @@ fn precheck(repo: &Repo, spec: &CreateSpec) -> Result<Option<String>> {
         )
         .into());
     }
-    if spec.detach {
-        return Ok(spec.start.clone());
-    }
+    Ok(())
+}
+
+/// Refuses a branch name git does not take, `--from` with an existing branch, a missing
+/// branch, and one checked out elsewhere; returns the commit to start at.
+fn check_branch(repo: &Repo, spec: &CreateSpec) -> Result<Option<String>> {
     if !git::branch_name_valid(&spec.branch) {
         return Err(
             UserError::usage(format!("{:?} is not a valid branch name", spec.branch))
@@ -153,26 +166,7 @@ pub fn start_point(repo: &Repo, branch: &str, from: Option<&str>) -> Result<Opti
 pub fn create(repo: &Repo, cfg: &Config, reg: &Registry, spec: &CreateSpec) -> Result<Created> {
     let base_commit = precheck(repo, spec)?;
     // Reserve a slot under the lock.
-    let mut entry = creating_entry(
-        repo,
-        &spec.id,
-        &spec.name,
-        spec.kind,
-        &spec.path,
-        Some(spec.branch.clone()),
-        // Detached, no branch is made: nothing for an undo (or `prune`) to delete.
-        spec.created_branch && !spec.detach,
-        base_commit,
-        None,
-    );
-    entry.restoring = spec.restoring.clone();
-    entry.made_by = Some(spec.made_by.clone());
-    if let Some(r) = spec.restoring.as_ref().filter(|r| r.uuid.is_some()) {
-        // Its identity back: the same labels and project, so compose finds its volumes.
-        entry.uuid = r.uuid.clone();
-        entry.project = r.project.clone();
-        entry.engine = r.engine.clone();
-    }
+    let entry = entry_for(repo, spec, base_commit);
     let (slot, skipped) = reserve(repo, cfg, reg, entry, |_| Ok(()))?;
     let mut done = Undo {
         repo,
@@ -213,6 +207,31 @@ pub fn create(repo: &Repo, cfg: &Config, reg: &Registry, spec: &CreateSpec) -> R
             })
         }
     }
+}
+
+/// The `creating` entry for `spec`: a restored sandbox gets its identity back.
+fn entry_for(repo: &Repo, spec: &CreateSpec, base_commit: Option<String>) -> Instance {
+    let mut entry = creating_entry(
+        repo,
+        &spec.id,
+        &spec.name,
+        spec.kind,
+        &spec.path,
+        Some(spec.branch.clone()),
+        // Detached, no branch is made: nothing for an undo (or `prune`) to delete.
+        spec.created_branch && !spec.detach,
+        base_commit,
+        None,
+    );
+    entry.restoring = spec.restoring.clone();
+    entry.made_by = Some(spec.made_by.clone());
+    if let Some(r) = spec.restoring.as_ref().filter(|r| r.uuid.is_some()) {
+        // Its identity back: the same labels and project, so compose finds its volumes.
+        entry.uuid = r.uuid.clone();
+        entry.project = r.project.clone();
+        entry.engine = r.engine.clone();
+    }
+    entry
 }
 
 /// Steps 3-5 of creation, recording in `done` what needs undoing. Returns the ready instance
@@ -260,11 +279,20 @@ fn build(
     // After the kept files: a kept `.sandbox/` brings an older page (another slot, perhaps).
     warnings.extend(crate::context::refresh(cfg, &inst, &path));
     fault::point("new:ready")?;
-    let inst = reg.update(|data| {
+    let inst = mark_ready(reg, spec, &path)?;
+    // Its files and index were written in the same second: healed in the background, a
+    // second from now, so no later `git status` re-hashes them.
+    git::heal_later(&path);
+    Ok((inst, warnings))
+}
+
+/// The last step: the entry is ready, at its canonical path, owned by no process.
+fn mark_ready(reg: &Registry, spec: &CreateSpec, path: &std::path::Path) -> Result<Instance> {
+    reg.update(|data| {
         let e = data
             .find_mut(&spec.id)
             .context("the registry entry vanished while creating")?;
-        e.path = path.clone();
+        e.path = path.to_path_buf();
         e.state = State::Ready;
         e.created_branch = spec.created_branch;
         e.pid = None;
@@ -276,11 +304,7 @@ fn build(
             e.setup_pid = Some(std::process::id());
         }
         Ok(e.clone())
-    })?;
-    // Its files and index were written in the same second: healed in the background, a
-    // second from now, so no later `git status` re-hashes them.
-    git::heal_later(&path);
-    Ok((inst, warnings))
+    })
 }
 
 /// Writes the env file, unless a restore brings back the user's own file at its name (a

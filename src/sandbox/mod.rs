@@ -21,6 +21,7 @@ mod checkout;
 mod copy;
 mod create;
 mod moving;
+mod no_slot;
 mod place;
 mod repair;
 mod reserve;

@@ -71,64 +71,83 @@ pub(super) fn reserve(
     // The engine the stack will run on: a restored sandbox's recorded one (its volumes are
     // there; `up` runs there unless told otherwise), else the shell's. Its host's ports must be
     // free, and its projects are the ones a new project name must not clash with.
-    let engine = match &entry.engine {
-        Some(e) => {
-            crate::engine::select(e);
-            e.clone()
-        }
-        None => crate::engine::shell().unwrap_or_else(|_| crate::engine::Engine::local()),
-    };
+    let engine = engine_for(&entry);
     // The engine is asked (before the lock) only when the project has a compose file; `up`
     // checks again before the first start (`owner::settle`).
     let claims = (entry.uuid.as_deref())
         .filter(|_| crate::compose::has_file(&repo.root, cfg))
         .and_then(owner::Claims::of_engine);
     reg.update(|data| {
-        if let Some(other) = data.instances.iter().find(|i| {
-            i.id == entry.id
-                || i.path == entry.path
-                || (i.parent_repo == entry.parent_repo && i.admin() == entry.admin())
-        }) {
-            return Err(UserError::new(format!(
-                "{} is already registered as {} (at {})",
-                entry.id,
-                other.id,
-                other.path.display()
-            ))
-            .hint(match &entry.restoring {
-                Some(_) => format!(
-                    "`git sandbox mv {} OTHER-NAME` frees the name (or `git sandbox prune` if it is stale), then restore again",
-                    other.name
-                ),
-                None => "pick another name, or `git sandbox prune` if it is stale".into(),
-            })
-            .into());
-        }
+        refuse_clash(data, &entry)?;
         let (slot, skipped) = match entry.kind {
             Kind::LocalProd => (0, Vec::new()),
             Kind::Sandbox => pick_slot(cfg, &entry.parent_repo, data, &engine)?,
         };
         entry.slot = slot;
         name_project(&mut entry, data, claims.as_ref());
-        exclude(
-            repo,
-            &format!("/{}", cfg.env_file),
-            "git-sandbox's env file",
-        )?;
-        exclude(
-            repo,
-            &format!("/{}", crate::context::REL),
-            "git-sandbox's context page",
-        )?;
-        exclude(
-            repo,
-            &format!("/{}", crate::compose::render::REL),
-            "git-sandbox's rendered compose file",
-        )?;
+        exclude_ours(repo, cfg)?;
         on_reserved(&entry)?;
         data.instances.push(entry);
         Ok((slot, skipped))
     })
+}
+
+/// The engine the stack will run on: a restored sandbox's recorded one (selected), else the
+/// shell's.
+fn engine_for(entry: &Instance) -> crate::engine::Engine {
+    match &entry.engine {
+        Some(e) => {
+            crate::engine::select(e);
+            e.clone()
+        }
+        None => crate::engine::shell().unwrap_or_else(|_| crate::engine::Engine::local()),
+    }
+}
+
+/// Refuses an entry that clashes with a registered one: same id, same path, or the same
+/// worktree of the same repo.
+fn refuse_clash(data: &registry::Data, entry: &Instance) -> Result<()> {
+    if let Some(other) = data.instances.iter().find(|i| {
+        i.id == entry.id
+            || i.path == entry.path
+            || (i.parent_repo == entry.parent_repo && i.admin() == entry.admin())
+    }) {
+        return Err(UserError::new(format!(
+            "{} is already registered as {} (at {})",
+            entry.id,
+            other.id,
+            other.path.display()
+        ))
+        .hint(match &entry.restoring {
+            Some(_) => format!(
+                "`git sandbox mv {} OTHER-NAME` frees the name (or `git sandbox prune` if it is stale), then restore again",
+                other.name
+            ),
+            None => "pick another name, or `git sandbox prune` if it is stale".into(),
+        })
+        .into());
+    }
+    Ok(())
+}
+
+/// Makes git ignore the env file, the context page and the rendered compose file.
+fn exclude_ours(repo: &Repo, cfg: &Config) -> Result<()> {
+    exclude(
+        repo,
+        &format!("/{}", cfg.env_file),
+        "git-sandbox's env file",
+    )?;
+    exclude(
+        repo,
+        &format!("/{}", crate::context::REL),
+        "git-sandbox's context page",
+    )?;
+    exclude(
+        repo,
+        &format!("/{}", crate::compose::render::REL),
+        "git-sandbox's rendered compose file",
+    )?;
+    Ok(())
 }
 
 /// Its compose project, unique among the registry's and on the engine: a restored sandbox's
@@ -201,161 +220,9 @@ fn pick_slot(
         }
         skipped.push((slot, busy));
     }
-    Err(out_of_slots(cfg, parent, data, &skipped, &clashing))
-}
-
-/// "All N slots are taken", naming this repo's sandboxes (other repos' slot numbers are their
-/// own), the slots other repos' ports keep, and the free slots whose ports are busy.
-fn out_of_slots(
-    cfg: &Config,
-    parent: &std::path::Path,
-    data: &registry::Data,
-    skipped: &Skipped,
-    clashing: &[u32],
-) -> anyhow::Error {
-    let mut holders: Vec<(u32, String)> = data
-        .instances
-        .iter()
-        .filter(|i| i.slot > 0 && i.parent_repo == parent)
-        .map(|i| {
-            let line = format!("  slot {}: {} ({})", i.slot, i.id, i.path.display());
-            (i.slot, line)
-        })
-        .collect();
-    holders.sort();
-    let lines: Vec<String> = holders.into_iter().map(|(_, l)| l).collect();
-    let limit = cfg.slot_limit.unwrap_or_default();
-    let raise = match (cfg.max_slots, &cfg.limit_reason) {
-        (Some(_), _) => "or raise max_slots in .sandbox.toml".to_string(),
-        (None, Some(why)) => format!("the port plan fits {limit} slots ({why})"),
-        (None, None) => format!("the port plan fits at most {limit} slots"),
-    };
-    let (head, fix) = match lines.is_empty() {
-        false => (
-            format!("all {limit} slots are taken:\n{}", lines.join("\n")),
-            "remove a sandbox you no longer need (`git sandbox rm NAME`)".to_string(),
-        ),
-        // Nothing of this repo's holds them: what does is the answer.
-        true => (
-            format!(
-                "no free slot: this repo has no sandboxes, but none of its {limit} slots can be used:\n{}",
-                blocked_lines(cfg, skipped, clashing).join("\n")
-            ),
-            "free those ports (stop what listens there, or remove the other repo's sandboxes that use them)"
-                .to_string(),
-        ),
-    };
-    let mut err = UserError::new(head)
-        .hint(format!("{fix}; {raise}"))
-        .short(short_out_of_slots(
-            cfg, parent, data, limit, skipped, clashing,
-        ));
-    if !clashing.is_empty() {
-        let list: Vec<String> = clashing.iter().map(u32::to_string).collect();
-        err = err.hint(format!(
-            "slot(s) {} would use ports another repo's sandboxes hold",
-            list.join(", ")
-        ));
-    }
-    for (slot, busy) in skipped {
-        let ports: Vec<String> = busy
-            .iter()
-            .map(|p| format!("{} ({})", p.port, p.label()))
-            .collect();
-        err = err.hint(format!(
-            "slot {slot} is free but its ports are busy: {}",
-            ports.join(", ")
-        ));
-    }
-    err.into()
-}
-
-/// One line per slot no sandbox of this repo holds, with what keeps it: another repo's
-/// sandboxes' ports, or ports busy now.
-fn blocked_lines(cfg: &Config, skipped: &Skipped, clashing: &[u32]) -> Vec<String> {
-    let mut lines: Vec<(u32, String)> = clashing
-        .iter()
-        .map(|&slot| {
-            let ports: Vec<String> = cfg
-                .ports_for(slot)
-                .iter()
-                .map(|p| p.port.to_string())
-                .collect();
-            let line = format!(
-                "  slot {slot}: its ports ({}) are held by another repo's sandboxes",
-                ports.join(", ")
-            );
-            (slot, line)
-        })
-        .collect();
-    for (slot, busy) in skipped {
-        let ports: Vec<String> = busy
-            .iter()
-            .map(|p| format!("{} ({})", p.port, p.label()))
-            .collect();
-        lines.push((
-            *slot,
-            format!("  slot {slot}: port(s) busy: {}", ports.join(", ")),
-        ));
-    }
-    lines.sort();
-    lines.into_iter().map(|(_, l)| l).collect()
-}
-
-/// The one-line form: `no free slot: all N slots of this repo are taken (a, b, …); remove
-/// one with git sandbox rm NAME or raise max_slots in .sandbox.toml` (the last part as the
-/// limit allows; slots kept by busy ports or another repo's ports said too).
-fn short_out_of_slots(
-    cfg: &Config,
-    parent: &Path,
-    data: &registry::Data,
-    limit: u32,
-    skipped: &Skipped,
-    clashing: &[u32],
-) -> String {
-    let mut held: Vec<(u32, &str)> = data
-        .instances
-        .iter()
-        .filter(|i| i.slot > 0 && i.parent_repo == parent)
-        .map(|i| (i.slot, i.name.as_str()))
-        .collect();
-    held.sort();
-    let mut names: Vec<&str> = held.iter().take(6).map(|(_, n)| *n).collect();
-    if held.len() > names.len() {
-        names.push("…");
-    }
-    let raise = match (cfg.max_slots, &cfg.limit_reason) {
-        (Some(_), _) | (None, None) => "raise max_slots in .sandbox.toml".to_string(),
-        (None, Some(why)) => format!("change the port plan ({why})"),
-    };
-    // Slots no sandbox of this repo holds, said with what keeps them.
-    let mut others = Vec::new();
-    if !clashing.is_empty() {
-        let list: Vec<String> = clashing.iter().map(u32::to_string).collect();
-        others.push(format!(
-            "slot(s) {} would use another repo's ports",
-            list.join(", ")
-        ));
-    }
-    if !skipped.is_empty() {
-        let list: Vec<String> = skipped.iter().map(|(s, _)| s.to_string()).collect();
-        others.push(format!("slot(s) {} have busy ports", list.join(", ")));
-    }
-    if held.is_empty() {
-        return format!(
-            "no free slot: this repo has no sandboxes, but {}; free those ports or {raise}",
-            others.join("; ")
-        );
-    }
-    let (what, others) = match others.is_empty() {
-        true => ("of this repo are taken", String::new()),
-        false => ("are taken or unusable", format!("; {}", others.join("; "))),
-    };
-    format!(
-        "no free slot: all {limit} slots {what} ({}){others}; remove one with git sandbox rm \
-         NAME or {raise}",
-        names.join(", ")
-    )
+    Err(super::no_slot::out_of_slots(
+        cfg, parent, data, &skipped, &clashing,
+    ))
 }
 
 /// What other repos' sandboxes hold: their ports (their slot in their own plan), and the slot

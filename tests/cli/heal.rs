@@ -105,19 +105,7 @@ fn race(
     seen.in_window += u64::from(helper_alive());
     // Every other round `status` looks at the same moment: its own healing of a racy index
     // takes no lock either, so it never fails the commands.
-    let sandbox = s
-        .file_name()
-        .expect("n")
-        .to_string_lossy()
-        .replace("repo--", "");
-    let look = (rng.below(2) == 0).then(|| {
-        t.cmd(&t.repo)
-            .args(["status", &sandbox])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("status")
-    });
+    let look = spawn_status(t, s, rng);
     t.write(s, "round.txt", &format!("{name}\n"));
     let (ok, err) = git_try(t, s, &["add", "round.txt"]);
     assert!(ok, "{name}: git add failed: {err}");
@@ -129,25 +117,7 @@ fn race(
             "{name}: status failed"
         );
     }
-    let start = Instant::now();
-    while helper_alive() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "{name}: the helper hangs"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert!(
-        !admin.join("index.lock").exists(),
-        "{name}: a lock was left"
-    );
-    let left: Vec<String> = fs::read_dir(&admin)
-        .expect("admin")
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("index.git-sandbox-heal"))
-        .collect();
-    assert!(left.is_empty(), "{name}: the helper left {left:?}");
+    helper_gone_clean(name, &admin, helper_alive);
     let healed = fs::metadata(admin.join("git-sandbox-healed")).and_then(|m| m.modified());
     seen.healed += u64::from(
         healed
@@ -162,6 +132,46 @@ fn race(
         "{name}"
     );
     assert_eq!(t.git(s, &["status", "--porcelain"]), "", "{name}");
+}
+
+/// Every other round, a `status` of the sandbox started now (stdout and stderr dropped).
+fn spawn_status(t: &TestEnv, s: &Path, rng: &mut Rng) -> Option<std::process::Child> {
+    let sandbox = s
+        .file_name()
+        .expect("n")
+        .to_string_lossy()
+        .replace("repo--", "");
+    (rng.below(2) == 0).then(|| {
+        t.cmd(&t.repo)
+            .args(["status", &sandbox])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("status")
+    })
+}
+
+/// The helper ends within 10 s, leaving neither the index's lock nor a file of its own.
+fn helper_gone_clean(name: &str, admin: &Path, helper_alive: &dyn Fn() -> bool) {
+    let start = Instant::now();
+    while helper_alive() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{name}: the helper hangs"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        !admin.join("index.lock").exists(),
+        "{name}: a lock was left"
+    );
+    let left: Vec<String> = fs::read_dir(admin)
+        .expect("admin")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("index.git-sandbox-heal"))
+        .collect();
+    assert!(left.is_empty(), "{name}: the helper left {left:?}");
 }
 
 /// One sandbox's rounds: the first right after `new`, the rest with the helper started again.

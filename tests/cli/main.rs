@@ -42,6 +42,7 @@ mod references;
 mod references_env;
 mod remote_engine;
 mod remote_fixes;
+mod remote_recorded;
 mod remote_seed;
 mod removal;
 mod render;

@@ -100,6 +100,16 @@ pub(crate) fn ok_all(t: &TestEnv, dir: &std::path::Path, args: &[&str]) -> Strin
     text
 }
 
+/// The volume names the test looks at: the fixed-name and external ones, the projects of
+/// s1, s2 and local-prod.
+struct Names {
+    shared: String,
+    ext: String,
+    p1: String,
+    p2: String,
+    lp: String,
+}
+
 #[test]
 fn rm_deletes_only_the_sandboxs_own_volumes() {
     if !docker_ready() {
@@ -107,11 +117,28 @@ fn rm_deletes_only_the_sandboxs_own_volumes() {
     }
     let pid = std::process::id();
     let t = TestEnv::named(&format!("dkvol{pid}"));
-    let shared = format!("gsbx-test-shared-{pid}");
-    let ext = format!("gsbx-test-ext-{pid}");
+    let n = Names {
+        shared: format!("gsbx-test-shared-{pid}"),
+        ext: format!("gsbx-test-ext-{pid}"),
+        p1: format!("{}--s1", t.repo_name()),
+        p2: format!("{}--s2", t.repo_name()),
+        lp: format!("{}--local-prod", t.repo_name()),
+    };
     // Dropped after the containers that use them.
-    let mut volumes = DropVolumes(vec![shared.clone(), ext.clone()]);
+    let mut volumes = DropVolumes(vec![n.shared.clone(), n.ext.clone()]);
     let _cleanup = Cleanup(t.repo_name());
+    volumes_repo(&t, &n);
+    let (s1, s2, anon1) = start_stacks(&t, &n, &mut volumes);
+    dry_runs_change_nothing(&t, &n, &anon1);
+    rm_deletes_with_delete_volumes(&t, &n, &s1, &s2, &anon1);
+    rm_keeps_by_default(&t, &n, &s2, &mut volumes);
+    local_prod_rm_keeps_the_shared_volume(&t, &n);
+}
+
+/// The repo: a compose file with a volume of its own, a fixed-name one, an external one (made
+/// now, with data) and an anonymous one.
+fn volumes_repo(t: &TestEnv, n: &Names) {
+    let (shared, ext) = (&n.shared, &n.ext);
     t.write(
         &t.repo,
         "docker-compose.sandbox.yml",
@@ -140,44 +167,52 @@ volumes:
     );
     t.git(&t.repo, &["add", "."]);
     t.git(&t.repo, &["commit", "-q", "-m", "compose"]);
-    docker(&["volume", "create", &ext]);
-    write_volume(&ext, "outside");
+    docker(&["volume", "create", ext]);
+    write_volume(ext, "outside");
+}
 
+/// s1 and s2 up, local-prod up then down (its fixed-name volume with data): every volume is
+/// there. Returns the sandboxes and s1's anonymous volume.
+fn start_stacks(
+    t: &TestEnv,
+    n: &Names,
+    volumes: &mut DropVolumes,
+) -> (std::path::PathBuf, std::path::PathBuf, Vec<String>) {
+    let (shared, ext, p1, p2, lp) = (&n.shared, &n.ext, &n.p1, &n.p2, &n.lp);
     // Each sandbox gets its own `pg` (<project>_pg: the fixed name is scoped to it); only
     // local-prod uses the fixed-name volume.
     let s1 = t.new_sandbox("s1");
     t.ok(&s1, &["up"]);
     t.ok(&t.repo, &["local-prod", "new"]);
     t.ok(&t.repo, &["local-prod", "up"]);
-    write_volume(&shared, "precious");
+    write_volume(shared, "precious");
     // Stopped, local-prod's database no longer holds the volume in use. (`down` leaves the
     // anonymous volumes, as compose does: the test removes them.)
-    let lp = format!("{}--local-prod", t.repo_name());
-    volumes.0.extend(anonymous_volumes(&lp));
+    volumes.0.extend(anonymous_volumes(lp));
     t.ok(&t.repo, &["local-prod", "down"]);
     let s2 = t.new_sandbox("s2");
     t.ok(&s2, &["up"]);
-    let (p1, p2) = (
-        format!("{}--s1", t.repo_name()),
-        format!("{}--s2", t.repo_name()),
-    );
     for v in [
         &format!("{p1}_data"),
         &format!("{p1}_pg"),
         &format!("{p2}_data"),
         &format!("{p2}_pg"),
-        &shared,
-        &ext,
+        shared,
+        ext,
     ] {
         assert!(volume_exists(v), "{v} exists after up");
     }
     // Anonymous volumes (an image's VOLUME, a bare `- /path`) went with `down --volumes` too.
-    let (anon1, anon2) = (anonymous_volumes(&p1), anonymous_volumes(&p2));
+    let (anon1, anon2) = (anonymous_volumes(p1), anonymous_volumes(p2));
     assert_eq!((anon1.len(), anon2.len()), (1, 1), "{anon1:?} {anon2:?}");
     volumes.0.extend(anon1.iter().chain(&anon2).cloned());
+    (s1, s2, anon1)
+}
 
-    // The dry run says what would go and what stays, and changes nothing.
-    let dry = ok_all(&t, &t.repo, &["rm", "s1", "--dry-run", "--delete-volumes"]);
+/// The dry run says what would go and what stays, and changes nothing.
+fn dry_runs_change_nothing(t: &TestEnv, n: &Names, anon1: &[String]) {
+    let (shared, ext, p1) = (&n.shared, &n.ext, &n.p1);
+    let dry = ok_all(t, &t.repo, &["rm", "s1", "--dry-run", "--delete-volumes"]);
     assert!(dry.contains(&format!("delete volume {p1}_data")), "{dry}");
     assert!(
         dry.contains(&format!("delete volume {}", anon1[0])),
@@ -191,36 +226,50 @@ volumes:
     );
     assert!(volume_exists(&format!("{p1}_data")));
     // Without --delete-volumes, its own volumes are kept with the saved state.
-    let dry = ok_all(&t, &t.repo, &["rm", "s1", "--dry-run"]);
+    let dry = ok_all(t, &t.repo, &["rm", "s1", "--dry-run"]);
     assert!(
         dry.contains(&format!("keep volume {p1}_data (kept with the saved state")),
         "{dry}"
     );
     assert!(!dry.contains("delete volume"), "{dry}");
+}
 
+/// `--delete-volumes` deletes s1's own volumes (its anonymous one too), never the shared ones.
+fn rm_deletes_with_delete_volumes(
+    t: &TestEnv,
+    n: &Names,
+    s1: &std::path::Path,
+    s2: &std::path::Path,
+    anon1: &[String],
+) {
+    let (shared, ext, p1) = (&n.shared, &n.ext, &n.p1);
     // Nothing holds the shared volume in use now: `down --volumes` would delete it.
-    t.ok(&s2, &["down"]);
-    let out = ok_all(&t, &t.repo, &["rm", "s1", "--yes", "--delete-volumes"]);
+    t.ok(s2, &["down"]);
+    let out = ok_all(t, &t.repo, &["rm", "s1", "--yes", "--delete-volumes"]);
     assert!(out.contains(&format!("deleted volume {p1}_data")), "{out}");
     assert!(out.contains(&format!("deleted volume {p1}_pg")), "{out}");
     assert!(out.contains(&format!("kept volume {ext} (")), "{out}");
     assert!(!volume_exists(&format!("{p1}_data")));
     assert!(!volume_exists(&format!("{p1}_pg")));
     assert!(!volume_exists(&anon1[0]), "s1's anonymous volume is gone");
-    assert_eq!(project_objects(&p1).0, 0, "s1's containers are gone");
+    assert_eq!(project_objects(p1).0, 0, "s1's containers are gone");
     assert!(!s1.exists());
     assert_eq!(
-        read_volume(&shared),
+        read_volume(shared),
         "precious",
         "local-prod's data survives"
     );
-    assert_eq!(read_volume(&ext), "outside");
+    assert_eq!(read_volume(ext), "outside");
+}
 
+/// By default the sandbox's own volumes stay.
+fn rm_keeps_by_default(t: &TestEnv, n: &Names, s2: &std::path::Path, volumes: &mut DropVolumes) {
+    let (shared, p2) = (&n.shared, &n.p2);
     // By default (--keep-volumes is the old spelling) the sandbox's own volumes stay.
-    t.ok(&s2, &["up"]);
-    let anon2 = anonymous_volumes(&p2);
+    t.ok(s2, &["up"]);
+    let anon2 = anonymous_volumes(p2);
     volumes.0.extend(anon2.iter().cloned());
-    let out = ok_all(&t, &t.repo, &["rm", "s2", "--yes", "--keep-volumes"]);
+    let out = ok_all(t, &t.repo, &["rm", "s2", "--yes", "--keep-volumes"]);
     assert!(
         out.contains(&format!("kept volume {p2}_data (kept with the saved state")),
         "{out}"
@@ -229,21 +278,25 @@ volumes:
     assert!(volume_exists(&format!("{p2}_pg")));
     volumes.0.extend([format!("{p2}_data"), format!("{p2}_pg")]);
     assert!(volume_exists(&anon2[0]));
-    assert_eq!(project_objects(&p2).0, 0);
-    assert_eq!(read_volume(&shared), "precious");
+    assert_eq!(project_objects(p2).0, 0);
+    assert_eq!(read_volume(shared), "precious");
+}
 
+/// local-prod's own rm keeps the shared volume.
+fn local_prod_rm_keeps_the_shared_volume(t: &TestEnv, n: &Names) {
+    let (shared, ext, lp) = (&n.shared, &n.ext, &n.lp);
     // local-prod's own rm keeps the shared volume (its fixed name carries no label of its).
     t.ok(&t.repo, &["local-prod", "up"]);
     let out = ok_all(
-        &t,
+        t,
         &t.repo,
         &["local-prod", "rm", "--yes", "--delete-volumes"],
     );
     assert!(out.contains(&format!("deleted volume {lp}_data")), "{out}");
     assert!(out.contains(&format!("kept volume {shared} (")), "{out}");
     assert!(!volume_exists(&format!("{lp}_data")));
-    assert_eq!(read_volume(&shared), "precious");
-    assert_eq!(read_volume(&ext), "outside");
+    assert_eq!(read_volume(shared), "precious");
+    assert_eq!(read_volume(ext), "outside");
 }
 
 #[test]

@@ -79,20 +79,7 @@ pub struct Upstream {
 
 /// Gathers rows for instances, in parallel.
 pub fn gather(insts: &[Instance]) -> Vec<Row> {
-    let mut repos: BTreeMap<&Path, Option<Parent>> = BTreeMap::new();
-    // A .sandbox.toml that does not parse: its rows still show, with the error, never as a
-    // sandbox without ports.
-    let mut bad_config: BTreeMap<&Path, String> = BTreeMap::new();
-    for i in insts {
-        repos.entry(i.parent_repo.as_path()).or_insert_with(|| {
-            let repo = Repo::discover(&i.parent_repo).ok()?;
-            let cfg = Config::load(&repo.root).unwrap_or_else(|e| {
-                bad_config.insert(i.parent_repo.as_path(), format!("{e:#}"));
-                Config::default()
-            });
-            Some(Parent::of(repo, cfg))
-        });
-    }
+    let (repos, bad_config) = parents(insts);
     let has_compose: Vec<bool> = insts
         .iter()
         .map(|i| {
@@ -144,6 +131,26 @@ pub fn gather(insts: &[Instance]) -> Vec<Row> {
             })
             .collect()
     })
+}
+
+/// Each parent repo's look (its config), and the config errors of those whose
+/// `.sandbox.toml` does not parse.
+fn parents(insts: &[Instance]) -> (BTreeMap<&Path, Option<Parent>>, BTreeMap<&Path, String>) {
+    let mut repos: BTreeMap<&Path, Option<Parent>> = BTreeMap::new();
+    // A .sandbox.toml that does not parse: its rows still show, with the error, never as a
+    // sandbox without ports.
+    let mut bad_config: BTreeMap<&Path, String> = BTreeMap::new();
+    for i in insts {
+        repos.entry(i.parent_repo.as_path()).or_insert_with(|| {
+            let repo = Repo::discover(&i.parent_repo).ok()?;
+            let cfg = Config::load(&repo.root).unwrap_or_else(|e| {
+                bad_config.insert(i.parent_repo.as_path(), format!("{e:#}"));
+                Config::default()
+            });
+            Some(Parent::of(repo, cfg))
+        });
+    }
+    (repos, bad_config)
 }
 
 type Asked<'a> = Vec<(

@@ -1,13 +1,16 @@
 //! The words of rm's refusal: the reasons, and a hint for each kind (an own pipeline writing
 //! inside, what `--force` cannot override, work to keep on a branch or a detached HEAD,
-//! processes, a lock).
+//! processes, a lock), and a refusal after the confirmation (in the JSON too).
 
 use std::path::Path;
 
 use crate::error::UserError;
+use crate::json::{self, rm::Outcome};
 use crate::registry::Instance;
 use crate::removal::plan;
 use crate::safety::Report;
+
+use super::Options;
 
 pub(super) fn refusal(
     inst: &Instance,
@@ -59,4 +62,25 @@ pub(super) fn refusal(
         ));
     }
     err.into()
+}
+
+/// A removal refused after the confirmation (the tree changed, a process would not stop):
+/// with `--json`, its JSON says so too.
+pub(super) fn late(facts: &json::rm::Facts, opts: &Options, e: anyhow::Error) -> anyhow::Error {
+    let refused = e
+        .chain()
+        .find_map(|c| c.downcast_ref::<UserError>())
+        .filter(|u| u.code == crate::error::EXIT_REFUSED);
+    if let (true, Some(u)) = (opts.json, refused) {
+        let mut reasons = vec![u.message.clone()];
+        reasons.extend(u.hints.iter().cloned());
+        let refusal = json::rm::Refusal {
+            hard: false,
+            reasons,
+        };
+        if let Err(p) = super::json_out(facts, opts, Outcome::Refused, Some(refusal)) {
+            return p;
+        }
+    }
+    e
 }
