@@ -19,7 +19,8 @@ fn clock() -> Option<&'static Mutex<Clock>> {
     static CLOCK: OnceLock<Option<Mutex<Clock>>> = OnceLock::new();
     CLOCK
         .get_or_init(|| {
-            let on = std::env::var_os(ENV).is_some_and(|v| !v.is_empty() && v != "0");
+            let on = std::env::var_os(ENV)
+                .is_some_and(|v| !matches!(v.to_str(), Some("" | "0" | "false" | "no" | "off")));
             let now = Instant::now();
             on.then(|| {
                 Mutex::new(Clock {

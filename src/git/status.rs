@@ -83,7 +83,15 @@ fn command(worktree: &Path, scan: Scan, read_only: bool) -> Command {
     }
     if scan != Scan::Quick {
         // rm's looks never trust a cache of untracked files (racy.rs): they read the tree.
-        cmd.args(["-c", "core.untrackedCache=false"]);
+        // Nor a stat check the user narrowed (`core.trustctime=false`, `core.checkStat=minimal`):
+        // an edit of the same size with its mtime put back shows only in the ctime; git then
+        // re-reads the file, which costs only where the stat data differ.
+        cmd.args(["-c", "core.untrackedCache=false"]).args([
+            "-c",
+            "core.trustctime=true",
+            "-c",
+            "core.checkStat=default",
+        ]);
     }
     cmd.args(["status", "--porcelain=v2", "--branch", "-z"]);
     cmd.arg(if scan == Scan::Quarantined {
