@@ -215,16 +215,18 @@ pub fn shell() -> Result<Engine> {
         .map_err(|e| UserError::new(e).into())
 }
 
+/// An engine named by its endpoint, for the unit tests.
+#[cfg(test)]
+pub(crate) fn at(endpoint: &str) -> Engine {
+    Engine {
+        name: endpoint.into(),
+        endpoint: endpoint.into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn at(endpoint: &str) -> Engine {
-        Engine {
-            name: endpoint.into(),
-            endpoint: endpoint.into(),
-        }
-    }
 
     #[test]
     fn hosts_of_endpoints() {

@@ -133,13 +133,7 @@ fn current_context() -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn at(endpoint: &str) -> Engine {
-        Engine {
-            name: endpoint.into(),
-            endpoint: endpoint.into(),
-        }
-    }
+    use crate::engine::at;
 
     #[test]
     fn names_resolve_without_docker() {

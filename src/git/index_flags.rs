@@ -177,19 +177,7 @@ fn has_extension(r: &mut impl Read, sigs: &[&[u8; 4]]) -> Option<bool> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-    use std::process::Command;
-
-    fn git(dir: &Path, args: &[&str]) {
-        let ok = Command::new("git")
-            .current_dir(dir)
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .args(args)
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(ok, "git {args:?}");
-    }
+    use crate::git::test_git as git;
 
     /// Versions 2, 3 and 4 (prefix-compressed paths), with flagged and unflagged entries:
     /// the stream reader finds exactly the flagged ones.

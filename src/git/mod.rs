@@ -357,3 +357,18 @@ pub fn is_tracked(path: &Path) -> bool {
         .status()
         .is_ok_and(|s| s.success())
 }
+
+/// Runs git in `dir` for a unit test (no user or system config, a committer named), asserting
+/// it succeeded.
+#[cfg(test)]
+pub(crate) fn test_git(dir: &Path, args: &[&str]) {
+    let ok = std::process::Command::new("git")
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .args(["-c", "user.name=t", "-c", "user.email=t@e"])
+        .args(args)
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "git {args:?}");
+}

@@ -241,20 +241,7 @@ use std::os::unix::ffi::OsStrExt;
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-    use std::process::Command;
-
-    fn git(dir: &Path, args: &[&str]) {
-        let ok = Command::new("git")
-            .current_dir(dir)
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .args(["-c", "user.name=t", "-c", "user.email=t@e"])
-            .args(args)
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(ok, "git {args:?}");
-    }
+    use crate::git::test_git as git;
 
     /// A clean linked worktree: the index-free snapshot holds what the full one holds (the
     /// same trees, the same parents' trees); a flagged entry sends it to the full one.

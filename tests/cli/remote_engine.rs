@@ -82,12 +82,17 @@ pub fn running(t: &TestEnv, host: Option<&str>) -> Vec<String> {
 }
 
 /// A container outside git-sandbox on `host`, removed when dropped.
-pub struct Outsider(String, String);
+pub struct Outsider(String, pub String);
 
 impl Outsider {
     pub fn run(host: &str, name: String, args: &[&str], port: u32) -> Outsider {
+        Outsider::listening(host, name, args, &port.to_string())
+    }
+
+    /// As [`Outsider::run`], its httpd listening at `listen` (`PORT` or `ADDR:PORT`).
+    pub fn listening(host: &str, name: String, args: &[&str], listen: &str) -> Outsider {
         let serve = format!(
-            "/busybox mkdir -p /www && echo outsider > /www/index.html && exec /busybox httpd -f -p {port} -h /www"
+            "/busybox mkdir -p /www && echo outsider > /www/index.html && exec /busybox httpd -f -p {listen} -h /www"
         );
         let out = docker_on(Some(host))
             .args(["run", "-d", "--name", &name])

@@ -6,7 +6,6 @@
 
 use crate::engines::{CleanupOn, docker_on, engine_addr, wait_for_at};
 use crate::remote_engine::{COMPOSE, Outsider, json, running, setup, slot_of};
-use crate::services::IMAGE;
 
 #[test]
 fn restore_of_a_remote_sandbox_skips_a_slot_whose_port_is_taken_on_its_engine() {
@@ -106,38 +105,6 @@ fn an_endpoint_without_its_default_port_is_the_same_engine() {
     assert_eq!(rows[0]["shell"], true, "{engines}");
 }
 
-/// A program outside git-sandbox listening on the loopback of `host`'s engine host only (host
-/// networking), removed when dropped.
-struct OnLoopback(String, String);
-
-impl OnLoopback {
-    fn run(host: &str, port: u32) -> OnLoopback {
-        let name = format!("gsb-rf-lo-{}", std::process::id());
-        let serve = format!(
-            "/busybox mkdir -p /www && echo lo > /www/index.html && exec /busybox httpd -f -p 127.0.0.1:{port} -h /www"
-        );
-        let out = docker_on(Some(host))
-            .args(["run", "-d", "--name", &name, "--network", "host"])
-            .args(["--entrypoint", "/busybox", IMAGE, "sh", "-c", &serve])
-            .output()
-            .expect("docker run");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        OnLoopback(host.to_string(), name)
-    }
-}
-
-impl Drop for OnLoopback {
-    fn drop(&mut self) {
-        let _ = docker_on(Some(&self.0))
-            .args(["rm", "-f", &self.1])
-            .output();
-    }
-}
-
 #[test]
 fn a_port_taken_on_the_engine_hosts_loopback_fails_up_with_a_hint_naming_the_host() {
     let base = 21600;
@@ -145,7 +112,13 @@ fn a_port_taken_on_the_engine_hosts_loopback_fails_up_with_a_hint_naming_the_hos
         return;
     };
     let _clean = CleanupOn(e2.clone(), t.repo_name());
-    let lo = OnLoopback::run(&e2, base + 1);
+    // A program outside git-sandbox on the loopback of the engine's host only (host network).
+    let lo = Outsider::listening(
+        &e2,
+        format!("gsb-rf-lo-{}", std::process::id()),
+        &["--network", "host"],
+        &format!("127.0.0.1:{}", base + 1),
+    );
     // Listening on the engine's host: the probe from here cannot see it.
     let start = std::time::Instant::now();
     while docker_on(Some(&e2))
