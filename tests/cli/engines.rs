@@ -201,4 +201,16 @@ impl TestEnv {
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
+
+    /// As [`TestEnv::fails`], with `DOCKER_HOST` set to `engine`: its stderr.
+    pub fn fails_on(&self, engine: &str, dir: &Path, args: &[&str], code: i32) -> String {
+        let out = self.cmd_on(engine, dir).args(args).output().expect("run");
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "git-sandbox {args:?} on {engine}: {err}"
+        );
+        err
+    }
 }

@@ -161,13 +161,7 @@ fn a_port_taken_on_the_engine_host_makes_the_plan_skip_that_slot() {
         base + 3,
     );
     wait_for_at(engine_addr(&e2), base + 3);
-    let out = t
-        .cmd_on(&e2, &t.repo)
-        .args(["up", "a"])
-        .output()
-        .expect("up");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    let err = t.fails_on(&e2, &t.repo, &["up", "a"], 1);
     assert!(
         err.contains(&format!("{} (web)", base + 3)) && err.contains(engine_addr(&e2)),
         "{err}"
@@ -249,13 +243,7 @@ fn a_worktree_bind_mount_is_refused_on_a_remote_engine_and_runs_with_force() {
     };
     let _clean = CleanupOn(e2.clone(), t.repo_name());
     t.ok(&t.repo, &["new", "a"]);
-    let out = t
-        .cmd_on(&e2, &t.repo)
-        .args(["up", "a"])
-        .output()
-        .expect("up");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    let err = t.fails_on(&e2, &t.repo, &["up", "a"], 1);
     let src = Path::new(&t.sandbox_path("a")).join("src");
     assert!(
         err.contains("service web") && err.contains(&src.display().to_string()),

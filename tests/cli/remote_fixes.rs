@@ -59,13 +59,7 @@ fn secrets_files_and_bind_volumes_are_refused_on_a_remote_engine_and_run_with_fo
     t.git(&t.repo, &["add", "."]);
     t.git(&t.repo, &["commit", "-q", "-m", "disguised binds"]);
     t.ok(&t.repo, &["new", "a"]);
-    let out = t
-        .cmd_on(&e2, &t.repo)
-        .args(["up", "a"])
-        .output()
-        .expect("up");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    let err = t.fails_on(&e2, &t.repo, &["up", "a"], 1);
     assert!(
         err.contains("service web, secret token") && err.contains("token.txt"),
         "{err}"
@@ -136,13 +130,7 @@ fn a_port_taken_on_the_engine_hosts_loopback_fails_up_with_a_hint_naming_the_hos
         1,
         "the loopback listener was seen from here"
     );
-    let out = t
-        .cmd_on(&e2, &t.repo)
-        .args(["up", "a"])
-        .output()
-        .expect("up");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    let err = t.fails_on(&e2, &t.repo, &["up", "a"], 1);
     assert!(
         err.contains(&format!("is taken on {}", engine_addr(&e2))) && err.contains("loopback"),
         "{err}"
