@@ -209,6 +209,27 @@ fn has(volume: &str, file: &str) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// `seed` started in `sb`, returned once it has paused main's container `main_id` (or ended,
+/// or 30 s passed), and 300 ms into the copy.
+fn seed_while_paused(t: &TestEnv, sb: &Path, main_id: &str, stderr: Stdio) -> std::process::Child {
+    let mut child = t
+        .cmd(sb)
+        .args(["seed"])
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .expect("seed");
+    let start = Instant::now();
+    while !paused(main_id)
+        && start.elapsed() < Duration::from_secs(30)
+        && child.try_wait().ok().flatten().is_none()
+    {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    child
+}
+
 #[test]
 fn new_up_seeds_a_crash_consistent_copy_while_main_runs_on() {
     if !docker_ready() {
@@ -273,21 +294,7 @@ fn ctrl_c_mid_copy_unpauses_main_and_leaves_no_half_volume() {
     let main_id = main_container(&t);
     let mut hit = 0;
     for round in 0..5 {
-        let mut child = t
-            .cmd(&sb)
-            .args(["seed"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("seed");
-        let start = Instant::now();
-        while !paused(&main_id)
-            && start.elapsed() < Duration::from_secs(30)
-            && child.try_wait().ok().flatten().is_none()
-        {
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        std::thread::sleep(Duration::from_millis(300));
+        let child = seed_while_paused(&t, &sb, &main_id, Stdio::piped());
         let _ = Command::new("kill")
             .args(["-INT", &child.id().to_string()])
             .status();
@@ -416,21 +423,7 @@ fn a_seed_killed_outright_never_leaves_main_paused_and_is_redone() {
     let main_id = main_container(&t);
     let mut hit = false;
     for round in 0..5 {
-        let mut child = t
-            .cmd(&sb)
-            .args(["seed"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("seed");
-        let start = Instant::now();
-        while !paused(&main_id)
-            && start.elapsed() < Duration::from_secs(30)
-            && child.try_wait().ok().flatten().is_none()
-        {
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        std::thread::sleep(Duration::from_millis(300));
+        let mut child = seed_while_paused(&t, &sb, &main_id, Stdio::null());
         let _ = child.kill();
         let status = child.wait().expect("wait");
         // SIGKILL runs no guard: the watcher unpauses main within moments.
