@@ -87,6 +87,7 @@ fn main() {
             std::process::exit(code);
         }
     };
+    timings::step("clap parse");
     ui::init(cli.color, cli.quiet, cli.verbose);
     let in_hook = matches!(cli.command, Command::Hook(_));
     let code = match run(cli) {

@@ -1,9 +1,9 @@
 //! `list`, `status` and `path`: what each sandbox holds, gathered in parallel.
 //!
 //! Per sandbox: one `git status --porcelain=v2 --branch` (dirty counts and ahead/behind in one
-//! spawn) and, unless HEAD is a remote-tracking tip, one `git rev-list --count --not
-//! --remotes` (unpushed commits) beside it (`list/look.rs`), run on all sandboxes at once;
-//! plus one `docker ps` for all of them when any has a compose file.
+//! spawn) and, unless HEAD is a remote-tracking tip, the unpushed count walked in-process on the
+//! commit-graph while it runs (`list/look.rs`), on all sandboxes at once; plus one `docker ps`
+//! for all of them when any has a compose file.
 
 use std::path::Path;
 
@@ -144,13 +144,13 @@ fn ports_text(r: &Row) -> String {
 
 pub fn list(ctx: &Ctx, args: ListArgs) -> Result<i32> {
     let data = ctx.reg.load()?;
-    let insts: Vec<Instance> = if args.all {
-        data.instances.clone()
+    let (insts, repo): (Vec<Instance>, _) = if args.all {
+        (data.instances.clone(), ctx.repo().ok())
     } else {
         let repo = ctx.repo()?;
-        data.of_repo(&repo.root).cloned().collect()
+        (data.of_repo(&repo.root).cloned().collect(), Some(repo))
     };
-    let rows = gather(&insts);
+    let rows = gather(&insts, repo.as_ref());
     if args.json {
         let verdict = config_verdict(&rows);
         crate::json::print(&crate::json::List {
@@ -260,8 +260,8 @@ fn config_verdict(rows: &[Row]) -> Result<i32> {
 }
 
 /// Prints one instance in detail (also used by `local-prod status`).
-pub fn show(inst: &Instance, json: bool) -> Result<i32> {
-    let rows = gather(std::slice::from_ref(inst));
+pub fn show(inst: &Instance, known: Option<&crate::git::Repo>, json: bool) -> Result<i32> {
+    let rows = gather(std::slice::from_ref(inst), known);
     let Some(r) = rows.into_iter().next() else {
         return Ok(1);
     };
@@ -336,10 +336,16 @@ fn push_notes(r: &Row, lines: &mut Vec<(&'static str, String)>) {
 }
 
 pub fn status(ctx: &Ctx, args: StatusArgs) -> Result<i32> {
+    crate::timings::step("status: start");
     let repo = ctx.repo()?;
+    crate::timings::step("status: repo");
     let data = ctx.reg.load()?;
+    crate::timings::step("status: reg load");
     let inst = target::resolve(&repo, &data, args.name.as_deref(), &ctx.cwd)?;
-    show(&inst, args.json)
+    crate::timings::step("status: resolve");
+    let r = show(&inst, Some(&repo), args.json);
+    crate::timings::step("status: show");
+    r
 }
 
 pub fn path(ctx: &Ctx, args: NameArg) -> Result<i32> {

@@ -57,7 +57,7 @@ pub fn run(ctx: &Ctx, cmd: LocalProdCommand) -> Result<i32> {
         }
         LocalProdCommand::Status(a) => {
             let inst = registered(ctx, &repo)?;
-            super::list::show(&inst, a.json)
+            super::list::show(&inst, None, a.json)
         }
         LocalProdCommand::Rm(a) => {
             let inst = registered(ctx, &repo)?;

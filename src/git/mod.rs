@@ -27,6 +27,7 @@ use crate::error::UserError;
 
 mod branch_config;
 mod fetch;
+mod graph;
 mod heal;
 mod hooks_path;
 mod ignored;

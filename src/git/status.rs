@@ -29,6 +29,10 @@ pub struct Status {
 pub enum Scan {
     /// Untracked directories collapsed (for `list`).
     Quick,
+    /// As `Quick`, for one of many sandboxes looked at side by side (`list`): without git's
+    /// own lstat threads (`core.preloadIndex`), which only compete with the other statuses
+    /// for the same cores (20 sandboxes of 25k files: 913-982 ms instead of 1,025-1,075).
+    Listing,
     /// Every untracked file, and the ignored paths, in the same pass (for `rm`).
     Full,
     /// As `Full`, but without looking into submodules: for a quarantined tree, where a
@@ -75,13 +79,16 @@ pub(super) fn worktree_matches_index(st: &Status) -> bool {
 fn command(worktree: &Path, scan: Scan, read_only: bool) -> Command {
     // rm's full scan can take seconds on a big tree: it dies with us.
     let mut cmd = match scan {
-        Scan::Quick => git_cmd(worktree),
+        Scan::Quick | Scan::Listing => git_cmd(worktree),
         Scan::Full | Scan::Quarantined => git_cmd_guarded(worktree),
     };
     if read_only {
         cmd.arg("--no-optional-locks");
     }
-    if scan != Scan::Quick {
+    if scan == Scan::Listing {
+        cmd.args(["-c", "core.preloadIndex=false"]);
+    }
+    if !matches!(scan, Scan::Quick | Scan::Listing) {
         // rm's looks never trust a cache of untracked files (racy.rs): they read the tree.
         // Nor a stat check the user narrowed (`core.trustctime=false`, `core.checkStat=minimal`):
         // an edit of the same size with its mtime put back shows only in the ctime; git then
@@ -100,7 +107,7 @@ fn command(worktree: &Path, scan: Scan, read_only: bool) -> Command {
         "--ignore-submodules=none"
     });
     match scan {
-        Scan::Quick => cmd.arg("--untracked-files=normal"),
+        Scan::Quick | Scan::Listing => cmd.arg("--untracked-files=normal"),
         // `matching` lists an ignored directory once (`node_modules/`), not every file in it.
         Scan::Full | Scan::Quarantined => cmd.args(["--untracked-files=all", "--ignored=matching"]),
     };

@@ -188,8 +188,8 @@ pub fn assess(s: &Subject) -> Result<Report> {
     let since = SystemTime::now();
     let files = second::Files::stat(s);
     let admin = s.repo.admin_dir(s.inst.admin());
-    let (mut status, reach, reflog_only) = git_looks(s, &admin)?;
-    step("status+reach+reflog");
+    let (mut status, reach, reflog_only, working) = git_looks(s, &admin)?;
+    step("status+reach+reflog, /proc scan");
     let ours = ignored::take_ours(s.dir, &mut status.ignored);
     let ignored = ignored::classify(s.dir, &status.ignored, &s.cfg.disposable);
     step("ignored: ours, sizes");
@@ -199,9 +199,7 @@ pub fn assess(s: &Subject) -> Result<Report> {
     let baseline = second::Baseline { files, skip };
     Ok(complete(
         s,
-        status,
-        reach,
-        reflog_only,
+        (status, reach, reflog_only, working),
         ignored,
         found,
         baseline,
@@ -240,9 +238,7 @@ pub fn reassess(s: &Subject, first: &Report) -> Result<Report> {
 /// The rest of a report, after the status, the walk and the ignored files.
 fn complete(
     s: &Subject,
-    status: Status,
-    (unpushed, unmerged_unpushed): (u32, u32),
-    reflog_only: Vec<String>,
+    (status, (unpushed, unmerged_unpushed), reflog_only, working): Looks,
     ignored: Vec<Ignored>,
     found: scan::Found,
     baseline: second::Baseline,
@@ -253,8 +249,7 @@ fn complete(
         .map(|b| git::remote_refs_of(&repo.root, b))
         .unwrap_or_default();
     step("remote refs");
-    let (processes, process_check) = working(s);
-    step("/proc scan");
+    let (processes, process_check) = working;
     let hidden = git::hidden_edits(dir);
     step("hidden edits");
     Report {
@@ -281,22 +276,35 @@ fn complete(
     }
 }
 
-/// The git side, at once: the worktree's status, the commits no remote holds (and those also
-/// unmerged), and the commits only its reflog holds.
-fn git_looks(s: &Subject, admin: &Path) -> Result<(git::Status, (u32, u32), Vec<String>)> {
+/// The status, the commits no remote holds (and of those, the ones no other branch holds),
+/// the commits only the reflog holds, and who works inside.
+type Looks = (
+    Status,
+    (u32, u32),
+    Vec<String>,
+    (Vec<procs::Proc>, procs::Check),
+);
+
+/// The looks at once: the worktree's status, the commits no remote holds (and those also
+/// unmerged), the commits only its reflog holds, and the `/proc` scan for who works inside
+/// (its own thread: ~4 ms, paid while git reads the tree; the second look scans before it
+/// reads anything, `reassess`).
+fn git_looks(s: &Subject, admin: &Path) -> Result<Looks> {
     let (repo, dir) = (s.repo, s.dir);
     let head = git::worktree_head(dir);
     let branch = git::worktree_branch(dir);
-    let (status, reach, reflog) = std::thread::scope(|sc| {
+    let (status, reach, reflog, inside) = std::thread::scope(|sc| {
         let reach = sc.spawn(|| lost_commits(repo, head.as_deref(), branch.as_deref()));
         let reflog = sc.spawn(|| git::reflog_only(&repo.root, admin, head.as_deref()));
+        let inside = sc.spawn(|| working(s));
         let scan = if s.quarantined {
             git::Scan::Quarantined
         } else {
             git::Scan::Full
         };
         let status = git::status(dir, scan);
-        (status, reach.join(), reflog.join())
+        let inside = inside.join().unwrap_or_else(|_| working(s));
+        (status, reach.join(), reflog.join(), inside)
     });
     let reach = match reach {
         Ok(r) => r?,
@@ -306,7 +314,7 @@ fn git_looks(s: &Subject, admin: &Path) -> Result<(git::Status, (u32, u32), Vec<
         Ok(r) => r?,
         Err(_) => anyhow::bail!("reading the worktree's reflog failed"),
     };
-    Ok((status?, reach, reflog_only))
+    Ok((status?, reach, reflog_only, inside))
 }
 
 /// What the walk leaves out: disposable directories (deleted unread) and git-sandbox's own

@@ -1,11 +1,10 @@
-//! One sandbox's git look for `list` and `status`. The two spawns run side by side, `git
-//! status` and the unpushed count (`rev-list`, the commit-graph's walk: on a deep history it
-//! costs as much as the status), and while they run, in-process, the answers that read only
-//! the repository: the integration verdict of the HEAD read just before, and the default
-//! branch, once per repository and only when a row needs it.
+//! One sandbox's git look for `list` and `status`: one `git status` spawn, and while it runs,
+//! in-process, the answers that read only the repository: the unpushed count (the
+//! commit-graph's walk, `git/graph.rs`), the integration verdict of the HEAD read beside it,
+//! and the default branch, once per repository and only when a row needs it.
 //!
-//! The count and the verdict are for the HEAD (and branch) read before the spawns. When the
-//! status then reports another one (a commit or a checkout between the two looks), both are
+//! The count and the verdict are for the HEAD (and branch) read beside the status. When the
+//! status reports another one (a commit or a checkout between the two reads), both are
 //! measured again from the status's own: never an answer about another commit.
 
 use std::path::Path;
@@ -53,9 +52,10 @@ impl Parent {
 struct Early {
     head: String,
     branch: Option<String>,
-    /// `None` when the count's thread died: counted again.
     count: Option<Result<u32>>,
     integrated: Option<String>,
+    /// Whether the branch is on a remote or has an upstream (`git::branch_on_remote`).
+    on_remote: bool,
 }
 
 /// What was measured beside one status.
@@ -64,35 +64,45 @@ pub struct Look {
 }
 
 /// The look at sandbox `i` (verified by the caller): its status, and what was measured
-/// beside it.
-pub fn look(parent: &Parent, i: &Instance) -> (Result<git::Status>, Look) {
+/// beside it. `many`: one of several looked at side by side. The status starts first: it is
+/// the long pole, and the HEAD read after it is checked against its own (`Look::same`).
+pub fn look(parent: &Parent, i: &Instance, many: bool) -> (Result<git::Status>, Look) {
     let dir: &Path = &i.path;
-    let head = git::worktree_head(dir);
-    let branch = git::worktree_branch(dir);
+    let scan = if many {
+        git::Scan::Listing
+    } else {
+        git::Scan::Quick
+    };
     std::thread::scope(|s| {
+        let status = s.spawn(move || git::status(dir, scan));
+        let head = git::worktree_head(dir);
+        let branch = git::worktree_branch(dir);
+        crate::timings::step("look: head/branch");
         let count = head.as_deref().map(|h| {
-            let pushed = parent.is_remote_tip(h);
-            s.spawn(move || {
-                if pushed {
-                    Ok(0)
-                } else {
-                    parent.repo.unpushed_count(h, &[])
-                }
-            })
+            if parent.is_remote_tip(h) {
+                Ok(0)
+            } else {
+                parent.repo.unpushed_count(h)
+            }
         });
-        let status = s.spawn(|| git::status(dir, git::Scan::Quick));
+        crate::timings::step("look: count");
         let integrated = head
             .as_deref()
             .and_then(|h| integrated(parent, branch.as_deref(), h, i));
+        crate::timings::step("look: integrated");
+        let on_remote = branch
+            .as_deref()
+            .is_some_and(|b| git::branch_on_remote(dir, b));
+        crate::timings::step("look: on a remote");
         let status = status
             .join()
             .unwrap_or_else(|_| Err(anyhow::anyhow!("git status did not finish")));
-        let count = count.and_then(|c| c.join().ok());
-        let early = head.clone().map(|head| Early {
+        let early = head.map(|head| Early {
             head,
-            branch: branch.clone(),
+            branch,
             count,
             integrated,
+            on_remote,
         });
         (status, Look { early })
     })
@@ -119,8 +129,17 @@ impl Look {
         Some(match early {
             Some(count) if same => count,
             _ if parent.is_remote_tip(head) => Ok(0),
-            _ => parent.repo.unpushed_count(head, &[]),
+            _ => parent.repo.unpushed_count(head),
         })
+    }
+
+    /// Whether the status's branch is on a remote or has an upstream.
+    pub fn on_remote(&self, st: &git::Status, dir: &Path) -> bool {
+        match (self.same(st), st.branch.as_deref()) {
+            (_, None) => false,
+            (Some(e), Some(_)) => e.on_remote,
+            (None, Some(b)) => git::branch_on_remote(dir, b),
+        }
     }
 
     /// How the status's HEAD is integrated into the default branch (see `git::Verdict`).

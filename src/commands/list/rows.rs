@@ -1,6 +1,6 @@
 //! The rows of `list` and `status`: one per sandbox, gathered in parallel (each sandbox's git
-//! look in `look.rs`: one `git status` and, for a HEAD no remote holds, one `git rev-list`,
-//! side by side; one `docker ps` per engine), and the JSON shape of a row.
+//! look in `look.rs`: one `git status`, and beside it, for a HEAD no remote holds, the
+//! unpushed count on the commit-graph; one `docker ps` per engine), and the JSON shape of a row.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -77,9 +77,11 @@ pub struct Upstream {
     pub behind: u32,
 }
 
-/// Gathers rows for instances, in parallel.
-pub fn gather(insts: &[Instance]) -> Vec<Row> {
-    let (repos, bad_config) = parents(insts);
+/// Gathers rows for instances, in parallel; `known`: the repository the command already
+/// opened (not discovered again for its sandboxes).
+pub fn gather(insts: &[Instance], known: Option<&Repo>) -> Vec<Row> {
+    let (repos, bad_config) = parents(insts, known);
+    crate::timings::step("gather: parents");
     let has_compose: Vec<bool> = insts
         .iter()
         .map(|i| {
@@ -99,6 +101,7 @@ pub fn gather(insts: &[Instance]) -> Vec<Row> {
         .collect();
     wanted.sort_by(|a, b| a.endpoint.cmp(&b.endpoint));
     wanted.dedup();
+    let many = insts.len() > 1;
     std::thread::scope(|s| {
         let docker: Vec<_> = wanted
             .iter()
@@ -109,7 +112,7 @@ pub fn gather(insts: &[Instance]) -> Vec<Row> {
             .zip(&has_compose)
             .map(|(i, &compose)| {
                 let ctx = repos.get(i.parent_repo.as_path()).and_then(|r| r.as_ref());
-                s.spawn(move || row(i, ctx, compose))
+                s.spawn(move || row(i, ctx, compose, many))
             })
             .collect();
         let running = answers(docker);
@@ -135,14 +138,23 @@ pub fn gather(insts: &[Instance]) -> Vec<Row> {
 
 /// Each parent repo's look (its config), and the config errors of those whose
 /// `.sandbox.toml` does not parse.
-fn parents(insts: &[Instance]) -> (BTreeMap<&Path, Option<Parent>>, BTreeMap<&Path, String>) {
+fn parents<'a>(
+    insts: &'a [Instance],
+    known: Option<&Repo>,
+) -> (
+    BTreeMap<&'a Path, Option<Parent>>,
+    BTreeMap<&'a Path, String>,
+) {
     let mut repos: BTreeMap<&Path, Option<Parent>> = BTreeMap::new();
     // A .sandbox.toml that does not parse: its rows still show, with the error, never as a
     // sandbox without ports.
     let mut bad_config: BTreeMap<&Path, String> = BTreeMap::new();
     for i in insts {
         repos.entry(i.parent_repo.as_path()).or_insert_with(|| {
-            let repo = Repo::discover(&i.parent_repo).ok()?;
+            let repo = match known.filter(|k| k.root == i.parent_repo) {
+                Some(k) => k.clone(),
+                None => Repo::discover(&i.parent_repo).ok()?,
+            };
             let cfg = Config::load(&repo.root).unwrap_or_else(|e| {
                 bad_config.insert(i.parent_repo.as_path(), format!("{e:#}"));
                 Config::default()
@@ -211,7 +223,7 @@ fn empty_row(i: &Instance) -> Row {
     }
 }
 
-fn row(i: &Instance, ctx: Option<&Parent>, has_compose: bool) -> Row {
+fn row(i: &Instance, ctx: Option<&Parent>, has_compose: bool, many: bool) -> Row {
     let mut r = empty_row(i);
     let Some(parent) = ctx else {
         r.error = Some(format!(
@@ -227,14 +239,17 @@ fn row(i: &Instance, ctx: Option<&Parent>, has_compose: bool) -> Row {
     if r.missing {
         return r;
     }
+    crate::timings::step("row: start");
     if let Err(e) = target::verify(repo, i) {
         r.invalid = Some(format!("{e:#}"));
         return r;
     }
+    crate::timings::step("row: verify");
     if has_compose {
         r.services_up = Some(false);
     }
-    let (status, look) = look::look(parent, i);
+    let (status, look) = look::look(parent, i, many);
+    crate::timings::step("row: look");
     match status {
         Ok(st) => from_status(&mut r, parent, i, &st, look),
         Err(e) => r.error = Some(format!("{e:#}")),
@@ -264,12 +279,7 @@ fn from_status(r: &mut Row, parent: &Parent, i: &Instance, st: &git::Status, mut
     });
     // A branch on any remote (a second one too) has been pushed, tracked or not. By ref
     // names only: the cost follows the number of refs, never the history's length.
-    r.never_pushed = st.upstream.is_none()
-        && i.pushed.is_none()
-        && !st
-            .branch
-            .as_deref()
-            .is_some_and(|b| git::branch_on_remote(&i.path, b));
+    r.never_pushed = st.upstream.is_none() && i.pushed.is_none() && !look.on_remote(st, &i.path);
     match look.unpushed(parent, st) {
         Some(Ok(n)) => r.unpushed = Some(n),
         Some(Err(e)) => r.error = Some(format!("{e:#}")),
