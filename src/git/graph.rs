@@ -232,6 +232,8 @@ struct Walk<'a> {
     queue: BinaryHeap<(u32, Node)>,
     /// The parents of the node being visited.
     buf: Vec<Node>,
+    /// Commits read through libgit2 so far.
+    reads: usize,
 }
 
 const QUEUED: u8 = 0x80;
@@ -247,36 +249,56 @@ impl<'a> Walk<'a> {
             flags: vec![0; graph.len() as usize],
             queue: BinaryHeap::new(),
             buf: Vec::new(),
+            reads: 0,
         }
     }
 
-    /// The node of `oid`, reading it (and its ancestors down to the graph) when it is outside.
+    /// The node of `oid`, if already known: in the graph, or read before.
+    fn known(&self, oid: Oid) -> Option<Node> {
+        self.graph
+            .find(oid)
+            .or_else(|| self.outside_at.get(&oid).copied())
+    }
+
+    /// The node of `oid`, reading it and its ancestors down to the graph through libgit2 when
+    /// it is outside (without recursion: a chain of new commits can be long), at most
+    /// `MAX_OUTSIDE` commits in a walk.
     fn node(&mut self, oid: Oid) -> Option<Node> {
-        if let Some(pos) = self.graph.find(oid) {
-            return Some(pos);
+        if let Some(n) = self.known(oid) {
+            return Some(n);
         }
-        if let Some(n) = self.outside_at.get(&oid) {
-            return Some(*n);
-        }
-        let commit = self.repo.find_commit(oid).ok()?;
-        let mut parents = Vec::new();
-        let mut level = 0;
-        for p in commit.parent_ids() {
-            if self.outside.len() >= MAX_OUTSIDE {
-                return None;
+        let mut stack: Vec<(Oid, Vec<Oid>)> = vec![(oid, self.read(oid)?)];
+        while let Some((top, parents)) = stack.last() {
+            if let Some(p) = parents.iter().find(|p| self.known(**p).is_none()) {
+                let p = *p;
+                stack.push((p, self.read(p)?));
+                continue;
             }
-            let n = self.node(p)?;
-            level = level.max(self.level(n)?);
-            parents.push(n);
+            let (top, parents) = (*top, parents.clone());
+            let nodes: Vec<Node> = parents.iter().filter_map(|p| self.known(*p)).collect();
+            let mut level = 0;
+            for n in &nodes {
+                level = level.max(self.level(*n)?);
+            }
+            let n = self
+                .graph
+                .len()
+                .checked_add(u32::try_from(self.outside.len()).ok()?)?;
+            self.outside.push((top, level.checked_add(1)?, nodes));
+            self.outside_at.insert(top, n);
+            self.flags.push(0);
+            stack.pop();
         }
-        let n = self
-            .graph
-            .len()
-            .checked_add(u32::try_from(self.outside.len()).ok()?)?;
-        self.outside.push((oid, level + 1, parents));
-        self.outside_at.insert(oid, n);
-        self.flags.push(0);
-        Some(n)
+        self.known(oid)
+    }
+
+    /// The parents of a commit outside the graph, counted against `MAX_OUTSIDE`.
+    fn read(&mut self, oid: Oid) -> Option<Vec<Oid>> {
+        self.reads += 1;
+        if self.reads > MAX_OUTSIDE {
+            return None;
+        }
+        Some(self.repo.find_commit(oid).ok()?.parent_ids().collect())
     }
 
     fn level(&self, n: Node) -> Option<u32> {
@@ -321,12 +343,21 @@ impl<'a> Walk<'a> {
         Some(old)
     }
 
-    /// The next commit to visit (the highest level queued) and its final flags.
+    /// The next commit to visit (the highest level queued) and its final flags, its parents
+    /// in `self.buf`. `None` if a parent's level is not below it (a damaged file: the walk's
+    /// order would not hold).
     fn pop(&mut self) -> Option<(Node, u8)> {
-        let (_, n) = self.queue.pop()?;
+        let (level, n) = self.queue.pop()?;
         let f = self.flags.get_mut(n as usize)?;
         *f |= DONE;
-        Some((n, *f))
+        let f = *f;
+        self.load_parents(n)?;
+        for i in 0..self.buf.len() {
+            if self.level(self.buf[i])? >= level {
+                return None;
+            }
+        }
+        Some((n, f))
     }
 }
 
@@ -352,7 +383,7 @@ pub fn count_excluding(
     let mut pending = usize::from(only(*w.flags.get(tip as usize)?));
     let mut count = 0;
     while pending > 0 {
-        let (n, f) = w.pop()?;
+        let (_, f) = w.pop()?;
         let add = if only(f) {
             pending -= 1;
             count += 1;
@@ -360,7 +391,6 @@ pub fn count_excluding(
         } else {
             UNINTERESTING
         };
-        w.load_parents(n)?;
         let parents = std::mem::take(&mut w.buf);
         for &p in &parents {
             let old = w.mark(p, add)?;
@@ -403,7 +433,6 @@ pub fn merge_base(graph: &Graph, repo: &git2::Repository, a: Oid, b: Oid) -> Opt
             found.push(n);
             add |= STALE;
         }
-        w.load_parents(n)?;
         let parents = std::mem::take(&mut w.buf);
         for &p in &parents {
             let old = w.mark(p, add)?;

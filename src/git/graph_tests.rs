@@ -178,3 +178,43 @@ fn a_history_git_reads_differently_is_left_to_git() {
     std::fs::write(&file, &bytes[..bytes.len() / 2]).expect("cut");
     assert!(Graph::open(&repo, &dir.join(".git")).is_none(), "cut short");
 }
+
+/// A file whose levels say a parent sits above its child (damaged, or written by a broken
+/// tool): the walk never answers with the wrong number, it leaves the question to git.
+#[test]
+fn levels_out_of_order_are_left_to_git() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    test_git(dir, &["init", "-q"]);
+    let (mut rng, mut marks) = (Lcg(5), Vec::new());
+    import(dir, &history(&mut rng, &mut marks, 40));
+    test_git(dir, &["commit-graph", "write", "--reachable"]);
+    let repo = git2::Repository::open(dir).expect("open");
+    let commits = all_commits(dir);
+    let (tip, root) = (&commits[0], &commits[commits.len() - 1]);
+    let graph = Graph::open(&repo, &dir.join(".git")).expect("graph");
+    let oid = |h: &str| Oid::from_str(h).expect("oid");
+    let pos = graph.find(oid(root)).expect("in the graph") as usize;
+    let want = count_excluding(&graph, &repo, oid(tip), &[]).expect("count");
+    // Raise the root's level far above every commit that descends from it.
+    let file = dir.join(".git/objects/info/commit-graph");
+    let mut bytes = std::fs::read(&file).expect("read");
+    let cdat = u32::from_be_bytes(*b"CDAT");
+    let at = (0..usize::from(bytes[6]))
+        .find(|i| {
+            u32::from_be_bytes(bytes[8 + i * 12..12 + i * 12].try_into().expect("id")) == cdat
+        })
+        .map(|i| u64::from_be_bytes(bytes[12 + i * 12..20 + i * 12].try_into().expect("off")))
+        .expect("CDAT") as usize
+        + pos * 36
+        + 28;
+    bytes[at..at + 4].copy_from_slice(&(1000u32 << 2).to_be_bytes());
+    std::fs::write(&file, &bytes).expect("write");
+    let graph = Graph::open(&repo, &dir.join(".git")).expect("still readable");
+    assert_eq!(
+        count_excluding(&graph, &repo, oid(tip), &[]),
+        None,
+        "git answers; ours was {want}"
+    );
+    assert_eq!(merge_base(&graph, &repo, oid(tip), oid(root)), None);
+}

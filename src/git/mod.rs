@@ -7,8 +7,9 @@
 //!   and deleting branches, reading HEADs and the worktree admin files. No process spawn.
 //! - the git CLI for `worktree add` (libgit2 is ~1.8x slower, skips hooks, filters and
 //!   sparse-checkout, and leaves debris on failure), for `status` (2x faster on large trees,
-//!   honours the untracked cache and fsmonitor), and for reachability (`rev-list --not
-//!   --remotes` uses the commit-graph; a libgit2 revwalk takes seconds on old branches).
+//!   honours the untracked cache and fsmonitor). Reachability walks git's commit-graph file
+//!   in-process (`graph.rs`), else asks the CLI (`rev-list --not --remotes`, `merge-base`);
+//!   never a libgit2 revwalk, which takes seconds on old branches.
 //!
 //! Every spawned git has the `GIT_DIR`-family variables removed, because git exports them to
 //! hooks and they would point our git at the wrong repository. Those that run long or write

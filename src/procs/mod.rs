@@ -78,12 +78,33 @@ impl Proc {
     }
 }
 
-/// Every process (but ours, our ancestors and our pipeline's: [`pipeline`]) with its cwd, root
-/// or an open file under one of `dirs` (see [`working_in`] for containers too).
+/// Every process (but ours, our ancestors, our descendants and our pipeline's: [`pipeline`])
+/// with its cwd, root or an open file under one of `dirs` (see [`working_in`] for containers
+/// too).
 fn inside(dirs: &[&Path]) -> Vec<Proc> {
     let mut skip = ancestors();
     skip.extend(idle_mates(dirs, &skip));
+    let me = std::process::id();
     scan(dirs, &skip)
+        .into_iter()
+        .filter(|p| !descends_from(p.pid, me))
+        .collect()
+}
+
+/// Whether `pid` is a child of `me`, or a child's child…: our own look's `git status` (and
+/// its supervisor, its hooks and filters), which runs while the scan does. One gone by now
+/// (no `/proc` entry left) holds nothing any more: counted as ours.
+fn descends_from(pid: u32, me: u32) -> bool {
+    let mut at = pid;
+    for depth in 0..32 {
+        match parent_of(at) {
+            Some(p) if p == me => return true,
+            Some(p) if p > 1 && p != at => at = p,
+            None if depth == 0 => return !Path::new("/proc").join(pid.to_string()).exists(),
+            _ => return false,
+        }
+    }
+    false
 }
 
 /// Our pipeline's processes that hold nothing open under `dirs` (a cwd there is the shell's,

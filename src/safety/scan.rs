@@ -12,11 +12,15 @@
 //! (device, inode, mode, links, size, mtime and ctime to the nanosecond), in any order, so a
 //! later walk of the same tree proves nothing in it changed (`safety/second.rs`).
 
+mod walker;
+
 use std::fs;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use walker::{Queue, Rules, Walker};
 
 /// What the walk found, as paths relative to the root (`/`-separated).
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -103,7 +107,7 @@ pub fn walk(root: &Path, skip: &[String], since: Option<SystemTime>) -> Found {
         return found;
     };
     let mask = umask();
-    let mut w = Walker {
+    let rules = Rules {
         dev: meta.dev(),
         skip: skip
             .iter()
@@ -112,133 +116,55 @@ pub fn walk(root: &Path, skip: &[String], since: Option<SystemTime>) -> Found {
         file_mode: 0o666 & !mask,
         exec_mode: 0o777 & !mask,
         since,
-        stamp: Stamp::default(),
-        found: &mut found,
     };
-    w.dir(root, "");
-    found.stamp = w.stamp;
+    let queue = Queue::new(root.to_path_buf());
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    let parts: Vec<(Stamp, Found)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| s.spawn(|| Walker::new(&rules).run(&queue)))
+            .collect();
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+    });
+    for (stamp, part) in parts {
+        found.stamp.sum = found.stamp.sum.wrapping_add(stamp.sum);
+        found.stamp.entries += stamp.entries;
+        found.stamp.unsettled |= stamp.unsettled;
+        found.merge(part);
+    }
+    // A walker that died leaves directories unread: never a stamp that proves anything.
+    found.stamp.unsettled |= !queue.drained();
     found.mounts.extend(mounts_under(root));
-    found.mounts.sort();
-    found.mounts.dedup();
+    found.sort();
     found
 }
 
-struct Walker<'a> {
-    dev: u64,
-    skip: Vec<String>,
-    file_mode: u32,
-    exec_mode: u32,
-    since: Option<SystemTime>,
-    stamp: Stamp,
-    found: &'a mut Found,
-}
-
-impl Walker<'_> {
-    fn dir(&mut self, dir: &Path, rel: &str) {
-        let Ok(rd) = fs::read_dir(dir) else {
-            return;
-        };
-        let mut any = false;
-        for e in rd.flatten() {
-            any = true;
-            let raw = e.file_name();
-            let name = raw.to_string_lossy().into_owned();
-            if raw.to_str().is_none() {
-                if let Ok(m) = e.metadata() {
-                    let rel_raw = [rel.as_bytes(), b"/", raw.as_encoded_bytes()].concat();
-                    self.stamp.add(&rel_raw, &m, true, self.since);
-                }
-                let shown = if rel.is_empty() {
-                    name
-                } else {
-                    format!("{rel}/{name}")
-                };
-                self.found.unreadable_names.push(shown);
-                continue;
-            }
-            let sub = if rel.is_empty() {
-                name
-            } else {
-                format!("{rel}/{name}")
-            };
-            // The entry's own stat, relative to its directory (no path walk from the root).
-            let Ok(meta) = e.metadata() else {
-                continue;
-            };
-            if rel.is_empty() && sub == ".git" {
-                self.stamp.add(sub.as_bytes(), &meta, true, self.since);
-                continue;
-            }
-            self.entry(&e.path(), sub, &meta);
-        }
-        if !any && !rel.is_empty() {
-            self.found.empty_dirs.push(rel.to_string());
-        }
+impl Found {
+    fn merge(&mut self, other: Found) {
+        self.nested_repos.extend(other.nested_repos);
+        self.worktrees.extend(other.worktrees);
+        self.submodules.extend(other.submodules);
+        self.mounts.extend(other.mounts);
+        self.specials.extend(other.specials);
+        self.empty_dirs.extend(other.empty_dirs);
+        self.odd_modes.extend(other.odd_modes);
+        self.unreadable_names.extend(other.unreadable_names);
     }
 
-    fn entry(&mut self, path: &Path, rel: String, meta: &fs::Metadata) {
-        let skipped = self.skip.contains(&rel);
-        self.stamp.add(rel.as_bytes(), meta, !skipped, self.since);
-        if skipped {
-            return;
+    /// In path order, whichever walker found what.
+    fn sort(&mut self) {
+        for v in [
+            &mut self.nested_repos,
+            &mut self.worktrees,
+            &mut self.submodules,
+            &mut self.specials,
+            &mut self.empty_dirs,
+            &mut self.odd_modes,
+            &mut self.unreadable_names,
+        ] {
+            v.sort();
         }
-        let ft = meta.file_type();
-        if ft.is_symlink() {
-            return;
-        }
-        if meta.dev() != self.dev {
-            self.found.mounts.push(rel);
-            return;
-        }
-        let perm = meta.permissions().mode() & 0o7777;
-        if ft.is_dir() {
-            if let Some(kind) = repo_kind(path) {
-                match kind {
-                    RepoKind::Nested => self.found.nested_repos.push(rel),
-                    RepoKind::Worktree => self.found.worktrees.push(rel),
-                    RepoKind::Submodule => self.found.submodules.push(rel),
-                }
-                return;
-            }
-            if perm != self.exec_mode {
-                self.found.odd_modes.push(rel.clone());
-            }
-            self.dir(path, &rel);
-        } else if ft.is_file() {
-            let exec = perm & 0o100 != 0;
-            let want = if exec { self.exec_mode } else { self.file_mode };
-            if perm != want {
-                self.found.odd_modes.push(rel);
-            }
-        } else if ft.is_fifo() || ft.is_socket() || ft.is_block_device() || ft.is_char_device() {
-            self.found.specials.push(rel);
-        }
-    }
-}
-
-enum RepoKind {
-    Nested,
-    Worktree,
-    Submodule,
-}
-
-/// What a directory's own `.git` makes it, if it has one.
-fn repo_kind(dir: &Path) -> Option<RepoKind> {
-    let dotgit = dir.join(".git");
-    let meta = fs::symlink_metadata(&dotgit).ok()?;
-    if meta.is_dir() {
-        return Some(RepoKind::Nested);
-    }
-    let text = fs::read_to_string(&dotgit).ok()?;
-    let target = text.trim().strip_prefix("gitdir:")?.trim().to_string();
-    let parts: Vec<&str> = target.split('/').collect();
-    let parent = parts.iter().rev().nth(1).copied().unwrap_or_default();
-    if parts.contains(&"modules") && parent != "worktrees" {
-        Some(RepoKind::Submodule)
-    } else if parent == "worktrees" {
-        Some(RepoKind::Worktree)
-    } else {
-        Some(RepoKind::Nested)
+        self.mounts.sort();
+        self.mounts.dedup();
     }
 }
 

@@ -12,6 +12,7 @@ mod common;
 mod confine;
 mod containers;
 mod copy;
+mod counts;
 mod crash;
 mod crash_matrix;
 mod engine2;

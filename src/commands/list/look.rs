@@ -116,13 +116,10 @@ impl Look {
             .filter(|e| st.head.as_ref() == Some(&e.head) && st.branch == e.branch)
     }
 
-    /// Commits on no remote-tracking ref: none when the branch is level with or behind its
-    /// upstream, the count taken beside the status when the status saw the same HEAD, else
-    /// counted again from the status's HEAD.
+    /// Commits on no remote-tracking ref: the count taken beside the status when the status
+    /// saw the same HEAD, else counted again from the status's HEAD. Never from the upstream's
+    /// ahead count: an upstream can be a local branch, or gone from the remote.
     pub fn unpushed(&mut self, parent: &Parent, st: &git::Status) -> Option<Result<u32>> {
-        if st.upstream.is_some() && st.ahead == 0 {
-            return Some(Ok(0));
-        }
         let head = st.head.as_ref()?;
         let same = self.same(st).is_some();
         let early = self.early.as_mut().and_then(|e| e.count.take());

@@ -1,0 +1,109 @@
+//! The unpushed counts of `status`, `list` and `rm --dry-run` against git's own answer, where
+//! a shortcut or the commit-graph walk could get them wrong: an upstream gone from the remote,
+//! an upstream that is a local branch, and a long chain of commits newer than the graph.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::Stdio;
+
+use crate::common::TestEnv;
+
+fn status_unpushed(t: &TestEnv, name: &str) -> serde_json::Value {
+    let v: serde_json::Value =
+        serde_json::from_str(&t.ok(&t.repo, &["status", name, "--json"])).expect("json");
+    v["sandbox"]["unpushed"].clone()
+}
+
+fn list_unpushed(t: &TestEnv, name: &str) -> serde_json::Value {
+    let v: serde_json::Value =
+        serde_json::from_str(&t.ok(&t.repo, &["list", "--json"])).expect("json");
+    let rows = v["sandboxes"].as_array().expect("rows").clone();
+    let row = rows.into_iter().find(|r| r["name"] == name).expect("row");
+    row["unpushed"].clone()
+}
+
+/// `rm --dry-run --json` (exit 3: it would refuse, the commits being nowhere else).
+fn rm_unpushed(t: &TestEnv, name: &str) -> serde_json::Value {
+    let out = t.run(&t.repo, &["rm", name, "--dry-run", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    v["report"]["unpushed"].clone()
+}
+
+/// git's answer: commits of the sandbox's HEAD on no remote-tracking ref.
+fn truth(t: &TestEnv, dir: &Path) -> serde_json::Value {
+    let n = t.git(dir, &["rev-list", "--count", "HEAD", "--not", "--remotes"]);
+    serde_json::json!(n.trim().parse::<u64>().expect("count"))
+}
+
+fn all_agree(t: &TestEnv, name: &str, dir: &Path) {
+    let want = truth(t, dir);
+    assert_ne!(
+        want,
+        serde_json::json!(0),
+        "the case needs unpushed commits"
+    );
+    assert_eq!(status_unpushed(t, name), want, "status");
+    assert_eq!(list_unpushed(t, name), want, "list");
+    assert_eq!(rm_unpushed(t, name), want, "rm --dry-run");
+}
+
+#[test]
+fn an_upstream_gone_from_the_remote_does_not_make_commits_pushed() {
+    let t = TestEnv::new();
+    let p = t.new_sandbox("gone");
+    t.commit_file(&p, "g.txt", "g\n", "g");
+    t.git(&p, &["push", "-q", "-u", "origin", "gone"]);
+    t.git(&p, &["push", "-q", "origin", "--delete", "gone"]);
+    t.git(&p, &["fetch", "-q", "--prune"]);
+    all_agree(&t, "gone", &p);
+}
+
+#[test]
+fn a_local_branch_as_upstream_does_not_make_commits_pushed() {
+    let t = TestEnv::new();
+    let p = t.new_sandbox("local");
+    t.commit_file(&p, "l.txt", "l\n", "l");
+    t.git(&p, &["branch", "-q", "mirror"]);
+    t.git(&p, &["branch", "-q", "--set-upstream-to=mirror"]);
+    all_agree(&t, "local", &p);
+}
+
+/// `count` empty commits on top of HEAD in `dir`, by `git fast-import` (seconds, not minutes).
+fn chain(t: &TestEnv, dir: &Path, branch: &str, count: usize) {
+    let head = t.git(dir, &["rev-parse", "HEAD"]);
+    let mut stream = String::new();
+    for i in 0..count {
+        stream.push_str(&format!(
+            "commit refs/heads/{branch}\ncommitter T <t@e> {} +0000\ndata 2\nc\n",
+            1_800_000_000 + i
+        ));
+        if i == 0 {
+            stream.push_str(&format!("from {}\n", head.trim()));
+        }
+        stream.push('\n');
+    }
+    let mut child = t
+        .git_cmd(dir)
+        .args(["fast-import", "--quiet", "--force"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("fast-import");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(stream.as_bytes()).expect("stream");
+    drop(stdin);
+    assert!(child.wait().expect("wait").success());
+    t.git(dir, &["reset", "-q", "--hard", branch]);
+}
+
+#[test]
+fn a_long_chain_newer_than_the_commit_graph_is_counted_whole() {
+    let t = TestEnv::new();
+    t.git(&t.repo, &["commit-graph", "write", "--reachable"]);
+    let p = t.new_sandbox("long");
+    // Walked through libgit2 (below its limit), then given to git (beyond it), and a chain
+    // deep enough to overflow a recursive walk's stack.
+    for count in [600, 900, 4_000] {
+        chain(&t, &p, "long", count);
+        all_agree(&t, "long", &p);
+    }
+}
