@@ -191,7 +191,17 @@ fn kept_by_rm(inst: &Instance, e: &anyhow::Error) -> Kept {
         };
     };
     let prefix = format!("refusing to remove {name}: ");
-    let why = fold(u.message.strip_prefix(&prefix).unwrap_or(&u.message));
+    let mut why = fold(u.message.strip_prefix(&prefix).unwrap_or(&u.message));
+    // What a second look found that the first did not: the agent (and its user) see what.
+    let news: Vec<&str> = u
+        .hints
+        .iter()
+        .filter_map(|h| h.strip_prefix("new: "))
+        .take(3)
+        .collect();
+    if !news.is_empty() {
+        why = format!("{why} ({})", fold(&news.join("; ")));
+    }
     // Unapproved commands (its teardown): approving them is the fix (a hook passes no --yes).
     if u.hints.iter().any(|h| h.contains("`git sandbox trust`")) {
         let fix = format!(

@@ -145,10 +145,20 @@ impl Repo {
 
     /// Whether `subject` is integrated into `default` (see the module doc for the steps).
     pub fn integration(&self, subject: &Subject, default: &DefaultBranch) -> Result<Verdict> {
-        let repo = self.open()?;
         if subject.branch == Some(default.name.as_str()) {
             return Ok(itself(default, false));
         }
+        // Still at its start, and no request's head to follow: no commits of its own, known
+        // without opening the repository (`list` asks this of every fresh sandbox).
+        let request = subject.branch.and_then(|b| b.strip_prefix("pr-")).is_some();
+        if !request
+            && subject
+                .base
+                .is_some_and(|b| b.eq_ignore_ascii_case(subject.tip))
+        {
+            return Ok(Verdict::NoCommits);
+        }
+        let repo = self.open()?;
         let (tip, base) = match self.pr_head(&repo, subject)? {
             Some(head) => (head, None),
             None => (Oid::from_str(subject.tip)?, subject.base),

@@ -57,7 +57,7 @@ pub use integrated::{DefaultBranch, Subject, Verdict};
 pub use marks::{branch_just_created, mark_said, mark_warned, said, warned};
 pub use operation::in_progress as operation_in_progress;
 pub use racy::{enable_untracked_cache, needs_heal};
-pub use remotes::{branch_on_remote, remote_refs_of};
+pub use remotes::{RemoteLook, branch_on_remote, remote_refs_of};
 pub use snapshot::{apply_snapshot, snapshot, snapshot_of_clean};
 pub use spawn::{
     check, git_cmd, git_cmd_guarded, run, run_guarded, run_with_stdin, without_git_env,

@@ -91,8 +91,8 @@ fn inside(dirs: &[&Path]) -> Vec<Proc> {
         .collect()
 }
 
-/// Whether `pid` is a child of `me`, or a child's child…: our own look's `git status` (and
-/// its supervisor, its hooks and filters), which runs while the scan does. One gone by now
+/// Whether `pid` is a child of `me`, or a child's child…: a `git` of our own (its supervisor,
+/// its hooks and filters), never a process working in the tree. One gone by now
 /// (no `/proc` entry left) holds nothing any more: counted as ours.
 fn descends_from(pid: u32, me: u32) -> bool {
     let mut at = pid;

@@ -188,8 +188,8 @@ pub fn assess(s: &Subject) -> Result<Report> {
     let since = SystemTime::now();
     let files = second::Files::stat(s);
     let admin = s.repo.admin_dir(s.inst.admin());
-    let (mut status, reach, reflog_only, working) = git_looks(s, &admin)?;
-    step("status+reach+reflog, /proc scan");
+    let (mut status, reach, reflog_only) = git_looks(s, &admin)?;
+    step("status+reach+reflog");
     let ours = ignored::take_ours(s.dir, &mut status.ignored);
     let ignored = ignored::classify(s.dir, &status.ignored, &s.cfg.disposable);
     step("ignored: ours, sizes");
@@ -199,7 +199,9 @@ pub fn assess(s: &Subject) -> Result<Report> {
     let baseline = second::Baseline { files, skip };
     Ok(complete(
         s,
-        (status, reach, reflog_only, working),
+        status,
+        reach,
+        reflog_only,
         ignored,
         found,
         baseline,
@@ -238,7 +240,9 @@ pub fn reassess(s: &Subject, first: &Report) -> Result<Report> {
 /// The rest of a report, after the status, the walk and the ignored files.
 fn complete(
     s: &Subject,
-    (status, (unpushed, unmerged_unpushed), reflog_only, working): Looks,
+    status: Status,
+    (unpushed, unmerged_unpushed): (u32, u32),
+    reflog_only: Vec<String>,
     ignored: Vec<Ignored>,
     found: scan::Found,
     baseline: second::Baseline,
@@ -249,7 +253,8 @@ fn complete(
         .map(|b| git::remote_refs_of(&repo.root, b))
         .unwrap_or_default();
     step("remote refs");
-    let (processes, process_check) = working;
+    let (processes, process_check) = working(s);
+    step("/proc scan");
     let hidden = git::hidden_edits(dir);
     step("hidden edits");
     Report {
@@ -276,35 +281,22 @@ fn complete(
     }
 }
 
-/// The status, the commits no remote holds (and of those, the ones no other branch holds),
-/// the commits only the reflog holds, and who works inside.
-type Looks = (
-    Status,
-    (u32, u32),
-    Vec<String>,
-    (Vec<procs::Proc>, procs::Check),
-);
-
-/// The looks at once: the worktree's status, the commits no remote holds (and those also
-/// unmerged), the commits only its reflog holds, and the `/proc` scan for who works inside
-/// (its own thread: ~4 ms, paid while git reads the tree; the second look scans before it
-/// reads anything, `reassess`).
-fn git_looks(s: &Subject, admin: &Path) -> Result<Looks> {
+/// The git side, at once: the worktree's status, the commits no remote holds (and those also
+/// unmerged), and the commits only its reflog holds.
+fn git_looks(s: &Subject, admin: &Path) -> Result<(git::Status, (u32, u32), Vec<String>)> {
     let (repo, dir) = (s.repo, s.dir);
     let head = git::worktree_head(dir);
     let branch = git::worktree_branch(dir);
-    let (status, reach, reflog, inside) = std::thread::scope(|sc| {
+    let (status, reach, reflog) = std::thread::scope(|sc| {
         let reach = sc.spawn(|| lost_commits(repo, head.as_deref(), branch.as_deref()));
         let reflog = sc.spawn(|| git::reflog_only(&repo.root, admin, head.as_deref()));
-        let inside = sc.spawn(|| working(s));
         let scan = if s.quarantined {
             git::Scan::Quarantined
         } else {
             git::Scan::Full
         };
         let status = git::status(dir, scan);
-        let inside = inside.join().unwrap_or_else(|_| working(s));
-        (status, reach.join(), reflog.join(), inside)
+        (status, reach.join(), reflog.join())
     });
     let reach = match reach {
         Ok(r) => r?,
@@ -314,7 +306,7 @@ fn git_looks(s: &Subject, admin: &Path) -> Result<Looks> {
         Ok(r) => r?,
         Err(_) => anyhow::bail!("reading the worktree's reflog failed"),
     };
-    Ok((status?, reach, reflog_only, inside))
+    Ok((status?, reach, reflog_only))
 }
 
 /// What the walk leaves out: disposable directories (deleted unread) and git-sandbox's own

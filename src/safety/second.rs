@@ -123,11 +123,11 @@ pub fn quick(s: &Subject, first: &Report) -> Result<Option<Report>> {
         anyhow::bail!("checking which commits are pushed failed");
     };
     let (reach, reflog_only) = commits?;
-    // Who is inside after the look too (`reassess` asked before it).
-    let inside = super::working(s);
     Ok(Some(super::complete(
         s,
-        (first.status.clone(), reach, reflog_only, inside),
+        first.status.clone(),
+        reach,
+        reflog_only,
         first.ignored.clone(),
         found,
         base.clone(),

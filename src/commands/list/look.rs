@@ -23,16 +23,19 @@ pub struct Parent {
     pub cfg: Config,
     default: OnceLock<Option<git::DefaultBranch>>,
     remote_tips: Vec<String>,
+    remotes: git::RemoteLook,
 }
 
 impl Parent {
     pub fn of(repo: Repo, cfg: Config) -> Parent {
         let remote_tips = repo.remote_tips();
+        let remotes = git::RemoteLook::open(&repo.root);
         Parent {
             repo,
             cfg,
             default: OnceLock::new(),
             remote_tips,
+            remotes,
         }
     }
 
@@ -40,6 +43,13 @@ impl Parent {
         self.default
             .get_or_init(|| self.repo.default_branch().ok().flatten())
             .as_ref()
+    }
+
+    /// Whether `branch` is on a remote or has an upstream (`git::branch_on_remote`).
+    fn on_remote(&self, branch: &str, dir: &Path) -> bool {
+        self.remotes
+            .branch_on_remote(branch)
+            .unwrap_or_else(|| git::branch_on_remote(dir, branch))
     }
 
     /// Whether `oid` is a remote-tracking ref's commit (pushed: nothing to count).
@@ -90,9 +100,7 @@ pub fn look(parent: &Parent, i: &Instance, many: bool) -> (Result<git::Status>, 
             .as_deref()
             .and_then(|h| integrated(parent, branch.as_deref(), h, i));
         crate::timings::step("look: integrated");
-        let on_remote = branch
-            .as_deref()
-            .is_some_and(|b| git::branch_on_remote(dir, b));
+        let on_remote = branch.as_deref().is_some_and(|b| parent.on_remote(b, dir));
         crate::timings::step("look: on a remote");
         let status = status
             .join()
@@ -131,11 +139,11 @@ impl Look {
     }
 
     /// Whether the status's branch is on a remote or has an upstream.
-    pub fn on_remote(&self, st: &git::Status, dir: &Path) -> bool {
+    pub fn on_remote(&self, parent: &Parent, st: &git::Status, dir: &Path) -> bool {
         match (self.same(st), st.branch.as_deref()) {
             (_, None) => false,
             (Some(e), Some(_)) => e.on_remote,
-            (None, Some(b)) => git::branch_on_remote(dir, b),
+            (None, Some(b)) => parent.on_remote(b, dir),
         }
     }
 

@@ -279,7 +279,8 @@ fn from_status(r: &mut Row, parent: &Parent, i: &Instance, st: &git::Status, mut
     });
     // A branch on any remote (a second one too) has been pushed, tracked or not. By ref
     // names only: the cost follows the number of refs, never the history's length.
-    r.never_pushed = st.upstream.is_none() && i.pushed.is_none() && !look.on_remote(st, &i.path);
+    r.never_pushed =
+        st.upstream.is_none() && i.pushed.is_none() && !look.on_remote(parent, st, &i.path);
     match look.unpushed(parent, st) {
         Some(Ok(n)) => r.unpushed = Some(n),
         Some(Err(e)) => r.error = Some(format!("{e:#}")),
