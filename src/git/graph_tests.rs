@@ -147,15 +147,21 @@ fn walks_agree(seed: u64) {
     );
 }
 
+/// A repository of `count` random commits (from `seed`), its commit-graph written.
+fn graphed(seed: u64, count: usize) -> (tempfile::TempDir, git2::Repository) {
+    let tmp = tempfile::tempdir().expect("tmp");
+    test_git(tmp.path(), &["init", "-q"]);
+    let (mut rng, mut marks) = (Lcg(seed), Vec::new());
+    import(tmp.path(), &history(&mut rng, &mut marks, count));
+    test_git(tmp.path(), &["commit-graph", "write", "--reachable"]);
+    let repo = git2::Repository::open(tmp.path()).expect("open");
+    (tmp, repo)
+}
+
 #[test]
 fn a_history_git_reads_differently_is_left_to_git() {
-    let tmp = tempfile::tempdir().expect("tmp");
+    let (tmp, repo) = graphed(3, 20);
     let dir = tmp.path();
-    test_git(dir, &["init", "-q"]);
-    let (mut rng, mut marks) = (Lcg(3), Vec::new());
-    import(dir, &history(&mut rng, &mut marks, 20));
-    test_git(dir, &["commit-graph", "write", "--reachable"]);
-    let repo = git2::Repository::open(dir).expect("open");
     assert!(Graph::open(&repo, &dir.join(".git")).is_some());
     // A replaced commit: git walks the replacement's parents.
     let commits = all_commits(dir);
@@ -183,13 +189,8 @@ fn a_history_git_reads_differently_is_left_to_git() {
 /// tool): the walk never answers with the wrong number, it leaves the question to git.
 #[test]
 fn levels_out_of_order_are_left_to_git() {
-    let tmp = tempfile::tempdir().expect("tmp");
+    let (tmp, repo) = graphed(5, 40);
     let dir = tmp.path();
-    test_git(dir, &["init", "-q"]);
-    let (mut rng, mut marks) = (Lcg(5), Vec::new());
-    import(dir, &history(&mut rng, &mut marks, 40));
-    test_git(dir, &["commit-graph", "write", "--reachable"]);
-    let repo = git2::Repository::open(dir).expect("open");
     let commits = all_commits(dir);
     let (tip, root) = (&commits[0], &commits[commits.len() - 1]);
     let graph = Graph::open(&repo, &dir.join(".git")).expect("graph");

@@ -3,7 +3,7 @@
 //! (libgit2: no spawn; the post-checkout hook asks on every checkout). A pull request's
 //! branch is on the remote as the request's head.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 /// Whether `branch` has an upstream or a same-named branch on some remote.
@@ -19,16 +19,24 @@ fn on_remote_in(repo: &git2::Repository, branch: &str) -> bool {
 /// asks one per sandbox: a libgit2 open is ~0.3 ms of stat calls, two per question before).
 /// Branches, their config and remote-tracking refs are the repository's, whichever worktree
 /// asks.
-pub struct RemoteLook(Mutex<Option<git2::Repository>>);
+pub struct RemoteLook {
+    root: PathBuf,
+    /// Opened on the first question (`status` asks while its `git status` runs).
+    repo: Mutex<Option<Option<git2::Repository>>>,
+}
 
 impl RemoteLook {
     pub fn open(root: &Path) -> RemoteLook {
-        RemoteLook(Mutex::new(git2::Repository::open(root).ok()))
+        RemoteLook {
+            root: root.to_path_buf(),
+            repo: Mutex::new(None),
+        }
     }
 
     /// [`branch_on_remote`] for `branch`; `None` if the repository could not be opened.
     pub fn branch_on_remote(&self, branch: &str) -> Option<bool> {
-        let repo = self.0.lock().ok()?;
+        let mut repo = self.repo.lock().ok()?;
+        let repo = repo.get_or_insert_with(|| git2::Repository::open(&self.root).ok());
         repo.as_ref().map(|r| on_remote_in(r, branch))
     }
 }
