@@ -1,0 +1,200 @@
+//! The commit-graph file, read: its header and chunk table checked, the lookup (fanout and
+//! sorted ids) and commit data (parents as positions, topological levels) read whole, and
+//! whether git itself would answer from it ([`trusted`]).
+
+use std::fs::File;
+use std::os::unix::fs::{FileExt, MetadataExt};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use git2::Oid;
+
+/// Above this many commits the file is not read whole (its size follows the history): git.
+const MAX_COMMITS: u32 = 400_000;
+const HASH: usize = 20;
+const DATA: usize = HASH + 16;
+const NO_PARENT: u32 = 0x7000_0000;
+const OCTOPUS: u32 = 0x8000_0000;
+
+/// The commit-graph's lookup and commit data, read once per question.
+pub struct Graph {
+    fanout: Vec<u32>,
+    oids: Vec<u8>,
+    data: Vec<u8>,
+    edges: Vec<u8>,
+}
+
+fn be32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+fn be64(b: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_be_bytes(b.get(at..at + 8)?.try_into().ok()?))
+}
+
+fn chunk(f: &File, table: &[(u32, u64)], id: &[u8; 4], len_max: u64) -> Option<Vec<u8>> {
+    let id = u32::from_be_bytes(*id);
+    let i = table.iter().position(|(c, _)| *c == id)?;
+    let (start, end) = (table[i].1, table.get(i + 1)?.1);
+    let len = end.checked_sub(start).filter(|l| *l <= len_max)?;
+    let mut buf = vec![0u8; usize::try_from(len).ok()?];
+    f.read_exact_at(&mut buf, start).ok()?;
+    Some(buf)
+}
+
+/// The file a [`Graph`] was read from: its repository and its identity on disk.
+type Source = (PathBuf, (u64, u64, u64, i64, i64));
+
+/// The last graph read, for the next question about the same file (`list` asks one per
+/// sandbox; `status` two): reading 20,000 commits' file costs ~1 ms.
+static LAST: Mutex<Option<(Source, Arc<Graph>)>> = Mutex::new(None);
+
+impl Graph {
+    /// As [`Graph::open`], read again only when the file changed (another inode, size or
+    /// time) since the last question in this process.
+    pub fn shared(repo: &git2::Repository, common_dir: &Path) -> Option<Arc<Graph>> {
+        if !trusted(repo, common_dir) {
+            return None;
+        }
+        let m = std::fs::metadata(common_dir.join("objects/info/commit-graph")).ok()?;
+        let id = (m.dev(), m.ino(), m.size(), m.mtime(), m.mtime_nsec());
+        let source = (common_dir.to_path_buf(), id);
+        let mut last = LAST.lock().ok()?;
+        if let Some((s, g)) = last.as_ref()
+            && *s == source
+        {
+            return Some(g.clone());
+        }
+        let graph = Arc::new(Graph::open(repo, common_dir)?);
+        *last = Some((source, graph.clone()));
+        Some(graph)
+    }
+
+    /// The graph of the repository whose objects are in `common_dir/objects`, when the
+    /// in-process walk may answer for git (see the module doc).
+    pub fn open(repo: &git2::Repository, common_dir: &Path) -> Option<Graph> {
+        if !trusted(repo, common_dir) {
+            return None;
+        }
+        let f = File::open(common_dir.join("objects/info/commit-graph")).ok()?;
+        let mut head = [0u8; 8];
+        f.read_exact_at(&mut head, 0).ok()?;
+        // "CGPH", version 1, SHA-1, chunk count, no base graphs (not a split layer).
+        if &head[..4] != b"CGPH" || head[4] != 1 || head[5] != 1 || head[7] != 0 {
+            return None;
+        }
+        let chunks = usize::from(head[6]);
+        let mut raw = vec![0u8; (chunks + 1) * 12];
+        f.read_exact_at(&mut raw, 8).ok()?;
+        let table: Vec<(u32, u64)> = (0..=chunks)
+            .map(|i| Some((be32(&raw, i * 12)?, be64(&raw, i * 12 + 4)?)))
+            .collect::<Option<_>>()?;
+        let fanout_raw = chunk(&f, &table, b"OIDF", 1024)?;
+        let fanout: Vec<u32> = (0..256)
+            .map(|i| be32(&fanout_raw, i * 4))
+            .collect::<Option<_>>()?;
+        let n = *fanout.last()?;
+        if n > MAX_COMMITS || fanout.windows(2).any(|w| w[0] > w[1]) {
+            return None;
+        }
+        let oids = chunk(&f, &table, b"OIDL", u64::from(n) * HASH as u64)?;
+        let data = chunk(&f, &table, b"CDAT", u64::from(n) * DATA as u64)?;
+        if oids.len() != n as usize * HASH || data.len() != n as usize * DATA {
+            return None;
+        }
+        let edges = chunk(&f, &table, b"EDGE", u64::from(n) * 4 * 64).unwrap_or_default();
+        Some(Graph {
+            fanout,
+            oids,
+            data,
+            edges,
+        })
+    }
+
+    pub(super) fn len(&self) -> u32 {
+        self.fanout[255]
+    }
+
+    pub(super) fn oid(&self, pos: u32) -> Option<Oid> {
+        let at = pos as usize * HASH;
+        Oid::from_bytes(self.oids.get(at..at + HASH)?).ok()
+    }
+
+    /// The position of `oid` in the file, if it is there.
+    pub(super) fn find(&self, oid: Oid) -> Option<u32> {
+        let key = oid.as_bytes();
+        let first = usize::from(key[0]);
+        let lo = if first == 0 {
+            0
+        } else {
+            self.fanout[first - 1]
+        };
+        let hi = self.fanout[first];
+        let (mut lo, mut hi) = (lo as usize, hi as usize);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match self.oids.get(mid * HASH..mid * HASH + HASH)?.cmp(key) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return u32::try_from(mid).ok(),
+            }
+        }
+        None
+    }
+
+    /// The topological level of the commit at `pos`; `None` for a damaged entry or a file
+    /// without levels (written before git 2.19).
+    pub(super) fn level(&self, pos: u32) -> Option<u32> {
+        let level = be32(&self.data, pos as usize * DATA + HASH + 8)? >> 2;
+        (level != 0).then_some(level)
+    }
+
+    /// The parents (positions) of the commit at `pos`, into `out`; `None` for a damaged entry.
+    pub(super) fn parents(&self, pos: u32, out: &mut Vec<u32>) -> Option<()> {
+        let at = pos as usize * DATA + HASH;
+        let (p1, p2) = (be32(&self.data, at)?, be32(&self.data, at + 4)?);
+        out.clear();
+        if p1 != NO_PARENT {
+            out.push(p1);
+        }
+        if p2 & OCTOPUS != 0 {
+            let mut i = (p2 & !OCTOPUS) as usize;
+            loop {
+                let e = be32(&self.edges, i * 4)?;
+                out.push(e & !OCTOPUS);
+                if e & OCTOPUS != 0 {
+                    break;
+                }
+                i += 1;
+            }
+        } else if p2 != NO_PARENT {
+            out.push(p2);
+        }
+        out.iter().all(|p| *p < self.len()).then_some(())
+    }
+}
+
+/// Whether git itself would answer from the plain commit history (no grafts, no shallow
+/// boundary, no replaced objects) with the commit-graph allowed.
+fn trusted(repo: &git2::Repository, common_dir: &Path) -> bool {
+    let env_redirects = [
+        "GIT_OBJECT_DIRECTORY",
+        "GIT_GRAFT_FILE",
+        "GIT_REPLACE_REF_BASE",
+    ]
+    .iter()
+    .any(|v| std::env::var_os(v).is_some());
+    let graph_off = repo
+        .config()
+        .ok()
+        .and_then(|c| c.get_bool("core.commitGraph").ok())
+        == Some(false);
+    let replaced = repo
+        .references_glob("refs/replace/*")
+        .is_ok_and(|mut r| r.next().is_some());
+    !env_redirects
+        && !graph_off
+        && !replaced
+        && !common_dir.join("shallow").exists()
+        && !common_dir.join("info/grafts").exists()
+}
