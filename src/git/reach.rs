@@ -118,7 +118,8 @@ impl Repo {
             if let Besides::OtherBranches(branch) = b {
                 let own = branch.map(|b| format!("refs/heads/{b}"));
                 excludes.extend(commits_under(&repo, "refs/heads/*", own.as_deref())?);
-                excludes.extend(self.main_head().and_then(|h| Oid::from_str(&h).ok()));
+                // The main worktree's HEAD, from the repository already open.
+                excludes.extend(repo.head().ok().and_then(|h| h.target()));
             }
             *slot = graph::count_excluding(&graph, &repo, tip, &excludes)?;
         }
