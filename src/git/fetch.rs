@@ -17,33 +17,7 @@ impl Repo {
     /// (else of `main` or `master`), else `origin`, else the only remote. `None` when there
     /// is no remote, or several and none of those rules picks one.
     pub fn default_remote(&self) -> Result<Option<String>> {
-        let repo = self.open()?;
-        let names = repo.remotes()?;
-        let remotes: Vec<String> = (0..names.len())
-            .filter_map(|i| names.get(i).ok().flatten())
-            .map(String::from)
-            .collect();
-        let config = repo.config()?;
-        let current = repo
-            .head()
-            .ok()
-            .filter(|h| h.is_branch())
-            .and_then(|h| h.shorthand().ok().map(String::from));
-        let candidates = current.into_iter().chain(["main".into(), "master".into()]);
-        for branch in candidates {
-            if let Ok(r) = config.get_string(&format!("branch.{branch}.remote"))
-                && remotes.contains(&r)
-            {
-                return Ok(Some(r));
-            }
-        }
-        if remotes.iter().any(|r| r == "origin") {
-            return Ok(Some("origin".into()));
-        }
-        Ok(match remotes.as_slice() {
-            [only] => Some(only.clone()),
-            _ => None,
-        })
+        self.with_repo(default_remote_in)
     }
 
     /// Which of `refs` (full names) `remote` has, with their commits (`git ls-remote`).
@@ -110,4 +84,34 @@ impl Repo {
         .with_context(|| format!("cannot move branch {name} (did it change meanwhile?)"))?;
         Ok(())
     }
+}
+
+/// [`Repo::default_remote`] on an open repository.
+fn default_remote_in(repo: &git2::Repository) -> Result<Option<String>> {
+    let names = repo.remotes()?;
+    let remotes: Vec<String> = (0..names.len())
+        .filter_map(|i| names.get(i).ok().flatten())
+        .map(String::from)
+        .collect();
+    let config = repo.config()?;
+    let current = repo
+        .head()
+        .ok()
+        .filter(|h| h.is_branch())
+        .and_then(|h| h.shorthand().ok().map(String::from));
+    let candidates = current.into_iter().chain(["main".into(), "master".into()]);
+    for branch in candidates {
+        if let Ok(r) = config.get_string(&format!("branch.{branch}.remote"))
+            && remotes.contains(&r)
+        {
+            return Ok(Some(r));
+        }
+    }
+    if remotes.iter().any(|r| r == "origin") {
+        return Ok(Some("origin".into()));
+    }
+    Ok(match remotes.as_slice() {
+        [only] => Some(only.clone()),
+        _ => None,
+    })
 }

@@ -44,6 +44,7 @@ pub fn flagged(index: &Path) -> Option<Vec<Flagged>> {
                 oid: e.oid,
             });
         }
+        true
     })?;
     Some(out)
 }
@@ -53,15 +54,16 @@ pub fn flagged(index: &Path) -> Option<Vec<Flagged>> {
 pub fn all_plain(index: &Path) -> Option<bool> {
     let mut plain = true;
     each_entry(index, |e, _| {
-        plain &= e.flags & (ASSUME_VALID | STAGE_MASK) == 0
-            && e.extended & (SKIP_WORKTREE | INTENT_TO_ADD) == 0
-            && e.mode & 0o170000 != GITLINK_MODE;
+        plain &= e.plain();
+        true
     })?;
     Some(plain)
 }
 
-/// Calls `f` with each entry and its path, in one pass through a small buffer.
-fn each_entry(index: &Path, mut f: impl FnMut(&Entry, &[u8])) -> Option<()> {
+/// Calls `f` with each entry and its path, in one pass through a small buffer, and returns
+/// the extensions after the entries (the last 20 bytes are the checksum). `f` returning
+/// `false` stops the read (`None`).
+pub(super) fn each_entry(index: &Path, mut f: impl FnMut(&Entry, &[u8]) -> bool) -> Option<Vec<u8>> {
     let mut r = BufReader::with_capacity(64 * 1024, File::open(index).ok()?);
     let mut head = [0u8; 12];
     r.read_exact(&mut head).ok()?;
@@ -76,24 +78,45 @@ fn each_entry(index: &Path, mut f: impl FnMut(&Entry, &[u8])) -> Option<()> {
     let mut path = Vec::new();
     for _ in 0..count {
         let e = entry(&mut r, version, &mut path)?;
-        f(&e, &path);
+        if !f(&e, &path) {
+            return None;
+        }
     }
+    let mut rest = Vec::new();
+    r.read_to_end(&mut rest).ok()?;
     // A split index ("link") keeps entries elsewhere; a sparse one ("sdir") has directory
     // entries: either way, this reader has not seen the whole index.
-    if has_extension(&mut r, &[b"link", b"sdir"])? {
+    if extension(&rest, b"link")?.is_some() || extension(&rest, b"sdir")?.is_some() {
         return None;
     }
-    Some(())
+    Some(rest)
 }
 
-struct Entry {
-    mode: u32,
-    oid: [u8; 20],
+/// One index entry (`Documentation/gitformat-index.txt`).
+pub(super) struct Entry {
+    /// ctime s, ctime ns, mtime s, mtime ns, dev, ino (`stat` data, 32 bits each).
+    pub ctime: (u32, u32),
+    pub mtime: (u32, u32),
+    pub ino: u32,
+    pub uid: u32,
+    pub gid: u32,
+    /// The file's size, truncated to 32 bits.
+    pub size: u32,
+    pub mode: u32,
+    pub oid: [u8; 20],
     flags: u16,
     extended: u16,
 }
 
 impl Entry {
+    /// A stage-0 entry of a file or symlink with no flag (assume-unchanged, skip-worktree,
+    /// intent-to-add): what a worktree's stat data alone can vouch for.
+    pub fn plain(&self) -> bool {
+        self.flags & (ASSUME_VALID | STAGE_MASK) == 0
+            && self.extended & (SKIP_WORKTREE | INTENT_TO_ADD) == 0
+            && self.mode & 0o170000 != GITLINK_MODE
+    }
+
     /// `--assume-unchanged` or `--skip-worktree`.
     fn hidden(&self) -> bool {
         self.flags & ASSUME_VALID != 0 || self.extended & SKIP_WORKTREE != 0
@@ -105,7 +128,10 @@ impl Entry {
 fn entry(r: &mut impl BufRead, version: u32, path: &mut Vec<u8>) -> Option<Entry> {
     let mut fixed = [0u8; STAT_AND_OID + 2];
     r.read_exact(&mut fixed).ok()?;
-    let mode = u32::from_be_bytes(fixed[24..28].try_into().ok()?);
+    let word = |i: usize| -> Option<u32> {
+        Some(u32::from_be_bytes(fixed.get(i * 4..i * 4 + 4)?.try_into().ok()?))
+    };
+    let mode = word(6)?;
     let oid: [u8; 20] = fixed[40..60].try_into().ok()?;
     let flags = u16::from_be_bytes(fixed[60..62].try_into().ok()?);
     let mut len = fixed.len();
@@ -133,6 +159,12 @@ fn entry(r: &mut impl BufRead, version: u32, path: &mut Vec<u8>) -> Option<Entry
         r.read_exact(&mut skip[..pad]).ok()?;
     }
     Some(Entry {
+        ctime: (word(0)?, word(1)?),
+        mtime: (word(2)?, word(3)?),
+        ino: word(5)?,
+        uid: word(7)?,
+        gid: word(8)?,
+        size: word(9)?,
         mode,
         oid,
         flags,
@@ -158,21 +190,20 @@ fn varint(r: &mut impl Read) -> Option<usize> {
     Some(v)
 }
 
-/// Whether the extensions after the entries include one of `sigs` (the last 20 bytes are the
-/// checksum). `None` when they cannot be read.
-fn has_extension(r: &mut impl Read, sigs: &[&[u8; 4]]) -> Option<bool> {
-    let mut rest = Vec::new();
-    r.read_to_end(&mut rest).ok()?;
+/// The data of extension `sig` in `rest` (the bytes after the entries; the last 20 are the
+/// checksum): `Some(None)` when it is not there, `None` when the extensions cannot be read.
+pub(super) fn extension<'a>(rest: &'a [u8], sig: &[u8; 4]) -> Option<Option<&'a [u8]>> {
     let mut at = 0;
     while rest.len().saturating_sub(at) > 20 {
-        let sig = rest.get(at..at + 4)?;
+        let name = rest.get(at..at + 4)?;
         let size = u32::from_be_bytes(rest.get(at + 4..at + 8)?.try_into().ok()?) as usize;
-        if sigs.iter().any(|s| s.as_slice() == sig) {
-            return Some(true);
+        let data = rest.get(at + 8..at.checked_add(8 + size)?)?;
+        if name == sig.as_slice() {
+            return Some(Some(data));
         }
         at = at.checked_add(8 + size)?;
     }
-    Some(false)
+    Some(None)
 }
 
 #[cfg(test)]

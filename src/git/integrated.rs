@@ -107,8 +107,14 @@ impl Repo {
     /// The default branch: the remote's HEAD (`refs/remotes/<remote>/HEAD`) if known, else
     /// `init.defaultBranch`, `main`, `master`; `None` when none of them exists.
     pub fn default_branch(&self) -> Result<Option<DefaultBranch>> {
-        let repo = self.open()?;
         let remote = self.default_remote()?.unwrap_or_else(|| "origin".into());
+        self.with_repo(|repo| default_branch_in(repo, remote))
+    }
+}
+
+/// [`Repo::default_branch`] on an open repository, with the default remote known.
+fn default_branch_in(repo: &git2::Repository, remote: String) -> Result<Option<DefaultBranch>> {
+    {
         let from_remote_head = repo
             .find_reference(&format!("refs/remotes/{remote}/HEAD"))
             .ok()
@@ -142,7 +148,9 @@ impl Repo {
         }
         Ok(None)
     }
+}
 
+impl Repo {
     /// Whether `subject` is integrated into `default` (see the module doc for the steps).
     pub fn integration(&self, subject: &Subject, default: &DefaultBranch) -> Result<Verdict> {
         if subject.branch == Some(default.name.as_str()) {

@@ -108,59 +108,68 @@ impl Repo {
         tip: &str,
         besides: &[Besides; N],
     ) -> Option<[u32; N]> {
-        let repo = self.open().ok()?;
-        let graph = Graph::shared(&repo, &self.common_dir)?;
+        self.read(|repo| self.counts_on(repo, tip, besides))
+    }
+
+    fn counts_on<const N: usize>(
+        &self,
+        repo: &git2::Repository,
+        tip: &str,
+        besides: &[Besides; N],
+    ) -> Option<[u32; N]> {
+        let graph = Graph::shared(repo, &self.common_dir)?;
         let tip = Oid::from_str(tip).ok()?;
-        let remotes = commits_under(&repo, "refs/remotes/*", None)?;
+        let remotes = commits_under(repo, "refs/remotes/*", None)?;
         let mut out = [0; N];
         for (slot, b) in out.iter_mut().zip(besides) {
             let mut excludes = remotes.clone();
             if let Besides::OtherBranches(branch) = b {
                 let own = branch.map(|b| format!("refs/heads/{b}"));
-                excludes.extend(commits_under(&repo, "refs/heads/*", own.as_deref())?);
+                excludes.extend(commits_under(repo, "refs/heads/*", own.as_deref())?);
                 // The main worktree's HEAD, from the repository already open.
                 excludes.extend(repo.head().ok().and_then(|h| h.target()));
             }
-            *slot = graph::count_excluding(&graph, &repo, tip, &excludes)?;
+            *slot = graph::count_excluding(&graph, repo, tip, &excludes)?;
         }
         Some(out)
     }
 
     fn fork_point_in_process(&self, target: &str, tip: &str) -> Option<Option<Oid>> {
-        let repo = self.open().ok()?;
-        let graph = Graph::shared(&repo, &self.common_dir)?;
-        let (a, b) = (Oid::from_str(target).ok()?, Oid::from_str(tip).ok()?);
-        graph::merge_base(&graph, &repo, a, b)
+        self.read(|repo| {
+            let graph = Graph::shared(repo, &self.common_dir)?;
+            let (a, b) = (Oid::from_str(target).ok()?, Oid::from_str(tip).ok()?);
+            graph::merge_base(&graph, repo, a, b)
+        })
     }
 
     /// The commits the remote-tracking refs point at (for many [`Repo::is_remote_tip`]
     /// questions at once).
     pub fn remote_tips(&self) -> Vec<String> {
-        let Ok(repo) = self.open() else {
-            return Vec::new();
-        };
-        let Ok(refs) = repo.references_glob("refs/remotes/*") else {
-            return Vec::new();
-        };
-        refs.flatten()
-            .filter_map(|r| r.resolve().ok()?.target().map(|o| o.to_string()))
-            .collect()
+        self.read(|repo| {
+            let refs = repo.references_glob("refs/remotes/*").ok()?;
+            Some(
+                refs.flatten()
+                    .filter_map(|r| r.resolve().ok()?.target().map(|o| o.to_string()))
+                    .collect(),
+            )
+        })
+        .unwrap_or_default()
     }
 
     /// Whether `oid` is the tip of some remote-tracking ref (an in-process check that saves a
     /// `rev-list` spawn for the common case of a sandbox sitting on a pushed commit).
     pub fn is_remote_tip(&self, oid: &str) -> bool {
-        let Ok(repo) = self.open() else {
-            return false;
-        };
         let Ok(want) = git2::Oid::from_str(oid) else {
             return false;
         };
-        let Ok(refs) = repo.references_glob("refs/remotes/*") else {
-            return false;
-        };
-        refs.flatten()
-            .any(|r| r.resolve().ok().and_then(|r| r.target()) == Some(want))
+        self.read(|repo| {
+            let refs = repo.references_glob("refs/remotes/*").ok()?;
+            Some(
+                refs.flatten()
+                    .any(|r| r.resolve().ok().and_then(|r| r.target()) == Some(want)),
+            )
+        })
+        .unwrap_or(false)
     }
 }
 

@@ -3,8 +3,7 @@
 //! (libgit2: no spawn; the post-checkout hook asks on every checkout). A pull request's
 //! branch is on the remote as the request's head.
 
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::path::Path;
 
 /// Whether `branch` has an upstream or a same-named branch on some remote.
 pub fn branch_on_remote(worktree: &Path, branch: &str) -> bool {
@@ -15,29 +14,13 @@ fn on_remote_in(repo: &git2::Repository, branch: &str) -> bool {
     !remote_refs_in(repo, branch).is_empty() || upstream_set(repo, branch)
 }
 
-/// One open repository for many [`branch_on_remote`] questions about its branches (`list`
-/// asks one per sandbox: a libgit2 open is ~0.3 ms of stat calls, two per question before).
-/// Branches, their config and remote-tracking refs are the repository's, whichever worktree
-/// asks.
-pub struct RemoteLook {
-    root: PathBuf,
-    /// Opened on the first question (`status` asks while its `git status` runs).
-    repo: Mutex<Option<Option<git2::Repository>>>,
-}
-
-impl RemoteLook {
-    pub fn open(root: &Path) -> RemoteLook {
-        RemoteLook {
-            root: root.to_path_buf(),
-            repo: Mutex::new(None),
-        }
-    }
-
-    /// [`branch_on_remote`] for `branch`; `None` if the repository could not be opened.
+impl super::Repo {
+    /// [`branch_on_remote`] for `branch`, on the repository this value holds open (`list`
+    /// asks one per sandbox: a libgit2 open is ~0.3 ms of stat calls); `None` if it could not
+    /// be opened. Branches, their config and remote-tracking refs are the repository's,
+    /// whichever worktree asks.
     pub fn branch_on_remote(&self, branch: &str) -> Option<bool> {
-        let mut repo = self.repo.lock().ok()?;
-        let repo = repo.get_or_insert_with(|| git2::Repository::open(&self.root).ok());
-        repo.as_ref().map(|r| on_remote_in(r, branch))
+        self.read(|r| Some(on_remote_in(r, branch)))
     }
 }
 

@@ -55,7 +55,15 @@ impl Status {
 pub fn status(worktree: &Path, scan: Scan) -> Result<Status> {
     // Read-only. A fresh checkout's racily clean index (`racy.rs`) is pinned first, and healed
     // after if this status found the worktree matching it (`heal.rs`): no lock, no write of it.
-    let pin = (scan != Scan::Quarantined && super::needs_heal(worktree))
+    let heal = scan != Scan::Quarantined && super::needs_heal(worktree);
+    // `list` and `status` of a tree the index vouches for whole need no `git status` (`clean.rs`).
+    if !heal
+        && matches!(scan, Scan::Quick | Scan::Listing)
+        && let Some(st) = super::clean::proven_clean(worktree)
+    {
+        return Ok(st);
+    }
+    let pin = heal
         .then(|| super::gitfile_target(worktree).and_then(|a| super::heal::Pinned::open(&a)))
         .flatten();
     let out = command(worktree, scan, true)

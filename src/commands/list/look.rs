@@ -23,19 +23,16 @@ pub struct Parent {
     pub cfg: Config,
     default: OnceLock<Option<git::DefaultBranch>>,
     remote_tips: Vec<String>,
-    remotes: git::RemoteLook,
 }
 
 impl Parent {
     pub fn of(repo: Repo, cfg: Config) -> Parent {
         let remote_tips = repo.remote_tips();
-        let remotes = git::RemoteLook::open(&repo.root);
         Parent {
             repo,
             cfg,
             default: OnceLock::new(),
             remote_tips,
-            remotes,
         }
     }
 
@@ -47,7 +44,7 @@ impl Parent {
 
     /// Whether `branch` is on a remote or has an upstream (`git::branch_on_remote`).
     fn on_remote(&self, branch: &str, dir: &Path) -> bool {
-        self.remotes
+        self.repo
             .branch_on_remote(branch)
             .unwrap_or_else(|| git::branch_on_remote(dir, branch))
     }
@@ -85,7 +82,10 @@ pub fn look(parent: &Parent, i: &Instance, many: bool) -> (Result<git::Status>, 
     };
     std::thread::scope(|s| {
         let status = s.spawn(move || git::status(dir, scan));
-        let head = git::worktree_head(dir);
+        let head = parent
+            .repo
+            .worktree_head(dir)
+            .or_else(|| git::worktree_head(dir));
         let branch = git::worktree_branch(dir);
         crate::timings::step("look: head/branch");
         let count = head.as_deref().map(|h| {
