@@ -32,8 +32,8 @@ use super::{Status, gitfile_target};
 /// The blob id of the empty file: an entry of size 0 with another id was smudged by git
 /// (racily clean when written) and must be read again.
 const EMPTY_BLOB: [u8; 20] = [
-    0xe6, 0x9d, 0xe2, 0x9b, 0xb2, 0xd1, 0xd6, 0x43, 0x4b, 0x8b, 0x29, 0xae, 0x77, 0x5a, 0xd8,
-    0xc2, 0xe4, 0x8c, 0x53, 0x91,
+    0xe6, 0x9d, 0xe2, 0x9b, 0xb2, 0xd1, 0xd6, 0x43, 0x4b, 0x8b, 0x29, 0xae, 0x77, 0x5a, 0xd8, 0xc2,
+    0xe4, 0x8c, 0x53, 0x91,
 ];
 
 /// The status of a linked worktree proven clean, or `None` when it cannot be proven here.
@@ -47,10 +47,12 @@ pub fn proven_clean(worktree: &Path) -> Option<Status> {
     let rest = each_entry(&index, |e, path| {
         e.plain() && unchanged(worktree, e, path, written) && dirs.add(path)
     })?;
-    (cache_tree_root(&rest)? == tree && dirs.hold_nothing_else(worktree, &excluded)).then(|| Status {
-        head: Some(head),
-        branch,
-        ..Status::default()
+    (cache_tree_root(&rest)? == tree && dirs.hold_nothing_else(worktree, &excluded)).then(|| {
+        Status {
+            head: Some(head),
+            branch,
+            ..Status::default()
+        }
     })
 }
 
@@ -76,7 +78,12 @@ fn head_without_upstream(worktree: &Path, admin: &Path) -> Option<Head> {
     }
     let commit = head.peel_to_commit().ok()?;
     let tree = commit.tree_id().as_bytes().try_into().ok()?;
-    Some((commit.id().to_string(), branch, tree, repo.commondir().to_path_buf()))
+    Some((
+        commit.id().to_string(),
+        branch,
+        tree,
+        repo.commondir().to_path_buf(),
+    ))
 }
 
 /// The index file's mtime (seconds), read before the file itself: a rewrite in between makes
@@ -228,13 +235,19 @@ impl Excluded {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
             Err(_) => return None,
         };
-        if exclude.lines().chain(top.lines()).any(|l| l.starts_with('!')) {
+        if exclude
+            .lines()
+            .chain(top.lines())
+            .any(|l| l.starts_with('!'))
+        {
             return None;
         }
         let literal = exclude
             .lines()
             .filter_map(|l| l.strip_prefix('/'))
-            .filter(|p| !p.is_empty() && !p.contains(['*', '?', '[', '\\', ' ']) && !p.ends_with('/'))
+            .filter(|p| {
+                !p.is_empty() && !p.contains(['*', '?', '[', '\\', ' ']) && !p.ends_with('/')
+            })
             .map(str::to_string)
             .collect();
         Some(Excluded { literal })
@@ -257,7 +270,9 @@ impl Excluded {
                 rd.into_iter().all(|e| {
                     e.is_ok_and(|e| {
                         e.file_name().to_str().is_some_and(|n| {
-                            n != ".gitignore" && n != ".git" && self.vouches(worktree, &join(path, n))
+                            n != ".gitignore"
+                                && n != ".git"
+                                && self.vouches(worktree, &join(path, n))
                         })
                     })
                 })
@@ -269,7 +284,14 @@ impl Excluded {
 /// top's was read with `info/exclude`).
 fn no_negation_above(worktree: &Path, path: &str) -> bool {
     let mut dir = String::new();
-    for part in path.split('/').collect::<Vec<_>>().iter().rev().skip(1).rev() {
+    for part in path
+        .split('/')
+        .collect::<Vec<_>>()
+        .iter()
+        .rev()
+        .skip(1)
+        .rev()
+    {
         dir = join(&dir, part);
         match fs::read_to_string(worktree.join(&dir).join(".gitignore")) {
             Ok(s) if s.lines().any(|l| l.starts_with('!')) => return false,
@@ -280,3 +302,7 @@ fn no_negation_above(worktree: &Path, path: &str) -> bool {
     }
     true
 }
+
+#[cfg(test)]
+#[path = "clean_tests.rs"]
+mod tests;

@@ -63,7 +63,10 @@ pub fn all_plain(index: &Path) -> Option<bool> {
 /// Calls `f` with each entry and its path, in one pass through a small buffer, and returns
 /// the extensions after the entries (the last 20 bytes are the checksum). `f` returning
 /// `false` stops the read (`None`).
-pub(super) fn each_entry(index: &Path, mut f: impl FnMut(&Entry, &[u8]) -> bool) -> Option<Vec<u8>> {
+pub(super) fn each_entry(
+    index: &Path,
+    mut f: impl FnMut(&Entry, &[u8]) -> bool,
+) -> Option<Vec<u8>> {
     let mut r = BufReader::with_capacity(64 * 1024, File::open(index).ok()?);
     let mut head = [0u8; 12];
     r.read_exact(&mut head).ok()?;
@@ -129,7 +132,9 @@ fn entry(r: &mut impl BufRead, version: u32, path: &mut Vec<u8>) -> Option<Entry
     let mut fixed = [0u8; STAT_AND_OID + 2];
     r.read_exact(&mut fixed).ok()?;
     let word = |i: usize| -> Option<u32> {
-        Some(u32::from_be_bytes(fixed.get(i * 4..i * 4 + 4)?.try_into().ok()?))
+        Some(u32::from_be_bytes(
+            fixed.get(i * 4..i * 4 + 4)?.try_into().ok()?,
+        ))
     };
     let mode = word(6)?;
     let oid: [u8; 20] = fixed[40..60].try_into().ok()?;

@@ -1,0 +1,185 @@
+//! The proof against git itself: a settled linked worktree, then one change at a time (each a
+//! kind of thing `git status` reports, or a kind of tree the proof must not vouch for). On
+//! every case, a proof is given only where `git status` reports nothing, and on the changed
+//! trees it is not given at all.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::proven_clean;
+use crate::git::test_git as git;
+
+/// A repository with files at the top and in directories, a settled linked worktree `wt` on
+/// branch `feat` (every file's mtime 100 s back, the index written after), and its
+/// info/exclude naming the tool's files the way `new` does.
+fn settled() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let main = tmp.path().join("main");
+    fs::create_dir_all(main.join("dir/sub")).expect("dirs");
+    for (name, body) in [
+        ("a.txt", "a\n"),
+        ("dir/b.txt", "b\n"),
+        ("dir/sub/c.txt", "c\n"),
+        ("dir-x.txt", "x\n"),
+        ("empty", ""),
+        (".gitignore", "*.log\n"),
+    ] {
+        fs::write(main.join(name), body).expect("write");
+    }
+    git(&main, &["init", "-q", "-b", "main"]);
+    git(&main, &["add", "-A"]);
+    git(&main, &["commit", "-q", "-m", "one"]);
+    let wt = tmp.path().join("wt");
+    git(
+        &main,
+        &[
+            "worktree",
+            "add",
+            "-q",
+            "-b",
+            "feat",
+            wt.to_str().expect("utf-8"),
+        ],
+    );
+    fs::write(
+        main.join(".git/info/exclude"),
+        "# git-sandbox\n/.env.sandbox\n/.sandbox/context.md\n",
+    )
+    .expect("exclude");
+    settle(&wt);
+    (tmp, wt)
+}
+
+/// Puts every file's mtime 100 s back and refreshes the index, so no entry is racy.
+fn settle(wt: &Path) {
+    let ok = Command::new("sh")
+        .current_dir(wt)
+        .args(["-c", "find . -path ./.git -prune -o -type f -exec touch -h -d @$(( $(date +%s) - 100 )) {} +"])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "touch");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    git(wt, &["update-index", "--refresh", "-q"]);
+    git(wt, &["status", "--porcelain"]);
+}
+
+fn git_clean(wt: &Path) -> bool {
+    let out = Command::new("git")
+        .current_dir(wt)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .args(["status", "--porcelain=v2", "--untracked-files=normal"])
+        .output()
+        .expect("git status");
+    assert!(out.status.success());
+    out.stdout.is_empty()
+}
+
+#[test]
+fn a_settled_worktree_is_proven_clean_with_its_head_and_branch() {
+    let (_tmp, wt) = settled();
+    fs::write(wt.join(".env.sandbox"), "PORT=1\n").expect("env");
+    fs::create_dir(wt.join(".sandbox")).expect("dir");
+    fs::write(wt.join(".sandbox/context.md"), "ctx\n").expect("ctx");
+    assert!(git_clean(&wt));
+    let st = proven_clean(&wt).expect("proven");
+    assert!(st.is_clean());
+    assert_eq!(st.branch.as_deref(), Some("feat"));
+    let head = fs::read_to_string(wt.join("../main/.git/refs/heads/feat")).expect("ref");
+    assert_eq!(st.head.as_deref(), Some(head.trim()));
+    assert!(st.upstream.is_none());
+}
+
+#[test]
+fn no_proof_for_any_change_git_reports_or_any_tree_it_cannot_vouch_for() {
+    type Change = fn(&Path);
+    let cases: &[(&str, Change)] = &[
+        ("same-size rewrite, mtime put back", |w| {
+            let t = fs::metadata(w.join("a.txt"))
+                .and_then(|m| m.modified())
+                .expect("mtime");
+            fs::write(w.join("a.txt"), "A\n").expect("w");
+            fs::File::options()
+                .write(true)
+                .open(w.join("a.txt"))
+                .and_then(|f| f.set_modified(t))
+                .expect("mtime back");
+        }),
+        ("edit in a subdirectory", |w| {
+            fs::write(w.join("dir/sub/c.txt"), "cc\n").expect("w")
+        }),
+        ("an empty file filled", |w| {
+            fs::write(w.join("empty"), "now\n").expect("w")
+        }),
+        ("deleted", |w| {
+            fs::remove_file(w.join("dir/b.txt")).expect("rm")
+        }),
+        ("mode", |w| {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(w.join("a.txt"), fs::Permissions::from_mode(0o755)).expect("chmod")
+        }),
+        ("untracked at the top", |w| {
+            fs::write(w.join("new.txt"), "n\n").expect("w")
+        }),
+        ("untracked deep", |w| {
+            fs::write(w.join("dir/sub/new.txt"), "n\n").expect("w")
+        }),
+        ("untracked directory", |w| {
+            fs::create_dir_all(w.join("fresh/inner")).expect("d");
+            fs::write(w.join("fresh/inner/f"), "f").expect("w");
+        }),
+        ("ignored by .gitignore", |w| {
+            fs::write(w.join("x.log"), "l").expect("w")
+        }),
+        ("a negation in info/exclude", |w| {
+            fs::write(
+                w.join("../main/.git/info/exclude"),
+                "/.env.sandbox\n!/.env.sandbox\n",
+            )
+            .expect("w");
+            fs::write(w.join(".env.sandbox"), "P=1\n").expect("w");
+        }),
+        ("unknown file beside the tool's context", |w| {
+            fs::create_dir(w.join(".sandbox")).expect("d");
+            fs::write(w.join(".sandbox/other.md"), "o").expect("w");
+        }),
+        ("nested repository", |w| {
+            git(&w.join("dir"), &["init", "-q", "inner"])
+        }),
+        ("directory swapped for a symlink to itself", |w| {
+            fs::rename(w.join("dir"), w.join("../moved")).expect("mv");
+            std::os::unix::fs::symlink(w.join("../moved"), w.join("dir")).expect("ln");
+        }),
+        ("staged", |w| {
+            fs::write(w.join("a.txt"), "staged\n").expect("w");
+            git(w, &["add", "a.txt"]);
+        }),
+        ("skip-worktree", |w| {
+            git(w, &["update-index", "--skip-worktree", "a.txt"])
+        }),
+        ("intent to add", |w| {
+            fs::write(w.join("ita.txt"), "i\n").expect("w");
+            git(w, &["add", "-N", "ita.txt"]);
+        }),
+        ("an upstream", |w| {
+            git(w, &["branch", "--set-upstream-to=main"])
+        }),
+        ("a commit in the same second as the index", |w| {
+            fs::write(w.join("a.txt"), "racy\n").expect("w");
+            git(w, &["commit", "-q", "-am", "racy"]);
+        }),
+    ];
+    for (what, change) in cases {
+        let (_tmp, wt) = settled();
+        assert!(proven_clean(&wt).is_some(), "{what}: settled before");
+        change(&wt);
+        let proof = proven_clean(&wt);
+        if proof.is_some() {
+            assert!(
+                git_clean(&wt),
+                "{what}: proven clean where git reports changes"
+            );
+        }
+        assert!(proof.is_none(), "{what}: proven clean");
+    }
+}
