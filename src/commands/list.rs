@@ -148,6 +148,7 @@ pub fn list(ctx: &Ctx, args: ListArgs) -> Result<i32> {
         (data.instances.clone(), ctx.repo().ok())
     } else {
         let repo = ctx.repo()?;
+        crate::git::prefetch_graph(&repo);
         (data.of_repo(&repo.root).cloned().collect(), Some(repo))
     };
     let rows = gather(&insts, repo.as_ref());
@@ -338,6 +339,7 @@ fn push_notes(r: &Row, lines: &mut Vec<(&'static str, String)>) {
 pub fn status(ctx: &Ctx, args: StatusArgs) -> Result<i32> {
     crate::timings::step("status: start");
     let repo = ctx.repo()?;
+    crate::git::prefetch_graph(&repo);
     crate::timings::step("status: repo");
     let data = ctx.reg.load()?;
     crate::timings::step("status: reg load");

@@ -22,12 +22,14 @@
 
 use std::collections::HashMap;
 use std::fs;
-use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::path::Path;
 use std::time::UNIX_EPOCH;
 
+use rustix::fs::{AtFlags, Mode, OFlags, open, statat};
+
 use super::index_flags::{Entry, each_entry, extension};
-use super::{Status, gitfile_target};
+use super::{Repo, Status, gitfile_target};
 
 /// The blob id of the empty file: an entry of size 0 with another id was smudged by git
 /// (racily clean when written) and must be read again.
@@ -37,15 +39,24 @@ const EMPTY_BLOB: [u8; 20] = [
 ];
 
 /// The status of a linked worktree proven clean, or `None` when it cannot be proven here.
-pub fn proven_clean(worktree: &Path) -> Option<Status> {
+pub fn proven_clean(repo: &Repo, worktree: &Path) -> Option<Status> {
     let admin = gitfile_target(worktree)?;
-    let (head, branch, tree, common) = head_without_upstream(worktree, &admin)?;
-    let excluded = Excluded::read(&common, worktree)?;
+    let (head, branch, tree) = head_without_upstream(repo, &admin)?;
+    let common = &repo.common_dir;
+    let excluded = Excluded::read(common, worktree)?;
     let index = admin.join("index");
     let written = written_at(&index)?;
     let mut dirs = Dirs::default();
     let rest = each_entry(&index, |e, path| {
-        e.plain() && unchanged(worktree, e, path, written) && dirs.add(path)
+        let Ok(path) = std::str::from_utf8(path) else {
+            return false;
+        };
+        let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+        e.plain()
+            && settled(e, written)
+            && dirs
+                .add(worktree, dir, name)
+                .is_some_and(|fd| unchanged(e, fd, name))
     })?;
     (cache_tree_root(&rest)? == tree && dirs.hold_nothing_else(worktree, &excluded)).then(|| {
         Status {
@@ -56,34 +67,43 @@ pub fn proven_clean(worktree: &Path) -> Option<Status> {
     })
 }
 
-type Head = (String, Option<String>, [u8; 20], PathBuf);
+type Head = (String, Option<String>, [u8; 20]);
 
-/// HEAD's commit, branch and tree, and the common dir, when HEAD is born and its branch (if
-/// any) has no upstream. A per-worktree config (`config.worktree`) goes to the CLI.
-fn head_without_upstream(worktree: &Path, admin: &Path) -> Option<Head> {
-    if admin.join("config.worktree").exists() {
+/// HEAD's commit, branch and tree, when HEAD is born, `admin` is one of `repo`'s worktrees,
+/// and its branch (if any) has no upstream; asked of the repository `repo` holds open. A
+/// per-worktree config (`config.worktree`) goes to the CLI.
+fn head_without_upstream(repo: &Repo, admin: &Path) -> Option<Head> {
+    let worktrees = repo.common_dir.join("worktrees");
+    if fs::canonicalize(admin).ok()?.parent() != Some(worktrees.as_path())
+        || admin.join("config.worktree").exists()
+    {
         return None;
     }
-    let repo = git2::Repository::open(worktree).ok()?;
-    let head = repo.head().ok()?;
-    let branch = match head.name().ok()? {
-        "HEAD" => None,
-        name => Some(name.strip_prefix("refs/heads/")?.to_string()),
+    let head = fs::read_to_string(admin.join("HEAD")).ok()?;
+    let head = head.trim_end();
+    let branch = match head.strip_prefix("ref: ") {
+        Some(name) => Some(name.strip_prefix("refs/heads/")?.to_string()),
+        None => None,
     };
-    if let Some(b) = &branch {
-        match repo.branch_upstream_name(&format!("refs/heads/{b}")) {
-            Err(e) if e.code() == git2::ErrorCode::NotFound => {}
-            _ => return None,
-        }
-    }
-    let commit = head.peel_to_commit().ok()?;
-    let tree = commit.tree_id().as_bytes().try_into().ok()?;
-    Some((
-        commit.id().to_string(),
-        branch,
-        tree,
-        repo.commondir().to_path_buf(),
-    ))
+    repo.read(|r| {
+        let commit = match &branch {
+            Some(b) => {
+                let name = format!("refs/heads/{b}");
+                match r.branch_upstream_name(&name) {
+                    Err(e) if e.code() == git2::ErrorCode::NotFound => {}
+                    _ => return None,
+                }
+                r.refname_to_id(&name).ok()?
+            }
+            None => git2::Oid::from_str(head).ok()?,
+        };
+        let tree = r.find_commit(commit).ok()?.tree_id();
+        Some((
+            commit.to_string(),
+            branch.clone(),
+            tree.as_bytes().try_into().ok()?,
+        ))
+    })
 }
 
 /// The index file's mtime (seconds), read before the file itself: a rewrite in between makes
@@ -93,36 +113,39 @@ fn written_at(index: &Path) -> Option<u64> {
     Some(m.duration_since(UNIX_EPOCH).ok()?.as_secs())
 }
 
-/// Whether the file at `path` still has the stat data of entry `e`, and the entry is not
-/// racily clean.
-fn unchanged(worktree: &Path, e: &Entry, path: &[u8], written: u64) -> bool {
-    let Ok(rel) = std::str::from_utf8(path) else {
+/// Whether entry `e` can be vouched for by its stat data: not racily clean (modified in or
+/// after the second the index was written), not smudged (git zeroes the size of an entry it
+/// found racy when writing the index).
+fn settled(e: &Entry, written: u64) -> bool {
+    u64::from(e.mtime.0) < written && (e.size != 0 || e.oid == EMPTY_BLOB)
+}
+
+/// Whether file `name` in the directory open as `dir` still has the stat data of entry `e`:
+/// every field git's own check compares (`match_stat_data`, `ce_match_stat_basic`).
+#[allow(clippy::unnecessary_cast)] // `stat`'s field types differ between architectures
+fn unchanged(e: &Entry, dir: BorrowedFd<'_>, name: &str) -> bool {
+    let Ok(m) = statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) else {
         return false;
     };
-    if u64::from(e.mtime.0) >= written || (e.size == 0 && e.oid != EMPTY_BLOB) {
-        return false;
-    }
-    let Ok(m) = fs::symlink_metadata(worktree.join(rel)) else {
-        return false;
-    };
-    let kind = m.mode() & 0o170000;
+    let mode = m.st_mode as u32;
+    let kind = mode & 0o170000;
     let mode_ok = match e.mode {
-        0o100644 => kind == 0o100000 && m.mode() & 0o100 == 0,
-        0o100755 => kind == 0o100000 && m.mode() & 0o100 != 0,
+        0o100644 => kind == 0o100000 && mode & 0o100 == 0,
+        0o100755 => kind == 0o100000 && mode & 0o100 != 0,
         0o120000 => kind == 0o120000,
         _ => false,
     };
     // git keeps the nanoseconds only when built to (USE_NSEC); 0 means "seconds only".
-    let time = |(s, ns): (u32, u32), sec: i64, nsec: i64| {
-        i64::from(s) == sec && (ns == 0 || i64::from(ns) == nsec)
+    let time = |(s, ns): (u32, u32), sec: i64, nsec: u64| {
+        i64::from(s) == sec && (ns == 0 || u64::from(ns) == nsec)
     };
     mode_ok
-        && e.size == m.size() as u32
-        && time(e.mtime, m.mtime(), m.mtime_nsec())
-        && time(e.ctime, m.ctime(), m.ctime_nsec())
-        && e.ino == m.ino() as u32
-        && e.uid == m.uid()
-        && e.gid == m.gid()
+        && e.size == m.st_size as u32
+        && time(e.mtime, m.st_mtime as i64, m.st_mtime_nsec as u64)
+        && time(e.ctime, m.st_ctime as i64, m.st_ctime_nsec as u64)
+        && e.ino == m.st_ino as u32
+        && e.uid == m.st_uid as u32
+        && e.gid == m.st_gid as u32
 }
 
 /// The root's tree id in the index's cache-tree, when it is valid.
@@ -142,28 +165,23 @@ fn cache_tree_root(rest: &[u8]) -> Option<[u8; 20]> {
 #[derive(Default)]
 struct Dirs {
     names: HashMap<String, Vec<String>>,
-    /// The directory of the last entry added (the index is sorted: a directory's entries
-    /// follow one another, its subdirectories' in between).
-    last: Option<String>,
+    /// The directory of the last entry added, open (the index is sorted: a directory's
+    /// entries follow one another, its subdirectories' in between).
+    last: Option<(String, OwnedFd)>,
 }
 
 impl Dirs {
-    /// Records `path` (and its parent directories) as the index's. Names that are not UTF-8
-    /// answer `false` (the CLI reports them).
-    fn add(&mut self, path: &[u8]) -> bool {
-        let Ok(path) = std::str::from_utf8(path) else {
-            return false;
-        };
-        let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
-        if self.last.as_deref() != Some(dir) {
+    /// Records `name` in `dir` (and `dir`'s parents) as the index's, and answers `dir` open
+    /// (not through a symlink at its last step; `hold_nothing_else` checks every step).
+    fn add(&mut self, worktree: &Path, dir: &str, name: &str) -> Option<BorrowedFd<'_>> {
+        if self.last.as_ref().map(|(d, _)| d.as_str()) != Some(dir) {
             self.enter(dir);
-            self.last = Some(dir.to_string());
+            let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+            let fd = open(worktree.join(dir), flags, Mode::empty()).ok()?;
+            self.last = Some((dir.to_string(), fd));
         }
-        self.names
-            .entry(dir.to_string())
-            .or_default()
-            .push(name.to_string());
-        true
+        self.names.get_mut(dir)?.push(name.to_string());
+        self.last.as_ref().map(|(_, fd)| fd.as_fd())
     }
 
     /// Registers `dir` and each of its parents not seen yet, as a name in its parent.

@@ -7,7 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::proven_clean;
+use crate::git::Repo;
 use crate::git::test_git as git;
 
 /// A repository with files at the top and in directories, a settled linked worktree `wt` on
@@ -62,6 +62,11 @@ fn settle(wt: &Path) {
     std::thread::sleep(std::time::Duration::from_millis(1100));
     git(wt, &["update-index", "--refresh", "-q"]);
     git(wt, &["status", "--porcelain"]);
+}
+
+fn proven_clean(wt: &Path) -> Option<crate::git::Status> {
+    let repo = Repo::discover(wt).expect("repo");
+    super::proven_clean(&repo, wt)
 }
 
 fn git_clean(wt: &Path) -> bool {

@@ -166,8 +166,17 @@ impl Repo {
         {
             return Ok(Verdict::NoCommits);
         }
-        let repo = self.open()?;
-        let (tip, base) = match self.pr_head(&repo, subject)? {
+        self.with_repo(|repo| self.integration_in(repo, subject, default))
+    }
+
+    /// Steps 2-6 of [`Repo::integration`], on the repository open.
+    fn integration_in(
+        &self,
+        repo: &git2::Repository,
+        subject: &Subject,
+        default: &DefaultBranch,
+    ) -> Result<Verdict> {
+        let (tip, base) = match self.pr_head(repo, subject)? {
             Some(head) => (head, None),
             None => (Oid::from_str(subject.tip)?, subject.base),
         };
@@ -182,12 +191,12 @@ impl Repo {
         if base.is_none() && default.refs.iter().any(|(_, oid)| oid == subject.tip) {
             return Ok(itself(default, true));
         }
-        let forks = self.forks(tip, &default.refs)?;
-        if let Some(v) = reached(&repo, tip, &forks)? {
-            return undone_since(&repo, base, tip, &forks, v);
+        let forks = self.forks(repo, tip, &default.refs)?;
+        if let Some(v) = reached(repo, tip, &forks)? {
+            return undone_since(repo, base, tip, &forks, v);
         }
         let own = subject.branch.map(|b| format!("refs/heads/{b}"));
-        self.by_trees(&repo, tip, own.as_deref(), &forks)
+        self.by_trees(repo, tip, own.as_deref(), &forks)
     }
 
     /// Step 2: the request's head a `pr-N` sandbox is measured by, when its remote-tracking
@@ -219,14 +228,19 @@ impl Repo {
     /// Each default-branch ref with where `tip` forked from it (`Repo::fork_point`, the
     /// commit-graph's walk: it costs the distance, not the history), asked once per distinct
     /// commit (the local and remote-tracking branch are often one).
-    fn forks(&self, tip: Oid, refs: &[(String, String)]) -> Result<Vec<Fork>> {
+    fn forks(
+        &self,
+        repo: &git2::Repository,
+        tip: Oid,
+        refs: &[(String, String)],
+    ) -> Result<Vec<Fork>> {
         let tip_hex = tip.to_string();
         let mut forks: Vec<Fork> = Vec::new();
         for (name, target) in refs {
             let at = match forks.iter().find(|f| &f.target == target) {
                 Some(f) => f.at,
                 None if *target == tip_hex => Some(tip),
-                None => match self.fork_point(target, &tip_hex)? {
+                None => match self.fork_point(repo, target, &tip_hex)? {
                     Some(hex) => Some(Oid::from_str(&hex)?),
                     None => None,
                 },

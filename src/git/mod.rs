@@ -27,6 +27,7 @@ use anyhow::{Context, Result, anyhow};
 use crate::error::UserError;
 
 mod branch_config;
+#[cfg(target_os = "linux")]
 mod clean;
 mod fetch;
 mod graph;
@@ -58,13 +59,14 @@ pub use integrated::{DefaultBranch, Subject, Verdict};
 pub use marks::{branch_just_created, mark_said, mark_warned, said, warned};
 pub use operation::in_progress as operation_in_progress;
 pub use racy::{enable_untracked_cache, needs_heal};
+pub use reach::prefetch_graph;
 pub use remotes::{branch_on_remote, remote_refs_of};
 pub use snapshot::{apply_snapshot, snapshot, snapshot_of_clean};
 pub use spawn::{
     check, git_cmd, git_cmd_guarded, run, run_guarded, run_with_stdin, without_git_env,
 };
 pub use state::{IndexLock, clear_stale_index_lock, hidden_edits, reflog_only};
-pub use status::{Scan, Status, ignored_size, status};
+pub use status::{Scan, Status, ignored_size, status, status_listed};
 pub use worktree::REMOVING_LOCK;
 
 /// The repository a command runs in.
@@ -141,14 +143,12 @@ impl Repo {
     }
 
     /// `f` on the repository opened once for this value's read-only questions (refs, config,
-    /// objects: never a write). Callers on other threads wait their turn, so `f` must not ask
-    /// this `Repo` another question that reads through it.
+    /// objects: never a write). While another question holds it (another thread, or `f`
+    /// asking again), the asker opens one of its own instead of waiting: never a deadlock.
     pub(crate) fn with_repo<T>(&self, f: impl FnOnce(&git2::Repository) -> Result<T>) -> Result<T> {
-        let mut guard = self
-            .reader
-            .0
-            .lock()
-            .map_err(|_| anyhow!("a question about the repository panicked"))?;
+        let Ok(mut guard) = self.reader.0.try_lock() else {
+            return f(&self.open()?);
+        };
         let repo = match guard.take() {
             Some(r) => r,
             None => self.open()?,

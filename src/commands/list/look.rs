@@ -81,7 +81,7 @@ pub fn look(parent: &Parent, i: &Instance, many: bool) -> (Result<git::Status>, 
         git::Scan::Quick
     };
     std::thread::scope(|s| {
-        let status = s.spawn(move || git::status(dir, scan));
+        let status = s.spawn(move || git::status_listed(&parent.repo, dir, scan));
         let head = parent
             .repo
             .worktree_head(dir)
