@@ -56,6 +56,7 @@ pub fn status_listed(repo: &Repo, worktree: &Path, scan: Scan) -> Result<Status>
     if !super::needs_heal(worktree)
         && let Some(st) = proven_clean(repo, worktree)
     {
+        crate::timings::step("look: proven clean");
         return Ok(st);
     }
     status(worktree, scan)
