@@ -89,7 +89,9 @@ fn push_state(r: &Row) -> String {
         parts.push(format!("{n} unpushed"));
     }
     if let Some(u) = &r.upstream {
-        if u.ahead > 0 || u.behind > 0 {
+        if u.gone {
+            parts.push(format!("upstream {} gone", u.name));
+        } else if u.ahead > 0 || u.behind > 0 {
             parts.push(format!("+{} -{} {}", u.ahead, u.behind, u.name));
         } else if !r.never_pushed && r.pushed.is_none() {
             parts.push(format!("up to date with {}", u.name));

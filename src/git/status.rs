@@ -14,6 +14,9 @@ pub struct Status {
     pub head: Option<String>,
     pub branch: Option<String>,
     pub upstream: Option<String>,
+    /// The upstream is set but its ref is gone (deleted on the remote and pruned): git's
+    /// `[gone]`, no ahead/behind.
+    pub upstream_gone: bool,
     pub ahead: u32,
     pub behind: u32,
     pub staged: Vec<String>,
@@ -138,6 +141,7 @@ fn command(worktree: &Path, scan: Scan, read_only: bool) -> Command {
 
 pub(super) fn parse(bytes: &[u8]) -> Status {
     let mut st = Status::default();
+    let mut ab = false;
     let mut fields = bytes.split(|b| *b == 0).map(|f| String::from_utf8_lossy(f));
     while let Some(rec) = fields.next() {
         if let Some(h) = rec.strip_prefix("# ") {
@@ -147,6 +151,7 @@ pub(super) fn parse(bytes: &[u8]) -> Status {
                 "branch.head" if val != "(detached)" => st.branch = Some(val.into()),
                 "branch.upstream" => st.upstream = Some(val.into()),
                 "branch.ab" => {
+                    ab = true;
                     for part in val.split(' ') {
                         if let Some(a) = part.strip_prefix('+') {
                             st.ahead = a.parse().unwrap_or(0);
@@ -191,6 +196,7 @@ pub(super) fn parse(bytes: &[u8]) -> Status {
             _ => {}
         }
     }
+    st.upstream_gone = st.upstream.is_some() && !ab;
     st
 }
 

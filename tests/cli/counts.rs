@@ -56,6 +56,13 @@ fn an_upstream_gone_from_the_remote_does_not_make_commits_pushed() {
     t.git(&p, &["push", "-q", "origin", "--delete", "gone"]);
     t.git(&p, &["fetch", "-q", "--prune"]);
     all_agree(&t, "gone", &p);
+    // As git says `[gone]`: never "up to date" with a ref that is not there.
+    let v: serde_json::Value =
+        serde_json::from_str(&t.ok(&t.repo, &["status", "gone", "--json"])).expect("json");
+    assert_eq!(v["sandbox"]["upstream"]["gone"], true, "{v}");
+    let text = t.ok(&t.repo, &["status", "gone"]);
+    assert!(text.contains("upstream origin/gone gone"), "{text}");
+    assert!(!text.contains("up to date"), "{text}");
 }
 
 #[test]

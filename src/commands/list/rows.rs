@@ -75,6 +75,9 @@ pub struct Upstream {
     pub name: String,
     pub ahead: u32,
     pub behind: u32,
+    /// Set, but its ref is gone (deleted on the remote and pruned): git's `[gone]`; ahead and
+    /// behind are then 0, measured against nothing.
+    pub gone: bool,
 }
 
 /// Gathers rows for instances, in parallel; `known`: the repository the command already
@@ -276,6 +279,7 @@ fn from_status(r: &mut Row, parent: &Parent, i: &Instance, st: &git::Status, mut
         name: u.clone(),
         ahead: st.ahead,
         behind: st.behind,
+        gone: st.upstream_gone,
     });
     // A branch on any remote (a second one too) has been pushed, tracked or not. By ref
     // names only: the cost follows the number of refs, never the history's length.
