@@ -96,6 +96,7 @@ pub(super) fn each_entry(
 }
 
 /// One index entry (`Documentation/gitformat-index.txt`).
+#[derive(Clone, Copy)]
 pub(super) struct Entry {
     /// ctime s, ctime ns, mtime s, mtime ns, dev, ino (`stat` data, 32 bits each).
     pub ctime: (u32, u32),

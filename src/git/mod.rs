@@ -103,8 +103,14 @@ impl Repo {
                 .hint("run git sandbox from inside your repository, or pass -C <repo>")
         })?;
         let common_dir = canonical(repo.commondir())?;
-        let main = git2::Repository::open(&common_dir)
-            .with_context(|| format!("cannot open {}", common_dir.display()))?;
+        // Found from the main worktree, the repository is the main one already (one open of
+        // every config file less).
+        let main = if fs::canonicalize(repo.path()).ok().as_deref() == Some(common_dir.as_path()) {
+            repo
+        } else {
+            git2::Repository::open(&common_dir)
+                .with_context(|| format!("cannot open {}", common_dir.display()))?
+        };
         if main.is_bare() {
             return Err(UserError::new(format!(
                 "{} is a bare repository; sandboxes need a main worktree",
