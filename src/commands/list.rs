@@ -1,8 +1,8 @@
 //! `list`, `status` and `path`: what each sandbox holds, gathered in parallel.
 //!
-//! Per sandbox: its status, proven clean in-process when its index vouches for the whole tree
-//! (`git/clean.rs`), else one `git status --porcelain=v2 --branch` (dirty counts and
-//! ahead/behind in one spawn); and, unless HEAD is a remote-tracking tip, the unpushed count walked in-process on the
+//! Per sandbox: one `git status --porcelain=v2 --branch` (dirty counts and ahead/behind in one
+//! spawn; for `status` of a small settled tree, a proof of a clean one instead, `git/clean.rs`)
+//! and, unless HEAD is a remote-tracking tip, the unpushed count walked in-process on the
 //! commit-graph while it runs (`list/look.rs`), on all sandboxes at once; plus one `docker ps`
 //! for all of them when any has a compose file.
 

@@ -1,5 +1,6 @@
-//! One sandbox's git look for `list` and `status`: its status on a thread of its own (proven
-//! clean in-process, `git/clean.rs`, else one `git status` spawn), and while it runs,
+//! One sandbox's git look for `list` and `status`: its status on a thread of its own (one `git
+//! status` spawn; for `status` of a small settled tree, proven clean in-process by
+//! `git/clean.rs`), and while it runs,
 //! in-process, the answers that read only the repository: the unpushed count (the
 //! commit-graph's walk, `git/graph.rs`), the integration verdict of the HEAD read beside it,
 //! and the default branch, once per repository and only when a row needs it.
