@@ -79,9 +79,12 @@ fn entry_count(index: &Path) -> Option<u32> {
     (&head[..4] == b"DIRC").then(|| u32::from_be_bytes([head[8], head[9], head[10], head[11]]))
 }
 
+/// The index's entries with their paths, in the index's order.
+type Entries = Vec<(String, Entry)>;
+
 /// Every entry with its path, when each is plain and settled (see [`settled`]); and the
 /// index's extensions.
-fn plain_entries(index: &Path, written: u64) -> Option<(Vec<(String, Entry)>, Vec<u8>)> {
+fn plain_entries(index: &Path, written: u64) -> Option<(Entries, Vec<u8>)> {
     let mut entries = Vec::new();
     let rest = each_entry(index, |e, path| {
         let Ok(path) = std::str::from_utf8(path) else {

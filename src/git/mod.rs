@@ -42,6 +42,7 @@ mod operation;
 mod provenance;
 mod racy;
 mod reach;
+mod reader;
 mod remotes;
 mod snapshot;
 mod spawn;
@@ -80,19 +81,7 @@ pub struct Repo {
     /// starts instance ids, see [`Repo::instance_id`]).
     pub name: String,
     /// The repository opened once for this value's read-only questions ([`Repo::read`]).
-    reader: Reader,
-}
-
-/// One libgit2 repository shared by a [`Repo`]'s read-only questions: every open reads each
-/// config file again (~0.3-0.6 ms; `status` asked nine times). Refs and objects are read
-/// from disk at each question, so a shared open answers what a fresh one would.
-#[derive(Clone, Default)]
-struct Reader(std::sync::Arc<std::sync::Mutex<Option<git2::Repository>>>);
-
-impl std::fmt::Debug for Reader {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Reader")
-    }
+    reader: reader::Reader,
 }
 
 impl Repo {
@@ -137,7 +126,7 @@ impl Repo {
             root,
             common_dir,
             name,
-            reader: Reader(std::sync::Arc::new(std::sync::Mutex::new(Some(main)))),
+            reader: reader::Reader::holding(main),
         })
     }
 
@@ -146,42 +135,6 @@ impl Repo {
     /// component and (lower-cased) compose project name.
     pub fn instance_id(&self, slug: &str) -> String {
         format!("{}--{slug}", crate::names::id_part(&self.name))
-    }
-
-    /// `f` on the repository opened once for this value's read-only questions (refs, config,
-    /// objects: never a write). While another question holds it (another thread, or `f`
-    /// asking again), the asker opens one of its own instead of waiting: never a deadlock.
-    pub(crate) fn with_repo<T>(&self, f: impl FnOnce(&git2::Repository) -> Result<T>) -> Result<T> {
-        let Ok(mut guard) = self.reader.0.try_lock() else {
-            return f(&self.open()?);
-        };
-        let repo = match guard.take() {
-            Some(r) => r,
-            None => self.open()?,
-        };
-        let out = f(&repo);
-        *guard = Some(repo);
-        out
-    }
-
-    /// [`Repo::with_repo`] for a question whose every doubt is `None`.
-    pub(crate) fn read<T>(&self, f: impl FnOnce(&git2::Repository) -> Option<T>) -> Option<T> {
-        self.with_repo(|r| Ok(f(r))).ok().flatten()
-    }
-
-    /// The commit the linked worktree `worktree` has checked out, read from its admin dir's
-    /// HEAD and this repository's refs (no second open).
-    pub fn worktree_head(&self, worktree: &Path) -> Option<String> {
-        let admin = gitfile_target(worktree)?;
-        let head = fs::read_to_string(admin.join("HEAD")).ok()?;
-        let head = head.trim_end();
-        match head.strip_prefix("ref: ") {
-            Some(name) if name.starts_with("refs/heads/") => {
-                self.read(|r| r.refname_to_id(name).ok().map(|o| o.to_string()))
-            }
-            Some(_) => None,
-            None => git2::Oid::from_str(head).ok().map(|o| o.to_string()),
-        }
     }
 
     fn open(&self) -> Result<git2::Repository> {
