@@ -56,7 +56,7 @@ pub fn proven_clean(repo: &Repo, worktree: &Path) -> Option<Status> {
     let excluded = Excluded::read(&repo.common_dir, worktree)?;
     let written = written_at(&index)?;
     let (entries, rest) = plain_entries(&index, written)?;
-    if cache_tree_root(&rest)? != tree {
+    if cache_tree_root(&rest)? != (entries.len(), tree) {
         return None;
     }
     let mut dirs = Dirs::default();
@@ -196,8 +196,9 @@ fn unchanged(e: &Entry, dir: BorrowedFd<'_>, name: &str) -> bool {
         && e.gid == m.st_gid as u32
 }
 
-/// The root's tree id in the index's cache-tree, when it is valid.
-fn cache_tree_root(rest: &[u8]) -> Option<[u8; 20]> {
+/// The number of entries and the tree id of the root in the index's cache-tree, when it is
+/// valid.
+fn cache_tree_root(rest: &[u8]) -> Option<(usize, [u8; 20])> {
     let data = extension(rest, b"TREE")??;
     // The root's record: its empty path, then "<entries> <subtrees>\n" and its id.
     let line_end = data.iter().position(|b| *b == b'\n')?;
@@ -206,7 +207,8 @@ fn cache_tree_root(rest: &[u8]) -> Option<[u8; 20]> {
     if data.first() != Some(&0) || entries < 0 {
         return None;
     }
-    data.get(line_end + 1..line_end + 21)?.try_into().ok()
+    let id = data.get(line_end + 1..line_end + 21)?.try_into().ok()?;
+    Some((usize::try_from(entries).ok()?, id))
 }
 
 /// The directories holding entries, each with the names the index has in it.
