@@ -30,7 +30,7 @@ use std::time::UNIX_EPOCH;
 use rustix::fs::{AtFlags, Mode, OFlags, open, statat};
 
 use super::index_flags::{Entry, each_entry, extension};
-use super::{Repo, Status, gitfile_target};
+use super::{AdminHead, Repo, Status, gitfile_target};
 
 /// The blob id of the empty file: an entry of size 0 with another id was smudged by git
 /// (racily clean when written) and must be read again.
@@ -127,30 +127,22 @@ fn head_without_upstream(repo: &Repo, admin: &Path) -> Option<Head> {
     {
         return None;
     }
-    let head = fs::read_to_string(admin.join("HEAD")).ok()?;
-    let head = head.trim_end();
-    let branch = match head.strip_prefix("ref: ") {
-        Some(name) => Some(name.strip_prefix("refs/heads/")?.to_string()),
-        None => None,
-    };
+    let head = AdminHead::read(admin)?;
     repo.read(|r| {
-        let commit = match &branch {
-            Some(b) => {
+        let (commit, branch) = match head {
+            AdminHead::Branch(b) => {
                 let name = format!("refs/heads/{b}");
                 match r.branch_upstream_name(&name) {
                     Err(e) if e.code() == git2::ErrorCode::NotFound => {}
                     _ => return None,
                 }
-                r.refname_to_id(&name).ok()?
+                (r.refname_to_id(&name).ok()?, Some(b))
             }
-            None => git2::Oid::from_str(head).ok()?,
+            AdminHead::Detached(oid) => (oid, None),
+            AdminHead::Other => return None,
         };
         let tree = r.find_commit(commit).ok()?.tree_id();
-        Some((
-            commit.to_string(),
-            branch.clone(),
-            tree.as_bytes().try_into().ok()?,
-        ))
+        Some((commit.to_string(), branch, tree.as_bytes().try_into().ok()?))
     })
 }
 

@@ -114,40 +114,38 @@ impl Repo {
 
 /// [`Repo::default_branch`] on an open repository, with the default remote known.
 fn default_branch_in(repo: &git2::Repository, remote: String) -> Result<Option<DefaultBranch>> {
-    {
-        let from_remote_head = repo
-            .find_reference(&format!("refs/remotes/{remote}/HEAD"))
-            .ok()
-            .and_then(|r| r.symbolic_target().ok().flatten().map(String::from))
-            .and_then(|t| {
-                t.strip_prefix(&format!("refs/remotes/{remote}/"))
-                    .map(String::from)
-            });
-        let configured = repo
-            .config()
-            .ok()
-            .and_then(|c| c.get_string("init.defaultBranch").ok());
-        let names = from_remote_head
-            .into_iter()
-            .chain(configured)
-            .chain(["main".to_string(), "master".to_string()]);
-        for name in names {
-            let refs: Vec<(String, String)> = [
-                format!("refs/heads/{name}"),
-                format!("refs/remotes/{remote}/{name}"),
-            ]
-            .into_iter()
-            .filter_map(|r| {
-                let oid = repo.refname_to_id(&r).ok()?;
-                Some((r, oid.to_string()))
-            })
-            .collect();
-            if !refs.is_empty() {
-                return Ok(Some(DefaultBranch { name, refs }));
-            }
+    let from_remote_head = repo
+        .find_reference(&format!("refs/remotes/{remote}/HEAD"))
+        .ok()
+        .and_then(|r| r.symbolic_target().ok().flatten().map(String::from))
+        .and_then(|t| {
+            t.strip_prefix(&format!("refs/remotes/{remote}/"))
+                .map(String::from)
+        });
+    let configured = repo
+        .config()
+        .ok()
+        .and_then(|c| c.get_string("init.defaultBranch").ok());
+    let names = from_remote_head
+        .into_iter()
+        .chain(configured)
+        .chain(["main".to_string(), "master".to_string()]);
+    for name in names {
+        let refs: Vec<(String, String)> = [
+            format!("refs/heads/{name}"),
+            format!("refs/remotes/{remote}/{name}"),
+        ]
+        .into_iter()
+        .filter_map(|r| {
+            let oid = repo.refname_to_id(&r).ok()?;
+            Some((r, oid.to_string()))
+        })
+        .collect();
+        if !refs.is_empty() {
+            return Ok(Some(DefaultBranch { name, refs }));
         }
-        Ok(None)
     }
+    Ok(None)
 }
 
 impl Repo {

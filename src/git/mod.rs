@@ -31,6 +31,7 @@ mod branch_config;
 mod clean;
 mod fetch;
 mod graph;
+mod head;
 mod heal;
 mod hooks_path;
 mod ignored;
@@ -50,6 +51,7 @@ mod state;
 mod status;
 mod worktree;
 
+pub use head::{AdminHead, detached_at, head_at, worktree_branch, worktree_head};
 pub use heal::{
     HELPER_ARG as HEAL_HELPER_ARG, heal_later, run_helper as run_heal_helper,
     stop_helper as stop_heal_helper,
@@ -315,45 +317,6 @@ pub fn canonical(p: &Path) -> Result<PathBuf> {
 /// Whether a branch name is valid.
 pub fn branch_name_valid(name: &str) -> bool {
     git2::Branch::name_is_valid(name).unwrap_or(false)
-}
-
-/// The branch a linked worktree has checked out, read from its admin dir's HEAD (no git2,
-/// no spawn: the post-checkout hook runs on every checkout).
-pub fn worktree_branch(worktree: &Path) -> Option<String> {
-    let admin = gitfile_target(worktree)?;
-    let head = fs::read_to_string(admin.join("HEAD")).ok()?;
-    head.trim()
-        .strip_prefix("ref: refs/heads/")
-        .map(str::to_string)
-}
-
-/// The commit HEAD is at in the worktree containing `dir` (a sandbox, or the main worktree),
-/// if that worktree belongs to the repository whose common dir is `common_dir` (a nested
-/// repository's HEAD means nothing here). libgit2: no spawn.
-pub fn head_at(dir: &Path, common_dir: &Path) -> Option<String> {
-    let repo = git2::Repository::discover(dir).ok()?;
-    if fs::canonicalize(repo.commondir()).ok()? != common_dir {
-        return None;
-    }
-    let head = repo.head().ok()?;
-    head.target().map(|o| o.to_string())
-}
-
-/// The commit a worktree's HEAD is at when HEAD is detached (no branch checked out), else
-/// `None` (libgit2: no spawn).
-pub fn detached_at(worktree: &Path) -> Option<String> {
-    let repo = git2::Repository::open(worktree).ok()?;
-    if !repo.head_detached().ok()? {
-        return None;
-    }
-    repo.head().ok()?.target().map(|o| o.to_string())
-}
-
-/// The commit a worktree's HEAD is at (libgit2: no spawn).
-pub fn worktree_head(worktree: &Path) -> Option<String> {
-    let repo = git2::Repository::open(worktree).ok()?;
-    let head = repo.head().ok()?;
-    head.target().map(|o| o.to_string())
 }
 
 /// Whether the file `path` is tracked by the git repository holding it (`ls-files

@@ -1,12 +1,11 @@
 //! The libgit2 repository a [`Repo`] holds open for its read-only questions, and the
 //! questions that only read through it.
 
-use std::fs;
 use std::path::Path;
 
 use anyhow::Result;
 
-use super::{Repo, gitfile_target};
+use super::{AdminHead, Repo, gitfile_target};
 
 /// One libgit2 repository shared by a [`Repo`]'s read-only questions: every open reads each
 /// config file again (~0.3-0.6 ms; `status` asked nine times). Refs and objects are read
@@ -52,15 +51,14 @@ impl Repo {
     /// The commit the linked worktree `worktree` has checked out, read from its admin dir's
     /// HEAD and this repository's refs (no second open).
     pub fn worktree_head(&self, worktree: &Path) -> Option<String> {
-        let admin = gitfile_target(worktree)?;
-        let head = fs::read_to_string(admin.join("HEAD")).ok()?;
-        let head = head.trim_end();
-        match head.strip_prefix("ref: ") {
-            Some(name) if name.starts_with("refs/heads/") => {
-                self.read(|r| r.refname_to_id(name).ok().map(|o| o.to_string()))
-            }
-            Some(_) => None,
-            None => git2::Oid::from_str(head).ok().map(|o| o.to_string()),
+        match AdminHead::read(&gitfile_target(worktree)?)? {
+            AdminHead::Branch(b) => self.read(|r| {
+                r.refname_to_id(&format!("refs/heads/{b}"))
+                    .ok()
+                    .map(|o| o.to_string())
+            }),
+            AdminHead::Detached(oid) => Some(oid.to_string()),
+            AdminHead::Other => None,
         }
     }
 }
