@@ -58,23 +58,34 @@ impl Status {
 /// every row: the rows run side by side, and a failed proof (an untracked file) would be
 /// paid on top of it. A fresh checkout's index, which a `git status` heals, gets one.
 pub fn status_listed(repo: &Repo, worktree: &Path, scan: Scan) -> Result<Status> {
+    let heal = super::needs_heal(worktree);
     if scan == Scan::Quick
-        && !super::needs_heal(worktree)
+        && !heal
         && let Some(st) = proven_clean(repo, worktree)
     {
         crate::timings::step("look: proven clean");
         return Ok(st);
     }
-    status(worktree, scan)
+    status_healing(worktree, scan, heal)
 }
 
 /// Reads a worktree's status with the git CLI (2x faster than libgit2 on large trees, and it
 /// honours the user's untracked cache and fsmonitor). `--no-optional-locks` keeps it read-only
 /// (but see `racy.rs`).
 pub fn status(worktree: &Path, scan: Scan) -> Result<Status> {
+    status_healing(
+        worktree,
+        scan,
+        scan != Scan::Quarantined && super::needs_heal(worktree),
+    )
+}
+
+/// [`status`], `heal` saying whether the index is a fresh checkout's to heal (`needs_heal`;
+/// never a quarantined tree's).
+fn status_healing(worktree: &Path, scan: Scan, heal: bool) -> Result<Status> {
     // Read-only. A fresh checkout's racily clean index (`racy.rs`) is pinned first, and healed
     // after if this status found the worktree matching it (`heal.rs`): no lock, no write of it.
-    let pin = (scan != Scan::Quarantined && super::needs_heal(worktree))
+    let pin = heal
         .then(|| super::gitfile_target(worktree).and_then(|a| super::heal::Pinned::open(&a)))
         .flatten();
     let out = command(worktree, scan, true)
