@@ -10,8 +10,9 @@
 //!    every entry a plain stage-0 file or symlink (no flag, no submodule, no conflict);
 //! 2. its cache-tree is valid at the root and names HEAD's tree (nothing staged);
 //! 3. every entry's `lstat` matches the stat data git recorded (git's own check, with every
-//!    field git compares: mode, size, mtime, ctime, inode, owner), and none is racily clean
-//!    (modified in or after the second the index was written: git re-reads those);
+//!    field git compares: mode, size, mtime, ctime, inode, owner); an entry racily clean
+//!    (modified in or after the second the index was written) or smudged is read again and
+//!    hashed, as git re-reads those (`reread.rs`), only where git converts no content;
 //! 4. every directory holding entries is a real directory (not a symlink) and holds nothing
 //!    but the entries and their directories: no untracked file, no nested repository (only
 //!    the worktree's own `.git` at the top), and no ignored file but those `info/exclude`
@@ -32,6 +33,9 @@ use rustix::fs::{AtFlags, Mode, OFlags, open, statat};
 use super::index_flags::{Entry, each_entry, extension};
 use super::{AdminHead, Repo, Status, gitfile_target};
 
+mod reread;
+use reread::Budget;
+
 /// The blob id of the empty file: an entry of size 0 with another id was smudged by git
 /// (racily clean when written) and must be read again.
 const EMPTY_BLOB: [u8; 20] = [
@@ -42,6 +46,8 @@ const EMPTY_BLOB: [u8; 20] = [
 /// Above this many entries `git status` is cheaper: its `lstat`s run on every core (preload
 /// threads) while the proof's run on one, and the spawn it saves weighs less.
 const MAX_ENTRIES: u32 = 1_000;
+/// From this many entries, the `lstat`s (and re-reads) run on two threads.
+const TWO_THREADS_FROM: usize = 128;
 
 /// The status of a linked worktree proven clean, or `None` when it cannot be proven here.
 /// The cheap checks come first, so a tree with an untracked file costs a few `readdir`s
@@ -55,20 +61,24 @@ pub fn proven_clean(repo: &Repo, worktree: &Path) -> Option<Status> {
     let (head, branch, tree) = head_without_upstream(repo, &admin)?;
     let excluded = Excluded::read(&repo.common_dir, worktree)?;
     let written = written_at(&index)?;
-    let (entries, rest) = plain_entries(&index, written)?;
+    let (entries, rest) = plain_entries(&index)?;
     if cache_tree_root(&rest)? != (entries.len(), tree) {
+        return None;
+    }
+    let reread = entries.iter().any(|(_, e)| !settled(e, written));
+    if reread && !reread::as_is(&repo.common_dir, names(&entries, &excluded)) {
         return None;
     }
     let mut dirs = Dirs::default();
     for (path, _) in &entries {
         dirs.add(path);
     }
-    (dirs.hold_nothing_else(worktree, &excluded) && all_unchanged(worktree, &entries)).then(|| {
-        Status {
-            head: Some(head),
-            branch,
-            ..Status::default()
-        }
+    let proven =
+        dirs.hold_nothing_else(worktree, &excluded) && all_unchanged(worktree, &entries, written);
+    proven.then(|| Status {
+        head: Some(head),
+        branch,
+        ..Status::default()
     })
 }
 
@@ -82,23 +92,48 @@ fn entry_count(index: &Path) -> Option<u32> {
 /// The index's entries with their paths, in the index's order.
 type Entries = Vec<(String, Entry)>;
 
-/// Every entry with its path, when each is plain and settled (see [`settled`]); and the
-/// index's extensions.
-fn plain_entries(index: &Path, written: u64) -> Option<(Entries, Vec<u8>)> {
+/// Every entry with its path, when each is plain; and the index's extensions.
+fn plain_entries(index: &Path) -> Option<(Entries, Vec<u8>)> {
     let mut entries = Vec::new();
     let rest = each_entry(index, |e, path| {
         let Ok(path) = std::str::from_utf8(path) else {
             return false;
         };
         entries.push((path.to_string(), *e));
-        e.plain() && settled(e, written)
+        e.plain()
     })?;
     Some((entries, rest))
 }
 
-/// Whether every entry's file still has the stat data the index holds, each directory
-/// opened once (entries of a directory follow one another, its subdirectories' in between).
-fn all_unchanged(worktree: &Path, entries: &[(String, Entry)]) -> bool {
+/// Every path git could read attributes from in the tree: the entries and the ignored paths
+/// `excluded` names.
+fn names<'a>(entries: &'a Entries, excluded: &'a Excluded) -> impl Iterator<Item = &'a str> {
+    (entries.iter().map(|(p, _)| p.as_str())).chain(excluded.literal.iter().map(String::as_str))
+}
+
+/// Whether every entry's file still is what the index holds (see [`unchanged`]), on two
+/// threads for a longer index.
+fn all_unchanged(worktree: &Path, entries: &[(String, Entry)], written: u64) -> bool {
+    let budget = Budget::new();
+    if entries.len() < TWO_THREADS_FROM {
+        return each_unchanged(worktree, entries, written, &budget);
+    }
+    let (first, second) = entries.split_at(entries.len() / 2);
+    std::thread::scope(|s| {
+        let other = s.spawn(|| each_unchanged(worktree, second, written, &budget));
+        let mine = each_unchanged(worktree, first, written, &budget);
+        other.join().unwrap_or(false) && mine
+    })
+}
+
+/// [`unchanged`] for each of `entries`, each directory opened once (entries of a directory
+/// follow one another, its subdirectories' in between).
+fn each_unchanged(
+    worktree: &Path,
+    entries: &[(String, Entry)],
+    written: u64,
+    budget: &Budget,
+) -> bool {
     let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
     let mut open_dir: Option<(&str, OwnedFd)> = None;
     entries.iter().all(|(path, e)| {
@@ -109,9 +144,10 @@ fn all_unchanged(worktree: &Path, entries: &[(String, Entry)]) -> bool {
                 Err(_) => return false,
             }
         }
+        let reread = !settled(e, written);
         open_dir
             .as_ref()
-            .is_some_and(|(_, fd)| unchanged(e, fd.as_fd(), name))
+            .is_some_and(|(_, fd)| unchanged(e, fd.as_fd(), name, reread, budget))
     })
 }
 
@@ -155,15 +191,16 @@ fn written_at(index: &Path) -> Option<u64> {
 
 /// Whether entry `e` can be vouched for by its stat data: not racily clean (modified in or
 /// after the second the index was written), not smudged (git zeroes the size of an entry it
-/// found racy when writing the index).
+/// found racy when writing the index). git reads the others again, and so does the proof.
 fn settled(e: &Entry, written: u64) -> bool {
     u64::from(e.mtime.0) < written && (e.size != 0 || e.oid == EMPTY_BLOB)
 }
 
 /// Whether file `name` in the directory open as `dir` still has the stat data of entry `e`:
-/// every field git's own check compares (`match_stat_data`, `ce_match_stat_basic`).
+/// every field git's own check compares (`match_stat_data`, `ce_match_stat_basic`), the size
+/// of a smudged entry aside; and, for an entry to `reread`, the blob's content.
 #[allow(clippy::unnecessary_cast)] // `stat`'s field types differ between architectures
-fn unchanged(e: &Entry, dir: BorrowedFd<'_>, name: &str) -> bool {
+fn unchanged(e: &Entry, dir: BorrowedFd<'_>, name: &str, reread: bool, budget: &Budget) -> bool {
     let Ok(m) = statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) else {
         return false;
     };
@@ -179,13 +216,15 @@ fn unchanged(e: &Entry, dir: BorrowedFd<'_>, name: &str) -> bool {
     let time = |(s, ns): (u32, u32), sec: i64, nsec: u64| {
         i64::from(s) == sec && (ns == 0 || u64::from(ns) == nsec)
     };
-    mode_ok
-        && e.size == m.st_size as u32
+    let size_ok = e.size == m.st_size as u32 || (reread && e.size == 0);
+    let stat_ok = mode_ok
+        && size_ok
         && time(e.mtime, m.st_mtime as i64, m.st_mtime_nsec as u64)
         && time(e.ctime, m.st_ctime as i64, m.st_ctime_nsec as u64)
         && e.ino == m.st_ino as u32
         && e.uid == m.st_uid as u32
-        && e.gid == m.st_gid as u32
+        && e.gid == m.st_gid as u32;
+    stat_ok && (!reread || reread::same_content(e, dir, name, m.st_size as u64, budget))
 }
 
 /// The number of entries and the tree id of the root in the index's cache-tree, when it is

@@ -167,8 +167,7 @@ fn tree_changes() -> Vec<(&'static str, Change)> {
     ]
 }
 
-/// Changes of the index and the branch: staged, flagged, intent-to-add, an upstream, a
-/// commit in the second the index was written.
+/// Changes of the index and the branch: staged, flagged, intent-to-add, an upstream.
 fn index_changes() -> Vec<(&'static str, Change)> {
     vec![
         ("staged", |w| {
@@ -184,10 +183,6 @@ fn index_changes() -> Vec<(&'static str, Change)> {
         }),
         ("an upstream", |w| {
             git(w, &["branch", "--set-upstream-to=main"])
-        }),
-        ("a commit in the same second as the index", |w| {
-            fs::write(w.join("a.txt"), "racy\n").expect("w");
-            git(w, &["commit", "-q", "-am", "racy"]);
         }),
     ]
 }
@@ -212,6 +207,111 @@ fn no_proof_after(what: &str, change: Change) {
 fn no_proof_for_any_change_git_reports_or_any_tree_it_cannot_vouch_for() {
     let cases = [tracked_file_changes(), tree_changes(), index_changes()];
     for (what, change) in cases.into_iter().flatten() {
+        no_proof_after(what, change);
+    }
+}
+
+/// Puts the index's mtime back to its files' second: every entry is racily clean, and git
+/// (and the proof) must read each file again.
+fn make_racy(wt: &Path) {
+    let t = fs::metadata(wt.join("a.txt"))
+        .and_then(|m| m.modified())
+        .expect("mtime");
+    fs::File::options()
+        .write(true)
+        .open(wt.join("../main/.git/worktrees/wt/index"))
+        .and_then(|f| f.set_modified(t))
+        .expect("index mtime");
+}
+
+/// Points `a.txt`'s entry at another blob of the same size, its stat data kept (what a write
+/// in the index's second looks like where timestamps are coarse): only its content tells.
+/// The trailing checksum is zeroed, which git reads as "not kept" (`index.skipHash`).
+fn swap_blob_keeping_stat(wt: &Path) {
+    let other = Command::new("git")
+        .current_dir(wt)
+        .args(["hash-object", "-w", "--stdin"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().expect("stdin").write_all(b"A\n")?;
+            c.wait_with_output()
+        })
+        .expect("hash-object");
+    let hex = String::from_utf8(other.stdout).expect("hex");
+    let oid: Vec<u8> = (0..20)
+        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).expect("hex"))
+        .collect();
+    let index = wt.join("../main/.git/worktrees/wt/index");
+    let t = fs::metadata(&index)
+        .and_then(|m| m.modified())
+        .expect("mtime");
+    let mut bytes = fs::read(&index).expect("index");
+    let at = bytes
+        .windows(6)
+        .position(|w| w == b"a.txt\0")
+        .expect("entry");
+    bytes[at - 22..at - 2].copy_from_slice(&oid);
+    let len = bytes.len();
+    bytes[len - 20..].fill(0);
+    fs::write(&index, bytes).expect("write index");
+    fs::File::options()
+        .write(true)
+        .open(&index)
+        .and_then(|f| f.set_modified(t))
+        .expect("index mtime");
+}
+
+/// Racily clean trees git reads as clean: the proof reads them too, and agrees.
+fn racy_clean() -> Vec<(&'static str, Change)> {
+    vec![
+        ("every entry racy", make_racy),
+        ("a commit in the same second as the index", |w| {
+            fs::write(w.join("a.txt"), "racy\n").expect("w");
+            git(w, &["commit", "-q", "-am", "racy"]);
+            make_racy(w);
+        }),
+    ]
+}
+
+/// Racily clean trees the proof must not vouch for: a content the index does not name, and
+/// any setting under which git would convert content before comparing it.
+fn racy_unproven() -> Vec<(&'static str, Change)> {
+    vec![
+        ("same stat data, another blob", |w| {
+            make_racy(w);
+            swap_blob_keeping_stat(w);
+        }),
+        ("line endings in the repository's config", |w| {
+            let config = w.join("../main/.git/config");
+            let mut text = fs::read_to_string(&config).expect("config");
+            text.push_str("[core]\n\tautocrlf = input\n");
+            fs::write(config, text).expect("w");
+            make_racy(w);
+        }),
+        ("an ignored .gitattributes", |w| {
+            fs::write(w.join("../main/.git/info/exclude"), "/.gitattributes\n").expect("w");
+            fs::write(w.join(".gitattributes"), "* text=auto\n").expect("w");
+            make_racy(w);
+        }),
+        ("info/attributes", |w| {
+            fs::write(w.join("../main/.git/info/attributes"), "*.txt ident\n").expect("w");
+            make_racy(w);
+        }),
+    ]
+}
+
+#[test]
+fn racily_clean_entries_are_read_again_and_proven_only_as_git_reads_them() {
+    for (what, change) in racy_clean() {
+        let (_tmp, wt) = settled();
+        change(&wt);
+        assert!(git_clean(&wt), "{what}: git reports changes");
+        assert!(proven_clean(&wt).is_some(), "{what}: not proven");
+    }
+    for (what, change) in racy_unproven() {
         no_proof_after(what, change);
     }
 }

@@ -1,6 +1,7 @@
-//! The commit-graph file, read: its header and chunk table checked, the lookup (fanout and
-//! sorted ids) and commit data (parents as positions, topological levels) read whole, and
-//! whether git itself would answer from it ([`trusted`]).
+//! The commit-graph file, read: its header and chunk table checked, the fanout and commit
+//! data (parents as positions, topological levels) read whole, the sorted ids a fanout bucket
+//! at a time when an id is looked up (a question looks up a few; they are a third of the
+//! file), and whether git itself would answer from it ([`trusted`]).
 
 use std::fs::File;
 use std::os::unix::fs::{FileExt, MetadataExt};
@@ -16,10 +17,13 @@ const DATA: usize = HASH + 16;
 const NO_PARENT: u32 = 0x7000_0000;
 const OCTOPUS: u32 = 0x8000_0000;
 
-/// The commit-graph's lookup and commit data, read once per question.
+/// The commit-graph's fanout and commit data, read once per question, and the file itself
+/// for its ids (the same inode whatever git writes in its place meanwhile: it renames).
 pub struct Graph {
     fanout: Vec<u32>,
-    oids: Vec<u8>,
+    file: File,
+    /// Where the sorted ids (`OIDL`) start in the file.
+    oids_at: u64,
     data: Vec<u8>,
     edges: Vec<u8>,
 }
@@ -32,11 +36,16 @@ fn be64(b: &[u8], at: usize) -> Option<u64> {
     Some(u64::from_be_bytes(b.get(at..at + 8)?.try_into().ok()?))
 }
 
-fn chunk(f: &File, table: &[(u32, u64)], id: &[u8; 4], len_max: u64) -> Option<Vec<u8>> {
+/// Where chunk `id` starts in the file, and its length (at most `len_max`).
+fn span(table: &[(u32, u64)], id: &[u8; 4], len_max: u64) -> Option<(u64, u64)> {
     let id = u32::from_be_bytes(*id);
     let i = table.iter().position(|(c, _)| *c == id)?;
     let (start, end) = (table[i].1, table.get(i + 1)?.1);
-    let len = end.checked_sub(start).filter(|l| *l <= len_max)?;
+    Some((start, end.checked_sub(start).filter(|l| *l <= len_max)?))
+}
+
+fn chunk(f: &File, table: &[(u32, u64)], id: &[u8; 4], len_max: u64) -> Option<Vec<u8>> {
+    let (start, len) = span(table, id, len_max)?;
     let mut buf = vec![0u8; usize::try_from(len).ok()?];
     f.read_exact_at(&mut buf, start).ok()?;
     Some(buf)
@@ -101,15 +110,16 @@ impl Graph {
         if n > MAX_COMMITS || fanout.windows(2).any(|w| w[0] > w[1]) {
             return None;
         }
-        let oids = chunk(&f, &table, b"OIDL", u64::from(n) * HASH as u64)?;
+        let (oids_at, oids_len) = span(&table, b"OIDL", u64::from(n) * HASH as u64)?;
         let data = chunk(&f, &table, b"CDAT", u64::from(n) * DATA as u64)?;
-        if oids.len() != n as usize * HASH || data.len() != n as usize * DATA {
+        if oids_len != u64::from(n) * HASH as u64 || data.len() != n as usize * DATA {
             return None;
         }
         let edges = chunk(&f, &table, b"EDGE", u64::from(n) * 4 * 64).unwrap_or_default();
         Some(Graph {
             fanout,
-            oids,
+            file: f,
+            oids_at,
             data,
             edges,
         })
@@ -120,8 +130,11 @@ impl Graph {
     }
 
     pub(super) fn oid(&self, pos: u32) -> Option<Oid> {
-        let at = pos as usize * HASH;
-        Oid::from_bytes(self.oids.get(at..at + HASH)?).ok()
+        let mut id = [0u8; HASH];
+        (pos < self.len()).then_some(())?;
+        let at = self.oids_at + u64::from(pos) * HASH as u64;
+        self.file.read_exact_at(&mut id, at).ok()?;
+        Oid::from_bytes(&id).ok()
     }
 
     /// The position of `oid` in the file, if it is there.
@@ -134,16 +147,16 @@ impl Graph {
             self.fanout[first - 1]
         };
         let hi = self.fanout[first];
-        let (mut lo, mut hi) = (lo as usize, hi as usize);
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            match self.oids.get(mid * HASH..mid * HASH + HASH)?.cmp(key) {
-                std::cmp::Ordering::Less => lo = mid + 1,
-                std::cmp::Ordering::Greater => hi = mid,
-                std::cmp::Ordering::Equal => return u32::try_from(mid).ok(),
-            }
-        }
-        None
+        // The bucket of ids starting with the same byte, read in one call.
+        let mut bucket = vec![0u8; hi.checked_sub(lo)? as usize * HASH];
+        let at = self.oids_at + u64::from(lo) * HASH as u64;
+        self.file.read_exact_at(&mut bucket, at).ok()?;
+        let i = bucket
+            .chunks_exact(HASH)
+            .collect::<Vec<_>>()
+            .binary_search(&key)
+            .ok()?;
+        lo.checked_add(u32::try_from(i).ok()?)
     }
 
     /// The topological level of the commit at `pos`; `None` for a damaged entry or a file

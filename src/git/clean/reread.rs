@@ -1,0 +1,146 @@
+//! Racily clean entries read again, the way `git status` reads them.
+//!
+//! A file written in the second its index was written (a sandbox made a moment ago: the
+//! checkout and its index land in one second), or one git smudged when it wrote the index,
+//! cannot be vouched for by stat data alone. git then compares the file's content with the
+//! blob the index names (`ce_compare_data`), and so does the proof: the file is read whole and
+//! hashed as a blob. That equals git's check only where git would not convert the content on
+//! the way in (line endings, filters, encodings); [`as_is`] answers whether nothing could, and
+//! any doubt leaves the proof to `git status`.
+
+use std::io::Read;
+use std::os::fd::BorrowedFd;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rustix::fs::{Mode, OFlags, openat, readlinkat};
+
+use super::super::index_flags::Entry;
+
+/// Above this many bytes re-read in one proof, `git status` answers instead.
+const MAX_BYTES: u64 = 8 << 20;
+
+/// What the proof may still read again (bytes), shared by its threads.
+pub struct Budget(AtomicU64);
+
+impl Budget {
+    pub fn new() -> Budget {
+        Budget(AtomicU64::new(MAX_BYTES))
+    }
+
+    /// Takes `n` bytes from the budget; `false` (and nothing taken) when it has fewer.
+    fn take(&self, n: u64) -> bool {
+        self.0
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                left.checked_sub(n)
+            })
+            .is_ok()
+    }
+}
+
+/// Whether `name` in the directory open as `dir`, of `size` bytes by its `lstat`, holds the
+/// blob of entry `e`: a regular file's bytes or a symlink's target, hashed as git hashes a
+/// blob. A file that changes while it is read fails the comparison.
+pub fn same_content(
+    e: &Entry,
+    dir: BorrowedFd<'_>,
+    name: &str,
+    size: u64,
+    budget: &Budget,
+) -> bool {
+    if !budget.take(size) {
+        return false;
+    }
+    let data = if e.mode == 0o120000 {
+        readlinkat(dir, name, Vec::new()).map(|t| t.into_bytes())
+    } else {
+        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NOCTTY | OFlags::CLOEXEC;
+        openat(dir, name, flags, Mode::empty()).and_then(|fd| {
+            let mut data = Vec::with_capacity(usize::try_from(size).unwrap_or(0) + 1);
+            std::fs::File::from(fd)
+                .read_to_end(&mut data)
+                .map_err(|e| {
+                    rustix::io::Errno::from_io_error(&e).unwrap_or(rustix::io::Errno::IO)
+                })?;
+            Ok(data)
+        })
+    };
+    data.is_ok_and(|d| {
+        d.len() as u64 == size
+            && git2::Oid::hash_object(git2::ObjectType::Blob, &d)
+                .is_ok_and(|id| id.as_bytes() == e.oid)
+    })
+}
+
+/// Whether git takes every file's content as it is (no conversion on the way into the index,
+/// so a file hashes to its blob exactly): no attributes anywhere git reads them (a
+/// `.gitattributes` among `names`, `info/attributes`, the global and system files, a tree
+/// named by `attr.tree` or `GIT_ATTR_SOURCE`), and no line-ending setting in any config file
+/// git reads (`core.autocrlf`, `core.eol`), an include of another file, or config given on the
+/// command line. A mention is enough to give up: this never parses config, it only looks.
+pub fn as_is<'a>(common_dir: &Path, mut names: impl Iterator<Item = &'a str>) -> bool {
+    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+    let home = env("HOME").map(PathBuf::from);
+    let xdg = env("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| home.as_ref().map(|h| h.join(".config")));
+    let attributes = [
+        Some(common_dir.join("info/attributes")),
+        xdg.as_ref().map(|x| x.join("git/attributes")),
+        Some(PathBuf::from("/etc/gitattributes")),
+    ];
+    !names.any(|n| n.rsplit('/').next() == Some(".gitattributes"))
+        && [
+            "GIT_ATTR_SOURCE",
+            "GIT_CONFIG_PARAMETERS",
+            "GIT_CONFIG_COUNT",
+        ]
+        .iter()
+        .all(|k| env(k).is_none())
+        && attributes.iter().flatten().all(|p| absent(p))
+        && config_files(common_dir, home, xdg)
+            .iter()
+            .all(|p| config_says_nothing(p))
+}
+
+/// The config files git reads here, the repository's last (a `config.worktree` was ruled out
+/// by the caller).
+fn config_files(common_dir: &Path, home: Option<PathBuf>, xdg: Option<PathBuf>) -> Vec<PathBuf> {
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    let mut files = Vec::new();
+    if env("GIT_CONFIG_NOSYSTEM").is_none() {
+        files.push(env("GIT_CONFIG_SYSTEM").unwrap_or_else(|| PathBuf::from("/etc/gitconfig")));
+    }
+    match env("GIT_CONFIG_GLOBAL") {
+        Some(g) => files.push(g),
+        None => {
+            files.extend(xdg.map(|x| x.join("git/config")));
+            files.extend(home.map(|h| h.join(".gitconfig")));
+        }
+    }
+    files.push(common_dir.join("config"));
+    files
+}
+
+/// Whether a config file is absent, or mentions none of the settings that change how content
+/// is read (see [`as_is`]); an unreadable one says "maybe".
+fn config_says_nothing(path: &Path) -> bool {
+    match std::fs::read(path) {
+        Ok(text) => {
+            let text = text.to_ascii_lowercase();
+            !["autocrlf", "eol", "attributesfile", "attr", "include"]
+                .iter()
+                .any(|w| text.windows(w.len()).any(|s| s == w.as_bytes()))
+        }
+        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+    }
+}
+
+/// Whether nothing is at `path` (an unreadable place counts as something).
+fn absent(path: &Path) -> bool {
+    matches!(std::fs::symlink_metadata(path), Err(e) if e.kind() == std::io::ErrorKind::NotFound)
+}
