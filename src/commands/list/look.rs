@@ -90,6 +90,13 @@ pub fn look(parent: &Parent, i: &Instance, many: bool) -> (Result<git::Status>, 
             .or_else(|| git::worktree_head(dir));
         let branch = git::worktree_branch(dir);
         crate::timings::step("look: head/branch");
+        // The verdict walks the history too: on a thread of its own, beside the count.
+        let (tip, on) = (head.clone(), branch.clone());
+        let verdict = s.spawn(move || {
+            let v = (tip.as_deref()).and_then(|h| integrated(parent, on.as_deref(), h, i));
+            crate::timings::step("look: integrated");
+            v
+        });
         let count = head.as_deref().map(|h| {
             if parent.is_remote_tip(h) {
                 Ok(0)
@@ -98,10 +105,7 @@ pub fn look(parent: &Parent, i: &Instance, many: bool) -> (Result<git::Status>, 
             }
         });
         crate::timings::step("look: count");
-        let integrated = head
-            .as_deref()
-            .and_then(|h| integrated(parent, branch.as_deref(), h, i));
-        crate::timings::step("look: integrated");
+        let integrated = verdict.join().unwrap_or(None);
         let on_remote = branch.as_deref().is_some_and(|b| parent.on_remote(b, dir));
         crate::timings::step("look: on a remote");
         let status = status
