@@ -59,7 +59,7 @@ pub fn remove(ctx: &Ctx, repo: &Repo, cfg: &Config, inst: &Instance, opts: Optio
     crate::engine::select_for(inst);
     let path = target::verify(repo, inst)?;
     step("target, verify");
-    let (lock, others, report) = look(ctx, repo, cfg, inst, &path)?;
+    let (lock, others, report) = look(ctx, repo, cfg, inst, &path, opts.dry_run)?;
     let plan = plan::decide(inst, &report, &opts);
     announce(ctx, inst, &path, &report, &plan, &opts);
     let delete_volumes = stack::delete_volumes(cfg, &opts);
@@ -121,6 +121,7 @@ fn look(
     cfg: &Config,
     inst: &Instance,
     path: &Path,
+    dry_run: bool,
 ) -> Result<(IndexLock, Vec<Instance>, Report)> {
     let lock = hold_index(repo, inst, path)?;
     let others = ctx.reg.load()?.instances;
@@ -132,6 +133,7 @@ fn look(
         cfg,
         others: &others,
         quarantined: false,
+        dry_run,
     })?;
     Ok((lock, others, report))
 }

@@ -53,13 +53,26 @@ const TWO_THREADS_FROM: usize = 128;
 /// The cheap checks come first, so a tree with an untracked file costs a few `readdir`s
 /// before `git status` runs, not an `lstat` of every entry.
 pub fn proven_clean(repo: &Repo, worktree: &Path) -> Option<Status> {
+    prove(repo, worktree, false)
+}
+
+/// [`proven_clean`], with the ignored files listed as `rm`'s full look lists them
+/// (`--untracked-files=all --ignored=matching`): the paths `info/exclude` names that exist,
+/// each a file or a symlink (one naming a directory leaves the look to `git status`).
+pub fn proven_clean_with_ignored(repo: &Repo, worktree: &Path) -> Option<Status> {
+    prove(repo, worktree, true)
+}
+
+/// The proof (see the module doc); `list_ignored`: as [`proven_clean_with_ignored`].
+fn prove(repo: &Repo, worktree: &Path, list_ignored: bool) -> Option<Status> {
     let admin = gitfile_target(worktree)?;
     let index = admin.join("index");
     if entry_count(&index)? > MAX_ENTRIES {
         return None;
     }
     let (head, branch, tree) = head_without_upstream(repo, &admin)?;
-    let excluded = Excluded::read(&repo.common_dir, worktree)?;
+    let mut excluded = Excluded::read(&repo.common_dir, worktree)?;
+    excluded.files_only = list_ignored;
     let written = written_at(&index)?;
     let (entries, rest) = plain_entries(&index)?;
     if cache_tree_root(&rest)? != (entries.len(), tree) {
@@ -75,9 +88,12 @@ pub fn proven_clean(repo: &Repo, worktree: &Path) -> Option<Status> {
     }
     let proven =
         dirs.hold_nothing_else(worktree, &excluded) && all_unchanged(worktree, &entries, written);
+    let mut ignored = excluded.found.take();
+    ignored.sort_unstable();
     proven.then(|| Status {
         head: Some(head),
         branch,
+        ignored: if list_ignored { ignored } else { Vec::new() },
         ..Status::default()
     })
 }
@@ -323,6 +339,10 @@ fn join(dir: &str, name: &str) -> String {
 /// nor the top `.gitignore` has a `!` rule (which could make one of them count again).
 struct Excluded {
     literal: Vec<String>,
+    /// Vouch for a named path only when it is a file or a symlink (`rm`'s look lists each).
+    files_only: bool,
+    /// The named paths vouched for.
+    found: std::cell::RefCell<Vec<String>>,
 }
 
 impl Excluded {
@@ -348,7 +368,11 @@ impl Excluded {
             })
             .map(str::to_string)
             .collect();
-        Some(Excluded { literal })
+        Some(Excluded {
+            literal,
+            files_only: false,
+            found: Default::default(),
+        })
     }
 
     /// Whether git ignores everything at `path` (a name the index does not have): a path
@@ -356,7 +380,10 @@ impl Excluded {
     /// (`.sandbox/` with the tool's `context.md`), with no `.gitignore` of its own.
     fn vouches(&self, worktree: &Path, path: &str) -> bool {
         if self.literal.iter().any(|l| l == path) {
-            return no_negation_above(worktree, path);
+            let kind_ok = !self.files_only
+                || fs::symlink_metadata(worktree.join(path)).is_ok_and(|m| !m.is_dir());
+            self.found.borrow_mut().push(path.to_string());
+            return kind_ok && no_negation_above(worktree, path);
         }
         let prefix = format!("{path}/");
         if !self.literal.iter().any(|l| l.starts_with(&prefix)) {

@@ -315,3 +315,39 @@ fn racily_clean_entries_are_read_again_and_proven_only_as_git_reads_them() {
         no_proof_after(what, change);
     }
 }
+
+/// `rm --dry-run`'s proof lists the ignored files `rm`'s own `git status` lists: the tool's
+/// files and a path the user named in `info/exclude`; a named directory is left to git.
+#[test]
+fn with_ignored_files_the_proof_lists_what_rms_git_status_lists() {
+    let (_tmp, wt) = settled();
+    let exclude = wt.join("../main/.git/info/exclude");
+    let mut lines = fs::read_to_string(&exclude).expect("exclude");
+    lines.push_str("/secret.key\n");
+    fs::write(&exclude, lines).expect("w");
+    fs::write(wt.join(".env.sandbox"), "PORT=1\n").expect("env");
+    fs::create_dir(wt.join(".sandbox")).expect("dir");
+    fs::write(wt.join(".sandbox/context.md"), "ctx\n").expect("ctx");
+    fs::write(wt.join("secret.key"), "k\n").expect("key");
+    let repo = Repo::discover(&wt).expect("repo");
+    let out = Command::new("git")
+        .current_dir(&wt)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .args(["status", "--porcelain=v2", "-z", "--untracked-files=all"])
+        .arg("--ignored=matching")
+        .output()
+        .expect("git status");
+    let git = crate::git::status::parse(&out.stdout);
+    assert!(git.is_clean());
+    let proof = super::proven_clean_with_ignored(&repo, &wt).expect("proven");
+    assert_eq!(proof.ignored, git.ignored);
+    assert_eq!(proof.ignored.len(), 3, "{:?}", proof.ignored);
+    fs::remove_file(wt.join("secret.key")).expect("rm");
+    fs::create_dir(wt.join("secret.key")).expect("dir");
+    fs::write(wt.join("secret.key/inside"), "i\n").expect("w");
+    assert!(super::proven_clean_with_ignored(&repo, &wt).is_none());
+    assert!(
+        super::proven_clean(&repo, &wt).is_some(),
+        "the quick look vouches for it"
+    );
+}

@@ -69,6 +69,18 @@ pub fn status_listed(repo: &Repo, worktree: &Path, scan: Scan) -> Result<Status>
     status_healing(worktree, scan, heal)
 }
 
+/// `rm --dry-run`'s full status ([`Scan::Full`]) of `repo`'s sandbox `worktree`: a small tree
+/// its index vouches for whole, and with no ignored path but those `info/exclude` names, needs
+/// no `git status` (`clean.rs`). A removal itself always asks git.
+pub fn status_for_dry_run(repo: &Repo, worktree: &Path) -> Result<Status> {
+    let heal = super::needs_heal(worktree);
+    if !heal && let Some(st) = proven_clean_with_ignored(repo, worktree) {
+        crate::timings::step("look: proven clean");
+        return Ok(st);
+    }
+    status_healing(worktree, Scan::Full, heal)
+}
+
 /// Reads a worktree's status with the git CLI (2x faster than libgit2 on large trees, and it
 /// honours the user's untracked cache and fsmonitor). `--no-optional-locks` keeps it read-only
 /// (but see `racy.rs`).
@@ -100,11 +112,16 @@ fn status_healing(worktree: &Path, scan: Scan, heal: bool) -> Result<Status> {
 }
 
 #[cfg(target_os = "linux")]
-use super::clean::proven_clean;
+use super::clean::{proven_clean, proven_clean_with_ignored};
 
 /// Elsewhere, `git status` answers every time.
 #[cfg(not(target_os = "linux"))]
 fn proven_clean(_: &Repo, _: &Path) -> Option<Status> {
+    None
+}
+
+#[cfg(not(target_os = "linux"))]
+fn proven_clean_with_ignored(_: &Repo, _: &Path) -> Option<Status> {
     None
 }
 

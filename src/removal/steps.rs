@@ -235,6 +235,7 @@ fn recheck(job: &Job, trash: &TrashDir, first: &Report) -> Result<Report> {
         cfg: job.cfg,
         others: job.others,
         quarantined: true,
+        dry_run: false,
     };
     safety::reassess(&subject, first)
 }

@@ -179,6 +179,9 @@ pub struct Subject<'a> {
     pub others: &'a [Instance],
     /// `dir` is the quarantined tree (submodule links no longer resolve there).
     pub quarantined: bool,
+    /// Only a dry run (nothing will be removed): a small tree proven clean needs no `git
+    /// status` (`git::status_for_dry_run`).
+    pub dry_run: bool,
 }
 
 /// Assesses a verified sandbox directory. Reachability (`rev-list`) runs beside `status`,
@@ -295,7 +298,11 @@ fn git_looks(s: &Subject, admin: &Path) -> Result<(git::Status, (u32, u32), Vec<
         } else {
             git::Scan::Full
         };
-        let status = git::status(dir, scan);
+        let status = if s.dry_run && !s.quarantined {
+            git::status_for_dry_run(repo, dir)
+        } else {
+            git::status(dir, scan)
+        };
         (status, reach.join(), reflog.join())
     });
     let reach = match reach {
