@@ -103,6 +103,15 @@ pub struct Subject<'a> {
     pub base: Option<&'a str>,
 }
 
+impl Subject<'_> {
+    /// Still at its start, and no request's head to follow: no commits of its own, known
+    /// without opening the repository (`list` asks this of every fresh sandbox).
+    pub fn at_its_start(&self) -> bool {
+        let request = self.branch.and_then(|b| b.strip_prefix("pr-")).is_some();
+        !request && self.base.is_some_and(|b| b.eq_ignore_ascii_case(self.tip))
+    }
+}
+
 impl Repo {
     /// The default branch: the remote's HEAD (`refs/remotes/<remote>/HEAD`) if known, else
     /// `init.defaultBranch`, `main`, `master`; `None` when none of them exists.
@@ -154,14 +163,7 @@ impl Repo {
         if subject.branch == Some(default.name.as_str()) {
             return Ok(itself(default, false));
         }
-        // Still at its start, and no request's head to follow: no commits of its own, known
-        // without opening the repository (`list` asks this of every fresh sandbox).
-        let request = subject.branch.and_then(|b| b.strip_prefix("pr-")).is_some();
-        if !request
-            && subject
-                .base
-                .is_some_and(|b| b.eq_ignore_ascii_case(subject.tip))
-        {
+        if subject.at_its_start() {
             return Ok(Verdict::NoCommits);
         }
         self.with_repo(|repo| self.integration_in(repo, subject, default))

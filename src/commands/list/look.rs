@@ -169,6 +169,10 @@ fn integrated(parent: &Parent, branch: Option<&str>, tip: &str, i: &Instance) ->
         tip,
         base: i.base_commit.as_deref(),
     };
+    // No commits of its own: nothing to ask of the default branch (found on first use).
+    if subject.at_its_start() {
+        return None;
+    }
     let default = parent.default_branch()?;
     match parent.repo.integration(&subject, default).ok()? {
         git::Verdict::Integrated { how, .. } => Some(how.as_str().to_string()),

@@ -8,12 +8,12 @@
 //! the way in (line endings, filters, encodings); [`as_is`] answers whether nothing could, and
 //! any doubt leaves the proof to `git status`.
 
-use std::io::Read;
 use std::os::fd::BorrowedFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rustix::fs::{Mode, OFlags, openat, readlinkat};
+use rustix::io::Errno;
 
 use super::super::index_flags::Entry;
 
@@ -54,22 +54,33 @@ pub fn same_content(
     let data = if e.mode == 0o120000 {
         readlinkat(dir, name, Vec::new()).map(|t| t.into_bytes())
     } else {
-        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NOCTTY | OFlags::CLOEXEC;
-        openat(dir, name, flags, Mode::empty()).and_then(|fd| {
-            let mut data = Vec::with_capacity(usize::try_from(size).unwrap_or(0) + 1);
-            std::fs::File::from(fd)
-                .read_to_end(&mut data)
-                .map_err(|e| {
-                    rustix::io::Errno::from_io_error(&e).unwrap_or(rustix::io::Errno::IO)
-                })?;
-            Ok(data)
-        })
+        read_whole(dir, name, size)
     };
     data.is_ok_and(|d| {
         d.len() as u64 == size
             && git2::Oid::hash_object(git2::ObjectType::Blob, &d)
                 .is_ok_and(|id| id.as_bytes() == e.oid)
     })
+}
+
+/// The bytes of file `name` in `dir`, read into a buffer one byte longer than the `size`
+/// its `lstat` gave (a file that grew meanwhile fills it, and fails the comparison): no
+/// `statx` and `lseek` per file as `read_to_end` would add.
+fn read_whole(dir: BorrowedFd<'_>, name: &str, size: u64) -> rustix::io::Result<Vec<u8>> {
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NOCTTY | OFlags::CLOEXEC;
+    let fd = openat(dir, name, flags, Mode::empty())?;
+    let mut data = vec![0u8; usize::try_from(size).map_err(|_| Errno::FBIG)? + 1];
+    let mut filled = 0;
+    while filled < data.len() {
+        match rustix::io::read(&fd, &mut data[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    data.truncate(filled);
+    Ok(data)
 }
 
 /// Whether git takes every file's content as it is (no conversion on the way into the index,
