@@ -15,10 +15,12 @@
 
 pub mod ignored;
 mod refuse;
+mod report;
 pub mod scan;
 mod second;
 
 pub use ignored::{Ignored, human_bytes};
+pub use report::{Refusals, Report};
 
 use std::path::Path;
 use std::time::SystemTime;
@@ -27,146 +29,9 @@ use anyhow::Result;
 
 use crate::config::Config;
 use crate::git::{self, Repo, Status};
-use crate::procs::{self, Proc};
-use crate::registry::{Instance, Pushed};
+use crate::procs;
+use crate::registry::Instance;
 use crate::timings::step;
-
-/// What would be lost or touched.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct Report {
-    pub status: Status,
-    /// Edits hidden by `--assume-unchanged` / `--skip-worktree`.
-    pub hidden: Vec<String>,
-    /// Commits reachable from HEAD and from no remote-tracking ref.
-    pub unpushed: u32,
-    /// Of those, how many are on no other local branch either (lost if the branch went).
-    pub unmerged_unpushed: u32,
-    /// The branch has no upstream, no push recorded, and no remote has a branch of its name.
-    pub never_pushed: bool,
-    /// Remote-tracking refs named after the branch, on any remote (`backup/feature`).
-    pub remote_refs: Vec<String>,
-    /// HEAD is still the commit the sandbox started at: no commits of its own.
-    pub at_base: bool,
-    /// Commits only the worktree's HEAD reflog reaches (kept in the trash state).
-    pub reflog_only: Vec<String>,
-    pub locked: Option<String>,
-    /// A merge, rebase, cherry-pick, revert, `am` or bisect in progress (its state is in the
-    /// admin dir removal deletes; the snapshot keeps it).
-    pub operation: Option<String>,
-    /// Nested repositories, worktrees, submodules, mounts, special files, empty dirs, modes.
-    pub found: scan::Found,
-    /// Registered instances whose directory is inside this one.
-    pub instances_inside: Vec<String>,
-    /// Processes with their cwd or an open file inside, and containers (other mount
-    /// namespaces) with a bind mount of it or of something inside it.
-    pub processes: Vec<Proc>,
-    /// How far the look for containers could see.
-    pub process_check: procs::Check,
-    pub ignored: Vec<Ignored>,
-    /// What the pre-push hook last recorded.
-    pub pushed: Option<Pushed>,
-    /// What a second look compares with (`second.rs`); not part of any report.
-    #[serde(skip)]
-    pub baseline: Option<second::Baseline>,
-}
-
-/// Why a removal stops.
-#[derive(Clone, Debug, Default, serde::Serialize)]
-pub struct Refusals {
-    /// Stop it even with `--force`.
-    pub hard: Vec<String>,
-    /// Stop it unless `--force` (processes: unless `--force` or `--kill`).
-    pub soft: Vec<String>,
-}
-
-impl Report {
-    /// Whether there is uncommitted work to snapshot.
-    pub fn has_uncommitted(&self) -> bool {
-        !self.status.is_clean() || !self.hidden.is_empty()
-    }
-
-    /// Paths whose bytes go into the snapshot.
-    pub fn changed_paths(&self) -> Vec<String> {
-        let s = &self.status;
-        let mut v: Vec<String> = s
-            .unstaged
-            .iter()
-            .chain(&s.untracked)
-            .chain(&s.conflicted)
-            .chain(&self.hidden)
-            .filter(|p| !p.ends_with('/'))
-            .cloned()
-            .collect();
-        v.sort();
-        v.dedup();
-        v
-    }
-
-    /// Ignored paths kept in the trash (not disposable).
-    pub fn kept_ignored(&self) -> impl Iterator<Item = &Ignored> {
-        self.ignored.iter().filter(|i| !i.disposable)
-    }
-
-    /// What in `again` (the same tree assessed later) the confirmed report did not show.
-    pub fn news(&self, again: &Report) -> Vec<String> {
-        let mut out = Vec::new();
-        let mut added = |what: &str, before: &[String], after: &[String]| {
-            for p in after {
-                if !before.contains(p) {
-                    out.push(format!("{what}: {p}"));
-                }
-            }
-        };
-        let (a, b) = (&self.status, &again.status);
-        added("staged", &a.staged, &b.staged);
-        added("unstaged", &a.unstaged, &b.unstaged);
-        added("conflicted", &a.conflicted, &b.conflicted);
-        added("untracked", &a.untracked, &b.untracked);
-        added("hidden edit", &self.hidden, &again.hidden);
-        added(
-            "nested repository",
-            &self.found.nested_repos,
-            &again.found.nested_repos,
-        );
-        added("worktree", &self.found.worktrees, &again.found.worktrees);
-        added("submodule", &self.found.submodules, &again.found.submodules);
-        added(
-            "sandbox inside",
-            &self.instances_inside,
-            &again.instances_inside,
-        );
-        if a.head != b.head {
-            out.push(format!(
-                "HEAD moved from {} to {}",
-                short(a.head.as_deref()),
-                short(b.head.as_deref())
-            ));
-        }
-        if a.branch != b.branch {
-            out.push("the checked-out branch changed".into());
-        }
-        if let Some(op) = again
-            .operation
-            .as_ref()
-            .filter(|o| self.operation.as_ref() != Some(o))
-        {
-            out.push(format!("{op} started"));
-        }
-        for p in &again.processes {
-            // A namespace is the same one whichever of its processes stands for it.
-            let known = |q: &Proc| q.pid == p.pid || (p.ns.is_some() && q.ns == p.ns);
-            if !self.processes.iter().any(known) {
-                out.push(format!("process {}", p.describe()));
-            }
-        }
-        out
-    }
-}
-
-fn short(oid: Option<&str>) -> String {
-    oid.map(|o| o[..o.len().min(12)].to_string())
-        .unwrap_or_else(|| "(none)".into())
-}
 
 /// Where and what to assess.
 pub struct Subject<'a> {
@@ -187,6 +52,18 @@ pub struct Subject<'a> {
 /// Assesses a verified sandbox directory. Reachability (`rev-list`) runs beside `status`,
 /// and is skipped when HEAD is itself a remote-tracking tip.
 pub fn assess(s: &Subject) -> Result<Report> {
+    if !s.dry_run {
+        return assess_then(s, || working(s));
+    }
+    // A dry run removes nothing: who works inside is asked beside the look, not after it.
+    std::thread::scope(|sc| {
+        let inside = sc.spawn(|| working(s));
+        assess_then(s, || inside.join().unwrap_or_else(|_| working(s)))
+    })
+}
+
+/// [`assess`], `processes` asked once the tree is walked.
+fn assess_then(s: &Subject, processes: impl FnOnce() -> Working) -> Result<Report> {
     // Taken before the status: the walk's stamp is unsettled if anything changed from then on.
     let since = SystemTime::now();
     let files = second::Files::stat(s);
@@ -203,11 +80,11 @@ pub fn assess(s: &Subject) -> Result<Report> {
     Ok(complete(
         s,
         status,
-        reach,
-        reflog_only,
+        (reach, reflog_only),
         ignored,
         found,
         baseline,
+        processes,
     ))
 }
 
@@ -244,11 +121,11 @@ pub fn reassess(s: &Subject, first: &Report) -> Result<Report> {
 fn complete(
     s: &Subject,
     status: Status,
-    (unpushed, unmerged_unpushed): (u32, u32),
-    reflog_only: Vec<String>,
+    ((unpushed, unmerged_unpushed), reflog_only): ((u32, u32), Vec<String>),
     ignored: Vec<Ignored>,
     found: scan::Found,
     baseline: second::Baseline,
+    processes: impl FnOnce() -> Working,
 ) -> Report {
     let (repo, inst, dir) = (s.repo, s.inst, s.dir);
     let admin = repo.admin_dir(inst.admin());
@@ -256,7 +133,7 @@ fn complete(
         .map(|b| git::remote_refs_of(&repo.root, b))
         .unwrap_or_default();
     step("remote refs");
-    let (processes, process_check) = working(s);
+    let (processes, process_check) = processes();
     step("/proc scan");
     let hidden = git::hidden_edits(dir);
     step("hidden edits");
@@ -362,7 +239,10 @@ fn commits(s: &Subject, admin: &Path) -> Result<((u32, u32), Vec<String>)> {
 
 /// Processes and containers working in the tree. Its own services are left out of the first
 /// look (`rm` stops them before the second, which sees any left), proven by its uuid label.
-fn working(s: &Subject) -> (Vec<procs::Proc>, procs::Check) {
+/// Who works inside, and how far the look could see.
+type Working = (Vec<procs::Proc>, procs::Check);
+
+fn working(s: &Subject) -> Working {
     let inst = s.inst;
     let project = crate::compose::owner::project(inst);
     let own = (!s.quarantined && crate::compose::has_file(s.dir, s.cfg)).then(|| procs::Own {

@@ -122,15 +122,14 @@ pub fn quick(s: &Subject, first: &Report) -> Result<Option<Report>> {
     let Ok(commits) = commits else {
         anyhow::bail!("checking which commits are pushed failed");
     };
-    let (reach, reflog_only) = commits?;
     Ok(Some(super::complete(
         s,
         first.status.clone(),
-        reach,
-        reflog_only,
+        commits?,
         first.ignored.clone(),
         found,
         base.clone(),
+        || super::working(s),
     )))
 }
 

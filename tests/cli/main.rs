@@ -15,6 +15,7 @@ mod copy;
 mod counts;
 mod crash;
 mod crash_matrix;
+mod dry_run;
 mod engine2;
 mod engine_ownership;
 mod engines;
