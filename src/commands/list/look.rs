@@ -90,12 +90,18 @@ pub fn look(parent: &Parent, i: &Instance, many: bool) -> (Result<git::Status>, 
             .or_else(|| git::worktree_head(dir));
         let branch = git::worktree_branch(dir);
         crate::timings::step("look: head/branch");
-        // The verdict walks the history too: on a thread of its own, beside the count.
+        // The verdict walks the history too: on a thread of its own, beside the count, unless
+        // the sandbox is still at its start (nothing to ask).
         let (tip, on) = (head.clone(), branch.clone());
-        let verdict = s.spawn(move || {
-            let v = (tip.as_deref()).and_then(|h| integrated(parent, on.as_deref(), h, i));
-            crate::timings::step("look: integrated");
-            v
+        let at_start = tip
+            .as_deref()
+            .is_some_and(|h| subject(on.as_deref(), h, i).at_its_start());
+        let verdict = (!at_start).then(|| {
+            s.spawn(move || {
+                let v = (tip.as_deref()).and_then(|h| integrated(parent, on.as_deref(), h, i));
+                crate::timings::step("look: integrated");
+                v
+            })
         });
         let count = head.as_deref().map(|h| {
             if parent.is_remote_tip(h) {
@@ -105,7 +111,7 @@ pub fn look(parent: &Parent, i: &Instance, many: bool) -> (Result<git::Status>, 
             }
         });
         crate::timings::step("look: count");
-        let integrated = verdict.join().unwrap_or(None);
+        let integrated = verdict.and_then(|v| v.join().unwrap_or(None));
         let on_remote = branch.as_deref().is_some_and(|b| parent.on_remote(b, dir));
         crate::timings::step("look: on a remote");
         let status = status
@@ -162,13 +168,18 @@ impl Look {
     }
 }
 
-/// How `tip` (on `branch`) is integrated into the default branch, if it is.
-fn integrated(parent: &Parent, branch: Option<&str>, tip: &str, i: &Instance) -> Option<String> {
-    let subject = git::Subject {
+/// What the verdict measures: `tip` on `branch`, from where sandbox `i` was made.
+fn subject<'a>(branch: Option<&'a str>, tip: &'a str, i: &'a Instance) -> git::Subject<'a> {
+    git::Subject {
         branch,
         tip,
         base: i.base_commit.as_deref(),
-    };
+    }
+}
+
+/// How `tip` (on `branch`) is integrated into the default branch, if it is.
+fn integrated(parent: &Parent, branch: Option<&str>, tip: &str, i: &Instance) -> Option<String> {
+    let subject = subject(branch, tip, i);
     // No commits of its own: nothing to ask of the default branch (found on first use).
     if subject.at_its_start() {
         return None;

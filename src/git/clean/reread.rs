@@ -65,15 +65,21 @@ pub fn same_content(
 
 /// The bytes of file `name` in `dir`, read into a buffer one byte longer than the `size`
 /// its `lstat` gave (a file that grew meanwhile fills it, and fails the comparison): no
-/// `statx` and `lseek` per file as `read_to_end` would add.
+/// `statx` and `lseek` per file as `read_to_end` would add, and no read past the end (a
+/// regular file's read returns less than asked only at its end; a file system that returns
+/// less elsewhere gives a shorter content, which fails the comparison: `git status` answers).
 fn read_whole(dir: BorrowedFd<'_>, name: &str, size: u64) -> rustix::io::Result<Vec<u8>> {
     let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NOCTTY | OFlags::CLOEXEC;
     let fd = openat(dir, name, flags, Mode::empty())?;
     let mut data = vec![0u8; usize::try_from(size).map_err(|_| Errno::FBIG)? + 1];
     let mut filled = 0;
     while filled < data.len() {
+        let asked = data.len() - filled;
         match rustix::io::read(&fd, &mut data[filled..]) {
-            Ok(0) => break,
+            Ok(n) if n < asked => {
+                filled += n;
+                break;
+            }
             Ok(n) => filled += n,
             Err(Errno::INTR) => {}
             Err(e) => return Err(e),
