@@ -19,7 +19,8 @@
 //!    names literally (`/.env.sandbox`, the tool's own lines), while no rule of that file or
 //!    of a `.gitignore` on the way could turn them back (no `!` line).
 //!
-//! A branch with an upstream goes to the CLI (its ahead/behind line is git's to compute).
+//! A branch with an upstream goes to the CLI (its ahead/behind line is git's to compute), and
+//! so does a repository with replace refs (git compares the index with the replacement).
 
 use std::fs;
 use std::io::Read;
@@ -171,8 +172,9 @@ fn each_unchanged(
 type Head = (String, Option<String>, [u8; 20]);
 
 /// HEAD's commit, branch and tree, when HEAD is born, `admin` is one of `repo`'s worktrees,
-/// and its branch (if any) has no upstream; asked of the repository `repo` holds open. A
-/// per-worktree config (`config.worktree`) goes to the CLI.
+/// its branch (if any) has no upstream, and no replace ref could put another commit or tree
+/// in their place; asked of the repository `repo` holds open. A per-worktree config
+/// (`config.worktree`) goes to the CLI.
 fn head_without_upstream(repo: &Repo, admin: &Path) -> Option<Head> {
     let worktrees = repo.common_dir.join("worktrees");
     if fs::canonicalize(admin).ok()?.parent() != Some(worktrees.as_path())
@@ -182,6 +184,11 @@ fn head_without_upstream(repo: &Repo, admin: &Path) -> Option<Head> {
     }
     let head = AdminHead::read(admin)?;
     repo.read(|r| {
+        // A replaced commit or tree is what git compares the index with; libgit2 reads the
+        // original.
+        if super::graph::objects_redirected(r) {
+            return None;
+        }
         let (commit, branch) = match head {
             AdminHead::Branch(b) => {
                 let name = format!("refs/heads/{b}");

@@ -17,11 +17,14 @@ fn settled() -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().expect("tmp");
     let main = tmp.path().join("main");
     fs::create_dir_all(main.join("dir/sub")).expect("dirs");
+    fs::create_dir_all(main.join("nest/only")).expect("dirs");
     for (name, body) in [
         ("a.txt", "a\n"),
         ("dir/b.txt", "b\n"),
         ("dir/sub/c.txt", "c\n"),
         ("dir-x.txt", "x\n"),
+        // A directory holding only a directory.
+        ("nest/only/n.txt", "n\n"),
         ("empty", ""),
         (".gitignore", "*.log\n"),
     ] {
@@ -167,7 +170,8 @@ fn tree_changes() -> Vec<(&'static str, Change)> {
     ]
 }
 
-/// Changes of the index and the branch: staged, flagged, intent-to-add, an upstream.
+/// Changes of the index and the branch: staged, flagged, intent-to-add, an upstream, a
+/// replace ref (git compares the index with the replacement's tree).
 fn index_changes() -> Vec<(&'static str, Change)> {
     vec![
         ("staged", |w| {
@@ -183,6 +187,20 @@ fn index_changes() -> Vec<(&'static str, Change)> {
         }),
         ("an upstream", |w| {
             git(w, &["branch", "--set-upstream-to=main"])
+        }),
+        ("HEAD's commit replaced by one of another tree", |w| {
+            let out = Command::new("git")
+                .current_dir(w)
+                .args([
+                    "commit-tree",
+                    "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
+                    "-m",
+                    "r",
+                ])
+                .output()
+                .expect("commit-tree");
+            let other = String::from_utf8(out.stdout).expect("utf-8");
+            git(w, &["replace", "HEAD", other.trim()]);
         }),
     ]
 }

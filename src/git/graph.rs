@@ -25,7 +25,7 @@ mod walk;
 
 use git2::Oid;
 
-pub use file::Graph;
+pub use file::{Graph, objects_redirected};
 use walk::{QUEUED, Walk};
 
 const INTERESTING: u8 = 1;

@@ -2,7 +2,7 @@
 //! entries is a real one holding only the index's names, the worktree's own `.git`, and paths
 //! `info/exclude` names literally, with no `!` rule that could make one count again.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::path::Path;
 
@@ -10,6 +10,8 @@ use std::path::Path;
 #[derive(Default)]
 pub struct Dirs {
     names: HashMap<String, Vec<String>>,
+    /// The directories already named in their parent (the top: in none).
+    entered: HashSet<String>,
     /// The directory of the last entry added (the index is sorted: a directory's entries
     /// follow one another, its subdirectories' in between).
     last: Option<String>,
@@ -28,25 +30,22 @@ impl Dirs {
         }
     }
 
-    /// Registers `dir` and each of its parents not seen yet, as a name in its parent.
+    /// Registers `dir` and each of its parents not seen yet, each as a name in its parent (a
+    /// directory holding only directories, `a/` of `a/b/c.txt`, included).
     fn enter(&mut self, dir: &str) {
         let mut dir = dir;
-        while !self.names.contains_key(dir) {
-            self.names.insert(dir.to_string(), Vec::new());
+        while self.entered.insert(dir.to_string()) {
+            self.names.entry(dir.to_string()).or_default();
             if dir.is_empty() {
                 return;
             }
             let (parent, name) = dir.rsplit_once('/').unwrap_or(("", dir));
-            self.enter_name(parent, name);
+            self.names
+                .entry(parent.to_string())
+                .or_default()
+                .push(name.to_string());
             dir = parent;
         }
-    }
-
-    fn enter_name(&mut self, parent: &str, name: &str) {
-        self.names
-            .entry(parent.to_string())
-            .or_default()
-            .push(name.to_string());
     }
 
     /// Whether every directory is a real one holding only the index's names, the worktree's

@@ -101,11 +101,9 @@ pub fn as_is<'a>(common_dir: &Path, mut names: impl Iterator<Item = &'a str>) ->
     let xdg = env("XDG_CONFIG_HOME")
         .map(PathBuf::from)
         .or_else(|| home.as_ref().map(|h| h.join(".config")));
-    let attributes = [
-        Some(common_dir.join("info/attributes")),
-        xdg.as_ref().map(|x| x.join("git/attributes")),
-        Some(PathBuf::from("/etc/gitattributes")),
-    ];
+    let mut attributes = vec![common_dir.join("info/attributes")];
+    attributes.extend(xdg.as_ref().map(|x| x.join("git/attributes")));
+    attributes.extend(system_dirs().iter().map(|d| d.join("gitattributes")));
     !names.any(|n| n.rsplit('/').next() == Some(".gitattributes"))
         && [
             "GIT_ATTR_SOURCE",
@@ -114,7 +112,7 @@ pub fn as_is<'a>(common_dir: &Path, mut names: impl Iterator<Item = &'a str>) ->
         ]
         .iter()
         .all(|k| env(k).is_none())
-        && attributes.iter().flatten().all(|p| absent(p))
+        && attributes.iter().all(|p| absent(p))
         && config_files(common_dir, home, xdg)
             .iter()
             .all(|p| config_says_nothing(p))
@@ -130,7 +128,10 @@ fn config_files(common_dir: &Path, home: Option<PathBuf>, xdg: Option<PathBuf>) 
     };
     let mut files = Vec::new();
     if env("GIT_CONFIG_NOSYSTEM").is_none() {
-        files.push(env("GIT_CONFIG_SYSTEM").unwrap_or_else(|| PathBuf::from("/etc/gitconfig")));
+        match env("GIT_CONFIG_SYSTEM") {
+            Some(f) => files.push(f),
+            None => files.extend(system_dirs().iter().map(|d| d.join("gitconfig"))),
+        }
     }
     match env("GIT_CONFIG_GLOBAL") {
         Some(g) => files.push(g),
@@ -141,6 +142,22 @@ fn config_files(common_dir: &Path, home: Option<PathBuf>, xdg: Option<PathBuf>) 
     }
     files.push(common_dir.join("config"));
     files
+}
+
+/// Where git's system-wide files may be: `/etc`, and the `etc` of the prefix the `git` on
+/// `PATH` was installed under (`/usr/local/bin/git` reads `/usr/local/etc/gitconfig`).
+fn system_dirs() -> Vec<PathBuf> {
+    let mut dirs = vec![PathBuf::from("/etc")];
+    let git = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|d| d.join("git"))
+            .find(|g| g.is_file())
+    });
+    let prefix = git
+        .and_then(|g| std::fs::canonicalize(g).ok())
+        .and_then(|g| Some(g.parent()?.parent()?.join("etc")));
+    dirs.extend(prefix.filter(|p| p != Path::new("/usr/etc") && p != Path::new("/etc")));
+    dirs
 }
 
 /// Whether a config file is absent, or mentions none of the settings that change how content

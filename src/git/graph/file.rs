@@ -211,6 +211,21 @@ fn cached(common_dir: &Path) -> Option<Arc<Graph>> {
 }
 
 fn trusted(repo: &git2::Repository, common_dir: &Path) -> bool {
+    let graph_off = repo
+        .config()
+        .ok()
+        .and_then(|c| c.get_bool("core.commitGraph").ok())
+        == Some(false);
+    !objects_redirected(repo)
+        && !graph_off
+        && !common_dir.join("shallow").exists()
+        && !common_dir.join("info/grafts").exists()
+}
+
+/// Whether git could read another object than the one an id names, which libgit2 never does:
+/// a replace ref (`git replace`: another commit, tree or blob in its place), or the
+/// environment moving the objects, the grafts or the replace refs elsewhere.
+pub fn objects_redirected(repo: &git2::Repository) -> bool {
     let env_redirects = [
         "GIT_OBJECT_DIRECTORY",
         "GIT_GRAFT_FILE",
@@ -218,17 +233,8 @@ fn trusted(repo: &git2::Repository, common_dir: &Path) -> bool {
     ]
     .iter()
     .any(|v| std::env::var_os(v).is_some());
-    let graph_off = repo
-        .config()
-        .ok()
-        .and_then(|c| c.get_bool("core.commitGraph").ok())
-        == Some(false);
-    let replaced = repo
-        .references_glob("refs/replace/*")
-        .is_ok_and(|mut r| r.next().is_some());
-    !env_redirects
-        && !graph_off
-        && !replaced
-        && !common_dir.join("shallow").exists()
-        && !common_dir.join("info/grafts").exists()
+    env_redirects
+        || repo
+            .references_glob("refs/replace/*")
+            .is_ok_and(|mut r| r.next().is_some())
 }
