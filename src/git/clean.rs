@@ -53,20 +53,11 @@ const TWO_THREADS_FROM: usize = 128;
 
 /// The status of a linked worktree proven clean, or `None` when it cannot be proven here.
 /// The cheap checks come first, so a tree with an untracked file costs a few `readdir`s
-/// before `git status` runs, not an `lstat` of every entry.
-pub fn proven_clean(repo: &Repo, worktree: &Path) -> Option<Status> {
-    prove(repo, worktree, false)
-}
-
-/// [`proven_clean`], with the ignored files listed as `rm`'s full look lists them
-/// (`--untracked-files=all --ignored=matching`): the paths `info/exclude` names that exist,
-/// each a file or a symlink (one naming a directory leaves the look to `git status`).
-pub fn proven_clean_with_ignored(repo: &Repo, worktree: &Path) -> Option<Status> {
-    prove(repo, worktree, true)
-}
-
-/// The proof (see the module doc); `list_ignored`: as [`proven_clean_with_ignored`].
-fn prove(repo: &Repo, worktree: &Path, list_ignored: bool) -> Option<Status> {
+/// before `git status` runs, not an `lstat` of every entry. `list_ignored`: the ignored files
+/// listed as `rm`'s full look lists them (`--untracked-files=all --ignored=matching`): the
+/// paths `info/exclude` names that exist, each a file or a symlink (one naming a directory
+/// leaves the look to `git status`).
+pub fn proven_clean(repo: &Repo, worktree: &Path, list_ignored: bool) -> Option<Status> {
     let admin = gitfile_target(worktree)?;
     let index = admin.join("index");
     if entry_count(&index)? > MAX_ENTRIES {

@@ -69,7 +69,7 @@ pub use spawn::{
     check, git_cmd, git_cmd_guarded, run, run_guarded, run_with_stdin, without_git_env,
 };
 pub use state::{IndexLock, clear_stale_index_lock, hidden_edits, reflog_only};
-pub use status::{Scan, Status, ignored_size, status, status_for_dry_run, status_listed};
+pub use status::{Scan, Status, ignored_size, status, status_of_look};
 pub use worktree::REMOVING_LOCK;
 
 /// The repository a command runs in.

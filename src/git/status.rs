@@ -52,33 +52,25 @@ impl Status {
     }
 }
 
-/// [`status`] of `repo`'s sandbox `worktree` for `list` and `status` (`Quick` or `Listing`):
-/// for `status` (`Quick`), a small tree its index vouches for whole needs no `git status`
-/// (`clean.rs`: 4.3 ms of a spawn for 500 files). `list` (`Listing`) runs `git status` for
-/// every row: the rows run side by side, and a failed proof (an untracked file) would be
-/// paid on top of it. A fresh checkout's index, which a `git status` heals, gets one.
-pub fn status_listed(repo: &Repo, worktree: &Path, scan: Scan) -> Result<Status> {
+/// [`status`] of `repo`'s sandbox `worktree` for a look that changes nothing: `list` and
+/// `status` (`Quick`, `Listing`) and `rm --dry-run` (`Full`). For `status` and the dry run, a
+/// small tree its index vouches for whole needs no `git status` (`clean.rs`: 4.3 ms of a spawn
+/// for 500 files; the dry run's with the ignored files listed). `list` (`Listing`) runs `git
+/// status` for every row: the rows run side by side, and a failed proof (an untracked file)
+/// would be paid on top of it. A fresh checkout's index, which a `git status` heals, gets
+/// one. A removal itself always asks git ([`status`]).
+pub fn status_of_look(repo: &Repo, worktree: &Path, scan: Scan) -> Result<Status> {
     let heal = super::needs_heal(worktree);
-    if scan == Scan::Quick
-        && !heal
-        && let Some(st) = proven_clean(repo, worktree)
-    {
+    let proof = match scan {
+        Scan::Quick => Some(false),
+        Scan::Full => Some(true),
+        Scan::Listing | Scan::Quarantined => None,
+    };
+    if !heal && let Some(st) = proof.and_then(|ignored| proven_clean(repo, worktree, ignored)) {
         crate::timings::step("look: proven clean");
         return Ok(st);
     }
     status_healing(worktree, scan, heal)
-}
-
-/// `rm --dry-run`'s full status ([`Scan::Full`]) of `repo`'s sandbox `worktree`: a small tree
-/// its index vouches for whole, and with no ignored path but those `info/exclude` names, needs
-/// no `git status` (`clean.rs`). A removal itself always asks git.
-pub fn status_for_dry_run(repo: &Repo, worktree: &Path) -> Result<Status> {
-    let heal = super::needs_heal(worktree);
-    if !heal && let Some(st) = proven_clean_with_ignored(repo, worktree) {
-        crate::timings::step("look: proven clean");
-        return Ok(st);
-    }
-    status_healing(worktree, Scan::Full, heal)
 }
 
 /// Reads a worktree's status with the git CLI (2x faster than libgit2 on large trees, and it
@@ -112,16 +104,11 @@ fn status_healing(worktree: &Path, scan: Scan, heal: bool) -> Result<Status> {
 }
 
 #[cfg(target_os = "linux")]
-use super::clean::{proven_clean, proven_clean_with_ignored};
+use super::clean::proven_clean;
 
 /// Elsewhere, `git status` answers every time.
 #[cfg(not(target_os = "linux"))]
-fn proven_clean(_: &Repo, _: &Path) -> Option<Status> {
-    None
-}
-
-#[cfg(not(target_os = "linux"))]
-fn proven_clean_with_ignored(_: &Repo, _: &Path) -> Option<Status> {
+fn proven_clean(_: &Repo, _: &Path, _: bool) -> Option<Status> {
     None
 }
 

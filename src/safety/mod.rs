@@ -45,7 +45,7 @@ pub struct Subject<'a> {
     /// `dir` is the quarantined tree (submodule links no longer resolve there).
     pub quarantined: bool,
     /// Only a dry run (nothing will be removed): a small tree proven clean needs no `git
-    /// status` (`git::status_for_dry_run`).
+    /// status` (`git::status_of_look`).
     pub dry_run: bool,
 }
 
@@ -175,8 +175,8 @@ fn git_looks(s: &Subject, admin: &Path) -> Result<(git::Status, (u32, u32), Vec<
         } else {
             git::Scan::Full
         };
-        let status = if s.dry_run && !s.quarantined {
-            git::status_for_dry_run(repo, dir)
+        let status = if s.dry_run {
+            git::status_of_look(repo, dir, scan)
         } else {
             git::status(dir, scan)
         };

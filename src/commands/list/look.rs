@@ -83,7 +83,7 @@ pub fn look(parent: &Parent, i: &Instance, many: bool) -> (Result<git::Status>, 
         git::Scan::Quick
     };
     std::thread::scope(|s| {
-        let status = s.spawn(move || git::status_listed(&parent.repo, dir, scan));
+        let status = s.spawn(move || git::status_of_look(&parent.repo, dir, scan));
         let head = parent
             .repo
             .worktree_head(dir)

@@ -96,11 +96,8 @@ fn read_whole(dir: BorrowedFd<'_>, name: &str, size: u64) -> rustix::io::Result<
 /// git reads (`core.autocrlf`, `core.eol`), an include of another file, or config given on the
 /// command line. A mention is enough to give up: this never parses config, it only looks.
 pub fn as_is<'a>(common_dir: &Path, mut names: impl Iterator<Item = &'a str>) -> bool {
-    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
-    let home = env("HOME").map(PathBuf::from);
-    let xdg = env("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
-        .or_else(|| home.as_ref().map(|h| h.join(".config")));
+    let home = env("HOME");
+    let xdg = env("XDG_CONFIG_HOME").or_else(|| home.as_ref().map(|h| h.join(".config")));
     let mut attributes = vec![common_dir.join("info/attributes")];
     attributes.extend(xdg.as_ref().map(|x| x.join("git/attributes")));
     attributes.extend(system_dirs().iter().map(|d| d.join("gitattributes")));
@@ -121,11 +118,6 @@ pub fn as_is<'a>(common_dir: &Path, mut names: impl Iterator<Item = &'a str>) ->
 /// The config files git reads here, the repository's last (a `config.worktree` was ruled out
 /// by the caller).
 fn config_files(common_dir: &Path, home: Option<PathBuf>, xdg: Option<PathBuf>) -> Vec<PathBuf> {
-    let env = |k: &str| {
-        std::env::var_os(k)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
     let mut files = Vec::new();
     if env("GIT_CONFIG_NOSYSTEM").is_none() {
         match env("GIT_CONFIG_SYSTEM") {
@@ -160,13 +152,21 @@ fn system_dirs() -> Vec<PathBuf> {
     dirs
 }
 
+/// A set, non-empty environment variable, as a path.
+fn env(key: &str) -> Option<PathBuf> {
+    std::env::var_os(key)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
 /// Whether a config file is absent, or mentions none of the settings that change how content
 /// is read (see [`as_is`]); an unreadable one says "maybe".
 fn config_says_nothing(path: &Path) -> bool {
     match std::fs::read(path) {
         Ok(text) => {
             let text = text.to_ascii_lowercase();
-            !["autocrlf", "eol", "attributesfile", "attr", "include"]
+            // `attr` covers `core.attributesFile` and the `[attr]` section.
+            !["autocrlf", "eol", "attr", "include"]
                 .iter()
                 .any(|w| text.windows(w.len()).any(|s| s == w.as_bytes()))
         }
