@@ -64,10 +64,15 @@ pub fn status_of_look(repo: &Repo, worktree: &Path, scan: Scan) -> Result<Status
     let proof = match scan {
         Scan::Quick => Some(false),
         Scan::Full => Some(true),
-        Scan::Listing | Scan::Quarantined => None,
+        Scan::Listing => Some(false),
+        Scan::Quarantined => None,
     };
     if !heal && let Some(st) = proof.and_then(|ignored| proven_clean(repo, worktree, ignored)) {
-        crate::timings::step("look: proven clean");
+        crate::timings::step(if st.untracked.is_empty() {
+            "look: proven clean"
+        } else {
+            "look: proven, untracked only"
+        });
         return Ok(st);
     }
     status_healing(worktree, scan, heal)

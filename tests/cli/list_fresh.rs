@@ -69,7 +69,7 @@ fn list_sees_a_same_size_edit_and_a_new_file_in_the_index_s_second() {
 }
 
 /// `git status --porcelain=v2`'s (staged, unstaged, untracked, conflicted) counts.
-fn git_counts(t: &TestEnv, s: &Path) -> (u64, u64, u64, u64) {
+pub fn git_counts(t: &TestEnv, s: &Path) -> (u64, u64, u64, u64) {
     let out = t.git(s, &["status", "--porcelain=v2", "--untracked-files=normal"]);
     let mut c = (0, 0, 0, 0);
     for line in out.lines() {
@@ -89,7 +89,7 @@ fn git_counts(t: &TestEnv, s: &Path) -> (u64, u64, u64, u64) {
 
 /// The same four counts from `status NAME --json`, and whether the look was proven clean
 /// without a `git status` (its timing step).
-fn tool_counts(t: &TestEnv, name: &str) -> ((u64, u64, u64, u64), bool) {
+pub fn tool_counts(t: &TestEnv, name: &str) -> ((u64, u64, u64, u64), bool) {
     let out = t
         .cmd(&t.repo)
         .args(["status", name, "--json"])
@@ -116,7 +116,7 @@ fn tool_counts(t: &TestEnv, name: &str) -> ((u64, u64, u64, u64), bool) {
 /// the last refresh: git compares whole seconds of the ctime, so a touch within the second
 /// of the index's stat data would leave the old nanoseconds there (and the proof, which
 /// compares them, would rightly give way to `git status`).
-fn settle(t: &TestEnv, s: &Path) {
+pub fn settle(t: &TestEnv, s: &Path) {
     t.git(s, &["reset", "-q", "--hard", "HEAD"]);
     t.git(s, &["clean", "-fdq"]);
     std::thread::sleep(std::time::Duration::from_millis(1100));

@@ -29,6 +29,7 @@ mod kill;
 mod lifecycle;
 mod linked_files;
 mod list_fresh;
+
 mod local_prod;
 mod mcp;
 mod merged;
@@ -60,5 +61,6 @@ mod shell;
 mod slots;
 mod snapshots_ui;
 mod trust;
+mod untracked_proof;
 mod volumes;
 mod zero_edit;

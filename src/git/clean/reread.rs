@@ -9,13 +9,14 @@
 //! any doubt leaves the proof to `git status`.
 
 use std::os::fd::BorrowedFd;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rustix::fs::{Mode, OFlags, openat, readlinkat};
 use rustix::io::Errno;
 
 use super::super::index_flags::Entry;
+use super::settings::{absent, config_files, config_says_nothing, env, system_dirs, xdg_config};
 
 /// Above this many bytes re-read in one proof, `git status` answers instead.
 const MAX_BYTES: u64 = 8 << 20;
@@ -96,8 +97,7 @@ fn read_whole(dir: BorrowedFd<'_>, name: &str, size: u64) -> rustix::io::Result<
 /// git reads (`core.autocrlf`, `core.eol`), an include of another file, or config given on the
 /// command line. A mention is enough to give up: this never parses config, it only looks.
 pub fn as_is<'a>(common_dir: &Path, mut names: impl Iterator<Item = &'a str>) -> bool {
-    let home = env("HOME");
-    let xdg = env("XDG_CONFIG_HOME").or_else(|| home.as_ref().map(|h| h.join(".config")));
+    let xdg = xdg_config();
     let mut attributes = vec![common_dir.join("info/attributes")];
     attributes.extend(xdg.as_ref().map(|x| x.join("git/attributes")));
     attributes.extend(system_dirs().iter().map(|d| d.join("gitattributes")));
@@ -110,71 +110,8 @@ pub fn as_is<'a>(common_dir: &Path, mut names: impl Iterator<Item = &'a str>) ->
         .iter()
         .all(|k| env(k).is_none())
         && attributes.iter().all(|p| absent(p))
-        && config_files(common_dir, home, xdg)
+        && config_files(common_dir)
             .iter()
-            .all(|p| config_says_nothing(p))
-}
-
-/// The config files git reads here, the repository's last (a `config.worktree` was ruled out
-/// by the caller).
-fn config_files(common_dir: &Path, home: Option<PathBuf>, xdg: Option<PathBuf>) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    if env("GIT_CONFIG_NOSYSTEM").is_none() {
-        match env("GIT_CONFIG_SYSTEM") {
-            Some(f) => files.push(f),
-            None => files.extend(system_dirs().iter().map(|d| d.join("gitconfig"))),
-        }
-    }
-    match env("GIT_CONFIG_GLOBAL") {
-        Some(g) => files.push(g),
-        None => {
-            files.extend(xdg.map(|x| x.join("git/config")));
-            files.extend(home.map(|h| h.join(".gitconfig")));
-        }
-    }
-    files.push(common_dir.join("config"));
-    files
-}
-
-/// Where git's system-wide files may be: `/etc`, and the `etc` of the prefix the `git` on
-/// `PATH` was installed under (`/usr/local/bin/git` reads `/usr/local/etc/gitconfig`).
-fn system_dirs() -> Vec<PathBuf> {
-    let mut dirs = vec![PathBuf::from("/etc")];
-    let git = std::env::var_os("PATH").and_then(|path| {
-        std::env::split_paths(&path)
-            .map(|d| d.join("git"))
-            .find(|g| g.is_file())
-    });
-    let prefix = git
-        .and_then(|g| std::fs::canonicalize(g).ok())
-        .and_then(|g| Some(g.parent()?.parent()?.join("etc")));
-    dirs.extend(prefix.filter(|p| p != Path::new("/usr/etc") && p != Path::new("/etc")));
-    dirs
-}
-
-/// A set, non-empty environment variable, as a path.
-fn env(key: &str) -> Option<PathBuf> {
-    std::env::var_os(key)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-}
-
-/// Whether a config file is absent, or mentions none of the settings that change how content
-/// is read (see [`as_is`]); an unreadable one says "maybe".
-fn config_says_nothing(path: &Path) -> bool {
-    match std::fs::read(path) {
-        Ok(text) => {
-            let text = text.to_ascii_lowercase();
             // `attr` covers `core.attributesFile` and the `[attr]` section.
-            !["autocrlf", "eol", "attr", "include"]
-                .iter()
-                .any(|w| text.windows(w.len()).any(|s| s == w.as_bytes()))
-        }
-        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
-    }
-}
-
-/// Whether nothing is at `path` (an unreadable place counts as something).
-fn absent(path: &Path) -> bool {
-    matches!(std::fs::symlink_metadata(path), Err(e) if e.kind() == std::io::ErrorKind::NotFound)
+            .all(|p| config_says_nothing(p, &["autocrlf", "eol", "attr", "include"]))
 }

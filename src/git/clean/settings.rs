@@ -1,0 +1,76 @@
+//! What git reads besides the tree, looked at (never parsed) by the proof: its config files,
+//! its system-wide files, the environment. Any mention of a setting that could change git's
+//! answer is enough for the proof to leave it to `git status`.
+
+use std::path::{Path, PathBuf};
+
+/// `$XDG_CONFIG_HOME`, or `$HOME/.config`, as git finds its global files there.
+pub fn xdg_config() -> Option<PathBuf> {
+    env("XDG_CONFIG_HOME").or_else(|| env("HOME").map(|h| h.join(".config")))
+}
+
+/// The config files git reads here, the repository's last (a `config.worktree` was ruled out
+/// by the caller).
+pub fn config_files(common_dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    // git reads the variable as a boolean.
+    let no_system = env("GIT_CONFIG_NOSYSTEM")
+        .is_some_and(|v| !matches!(v.to_str(), Some("0" | "false" | "no" | "off")));
+    if !no_system {
+        match env("GIT_CONFIG_SYSTEM") {
+            Some(f) => files.push(f),
+            None => files.extend(system_dirs().iter().map(|d| d.join("gitconfig"))),
+        }
+    }
+    match env("GIT_CONFIG_GLOBAL") {
+        Some(g) => files.push(g),
+        None => {
+            files.extend(xdg_config().map(|x| x.join("git/config")));
+            files.extend(env("HOME").map(|h| h.join(".gitconfig")));
+        }
+    }
+    files.push(common_dir.join("config"));
+    files
+}
+
+/// Where git's system-wide files may be: `/etc`, and the `etc` of the prefix the `git` on
+/// `PATH` was installed under (`/usr/local/bin/git` reads `/usr/local/etc/gitconfig`).
+pub fn system_dirs() -> Vec<PathBuf> {
+    let mut dirs = vec![PathBuf::from("/etc")];
+    let git = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|d| d.join("git"))
+            .find(|g| g.is_file())
+    });
+    let prefix = git
+        .and_then(|g| std::fs::canonicalize(g).ok())
+        .and_then(|g| Some(g.parent()?.parent()?.join("etc")));
+    dirs.extend(prefix.filter(|p| p != Path::new("/usr/etc") && p != Path::new("/etc")));
+    dirs
+}
+
+/// A set, non-empty environment variable, as a path.
+pub fn env(key: &str) -> Option<PathBuf> {
+    std::env::var_os(key)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+/// Whether a config file is absent, or mentions none of `words` (lower case: a setting's
+/// name, a section's); an unreadable one says "maybe".
+pub fn config_says_nothing(path: &Path, words: &[&str]) -> bool {
+    match std::fs::read(path) {
+        Ok(text) => {
+            let text = text.to_ascii_lowercase();
+            !words
+                .iter()
+                .any(|w| text.windows(w.len()).any(|s| s == w.as_bytes()))
+        }
+        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+    }
+}
+
+/// Whether nothing is at `path` (an unreadable place counts as something).
+pub fn absent(path: &Path) -> bool {
+    matches!(std::fs::symlink_metadata(path), Err(e) if e.kind() == std::io::ErrorKind::NotFound)
+}
