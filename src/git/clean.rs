@@ -28,6 +28,7 @@ use std::fs;
 use std::io::Read;
 use std::os::fd::BorrowedFd;
 use std::path::Path;
+use std::sync::OnceLock;
 use std::time::UNIX_EPOCH;
 
 use rustix::fs::{AtFlags, statat};
@@ -82,15 +83,21 @@ pub fn proven_clean(repo: &Repo, worktree: &Path, list_ignored: bool) -> Option<
     if reread && !reread::as_is(&repo.common_dir, names(&entries, &excluded)) {
         return None;
     }
-    let others_allowed = !list_ignored
-        && untracked::rules_free(&repo.common_dir, &excluded, names(&entries, &excluded));
+    // Asked at the first path nobody vouches for (a clean tree never reads the settings).
+    let rules_free = OnceLock::new();
+    let others_allowed = || {
+        *rules_free.get_or_init(|| {
+            !list_ignored
+                && untracked::rules_free(&repo.common_dir, &excluded, names(&entries, &excluded))
+        })
+    };
     let mut dirs = Dirs::default();
     for (path, e) in entries.iter() {
         dirs.add(path, e);
     }
     let pass = Pass {
         excluded: &excluded,
-        others_allowed,
+        others_allowed: &others_allowed,
         unchanged: &|fd, name, e, budget| unchanged(e, fd, name, !settled(e, written), budget),
         two_threads: entries.len() >= TWO_THREADS_FROM,
     };

@@ -2,8 +2,9 @@
 //! apply: `status` and `list` count them as `git status --untracked-files=normal` does, for
 //! every shape git names its own way (a file, a directory holding a file deep down, one
 //! holding only directories, a symlink, odd names); and wherever a rule could apply (a
-//! pattern in the exclude file, a `.gitignore`, a global excludes file) or git could see a
-//! repository, the in-process answer gives way to `git status`, with the same counts.
+//! pattern in the exclude file, a `.gitignore`, a global excludes file), names compare
+//! regardless of case (`core.ignoreCase`) or git could see a repository, the in-process
+//! answer gives way to `git status`, with the same counts.
 
 use std::fs;
 use std::path::Path;
@@ -106,16 +107,26 @@ fn left_to_git() -> Vec<(&'static str, Change)> {
         ("a file beside the tool's own in its directory", |t, s| {
             t.write(s, ".sandbox/mine.md", "m\n")
         }),
+        ("core.ignoreCase: a tracked name in other case", |t, s| {
+            t.git(&t.repo, &["config", "core.ignoreCase", "true"]);
+            t.write(s, "README.MD", "hello\n");
+            t.write(s, "SRC/lib.rs", "pub fn a() {}\n");
+        }),
     ]
 }
 
-/// Takes `global` back out of the way: the home's git files as `TestEnv` wrote them.
+/// Puts the settings the cases changed back: the home's git files as `TestEnv` wrote them,
+/// the exclude file and the repository's config.
 fn restore_home(t: &TestEnv, gitconfig: &str) {
     fs::write(t.home.join(".gitconfig"), gitconfig).expect("w");
     let _ = fs::remove_dir_all(t.home.join(".config/git"));
     let exclude = t.repo.join(".git/info/exclude");
     let text = fs::read_to_string(&exclude).expect("exclude");
     fs::write(&exclude, text.replace("*.tmp\n", "")).expect("w");
+    let _ = t
+        .git_cmd(&t.repo)
+        .args(["config", "--unset", "core.ignoreCase"])
+        .output();
 }
 
 #[test]
@@ -150,6 +161,8 @@ fn untracked_paths_are_counted_as_git_counts_them_and_any_rule_leaves_them_to_gi
         assert_eq!(got, want, "{what}: counted as git counts");
         assert_eq!(proof, None, "{what}: answered in-process");
         restore_home(&t, &gitconfig);
+        // What `git clean` leaves: a repository, and a directory its own rule ignores whole.
         fs::remove_dir_all(s.join("vendor")).ok();
+        fs::remove_dir_all(s.join("cache")).ok();
     }
 }

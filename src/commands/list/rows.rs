@@ -110,20 +110,32 @@ pub fn gather(insts: &[Instance], known: Option<&Repo>) -> Vec<Row> {
             .iter()
             .map(|&e| (e, s.spawn(move || compose::owner::running_on(e))))
             .collect();
-        let handles: Vec<_> = insts
-            .iter()
-            .zip(&has_compose)
-            .map(|(i, &compose)| {
-                let ctx = repos.get(i.parent_repo.as_path()).and_then(|r| r.as_ref());
-                s.spawn(move || row(i, ctx, compose, many))
-            })
-            .collect();
+        let row_of = |i: &Instance, compose: bool| {
+            let ctx = repos.get(i.parent_repo.as_path()).and_then(|r| r.as_ref());
+            // A row that panics shows empty, as a row of many does when its thread panics.
+            let look = std::panic::AssertUnwindSafe(|| row(i, ctx, compose, many));
+            std::panic::catch_unwind(look).unwrap_or_else(|_| empty_row(i))
+        };
+        // One row (`status`): on this thread, no spawn to pay.
+        let rows: Vec<Row> = if many {
+            let handles: Vec<_> = insts
+                .iter()
+                .zip(&has_compose)
+                .map(|(i, &compose)| s.spawn(move || row_of(i, compose)))
+                .collect();
+            (handles.into_iter().zip(insts))
+                .map(|(h, i)| h.join().unwrap_or_else(|_| empty_row(i)))
+                .collect()
+        } else {
+            insts
+                .iter()
+                .zip(&has_compose)
+                .map(|(i, &c)| row_of(i, c))
+                .collect()
+        };
         let running = answers(docker);
-        handles
-            .into_iter()
-            .zip(insts.iter().zip(&engines))
-            .map(|(h, (i, e))| {
-                let mut r = h.join().unwrap_or_else(|_| empty_row(i));
+        (rows.into_iter().zip(insts.iter().zip(&engines)))
+            .map(|(mut r, (i, e))| {
                 if r.services_up.is_some() {
                     r.services_up = running
                         .get(e)

@@ -17,9 +17,9 @@ use super::reread::Budget;
 /// What the pass over the directories checks besides their names.
 pub struct Pass<'a> {
     pub excluded: &'a Excluded,
-    /// Paths nobody vouches for may be there (they are returned); otherwise the first one
-    /// ends the pass.
-    pub others_allowed: bool,
+    /// Whether paths nobody vouches for may be there (they are returned; asked at the first
+    /// one); otherwise the first one ends the pass.
+    pub others_allowed: &'a (dyn Fn() -> bool + Sync),
     /// Whether an entry's file still is what the index holds, given the directory open as
     /// the first argument: (directory, name, entry, budget).
     pub unchanged: &'a (dyn Fn(BorrowedFd<'_>, &str, &Entry, &Budget) -> bool + Sync),
@@ -135,7 +135,7 @@ fn each(
             }
             let path = join(dir, n);
             if !p.excluded.vouches(worktree, &path) {
-                if !p.others_allowed {
+                if !(p.others_allowed)() {
                     return None;
                 }
                 others.push(path);

@@ -65,7 +65,8 @@ fn is_special(name: &str) -> bool {
 
 /// Whether no excludes file outside the tree could hold a rule: no `core.excludesFile` in any
 /// config git reads (nor an include that could set one, nor config on the command line), and
-/// no default global file (`$XDG_CONFIG_HOME/git/ignore`).
+/// no default global file (`$XDG_CONFIG_HOME/git/ignore`); and names compare as bytes (no
+/// `core.ignoreCase`).
 fn no_global_rules(common_dir: &Path) -> bool {
     ["GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT"]
         .iter()
@@ -73,7 +74,9 @@ fn no_global_rules(common_dir: &Path) -> bool {
         && xdg_config().is_none_or(|x| absent(&x.join("git/ignore")))
         && config_files(common_dir)
             .iter()
-            .all(|p| config_says_nothing(p, &["excludesfile", "include"]))
+            // `core.ignoreCase` matches names regardless of case: `README.MD` is the tracked
+            // `README.md` to git, and a `.GIT` directory is skipped.
+            .all(|p| config_says_nothing(p, &["excludesfile", "include", "ignorecase"]))
 }
 
 /// Whether directory `dir` holds a file or a symlink at any depth (`Some(false)`: only
