@@ -1,7 +1,8 @@
 //! `list`, `status` and `path`: what each sandbox holds, gathered in parallel.
 //!
 //! Per sandbox: one `git status --porcelain=v2 --branch` (dirty counts and ahead/behind in one
-//! spawn; for `status` of a small settled tree, a proof of a clean one instead, `git/clean.rs`)
+//! spawn; for a small tree, a proof in-process that it is clean but for any untracked paths,
+//! `git/clean.rs`)
 //! and, unless HEAD is a remote-tracking tip, the unpushed count walked in-process on the
 //! commit-graph while it runs (`list/look.rs`), on all sandboxes at once; plus one `docker ps`
 //! for all of them when any has a compose file.

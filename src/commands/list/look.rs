@@ -1,9 +1,9 @@
 //! One sandbox's git look for `list` and `status`: its status on a thread of its own (one `git
-//! status` spawn; for `status` of a small settled tree, proven clean in-process by
-//! `git/clean.rs`), and while it runs,
-//! in-process, the answers that read only the repository: the unpushed count (the
-//! commit-graph's walk, `git/graph.rs`), the integration verdict of the HEAD read beside it,
-//! and the default branch, once per repository and only when a row needs it.
+//! status` spawn; for a small tree, proven in-process by `git/clean.rs`: clean but for any
+//! untracked paths), and while it runs, in-process, the answers that read only the
+//! repository: the unpushed count (the commit-graph's walk, `git/graph.rs`), the integration
+//! verdict of the HEAD read beside it, and the default branch, once per repository and only
+//! when a row needs it.
 //!
 //! The count and the verdict are for the HEAD (and branch) read beside the status. When the
 //! status reports another one (a commit or a checkout between the two reads), both are
