@@ -105,28 +105,21 @@ impl<'a> Walker<'a> {
             return;
         };
         let mut any = false;
+        // Each entry's relative path, built in one buffer (owned only where it is kept).
+        let mut sub = String::new();
         for e in rd.flatten() {
             any = true;
             let raw = e.file_name();
-            let name = raw.to_string_lossy().into_owned();
-            if raw.to_str().is_none() {
-                if let Ok(m) = e.metadata() {
-                    let rel_raw = [rel.as_bytes(), b"/", raw.as_encoded_bytes()].concat();
-                    self.stamp.add(&rel_raw, &m, true, self.rules.since);
-                }
-                let shown = if rel.is_empty() {
-                    name
-                } else {
-                    format!("{rel}/{name}")
-                };
-                self.found.unreadable_names.push(shown);
+            let Some(name) = raw.to_str() else {
+                self.unreadable(rel, &e);
                 continue;
-            }
-            let sub = if rel.is_empty() {
-                name
-            } else {
-                format!("{rel}/{name}")
             };
+            sub.clear();
+            if !rel.is_empty() {
+                sub.push_str(rel);
+                sub.push('/');
+            }
+            sub.push_str(name);
             // The entry's own stat, relative to its directory (no path walk from the root).
             let Ok(meta) = e.metadata() else {
                 continue;
@@ -136,16 +129,32 @@ impl<'a> Walker<'a> {
                     .add(sub.as_bytes(), &meta, true, self.rules.since);
                 continue;
             }
-            self.entry(e.path(), sub, &meta);
+            self.entry(dir, name, &sub, &meta);
         }
         if !any && !rel.is_empty() {
             self.found.empty_dirs.push(rel.to_string());
         }
     }
 
-    fn entry(&mut self, path: PathBuf, rel: String, meta: &fs::Metadata) {
+    /// An entry whose name is not UTF-8: stamped by its raw bytes, and listed (lossily).
+    fn unreadable(&mut self, rel: &str, e: &fs::DirEntry) {
+        let raw = e.file_name();
+        if let Ok(m) = e.metadata() {
+            let rel_raw = [rel.as_bytes(), b"/", raw.as_encoded_bytes()].concat();
+            self.stamp.add(&rel_raw, &m, true, self.rules.since);
+        }
+        let name = raw.to_string_lossy();
+        self.found.unreadable_names.push(if rel.is_empty() {
+            name.into_owned()
+        } else {
+            format!("{rel}/{name}")
+        });
+    }
+
+    /// Entry `name` of directory `dir`, at `rel` from the root.
+    fn entry(&mut self, dir: &Path, name: &str, rel: &str, meta: &fs::Metadata) {
         let r = self.rules;
-        let skipped = r.skip.contains(&rel);
+        let skipped = r.skip.iter().any(|s| s == rel);
         self.stamp.add(rel.as_bytes(), meta, !skipped, r.since);
         if skipped {
             return;
@@ -155,12 +164,14 @@ impl<'a> Walker<'a> {
             return;
         }
         if meta.dev() != r.dev {
-            self.found.mounts.push(rel);
+            self.found.mounts.push(rel.to_string());
             return;
         }
         let perm = meta.permissions().mode() & 0o7777;
         if ft.is_dir() {
+            let path = dir.join(name);
             if let Some(kind) = repo_kind(&path) {
+                let rel = rel.to_string();
                 match kind {
                     RepoKind::Nested => self.found.nested_repos.push(rel),
                     RepoKind::Worktree => self.found.worktrees.push(rel),
@@ -169,17 +180,17 @@ impl<'a> Walker<'a> {
                 return;
             }
             if perm != r.exec_mode {
-                self.found.odd_modes.push(rel.clone());
+                self.found.odd_modes.push(rel.to_string());
             }
-            self.subdirs.push((path, rel));
+            self.subdirs.push((path, rel.to_string()));
         } else if ft.is_file() {
             let exec = perm & 0o100 != 0;
             let want = if exec { r.exec_mode } else { r.file_mode };
             if perm != want {
-                self.found.odd_modes.push(rel);
+                self.found.odd_modes.push(rel.to_string());
             }
         } else if ft.is_fifo() || ft.is_socket() || ft.is_block_device() || ft.is_char_device() {
-            self.found.specials.push(rel);
+            self.found.specials.push(rel.to_string());
         }
     }
 }
