@@ -89,7 +89,14 @@ pub fn git_counts(t: &TestEnv, s: &Path) -> (u64, u64, u64, u64) {
 
 /// The same four counts from `status NAME --json`, and whether the look was proven clean
 /// without a `git status` (its timing step).
-pub fn tool_counts(t: &TestEnv, name: &str) -> ((u64, u64, u64, u64), bool) {
+fn tool_counts(t: &TestEnv, name: &str) -> ((u64, u64, u64, u64), bool) {
+    let (counts, proof) = tool_look(t, name);
+    (counts, proof == Some("look: proven clean"))
+}
+
+/// The four counts from `status NAME --json`, and which in-process proof answered (its
+/// timing step), if one did.
+pub fn tool_look(t: &TestEnv, name: &str) -> ((u64, u64, u64, u64), Option<&'static str>) {
     let out = t
         .cmd(&t.repo)
         .args(["status", name, "--json"])
@@ -104,10 +111,13 @@ pub fn tool_counts(t: &TestEnv, name: &str) -> ((u64, u64, u64, u64), bool) {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     let d = &v["sandbox"]["dirty"];
     let n = |k: &str| d[k].as_u64().expect("count");
-    let proven = String::from_utf8_lossy(&out.stderr).contains("proven clean");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let proof = ["look: proven clean", "look: proven, untracked only"]
+        .into_iter()
+        .find(|p| err.contains(p));
     (
         (n("staged"), n("unstaged"), n("untracked"), n("conflicted")),
-        proven,
+        proof,
     )
 }
 

@@ -10,32 +10,9 @@ use std::fs;
 use std::path::Path;
 
 use crate::common::TestEnv;
-use crate::list_fresh::{git_counts, settle};
+use crate::list_fresh::{git_counts, settle, tool_look};
 
 type Change = fn(&TestEnv, &Path);
-
-/// `status NAME --json`'s (staged, unstaged, untracked, conflicted) counts, and which proof
-/// answered (the look's timing step), if one did.
-fn tool_look(t: &TestEnv, name: &str) -> ((u64, u64, u64, u64), Option<&'static str>) {
-    let out = t
-        .cmd(&t.repo)
-        .args(["status", name, "--json"])
-        .env("GIT_SANDBOX_TIMINGS", "1")
-        .output()
-        .expect("status");
-    assert!(out.status.success());
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    let d = &v["sandbox"]["dirty"];
-    let n = |k: &str| d[k].as_u64().expect("count");
-    let err = String::from_utf8_lossy(&out.stderr);
-    let proof = ["look: proven clean", "look: proven, untracked only"]
-        .into_iter()
-        .find(|p| err.contains(p));
-    (
-        (n("staged"), n("unstaged"), n("untracked"), n("conflicted")),
-        proof,
-    )
-}
 
 /// Shapes of untracked paths the proof names itself.
 fn named_in_process() -> Vec<(&'static str, Change)> {

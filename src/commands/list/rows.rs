@@ -94,16 +94,8 @@ pub fn gather(insts: &[Instance], known: Option<&Repo>) -> Vec<Row> {
                 .is_some_and(|p| compose::has_file(&i.path, &p.cfg))
         })
         .collect();
-    // One `docker ps` per engine the stacks run on (one, the local engine, for most users).
     let engines: Vec<Engine> = insts.iter().map(engine::of).collect();
-    let mut wanted: Vec<&Engine> = engines
-        .iter()
-        .zip(&has_compose)
-        .filter(|(_, c)| **c)
-        .map(|(e, _)| e)
-        .collect();
-    wanted.sort_by(|a, b| a.endpoint.cmp(&b.endpoint));
-    wanted.dedup();
+    let wanted = engines_asked(&engines, &has_compose);
     let many = insts.len() > 1;
     std::thread::scope(|s| {
         let docker: Vec<_> = wanted
@@ -149,6 +141,20 @@ pub fn gather(insts: &[Instance], known: Option<&Repo>) -> Vec<Row> {
             })
             .collect()
     })
+}
+
+/// The engines to ask with one `docker ps` each: those the stacks with a compose file run on
+/// (one, the local engine, for most users).
+fn engines_asked<'a>(engines: &'a [Engine], has_compose: &[bool]) -> Vec<&'a Engine> {
+    let mut wanted: Vec<&Engine> = engines
+        .iter()
+        .zip(has_compose)
+        .filter(|(_, c)| **c)
+        .map(|(e, _)| e)
+        .collect();
+    wanted.sort_by(|a, b| a.endpoint.cmp(&b.endpoint));
+    wanted.dedup();
+    wanted
 }
 
 /// Each parent repo's look (its config), and the config errors of those whose
