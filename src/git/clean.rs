@@ -34,7 +34,7 @@ use std::time::UNIX_EPOCH;
 use rustix::fs::{AtFlags, statat};
 
 use super::index_flags::{Entry, each_entry, extension};
-use super::{AdminHead, Repo, Status, gitfile_target};
+use super::{AdminHead, Repo, Scan, Status, gitfile_target};
 
 mod dirs;
 mod reread;
@@ -60,12 +60,18 @@ const TWO_THREADS_FROM: usize = 128;
 /// The status of a linked worktree whose tracked files are proven clean, or `None` when it
 /// cannot be proven here. The cheap checks come first, so a tree with an ignored directory
 /// costs a few `readdir`s before `git status` runs, not an `lstat` of every entry.
-/// `list_ignored`: the ignored files listed as `rm`'s full look lists them
+/// `Scan::Full`: the ignored files listed as `rm`'s full look lists them
 /// (`--untracked-files=all --ignored=matching`): the paths `info/exclude` names that exist,
 /// each a file or a symlink (one naming a directory leaves the look to `git status`), and no
 /// untracked path. Otherwise the untracked paths are named as `--untracked-files=normal`
-/// names them, where no ignore rule could apply (`untracked.rs`).
-pub fn proven_clean(repo: &Repo, worktree: &Path, list_ignored: bool) -> Option<Status> {
+/// names them, where no ignore rule could apply (`untracked.rs`). Never for a quarantined
+/// tree.
+pub fn proven_clean(repo: &Repo, worktree: &Path, scan: Scan) -> Option<Status> {
+    let list_ignored = match scan {
+        Scan::Quick | Scan::Listing => false,
+        Scan::Full => true,
+        Scan::Quarantined => return None,
+    };
     let admin = gitfile_target(worktree)?;
     let index = admin.join("index");
     if entry_count(&index)? > MAX_ENTRIES {
@@ -99,7 +105,8 @@ pub fn proven_clean(repo: &Repo, worktree: &Path, list_ignored: bool) -> Option<
         excluded: &excluded,
         others_allowed: &others_allowed,
         unchanged: &|fd, name, e, budget| unchanged(e, fd, name, !settled(e, written), budget),
-        two_threads: entries.len() >= TWO_THREADS_FROM,
+        // `list`'s rows already run side by side.
+        two_threads: scan != Scan::Listing && entries.len() >= TWO_THREADS_FROM,
     };
     let others = dirs.pass(worktree, &pass)?;
     let untracked = untracked::shown(worktree, others, &excluded)?;

@@ -7,8 +7,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::git::Repo;
 use crate::git::test_git as git;
+use crate::git::{Repo, Scan};
 
 /// A repository with files at the top and in directories, a settled linked worktree `wt` on
 /// branch `feat` (every file's mtime 100 s back, the index written after), and its
@@ -69,7 +69,7 @@ fn settle(wt: &Path) {
 
 fn proven_clean(wt: &Path) -> Option<crate::git::Status> {
     let repo = Repo::discover(wt).expect("repo");
-    super::proven_clean(&repo, wt, false)
+    super::proven_clean(&repo, wt, Scan::Quick)
 }
 
 fn git_clean(wt: &Path) -> bool {
@@ -357,15 +357,15 @@ fn with_ignored_files_the_proof_lists_what_rms_git_status_lists() {
         .expect("git status");
     let git = crate::git::status::parse(&out.stdout);
     assert!(git.is_clean());
-    let proof = super::proven_clean(&repo, &wt, true).expect("proven");
+    let proof = super::proven_clean(&repo, &wt, Scan::Full).expect("proven");
     assert_eq!(proof.ignored, git.ignored);
     assert_eq!(proof.ignored.len(), 3, "{:?}", proof.ignored);
     fs::remove_file(wt.join("secret.key")).expect("rm");
     fs::create_dir(wt.join("secret.key")).expect("dir");
     fs::write(wt.join("secret.key/inside"), "i\n").expect("w");
-    assert!(super::proven_clean(&repo, &wt, true).is_none());
+    assert!(super::proven_clean(&repo, &wt, Scan::Full).is_none());
     assert!(
-        super::proven_clean(&repo, &wt, false).is_some(),
+        super::proven_clean(&repo, &wt, Scan::Quick).is_some(),
         "the quick look vouches for it"
     );
 }

@@ -61,12 +61,7 @@ impl Status {
 /// always asks git ([`status`]).
 pub fn status_of_look(repo: &Repo, worktree: &Path, scan: Scan) -> Result<Status> {
     let heal = super::needs_heal(worktree);
-    let proof = match scan {
-        Scan::Quick | Scan::Listing => Some(false),
-        Scan::Full => Some(true),
-        Scan::Quarantined => None,
-    };
-    if !heal && let Some(st) = proof.and_then(|ignored| proven_clean(repo, worktree, ignored)) {
+    if !heal && let Some(st) = proven_clean(repo, worktree, scan) {
         crate::timings::step(if st.untracked.is_empty() {
             "look: proven clean"
         } else {
@@ -112,7 +107,7 @@ use super::clean::proven_clean;
 
 /// Elsewhere, `git status` answers every time.
 #[cfg(not(target_os = "linux"))]
-fn proven_clean(_: &Repo, _: &Path, _: bool) -> Option<Status> {
+fn proven_clean(_: &Repo, _: &Path, _: Scan) -> Option<Status> {
     None
 }
 
