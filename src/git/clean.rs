@@ -42,6 +42,7 @@ mod settings;
 mod untracked;
 use dirs::{Dirs, Excluded, Pass};
 use reread::Budget;
+use settings::Configs;
 
 /// The blob id of the empty file: an entry of size 0 with another id was smudged by git
 /// (racily clean when written) and must be read again.
@@ -85,16 +86,19 @@ pub fn proven_clean(repo: &Repo, worktree: &Path, scan: Scan) -> Option<Status> 
     if cache_tree_root(&rest)? != (entries.len(), tree) {
         return None;
     }
+    // The config files, read once and only if a question needs them (a settled clean tree
+    // never does).
+    let configs = OnceLock::new();
+    let configs = || configs.get_or_init(|| Configs::read(&repo.common_dir));
     let reread = entries.iter().any(|(_, e)| !settled(e, written));
-    if reread && !reread::as_is(&repo.common_dir, names(&entries, &excluded)) {
+    if reread && !reread::as_is(&repo.common_dir, configs(), names(&entries, &excluded)) {
         return None;
     }
-    // Asked at the first path nobody vouches for (a clean tree never reads the settings).
+    // Asked at the first path nobody vouches for.
     let rules_free = OnceLock::new();
     let others_allowed = || {
         *rules_free.get_or_init(|| {
-            !list_ignored
-                && untracked::rules_free(&repo.common_dir, &excluded, names(&entries, &excluded))
+            !list_ignored && untracked::rules_free(configs(), &excluded, names(&entries, &excluded))
         })
     };
     let mut dirs = Dirs::default();

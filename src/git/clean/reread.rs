@@ -16,7 +16,7 @@ use rustix::fs::{Mode, OFlags, openat, readlinkat};
 use rustix::io::Errno;
 
 use super::super::index_flags::Entry;
-use super::settings::{absent, config_files, config_says_nothing, env, system_dirs, xdg_config};
+use super::settings::{Configs, absent, env, system_dirs, xdg_config};
 
 /// Above this many bytes re-read in one proof, `git status` answers instead.
 const MAX_BYTES: u64 = 8 << 20;
@@ -96,22 +96,18 @@ fn read_whole(dir: BorrowedFd<'_>, name: &str, size: u64) -> rustix::io::Result<
 /// named by `attr.tree` or `GIT_ATTR_SOURCE`), and no line-ending setting in any config file
 /// git reads (`core.autocrlf`, `core.eol`), an include of another file, or config given on the
 /// command line. A mention is enough to give up: this never parses config, it only looks.
-pub fn as_is<'a>(common_dir: &Path, mut names: impl Iterator<Item = &'a str>) -> bool {
+pub fn as_is<'a>(
+    common_dir: &Path,
+    configs: &Configs,
+    mut names: impl Iterator<Item = &'a str>,
+) -> bool {
     let xdg = xdg_config();
     let mut attributes = vec![common_dir.join("info/attributes")];
     attributes.extend(xdg.as_ref().map(|x| x.join("git/attributes")));
     attributes.extend(system_dirs().iter().map(|d| d.join("gitattributes")));
     !names.any(|n| n.rsplit('/').next() == Some(".gitattributes"))
-        && [
-            "GIT_ATTR_SOURCE",
-            "GIT_CONFIG_PARAMETERS",
-            "GIT_CONFIG_COUNT",
-        ]
-        .iter()
-        .all(|k| env(k).is_none())
+        && env("GIT_ATTR_SOURCE").is_none()
         && attributes.iter().all(|p| absent(p))
-        && config_files(common_dir)
-            .iter()
-            // `attr` covers `core.attributesFile` and the `[attr]` section.
-            .all(|p| config_says_nothing(p, &["autocrlf", "eol", "attr", "include"]))
+        // `attr` covers `core.attributesFile` and the `[attr]` section.
+        && configs.say_nothing_of(&["autocrlf", "eol", "attr", "include"])
 }

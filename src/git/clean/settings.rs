@@ -11,7 +11,7 @@ pub fn xdg_config() -> Option<PathBuf> {
 
 /// The config files git reads here, the repository's last (a `config.worktree` was ruled out
 /// by the caller).
-pub fn config_files(common_dir: &Path) -> Vec<PathBuf> {
+fn config_files(common_dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     // git reads the variable as a boolean.
     let no_system = env("GIT_CONFIG_NOSYSTEM")
@@ -56,17 +56,45 @@ pub fn env(key: &str) -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
-/// Whether a config file is absent, or mentions none of `words` (lower case: a setting's
-/// name, a section's); an unreadable one says "maybe".
-pub fn config_says_nothing(path: &Path, words: &[&str]) -> bool {
-    match std::fs::read(path) {
-        Ok(text) => {
-            let text = text.to_ascii_lowercase();
-            !words
-                .iter()
-                .any(|w| text.windows(w.len()).any(|s| s == w.as_bytes()))
+/// The config files git reads here ([`config_files`]), each read once for all of a proof's
+/// questions, and whether config came on the command line (`git -c`, in the environment).
+pub struct Configs {
+    /// Each file's text, lower case (an absent file: empty); `None` for one that exists but
+    /// cannot be read, which says "maybe".
+    texts: Vec<Option<Vec<u8>>>,
+    command_line: bool,
+}
+
+impl Configs {
+    pub fn read(common_dir: &Path) -> Configs {
+        let texts = config_files(common_dir)
+            .iter()
+            .map(|p| match std::fs::read(p) {
+                Ok(text) => Some(text.to_ascii_lowercase()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some(Vec::new()),
+                Err(_) => None,
+            })
+            .collect();
+        let command_line = ["GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT"]
+            .iter()
+            .any(|k| env(k).is_some());
+        Configs {
+            texts,
+            command_line,
         }
-        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+    }
+
+    /// Whether no config came on the command line and no file mentions any of `words` (lower
+    /// case: a setting's name, a section's).
+    pub fn say_nothing_of(&self, words: &[&str]) -> bool {
+        !self.command_line
+            && self.texts.iter().all(|t| {
+                t.as_ref().is_some_and(|text| {
+                    !words
+                        .iter()
+                        .any(|w| text.windows(w.len()).any(|s| s == w.as_bytes()))
+                })
+            })
     }
 }
 

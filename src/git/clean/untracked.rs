@@ -17,19 +17,19 @@ use std::fs;
 use std::path::Path;
 
 use super::dirs::Excluded;
-use super::settings::{absent, config_files, config_says_nothing, env, xdg_config};
+use super::settings::{Configs, absent, xdg_config};
 
 /// Whether no ignore rule could apply to a path the index does not have (and the exclude
 /// file does not name): every rule of `info/exclude` literal, no `.gitignore` among `names`
 /// (the index's paths), and none outside the tree ([`no_global_rules`]).
 pub fn rules_free<'a>(
-    common_dir: &Path,
+    configs: &Configs,
     excluded: &Excluded,
     mut names: impl Iterator<Item = &'a str>,
 ) -> bool {
     excluded.only_literal
         && !names.any(|n| is_special(n.rsplit('/').next().unwrap_or(n)))
-        && no_global_rules(common_dir)
+        && no_global_rules(configs)
 }
 
 /// `others` (paths the index does not have and nobody vouches for, sorted, where
@@ -67,16 +67,11 @@ fn is_special(name: &str) -> bool {
 /// config git reads (nor an include that could set one, nor config on the command line), and
 /// no default global file (`$XDG_CONFIG_HOME/git/ignore`); and names compare as bytes (no
 /// `core.ignoreCase`).
-fn no_global_rules(common_dir: &Path) -> bool {
-    ["GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT"]
-        .iter()
-        .all(|k| env(k).is_none())
-        && xdg_config().is_none_or(|x| absent(&x.join("git/ignore")))
-        && config_files(common_dir)
-            .iter()
-            // `core.ignoreCase` matches names regardless of case: `README.MD` is the tracked
-            // `README.md` to git, and a `.GIT` directory is skipped.
-            .all(|p| config_says_nothing(p, &["excludesfile", "include", "ignorecase"]))
+fn no_global_rules(configs: &Configs) -> bool {
+    xdg_config().is_none_or(|x| absent(&x.join("git/ignore")))
+        // `core.ignoreCase` matches names regardless of case: `README.MD` is the tracked
+        // `README.md` to git, and a `.GIT` directory is skipped.
+        && configs.say_nothing_of(&["excludesfile", "include", "ignorecase"])
 }
 
 /// Whether directory `dir` holds a file or a symlink at any depth (`Some(false)`: only
