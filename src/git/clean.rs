@@ -38,11 +38,10 @@ use super::{AdminHead, Repo, Scan, Status, gitfile_target};
 
 mod dirs;
 mod reread;
-mod settings;
 mod untracked;
+use super::settings::Configs;
 use dirs::{Dirs, Excluded, Pass};
 use reread::Budget;
-use settings::Configs;
 
 /// The blob id of the empty file: an entry of size 0 with another id was smudged by git
 /// (racily clean when written) and must be read again.
@@ -59,8 +58,9 @@ const MAX_ENTRIES: u32 = 5_000;
 const TWO_THREADS_FROM: usize = 128;
 
 /// The status of a linked worktree whose tracked files are proven clean, or `None` when it
-/// cannot be proven here. The cheap checks come first, so a tree with an ignored directory
-/// costs a few `readdir`s before `git status` runs, not an `lstat` of every entry.
+/// cannot be proven here. The checks of the index come before the tree's, and the pass over the
+/// directories stops at the first that fails (a tree with an ignored directory, where no
+/// untracked path may be named, stops where it lists it).
 /// `Scan::Full`: the ignored files listed as `rm`'s full look lists them
 /// (`--untracked-files=all --ignored=matching`): the paths `info/exclude` names that exist,
 /// each a file or a symlink (one naming a directory leaves the look to `git status`), and no
@@ -169,6 +169,11 @@ impl Entries {
             (path, e)
         })
     }
+}
+
+/// The last component of a `/`-separated path.
+fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
 }
 
 /// Every path git could read attributes from in the tree: the entries and the ignored paths

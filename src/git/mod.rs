@@ -45,6 +45,7 @@ mod racy;
 mod reach;
 mod reader;
 mod remotes;
+mod settings;
 mod snapshot;
 mod spawn;
 mod state;
@@ -64,6 +65,7 @@ pub use operation::in_progress as operation_in_progress;
 pub use racy::{enable_untracked_cache, needs_heal};
 pub use reach::prefetch_graph;
 pub use remotes::{branch_on_remote, remote_refs_of};
+pub use settings::{config_files, xdg_config};
 pub use snapshot::{apply_snapshot, snapshot, snapshot_of_clean};
 pub use spawn::{
     check, git_cmd, git_cmd_guarded, run, run_guarded, run_with_stdin, without_git_env,

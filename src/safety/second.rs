@@ -73,26 +73,15 @@ fn identity(p: &Path) -> Option<[i64; 7]> {
 fn git_files(s: &Subject) -> Vec<PathBuf> {
     let admin = s.repo.admin_dir(s.inst.admin());
     let common = &s.repo.common_dir;
-    let home = std::env::var_os("HOME").map(PathBuf::from);
-    let xdg = std::env::var_os("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
-        .or_else(|| home.as_ref().map(|h| h.join(".config")));
-    let global = std::env::var_os("GIT_CONFIG_GLOBAL")
-        .map(PathBuf::from)
-        .or_else(|| home.as_ref().map(|h| h.join(".gitconfig")));
     let mut v = vec![
         admin.join("index"),
         admin.join("HEAD"),
         admin.join("config.worktree"),
-        common.join("config"),
         common.join("info").join("exclude"),
-        PathBuf::from("/etc/gitconfig"),
     ];
-    v.extend(global);
-    if let Some(x) = xdg {
-        v.push(x.join("git").join("config"));
-        v.push(x.join("git").join("ignore"));
-    }
+    // The config files git reads (system, global, the repository's), and the global ignore file.
+    v.extend(git::config_files(common));
+    v.extend(git::xdg_config().map(|x| x.join("git").join("ignore")));
     v
 }
 

@@ -16,7 +16,8 @@ use rustix::fs::{Mode, OFlags, openat, readlinkat};
 use rustix::io::Errno;
 
 use super::super::index_flags::Entry;
-use super::settings::{Configs, absent, env, system_dirs, xdg_config};
+use super::super::settings::{Configs, absent, env, system_dirs, xdg_config};
+use super::file_name;
 
 /// Above this many bytes re-read in one proof, `git status` answers instead.
 const MAX_BYTES: u64 = 8 << 20;
@@ -105,7 +106,7 @@ pub fn as_is<'a>(
     let mut attributes = vec![common_dir.join("info/attributes")];
     attributes.extend(xdg.as_ref().map(|x| x.join("git/attributes")));
     attributes.extend(system_dirs().iter().map(|d| d.join("gitattributes")));
-    !names.any(|n| n.rsplit('/').next() == Some(".gitattributes"))
+    !names.any(|n| file_name(n) == ".gitattributes")
         && env("GIT_ATTR_SOURCE").is_none()
         && attributes.iter().all(|p| absent(p))
         // `attr` covers `core.attributesFile` and the `[attr]` section.

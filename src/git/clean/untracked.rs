@@ -16,8 +16,9 @@
 use std::fs;
 use std::path::Path;
 
+use super::super::settings::{Configs, absent, xdg_config};
 use super::dirs::Excluded;
-use super::settings::{Configs, absent, xdg_config};
+use super::file_name;
 
 /// Whether no ignore rule could apply to a path the index does not have (and the exclude
 /// file does not name): every rule of `info/exclude` literal, no `.gitignore` among `names`
@@ -27,9 +28,7 @@ pub fn rules_free<'a>(
     excluded: &Excluded,
     mut names: impl Iterator<Item = &'a str>,
 ) -> bool {
-    excluded.only_literal
-        && !names.any(|n| is_special(n.rsplit('/').next().unwrap_or(n)))
-        && no_global_rules(configs)
+    excluded.only_literal && !names.any(|n| is_special(file_name(n))) && no_global_rules(configs)
 }
 
 /// `others` (paths the index does not have and nobody vouches for, sorted, where
@@ -41,7 +40,7 @@ pub fn shown(worktree: &Path, others: Vec<String>, excluded: &Excluded) -> Optio
             l.strip_prefix(path.as_str())
                 .is_some_and(|rest| rest.starts_with('/'))
         });
-        if under_literal || is_special(path.rsplit('/').next().unwrap_or(&path)) {
+        if under_literal || is_special(file_name(&path)) {
             return None;
         }
         let m = fs::symlink_metadata(worktree.join(&path)).ok()?;

@@ -1,6 +1,7 @@
-//! What git reads besides the tree, looked at (never parsed) by the proof: its config files,
-//! its system-wide files, the environment. Any mention of a setting that could change git's
-//! answer is enough for the proof to leave it to `git status`.
+//! What git reads besides the tree: its config files, its system-wide files, the environment.
+//! The proof (`clean.rs`) looks at them, never parsing: any mention of a setting that could
+//! change git's answer is enough to leave it to `git status`. `rm`'s quick second look
+//! (`safety/second.rs`) checks the same files did not change between its two looks.
 
 use std::path::{Path, PathBuf};
 
@@ -11,7 +12,7 @@ pub fn xdg_config() -> Option<PathBuf> {
 
 /// The config files git reads here, the repository's last (a `config.worktree` was ruled out
 /// by the caller).
-fn config_files(common_dir: &Path) -> Vec<PathBuf> {
+pub fn config_files(common_dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     // git reads the variable as a boolean.
     let no_system = env("GIT_CONFIG_NOSYSTEM")
