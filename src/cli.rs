@@ -6,11 +6,13 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod hooks;
+mod lazy;
 mod sandbox;
 mod seed;
 mod services;
 
 pub use hooks::*;
+pub use lazy::Lazy;
 pub use sandbox::*;
 pub use seed::*;
 pub use services::*;
@@ -54,78 +56,78 @@ pub enum Color {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Make a sandbox: branch, worktree, slot, ports, env file.
-    New(NewArgs),
+    New(Lazy<NewArgs>),
     /// List sandboxes with their state.
     #[command(visible_alias = "ls")]
-    List(ListArgs),
+    List(Lazy<ListArgs>),
     /// Show one sandbox in detail.
-    Status(StatusArgs),
+    Status(Lazy<StatusArgs>),
     /// Print a sandbox's path (for `cd "$(git sandbox path NAME)"`).
-    Path(NameArg),
+    Path(Lazy<NameArg>),
     /// Run the project's [commands] setup in a sandbox again.
-    Setup(SetupArgs),
+    Setup(Lazy<SetupArgs>),
     /// Copy `copy = [...]` and `.worktreeinclude` files into a sandbox again: only what is
     /// missing there (a file the sandbox has is never overwritten).
-    Copy(CopyArgs),
+    Copy(Lazy<CopyArgs>),
     /// Approve what this repo's .sandbox.toml asks for (commands, path, disposable, copy) so it
     /// applies; --show, --revoke.
-    Trust(TrustArgs),
+    Trust(Lazy<TrustArgs>),
     /// Remove a sandbox without losing work.
-    Rm(RmArgs),
+    Rm(Lazy<RmArgs>),
     /// Rename a sandbox: its directory moves to the path for NEW (branch and id stay).
-    Mv(MvArgs),
+    Mv(Lazy<MvArgs>),
     /// Bring back a removed sandbox as it was (any rm records what restore needs).
-    Restore(RestoreArgs),
+    Restore(Lazy<RestoreArgs>),
     /// Saved states of removed sandboxes.
     #[command(subcommand)]
-    Trash(TrashCommand),
+    Trash(Lazy<TrashCommand>),
     /// Repair: finish interrupted operations, drop entries whose directory vanished, sweep trash.
-    Prune(PruneArgs),
+    Prune(Lazy<PruneArgs>),
     /// Print a sandbox's environment.
-    Env(EnvArgs),
+    Env(Lazy<EnvArgs>),
     /// Run a command inside a sandbox with its environment.
-    Exec(ExecArgs),
+    Exec(Lazy<ExecArgs>),
     /// Start the sandbox's compose stack.
-    Up(UpArgs),
+    Up(Lazy<UpArgs>),
     /// Stop the sandbox's compose stack.
-    Down(DownArgs),
+    Down(Lazy<DownArgs>),
     /// Show the sandbox's service logs.
-    Logs(LogsArgs),
+    Logs(Lazy<LogsArgs>),
     /// List the sandbox's containers.
-    Ps(OptNameArg),
+    Ps(Lazy<OptNameArg>),
     /// Run any docker compose command for the sandbox (its project, env file and compose file).
     #[command(override_usage = "git sandbox compose [NAME] [--] COMPOSE_ARGS...")]
-    Compose(ComposeArgs),
+    Compose(Lazy<ComposeArgs>),
     /// Copy the main checkout's (or local-prod's) volumes named by `[compose] seed` into the
     /// sandbox's own; --reset replaces them (the old data kept), --undo puts it back.
-    Seed(SeedArgs),
+    Seed(Lazy<SeedArgs>),
     /// List a sandbox's volumes: size, seeded from where and when, saved copies.
-    Volumes(VolumesArgs),
+    Volumes(Lazy<VolumesArgs>),
     /// Print the compose file rendered for the sandbox (its ports, its own names), or with
     /// --explain what the rendering rewrote.
     #[command(name = "compose-file")]
-    ComposeFile(ComposeFileArgs),
+    ComposeFile(Lazy<ComposeFileArgs>),
     /// Register a worktree made by hand as a sandbox (a slot and an env file).
-    Adopt(AdoptArgs),
+    Adopt(Lazy<AdoptArgs>),
     /// Show the port plan and which ports are busy now.
-    Ports(PortsArgs),
+    Ports(Lazy<PortsArgs>),
     /// The Docker engines the sandboxes' stacks run on: each one's sandboxes and busy ports.
-    Engines(EnginesArgs),
+    Engines(Lazy<EnginesArgs>),
     /// The slot-0 singleton that runs the real stack.
     #[command(subcommand, name = "local-prod")]
-    LocalProd(LocalProdCommand),
+    LocalProd(Lazy<LocalProdCommand>),
     /// Install, remove or inspect the optional git hooks.
     #[command(subcommand)]
-    Hooks(HooksCommand),
+    Hooks(Lazy<HooksCommand>),
     /// Run a hook handler (called by the installed hook shims).
     #[command(subcommand, hide = true)]
-    Hook(HookCommand),
+    Hook(Lazy<HookCommand>),
     /// Coding agents' worktree hooks (Claude Code): JSON on stdin, the path on stdout.
     #[command(subcommand)]
-    AgentHook(AgentHookCommand),
+    AgentHook(Lazy<AgentHookCommand>),
     /// Install the worktree hooks into a coding agent's settings.
     #[command(subcommand)]
-    AgentSetup(AgentSetupCommand),
+    AgentSetup(Lazy<AgentSetupCommand>),
     /// Serve the Model Context Protocol over stdio: tools create, list, status, remove (a dry
     /// run first, never forced), up, down, logs and urls, for any agent that speaks MCP.
     Mcp,
@@ -176,12 +178,18 @@ pub enum Command {
     Sweep { dir: PathBuf },
 }
 
+/// The whole command tree, every command's arguments defined ([`Lazy`] defers them): for what
+/// reads the tree rather than parses one command line (completions, the man page).
+pub fn full_command() -> clap::Command {
+    use clap::CommandFactory;
+    lazy::whole(Cli::command)
+}
+
 /// Every word `git sandbox WORD` takes as a command: subcommands and their aliases, and `help`.
 /// A sandbox with such a name could not be reached by the shell function's `sb NAME`.
 pub fn command_words() -> Vec<String> {
-    use clap::CommandFactory;
     let mut words = vec!["help".to_string()];
-    for sub in Cli::command().get_subcommands() {
+    for sub in full_command().get_subcommands() {
         words.push(sub.get_name().to_string());
         words.extend(sub.get_all_aliases().map(String::from));
     }

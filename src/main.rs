@@ -41,7 +41,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Parser;
 
-use cli::{AgentSetupCommand, Cli, Command};
+use cli::{AgentSetupCommand, Cli, Command, Lazy};
 use commands::Ctx;
 use error::UserError;
 
@@ -108,12 +108,11 @@ fn main() {
 /// clap's "similar subcommands" tip never names a hidden command (`__complete`, `hook`…): the
 /// user would be told to run an internal entry point.
 fn without_hidden_suggestions(mut e: clap::Error) -> clap::Error {
-    use clap::CommandFactory;
     use clap::error::{ContextKind, ContextValue};
     let Some(ContextValue::Strings(names)) = e.get(ContextKind::SuggestedSubcommand) else {
         return e;
     };
-    let cmd = Cli::command();
+    let cmd = cli::full_command();
     let hidden: Vec<&str> = cmd
         .get_subcommands()
         .flat_map(|c| std::iter::once(c).chain(c.get_subcommands()))
@@ -207,38 +206,42 @@ fn context(dir: Option<&std::path::Path>) -> Result<Ctx> {
 /// Each command to its handler.
 fn dispatch(ctx: &Ctx, command: Command) -> Result<i32> {
     match command {
-        Command::New(a) => commands::new::run(ctx, a),
-        Command::List(a) => commands::list::list(ctx, a),
-        Command::Status(a) => commands::list::status(ctx, a),
-        Command::Path(a) => commands::list::path(ctx, a),
-        Command::Setup(a) => commands::setup::run(ctx, a),
-        Command::Copy(a) => commands::setup::copy(ctx, a),
-        Command::Trust(a) => commands::setup::trust(ctx, a),
-        Command::Rm(a) => commands::rm::run(ctx, a),
-        Command::Mv(a) => commands::mv::run(ctx, a),
-        Command::Restore(a) => commands::restore::restore(ctx, a),
-        Command::Trash(c) => commands::trash::run(ctx, c),
-        Command::Prune(a) => commands::prune::run(ctx, a),
-        Command::Env(a) => commands::services::env(ctx, a),
-        Command::Exec(a) => commands::services::exec(ctx, a),
-        Command::Up(a) => commands::services::up(ctx, a),
-        Command::Down(a) => commands::services::down(ctx, a),
-        Command::Logs(a) => commands::services::logs(ctx, a),
-        Command::Ps(a) => commands::services::ps(ctx, a),
-        Command::Compose(a) => commands::compose_cmd::compose(ctx, a),
-        Command::Seed(a) => commands::seed::seed(ctx, a),
-        Command::Volumes(a) => commands::seed::volumes(ctx, a),
-        Command::ComposeFile(a) => commands::services::compose_file(ctx, a),
-        Command::Adopt(a) => commands::adopt::run(ctx, a),
-        Command::Ports(a) => commands::ports::run(ctx, a),
-        Command::Engines(a) => commands::engines::run(ctx, a),
-        Command::LocalProd(c) => commands::local_prod::run(ctx, c),
-        Command::Hooks(c) => commands::hooks::manage(ctx, c),
-        Command::Hook(c) => commands::hooks::run(ctx, c),
-        Command::AgentHook(c) => commands::agent::hook(ctx, c),
-        Command::AgentSetup(AgentSetupCommand::Claude(a)) => commands::agent::setup(ctx, a),
-        Command::AgentSetup(AgentSetupCommand::Codex(a)) => commands::agent_setup::codex(ctx, a),
-        Command::AgentSetup(AgentSetupCommand::Cursor(a)) => commands::agent_setup::cursor(ctx, a),
+        Command::New(Lazy(a)) => commands::new::run(ctx, a),
+        Command::List(Lazy(a)) => commands::list::list(ctx, a),
+        Command::Status(Lazy(a)) => commands::list::status(ctx, a),
+        Command::Path(Lazy(a)) => commands::list::path(ctx, a),
+        Command::Setup(Lazy(a)) => commands::setup::run(ctx, a),
+        Command::Copy(Lazy(a)) => commands::setup::copy(ctx, a),
+        Command::Trust(Lazy(a)) => commands::setup::trust(ctx, a),
+        Command::Rm(Lazy(a)) => commands::rm::run(ctx, a),
+        Command::Mv(Lazy(a)) => commands::mv::run(ctx, a),
+        Command::Restore(Lazy(a)) => commands::restore::restore(ctx, a),
+        Command::Trash(Lazy(c)) => commands::trash::run(ctx, c),
+        Command::Prune(Lazy(a)) => commands::prune::run(ctx, a),
+        Command::Env(Lazy(a)) => commands::services::env(ctx, a),
+        Command::Exec(Lazy(a)) => commands::services::exec(ctx, a),
+        Command::Up(Lazy(a)) => commands::services::up(ctx, a),
+        Command::Down(Lazy(a)) => commands::services::down(ctx, a),
+        Command::Logs(Lazy(a)) => commands::services::logs(ctx, a),
+        Command::Ps(Lazy(a)) => commands::services::ps(ctx, a),
+        Command::Compose(Lazy(a)) => commands::compose_cmd::compose(ctx, a),
+        Command::Seed(Lazy(a)) => commands::seed::seed(ctx, a),
+        Command::Volumes(Lazy(a)) => commands::seed::volumes(ctx, a),
+        Command::ComposeFile(Lazy(a)) => commands::services::compose_file(ctx, a),
+        Command::Adopt(Lazy(a)) => commands::adopt::run(ctx, a),
+        Command::Ports(Lazy(a)) => commands::ports::run(ctx, a),
+        Command::Engines(Lazy(a)) => commands::engines::run(ctx, a),
+        Command::LocalProd(Lazy(c)) => commands::local_prod::run(ctx, c),
+        Command::Hooks(Lazy(c)) => commands::hooks::manage(ctx, c),
+        Command::Hook(Lazy(c)) => commands::hooks::run(ctx, c),
+        Command::AgentHook(Lazy(c)) => commands::agent::hook(ctx, c),
+        Command::AgentSetup(Lazy(AgentSetupCommand::Claude(a))) => commands::agent::setup(ctx, a),
+        Command::AgentSetup(Lazy(AgentSetupCommand::Codex(a))) => {
+            commands::agent_setup::codex(ctx, a)
+        }
+        Command::AgentSetup(Lazy(AgentSetupCommand::Cursor(a))) => {
+            commands::agent_setup::cursor(ctx, a)
+        }
         Command::Mcp => commands::mcp::run(ctx),
         Command::Completions { shell } => print_completions(&shell),
         Command::Complete { words } => complete(ctx, &words),
@@ -261,7 +264,6 @@ fn print_completions(shell: &str) -> Result<i32> {
 
 /// `__complete WORDS…`: the candidates, with this repo's sandbox names where a NAME goes.
 fn complete(ctx: &Ctx, words: &[String]) -> Result<i32> {
-    use clap::CommandFactory;
     let names = || {
         let repo = git::Repo::discover(&ctx.cwd).ok();
         let data = ctx.reg.load().unwrap_or_default();
@@ -273,7 +275,7 @@ fn complete(ctx: &Ctx, words: &[String]) -> Result<i32> {
         })
         .unwrap_or_default()
     };
-    for c in completions::candidates(&Cli::command(), words, names) {
+    for c in completions::candidates(&cli::full_command(), words, names) {
         ui::out(&c);
     }
     Ok(0)

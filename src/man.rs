@@ -2,8 +2,6 @@
 //! not know: exit status, files and environment. `man/git-sandbox.1` is this output, checked
 //! in; a test fails when it is stale (`git-sandbox __man > man/git-sandbox.1` refreshes it).
 
-use clap::CommandFactory;
-
 const EXTRA: &str = r#".SH "EXIT STATUS"
 .TP
 \fB0\fR
@@ -63,7 +61,7 @@ for the next \fBprune\fR.
 
 /// The whole page.
 pub fn render() -> Vec<u8> {
-    let cmd = crate::cli::Cli::command().name("git-sandbox");
+    let cmd = crate::cli::full_command().name("git-sandbox");
     let man = clap_mangen::Man::new(cmd.clone());
     let mut out = Vec::new();
     // Writing into a Vec cannot fail.
@@ -161,7 +159,6 @@ fn about(cmd: &clap::Command) -> String {
 
 #[cfg(test)]
 mod tests {
-    use clap::CommandFactory;
 
     /// Every visible option and argument of every visible command, with the command's path.
     fn undescribed(cmd: &clap::Command, path: &str, out: &mut Vec<String>) {
@@ -178,13 +175,13 @@ mod tests {
     #[test]
     fn every_option_has_a_description() {
         let mut missing = Vec::new();
-        undescribed(&crate::cli::Cli::command(), "git sandbox", &mut missing);
+        undescribed(&crate::cli::full_command(), "git sandbox", &mut missing);
         assert!(missing.is_empty(), "no description: {missing:#?}");
     }
 
     #[test]
     fn the_synopsis_shows_option_values() {
-        let s = super::synopsis(&crate::cli::Cli::command());
+        let s = super::synopsis(&crate::cli::full_command());
         assert!(s.contains("[\\-C <PATH>]"), "{s}");
         assert!(s.contains("[\\-\\-color <WHEN>]"), "{s}");
     }

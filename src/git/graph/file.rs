@@ -1,14 +1,21 @@
-//! The commit-graph file, read: its header and chunk table checked, the fanout and commit
-//! data (parents as positions, topological levels) read whole, the sorted ids a fanout bucket
-//! at a time when an id is looked up (a question looks up a few; they are a third of the
-//! file), and whether git itself would answer from it ([`trusted`]).
+//! The commit-graph file, mapped: its header and chunk table checked, then the fanout, the
+//! sorted ids and the commit data (parents as positions, topological levels) read in place,
+//! only the pages a question touches; and whether git itself would answer from it
+//! ([`trusted`]).
+//!
+//! Mapped, as git maps it, not read: a walk of 5,000 commits touches most of the commit data
+//! (sorted by id, so in no order), and reading 20,000 commits' 720 KB into fresh memory cost
+//! ~180 page faults and a copy on every `status` and `rm --dry-run` (7% of the dry run's
+//! CPU). A mapping of the page cache faults once per 16 pages.
 
 use std::fs::File;
-use std::os::unix::fs::{FileExt, MetadataExt};
+use std::ops::Range;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use git2::Oid;
+use memmap2::Mmap;
 
 /// Above this many commits the file is not read whole (its size follows the history): git.
 const MAX_COMMITS: u32 = 400_000;
@@ -17,15 +24,15 @@ const DATA: usize = HASH + 16;
 const NO_PARENT: u32 = 0x7000_0000;
 const OCTOPUS: u32 = 0x8000_0000;
 
-/// The commit-graph's fanout and commit data, read once per question, and the file itself
-/// for its ids (the same inode whatever git writes in its place meanwhile: it renames).
+/// The commit-graph file, mapped (the same inode whatever git writes in its place meanwhile:
+/// it renames), its fanout read, and where its chunks are.
 pub struct Graph {
+    map: Mmap,
     fanout: Vec<u32>,
-    file: File,
-    /// Where the sorted ids (`OIDL`) start in the file.
-    oids_at: u64,
-    data: Vec<u8>,
-    edges: Vec<u8>,
+    /// The sorted ids (`OIDL`), the commit data (`CDAT`), the extra parents (`EDGE`).
+    oids: Range<usize>,
+    data: Range<usize>,
+    edges: Range<usize>,
 }
 
 fn be32(b: &[u8], at: usize) -> Option<u32> {
@@ -36,19 +43,14 @@ fn be64(b: &[u8], at: usize) -> Option<u64> {
     Some(u64::from_be_bytes(b.get(at..at + 8)?.try_into().ok()?))
 }
 
-/// Where chunk `id` starts in the file, and its length (at most `len_max`).
-fn span(table: &[(u32, u64)], id: &[u8; 4], len_max: u64) -> Option<(u64, u64)> {
+/// Where chunk `id` is in a file of `size` bytes, if it is at most `len_max` long.
+fn span(table: &[(u32, u64)], id: &[u8; 4], len_max: u64, size: usize) -> Option<Range<usize>> {
     let id = u32::from_be_bytes(*id);
     let i = table.iter().position(|(c, _)| *c == id)?;
     let (start, end) = (table[i].1, table.get(i + 1)?.1);
-    Some((start, end.checked_sub(start).filter(|l| *l <= len_max)?))
-}
-
-fn chunk(f: &File, table: &[(u32, u64)], id: &[u8; 4], len_max: u64) -> Option<Vec<u8>> {
-    let (start, len) = span(table, id, len_max)?;
-    let mut buf = vec![0u8; usize::try_from(len).ok()?];
-    f.read_exact_at(&mut buf, start).ok()?;
-    Some(buf)
+    end.checked_sub(start).filter(|l| *l <= len_max)?;
+    let range = usize::try_from(start).ok()?..usize::try_from(end).ok()?;
+    (range.end <= size).then_some(range)
 }
 
 /// The file a [`Graph`] was read from: its repository and its identity on disk.
@@ -87,42 +89,52 @@ impl Graph {
         Graph::read(common_dir)
     }
 
-    /// The file's lookup and commit data, read whole.
+    /// The file, mapped, its header, chunk table and fanout checked.
     fn read(common_dir: &Path) -> Option<Graph> {
         let f = File::open(common_dir.join("objects/info/commit-graph")).ok()?;
-        let mut head = [0u8; 8];
-        f.read_exact_at(&mut head, 0).ok()?;
+        // SAFETY: git never writes a commit-graph in place: it writes a new file and renames
+        // it over the old one (`commit-graph write`, `gc`), so the mapped inode never changes
+        // under us. Only a file truncated in place by hand could make a read fault (SIGBUS),
+        // as it would in git itself, which maps the same file.
+        #[allow(unsafe_code)]
+        let map = unsafe { Mmap::map(&f) }.ok()?;
+        let head = map.get(..8)?;
         // "CGPH", version 1, SHA-1, chunk count, no base graphs (not a split layer).
         if &head[..4] != b"CGPH" || head[4] != 1 || head[5] != 1 || head[7] != 0 {
             return None;
         }
         let chunks = usize::from(head[6]);
-        let mut raw = vec![0u8; (chunks + 1) * 12];
-        f.read_exact_at(&mut raw, 8).ok()?;
+        let raw = map.get(8..8 + (chunks + 1) * 12)?;
         let table: Vec<(u32, u64)> = (0..=chunks)
-            .map(|i| Some((be32(&raw, i * 12)?, be64(&raw, i * 12 + 4)?)))
+            .map(|i| Some((be32(raw, i * 12)?, be64(raw, i * 12 + 4)?)))
             .collect::<Option<_>>()?;
-        let fanout_raw = chunk(&f, &table, b"OIDF", 1024)?;
+        let size = map.len();
+        let fanout_raw = map.get(span(&table, b"OIDF", 1024, size)?)?;
         let fanout: Vec<u32> = (0..256)
-            .map(|i| be32(&fanout_raw, i * 4))
+            .map(|i| be32(fanout_raw, i * 4))
             .collect::<Option<_>>()?;
         let n = *fanout.last()?;
         if n > MAX_COMMITS || fanout.windows(2).any(|w| w[0] > w[1]) {
             return None;
         }
-        let (oids_at, oids_len) = span(&table, b"OIDL", u64::from(n) * HASH as u64)?;
-        let data = chunk(&f, &table, b"CDAT", u64::from(n) * DATA as u64)?;
-        if oids_len != u64::from(n) * HASH as u64 || data.len() != n as usize * DATA {
+        let oids = span(&table, b"OIDL", u64::from(n) * HASH as u64, size)?;
+        let data = span(&table, b"CDAT", u64::from(n) * DATA as u64, size)?;
+        if oids.len() != n as usize * HASH || data.len() != n as usize * DATA {
             return None;
         }
-        let edges = chunk(&f, &table, b"EDGE", u64::from(n) * 4 * 64).unwrap_or_default();
+        let edges = span(&table, b"EDGE", u64::from(n) * 4 * 64, size).unwrap_or(0..0);
         Some(Graph {
+            map,
             fanout,
-            file: f,
-            oids_at,
+            oids,
             data,
             edges,
         })
+    }
+
+    /// The bytes of one chunk.
+    fn chunk(&self, range: &Range<usize>) -> &[u8] {
+        self.map.get(range.clone()).unwrap_or_default()
     }
 
     pub(super) fn len(&self) -> u32 {
@@ -130,11 +142,8 @@ impl Graph {
     }
 
     pub(super) fn oid(&self, pos: u32) -> Option<Oid> {
-        let mut id = [0u8; HASH];
-        (pos < self.len()).then_some(())?;
-        let at = self.oids_at + u64::from(pos) * HASH as u64;
-        self.file.read_exact_at(&mut id, at).ok()?;
-        Oid::from_bytes(&id).ok()
+        let at = pos as usize * HASH;
+        Oid::from_bytes(self.chunk(&self.oids).get(at..at + HASH)?).ok()
     }
 
     /// The position of `oid` in the file, if it is there.
@@ -147,29 +156,34 @@ impl Graph {
             self.fanout[first - 1]
         };
         let hi = self.fanout[first];
-        // The bucket of ids starting with the same byte, read in one call.
-        let mut bucket = vec![0u8; hi.checked_sub(lo)? as usize * HASH];
-        let at = self.oids_at + u64::from(lo) * HASH as u64;
-        self.file.read_exact_at(&mut bucket, at).ok()?;
-        let i = bucket
-            .chunks_exact(HASH)
-            .collect::<Vec<_>>()
-            .binary_search(&key)
-            .ok()?;
-        lo.checked_add(u32::try_from(i).ok()?)
+        // The bucket of ids starting with the same byte, searched in place.
+        let bucket = self
+            .chunk(&self.oids)
+            .get(lo as usize * HASH..hi as usize * HASH)?;
+        let (mut a, mut b) = (0, bucket.len() / HASH);
+        while a < b {
+            let mid = (a + b) / 2;
+            match bucket[mid * HASH..(mid + 1) * HASH].cmp(key) {
+                std::cmp::Ordering::Less => a = mid + 1,
+                std::cmp::Ordering::Greater => b = mid,
+                std::cmp::Ordering::Equal => return lo.checked_add(u32::try_from(mid).ok()?),
+            }
+        }
+        None
     }
 
     /// The topological level of the commit at `pos`; `None` for a damaged entry or a file
     /// without levels (written before git 2.19).
     pub(super) fn level(&self, pos: u32) -> Option<u32> {
-        let level = be32(&self.data, pos as usize * DATA + HASH + 8)? >> 2;
+        let level = be32(self.chunk(&self.data), pos as usize * DATA + HASH + 8)? >> 2;
         (level != 0).then_some(level)
     }
 
     /// The parents (positions) of the commit at `pos`, into `out`; `None` for a damaged entry.
     pub(super) fn parents(&self, pos: u32, out: &mut Vec<u32>) -> Option<()> {
         let at = pos as usize * DATA + HASH;
-        let (p1, p2) = (be32(&self.data, at)?, be32(&self.data, at + 4)?);
+        let data = self.chunk(&self.data);
+        let (p1, p2) = (be32(data, at)?, be32(data, at + 4)?);
         out.clear();
         if p1 != NO_PARENT {
             out.push(p1);
@@ -177,7 +191,7 @@ impl Graph {
         if p2 & OCTOPUS != 0 {
             let mut i = (p2 & !OCTOPUS) as usize;
             loop {
-                let e = be32(&self.edges, i * 4)?;
+                let e = be32(self.chunk(&self.edges), i * 4)?;
                 out.push(e & !OCTOPUS);
                 if e & OCTOPUS != 0 {
                     break;
