@@ -29,7 +29,10 @@ pub use file::{Graph, objects_redirected};
 use walk::{QUEUED, Walk};
 
 const INTERESTING: u8 = 1;
-const UNINTERESTING: u8 = 2;
+/// The flag of the first group of excludes; group `k`'s is this shifted left by `k`.
+const EXCLUDED: u8 = 2;
+/// At most this many groups (the walk's flags keep two bits for itself).
+const MAX_GROUPS: usize = 5;
 
 /// `git rev-list --count tip --not excludes...`: commits reachable from `tip` and from none
 /// of `excludes`.
@@ -39,38 +42,63 @@ pub fn count_excluding(
     tip: Oid,
     excludes: &[Oid],
 ) -> Option<u32> {
+    counts_excluding(graph, repo, tip, &[excludes])?
+        .first()
+        .copied()
+}
+
+/// The counts of [`count_excluding`] against ever wider excludes, on one walk: count `k` is
+/// of the commits reachable from `tip` and from none of `groups[0..=k]`. The walk is the
+/// first count's: every later one counts a subset of its commits.
+pub fn counts_excluding(
+    graph: &Graph,
+    repo: &git2::Repository,
+    tip: Oid,
+    groups: &[&[Oid]],
+) -> Option<Vec<u32>> {
+    if groups.is_empty() || groups.len() > MAX_GROUPS {
+        return None;
+    }
     let mut w = Walk::new(graph, repo);
     let tip = w.node(tip)?;
     w.mark(tip, INTERESTING)?;
-    for e in excludes {
-        let n = w.node(*e)?;
-        w.mark(n, UNINTERESTING)?;
+    for (k, group) in groups.iter().enumerate() {
+        for e in group.iter() {
+            let n = w.node(*e)?;
+            w.mark(n, EXCLUDED << k)?;
+        }
     }
-    let only = |f: u8| f & (INTERESTING | UNINTERESTING) == INTERESTING;
+    // Counted at all: interesting and not excluded by the first group. Group bits above it
+    // only take from that count, so they never keep the walk going.
+    let only = |f: u8| f & (INTERESTING | EXCLUDED) == INTERESTING;
+    let groups_bits = |k: usize| (EXCLUDED << (k + 1)) - EXCLUDED;
     let mut pending = usize::from(only(w.flags(tip)?));
-    let mut count = 0;
+    let mut counts = vec![0; groups.len()];
     while pending > 0 {
         let (_, f) = w.pop()?;
-        let add = if only(f) {
+        if only(f) {
             pending -= 1;
-            count += 1;
-            INTERESTING
-        } else {
-            UNINTERESTING
-        };
+            for (k, count) in counts.iter_mut().enumerate() {
+                *count += u32::from(f & groups_bits(k) == 0);
+            }
+        }
+        // Every bit passes on: a commit only a later group excludes (a local branch ahead of
+        // its remote) excludes nothing from the first count.
+        let add = f & (INTERESTING | groups_bits(groups.len() - 1));
         let parents = w.take_parents();
         for &p in &parents {
             let old = w.mark(p, add)?;
-            let queued_before = old & QUEUED != 0;
-            match (queued_before, only(old), only(old | add)) {
-                (false, _, true) => pending += 1,
-                (true, true, false) => pending -= 1,
+            // A commit queued by a later group alone can become counted, as well as stop.
+            let was = old & QUEUED != 0 && only(old);
+            match (was, only(old | add)) {
+                (false, true) => pending += 1,
+                (true, false) => pending -= 1,
                 _ => {}
             }
         }
         w.reuse(parents);
     }
-    Some(count)
+    Some(counts)
 }
 
 const ONE: u8 = 1;

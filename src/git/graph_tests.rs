@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 
 use git2::Oid;
 
-use super::{Graph, count_excluding, merge_base};
+use super::{Graph, count_excluding, counts_excluding, merge_base};
 use crate::git::test_git;
 
 /// A small deterministic generator (no dependency for one test).
@@ -89,7 +89,7 @@ fn all_commits(dir: &Path) -> Vec<String> {
 
 #[test]
 fn the_walks_agree_with_git_on_random_histories() {
-    for seed in [7, 11, 29] {
+    for seed in [7, 11, 29, 43, 61] {
         walks_agree(seed);
     }
 }
@@ -127,6 +127,15 @@ fn walks_agree(seed: u64) {
         let oid = |h: &str| Oid::from_str(h).expect("oid");
         let got = count_excluding(&graph, &repo, oid(&tip), &[oid(&a), oid(&b)]);
         assert_eq!(got, Some(want), "round {round}: {tip} --not {a} {b}");
+        // On one walk: without `b`, then with it (a `b` outside `a`'s history is what a local
+        // branch ahead of its remote is to `rm`'s two counts).
+        let only_a = reach(&tip).iter().filter(|c| !from_a.contains(*c)).count() as u32;
+        let nested = counts_excluding(&graph, &repo, oid(&tip), &[&[oid(&a)], &[oid(&a), oid(&b)]]);
+        assert_eq!(
+            nested,
+            Some(vec![only_a, want]),
+            "round {round}: nested {tip} {a} {b}"
+        );
         counted += 1;
         let all = git_out(dir, &["merge-base", "--all", &tip, &a]);
         let all: Vec<&str> = all.lines().collect();

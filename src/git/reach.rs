@@ -134,16 +134,32 @@ impl Repo {
         let graph = Graph::shared(repo, &self.common_dir)?;
         let tip = Oid::from_str(tip).ok()?;
         let remotes = commits_under(repo, "refs/remotes/*", None)?;
-        let mut out = [0; N];
-        for (slot, b) in out.iter_mut().zip(besides) {
-            let mut excludes = remotes.clone();
+        let mut excludes: Vec<Vec<Oid>> = Vec::with_capacity(N);
+        for b in besides {
+            let mut these = remotes.clone();
             if let Besides::OtherBranches(branch) = b {
                 let own = branch.map(|b| format!("refs/heads/{b}"));
-                excludes.extend(commits_under(repo, "refs/heads/*", own.as_deref())?);
+                these.extend(commits_under(repo, "refs/heads/*", own.as_deref())?);
                 // The main worktree's HEAD, from the repository already open.
-                excludes.extend(repo.head().ok().and_then(|h| h.target()));
+                these.extend(repo.head().ok().and_then(|h| h.target()));
             }
-            *slot = graph::count_excluding(&graph, repo, tip, &excludes)?;
+            excludes.push(these);
+        }
+        let groups: Vec<&[Oid]> = excludes.iter().map(Vec::as_slice).collect();
+        // Each count's excludes hold the one before's (`rm`'s unpushed, then unmerged): one
+        // walk counts them all.
+        let nested = groups
+            .windows(2)
+            .all(|w| w[0].iter().all(|o| w[1].contains(o)));
+        let counts = if nested {
+            graph::counts_excluding(&graph, repo, tip, &groups)?
+        } else {
+            let one = |g: &&[Oid]| graph::count_excluding(&graph, repo, tip, g);
+            groups.iter().map(one).collect::<Option<Vec<u32>>>()?
+        };
+        let mut out = [0; N];
+        for (slot, c) in out.iter_mut().zip(counts) {
+            *slot = c;
         }
         Some(out)
     }

@@ -130,10 +130,16 @@ pub fn own_pipeline() -> Vec<u32> {
 /// works in it, and named so the user knows.
 pub fn pipeline_in(dir: &Path) -> Vec<Proc> {
     let skip = ancestors();
-    let mates = idle_mates(&[dir], &skip);
-    scan(&[dir], &skip)
+    // Only the mates are asked, not every process: with none (no pipe on either end, as
+    // usual) this costs no `/proc` scan at all.
+    let mut mates = idle_mates(&[dir], &skip);
+    mates.sort_unstable();
+    mates
         .into_iter()
-        .filter(|p| mates.contains(&p.pid))
+        .filter_map(|pid| {
+            let holds = holding(&Path::new("/proc").join(pid.to_string()), dir)?;
+            Some(Proc::plain(pid, holds))
+        })
         .collect()
 }
 
