@@ -102,7 +102,21 @@ fn main() {
         }
         Err(err) => report(&err),
     };
-    std::process::exit(code);
+    std::process::exit(output_checked(code));
+}
+
+/// `code`, unless the output could not be written (a full disk, not a closed pipe): then an
+/// error, as the output asked for is missing.
+fn output_checked(code: i32) -> i32 {
+    let Some(why) = ui::out_failure() else {
+        return code;
+    };
+    eprintln!("error: cannot write the output: {why}");
+    if code == error::EXIT_OK {
+        error::EXIT_ERROR
+    } else {
+        code
+    }
 }
 
 /// clap's "similar subcommands" tip never names a hidden command (`__complete`, `hook`…): the
@@ -124,11 +138,23 @@ fn without_hidden_suggestions(mut e: clap::Error) -> clap::Error {
         .filter(|n| !hidden.contains(&n.as_str()))
         .cloned()
         .collect();
-    e.insert(
-        ContextKind::SuggestedSubcommand,
-        ContextValue::Strings(shown),
-    );
-    e
+    if !shown.is_empty() {
+        e.insert(
+            ContextKind::SuggestedSubcommand,
+            ContextValue::Strings(shown),
+        );
+        return e;
+    }
+    // Only hidden ones were similar: the error without its tip (an empty one read "some
+    // similar subcommands exist: " and named none).
+    let mut plain = clap::Error::new(e.kind()).with_cmd(&cmd);
+    for (kind, value) in e.context() {
+        let empty = matches!(value, ContextValue::StyledStrs(v) if v.is_empty());
+        if kind != ContextKind::SuggestedSubcommand && !empty {
+            plain.insert(kind, value.clone());
+        }
+    }
+    plain
 }
 
 /// The post-checkout handler with no clap: a hook never breaks git (one line, exit 0, even

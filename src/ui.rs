@@ -1,5 +1,6 @@
 //! Output conventions: data on stdout, messages on stderr, colour only on a terminal and never
-//! with `NO_COLOR` or `--color never`; a closed stdout (`| head`) ends the program quietly.
+//! with `NO_COLOR` or `--color never`; a closed stdout (`| head`) stops the output quietly,
+//! never the command: it goes on to its end (its locks released, its exit code its own).
 
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
@@ -8,6 +9,9 @@ static COLOR_OUT: AtomicBool = AtomicBool::new(false);
 static COLOR_ERR: AtomicBool = AtomicBool::new(false);
 /// 0 quiet, 1 normal, 2 verbose.
 static LEVEL: AtomicU8 = AtomicU8::new(1);
+/// Why stdout took no more: 0 it did, 1 its reader is gone (a closed pipe), 2 another error.
+static OUT_STOPPED: AtomicU8 = AtomicU8::new(0);
+static OUT_ERROR: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 /// Sets the colour choice (`auto`, `always`, `never`) and the verbosity.
 pub fn init(color: crate::cli::Color, quiet: bool, verbose: bool) {
@@ -74,15 +78,35 @@ pub fn paint_out(style: Style, text: &str) -> String {
     }
 }
 
-/// A line of data on stdout; a closed pipe exits quietly.
+/// A line of data on stdout. Once a write failed nothing more is written, and the command
+/// goes on: exiting here skipped every guard's release (a refused `rm --dry-run | true` left
+/// its index lock, and exited 0). [`out_failure`] says what went wrong, at the end.
 pub fn out(line: &str) {
-    let mut stdout = std::io::stdout().lock();
-    if writeln!(stdout, "{line}")
-        .and_then(|_| stdout.flush())
-        .is_err()
-    {
-        std::process::exit(0);
+    out_raw(&format!("{line}\n"));
+}
+
+/// Text on stdout as it is (no newline added); see [`out`].
+pub fn out_raw(text: &str) {
+    if OUT_STOPPED.load(Ordering::Relaxed) != 0 {
+        return;
     }
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|_| stdout.flush())
+    {
+        let closed = e.kind() == std::io::ErrorKind::BrokenPipe;
+        if !closed {
+            let _ = OUT_ERROR.set(e.to_string());
+        }
+        OUT_STOPPED.store(if closed { 1 } else { 2 }, Ordering::Relaxed);
+    }
+}
+
+/// Why stdout could not be written, if it failed other than by its reader going away (a
+/// closed pipe is no error: `| head` took what it wanted).
+pub fn out_failure() -> Option<&'static str> {
+    (OUT_STOPPED.load(Ordering::Relaxed) == 2).then(|| OUT_ERROR.get().map_or("", String::as_str))
 }
 
 /// A message on stderr (not with `-q`).

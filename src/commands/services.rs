@@ -212,13 +212,13 @@ pub fn compose_file(ctx: &Ctx, args: crate::cli::ComposeFileArgs) -> Result<i32>
         }
         for n in &rendered.notes {
             let mark = if n.blocking { "refuses: " } else { "" };
-            println!("{mark}{}", n.text);
+            ui::out(&format!("{mark}{}", n.text));
         }
         return Ok(0);
     }
     let text = std::fs::read_to_string(&rendered.file)
         .with_context(|| format!("cannot read {}", rendered.file.display()))?;
-    print!("{text}");
+    ui::out_raw(&text);
     for n in &rendered.notes {
         if n.blocking {
             ui::warn(&n.text);

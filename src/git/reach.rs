@@ -41,22 +41,21 @@ impl Repo {
     }
 
     fn count_by_cli(&self, tip: &str, besides: Besides) -> Result<u32> {
-        let mut merged_into = Vec::new();
+        // The other branches' commits, as `^id` lines on stdin: never `--branches`, which
+        // also takes a symbolic branch naming the sandbox's own (an alias would have counted
+        // its commits as held elsewhere).
+        let mut merged_into = String::new();
         if let Besides::OtherBranches(branch) = besides {
-            if let Some(b) = branch {
-                // For --branches, --exclude patterns are matched without refs/heads/.
-                merged_into.push(format!("--exclude={b}"));
+            let others = self
+                .read(|repo| other_branches(repo, branch))
+                .context("cannot list the local branches")?;
+            for oid in others.iter().map(Oid::to_string).chain(self.main_head()) {
+                merged_into.push_str(&format!("^{oid}\n"));
             }
-            merged_into.push("--branches".to_string());
-            merged_into.extend(self.main_head());
         }
-        let out = self
-            .git(&self.root)
-            .args(["rev-list", "--count", tip, "--not", "--remotes"])
-            .args(&merged_into)
-            .output()?;
-        check(&out, "git rev-list")?;
-        let s = String::from_utf8_lossy(&out.stdout);
+        let mut cmd = self.git(&self.root);
+        cmd.args(["rev-list", "--count", tip, "--not", "--remotes", "--stdin"]);
+        let s = super::run_with_stdin(cmd, &merged_into).context("git rev-list failed")?;
         s.trim()
             .parse()
             .with_context(|| format!("unexpected git rev-list output {s:?}"))
@@ -133,13 +132,12 @@ impl Repo {
     ) -> Option<[u32; N]> {
         let graph = Graph::shared(repo, &self.common_dir)?;
         let tip = Oid::from_str(tip).ok()?;
-        let remotes = commits_under(repo, "refs/remotes/*", None)?;
+        let remotes = commits_under(repo, "refs/remotes/*", None, false)?;
         let mut excludes: Vec<Vec<Oid>> = Vec::with_capacity(N);
         for b in besides {
             let mut these = remotes.clone();
             if let Besides::OtherBranches(branch) = b {
-                let own = branch.map(|b| format!("refs/heads/{b}"));
-                these.extend(commits_under(repo, "refs/heads/*", own.as_deref())?);
+                these.extend(other_branches(repo, *branch)?);
                 // The main worktree's HEAD, from the repository already open.
                 these.extend(repo.head().ok().and_then(|h| h.target()));
             }
@@ -207,13 +205,30 @@ fn fork_point_on(
     graph::merge_base(&graph, repo, a, b)
 }
 
-/// The commits the refs matching `glob` point at (symbolic ones resolved, tags peeled), but
-/// `except`; `None` if one is not a commit (git's `rev-list` then decides what that means).
-fn commits_under(repo: &git2::Repository, glob: &str, except: Option<&str>) -> Option<Vec<Oid>> {
+/// The commits of every local branch but `own`: direct refs only. A symbolic branch names
+/// another ref, which holds nothing of its own: an alias of the sandbox's own branch
+/// (`git symbolic-ref refs/heads/alias refs/heads/own`) is not somewhere else its commits live,
+/// and an alias of another branch adds nothing that branch does not.
+fn other_branches(repo: &git2::Repository, own: Option<&str>) -> Option<Vec<Oid>> {
+    let own = own.map(|b| format!("refs/heads/{b}"));
+    commits_under(repo, "refs/heads/*", own.as_deref(), true)
+}
+
+/// The commits the refs matching `glob` point at (symbolic ones resolved, or with
+/// `direct_only` left out; tags peeled), but `except`; `None` if one is not a commit (git's
+/// `rev-list` then decides what that means).
+fn commits_under(
+    repo: &git2::Repository,
+    glob: &str,
+    except: Option<&str>,
+    direct_only: bool,
+) -> Option<Vec<Oid>> {
     let mut out = Vec::new();
     for r in repo.references_glob(glob).ok()? {
         let r = r.ok()?;
-        if except.is_some_and(|e| r.name_bytes() == e.as_bytes()) {
+        if except.is_some_and(|e| r.name_bytes() == e.as_bytes())
+            || (direct_only && r.kind() == Some(git2::ReferenceType::Symbolic))
+        {
             continue;
         }
         out.push(r.peel_to_commit().ok()?.id());

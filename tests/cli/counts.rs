@@ -114,3 +114,41 @@ fn a_long_chain_newer_than_the_commit_graph_is_counted_whole() {
         all_agree(&t, "long", &p);
     }
 }
+
+/// `rm --dry-run --json`'s count of commits on no remote and no other local branch.
+fn rm_unmerged(t: &TestEnv, name: &str) -> serde_json::Value {
+    let out = t.run(&t.repo, &["rm", name, "--dry-run", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    v["report"]["unmerged_unpushed"].clone()
+}
+
+#[test]
+fn a_symbolic_alias_of_the_sandboxs_own_branch_holds_none_of_its_commits() {
+    let t = TestEnv::new();
+    let p = t.new_sandbox("own");
+    t.commit_file(&p, "a.txt", "a\n", "a");
+    t.commit_file(&p, "b.txt", "b\n", "b");
+    t.git(
+        &t.repo,
+        &["symbolic-ref", "refs/heads/alias", "refs/heads/own"],
+    );
+    // On the commit-graph's walk, then through `git rev-list` with the graph turned off.
+    for graph in ["true", "false"] {
+        t.git(&t.repo, &["config", "core.commitGraph", graph]);
+        if graph == "true" {
+            t.git(&t.repo, &["commit-graph", "write", "--reachable"]);
+        }
+        assert_eq!(
+            rm_unmerged(&t, "own"),
+            serde_json::json!(2),
+            "graph {graph}"
+        );
+        let err = t.fails(&t.repo, &["rm", "own", "--yes"], 3);
+        assert!(err.contains("commit"), "graph {graph}: {err}");
+        assert!(p.is_dir(), "graph {graph}: refused, kept");
+        assert!(t.branches().contains(&"own".to_string()), "graph {graph}");
+    }
+    // A real other branch holding the commits still counts as holding them.
+    t.git(&t.repo, &["branch", "-q", "copy", "own"]);
+    assert_eq!(rm_unmerged(&t, "own"), serde_json::json!(0));
+}

@@ -491,3 +491,63 @@ fn init_handles_privileged_adjacent_dual_protocol_and_bound_ports() {
     // And the plan it wrote validates.
     t.ok(&t.repo, &["ports"]);
 }
+
+/// A reader that goes away (`rm --dry-run --json | true`) stops the output, never the
+/// command: it ends as it would have (its exit code, its index lock released), and git can
+/// commit in the sandbox after it.
+#[test]
+fn a_closed_pipe_stops_the_output_not_the_command() {
+    let t = TestEnv::new();
+    let p = t.new_sandbox("piped");
+    t.commit_file(&p, "u.txt", "u\n", "u");
+    let admin = PathBuf::from(t.git(&p, &["rev-parse", "--absolute-git-dir"]).trim());
+    for round in 0..5 {
+        let mut child = t
+            .cmd(&t.repo)
+            .args(["rm", "piped", "--dry-run", "--json"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn");
+        // The read end closed before the command writes a byte.
+        drop(child.stdout.take());
+        let status = child.wait().expect("wait");
+        assert_eq!(status.code(), Some(3), "round {round}: refused, as unpiped");
+        assert!(
+            !admin.join("index.lock").exists(),
+            "round {round}: the index lock was left behind"
+        );
+    }
+    t.commit_file(&p, "v.txt", "v\n", "v");
+}
+
+/// Output that cannot be written for another reason (a full disk) is an error.
+#[test]
+fn output_to_a_full_device_is_an_error() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        return crate::common::skip("output_to_a_full_device_is_an_error", "/dev/full");
+    };
+    let t = TestEnv::new();
+    t.new_sandbox("full");
+    let out = t
+        .cmd(&t.repo)
+        .arg("list")
+        .stdout(full)
+        .output()
+        .expect("list");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot write the output"), "{err}");
+}
+
+/// clap's tip for a mistyped command names no hidden one; with only hidden ones similar, no
+/// empty tip either.
+#[test]
+fn a_typo_near_only_hidden_commands_gets_no_empty_tip() {
+    let t = TestEnv::new();
+    let err = t.fails(&t.repo, &["__"], 2);
+    assert!(err.contains("unrecognized subcommand"), "{err}");
+    assert!(!err.contains("tip:"), "{err}");
+    let err = t.fails(&t.repo, &["rmm"], 2);
+    assert!(err.contains("tip:") && err.contains("'rm'"), "{err}");
+}
