@@ -88,13 +88,38 @@ pub struct Repo {
     reader: reader::Reader,
 }
 
+/// Why no repository was found at `dir`: none, or one in a format libgit2 cannot read yet
+/// (reftable refs, SHA-256 objects), which git itself finds: asked only on this error path.
+fn not_found(dir: &Path, e: &git2::Error) -> anyhow::Error {
+    let found_by_git = git_cmd(dir)
+        .args(["rev-parse", "--show-object-format", "--show-ref-format"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(", ")
+        });
+    match found_by_git {
+        Some(format) => UserError::new(format!(
+            "{} is in a git repository git-sandbox cannot read yet (its format: {format}; {})",
+            dir.display(),
+            e.message()
+        ))
+        .hint("git-sandbox reads SHA-1 repositories with files refs; this one would need a clone in that format (git clone --ref-format=files, without --object-format=sha256)")
+        .into(),
+        None => UserError::new(format!("{} is not inside a git repository", dir.display()))
+            .hint("run git sandbox from inside your repository, or pass -C <repo>")
+            .into(),
+    }
+}
+
 impl Repo {
     /// Finds the repository containing `dir` (from any of its worktrees).
     pub fn discover(dir: &Path) -> Result<Repo> {
-        let repo = git2::Repository::discover(dir).map_err(|_| {
-            UserError::new(format!("{} is not inside a git repository", dir.display()))
-                .hint("run git sandbox from inside your repository, or pass -C <repo>")
-        })?;
+        let repo = git2::Repository::discover(dir).map_err(|e| not_found(dir, &e))?;
         let common_dir = canonical(repo.commondir())?;
         // Found from the main worktree, the repository is the main one already (one open of
         // every config file less).

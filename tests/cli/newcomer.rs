@@ -630,3 +630,43 @@ fn ci_run_installs_every_prerequisite_the_readme_names() {
         assert!(readme.contains(package), "README names {package}");
     }
 }
+
+/// A repository libgit2 cannot read yet (reftable refs, SHA-256 objects) is named as such,
+/// never "not inside a git repository"; and nothing is made in it.
+#[test]
+fn a_repository_in_a_format_not_read_yet_is_named_not_denied() {
+    let t = TestEnv::new();
+    for (name, flag) in [
+        ("rt", "--ref-format=reftable"),
+        ("sha", "--object-format=sha256"),
+    ] {
+        let dir = t.root.join(name);
+        let made = t
+            .git_cmd(&t.root)
+            .args(["init", "-q", flag])
+            .arg(&dir)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !made {
+            crate::common::skip("a_repository_in_a_format_not_read_yet", flag);
+            continue;
+        }
+        t.commit_file(&dir, "a.txt", "a\n", "a");
+        let err = t.fails(&dir, &["new", "x"], 1);
+        assert!(err.contains("cannot read yet"), "{flag}: {err}");
+        assert!(
+            !err.contains("not inside a git repository"),
+            "{flag}: {err}"
+        );
+        let siblings: Vec<_> = std::fs::read_dir(&t.root)
+            .expect("root")
+            .flatten()
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(&format!("{name}--"))
+            })
+            .collect();
+        assert!(siblings.is_empty(), "{flag}: nothing made");
+    }
+}
