@@ -64,7 +64,7 @@ pub use marks::{branch_just_created, mark_said, mark_warned, said, warned};
 pub use operation::in_progress as operation_in_progress;
 pub use racy::{enable_untracked_cache, needs_heal};
 pub use reach::prefetch_graph;
-pub use remotes::{branch_on_remote, remote_refs_of};
+pub use remotes::branch_on_remote;
 pub use settings::{config_files, xdg_config};
 pub use snapshot::{apply_snapshot, snapshot, snapshot_of_clean};
 pub use spawn::{

@@ -29,13 +29,14 @@ fn upstream_set(repo: &git2::Repository, branch: &str) -> bool {
         .is_ok_and(|b| b.upstream().is_ok())
 }
 
-/// The remote-tracking refs named after `branch` on any remote (`backup/feature`), upstream
-/// or not: where the branch was pushed under its own name.
-pub fn remote_refs_of(worktree: &Path, branch: &str) -> Vec<String> {
-    let Ok(repo) = git2::Repository::open(worktree) else {
-        return Vec::new();
-    };
-    remote_refs_in(&repo, branch)
+impl super::Repo {
+    /// The remote-tracking refs named after `branch` on any remote (`backup/feature`),
+    /// upstream or not: where the branch was pushed under its own name. Asked of the
+    /// repository already open (an open of its own re-read every config file).
+    pub fn remote_refs_of(&self, branch: &str) -> Vec<String> {
+        self.read(|repo| Some(remote_refs_in(repo, branch)))
+            .unwrap_or_default()
+    }
 }
 
 fn remote_refs_in(repo: &git2::Repository, branch: &str) -> Vec<String> {

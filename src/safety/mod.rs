@@ -130,7 +130,7 @@ fn complete(
     let (repo, inst, dir) = (s.repo, s.inst, s.dir);
     let admin = repo.admin_dir(inst.admin());
     let remote_refs = (status.branch.as_deref())
-        .map(|b| git::remote_refs_of(&repo.root, b))
+        .map(|b| repo.remote_refs_of(b))
         .unwrap_or_default();
     step("remote refs");
     let (processes, process_check) = processes();
