@@ -369,3 +369,31 @@ fn with_ignored_files_the_proof_lists_what_rms_git_status_lists() {
         "the quick look vouches for it"
     );
 }
+
+/// Above `TWO_THREADS_FROM` entries the pass runs on two threads, each half of the files:
+/// a change is found in either half, and a clean tree is proven whole.
+#[test]
+fn a_tree_split_between_two_threads_is_proven_or_refused_whole() {
+    let (_tmp, wt) = settled();
+    let count = super::TWO_THREADS_FROM + 200;
+    for i in 0..count {
+        let dir = wt.join(format!("many/d{:02}", i / 100));
+        fs::create_dir_all(&dir).expect("dir");
+        fs::write(dir.join(format!("f{i}.txt")), format!("{i}\n")).expect("write");
+    }
+    git(&wt, &["add", "-A"]);
+    git(&wt, &["commit", "-q", "-m", "many"]);
+    settle(&wt);
+    assert!(git_clean(&wt));
+    assert!(proven_clean(&wt).is_some(), "a clean tree split in two");
+    // A change in the first file and in the last: each half finds its own.
+    for i in [0, count - 1] {
+        let f = wt.join(format!("many/d{:02}/f{i}.txt", i / 100));
+        fs::write(&f, "changed, longer\n").expect("write");
+        assert!(!git_clean(&wt));
+        assert!(proven_clean(&wt).is_none(), "file {i} changed");
+        fs::write(&f, format!("{i}\n")).expect("write");
+        settle(&wt);
+        assert!(proven_clean(&wt).is_some(), "file {i} back");
+    }
+}
