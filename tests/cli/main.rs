@@ -16,6 +16,7 @@ mod counts;
 mod crash;
 mod crash_matrix;
 mod dry_run;
+mod edges;
 mod engine2;
 mod engine_ownership;
 mod engines;
