@@ -245,6 +245,12 @@ pub fn memory(b: &Bench, sh: &Shell, repo: &Path) {
             row.2.extend(git);
         }
     }
+    report_peaks(rows);
+    std::thread::sleep(Duration::from_millis(10));
+}
+
+/// Prints each row's median peaks and their ratio.
+fn report_peaks(rows: [(&str, Vec<u64>, Vec<u64>); 3]) {
     for (what, mut ours, mut git) in rows {
         if ours.is_empty() || git.is_empty() {
             crate::harness::skipped(
@@ -265,5 +271,4 @@ pub fn memory(b: &Bench, sh: &Shell, repo: &Path) {
             ours.len()
         );
     }
-    std::thread::sleep(Duration::from_millis(10));
 }
