@@ -11,6 +11,7 @@ use anyhow::{Context, Result};
 use git2::Oid;
 
 use super::graph::{self, Graph};
+use super::remotes::tracks_a_remote;
 use super::{Repo, check};
 
 /// What else, besides the remote-tracking refs, holds the commits not to count.
@@ -41,20 +42,28 @@ impl Repo {
     }
 
     fn count_by_cli(&self, tip: &str, besides: Besides) -> Result<u32> {
-        // The other branches' commits, as `^id` lines on stdin: never `--branches`, which
-        // also takes a symbolic branch naming the sandbox's own (an alias would have counted
-        // its commits as held elsewhere).
+        // The remote-tracking commits (and the other branches'), as `^id` lines on stdin:
+        // never `--remotes`, which follows a symbolic ref there to a local branch, nor
+        // `--branches`, which takes a symbolic alias of the sandbox's own (either would have
+        // counted its commits as held elsewhere).
+        let excludes = self
+            .read(|repo| {
+                let mut all = remote_tracking(repo)?;
+                if let Besides::OtherBranches(branch) = besides {
+                    all.extend(other_branches(repo, branch)?);
+                }
+                Some(all)
+            })
+            .context("cannot list the remote-tracking refs and local branches")?;
         let mut merged_into = String::new();
-        if let Besides::OtherBranches(branch) = besides {
-            let others = self
-                .read(|repo| other_branches(repo, branch))
-                .context("cannot list the local branches")?;
-            for oid in others.iter().map(Oid::to_string).chain(self.main_head()) {
-                merged_into.push_str(&format!("^{oid}\n"));
-            }
+        let main_head = matches!(besides, Besides::OtherBranches(_))
+            .then(|| self.main_head())
+            .flatten();
+        for oid in excludes.iter().map(Oid::to_string).chain(main_head) {
+            merged_into.push_str(&format!("^{oid}\n"));
         }
         let mut cmd = self.git(&self.root);
-        cmd.args(["rev-list", "--count", tip, "--not", "--remotes", "--stdin"]);
+        cmd.args(["rev-list", "--count", tip, "--stdin"]);
         let s = super::run_with_stdin(cmd, &merged_into).context("git rev-list failed")?;
         s.trim()
             .parse()
@@ -132,7 +141,7 @@ impl Repo {
     ) -> Option<[u32; N]> {
         let graph = Graph::shared(repo, &self.common_dir)?;
         let tip = Oid::from_str(tip).ok()?;
-        let remotes = commits_under(repo, "refs/remotes/*", None, false)?;
+        let remotes = remote_tracking(repo)?;
         let mut excludes: Vec<Vec<Oid>> = Vec::with_capacity(N);
         for b in besides {
             let mut these = remotes.clone();
@@ -169,6 +178,7 @@ impl Repo {
             let refs = repo.references_glob("refs/remotes/*").ok()?;
             Some(
                 refs.flatten()
+                    .filter(tracks_a_remote)
                     .filter_map(|r| r.resolve().ok()?.target().map(|o| o.to_string()))
                     .collect(),
             )
@@ -186,6 +196,7 @@ impl Repo {
             let refs = repo.references_glob("refs/remotes/*").ok()?;
             Some(
                 refs.flatten()
+                    .filter(tracks_a_remote)
                     .any(|r| r.resolve().ok().and_then(|r| r.target()) == Some(want)),
             )
         })
@@ -211,24 +222,31 @@ fn fork_point_on(
 /// and an alias of another branch adds nothing that branch does not.
 fn other_branches(repo: &git2::Repository, own: Option<&str>) -> Option<Vec<Oid>> {
     let own = own.map(|b| format!("refs/heads/{b}"));
-    commits_under(repo, "refs/heads/*", own.as_deref(), true)
+    commits_under(repo, "refs/heads/*", |r| {
+        r.kind() == Some(git2::ReferenceType::Direct)
+            && own
+                .as_deref()
+                .is_none_or(|o| r.name_bytes() != o.as_bytes())
+    })
 }
 
-/// The commits the refs matching `glob` point at (symbolic ones resolved, or with
-/// `direct_only` left out; tags peeled), but `except`; `None` if one is not a commit (git's
-/// `rev-list` then decides what that means).
+/// The commits the remote-tracking refs hold ([`tracks_a_remote`]): never one a symbolic
+/// ref under `refs/remotes/` borrows from a local branch.
+fn remote_tracking(repo: &git2::Repository) -> Option<Vec<Oid>> {
+    commits_under(repo, "refs/remotes/*", tracks_a_remote)
+}
+
+/// The commits the refs matching `glob` that `keep` keeps point at (symbolic ones resolved,
+/// tags peeled); `None` if one is not a commit (git's `rev-list` then decides what that means).
 fn commits_under(
     repo: &git2::Repository,
     glob: &str,
-    except: Option<&str>,
-    direct_only: bool,
+    keep: impl Fn(&git2::Reference) -> bool,
 ) -> Option<Vec<Oid>> {
     let mut out = Vec::new();
     for r in repo.references_glob(glob).ok()? {
         let r = r.ok()?;
-        if except.is_some_and(|e| r.name_bytes() == e.as_bytes())
-            || (direct_only && r.kind() == Some(git2::ReferenceType::Symbolic))
-        {
+        if !keep(&r) {
             continue;
         }
         out.push(r.peel_to_commit().ok()?.id());

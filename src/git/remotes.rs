@@ -26,7 +26,16 @@ impl super::Repo {
 
 fn upstream_set(repo: &git2::Repository, branch: &str) -> bool {
     repo.find_branch(branch, git2::BranchType::Local)
-        .is_ok_and(|b| b.upstream().is_ok())
+        .is_ok_and(|b| b.upstream().is_ok_and(|u| tracks_a_remote(u.get())))
+}
+
+/// Whether ref `r` holds what a remote has: a remote-tracking ref, or a symbolic one whose
+/// chain ends at one (`origin/HEAD`). A symbolic ref under `refs/remotes/` that leads to a
+/// local branch (`git symbolic-ref refs/remotes/origin/x refs/heads/x`) names that branch:
+/// nothing of it was pushed, and git's `--remotes` taking its commits must not make them so.
+pub(super) fn tracks_a_remote(r: &git2::Reference) -> bool {
+    r.resolve()
+        .is_ok_and(|t| t.name_bytes().starts_with(b"refs/remotes/"))
 }
 
 impl super::Repo {
@@ -46,6 +55,7 @@ fn remote_refs_in(repo: &git2::Repository, branch: &str) -> Vec<String> {
     let suffix = format!("/{branch}");
     let mut out: Vec<String> = refs
         .flatten()
+        .filter(tracks_a_remote)
         .filter_map(|r| r.name().ok().map(String::from))
         .filter_map(|n| n.strip_prefix("refs/remotes/").map(String::from))
         // `*` crosses `/`: `origin/team/feature` is not remote `origin/team`'s `feature`.
@@ -76,7 +86,10 @@ fn request_refs(repo: &git2::Repository, branch: &str) -> Vec<String> {
     for remote in remotes.iter().flatten().flatten() {
         for kind in ["pr", "mr"] {
             let name = format!("{remote}/{kind}/{n}");
-            if repo.find_reference(&format!("refs/remotes/{name}")).is_ok() {
+            if repo
+                .find_reference(&format!("refs/remotes/{name}"))
+                .is_ok_and(|r| tracks_a_remote(&r))
+            {
                 out.push(name);
             }
         }

@@ -152,3 +152,48 @@ fn a_symbolic_alias_of_the_sandboxs_own_branch_holds_none_of_its_commits() {
     t.git(&t.repo, &["branch", "-q", "copy", "own"]);
     assert_eq!(rm_unmerged(&t, "own"), serde_json::json!(0));
 }
+
+/// A symbolic ref under `refs/remotes/` that leads to a local branch holds nothing pushed
+/// (git's own `--remotes` follows it): the sandbox's commits stay unpushed, and `rm` keeps
+/// them. Also when it is `origin/HEAD`, or leads there through an alias.
+#[test]
+fn a_symbolic_remote_ref_leading_to_the_branch_makes_nothing_pushed() {
+    let t = TestEnv::new();
+    let p = t.new_sandbox("s");
+    t.commit_file(&p, "w.txt", "w\n", "work");
+    let cases: [&[(&str, &str)]; 3] = [
+        &[("refs/remotes/origin/s", "refs/heads/s")],
+        &[("refs/remotes/origin/HEAD", "refs/heads/s")],
+        &[
+            ("refs/heads/alias", "refs/heads/s"),
+            ("refs/remotes/origin/x", "refs/heads/alias"),
+        ],
+    ];
+    for (k, refs) in cases.iter().enumerate() {
+        for (name, target) in refs.iter() {
+            t.git(&t.repo, &["symbolic-ref", name, target]);
+        }
+        for graph in ["true", "false"] {
+            t.git(&t.repo, &["config", "core.commitGraph", graph]);
+            if graph == "true" {
+                t.git(&t.repo, &["commit-graph", "write", "--reachable"]);
+            }
+            assert_eq!(
+                rm_unpushed(&t, "s"),
+                serde_json::json!(1),
+                "case {k}, graph {graph}"
+            );
+            assert_eq!(
+                status_unpushed(&t, "s"),
+                serde_json::json!(1),
+                "case {k}, graph {graph}"
+            );
+            let err = t.fails(&t.repo, &["rm", "s", "--yes"], 3);
+            assert!(err.contains("no remote"), "case {k}, graph {graph}: {err}");
+            assert!(p.is_dir() && t.branches().contains(&"s".to_string()));
+        }
+        for (name, _) in refs.iter() {
+            t.git(&t.repo, &["symbolic-ref", "--delete", name]);
+        }
+    }
+}
