@@ -234,11 +234,6 @@ impl Repo {
         Ok(())
     }
 
-    /// The commit the main worktree's HEAD is at, if any.
-    pub fn main_head(&self) -> Option<String> {
-        self.read(|repo| repo.head().ok()?.target().map(|o| o.to_string()))
-    }
-
     /// A `git` command in `dir` with the hook variables removed.
     pub fn git(&self, dir: &Path) -> Command {
         git_cmd(dir)

@@ -42,26 +42,13 @@ impl Repo {
     }
 
     fn count_by_cli(&self, tip: &str, besides: Besides) -> Result<u32> {
-        // The remote-tracking commits (and the other branches'), as `^id` lines on stdin:
-        // never `--remotes`, which follows a symbolic ref there to a local branch, nor
-        // `--branches`, which takes a symbolic alias of the sandbox's own (either would have
-        // counted its commits as held elsewhere).
+        // The excludes as `^id` lines on stdin: never `--remotes`, which follows a symbolic
+        // ref there to a local branch, nor `--branches`, which takes a symbolic alias of the
+        // sandbox's own (either would have counted its commits as held elsewhere).
         let excludes = self
-            .read(|repo| {
-                let mut all = remote_tracking(repo)?;
-                if let Besides::OtherBranches(branch) = besides {
-                    all.extend(other_branches(repo, branch)?);
-                }
-                Some(all)
-            })
+            .read(|repo| excludes(repo, &remote_tracking(repo)?, &besides))
             .context("cannot list the remote-tracking refs and local branches")?;
-        let mut merged_into = String::new();
-        let main_head = matches!(besides, Besides::OtherBranches(_))
-            .then(|| self.main_head())
-            .flatten();
-        for oid in excludes.iter().map(Oid::to_string).chain(main_head) {
-            merged_into.push_str(&format!("^{oid}\n"));
-        }
+        let merged_into: String = excludes.iter().map(|oid| format!("^{oid}\n")).collect();
         let mut cmd = self.git(&self.root);
         cmd.args(["rev-list", "--count", tip, "--stdin"]);
         let s = super::run_with_stdin(cmd, &merged_into).context("git rev-list failed")?;
@@ -142,22 +129,17 @@ impl Repo {
         let graph = Graph::shared(repo, &self.common_dir)?;
         let tip = Oid::from_str(tip).ok()?;
         let remotes = remote_tracking(repo)?;
-        let mut excludes: Vec<Vec<Oid>> = Vec::with_capacity(N);
-        for b in besides {
-            let mut these = remotes.clone();
-            if let Besides::OtherBranches(branch) = b {
-                these.extend(other_branches(repo, *branch)?);
-                // The main worktree's HEAD, from the repository already open.
-                these.extend(repo.head().ok().and_then(|h| h.target()));
-            }
-            excludes.push(these);
-        }
+        let excludes: Vec<Vec<Oid>> = besides
+            .iter()
+            .map(|b| excludes(repo, &remotes, b))
+            .collect::<Option<_>>()?;
         let groups: Vec<&[Oid]> = excludes.iter().map(Vec::as_slice).collect();
         // Each count's excludes hold the one before's (`rm`'s unpushed, then unmerged): one
         // walk counts them all.
-        let nested = groups
-            .windows(2)
-            .all(|w| w[0].iter().all(|o| w[1].contains(o)));
+        let nested = groups.windows(2).all(|w| {
+            let later: std::collections::HashSet<&Oid> = w[1].iter().collect();
+            w[0].iter().all(|o| later.contains(o))
+        });
         let counts = if nested {
             graph::counts_excluding(&graph, repo, tip, &groups)?
         } else {
@@ -214,6 +196,18 @@ fn fork_point_on(
     let graph = Graph::shared(repo, common_dir)?;
     let (a, b) = (Oid::from_str(target).ok()?, Oid::from_str(tip).ok()?);
     graph::merge_base(&graph, repo, a, b)
+}
+
+/// What a count of `besides` leaves out: the remote-tracking commits, and for
+/// `OtherBranches` every other local branch's and the main worktree's HEAD (from the
+/// repository already open).
+fn excludes(repo: &git2::Repository, remotes: &[Oid], besides: &Besides) -> Option<Vec<Oid>> {
+    let mut these = remotes.to_vec();
+    if let Besides::OtherBranches(branch) = besides {
+        these.extend(other_branches(repo, *branch)?);
+        these.extend(repo.head().ok().and_then(|h| h.target()));
+    }
+    Some(these)
 }
 
 /// The commits of every local branch but `own`: direct refs only. A symbolic branch names
