@@ -68,7 +68,7 @@ impl Loader {
                     _ if style != TScalarStyle::Plain => Yaml::String(v),
                     Some(t) if t.handle == "tag:yaml.org,2002:" => typed(&t.suffix, v),
                     Some(_) => Yaml::String(v),
-                    None => Yaml::from_str(&v),
+                    None => plain(v),
                 };
                 self.insert((node, aid), mark)?;
             }
@@ -126,6 +126,24 @@ fn merged(earlier: Yaml, later: Yaml) -> Yaml {
     Yaml::Array(out)
 }
 
+/// An untagged plain scalar, as PyYAML (YAML 1.1) resolves it where that differs from
+/// `yaml_rust2` (YAML 1.2): digits after a leading zero are an octal number when all are 0-7
+/// (`0440`), else a string. compose 1.29's `config` writes `name: 00…12799` unquoted (a string
+/// to it), and read as the number 12799 it made the rendered file invalid.
+fn plain(v: String) -> Yaml {
+    let digits = v.strip_prefix(['-', '+']).unwrap_or(&v);
+    let leading_zero =
+        digits.len() > 1 && digits.starts_with('0') && digits.bytes().all(|b| b.is_ascii_digit());
+    if !leading_zero {
+        return Yaml::from_str(&v);
+    }
+    match i64::from_str_radix(&digits[1..], 8) {
+        Ok(n) if v.starts_with('-') => Yaml::Integer(-n),
+        Ok(n) => Yaml::Integer(n),
+        Err(_) => Yaml::String(v),
+    }
+}
+
 /// A scalar with a core-schema tag (`!!int 5`).
 fn typed(suffix: &str, v: String) -> Yaml {
     match suffix {
@@ -180,5 +198,19 @@ mod tests {
             .remove(0);
         assert_eq!(same["a"].as_i64(), Some(5));
         assert_eq!(same["b"].as_str(), Some("5"));
+    }
+
+    #[test]
+    fn plain_numbers_with_a_leading_zero_resolve_as_pyyaml_resolves_them() {
+        let doc = load("a: 0440\nb: 00012799\nc: '00012799'\nd: 0\ne: 12\nf: -017\ng: 0x1F\n")
+            .expect("loads")
+            .remove(0);
+        assert_eq!(doc["a"].as_i64(), Some(0o440), "octal");
+        assert_eq!(doc["b"].as_str(), Some("00012799"), "not octal: a string");
+        assert_eq!(doc["c"].as_str(), Some("00012799"));
+        assert_eq!(doc["d"].as_i64(), Some(0));
+        assert_eq!(doc["e"].as_i64(), Some(12));
+        assert_eq!(doc["f"].as_i64(), Some(-0o17));
+        assert_eq!(doc["g"].as_i64(), Some(31));
     }
 }

@@ -261,12 +261,14 @@ fn an_external_volume_named_like_an_anonymous_one_is_never_deleted() {
     let name = format!("hexvol{}", std::process::id());
     let t = TestEnv::named(&name);
     let _c = Cleanup(name.clone());
-    let hex: String = format!("{:0>64x}", std::process::id() as u128 * 7919 + 0xadd);
+    // 64 hex digits, as engines name anonymous volumes; digits only, the case YAML reads as a
+    // number unless it is quoted (a pid-made name without a letter failed one run in ~25).
+    let hex: String = format!("{:0>64}", std::process::id());
     let made = docker(&["volume", "create", &hex]);
     assert!(made.status.success());
     write_volume(&hex, "someone-elses");
     let file = format!(
-        "services:\n  db:\n    image: {IMAGE}\n    entrypoint: [\"/busybox\"]\n    command: [\"sleep\", \"100000\"]\n    stop_signal: SIGKILL\n    volumes: [\"data:/data\", \"old:/old\"]\nvolumes:\n  data:\n  old:\n    external: true\n    name: {hex}\n"
+        "services:\n  db:\n    image: {IMAGE}\n    entrypoint: [\"/busybox\"]\n    command: [\"sleep\", \"100000\"]\n    stop_signal: SIGKILL\n    volumes: [\"data:/data\", \"old:/old\"]\nvolumes:\n  data:\n  old:\n    external: true\n    name: \"{hex}\"\n"
     );
     t.write(&t.repo, "docker-compose.sandbox.yml", &file);
     t.write(&t.repo, ".sandbox.toml", "max_slots = 4\n");

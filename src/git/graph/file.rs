@@ -5,7 +5,7 @@
 //!
 //! Mapped, as git maps it, not read: a walk of 5,000 commits touches most of the commit data
 //! (sorted by id, so in no order), and reading 20,000 commits' 720 KB into fresh memory cost
-//! ~180 page faults and a copy on every `status` and `rm --dry-run` (7% of the dry run's
+//! ~110 page faults and a copy on every `status` and `rm --dry-run` (7% of the dry run's
 //! CPU). A mapping of the page cache faults once per 16 pages.
 
 use std::fs::File;
