@@ -39,6 +39,18 @@ pub(super) fn tracks_a_remote(r: &git2::Reference) -> bool {
 }
 
 impl super::Repo {
+    /// Whether `branch`'s upstream is a branch of this repository (`branch.<name>.remote` is
+    /// `.`): tracking it pushes nothing anywhere.
+    pub fn upstream_is_local(&self, branch: &str) -> bool {
+        self.read(|r| {
+            let remote = r
+                .branch_upstream_remote(&format!("refs/heads/{branch}"))
+                .ok()?;
+            Some(remote.as_str().ok() == Some("."))
+        })
+        .unwrap_or(false)
+    }
+
     /// The remote-tracking refs named after `branch` on any remote (`backup/feature`),
     /// upstream or not: where the branch was pushed under its own name. Asked of the
     /// repository already open (an open of its own re-read every config file).

@@ -141,7 +141,9 @@ fn complete(
         hidden,
         unpushed,
         unmerged_unpushed,
-        never_pushed: status.upstream.is_none() && inst.pushed.is_none() && remote_refs.is_empty(),
+        never_pushed: pushed_nowhere(repo, &status)
+            && inst.pushed.is_none()
+            && remote_refs.is_empty(),
         remote_refs,
         at_base: status.head.is_some() && status.head == inst.base_commit,
         reflog_only,
@@ -158,6 +160,15 @@ fn complete(
         pushed: inst.pushed.clone(),
         status,
         baseline: Some(baseline),
+    }
+}
+
+/// No upstream, or one that is a local branch (tracking it pushes nothing).
+fn pushed_nowhere(repo: &Repo, status: &Status) -> bool {
+    match (&status.upstream, status.branch.as_deref()) {
+        (None, _) => true,
+        (Some(_), Some(b)) => repo.upstream_is_local(b),
+        (Some(_), None) => false,
     }
 }
 

@@ -73,6 +73,18 @@ fn a_local_branch_as_upstream_does_not_make_commits_pushed() {
     t.git(&p, &["branch", "-q", "mirror"]);
     t.git(&p, &["branch", "-q", "--set-upstream-to=mirror"]);
     all_agree(&t, "local", &p);
+    // Nor pushed at all: tracking a local branch pushes nothing anywhere.
+    let v: serde_json::Value =
+        serde_json::from_str(&t.ok(&t.repo, &["status", "local", "--json"])).expect("json");
+    assert_eq!(v["sandbox"]["never_pushed"], true, "{v}");
+    let out = t.run(&t.repo, &["rm", "local", "--dry-run", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["report"]["never_pushed"], true, "{v}");
+    // A remote-tracking upstream is a push.
+    t.git(&p, &["push", "-q", "-u", "origin", "local"]);
+    let v: serde_json::Value =
+        serde_json::from_str(&t.ok(&t.repo, &["status", "local", "--json"])).expect("json");
+    assert_eq!(v["sandbox"]["never_pushed"], false, "{v}");
 }
 
 /// `count` empty commits on top of HEAD in `dir`, by `git fast-import` (seconds, not minutes).
