@@ -134,6 +134,18 @@ fn rm_unmerged(t: &TestEnv, name: &str) -> serde_json::Value {
     v["report"]["unmerged_unpushed"].clone()
 }
 
+/// `check` on the commit-graph's walk (the graph written), then through `git rev-list` (the
+/// graph turned off); it is told which.
+fn for_both_walks(t: &TestEnv, mut check: impl FnMut(&str)) {
+    for graph in ["true", "false"] {
+        t.git(&t.repo, &["config", "core.commitGraph", graph]);
+        if graph == "true" {
+            t.git(&t.repo, &["commit-graph", "write", "--reachable"]);
+        }
+        check(graph);
+    }
+}
+
 #[test]
 fn a_symbolic_alias_of_the_sandboxs_own_branch_holds_none_of_its_commits() {
     let t = TestEnv::new();
@@ -144,12 +156,7 @@ fn a_symbolic_alias_of_the_sandboxs_own_branch_holds_none_of_its_commits() {
         &t.repo,
         &["symbolic-ref", "refs/heads/alias", "refs/heads/own"],
     );
-    // On the commit-graph's walk, then through `git rev-list` with the graph turned off.
-    for graph in ["true", "false"] {
-        t.git(&t.repo, &["config", "core.commitGraph", graph]);
-        if graph == "true" {
-            t.git(&t.repo, &["commit-graph", "write", "--reachable"]);
-        }
+    for_both_walks(&t, |graph| {
         assert_eq!(
             rm_unmerged(&t, "own"),
             serde_json::json!(2),
@@ -159,7 +166,7 @@ fn a_symbolic_alias_of_the_sandboxs_own_branch_holds_none_of_its_commits() {
         assert!(err.contains("commit"), "graph {graph}: {err}");
         assert!(p.is_dir(), "graph {graph}: refused, kept");
         assert!(t.branches().contains(&"own".to_string()), "graph {graph}");
-    }
+    });
     // A real other branch holding the commits still counts as holding them.
     t.git(&t.repo, &["branch", "-q", "copy", "own"]);
     assert_eq!(rm_unmerged(&t, "own"), serde_json::json!(0));
@@ -185,11 +192,7 @@ fn a_symbolic_remote_ref_leading_to_the_branch_makes_nothing_pushed() {
         for (name, target) in refs.iter() {
             t.git(&t.repo, &["symbolic-ref", name, target]);
         }
-        for graph in ["true", "false"] {
-            t.git(&t.repo, &["config", "core.commitGraph", graph]);
-            if graph == "true" {
-                t.git(&t.repo, &["commit-graph", "write", "--reachable"]);
-            }
+        for_both_walks(&t, |graph| {
             assert_eq!(
                 rm_unpushed(&t, "s"),
                 serde_json::json!(1),
@@ -203,7 +206,7 @@ fn a_symbolic_remote_ref_leading_to_the_branch_makes_nothing_pushed() {
             let err = t.fails(&t.repo, &["rm", "s", "--yes"], 3);
             assert!(err.contains("no remote"), "case {k}, graph {graph}: {err}");
             assert!(p.is_dir() && t.branches().contains(&"s".to_string()));
-        }
+        });
         for (name, _) in refs.iter() {
             t.git(&t.repo, &["symbolic-ref", "--delete", name]);
         }
