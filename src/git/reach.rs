@@ -11,7 +11,7 @@ use anyhow::{Context, Result};
 use git2::Oid;
 
 use super::graph::{self, Graph};
-use super::remotes::tracks_a_remote;
+use super::remotes::{remote_target, tracks_a_remote};
 use super::{Repo, check};
 
 /// What else, besides the remote-tracking refs, holds the commits not to count.
@@ -160,8 +160,7 @@ impl Repo {
             let refs = repo.references_glob("refs/remotes/*").ok()?;
             Some(
                 refs.flatten()
-                    .filter(tracks_a_remote)
-                    .filter_map(|r| r.resolve().ok()?.target().map(|o| o.to_string()))
+                    .filter_map(|r| remote_target(&r).map(|o| o.to_string()))
                     .collect(),
             )
         })
@@ -176,11 +175,7 @@ impl Repo {
         };
         self.read(|repo| {
             let refs = repo.references_glob("refs/remotes/*").ok()?;
-            Some(
-                refs.flatten()
-                    .filter(tracks_a_remote)
-                    .any(|r| r.resolve().ok().and_then(|r| r.target()) == Some(want)),
-            )
+            Some(refs.flatten().any(|r| remote_target(&r) == Some(want)))
         })
         .unwrap_or(false)
     }

@@ -34,21 +34,33 @@ fn upstream_set(repo: &git2::Repository, branch: &str) -> bool {
 /// local branch (`git symbolic-ref refs/remotes/origin/x refs/heads/x`) names that branch:
 /// nothing of it was pushed, and git's `--remotes` taking its commits must not make them so.
 pub(super) fn tracks_a_remote(r: &git2::Reference) -> bool {
-    r.resolve()
-        .is_ok_and(|t| t.name_bytes().starts_with(b"refs/remotes/"))
+    remote_target(r).is_some()
+}
+
+/// The commit remote-tracking ref `r` holds, resolved once; `None` for one that leads out
+/// of `refs/remotes/` ([`tracks_a_remote`]).
+pub(super) fn remote_target(r: &git2::Reference) -> Option<git2::Oid> {
+    let end = r.resolve().ok()?;
+    end.name_bytes()
+        .starts_with(b"refs/remotes/")
+        .then(|| end.target())
+        .flatten()
 }
 
 impl super::Repo {
-    /// Whether `branch`'s upstream is a branch of this repository (`branch.<name>.remote` is
-    /// `.`): tracking it pushes nothing anywhere.
-    pub fn upstream_is_local(&self, branch: &str) -> bool {
-        self.read(|r| {
+    /// Whether the status's upstream is a push: there is one, and it is not a branch of this
+    /// repository (`branch.<name>.remote` is `.`: tracking it pushes nothing anywhere).
+    pub fn upstream_pushes(&self, st: &super::Status) -> bool {
+        let Some(branch) = st.upstream.as_ref().and(st.branch.as_deref()) else {
+            return st.upstream.is_some();
+        };
+        let local = self.read(|r| {
             let remote = r
                 .branch_upstream_remote(&format!("refs/heads/{branch}"))
                 .ok()?;
             Some(remote.as_str().ok() == Some("."))
-        })
-        .unwrap_or(false)
+        });
+        local != Some(true)
     }
 
     /// The remote-tracking refs named after `branch` on any remote (`backup/feature`),

@@ -141,7 +141,7 @@ fn complete(
         hidden,
         unpushed,
         unmerged_unpushed,
-        never_pushed: pushed_nowhere(repo, &status)
+        never_pushed: !repo.upstream_pushes(&status)
             && inst.pushed.is_none()
             && remote_refs.is_empty(),
         remote_refs,
@@ -160,15 +160,6 @@ fn complete(
         pushed: inst.pushed.clone(),
         status,
         baseline: Some(baseline),
-    }
-}
-
-/// No upstream, or one that is a local branch (tracking it pushes nothing).
-fn pushed_nowhere(repo: &Repo, status: &Status) -> bool {
-    match (&status.upstream, status.branch.as_deref()) {
-        (None, _) => true,
-        (Some(_), Some(b)) => repo.upstream_is_local(b),
-        (Some(_), None) => false,
     }
 }
 

@@ -301,9 +301,9 @@ fn from_status(r: &mut Row, parent: &Parent, i: &Instance, st: &git::Status, mut
     });
     // A branch on any remote (a second one too) has been pushed, tracked or not. By ref
     // names only: the cost follows the number of refs, never the history's length.
-    let upstream_pushes = st.upstream.is_some()
-        && !(st.branch.as_deref()).is_some_and(|b| parent.repo.upstream_is_local(b));
-    r.never_pushed = !upstream_pushes && i.pushed.is_none() && !look.on_remote(parent, st, &i.path);
+    r.never_pushed = !parent.repo.upstream_pushes(st)
+        && i.pushed.is_none()
+        && !look.on_remote(parent, st, &i.path);
     match look.unpushed(parent, st) {
         Some(Ok(n)) => r.unpushed = Some(n),
         Some(Err(e)) => r.error = Some(format!("{e:#}")),
